@@ -1,0 +1,37 @@
+// The interface every built-in contract implements, and the registry of transaction types.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "contracts/executor.h"
+
+namespace colend::contracts {
+
+// What a contract sees while executing one transaction.
+struct CallContext {
+  const Tx& tx;
+  const MemberRecord& sender;
+  const BlockContext& block;
+  const ChainRules& rules;
+};
+
+// Fills `receipt` (accepted, code, rule, message, outputs) and writes into `state`. The executor
+// discards `state` writes when the receipt is not accepted.
+using ContractFn = void (*)(const CallContext& call, StateOverlay* state, Receipt* receipt);
+
+struct TxType {
+  std::string_view name;                   // e.g. "evidence.anchor"
+  std::vector<std::string_view> roles;     // roles allowed to send it
+  ContractFn run;
+};
+
+// nullptr for an unknown type.
+const TxType* FindTxType(std::string_view name);
+const std::vector<TxType>& AllTxTypes();
+
+// Contracts (one file each).
+void RunEvidenceAnchor(const CallContext& call, StateOverlay* state, Receipt* receipt);
+
+}  // namespace colend::contracts

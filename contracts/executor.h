@@ -1,0 +1,85 @@
+// Transaction execution: (state view, transaction, block context) in; writes and a receipt out.
+// Deterministic: no clock (time comes from the block), no I/O, ordered containers only.
+//
+// Two kinds of failure, kept apart on purpose:
+//   - CheckEnvelope: the transaction is unfit for any block (unknown sender, bad signature, wrong
+//     chain, replay, timestamp outside the window). A block holding one is invalid.
+//   - Execute: a business decision. A rejected transaction is still committed, with a receipt
+//     giving the rule id and a stable reason code, and changes nothing but its receipt.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "contracts/state.h"
+#include "contracts/tx.h"
+#include "crypto/result.h"
+#include "crypto/signature.h"
+
+namespace colend::contracts {
+
+// Member roles from genesis.
+inline constexpr std::string_view kRoles[] = {"lead_bank", "partner_bank", "payee_bank",
+                                              "credit_bureau", "arbitrator"};
+bool IsValidRole(std::string_view role);
+
+struct MemberRecord {
+  std::string id;
+  std::string role;
+  crypto::PublicKey signing_key;
+};
+
+struct ChainRules {
+  std::string chain_id;
+  std::map<std::string, MemberRecord, std::less<>> members;
+  std::int64_t tx_time_window_ms = 10 * 60 * 1000;  // |tx time - block time| bound
+  bool dev_clock = false;
+};
+
+struct BlockContext {
+  std::uint64_t height = 0;
+  std::int64_t timestamp_ms = 0;
+};
+
+struct Receipt {
+  crypto::Hash256 tx_id{};
+  std::uint64_t height = 0;
+  std::uint32_t index = 0;  // position in the block
+  std::string type;
+  std::string sender;
+  bool accepted = false;
+  std::string code;  // "ok" or a stable reason code
+  std::string rule;  // rule id that decided
+  std::string message;
+  std::map<std::string, std::string> outputs;  // contract outputs, ordered
+
+  // Canonical text, stored in state under ReceiptKey(tx_id).
+  std::string ToText() const;
+  static Result<Receipt> ParseText(std::string_view text);
+};
+
+std::string ReceiptKey(const crypto::Hash256& tx_id);  // "tx/<hex>"
+
+class Executor {
+ public:
+  explicit Executor(ChainRules rules);
+  const ChainRules& rules() const { return rules_; }
+
+  // Signature and membership only (what a mempool can check without a block).
+  Status CheckSignature(const Tx& tx) const;
+  // Everything that makes a transaction unfit for a block at `block_time_ms` over `state`.
+  // Codes: "wrong-chain", "unknown-sender", "bad-signature" (and the crypto codes),
+  // "duplicate-transaction", "stale-transaction", "future-transaction", "unknown-type".
+  Status CheckEnvelope(const Tx& tx, const StateReader& state, std::int64_t block_time_ms) const;
+  // Runs the contract. Writes go to `state` (the receipt always; contract writes only if
+  // accepted). Precondition: CheckEnvelope passed.
+  Receipt Execute(const Tx& tx, const BlockContext& block, std::uint32_t index,
+                  StateOverlay* state) const;
+
+ private:
+  ChainRules rules_;
+};
+
+}  // namespace colend::contracts

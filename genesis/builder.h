@@ -1,0 +1,41 @@
+// Creates a new consortium: the CA, each member's TLS and signing keys and certificates, and the
+// genesis file. Used by `colend localnet init` and by tests.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "crypto/signature.h"
+#include "crypto/x509.h"
+#include "genesis/genesis.h"
+
+namespace colend::genesis {
+
+struct ConsortiumOptions {
+  int members = 5;  // the default five first; more are extra partner banks
+  crypto::Suite suite = crypto::Suite::kStd;
+  std::string quorum = "majority";
+  std::string profile = "case-study";
+  bool dev_clock = false;
+  std::string chain_id;
+  std::int64_t now_ms = 0;  // genesis time and certificate validity start
+  ConsensusParams consensus;
+};
+
+struct BuiltMember {
+  std::string id, name, role;
+  crypto::PrivateKey tls_key, signing_key;
+  crypto::Certificate tls_certificate, signing_certificate;
+};
+
+struct BuiltConsortium {
+  crypto::PrivateKey ca_key;
+  crypto::Certificate ca_certificate;
+  std::vector<BuiltMember> members;  // in the order of DefaultConsortium()
+  std::string genesis_text;
+};
+
+Result<BuiltConsortium> BuildConsortium(const ConsortiumOptions& options);
+
+}  // namespace colend::genesis

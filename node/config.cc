@@ -1,0 +1,104 @@
+#include "node/config.h"
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace colend::node {
+namespace {
+
+Error Bad(std::string message) { return MakeError("bad-config", std::move(message)); }
+
+Result<std::uint16_t> Port(const nlohmann::json& j, const char* key, const std::string& where) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_unsigned() || it->get<std::uint64_t>() > 65535) {
+    return Bad(where + "." + key + " must be a port number 0-65535");
+  }
+  return static_cast<std::uint16_t>(it->get<std::uint64_t>());
+}
+
+Result<std::string> String(const nlohmann::json& j, const char* key, const std::string& where) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string() || it->get<std::string>().empty()) {
+    return Bad(where + "." + key + " must be a non-empty string");
+  }
+  return it->get<std::string>();
+}
+
+}  // namespace
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return MakeError("file-not-found", "cannot read " + path);
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+Status WriteFile(const std::string& path, const std::string& contents, bool private_file) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return MakeError("write-failed", "cannot write " + tmp);
+    out << contents;
+    if (!out.flush()) return MakeError("write-failed", "cannot write " + tmp);
+  }
+  if (private_file) ::chmod(tmp.c_str(), 0600);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return MakeError("write-failed", "cannot rename " + tmp + " to " + path);
+  }
+  return Status::Ok();
+}
+
+std::string NodeConfig::ToJson() const {
+  nlohmann::json j = {{"member_id", member_id}, {"p2p_host", p2p_host}, {"p2p_port", p2p_port},
+                      {"rpc_host", rpc_host},   {"rpc_port", rpc_port}};
+  j["peers"] = nlohmann::json::array();
+  for (const auto& p : peers) j["peers"].push_back({{"id", p.id}, {"host", p.host}, {"port", p.port}});
+  return j.dump(2) + "\n";
+}
+
+Result<NodeConfig> LoadNodeConfig(const std::string& home) {
+  NodeConfig config;
+  config.home = home;
+  auto text = ReadFile(config.Path("config.json"));
+  if (!text.ok()) {
+    return Bad("no config.json in " + home + " (is --home a node directory made by "
+               "'colend localnet init'?)");
+  }
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Bad(config.Path("config.json") + " is not a JSON object");
+  std::string where = "config";
+  auto member = String(j, "member_id", where);
+  auto p2p_host = String(j, "p2p_host", where);
+  auto rpc_host = String(j, "rpc_host", where);
+  auto p2p_port = Port(j, "p2p_port", where);
+  auto rpc_port = Port(j, "rpc_port", where);
+  if (!member.ok()) return member.error();
+  if (!p2p_host.ok()) return p2p_host.error();
+  if (!rpc_host.ok()) return rpc_host.error();
+  if (!p2p_port.ok()) return p2p_port.error();
+  if (!rpc_port.ok()) return rpc_port.error();
+  config.member_id = *member;
+  config.p2p_host = *p2p_host;
+  config.rpc_host = *rpc_host;
+  config.p2p_port = *p2p_port;
+  config.rpc_port = *rpc_port;
+  auto peers = j.find("peers");
+  if (peers == j.end() || !peers->is_array()) return Bad("config.peers must be an array");
+  for (std::size_t i = 0; i < peers->size(); ++i) {
+    std::string at = "config.peers[" + std::to_string(i) + "]";
+    auto id = String((*peers)[i], "id", at);
+    auto host = String((*peers)[i], "host", at);
+    auto port = Port((*peers)[i], "port", at);
+    if (!id.ok()) return id.error();
+    if (!host.ok()) return host.error();
+    if (!port.ok()) return port.error();
+    config.peers.push_back({*id, *host, *port});
+  }
+  return config;
+}
+
+}  // namespace colend::node

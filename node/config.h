@@ -1,0 +1,44 @@
+// A node's home directory: config.json, genesis.json, its keys and its data.
+//
+//   config.json   {"member_id", "p2p_host", "p2p_port", "rpc_host", "rpc_port",
+//                  "peers": [{"id", "host", "port"}]}
+//   genesis.json  the consortium's genesis file (identical on every node)
+//   tls.key/.pem  this member's TLS key and CA-issued certificate (P-256)
+//   signing.key   this member's ledger signing key (suite of the chain)
+//   signing.pem   its CA-issued certificate
+//   data/         LevelDB
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "crypto/result.h"
+
+namespace colend::node {
+
+struct PeerConfig {
+  std::string id;
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+struct NodeConfig {
+  std::string home;
+  std::string member_id;
+  std::string p2p_host = "127.0.0.1";
+  std::uint16_t p2p_port = 0;
+  std::string rpc_host = "127.0.0.1";
+  std::uint16_t rpc_port = 0;
+  std::vector<PeerConfig> peers;
+
+  std::string Path(const std::string& name) const { return home + "/" + name; }
+  std::string ToJson() const;
+};
+
+// Reads home/config.json; errors ("bad-config") name the field.
+Result<NodeConfig> LoadNodeConfig(const std::string& home);
+Result<std::string> ReadFile(const std::string& path);
+Status WriteFile(const std::string& path, const std::string& contents, bool private_file = false);
+
+}  // namespace colend::node

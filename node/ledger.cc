@@ -1,0 +1,220 @@
+#include "node/ledger.h"
+
+#include <cstdlib>
+
+namespace colend::node {
+namespace {
+
+Error Invalid(std::string message) { return MakeError("invalid-block", std::move(message)); }
+
+}  // namespace
+
+contracts::StateWrites InitialState(const genesis::Genesis& genesis) {
+  contracts::StateWrites writes;
+  writes["chain/id"] = genesis.chain_id;
+  writes["chain/genesis-sha256"] = crypto::ToHex(genesis.hash);
+  writes["chain/profile"] = genesis.profile;
+  writes["params/current-version"] = "1";
+  // nlohmann's object is a std::map: the dump is deterministic (keys sorted, no spaces).
+  nlohmann::json params = genesis::ProfileParameters(genesis.profile).value();
+  params.update(genesis.parameters);
+  writes["params/v1"] = params.dump();
+  for (const auto& m : genesis.members) writes["member/" + m.id] = m.role;
+  return writes;
+}
+
+Ledger::Ledger(const genesis::Genesis& genesis, Store* store)
+    : genesis_(genesis),
+      store_(store),
+      validators_(genesis.Validators()),
+      executor_(genesis.Rules()) {}
+
+Status Ledger::WriteGenesis() {
+  contracts::StateWrites writes = InitialState(genesis_);
+  contracts::StateTree tree;
+  consensus::BlockHeader header = genesis_.GenesisHeader(tree.RootAfter(writes));
+  std::string text = header.ToText();
+  crypto::MerkleAccumulator ledger;
+  ledger.Append(crypto::MerkleLeafHash(text));
+  Store::BlockWrite write;
+  write.height = 0;
+  write.block_hash = consensus::BlockHash(text);
+  write.block.mutable_block()->set_header(text);
+  write.state_writes = &writes;
+  write.ledger_accumulator = ledger.Serialize();
+  return store_->CommitBlock(write);
+}
+
+Status Ledger::Open() {
+  if (!store_->GetTip()) COLEND_RETURN_IF_ERROR(WriteGenesis());
+  auto tip = store_->GetTip();
+  auto corrupt = [](std::string what) { return MakeError("corrupt-store", std::move(what)); };
+  if (!tip) return corrupt("no tip after writing the genesis block");
+  auto stored = store_->GetBlock(tip->height);
+  if (!stored.ok()) return corrupt("tip block " + std::to_string(tip->height) + ": " + stored.error().message);
+  const std::string& text = stored->block().header();
+  if (consensus::BlockHash(text) != tip->block_hash) {
+    return corrupt("block " + std::to_string(tip->height) + " does not hash to the recorded tip");
+  }
+  auto header = consensus::BlockHeader::ParseText(text);
+  if (!header.ok()) return corrupt("tip header unreadable: " + header.error().message);
+  if (header->chain_id != genesis_.chain_id || header->membership_sha256 != genesis_.hash) {
+    return corrupt("tip block belongs to another chain");
+  }
+  if (tip->height > 0) {
+    Status cert = consensus::VerifyCommitCertificate(validators_, tip->height, tip->block_hash,
+                                                     stored->certificate());
+    if (!cert.ok()) return corrupt("tip certificate: " + cert.error().message);
+  }
+  COLEND_RETURN_IF_ERROR(store_->LoadState(&state_));
+  if (state_.Root() != header->state_root) {
+    return corrupt("state root recomputed from the stored state differs from block " +
+                   std::to_string(tip->height));
+  }
+  auto ledger = store_->GetLedgerAccumulator();
+  if (!ledger.ok()) return corrupt("ledger accumulator: " + ledger.error().message);
+  if (ledger->size() != tip->height + 1) return corrupt("ledger accumulator size mismatch");
+  ledger_ = *ledger;
+  last_header_ = *header;
+  last_hash_ = tip->block_hash;
+  return Status::Ok();
+}
+
+consensus::proto::Block Ledger::BuildBlock(std::uint64_t height, std::int64_t timestamp_ms,
+                                           const std::string& proposer,
+                                           const std::vector<std::string>& candidates,
+                                           std::vector<Dropped>* dropped) {
+  assert(height == this->height() + 1);
+  contracts::StateOverlay overlay(&state_);
+  contracts::BlockContext context{height, timestamp_ms};
+  std::vector<contracts::Tx> txs;
+  consensus::proto::Block block;
+  for (const std::string& wire : candidates) {
+    auto tx = contracts::DecodeTx(wire);
+    if (!tx.ok()) continue;
+    Status ok = executor_.CheckEnvelope(*tx, overlay, timestamp_ms);
+    if (!ok.ok()) {
+      if (dropped) dropped->push_back({tx->id, ok.error()});
+      continue;
+    }
+    executor_.Execute(*tx, context, static_cast<std::uint32_t>(txs.size()), &overlay);
+    block.add_txs(wire);
+    txs.push_back(std::move(tx).value());
+  }
+  consensus::BlockHeader header;
+  header.chain_id = genesis_.chain_id;
+  header.height = height;
+  header.prev_block_hash = last_hash_;
+  header.timestamp_ms = timestamp_ms;
+  header.proposer = proposer;
+  header.tx_count = txs.size();
+  header.tx_root = contracts::TxRoot(txs);
+  header.state_root = state_.RootAfter(overlay.writes());
+  header.ledger_size = ledger_.size();
+  header.ledger_root = ledger_.Root();
+  header.membership_epoch = 0;
+  header.membership_sha256 = genesis_.hash;
+  block.set_header(header.ToText());
+  Executed executed{header, {}, overlay.writes()};
+  for (const auto& tx : txs) executed.tx_ids.push_back(tx.id);
+  executed_[consensus::BlockHash(block.header())] = std::move(executed);
+  return block;
+}
+
+Result<Ledger::Executed> Ledger::Execute(std::uint64_t height,
+                                         const consensus::proto::Block& block,
+                                         std::int64_t now_ms, bool check_timeliness) const {
+  auto header = consensus::BlockHeader::ParseText(block.header());
+  if (!header.ok()) return header.error();
+  const auto& h = *header;
+  std::string at = "block " + std::to_string(height) + ": ";
+  if (h.chain_id != genesis_.chain_id) return Invalid(at + "chain id " + h.chain_id);
+  if (h.height != height || height != this->height() + 1) {
+    return Invalid(at + "header height " + std::to_string(h.height) + ", expected " +
+                   std::to_string(this->height() + 1));
+  }
+  if (h.prev_block_hash != last_hash_) return Invalid(at + "previous hash is not our tip");
+  if (h.timestamp_ms <= last_header_.timestamp_ms) {
+    return Invalid(at + "timestamp does not increase over the parent's");
+  }
+  if (check_timeliness &&
+      std::llabs(h.timestamp_ms - now_ms) > genesis_.consensus.block_time_skew_ms_max) {
+    return Invalid(at + "timestamp " + std::to_string(h.timestamp_ms) + " is more than " +
+                   std::to_string(genesis_.consensus.block_time_skew_ms_max) +
+                   " ms from our clock " + std::to_string(now_ms));
+  }
+  if (validators_.Find(h.proposer) == nullptr) return Invalid(at + "proposer not a member");
+  if (h.membership_epoch != 0 || h.membership_sha256 != genesis_.hash) {
+    return Invalid(at + "wrong membership epoch or hash");
+  }
+  if (h.ledger_size != ledger_.size() || h.ledger_root != ledger_.Root()) {
+    return Invalid(at + "ledger root does not match the chain");
+  }
+  if (static_cast<std::uint64_t>(block.txs_size()) != h.tx_count ||
+      h.tx_count > genesis_.consensus.block_txs_max) {
+    return Invalid(at + "tx-count does not match or exceeds block_txs_max");
+  }
+  contracts::StateOverlay overlay(&state_);
+  contracts::BlockContext context{height, h.timestamp_ms};
+  std::vector<contracts::Tx> txs;
+  for (int i = 0; i < block.txs_size(); ++i) {
+    auto tx = contracts::DecodeTx(block.txs(i));
+    if (!tx.ok()) return Invalid(at + "tx " + std::to_string(i) + ": " + tx.error().message);
+    Status ok = executor_.CheckEnvelope(*tx, overlay, h.timestamp_ms);
+    if (!ok.ok()) return Invalid(at + "tx " + std::to_string(i) + ": " + ok.error().ToString());
+    executor_.Execute(*tx, context, static_cast<std::uint32_t>(i), &overlay);
+    txs.push_back(std::move(tx).value());
+  }
+  if (contracts::TxRoot(txs) != h.tx_root) return Invalid(at + "tx-root does not match");
+  if (state_.RootAfter(overlay.writes()) != h.state_root) {
+    return Invalid(at + "state-root does not match re-execution");
+  }
+  Executed executed{h, {}, overlay.writes()};
+  for (const auto& tx : txs) executed.tx_ids.push_back(tx.id);
+  return executed;
+}
+
+Status Ledger::ValidateBlock(std::uint64_t height, const consensus::proto::Block& block,
+                             std::int64_t now_ms, bool check_timeliness) {
+  auto executed = Execute(height, block, now_ms, check_timeliness);
+  if (!executed.ok()) return executed.error();
+  executed_[consensus::BlockHash(block.header())] = std::move(executed).value();
+  return Status::Ok();
+}
+
+Status Ledger::CommitBlock(const consensus::proto::Block& block,
+                           const consensus::proto::CommitCertificate& certificate) {
+  crypto::Hash256 hash = consensus::BlockHash(block.header());
+  std::uint64_t height = this->height() + 1;
+  COLEND_RETURN_IF_ERROR(
+      consensus::VerifyCommitCertificate(validators_, height, hash, certificate));
+  auto cached = executed_.find(hash);
+  Executed executed;
+  if (cached != executed_.end()) {
+    executed = std::move(cached->second);
+  } else {
+    auto fresh = Execute(height, block, 0, /*check_timeliness=*/false);
+    if (!fresh.ok()) return fresh.error();
+    executed = std::move(fresh).value();
+  }
+  crypto::MerkleAccumulator ledger = ledger_;
+  ledger.Append(crypto::MerkleLeafHash(block.header()));
+  Store::BlockWrite write;
+  write.height = height;
+  write.block_hash = hash;
+  *write.block.mutable_block() = block;
+  *write.block.mutable_certificate() = certificate;
+  write.tx_ids = executed.tx_ids;
+  write.state_writes = &executed.writes;
+  write.ledger_accumulator = ledger.Serialize();
+  COLEND_RETURN_IF_ERROR(store_->CommitBlock(write));
+  state_.Apply(executed.writes);
+  assert(state_.Root() == executed.header.state_root);
+  ledger_ = std::move(ledger);
+  last_header_ = executed.header;
+  last_hash_ = hash;
+  executed_.clear();
+  return Status::Ok();
+}
+
+}  // namespace colend::node

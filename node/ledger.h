@@ -1,0 +1,80 @@
+// The ledger: committed blocks and state, and the deterministic rules that build, validate and
+// commit a block (the consensus Application). Everything a block header claims is recomputed
+// here by every endorser: height, parent, time, transaction root, state root, ledger root.
+//
+// Thread safety: none; the node's io thread owns the ledger.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "consensus/block.h"
+#include "consensus/consensus.pb.h"
+#include "contracts/executor.h"
+#include "contracts/state.h"
+#include "crypto/merkle.h"
+#include "genesis/genesis.h"
+#include "node/store.h"
+
+namespace colend::node {
+
+class Ledger {
+ public:
+  Ledger(const genesis::Genesis& genesis, Store* store);
+
+  // Loads the committed chain, writing the genesis block on first start, and checks the tip:
+  // its header hash, its certificate and the state root recomputed from the stored state. A
+  // mismatch is "corrupt-store": the node must not serve or build on bad data.
+  Status Open();
+
+  std::uint64_t height() const { return last_header_.height; }
+  const consensus::BlockHeader& last_header() const { return last_header_; }
+  const crypto::Hash256& last_hash() const { return last_hash_; }
+  const contracts::Executor& executor() const { return executor_; }
+  const contracts::StateTree& state() const { return state_; }
+  const consensus::ValidatorSet& validators() const { return validators_; }
+
+  struct Dropped {
+    crypto::Hash256 tx_id;
+    Error error;
+  };
+  // A block for `height` (= height()+1) of the candidates (wire bytes, in order) that pass the
+  // envelope checks; the others are reported in `dropped`.
+  consensus::proto::Block BuildBlock(std::uint64_t height, std::int64_t timestamp_ms,
+                                     const std::string& proposer,
+                                     const std::vector<std::string>& candidates,
+                                     std::vector<Dropped>* dropped);
+  Status ValidateBlock(std::uint64_t height, const consensus::proto::Block& block,
+                       std::int64_t now_ms, bool check_timeliness);
+  // Verifies the certificate, executes (or takes the cached execution) and stores the block.
+  Status CommitBlock(const consensus::proto::Block& block,
+                     const consensus::proto::CommitCertificate& certificate);
+
+ private:
+  struct Executed {
+    consensus::BlockHeader header;
+    std::vector<crypto::Hash256> tx_ids;
+    contracts::StateWrites writes;
+  };
+  Result<Executed> Execute(std::uint64_t height, const consensus::proto::Block& block,
+                           std::int64_t now_ms, bool check_timeliness) const;
+  Status WriteGenesis();
+
+  const genesis::Genesis& genesis_;
+  Store* store_;
+  consensus::ValidatorSet validators_;
+  contracts::Executor executor_;
+  contracts::StateTree state_;
+  consensus::BlockHeader last_header_;
+  crypto::Hash256 last_hash_{};
+  crypto::MerkleAccumulator ledger_;  // over header texts 0..height()
+  std::map<crypto::Hash256, Executed> executed_;  // validated blocks of the next height
+};
+
+// The state a genesis file sets up before any block: members, roles and contract parameters.
+contracts::StateWrites InitialState(const genesis::Genesis& genesis);
+
+}  // namespace colend::node

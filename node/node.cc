@@ -1,0 +1,631 @@
+#include "node/node.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "consensus/replica.h"
+#include "contracts/tx.h"
+#include "genesis/genesis.h"
+#include "node/config.h"
+#include "node/ledger.h"
+#include "node/mempool.h"
+#include "node/rpc.h"
+#include "node/store.h"
+#include "node/transport.h"
+
+namespace colend::node {
+namespace {
+
+namespace asio = boost::asio;
+using json = nlohmann::json;
+
+constexpr std::size_t kMempoolTxsMax = 200000;
+constexpr std::uint32_t kSyncBlocksPerRequestMax = 64;
+constexpr std::size_t kSyncResponseBytesMax = 16u << 20;
+constexpr std::int64_t kStatusIntervalMs = 1000;
+constexpr std::int64_t kSyncRequestTimeoutMs = 5000;
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string IsoTime(std::int64_t ms) {
+  std::time_t seconds = ms / 1000;
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
+  return buf;
+}
+
+class KeySigner : public consensus::Signer {
+ public:
+  explicit KeySigner(crypto::PrivateKey key) : key_(std::move(key)) {}
+  std::string Sign(std::string_view message) override {
+    auto signature = key_.Sign(message);
+    assert(signature.ok());  // an in-memory key that loaded fine cannot fail to sign
+    return std::move(signature).value();
+  }
+
+ private:
+  crypto::PrivateKey key_;
+};
+
+class Node : public consensus::Application {
+ public:
+  Node(asio::io_context& io, NodeConfig config, genesis::Genesis genesis,
+       crypto::PrivateKey signing_key, std::unique_ptr<Store> store)
+      : io_(io),
+        config_(std::move(config)),
+        genesis_(std::move(genesis)),
+        store_(std::move(store)),
+        ledger_(genesis_, store_.get()),
+        signer_(std::move(signing_key)),
+        mempool_(kMempoolTxsMax),
+        replica_timer_(io),
+        start_timer_(io),
+        housekeeping_timer_(io) {}
+
+  Status Start(const std::string& tls_cert_pem, const std::string& tls_key_pem);
+  void Shutdown();
+
+  // consensus::Application
+  consensus::proto::Block ProposeBlock(std::uint64_t height, std::int64_t now_ms) override;
+  Status ValidateBlock(std::uint64_t height, const consensus::proto::Block& block,
+                       std::int64_t now_ms, bool check_timeliness) override {
+    return ledger_.ValidateBlock(height, block, now_ms, check_timeliness);
+  }
+
+ private:
+  void Log(const std::string& line) {
+    std::cerr << IsoTime(NowMs()) << " [" << config_.member_id << "] " << line << std::endl;
+  }
+  void Handle(consensus::Actions actions);
+  void ArmReplicaTimer();
+  void StartHeight();
+  void ScheduleStartHeight();
+  void AfterCommit(const consensus::proto::Block& block, const std::string& how);
+  void Housekeeping();
+  void SendTo(const std::string& peer, const proto::PeerMessage& message);
+  void BroadcastMessage(const proto::PeerMessage& message);
+  void AnnounceStatus();
+  void RequestBlocks(const std::string& peer);
+  void OnFrame(const std::string& peer, std::string frame);
+  void OnConsensus(const std::string& peer, const consensus::proto::ConsensusMessage& message);
+  void OnStatus(const std::string& peer, const proto::StatusAnnounce& status);
+  void OnBlockRequest(const std::string& peer, const proto::BlockRequest& request);
+  void OnBlockResponse(const std::string& peer, const proto::BlockResponse& response);
+  Status AdmitTx(const std::string& wire, crypto::Hash256* id);
+  std::uint64_t BestPeerHeight() const;
+
+  Result<json> HandleRpc(const std::string& method, const json& params);
+  Result<json> RpcSubmit(const json& params);
+  Result<json> RpcTx(const json& params);
+  Result<json> RpcBlock(const json& params);
+  json RpcStatus();
+
+  asio::io_context& io_;
+  NodeConfig config_;
+  genesis::Genesis genesis_;
+  std::unique_ptr<Store> store_;
+  Ledger ledger_;
+  KeySigner signer_;
+  Mempool mempool_;
+  std::unique_ptr<consensus::Replica> replica_;
+  std::unique_ptr<Transport> transport_;
+  std::unique_ptr<RpcServer> rpc_;
+  asio::steady_timer replica_timer_;
+  asio::steady_timer start_timer_;
+  asio::steady_timer housekeeping_timer_;
+  bool replica_started_ = false;
+  bool start_scheduled_ = false;
+  std::uint64_t active_height_ = 0;  // height the replica works on; 0 while idle
+  bool fatal_ = false;
+  std::map<std::string, std::uint64_t> peer_heights_;
+  std::string sync_peer_;
+  std::int64_t sync_deadline_ms_ = 0;
+};
+
+Status Node::Start(const std::string& tls_cert_pem, const std::string& tls_key_pem) {
+  COLEND_RETURN_IF_ERROR(ledger_.Open());
+  Log("chain " + genesis_.chain_id + " genesis " + crypto::ToHex(genesis_.hash) + " at height " +
+      std::to_string(ledger_.height()) + " block " + crypto::ToHex(ledger_.last_hash()));
+  consensus::ReplicaTimeouts timeouts;
+  timeouts.propose_ms = genesis_.consensus.timeout_propose_ms;
+  timeouts.prevote_ms = genesis_.consensus.timeout_prevote_ms;
+  timeouts.precommit_ms = genesis_.consensus.timeout_precommit_ms;
+  timeouts.round_increment_ms = genesis_.consensus.timeout_round_increment_ms;
+  replica_ = std::make_unique<consensus::Replica>(genesis_.Validators(), config_.member_id,
+                                                  timeouts, this, &signer_);
+  if (auto saved = store_->LoadReplicaState()) {
+    Status restored = replica_->Restore(*saved);
+    if (!restored.ok()) return restored;
+  }
+  TransportConfig tc;
+  tc.self_id = config_.member_id;
+  tc.listen_host = config_.p2p_host;
+  tc.listen_port = config_.p2p_port;
+  tc.ca_pem = genesis_.ca_certificate.ToPem();
+  tc.cert_pem = tls_cert_pem;
+  tc.key_pem = tls_key_pem;
+  tc.genesis_hash = genesis_.hash;
+  for (const auto& peer : config_.peers) {
+    const genesis::GenesisMember* member = genesis_.FindMember(peer.id);
+    if (member == nullptr) {
+      return MakeError("bad-config", "peer '" + peer.id + "' is not a member in genesis.json");
+    }
+    tc.peers.push_back({peer.id, peer.host, peer.port, member->tls_certificate.Fingerprint()});
+  }
+  transport_ = std::make_unique<Transport>(
+      io_, tc, [this](const std::string& peer, std::string frame) { OnFrame(peer, std::move(frame)); },
+      [this](const std::string& peer, bool up) {
+        Log(std::string("peer ") + peer + (up ? " connected" : " disconnected"));
+        if (up) AnnounceStatus();
+      },
+      [this](const std::string& line) { Log("p2p: " + line); });
+  std::string error;
+  if (!transport_->Start(&error)) return MakeError("p2p-bind-failed", error);
+  RpcServerConfig rc;
+  rc.host = config_.rpc_host;
+  rc.port = config_.rpc_port;
+  rpc_ = std::make_unique<RpcServer>(
+      io_, rc, [this](const std::string& method, const json& params) { return HandleRpc(method, params); });
+  if (!rpc_->Start(&error)) return MakeError("rpc-bind-failed", error);
+  Log("listening: p2p " + config_.p2p_host + ":" + std::to_string(transport_->listen_port()) +
+      ", rpc " + config_.rpc_host + ":" + std::to_string(rpc_->port()));
+  Housekeeping();
+  return Status::Ok();
+}
+
+void Node::Shutdown() {
+  replica_timer_.cancel();
+  start_timer_.cancel();
+  housekeeping_timer_.cancel();
+  if (rpc_) rpc_->Stop();
+  if (transport_) transport_->Stop();
+}
+
+consensus::proto::Block Node::ProposeBlock(std::uint64_t height, std::int64_t now_ms) {
+  // The timestamp must exceed the parent's even if our clock is behind it by a little.
+  std::int64_t timestamp = std::max(now_ms, ledger_.last_header().timestamp_ms + 1);
+  std::vector<Ledger::Dropped> dropped;
+  auto block = ledger_.BuildBlock(height, timestamp, config_.member_id,
+                                  mempool_.Oldest(genesis_.consensus.block_txs_max), &dropped);
+  for (const auto& d : dropped) {
+    Log("dropping transaction " + crypto::ToHex(d.tx_id) + ": " + d.error.ToString());
+    mempool_.Remove(d.tx_id);
+  }
+  Log("proposing block " + std::to_string(height) + " with " + std::to_string(block.txs_size()) +
+      " transactions");
+  return block;
+}
+
+void Node::Handle(consensus::Actions actions) {
+  if (fatal_) return;
+  for (const auto& line : actions.log) Log("consensus: " + line);
+  if (actions.persist) {
+    Status saved = store_->SaveReplicaState(*actions.persist);
+    if (!saved.ok()) {
+      // Without durable vote state we could sign twice after a crash: stop rather than speak.
+      Log("FATAL: " + saved.ToString() + "; stopping");
+      fatal_ = true;
+      io_.stop();
+      return;
+    }
+  }
+  for (auto& out : actions.messages) {
+    proto::PeerMessage message;
+    *message.mutable_consensus() = std::move(out.message);
+    if (out.to) {
+      SendTo(*out.to, message);
+    } else {
+      BroadcastMessage(message);
+    }
+  }
+  if (actions.decision) {
+    const auto& d = *actions.decision;
+    Status committed = ledger_.CommitBlock(d.block, d.certificate);
+    if (!committed.ok()) {
+      Log("FATAL: cannot commit decided block: " + committed.ToString());
+      fatal_ = true;
+      io_.stop();
+      return;
+    }
+    AfterCommit(d.block, "committed in round " + std::to_string(d.certificate.round()) + " with " +
+                             std::to_string(d.certificate.endorsements_size()) + " endorsements");
+  }
+  ArmReplicaTimer();
+}
+
+void Node::ArmReplicaTimer() {
+  if (active_height_ == 0) return;
+  std::int64_t delay = std::max<std::int64_t>(0, replica_->next_deadline_ms() - NowMs());
+  replica_timer_.expires_after(std::chrono::milliseconds(delay));
+  replica_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || active_height_ == 0) return;
+    Handle(replica_->OnTick(NowMs()));
+  });
+}
+
+void Node::StartHeight() {
+  start_timer_.cancel();
+  start_scheduled_ = false;
+  std::uint64_t next = ledger_.height() + 1;
+  if (active_height_ == next) return;
+  active_height_ = next;
+  if (!replica_started_) {
+    replica_started_ = true;
+    Handle(replica_->Start(next, NowMs()));
+  } else {
+    Handle(replica_->AdvanceTo(next, NowMs()));
+  }
+}
+
+// Blocks are made only when there is something to commit; the short delay lets transactions
+// that arrive together share a block.
+void Node::ScheduleStartHeight() {
+  if (active_height_ == ledger_.height() + 1 || start_scheduled_ || mempool_.size() == 0) return;
+  start_scheduled_ = true;
+  start_timer_.expires_after(std::chrono::milliseconds(genesis_.consensus.block_interval_ms));
+  start_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    start_scheduled_ = false;
+    StartHeight();
+  });
+}
+
+void Node::AfterCommit(const consensus::proto::Block& block, const std::string& how) {
+  for (const auto& wire : block.txs()) {
+    auto tx = contracts::DecodeTx(wire);
+    if (tx.ok()) mempool_.Remove(tx->id);
+  }
+  Log("block " + std::to_string(ledger_.height()) + " " + crypto::ToHex(ledger_.last_hash()) +
+      " txs " + std::to_string(block.txs_size()) + " " + how);
+  active_height_ = 0;
+  replica_timer_.cancel();
+  AnnounceStatus();
+  ScheduleStartHeight();
+}
+
+void Node::Housekeeping() {
+  AnnounceStatus();
+  std::uint64_t best = BestPeerHeight();
+  if (best > ledger_.height() && (sync_peer_.empty() || NowMs() > sync_deadline_ms_)) {
+    for (const auto& [peer, height] : peer_heights_) {
+      if (height == best) {
+        RequestBlocks(peer);
+        break;
+      }
+    }
+  }
+  ScheduleStartHeight();
+  housekeeping_timer_.expires_after(std::chrono::milliseconds(kStatusIntervalMs));
+  housekeeping_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) Housekeeping();
+  });
+}
+
+void Node::SendTo(const std::string& peer, const proto::PeerMessage& message) {
+  transport_->Send(peer, message.SerializeAsString());
+}
+
+void Node::BroadcastMessage(const proto::PeerMessage& message) {
+  transport_->Broadcast(message.SerializeAsString());
+}
+
+void Node::AnnounceStatus() {
+  proto::PeerMessage message;
+  message.mutable_status()->set_height(ledger_.height());
+  message.mutable_status()->set_last_block_hash(std::string(crypto::AsBytes(ledger_.last_hash())));
+  BroadcastMessage(message);
+}
+
+std::uint64_t Node::BestPeerHeight() const {
+  std::uint64_t best = 0;
+  for (const auto& [peer, height] : peer_heights_) best = std::max(best, height);
+  return best;
+}
+
+void Node::RequestBlocks(const std::string& peer) {
+  std::uint64_t from = ledger_.height() + 1;
+  std::uint64_t behind = peer_heights_[peer] - ledger_.height();
+  proto::PeerMessage message;
+  message.mutable_block_request()->set_from_height(from);
+  message.mutable_block_request()->set_count(
+      static_cast<std::uint32_t>(std::min<std::uint64_t>(behind, kSyncBlocksPerRequestMax)));
+  sync_peer_ = peer;
+  sync_deadline_ms_ = NowMs() + kSyncRequestTimeoutMs;
+  Log("syncing: at height " + std::to_string(ledger_.height()) + ", " + peer + " is at " +
+      std::to_string(peer_heights_[peer]) + " (" + std::to_string(behind) +
+      " blocks behind); requesting from " + std::to_string(from));
+  SendTo(peer, message);
+}
+
+void Node::OnFrame(const std::string& peer, std::string frame) {
+  proto::PeerMessage message;
+  if (!message.ParseFromString(frame)) {
+    Log("dropping an unreadable message from " + peer);
+    return;
+  }
+  switch (message.kind_case()) {
+    case proto::PeerMessage::kConsensus:
+      return OnConsensus(peer, message.consensus());
+    case proto::PeerMessage::kTxs:
+      for (const auto& wire : message.txs().txs()) {
+        crypto::Hash256 id;
+        (void)AdmitTx(wire, &id);  // gossip: invalid or known transactions are dropped quietly
+      }
+      ScheduleStartHeight();
+      return;
+    case proto::PeerMessage::kStatus:
+      return OnStatus(peer, message.status());
+    case proto::PeerMessage::kBlockRequest:
+      return OnBlockRequest(peer, message.block_request());
+    case proto::PeerMessage::kBlockResponse:
+      return OnBlockResponse(peer, message.block_response());
+    default:
+      Log("dropping a message of unknown kind from " + peer);
+  }
+}
+
+void Node::OnConsensus(const std::string& peer,
+                       const consensus::proto::ConsensusMessage& message) {
+  std::uint64_t height = message.has_proposal() ? message.proposal().height()
+                                                : message.vote().height();
+  if (height <= ledger_.height()) return;  // decided already; our status tells the peer
+  if (height > ledger_.height() + 1) {
+    peer_heights_[peer] = std::max(peer_heights_[peer], height - 1);
+    if (sync_peer_.empty() || NowMs() > sync_deadline_ms_) RequestBlocks(peer);
+    return;
+  }
+  if (active_height_ != height) StartHeight();
+  Handle(replica_->OnMessage(message, NowMs()));
+}
+
+void Node::OnStatus(const std::string& peer, const proto::StatusAnnounce& status) {
+  peer_heights_[peer] = status.height();
+  if (status.height() > ledger_.height() && (sync_peer_.empty() || NowMs() > sync_deadline_ms_)) {
+    RequestBlocks(peer);
+  }
+}
+
+void Node::OnBlockRequest(const std::string& peer, const proto::BlockRequest& request) {
+  proto::PeerMessage message;
+  std::size_t bytes = 0;
+  std::uint32_t count = std::min(request.count(), kSyncBlocksPerRequestMax);
+  for (std::uint64_t h = request.from_height();
+       h < request.from_height() + count && h <= ledger_.height() && bytes < kSyncResponseBytesMax;
+       ++h) {
+    auto block = store_->GetBlock(h);
+    if (!block.ok()) break;
+    bytes += block->ByteSizeLong();
+    *message.mutable_block_response()->add_blocks() = std::move(block).value();
+  }
+  SendTo(peer, message);
+}
+
+void Node::OnBlockResponse(const std::string& peer, const proto::BlockResponse& response) {
+  if (peer == sync_peer_) sync_peer_.clear();
+  std::uint64_t applied = 0;
+  for (const auto& stored : response.blocks()) {
+    auto header = consensus::BlockHeader::ParseText(stored.block().header());
+    if (!header.ok() || header->height != ledger_.height() + 1) continue;
+    Status committed = ledger_.CommitBlock(stored.block(), stored.certificate());
+    if (!committed.ok()) {
+      Log("sync: block " + std::to_string(header->height) + " from " + peer + " rejected: " +
+          committed.ToString());
+      break;
+    }
+    ++applied;
+    AfterCommit(stored.block(), "synced from " + peer);
+  }
+  if (applied > 0) {
+    std::uint64_t best = BestPeerHeight();
+    Log("sync: applied " + std::to_string(applied) + " blocks, now at " +
+        std::to_string(ledger_.height()) +
+        (best > ledger_.height() ? ", " + std::to_string(best - ledger_.height()) + " to go"
+                                 : ", caught up"));
+    if (best > ledger_.height()) RequestBlocks(peer);
+  }
+}
+
+Status Node::AdmitTx(const std::string& wire, crypto::Hash256* id) {
+  auto tx = contracts::DecodeTx(wire);
+  if (!tx.ok()) return tx.error();
+  *id = tx->id;
+  if (mempool_.Contains(tx->id) || store_->FindTx(tx->id)) {
+    return MakeError("duplicate-transaction",
+                     "transaction " + crypto::ToHex(tx->id) + " was submitted before");
+  }
+  COLEND_RETURN_IF_ERROR(ledger_.executor().CheckEnvelope(*tx, ledger_.state(), NowMs()));
+  if (!mempool_.Add(tx->id, wire)) {
+    return MakeError("mempool-full", "the node has " + std::to_string(mempool_.size()) +
+                                         " pending transactions; retry later");
+  }
+  return Status::Ok();
+}
+
+Result<json> Node::HandleRpc(const std::string& method, const json& params) {
+  if (method == "submit") return RpcSubmit(params);
+  if (method == "tx") return RpcTx(params);
+  if (method == "block") return RpcBlock(params);
+  if (method == "status") return RpcStatus();
+  return MakeError("method-not-found", "unknown method '" + method +
+                                           "'; methods: submit, tx, block, status");
+}
+
+Result<json> Node::RpcSubmit(const json& params) {
+  if (!params.is_object() || !params.contains("tx") || !params["tx"].is_string()) {
+    return MakeError("invalid-params", "submit needs {\"tx\": \"<hex of a SignedTx>\"}");
+  }
+  auto wire = crypto::FromHex(params["tx"].get<std::string>());
+  if (!wire.ok()) return MakeError("invalid-params", "tx is not hex: " + wire.error().message);
+  crypto::Hash256 id{};
+  Status admitted = AdmitTx(*wire, &id);
+  if (!admitted.ok()) return admitted.error();
+  proto::PeerMessage gossip;
+  gossip.mutable_txs()->add_txs(*wire);
+  BroadcastMessage(gossip);
+  ScheduleStartHeight();
+  return json{{"tx", crypto::ToHex(id)}, {"status", "pending"}};
+}
+
+Result<json> Node::RpcTx(const json& params) {
+  if (!params.is_object() || !params.contains("id") || !params["id"].is_string()) {
+    return MakeError("invalid-params", "tx needs {\"id\": \"<64 hex digits>\"}");
+  }
+  auto id = crypto::Hash256FromHex(params["id"].get<std::string>());
+  if (!id.ok()) return MakeError("invalid-params", "id must be 64 hex digits");
+  json out = {{"tx", crypto::ToHex(*id)}};
+  if (auto location = store_->FindTx(*id)) {
+    out["status"] = "committed";
+    out["height"] = location->height;
+    out["index"] = location->index;
+    auto block = store_->GetBlock(location->height);
+    if (block.ok()) out["block_hash"] = crypto::ToHex(consensus::BlockHash(block->block().header()));
+    if (auto text = ledger_.state().Get(contracts::ReceiptKey(*id))) {
+      auto receipt = contracts::Receipt::ParseText(*text);
+      if (receipt.ok()) {
+        out["type"] = receipt->type;
+        out["sender"] = receipt->sender;
+        out["accepted"] = receipt->accepted;
+        out["code"] = receipt->code;
+        out["rule"] = receipt->rule;
+        out["message"] = receipt->message;
+        out["outputs"] = receipt->outputs;
+      }
+    }
+    return out;
+  }
+  out["status"] = mempool_.Contains(*id) ? "pending" : "unknown";
+  return out;
+}
+
+Result<json> Node::RpcBlock(const json& params) {
+  if (!params.is_object() || !params.contains("height") || !params["height"].is_number_unsigned()) {
+    return MakeError("invalid-params", "block needs {\"height\": <non-negative integer>}");
+  }
+  std::uint64_t height = params["height"].get<std::uint64_t>();
+  if (height > ledger_.height()) {
+    return MakeError("block-not-found", "no block at height " + std::to_string(height) +
+                                            "; the chain is at height " +
+                                            std::to_string(ledger_.height()));
+  }
+  auto stored = store_->GetBlock(height);
+  if (!stored.ok()) return stored.error();
+  const std::string& text = stored->block().header();
+  auto header = consensus::BlockHeader::ParseText(text);
+  if (!header.ok()) return header.error();
+  json out = {{"height", header->height},
+              {"hash", crypto::ToHex(consensus::BlockHash(text))},
+              {"prev_hash", crypto::ToHex(header->prev_block_hash)},
+              {"timestamp", header->timestamp_ms},
+              {"time", IsoTime(header->timestamp_ms)},
+              {"proposer", header->proposer},
+              {"tx_root", crypto::ToHex(header->tx_root)},
+              {"state_root", crypto::ToHex(header->state_root)},
+              {"ledger_root", crypto::ToHex(header->ledger_root)},
+              {"header", text}};
+  json txs = json::array();
+  for (const auto& wire : stored->block().txs()) {
+    auto tx = contracts::DecodeTx(wire);
+    txs.push_back(tx.ok() ? crypto::ToHex(tx->id) : "unreadable");
+  }
+  out["txs"] = txs;
+  json endorsements = json::array();
+  for (const auto& e : stored->certificate().endorsements()) {
+    endorsements.push_back({{"member", e.member()}, {"signature", crypto::ToHex(e.signature())}});
+  }
+  out["endorsements"] = endorsements;
+  out["certificate_round"] = stored->certificate().round();
+  out["quorum"] = ledger_.validators().quorum();
+  return out;
+}
+
+json Node::RpcStatus() {
+  std::uint64_t best = BestPeerHeight();
+  json out = {{"chain_id", genesis_.chain_id},
+              {"genesis_hash", crypto::ToHex(genesis_.hash)},
+              {"member", config_.member_id},
+              {"suite", std::string(crypto::SuiteName(genesis_.suite))},
+              {"quorum_rule", std::string(consensus::QuorumRuleName(genesis_.quorum))},
+              {"quorum", ledger_.validators().quorum()},
+              {"members", ledger_.validators().size()},
+              {"height", ledger_.height()},
+              {"last_block_hash", crypto::ToHex(ledger_.last_hash())},
+              {"last_block_time", ledger_.last_header().timestamp_ms},
+              {"peers", transport_->ConnectedPeers()},
+              {"rpc_address", config_.rpc_host + ":" + std::to_string(rpc_->port())},
+              {"p2p_address", config_.p2p_host + ":" + std::to_string(transport_->listen_port())},
+              {"mempool_size", mempool_.size()},
+              {"syncing", best > ledger_.height()},
+              {"best_peer_height", best}};
+  out["consensus"] = {{"active_height", active_height_},
+                      {"round", active_height_ ? replica_->round() : 0}};
+  return out;
+}
+
+Result<std::string> ReadHomeFile(const NodeConfig& config, const char* name) {
+  auto text = ReadFile(config.Path(name));
+  if (!text.ok()) return MakeError("missing-file", "cannot read " + config.Path(name));
+  return text;
+}
+
+}  // namespace
+
+int RunNode(const NodeOptions& options) {
+  auto fail = [](const std::string& what) {
+    std::cerr << "colend-node: " << what << std::endl;
+    return 1;
+  };
+  auto config = LoadNodeConfig(options.home);
+  if (!config.ok()) return fail(config.error().message);
+  auto genesis_text = ReadHomeFile(*config, "genesis.json");
+  if (!genesis_text.ok()) return fail(genesis_text.error().message);
+  auto genesis = genesis::ParseGenesis(*genesis_text);
+  if (!genesis.ok()) return fail(config->Path("genesis.json") + ": " + genesis.error().message);
+  if (genesis->FindMember(config->member_id) == nullptr) {
+    return fail("member_id '" + config->member_id + "' is not a member in genesis.json");
+  }
+  auto tls_cert = ReadHomeFile(*config, "tls.pem");
+  auto tls_key = ReadHomeFile(*config, "tls.key");
+  auto signing_pem = ReadHomeFile(*config, "signing.key");
+  for (const auto* r : {&tls_cert, &tls_key, &signing_pem}) {
+    if (!r->ok()) return fail(r->error().message);
+  }
+  auto signing_key = crypto::PrivateKey::FromPem(*signing_pem, genesis->suite);
+  if (!signing_key.ok()) return fail("signing.key: " + signing_key.error().message);
+  const auto* member = genesis->FindMember(config->member_id);
+  if (signing_key->Public().ToDer() != member->signing_key.ToDer()) {
+    return fail("signing.key does not match " + config->member_id +
+                "'s signing certificate in genesis.json");
+  }
+  auto store = Store::Open(config->Path("data"), genesis->hash);
+  if (!store.ok()) return fail(store.error().message);
+
+  asio::io_context io;
+  Node node(io, *config, std::move(genesis).value(), std::move(signing_key).value(),
+            std::move(store).value());
+  Status started = node.Start(*tls_cert, *tls_key);
+  if (!started.ok()) return fail(started.ToString());
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int signal) {
+    std::cerr << "colend-node: signal " << signal << ", stopping" << std::endl;
+    node.Shutdown();
+    io.stop();
+  });
+  io.run();
+  return 0;
+}
+
+}  // namespace colend::node

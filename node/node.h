@@ -1,0 +1,23 @@
+// colend-node: one member's process. Owns the io thread, the transport, the RPC server, the
+// ledger, the mempool and the consensus replica, and carries out the replica's actions in order:
+// persist (synced) -> send -> commit.
+//
+// Thread safety: everything runs on one io_context thread; Run() blocks until a stop signal.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "crypto/result.h"
+
+namespace colend::node {
+
+struct NodeOptions {
+  std::string home;
+};
+
+// Runs the node until SIGINT/SIGTERM. Returns the process exit code; failures to start are
+// printed to stderr with what was wrong.
+int RunNode(const NodeOptions& options);
+
+}  // namespace colend::node

@@ -1,0 +1,60 @@
+// JSON-RPC 2.0 over HTTP/1.1 (Boost.Beast), bound to loopback by default.
+// POST / with a JSON-RPC request object (batches are rejected). Errors follow the spec:
+//   -32700 parse error (malformed JSON), -32600 invalid request, -32601 method not found,
+//   -32602 invalid params, and application errors -32000.. with data.code = stable reason code.
+// A body above body_bytes_max gets HTTP 413 and a -32600 error naming the limit; the node keeps
+// running. GET /health answers 200 "ok".
+//
+// Thread safety: handlers are called on the io_context's thread, one at a time.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "crypto/result.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace colend::node {
+
+struct RpcServerConfig {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;
+  std::uint32_t body_bytes_max = 8u << 20;
+  std::uint32_t connections_max = 256;
+  std::int64_t idle_timeout_ms = 30000;
+};
+
+// A method handler returns the JSON result or an Error (code → data.code, message → message).
+using RpcHandler = std::function<Result<nlohmann::json>(const std::string& method,
+                                                         const nlohmann::json& params)>;
+
+class RpcServer {
+ public:
+  RpcServer(boost::asio::io_context& io, RpcServerConfig config, RpcHandler handler);
+  ~RpcServer();
+  bool Start(std::string* error);  // binds; error if the port is taken
+  void Stop();
+  std::uint16_t port() const;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+// Blocking client used by the CLI and tests: one HTTP POST, one JSON-RPC call.
+// Errors: "rpc-unreachable" (connect failed: is the node running?), "rpc-timeout",
+// "rpc-bad-response", or the server's JSON-RPC error (code = data.code when present, else
+// "rpc-error-<number>", message = the server's message).
+Result<nlohmann::json> RpcCall(const std::string& host, std::uint16_t port,
+                               const std::string& method, const nlohmann::json& params,
+                               std::int64_t timeout_ms);
+
+}  // namespace colend::node

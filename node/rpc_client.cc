@@ -1,0 +1,196 @@
+// RpcCall: one blocking JSON-RPC call over HTTP/1.1 (Boost.Beast), on its own io_context so it
+// can be used from any thread that is not running the node's io_context. One deadline covers
+// connect, write and read (beast::tcp_stream::expires_after); name resolution, when the host is
+// not a literal address, is guarded by a timer.
+#include <algorithm>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "node/rpc.h"
+
+namespace colend::node {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
+using boost::system::error_code;
+using nlohmann::json;
+
+// A response larger than this is not one our server sends; refuse to buffer it.
+constexpr std::uint32_t kResponseBytesMax = 64u << 20;
+constexpr std::int64_t kRequestId = 1;
+
+std::string Dump(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// Turns the HTTP response into the call's result (see rpc.h for the error codes).
+Result<json> InterpretResponse(const http::response<http::string_body>& response) {
+  const unsigned status = response.result_int();
+  const json reply = json::parse(response.body(), nullptr, /*allow_exceptions=*/false);
+  if (reply.is_discarded() || !reply.is_object()) {
+    return MakeError("rpc-bad-response",
+                     "HTTP " + std::to_string(status) + " response is not a JSON-RPC object");
+  }
+  if (auto error = reply.find("error"); error != reply.end()) {
+    if (!error->is_object() || !error->contains("code") || !(*error)["code"].is_number_integer()) {
+      return MakeError("rpc-bad-response", "malformed error object in response");
+    }
+    const auto& message = (*error)["message"];
+    std::string text = message.is_string() ? message.get<std::string>() : Dump(message);
+    if (auto data = error->find("data"); data != error->end() && data->is_object()) {
+      if (auto code = data->find("code"); code != data->end() && code->is_string()) {
+        return MakeError(code->get<std::string>(), std::move(text));
+      }
+    }
+    return MakeError("rpc-error-" + std::to_string((*error)["code"].get<std::int64_t>()),
+                     std::move(text));
+  }
+  if (status != 200) {
+    return MakeError("rpc-bad-response", "HTTP " + std::to_string(status) + " without an error");
+  }
+  auto result = reply.find("result");
+  auto id = reply.find("id");
+  if (result == reply.end() || id == reply.end() || *id != kRequestId) {
+    return MakeError("rpc-bad-response", "response lacks a result for our request id");
+  }
+  return *result;
+}
+
+// The asynchronous exchange, driven to completion by RpcCall's io.run().
+class Call {
+ public:
+  Call(asio::io_context& io, std::string host, std::uint16_t port, std::string body,
+       std::int64_t timeout_ms)
+      : host_(std::move(host)),
+        port_(port),
+        where_(host_ + ":" + std::to_string(port)),
+        timeout_(std::chrono::milliseconds(std::max<std::int64_t>(timeout_ms, 1))),
+        resolver_(io),
+        resolve_timer_(io),
+        stream_(io),
+        request_(http::verb::post, "/", 11) {
+    request_.set(http::field::host, where_);
+    request_.set(http::field::user_agent, "colend-rpc");
+    request_.set(http::field::content_type, "application/json");
+    request_.keep_alive(false);
+    request_.body() = std::move(body);
+    request_.prepare_payload();
+    parser_.body_limit(kResponseBytesMax);
+  }
+
+  void Begin() {
+    deadline_ = std::chrono::steady_clock::now() + timeout_;
+    error_code ec;
+    const auto address = asio::ip::make_address(host_, ec);
+    if (!ec) return Connect({tcp::endpoint(address, port_)});
+    resolve_timer_.expires_at(deadline_);
+    resolve_timer_.async_wait([this](const error_code& error) {
+      if (!error) resolver_.cancel();
+    });
+    resolver_.async_resolve(
+        host_, std::to_string(port_),
+        [this](const error_code& error, tcp::resolver::results_type results) {
+          resolve_timer_.cancel();
+          if (error) {
+            const std::string why =
+                error == asio::error::operation_aborted ? "timed out" : error.message();
+            failure_ = MakeError("rpc-unreachable", "cannot resolve " + host_ + ": " + why);
+            return;
+          }
+          std::vector<tcp::endpoint> endpoints;
+          for (const auto& entry : results) endpoints.push_back(entry.endpoint());
+          Connect(std::move(endpoints));
+        });
+  }
+
+  Result<json> Outcome() const {
+    if (failure_) return *failure_;
+    if (!response_) return MakeError("rpc-bad-response", "no response from " + where_);
+    return InterpretResponse(*response_);
+  }
+
+ private:
+  void Connect(std::vector<tcp::endpoint> endpoints) {
+    endpoints_ = std::move(endpoints);
+    stream_.expires_at(deadline_);
+    stream_.async_connect(endpoints_, [this](const error_code& error, const tcp::endpoint&) {
+      if (error) {
+        const std::string why = error == beast::error::timeout ? "timed out" : error.message();
+        failure_ = MakeError("rpc-unreachable", "cannot connect to " + where_ + ": " + why +
+                                                    " (is the node running?)");
+        return;
+      }
+      http::async_write(stream_, request_, [this](const error_code& write_error, std::size_t) {
+        if (write_error) return Fail("sending the request", write_error);
+        http::async_read(stream_, buffer_, parser_,
+                         [this](const error_code& read_error, std::size_t) {
+                           if (read_error) return Fail("reading the response", read_error);
+                           response_ = parser_.release();
+                           error_code ignored;
+                           stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+                         });
+      });
+    });
+  }
+
+  void Fail(const std::string& stage, const error_code& error) {
+    if (error == beast::error::timeout) {
+      failure_ = MakeError("rpc-timeout", "no answer from " + where_ + " within " +
+                                              std::to_string(timeout_.count()) + " ms");
+      return;
+    }
+    failure_ = MakeError("rpc-bad-response",
+                         where_ + ": connection failed while " + stage + ": " + error.message());
+  }
+
+  const std::string host_;
+  const std::uint16_t port_;
+  const std::string where_;
+  const std::chrono::milliseconds timeout_;
+  std::chrono::steady_clock::time_point deadline_;
+  tcp::resolver resolver_;
+  asio::steady_timer resolve_timer_;
+  beast::tcp_stream stream_;
+  std::vector<tcp::endpoint> endpoints_;
+  http::request<http::string_body> request_;
+  beast::flat_buffer buffer_;
+  http::response_parser<http::string_body> parser_;
+  std::optional<http::response<http::string_body>> response_;
+  std::optional<Error> failure_;
+};
+
+}  // namespace
+
+Result<nlohmann::json> RpcCall(const std::string& host, std::uint16_t port,
+                               const std::string& method, const nlohmann::json& params,
+                               std::int64_t timeout_ms) {
+  try {
+    json request = {{"jsonrpc", "2.0"}, {"id", kRequestId}, {"method", method}};
+    if (!params.is_null()) request["params"] = params;
+    asio::io_context io;
+    Call call(io, host, port, Dump(request), timeout_ms);
+    call.Begin();
+    io.run();
+    return call.Outcome();
+  } catch (const std::exception& e) {
+    // Not expected (all I/O uses error codes); kept so nothing escapes into the CLI.
+    return MakeError("rpc-bad-response", std::string("rpc client failure: ") + e.what());
+  }
+}
+
+}  // namespace colend::node

@@ -1,0 +1,416 @@
+// JSON-RPC 2.0 server over HTTP/1.1 (Boost.Beast). See rpc.h for the contract.
+//
+// Limits: the request header is bounded by kHeaderBytesMax and the body by body_bytes_max (413
+// beyond it); at most connections_max connections are served at once (more are closed on
+// accept); a connection idle for idle_timeout_ms is closed. Nothing a client sends can throw out
+// of the io_context: JSON is parsed without exceptions and a throwing handler becomes -32603.
+//
+// Invariants: every Session is in Impl::sessions while it exists; after Stop the handler is not
+// called again.
+#include <algorithm>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "node/rpc.h"
+
+namespace colend::node {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
+using boost::system::error_code;
+using nlohmann::json;
+
+constexpr std::uint32_t kHeaderBytesMax = 16 * 1024;
+// After refusing an oversized body, keep reading and discarding for a while (bounded in time and
+// bytes) so the client can finish sending and read the 413 instead of a connection reset.
+constexpr std::int64_t kLingerMs = 2000;
+constexpr std::size_t kLingerBytesMax = 64u << 20;
+constexpr std::size_t kLingerChunkBytes = 64 * 1024;
+constexpr std::int64_t kAcceptRetryMs = 100;
+// Parser messages quote the input; keep them short in responses.
+constexpr std::size_t kParseDetailBytesMax = 200;
+
+constexpr int kParseError = -32700;
+constexpr int kInvalidRequest = -32600;
+constexpr int kMethodNotFound = -32601;
+constexpr int kInvalidParams = -32602;
+constexpr int kInternalError = -32603;
+constexpr int kApplicationError = -32000;
+
+// dump() throws on invalid UTF-8 by default; replace it instead.
+std::string Dump(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+json ErrorReply(const json& id, int code, std::string message,
+                std::optional<std::string> data_code = std::nullopt) {
+  json error = {{"code", code}, {"message", std::move(message)}};
+  if (data_code) error["data"] = {{"code", *data_code}};
+  return {{"jsonrpc", "2.0"}, {"id", id}, {"error", std::move(error)}};
+}
+
+// A SAX consumer that only records why parsing failed: json::parse(..., false) discards the
+// reason, and we want to tell the client where its JSON broke without using exceptions.
+class ParseErrorCapture : public nlohmann::json_sax<json> {
+ public:
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return true; }
+  bool key(string_t&) override { return true; }
+  bool end_object() override { return true; }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t, const std::string&,
+                   const nlohmann::detail::exception& error) override {
+    message = error.what();
+    return false;
+  }
+  std::string message;
+};
+
+std::string ParseErrorDetail(const std::string& body) {
+  ParseErrorCapture capture;
+  try {
+    (void)json::sax_parse(body, &capture);
+  } catch (const std::exception& e) {
+    capture.message = e.what();
+  }
+  std::string detail = capture.message.empty() ? "malformed JSON" : capture.message;
+  // "[json.exception.parse_error.101] parse error at line 1, ..." → "at line 1, ..."
+  if (auto pos = detail.find("] "); detail.starts_with("[json.exception") && pos != detail.npos) {
+    detail.erase(0, pos + 2);
+  }
+  if (detail.starts_with("parse error ")) detail.erase(0, 12);
+  if (detail.size() > kParseDetailBytesMax) detail = detail.substr(0, kParseDetailBytesMax) + "...";
+  return detail;
+}
+
+json CallHandler(const RpcHandler& handler, const json& id, const std::string& method,
+                 const json& params) {
+  std::optional<Result<json>> result;
+  try {
+    result.emplace(handler(method, params));
+  } catch (const std::exception& e) {
+    return ErrorReply(id, kInternalError, std::string("internal error: ") + e.what());
+  }
+  if (result->ok()) return {{"jsonrpc", "2.0"}, {"id", id}, {"result", result->value()}};
+  const Error& error = result->error();
+  // Standard codes speak for themselves; application errors carry the stable reason code.
+  if (error.code == "method-not-found") return ErrorReply(id, kMethodNotFound, error.message);
+  if (error.code == "invalid-params") return ErrorReply(id, kInvalidParams, error.message);
+  return ErrorReply(id, kApplicationError, error.message, error.code);
+}
+
+// One JSON-RPC exchange: request body in, response object out.
+json HandleJsonRpc(const std::string& body, const RpcHandler& handler) {
+  const json request = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (request.is_discarded()) {
+    return ErrorReply(nullptr, kParseError, "parse error: " + ParseErrorDetail(body));
+  }
+  if (request.is_array()) {
+    return ErrorReply(nullptr, kInvalidRequest, "batch requests are not supported");
+  }
+  if (!request.is_object()) {
+    return ErrorReply(nullptr, kInvalidRequest, "request must be a JSON object");
+  }
+  const auto id = request.find("id");
+  if (id == request.end()) {
+    return ErrorReply(nullptr, kInvalidRequest, "missing id (notifications are not supported)");
+  }
+  if (!id->is_string() && !id->is_number() && !id->is_null()) {
+    return ErrorReply(nullptr, kInvalidRequest, "id must be a string, number or null");
+  }
+  const auto version = request.find("jsonrpc");
+  if (version == request.end() || !version->is_string() || *version != "2.0") {
+    return ErrorReply(*id, kInvalidRequest, "jsonrpc must be \"2.0\"");
+  }
+  const auto method = request.find("method");
+  if (method == request.end() || !method->is_string()) {
+    return ErrorReply(*id, kInvalidRequest, "method must be a string");
+  }
+  const auto params = request.find("params");
+  if (params != request.end() && !params->is_object() && !params->is_array()) {
+    return ErrorReply(*id, kInvalidRequest, "params must be an object or an array");
+  }
+  // Absent params reach the handler as null.
+  return CallHandler(handler, *id, method->get<std::string>(),
+                     params == request.end() ? json() : *params);
+}
+
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+Response MakeResponse(http::status status, unsigned version, std::string body,
+                      std::string content_type) {
+  Response response{status, version};
+  response.set(http::field::server, "colend");
+  response.set(http::field::content_type, std::move(content_type));
+  response.body() = std::move(body);
+  return response;
+}
+
+Response JsonResponse(http::status status, unsigned version, const json& reply) {
+  return MakeResponse(status, version, Dump(reply) + "\n", "application/json");
+}
+
+Response NotAllowed(unsigned version, std::string_view allow, const std::string& message) {
+  Response response = JsonResponse(http::status::method_not_allowed, version,
+                                   ErrorReply(nullptr, kInvalidRequest, message));
+  response.set(http::field::allow, allow);
+  return response;
+}
+
+Response Route(const Request& request, const RpcHandler& handler) {
+  const unsigned version = request.version();
+  if (request.target() == "/health") {
+    if (request.method() != http::verb::get) {
+      return NotAllowed(version, "GET", "use GET /health");
+    }
+    return MakeResponse(http::status::ok, version, "ok\n", "text/plain");
+  }
+  if (request.target() == "/") {
+    if (request.method() != http::verb::post) return NotAllowed(version, "POST", "use POST /");
+    return JsonResponse(http::status::ok, version, HandleJsonRpc(request.body(), handler));
+  }
+  return JsonResponse(http::status::not_found, version,
+                      ErrorReply(nullptr, kInvalidRequest, "no such path; use POST /"));
+}
+
+class Session;
+
+}  // namespace
+
+struct RpcServer::Impl : std::enable_shared_from_this<RpcServer::Impl> {
+  Impl(asio::io_context& io_in, RpcServerConfig config_in, RpcHandler handler_in)
+      : io(io_in),
+        config(std::move(config_in)),
+        handler(std::move(handler_in)),
+        acceptor(io_in),
+        accept_retry_timer(io_in) {}
+
+  bool Start(std::string* error);
+  void Stop();
+  void Accept();
+
+  asio::io_context& io;
+  const RpcServerConfig config;
+  const RpcHandler handler;
+  tcp::acceptor acceptor;
+  asio::steady_timer accept_retry_timer;
+  std::map<std::uint64_t, std::weak_ptr<Session>> sessions;
+  std::uint64_t next_session_id = 0;
+  bool started = false;
+  bool stopped = false;
+  std::uint16_t bound_port = 0;
+};
+
+namespace {
+
+// One HTTP connection: read a request, answer it, repeat while keep-alive holds.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, std::shared_ptr<RpcServer::Impl> server, std::uint64_t id)
+      : stream_(std::move(socket)), server_(std::move(server)), id_(id) {}
+  ~Session() { server_->sessions.erase(id_); }
+
+  void Start() { ReadRequest(); }
+  void Close() {
+    error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+ private:
+  std::chrono::milliseconds IdleTimeout() const {
+    return std::chrono::milliseconds(server_->config.idle_timeout_ms);
+  }
+
+  void ReadRequest() {
+    parser_.emplace();
+    parser_->body_limit(server_->config.body_bytes_max);
+    parser_->header_limit(kHeaderBytesMax);
+    stream_.expires_after(IdleTimeout());
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](const error_code& error, std::size_t) { self->OnRead(error); });
+  }
+
+  void OnRead(const error_code& error) {
+    if (server_->stopped) return Close();
+    if (error == http::error::body_limit) {
+      json reply = ErrorReply(
+          nullptr, kInvalidRequest,
+          "request body exceeds " + std::to_string(server_->config.body_bytes_max) + " bytes");
+      return Write(JsonResponse(http::status::payload_too_large, 11, reply), Then::kLinger);
+    }
+    if (error == http::error::header_limit) {
+      json reply =
+          ErrorReply(nullptr, kInvalidRequest,
+                     "request header exceeds " + std::to_string(kHeaderBytesMax) + " bytes");
+      return Write(JsonResponse(http::status::request_header_fields_too_large, 11, reply),
+                   Then::kLinger);
+    }
+    if (error && error.category() == http::make_error_code(http::error::bad_method).category() &&
+        error != http::error::end_of_stream && error != http::error::partial_message) {
+      json reply =
+          ErrorReply(nullptr, kInvalidRequest, "malformed HTTP request: " + error.message());
+      return Write(JsonResponse(http::status::bad_request, 11, reply), Then::kClose);
+    }
+    if (error) return Close();  // end of stream, idle timeout, reset
+    Request request = parser_->release();
+    Response response = Route(request, server_->handler);
+    const bool keep_alive = request.keep_alive();
+    response.keep_alive(keep_alive);
+    Write(std::move(response), keep_alive ? Then::kRead : Then::kClose);
+  }
+
+  enum class Then { kRead, kClose, kLinger };
+
+  void Write(Response response, Then then) {
+    if (then != Then::kRead) response.keep_alive(false);
+    response_ = std::move(response);
+    response_.prepare_payload();
+    stream_.expires_after(IdleTimeout());
+    http::async_write(stream_, response_,
+                      [self = shared_from_this(), then](const error_code& error, std::size_t) {
+                        if (error || self->server_->stopped) return self->Close();
+                        if (then == Then::kRead) return self->ReadRequest();
+                        if (then == Then::kLinger) return self->Linger();
+                        error_code ignored;
+                        self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                        self->Close();
+                      });
+  }
+
+  // Half-close, then discard what the client is still sending until it closes or a bound hits.
+  void Linger() {
+    error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    discard_.resize(kLingerChunkBytes);
+    stream_.expires_after(std::chrono::milliseconds(kLingerMs));
+    DiscardSome();
+  }
+
+  void DiscardSome() {
+    stream_.async_read_some(asio::buffer(discard_), [self = shared_from_this()](
+                                                        const error_code& error, std::size_t n) {
+      self->discarded_bytes_ += n;
+      if (error || self->server_->stopped || self->discarded_bytes_ > kLingerBytesMax) {
+        return self->Close();
+      }
+      self->DiscardSome();
+    });
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  Response response_;  // alive until its write completes
+  std::vector<char> discard_;
+  std::size_t discarded_bytes_ = 0;
+  const std::shared_ptr<RpcServer::Impl> server_;
+  const std::uint64_t id_;
+};
+
+}  // namespace
+
+bool RpcServer::Impl::Start(std::string* error) {
+  auto fail = [this, error](std::string message) {
+    if (error) *error = std::move(message);
+    error_code ignored;
+    acceptor.close(ignored);
+    return false;
+  };
+  if (started || stopped) return fail("rpc: Start called twice or after Stop");
+  started = true;
+  if (config.body_bytes_max == 0 || config.connections_max == 0 || config.idle_timeout_ms <= 0) {
+    return fail("rpc: body_bytes_max, connections_max and idle_timeout_ms must be positive");
+  }
+  error_code ec;
+  const auto address = asio::ip::make_address(config.host, ec);
+  if (ec) return fail("rpc: bad host " + config.host + ": " + ec.message());
+  const tcp::endpoint endpoint(address, config.port);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  const tcp::endpoint local = ec ? tcp::endpoint() : acceptor.local_endpoint(ec);
+  if (ec) {
+    return fail("rpc: cannot listen on " + config.host + ":" + std::to_string(config.port) + ": " +
+                ec.message());
+  }
+  bound_port = local.port();
+  Accept();
+  return true;
+}
+
+void RpcServer::Impl::Accept() {
+  acceptor.async_accept([self = shared_from_this()](const error_code& error, tcp::socket socket) {
+    if (self->stopped) return;
+    if (error) {
+      if (error == asio::error::operation_aborted) return;
+      // E.g. out of file descriptors: retry later instead of spinning.
+      self->accept_retry_timer.expires_after(std::chrono::milliseconds(kAcceptRetryMs));
+      self->accept_retry_timer.async_wait([self](const error_code& wait_error) {
+        if (!wait_error && !self->stopped) self->Accept();
+      });
+      return;
+    }
+    if (self->sessions.size() >= self->config.connections_max) {
+      error_code ignored;
+      socket.close(ignored);  // over the limit: refuse rather than queue
+    } else {
+      const std::uint64_t id = self->next_session_id++;
+      auto session = std::make_shared<Session>(std::move(socket), self, id);
+      self->sessions.emplace(id, session);
+      session->Start();
+    }
+    self->Accept();
+  });
+}
+
+void RpcServer::Impl::Stop() {
+  if (stopped) return;
+  stopped = true;
+  error_code ignored;
+  acceptor.close(ignored);
+  accept_retry_timer.cancel();
+  std::vector<std::shared_ptr<Session>> open;
+  for (auto& [id, weak] : sessions) {
+    if (auto session = weak.lock()) open.push_back(std::move(session));
+  }
+  for (auto& session : open) session->Close();
+}
+
+RpcServer::RpcServer(boost::asio::io_context& io, RpcServerConfig config, RpcHandler handler)
+    : impl_(std::make_shared<Impl>(io, std::move(config), std::move(handler))) {}
+
+RpcServer::~RpcServer() { impl_->Stop(); }
+
+bool RpcServer::Start(std::string* error) { return impl_->Start(error); }
+
+void RpcServer::Stop() { impl_->Stop(); }
+
+std::uint16_t RpcServer::port() const { return impl_->bound_port; }
+
+}  // namespace colend::node

@@ -1,0 +1,169 @@
+#include "node/store.h"
+
+#include <leveldb/db.h>
+#include <leveldb/write_batch.h>
+
+namespace colend::node {
+namespace {
+
+std::string_view AsView(const leveldb::Slice& s) { return {s.data(), s.size()}; }
+
+void PutU64(std::string* out, std::uint64_t v) {
+  for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>(v >> (8 * i)));
+}
+void PutU32(std::string* out, std::uint32_t v) {
+  for (int i = 3; i >= 0; --i) out->push_back(static_cast<char>(v >> (8 * i)));
+}
+std::uint64_t GetU64(std::string_view in) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<std::uint8_t>(in[i]);
+  return v;
+}
+std::uint32_t GetU32(std::string_view in) {
+  std::uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<std::uint8_t>(in[i]);
+  return v;
+}
+
+Error StorageError(const leveldb::Status& s, const std::string& what) {
+  return MakeError("storage-error", what + ": " + s.ToString());
+}
+
+std::string TxKey(const crypto::Hash256& id) {
+  return "t/" + std::string(crypto::AsBytes(id));
+}
+
+}  // namespace
+
+std::string HeightKey(std::uint64_t height) {
+  std::string key = "b/";
+  PutU64(&key, height);
+  return key;
+}
+
+Store::Store(std::unique_ptr<leveldb::DB> db) : db_(std::move(db)) {}
+Store::~Store() = default;
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
+                                           const crypto::Hash256& genesis_hash) {
+  leveldb::Options options;
+  options.create_if_missing = true;
+  options.paranoid_checks = true;
+  leveldb::DB* raw = nullptr;
+  leveldb::Status s = leveldb::DB::Open(options, path, &raw);
+  if (!s.ok()) return StorageError(s, "cannot open the database at " + path);
+  std::unique_ptr<leveldb::DB> db(raw);
+  std::string stored;
+  s = db->Get(leveldb::ReadOptions(), "g/genesis", &stored);
+  std::string expected(crypto::AsBytes(genesis_hash));
+  if (s.IsNotFound()) {
+    leveldb::WriteOptions sync;
+    sync.sync = true;
+    s = db->Put(sync, "g/genesis", expected);
+    if (!s.ok()) return StorageError(s, "cannot initialise the database");
+  } else if (!s.ok()) {
+    return StorageError(s, "cannot read the database");
+  } else if (stored != expected) {
+    return MakeError("wrong-chain-data",
+                     "the data directory " + path + " belongs to the chain with genesis " +
+                         crypto::ToHex(stored) + ", not " + crypto::ToHex(genesis_hash));
+  }
+  return std::unique_ptr<Store>(new Store(std::move(db)));
+}
+
+std::optional<Tip> Store::GetTip() const {
+  std::string value;
+  if (!db_->Get(leveldb::ReadOptions(), "m/tip", &value).ok() || value.size() != 40) {
+    return std::nullopt;
+  }
+  Tip tip;
+  tip.height = GetU64(value);
+  std::copy(value.begin() + 8, value.end(), tip.block_hash.begin());
+  return tip;
+}
+
+Result<proto::StoredBlock> Store::GetBlock(std::uint64_t height) const {
+  std::string value;
+  leveldb::Status s = db_->Get(leveldb::ReadOptions(), HeightKey(height), &value);
+  if (s.IsNotFound()) {
+    return MakeError("block-not-found", "no block at height " + std::to_string(height));
+  }
+  if (!s.ok()) return StorageError(s, "reading block " + std::to_string(height));
+  proto::StoredBlock block;
+  if (!block.ParseFromString(value)) {
+    return MakeError("corrupt-store", "stored block " + std::to_string(height) + " is unreadable");
+  }
+  return block;
+}
+
+std::optional<TxLocation> Store::FindTx(const crypto::Hash256& tx_id) const {
+  std::string value;
+  if (!db_->Get(leveldb::ReadOptions(), TxKey(tx_id), &value).ok() || value.size() != 12) {
+    return std::nullopt;
+  }
+  return TxLocation{GetU64(value), GetU32(std::string_view(value).substr(8))};
+}
+
+Result<crypto::MerkleAccumulator> Store::GetLedgerAccumulator() const {
+  std::string value;
+  leveldb::Status s = db_->Get(leveldb::ReadOptions(), "m/ledger", &value);
+  if (!s.ok()) return StorageError(s, "reading the ledger accumulator");
+  return crypto::MerkleAccumulator::Parse(value);
+}
+
+Status Store::LoadState(contracts::StateTree* tree) const {
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  contracts::StateWrites writes;
+  for (it->Seek("s/"); it->Valid() && it->key().starts_with("s/"); it->Next()) {
+    writes.emplace(std::string(AsView(it->key()).substr(2)), it->value().ToString());
+  }
+  if (!it->status().ok()) return StorageError(it->status(), "reading the state");
+  tree->Apply(writes);
+  return Status::Ok();
+}
+
+Status Store::CommitBlock(const BlockWrite& write) {
+  leveldb::WriteBatch batch;
+  batch.Put(HeightKey(write.height), write.block.SerializeAsString());
+  for (std::uint32_t i = 0; i < write.tx_ids.size(); ++i) {
+    std::string loc;
+    PutU64(&loc, write.height);
+    PutU32(&loc, i);
+    batch.Put(TxKey(write.tx_ids[i]), loc);
+  }
+  if (write.state_writes != nullptr) {
+    for (const auto& [key, value] : *write.state_writes) {
+      if (value) {
+        batch.Put("s/" + key, *value);
+      } else {
+        batch.Delete("s/" + key);
+      }
+    }
+  }
+  batch.Put("m/ledger", write.ledger_accumulator);
+  std::string tip;
+  PutU64(&tip, write.height);
+  tip.append(crypto::AsBytes(write.block_hash));
+  batch.Put("m/tip", tip);
+  leveldb::WriteOptions sync;
+  sync.sync = true;
+  leveldb::Status s = db_->Write(sync, &batch);
+  if (!s.ok()) return StorageError(s, "writing block " + std::to_string(write.height));
+  return Status::Ok();
+}
+
+Status Store::SaveReplicaState(const std::string& bytes) {
+  leveldb::WriteOptions sync;
+  sync.sync = true;
+  leveldb::Status s = db_->Put(sync, "m/replica", bytes);
+  if (!s.ok()) return StorageError(s, "writing the replica state");
+  return Status::Ok();
+}
+
+std::optional<std::string> Store::LoadReplicaState() const {
+  std::string value;
+  if (!db_->Get(leveldb::ReadOptions(), "m/replica", &value).ok()) return std::nullopt;
+  return value;
+}
+
+}  // namespace colend::node

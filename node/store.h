@@ -1,0 +1,78 @@
+// The node's durable store over LevelDB. One synced write batch per committed block (block,
+// certificate, transaction index, state writes, ledger accumulator, tip), so a crash leaves
+// either the whole block or none of it. The replica's vote/lock state is written synced before
+// any vote leaves the node.
+//
+// Keys: "g/genesis" genesis hash; "m/tip" height(8, big-endian) || block hash(32);
+//       "m/ledger" MerkleAccumulator over header texts 0..tip; "m/replica" replica state;
+//       "b/<height 8 BE>" StoredBlock; "t/<tx id 32>" height(8) || index(4); "s/<key>" state.
+//
+// Thread safety: one thread (the node's io thread) uses a Store.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "contracts/state.h"
+#include "crypto/hash.h"
+#include "crypto/merkle.h"
+#include "crypto/result.h"
+#include "node/node.pb.h"
+
+namespace leveldb {
+class DB;
+}
+
+namespace colend::node {
+
+struct TxLocation {
+  std::uint64_t height = 0;
+  std::uint32_t index = 0;
+};
+
+struct Tip {
+  std::uint64_t height = 0;
+  crypto::Hash256 block_hash{};
+};
+
+class Store {
+ public:
+  // Opens (creating if needed) the database at `path`. A database created for another genesis
+  // is refused ("wrong-chain-data").
+  static Result<std::unique_ptr<Store>> Open(const std::string& path,
+                                             const crypto::Hash256& genesis_hash);
+  ~Store();
+
+  // Empty until the genesis block is committed.
+  std::optional<Tip> GetTip() const;
+  Result<proto::StoredBlock> GetBlock(std::uint64_t height) const;
+  std::optional<TxLocation> FindTx(const crypto::Hash256& tx_id) const;
+  Result<crypto::MerkleAccumulator> GetLedgerAccumulator() const;
+  // Loads every state entry into `tree`.
+  Status LoadState(contracts::StateTree* tree) const;
+
+  struct BlockWrite {
+    std::uint64_t height = 0;
+    crypto::Hash256 block_hash{};
+    proto::StoredBlock block;
+    std::vector<crypto::Hash256> tx_ids;  // in block order
+    const contracts::StateWrites* state_writes = nullptr;
+    std::string ledger_accumulator;  // after appending this block's header
+  };
+  // Writes the block and moves the tip, in one synced batch.
+  Status CommitBlock(const BlockWrite& write);
+
+  Status SaveReplicaState(const std::string& bytes);  // synced
+  std::optional<std::string> LoadReplicaState() const;
+
+ private:
+  explicit Store(std::unique_ptr<leveldb::DB> db);
+  std::unique_ptr<leveldb::DB> db_;
+};
+
+std::string HeightKey(std::uint64_t height);
+
+}  // namespace colend::node

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Installs what is missing and builds colend into build/ (binaries in build/bin).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j "$(nproc)"

@@ -1,0 +1,443 @@
+// Proves the behaviour of one replica, driven message by message with a manual clock (the other
+// members are played by the test with their real keys): it persists before it speaks (every
+// signature is in the ReplicaState of the same Actions), re-uses its recorded vote and keeps its
+// lock after a restore instead of signing a conflicting one, rejects garbage persisted state,
+// drops invalid peer messages (bad signature, stranger, wrong proposer, another chain's replay)
+// with a log note, reports equivocation, fires timeouts in order with growing durations,
+// rebroadcasts, and commits exactly when it has q precommits and the block, with a certificate of
+// those precommits sorted by member.
+#include "consensus/replica.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+
+#include "test_network.h"
+
+namespace colend::consensus::testing {
+namespace {
+
+constexpr std::int64_t kT0 = 1'000'000;  // the manual clock's start
+const std::string kSelf = "member-2";    // 4 members: q = 3; height 1: round 0 -> member-1,
+                                         // round 1 -> member-2 (self), round 2 -> member-3
+
+std::string Id(std::size_t i) { return "member-" + std::to_string(i); }
+
+bool HasLog(const Actions& actions, std::string_view fragment) {
+  return std::any_of(actions.log.begin(), actions.log.end(), [&](const std::string& line) {
+    return line.find(fragment) != std::string::npos;
+  });
+}
+
+// The replica's own outgoing vote of (round, phase) in `actions`, if any.
+std::optional<proto::Vote> OwnVote(const Actions& actions, std::uint32_t round,
+                                   proto::Phase phase) {
+  for (const Outbound& out : actions.messages) {
+    if (out.message.has_vote() && out.message.vote().member() == kSelf &&
+        out.message.vote().round() == round && out.message.vote().phase() == phase) {
+      return out.message.vote();
+    }
+  }
+  return std::nullopt;
+}
+
+class ReplicaTest : public ::testing::Test {
+ protected:
+  ReplicaTest()
+      : validators_([] {
+          std::vector<Member> members;
+          for (std::size_t i = 0; i < 4; ++i) members.push_back({Id(i), TestKey(i).Public()});
+          return ValidatorSet(std::string(kChainId), 0, std::move(members), QuorumRule::kMajority);
+        }()),
+        app_(kSelf, &ledger_),
+        signer_(kSelf, &TestKey(2), &log_) {
+    ledger_.blocks.push_back(GenesisBlock());
+  }
+
+  std::unique_ptr<Replica> Make() {
+    return std::make_unique<Replica>(validators_, kSelf, ReplicaTimeouts{}, &app_, &signer_);
+  }
+  proto::Block BlockBy(std::size_t i, std::int64_t now) {
+    FakeApp app(Id(i), &ledger_);
+    return app.ProposeBlock(1, now);
+  }
+  static proto::ConsensusMessage Vote(std::size_t i, std::uint32_t round, Phase phase,
+                                      const std::optional<Hash256>& hash,
+                                      std::string_view chain = kChainId, std::uint64_t height = 1) {
+    proto::ConsensusMessage m;
+    proto::Vote* v = m.mutable_vote();
+    v->set_height(height);
+    v->set_round(round);
+    v->set_phase(phase == Phase::kPrevote ? proto::PHASE_PREVOTE : proto::PHASE_PRECOMMIT);
+    if (hash) v->set_block_hash(std::string(crypto::AsBytes(*hash)));
+    v->set_member(Id(i));
+    v->set_signature(*TestKey(i).Sign(VoteText(chain, 0, height, round, phase, hash)));
+    return m;
+  }
+  static proto::ConsensusMessage Proposal(std::size_t i, std::uint32_t round,
+                                          std::int64_t valid_round, const proto::Block& block,
+                                          std::string_view chain = kChainId) {
+    proto::ConsensusMessage m;
+    proto::Proposal* p = m.mutable_proposal();
+    p->set_height(1);
+    p->set_round(round);
+    p->set_valid_round(valid_round);
+    *p->mutable_block() = block;
+    p->set_proposer(Id(i));
+    p->set_signature(
+        *TestKey(i).Sign(ProposalText(chain, 0, 1, round, valid_round, BlockHash(block.header()))));
+    return m;
+  }
+  static proto::ReplicaState Persisted(const Actions& actions) {
+    proto::ReplicaState state;
+    EXPECT_TRUE(actions.persist.has_value());
+    if (actions.persist) {
+      EXPECT_TRUE(state.ParseFromString(*actions.persist));
+    }
+    return state;
+  }
+  // Starts a replica at height 1 and has it prevote member-1's round-0 block B.
+  std::unique_ptr<Replica> StartAndPrevoteB(Actions* last) {
+    auto replica = Make();
+    *last = replica->Start(1, kT0);
+    block_b_ = BlockBy(1, kT0);
+    hash_b_ = BlockHash(block_b_.header());
+    *last = replica->OnMessage(Proposal(1, 0, -1, block_b_), kT0 + 10);
+    return replica;
+  }
+
+  ValidatorSet validators_;
+  Ledger ledger_;
+  FakeApp app_;
+  SignLog log_;
+  KeySigner signer_;
+  proto::Block block_b_;
+  Hash256 hash_b_{};
+};
+
+TEST_F(ReplicaTest, PrevoteIsPersistedInTheSameActions) {
+  auto replica = Make();
+  Actions start = replica->Start(1, kT0);
+  EXPECT_EQ(Persisted(start).height(), 1u);
+  EXPECT_TRUE(start.messages.empty()) << "not the proposer of round 0";
+  EXPECT_EQ(replica->next_deadline_ms(), kT0 + 1000);
+
+  const proto::Block b = BlockBy(1, kT0);
+  Actions actions = replica->OnMessage(Proposal(1, 0, -1, b), kT0 + 10);
+  const auto vote = OwnVote(actions, 0, proto::PHASE_PREVOTE);
+  ASSERT_TRUE(vote.has_value());
+  EXPECT_EQ(vote->block_hash(), std::string(crypto::AsBytes(BlockHash(b.header()))));
+  EXPECT_TRUE(TestKey(2)
+                  .Public()
+                  .Verify(VoteText(kChainId, 0, 1, 0, Phase::kPrevote, BlockHash(b.header())),
+                          vote->signature())
+                  .ok());
+  const proto::ReplicaState state = Persisted(actions);
+  ASSERT_EQ(state.signed_votes_size(), 1);
+  EXPECT_EQ(state.signed_votes(0).block_hash(), vote->block_hash());
+  EXPECT_EQ(state.step(), 1u);
+  // A duplicate of the proposal changes nothing and validates nothing again.
+  const int validations = app_.validations;
+  Actions again = replica->OnMessage(Proposal(1, 0, -1, b), kT0 + 20);
+  EXPECT_FALSE(again.persist.has_value());
+  EXPECT_TRUE(again.messages.empty());
+  EXPECT_EQ(app_.validations, validations);
+}
+
+TEST_F(ReplicaTest, TimeoutsFireInOrderAndGrowPerRound) {
+  auto replica = Make();
+  (void)replica->Start(1, kT0);
+  Actions propose_timeout = replica->OnTick(kT0 + 1000);
+  EXPECT_TRUE(HasLog(propose_timeout, "height 1 round 0: timeout propose, prevote nil"));
+  const auto nil_prevote = OwnVote(propose_timeout, 0, proto::PHASE_PREVOTE);
+  ASSERT_TRUE(nil_prevote.has_value());
+  EXPECT_TRUE(nil_prevote->block_hash().empty());
+
+  // Two more nil prevotes: a quorum for nil -> precommit nil at once (no timeout needed).
+  (void)replica->OnMessage(Vote(0, 0, Phase::kPrevote, std::nullopt), kT0 + 1010);
+  Actions nil_quorum = replica->OnMessage(Vote(1, 0, Phase::kPrevote, std::nullopt), kT0 + 1020);
+  EXPECT_TRUE(OwnVote(nil_quorum, 0, proto::PHASE_PRECOMMIT).has_value());
+
+  // A precommit quorum of any kind starts the precommit timeout (500 ms in round 0).
+  (void)replica->OnMessage(Vote(0, 0, Phase::kPrecommit, std::nullopt), kT0 + 1030);
+  (void)replica->OnMessage(Vote(3, 0, Phase::kPrecommit, std::nullopt), kT0 + 1040);
+  EXPECT_EQ(replica->next_deadline_ms(), kT0 + 1040 + 500);
+  Actions next_round = replica->OnTick(kT0 + 1540);
+  EXPECT_TRUE(HasLog(next_round, "height 1 round 0: timeout precommit, moving to round 1"));
+  EXPECT_EQ(replica->round(), 1u);
+  // Round 1 is ours: a signed, persisted proposal, and our own prevote for it.
+  const proto::ReplicaState state = Persisted(next_round);
+  ASSERT_EQ(state.own_proposals_size(), 1);
+  EXPECT_EQ(state.own_proposals(0).round(), 1u);
+  EXPECT_TRUE(OwnVote(next_round, 1, proto::PHASE_PREVOTE).has_value());
+  // Round 1 timeouts are longer by round_increment_ms: prevote timeout 500 + 500.
+  (void)replica->OnMessage(Vote(0, 1, Phase::kPrevote, std::nullopt), kT0 + 1600);
+  (void)replica->OnMessage(Vote(1, 1, Phase::kPrevote, std::nullopt), kT0 + 1600);
+  EXPECT_FALSE(HasLog(replica->OnTick(kT0 + 2599), "timeout prevote"));
+  EXPECT_TRUE(
+      HasLog(replica->OnTick(kT0 + 2600), "height 1 round 1: timeout prevote, precommit nil"));
+}
+
+TEST_F(ReplicaTest, RebroadcastResendsOwnCurrentRoundVotes) {
+  Actions last;
+  auto replica = StartAndPrevoteB(&last);
+  const auto prevote = OwnVote(last, 0, proto::PHASE_PREVOTE);
+  ASSERT_TRUE(prevote.has_value());
+  EXPECT_EQ(replica->next_deadline_ms(), kT0 + 1000);  // the rebroadcast
+  Actions resent = replica->OnTick(kT0 + 1000);
+  const auto again = OwnVote(resent, 0, proto::PHASE_PREVOTE);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->SerializeAsString(), prevote->SerializeAsString()) << "identical bytes";
+  EXPECT_EQ(replica->next_deadline_ms(), kT0 + 2000);
+}
+
+TEST_F(ReplicaTest, CommitsWithSortedCertificateOnceItHasTheBlock) {
+  Actions last;
+  auto replica = Make();
+  (void)replica->Start(1, kT0);
+  const proto::Block b = BlockBy(1, kT0);
+  const Hash256 hash = BlockHash(b.header());
+  // Precommits for B arrive before B itself: no decision without the block.
+  (void)replica->OnMessage(Vote(3, 0, Phase::kPrecommit, hash), kT0 + 1);
+  (void)replica->OnMessage(Vote(0, 0, Phase::kPrecommit, hash), kT0 + 2);
+  last = replica->OnMessage(Vote(1, 0, Phase::kPrecommit, hash), kT0 + 3);
+  EXPECT_FALSE(last.decision.has_value());
+  last = replica->OnMessage(Proposal(1, 0, -1, b), kT0 + 4);
+  ASSERT_TRUE(last.decision.has_value());
+  const proto::CommitCertificate& cert = last.decision->certificate;
+  EXPECT_EQ(cert.height(), 1u);
+  EXPECT_EQ(cert.round(), 0u);
+  ASSERT_EQ(cert.endorsements_size(), 3);
+  EXPECT_EQ(cert.endorsements(0).member(), "member-0");
+  EXPECT_EQ(cert.endorsements(1).member(), "member-1");
+  EXPECT_EQ(cert.endorsements(2).member(), "member-3");
+  EXPECT_TRUE(VerifyCommitCertificate(validators_, 1, hash, cert).ok());
+  EXPECT_EQ(last.decision->block.header(), b.header());
+  EXPECT_TRUE(HasLog(last, "committed block"));
+  // Nothing more at this height until AdvanceTo.
+  EXPECT_EQ(replica->next_deadline_ms(), std::numeric_limits<std::int64_t>::max());
+  Actions after = replica->OnMessage(Vote(2, 0, Phase::kPrevote, hash), kT0 + 5);
+  EXPECT_TRUE(after.messages.empty() && after.log.empty() && !after.decision);
+  ledger_.blocks.push_back(b);
+  Actions next = replica->AdvanceTo(2, kT0 + 6);
+  // Height 2, round 0 is ours: only what was signed at height 2 is recorded.
+  const proto::ReplicaState state = Persisted(next);
+  EXPECT_EQ(state.height(), 2u);
+  EXPECT_EQ(state.locked_round(), -1);
+  ASSERT_EQ(state.own_proposals_size(), 1);
+  EXPECT_EQ(state.own_proposals(0).height(), 2u);
+  ASSERT_EQ(state.signed_votes_size(), 1);
+  EXPECT_EQ(state.signed_votes(0).block_hash(),
+            std::string(crypto::AsBytes(BlockHash(state.own_proposals(0).block().header()))));
+  EXPECT_EQ(replica->height(), 2u);
+}
+
+TEST_F(ReplicaTest, SingleMemberCommitsAlone) {
+  ValidatorSet solo(std::string(kChainId), 0, {{kSelf, TestKey(2).Public()}},
+                    QuorumRule::kMajority);
+  Replica replica(solo, kSelf, ReplicaTimeouts{}, &app_, &signer_);
+  Actions actions = replica.Start(1, kT0);
+  ASSERT_TRUE(actions.decision.has_value());
+  EXPECT_TRUE(VerifyCommitCertificate(solo, 1, BlockHash(actions.decision->block.header()),
+                                      actions.decision->certificate)
+                  .ok());
+}
+
+TEST_F(ReplicaTest, RestoredReplicaResendsRecordedVoteAndNeverSignsAnother) {
+  Actions last;
+  auto original = StartAndPrevoteB(&last);
+  std::string persisted = *last.persist;
+  original.reset();  // crash
+
+  auto restored = Make();
+  ASSERT_TRUE(restored->Restore(persisted).ok());
+  Actions resumed = restored->Start(1, kT0 + 3000);
+  const auto resent = OwnVote(resumed, 0, proto::PHASE_PREVOTE);
+  ASSERT_TRUE(resent.has_value());
+  EXPECT_EQ(resent->block_hash(), std::string(crypto::AsBytes(hash_b_)));
+
+  // Even a state that claims to be back in the propose step must not yield a nil prevote: the
+  // recorded prevote wins over the propose timeout's choice.
+  proto::ReplicaState state;
+  ASSERT_TRUE(state.ParseFromString(persisted));
+  state.set_step(0);
+  auto rewound = Make();
+  ASSERT_TRUE(rewound->Restore(state.SerializeAsString()).ok());
+  (void)rewound->Start(1, kT0 + 4000);
+  Actions timeout = rewound->OnTick(kT0 + 5000);
+  const auto vote = OwnVote(timeout, 0, proto::PHASE_PREVOTE);
+  ASSERT_TRUE(vote.has_value());
+  EXPECT_EQ(vote->block_hash(), std::string(crypto::AsBytes(hash_b_)));
+  EXPECT_TRUE(log_.conflicts().empty()) << log_.conflicts().front();
+}
+
+TEST_F(ReplicaTest, RestoredReplicaKeepsItsLock) {
+  Actions last;
+  auto original = StartAndPrevoteB(&last);
+  (void)original->OnMessage(Vote(0, 0, Phase::kPrevote, hash_b_), kT0 + 20);
+  last = original->OnMessage(Vote(1, 0, Phase::kPrevote, hash_b_), kT0 + 30);
+  ASSERT_TRUE(OwnVote(last, 0, proto::PHASE_PRECOMMIT).has_value()) << "locked on B";
+  EXPECT_EQ(Persisted(last).locked_round(), 0);
+  const std::string persisted = *last.persist;
+  original.reset();
+
+  auto restored = Make();
+  ASSERT_TRUE(restored->Restore(persisted).ok());
+  (void)restored->Start(1, kT0 + 100);
+  // Two members speak in round 2 (n - q + 1 = 2): skip there. Its proposer offers a fresh C.
+  const proto::Block c = BlockBy(3, kT0 + 200);
+  (void)restored->OnMessage(Vote(0, 2, Phase::kPrevote, std::nullopt), kT0 + 200);
+  Actions skipped = restored->OnMessage(Proposal(3, 2, -1, c), kT0 + 210);
+  EXPECT_EQ(restored->round(), 2u);
+  const auto prevote = OwnVote(skipped, 2, proto::PHASE_PREVOTE);
+  ASSERT_TRUE(prevote.has_value());
+  EXPECT_TRUE(prevote->block_hash().empty()) << "locked on B: prevote nil on C";
+  EXPECT_EQ(Persisted(skipped).locked_round(), 0);
+  EXPECT_TRUE(log_.conflicts().empty());
+}
+
+// A replica whose persisted state is from a later height than the node's store (a truncated
+// store) may have voted at the heights in between: it stays silent there and keeps the state.
+TEST_F(ReplicaTest, PersistedStateFromAHigherHeightKeepsItSilent) {
+  proto::ReplicaState later;
+  later.set_height(3);
+  later.set_locked_round(-1);
+  later.set_valid_round(-1);
+  auto replica = Make();
+  ASSERT_TRUE(replica->Restore(later.SerializeAsString()).ok());
+  Actions start = replica->Start(1, kT0);
+  EXPECT_TRUE(HasLog(start, "persisted state is at height 3"));
+  EXPECT_FALSE(start.persist.has_value()) << "must not overwrite the height-3 state";
+  Actions actions = replica->OnMessage(Proposal(1, 0, -1, BlockBy(1, kT0)), kT0 + 1);
+  EXPECT_TRUE(actions.messages.empty());
+  EXPECT_FALSE(actions.persist.has_value());
+  EXPECT_EQ(log_.SignedBy(kSelf), 0u);
+}
+
+// After a state loss, the replica's own earlier vote arriving from a peer binds it.
+TEST_F(ReplicaTest, OwnVoteSeenOnTheWireBindsAfterStateLoss) {
+  auto replica = Make();
+  (void)replica->Start(1, kT0);
+  const Hash256 b = BlockHash(BlockBy(1, kT0).header());
+  Actions adopted = replica->OnMessage(Vote(2, 0, Phase::kPrevote, b), kT0 + 1);
+  ASSERT_EQ(Persisted(adopted).signed_votes_size(), 1);
+  Actions timeout = replica->OnTick(kT0 + 1000);  // would prevote nil
+  const auto vote = OwnVote(timeout, 0, proto::PHASE_PREVOTE);
+  ASSERT_TRUE(vote.has_value());
+  EXPECT_EQ(vote->block_hash(), std::string(crypto::AsBytes(b)));
+  EXPECT_TRUE(HasLog(timeout, "already signed"));
+}
+
+TEST_F(ReplicaTest, ProposerReproposesItsValidBlock) {
+  Actions last;
+  auto replica = StartAndPrevoteB(&last);
+  (void)replica->OnMessage(Vote(0, 0, Phase::kPrevote, hash_b_), kT0 + 20);
+  (void)replica->OnMessage(Vote(1, 0, Phase::kPrevote, hash_b_), kT0 + 30);
+  (void)replica->OnMessage(Vote(0, 0, Phase::kPrecommit, std::nullopt), kT0 + 40);
+  (void)replica->OnMessage(Vote(1, 0, Phase::kPrecommit, std::nullopt), kT0 + 50);
+  Actions round1 = replica->OnTick(kT0 + 550);
+  ASSERT_EQ(replica->round(), 1u);
+  const auto own = std::find_if(round1.messages.begin(), round1.messages.end(),
+                                [](const Outbound& o) { return o.message.has_proposal(); });
+  ASSERT_NE(own, round1.messages.end());
+  EXPECT_EQ(own->message.proposal().valid_round(), 0);
+  EXPECT_EQ(own->message.proposal().block().header(), block_b_.header());
+  // L28: with the round-0 prevote quorum at hand it prevotes B again.
+  const auto prevote = OwnVote(round1, 1, proto::PHASE_PREVOTE);
+  ASSERT_TRUE(prevote.has_value());
+  EXPECT_EQ(prevote->block_hash(), std::string(crypto::AsBytes(hash_b_)));
+}
+
+TEST_F(ReplicaTest, RestoreRejectsGarbage) {
+  auto replica = Make();
+  const Status garbage = replica->Restore(std::string("\xff\xff\xff\xff garbage", 12));
+  ASSERT_FALSE(garbage.ok());
+  EXPECT_EQ(garbage.error().code, "bad-replica-state");
+  proto::ReplicaState bad_step;
+  bad_step.set_height(1);
+  bad_step.set_step(7);
+  EXPECT_EQ(Make()->Restore(bad_step.SerializeAsString()).error().code, "bad-replica-state");
+  proto::ReplicaState lock_without_block;
+  lock_without_block.set_height(1);
+  lock_without_block.set_round(2);
+  lock_without_block.set_locked_round(1);
+  EXPECT_EQ(Make()->Restore(lock_without_block.SerializeAsString()).error().code,
+            "bad-replica-state");
+  EXPECT_TRUE(Make()->Restore("").ok()) << "empty: a fresh replica";
+}
+
+TEST_F(ReplicaTest, DropsInvalidMessagesWithANote) {
+  auto replica = Make();
+  (void)replica->Start(1, kT0);
+  const proto::Block b = BlockBy(1, kT0);
+
+  proto::ConsensusMessage forged = Vote(0, 0, Phase::kPrevote, std::nullopt);
+  forged.mutable_vote()->set_signature(
+      Vote(1, 0, Phase::kPrevote, std::nullopt).vote().signature());
+  EXPECT_TRUE(HasLog(replica->OnMessage(forged, kT0 + 1), "dropped vote from \"member-0\""));
+
+  proto::ConsensusMessage stranger = Vote(0, 0, Phase::kPrevote, std::nullopt);
+  stranger.mutable_vote()->set_member("mallory");
+  EXPECT_TRUE(HasLog(replica->OnMessage(stranger, kT0 + 2), "not a member"));
+
+  EXPECT_TRUE(HasLog(replica->OnMessage(Proposal(3, 0, -1, b), kT0 + 3), "belongs to proposer"));
+  EXPECT_TRUE(HasLog(replica->OnMessage(Proposal(1, 0, 0, b), kT0 + 4), "valid round"));
+
+  // Replays from another chain: signatures over the other chain id do not verify here, so they
+  // never count towards a quorum.
+  EXPECT_TRUE(HasLog(replica->OnMessage(Proposal(1, 0, -1, b, "other-chain"), kT0 + 5), "dropped"));
+  (void)replica->OnMessage(Vote(0, 0, Phase::kPrevote, std::nullopt, "other-chain"), kT0 + 6);
+  (void)replica->OnMessage(Vote(1, 0, Phase::kPrevote, std::nullopt, "other-chain"), kT0 + 7);
+  (void)replica->OnMessage(Vote(3, 0, Phase::kPrevote, std::nullopt, "other-chain"), kT0 + 8);
+  Actions timeout = replica->OnTick(kT0 + 1000);
+  EXPECT_FALSE(OwnVote(timeout, 0, proto::PHASE_PRECOMMIT).has_value())
+      << "no nil quorum may form from replayed votes";
+
+  // Other heights are ignored silently (the node syncs); a malformed hash is dropped.
+  Actions other_height =
+      replica->OnMessage(Vote(0, 0, Phase::kPrevote, std::nullopt, kChainId, 2), kT0 + 1001);
+  EXPECT_TRUE(other_height.log.empty() && other_height.messages.empty());
+  proto::ConsensusMessage short_hash = Vote(0, 0, Phase::kPrevote, std::nullopt);
+  short_hash.mutable_vote()->set_block_hash("abc");
+  EXPECT_TRUE(HasLog(replica->OnMessage(short_hash, kT0 + 1002), "not 32 bytes"));
+  EXPECT_TRUE(HasLog(replica->OnMessage(proto::ConsensusMessage(), kT0 + 1003), "unknown kind"));
+}
+
+TEST_F(ReplicaTest, ReportsEquivocationAndCountsOnlyTheFirstVote) {
+  auto replica = Make();
+  (void)replica->Start(1, kT0);
+  const Hash256 b = BlockHash(BlockBy(1, kT0).header());
+  Actions first = replica->OnMessage(Vote(0, 0, Phase::kPrevote, b), kT0 + 1);
+  EXPECT_TRUE(first.equivocations.empty());
+  // Same vote again (re-signed: ECDSA gives new bytes): a duplicate, not an equivocation.
+  EXPECT_TRUE(replica->OnMessage(Vote(0, 0, Phase::kPrevote, b), kT0 + 2).equivocations.empty());
+  Actions second = replica->OnMessage(Vote(0, 0, Phase::kPrevote, std::nullopt), kT0 + 3);
+  ASSERT_EQ(second.equivocations.size(), 1u);
+  EXPECT_EQ(second.equivocations[0].first.vote().block_hash(), std::string(crypto::AsBytes(b)));
+  EXPECT_TRUE(second.equivocations[0].second.vote().block_hash().empty());
+  EXPECT_TRUE(HasLog(second, "equivocation: member-0"));
+  // Reported once.
+  EXPECT_TRUE(
+      replica->OnMessage(Vote(0, 0, Phase::kPrevote, std::nullopt), kT0 + 4).equivocations.empty());
+}
+
+TEST_F(ReplicaTest, ObserverNeverSigns) {
+  Replica observer(validators_, "observer", ReplicaTimeouts{}, &app_, &signer_);
+  Actions start = observer.Start(1, kT0);
+  EXPECT_TRUE(HasLog(start, "observing"));
+  const proto::Block b = BlockBy(1, kT0);
+  const Hash256 hash = BlockHash(b.header());
+  (void)observer.OnMessage(Proposal(1, 0, -1, b), kT0 + 1);
+  for (std::size_t i : {0, 1, 3})
+    (void)observer.OnMessage(Vote(i, 0, Phase::kPrevote, hash), kT0 + 2);
+  Actions decided;
+  for (std::size_t i : {0, 1, 3})
+    decided = observer.OnMessage(Vote(i, 0, Phase::kPrecommit, hash), kT0 + 3);
+  ASSERT_TRUE(decided.decision.has_value());
+  EXPECT_EQ(log_.SignedBy(kSelf), 0u);
+}
+
+}  // namespace
+}  // namespace colend::consensus::testing

@@ -1,0 +1,345 @@
+#!/usr/bin/env python3
+"""End-to-end test of a five-member colend network of real colend-node processes.
+
+Proves, for one crypto suite (--suite std|sm):
+  - an anchored file commits; every node reports the same block hash at that height; the block
+    carries >= 3 endorsements of distinct members, each verified here with the openssl CLI over
+    the canonical vote text, whose block hash is the SHA-256 of the stored header text;
+  - with 2 of 5 nodes killed it still commits; with 3 killed it does not and the CLI says so;
+    with one of them restarted it commits again;
+  - after stopping and restarting every node, heights and blocks are intact and lagging nodes
+    catch up;
+  - bad input (missing file, malformed JSON-RPC, unknown method, oversized request, a transaction
+    signed by a non-member or with a forged signature, a replayed transaction) gets a clear error,
+    the nodes keep running and stored data is unchanged.
+"""
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+ARGS = None
+DIR = None
+CHECKS = {"passed": 0, "failed": 0}
+
+
+def colend(*argv, check=True, timeout=120):
+    cmd = [os.path.join(ARGS.bin, "colend")] + list(argv)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if check and p.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} exited {p.returncode}:\n{p.stdout}\n{p.stderr}")
+    return p
+
+
+def colend_json(*argv, **kw):
+    p = colend(*argv, "--json", **kw)
+    return json.loads(p.stdout)
+
+
+def home(k):
+    return os.path.join(DIR, f"node{k}")
+
+
+def expect(cond, what):
+    if cond:
+        CHECKS["passed"] += 1
+        print(f"  ok   {what}", flush=True)
+    else:
+        CHECKS["failed"] += 1
+        print(f"  FAIL {what}", flush=True)
+        raise AssertionError(what)
+
+
+def rpc_port(k):
+    with open(os.path.join(home(k), "config.json")) as f:
+        return json.load(f)["rpc_port"]
+
+
+def http_post(k, body: bytes, content_type="application/json"):
+    req = urllib.request.Request(f"http://127.0.0.1:{rpc_port(k)}/", data=body,
+                                 headers={"Content-Type": content_type}, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        text = e.read()
+        try:
+            return e.code, json.loads(text)
+        except ValueError:
+            return e.code, text
+
+
+def rpc(k, method, params=None):
+    status, reply = http_post(k, json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
+                                             "params": params or {}}).encode())
+    return reply
+
+
+def status(k):
+    return colend_json("--home", home(k), "status")
+
+
+def wait_until(what, predicate, timeout_s=60):
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        try:
+            if predicate():
+                return True
+        except Exception:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for: {what}")
+
+
+def write_file(name, content: bytes):
+    path = os.path.join(DIR, name)
+    with open(path, "wb") as f:
+        f.write(content)
+    return path
+
+
+def anchor(k, name, content, timeout=30, check=True):
+    path = write_file(name, content)
+    return colend("--home", home(k), "evidence", "anchor", "--file", path, "--timeout",
+                  str(timeout), "--json", check=check, timeout=timeout + 60)
+
+
+# ---- independent checks with the openssl CLI ------------------------------------------------
+
+def member_pubkeys():
+    with open(os.path.join(DIR, "genesis.json")) as f:
+        genesis = json.load(f)
+    keys = {}
+    for m in genesis["members"]:
+        cert = write_file(f"{m['id']}-signing.pem", m["signing_certificate"].encode())
+        pub = os.path.join(DIR, f"{m['id']}-signing.pub")
+        subprocess.run(["openssl", "x509", "-in", cert, "-pubkey", "-noout", "-out", pub],
+                       check=True)
+        keys[m["id"]] = pub
+    return genesis, keys
+
+
+def openssl_verify(pub, message: bytes, signature: bytes):
+    msg = write_file("msg.bin", message)
+    sig = write_file("sig.der", signature)
+    if ARGS.suite == "std":
+        cmd = ["openssl", "dgst", "-sha256", "-verify", pub, "-signature", sig, msg]
+    else:
+        cmd = ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", pub, "-rawin", "-digest",
+               "sm3", "-pkeyopt", "distid:1234567812345678", "-in", msg, "-sigfile", sig]
+    return subprocess.run(cmd, capture_output=True).returncode == 0
+
+
+def openssl_sign(key_path, message: bytes):
+    msg = write_file("tosign.bin", message)
+    out = os.path.join(DIR, "signed.der")
+    if ARGS.suite == "std":
+        cmd = ["openssl", "dgst", "-sha256", "-sign", key_path, "-out", out, msg]
+    else:
+        cmd = ["openssl", "pkeyutl", "-sign", "-inkey", key_path, "-rawin", "-digest", "sm3",
+               "-pkeyopt", "distid:1234567812345678", "-in", msg, "-out", out]
+    subprocess.run(cmd, check=True, capture_output=True)
+    with open(out, "rb") as f:
+        return f.read()
+
+
+def vote_text(chain_id, height, rnd, block_hash):
+    return (f"colend-vote/v1\nchain-id: {chain_id}\nepoch: 0\nheight: {height}\nround: {rnd}\n"
+            f"phase: precommit\nblock-hash: {block_hash}\n").encode()
+
+
+def check_block_certificate(block, genesis, keys):
+    header = block["header"].encode()
+    expect(hashlib.sha256(header).hexdigest() == block["hash"],
+           f"block {block['height']}: sha256(header text) is the block hash")
+    members = [e["member"] for e in block["endorsements"]]
+    expect(len(set(members)) == len(members) and len(members) >= 3,
+           f"block {block['height']}: {len(members)} endorsements of distinct members (>= 3)")
+    text = vote_text(genesis["chain_id"], block["height"], block["certificate_round"],
+                     block["hash"])
+    valid = sum(openssl_verify(keys[e["member"]], text, bytes.fromhex(e["signature"]))
+                for e in block["endorsements"])
+    expect(valid == len(members), f"block {block['height']}: openssl verifies all {valid} "
+           "endorsement signatures over the canonical vote text")
+
+
+def signed_tx_wire(body: bytes, signature: bytes):
+    def field(tag, data):
+        n, out = len(data), bytearray([tag])
+        while True:
+            b = n & 0x7F
+            n >>= 7
+            out.append(b | (0x80 if n else 0))
+            if not n:
+                break
+        return bytes(out) + data
+    return field(0x0A, body) + field(0x12, signature)
+
+
+def tx_body(chain_id, sender, nonce, digest):
+    return (f"colend-tx/v1\nchain-id: {chain_id}\nsender: {sender}\nnonce: {nonce}\n"
+            f"timestamp-ms: {int(time.time() * 1000)}\ntype: evidence.anchor\n"
+            f"document-sha256: {digest}\n").encode()
+
+
+# ---- scenario -------------------------------------------------------------------------------
+
+def scenario():
+    print(f"suite {ARGS.suite}: initialising five nodes in {DIR}", flush=True)
+    colend("localnet", "init", "--dir", DIR, "--nodes", "5", "--suite", ARGS.suite)
+    colend("localnet", "up", "--dir", DIR)
+    genesis, keys = member_pubkeys()
+    for k in range(1, 6):
+        s = status(k)
+        expect(len(s["peers"]) == 4 and s["chain_id"] == genesis["chain_id"],
+               f"node{k} is connected to 4 peers on chain {s['chain_id']}")
+
+    print("anchor a file with all five up", flush=True)
+    r = json.loads(anchor(1, "contract-1.pdf", b"loan contract #1").stdout)
+    height = r["height"]
+    expect(r["status"] == "committed" and r["accepted"], f"anchored at height {height}")
+    blocks = [colend_json("--home", home(k), "block", str(height)) for k in range(1, 6)]
+    expect(len({b["hash"] for b in blocks}) == 1, "all five nodes report the same block hash")
+    expect(r["tx"] in blocks[0]["txs"], "the block lists the transaction id")
+    check_block_certificate(blocks[0], genesis, keys)
+    t = colend_json("--home", home(3), "tx", r["tx"])
+    expect(t["status"] == "committed" and t["height"] == height, "node3 reports the tx committed")
+
+    print("kill 2 of 5: still commits", flush=True)
+    colend("localnet", "down", "--dir", DIR, "--node", "4", "--kill")
+    colend("localnet", "down", "--dir", DIR, "--node", "5", "--kill")
+    r2 = json.loads(anchor(1, "contract-2.pdf", b"loan contract #2", timeout=60).stdout)
+    expect(r2["accepted"], f"with 3 of 5 up, committed at height {r2['height']}")
+    check_block_certificate(colend_json("--home", home(2), "block", str(r2["height"])),
+                            genesis, keys)
+
+    print("kill 3 of 5: does not commit, and the CLI says so", flush=True)
+    colend("localnet", "down", "--dir", DIR, "--node", "3", "--kill")
+    p = anchor(1, "contract-3.pdf", b"loan contract #3", timeout=6, check=False)
+    expect(p.returncode != 0 and "not committed" in p.stderr,
+           f"exit {p.returncode}: {p.stderr.strip()}")
+    stuck_height = status(1)["height"]
+
+    print("restart one: commits again", flush=True)
+    colend("localnet", "up", "--dir", DIR, "--node", "3")
+    r4 = json.loads(anchor(1, "contract-4.pdf", b"loan contract #4", timeout=90).stdout)
+    expect(r4["height"] > stuck_height, f"committed at height {r4['height']} after the restart")
+
+    bad_input(genesis, keys)
+
+    print("stop and restart every node: data intact, laggards catch up", flush=True)
+    before = {k: status(k)["height"] for k in (1, 2, 3)}
+    tip = max(before.values())
+    tip_hash = colend_json("--home", home(1), "block", str(tip))["hash"]
+    colend("localnet", "down", "--dir", DIR)
+    colend("localnet", "up", "--dir", DIR)
+    for k in range(1, 6):
+        wait_until(f"node{k} reaches height {tip}", lambda: status(k)["height"] >= tip, 60)
+        b = colend_json("--home", home(k), "block", str(tip))
+        expect(b["hash"] == tip_hash, f"node{k} holds block {tip} with the same hash")
+    r5 = json.loads(anchor(5, "contract-5.pdf", b"loan contract #5", timeout=60).stdout)
+    expect(r5["accepted"], f"node5 (caught up) anchors at height {r5['height']}")
+    hashes = set()
+    for k in range(1, 6):
+        wait_until(f"node{k} at {r5['height']}", lambda: status(k)["height"] >= r5["height"], 30)
+        hashes.add(colend_json("--home", home(k), "block", str(r5["height"]))["hash"])
+    expect(len(hashes) == 1, "all five nodes agree on the newest block")
+
+
+def bad_input(genesis, keys):
+    print("bad input: clear errors, nodes keep running, stored data unchanged", flush=True)
+    h0 = status(1)["height"]
+    p = colend("--home", home(1), "evidence", "anchor", "--file", os.path.join(DIR, "nope.pdf"),
+               check=False)
+    expect(p.returncode != 0 and "cannot read" in p.stderr, f"missing file: {p.stderr.strip()}")
+    code, reply = http_post(1, b'{"jsonrpc": "2.0", "method": ')
+    expect(reply["error"]["code"] == -32700, f"malformed JSON-RPC: {reply['error']['message']}")
+    reply = rpc(1, "steal_all_money")
+    expect(reply["error"]["code"] == -32601, f"unknown method: {reply['error']['message']}")
+    code, reply = http_post(1, b'{"jsonrpc":"2.0","id":1,"method":"status","params":{"x":"' +
+                            b"A" * (9 << 20) + b'"}}')
+    expect(code == 413, f"oversized request: HTTP {code}")
+    p = colend("--home", home(1), "block", "not-a-number", check=False)
+    expect(p.returncode != 0 and "HEIGHT" in p.stderr, f"bad height: {p.stderr.strip()}")
+
+    chain = genesis["chain_id"]
+    outsider = os.path.join(DIR, "outsider.key")
+    if ARGS.suite == "std":
+        subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-out", outsider], check=True)
+    else:
+        subprocess.run(["openssl", "genpkey", "-algorithm", "SM2", "-out", outsider], check=True)
+    digest = hashlib.sha256(b"forged").hexdigest()
+    body = tx_body(chain, "mallory", 1, digest)
+    reply = rpc(1, "submit", {"tx": signed_tx_wire(body, openssl_sign(outsider, body)).hex()})
+    expect(reply["error"]["data"]["code"] == "unknown-sender",
+           f"non-member sender: {reply['error']['message']}")
+    body = tx_body(chain, "lead-bank", 2, digest)
+    reply = rpc(1, "submit", {"tx": signed_tx_wire(body, openssl_sign(outsider, body)).hex()})
+    expect(reply["error"]["data"]["code"] == "bad-signature",
+           f"member name, outsider's key: {reply['error']['message']}")
+    reply = rpc(1, "submit", {"tx": "zz"})
+    expect("error" in reply, f"non-hex tx: {reply['error']['message']}")
+
+    # A transaction signed here with node1's key (openssl): commits once, its replay is refused.
+    body = tx_body(chain, "lead-bank", 3, hashlib.sha256(b"replayed").hexdigest())
+    wire = signed_tx_wire(body, openssl_sign(os.path.join(home(1), "signing.key"), body)).hex()
+    reply = rpc(1, "submit", {"tx": wire})
+    expect(reply.get("result", {}).get("status") == "pending", "a tx signed with openssl is accepted")
+    txid = reply["result"]["tx"]
+    expect(txid == hashlib.sha256(body).hexdigest(), "tx id is the SHA-256 of the signed body")
+    wait_until("the openssl-signed tx commits",
+               lambda: rpc(1, "tx", {"id": txid})["result"]["status"] == "committed", 60)
+    for k in (1, 2):
+        reply = rpc(k, "submit", {"tx": wire})
+        expect(reply["error"]["data"]["code"] == "duplicate-transaction",
+               f"replay to node{k}: {reply['error']['message']}")
+    h1 = status(1)["height"]
+    time.sleep(1.5)
+    expect(status(1)["height"] == h1, "rejected input made no block")
+    for k in (1, 2, 3):
+        expect("height" in status(k), f"node{k} still running")
+    expect(h1 == h0 + 1, f"exactly one block (the accepted tx) was added: {h0} -> {h1}")
+
+
+def main():
+    global ARGS, DIR
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--suite", default="std", choices=["std", "sm"])
+    parser.add_argument("--keep", action="store_true", help="keep the network directory")
+    ARGS = parser.parse_args()
+    if shutil.which("openssl") is None:
+        print("the openssl command-line tool is required", file=sys.stderr)
+        return 1
+    DIR = tempfile.mkdtemp(prefix=f"colend-it-{ARGS.suite}-")
+    ok = False
+    try:
+        scenario()
+        ok = True
+    except AssertionError as e:
+        print(f"FAILED: {e}", flush=True)
+        for k in range(1, 6):
+            log = os.path.join(home(k), "node.log")
+            if os.path.exists(log):
+                with open(log) as f:
+                    lines = f.readlines()[-15:]
+                print(f"--- node{k}/node.log (tail) ---\n" + "".join(lines), flush=True)
+    finally:
+        subprocess.run([os.path.join(ARGS.bin, "colend"), "localnet", "down", "--dir", DIR,
+                        "--kill"], capture_output=True)
+        if ok and not ARGS.keep:
+            shutil.rmtree(DIR, ignore_errors=True)
+    print(f"{CHECKS['passed']} passed, {CHECKS['failed']} failed")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,200 @@
+// Proves the ledger's block rules on a real store: a block built by one member validates and
+// commits on another member's ledger to the same state root; every header field an endorser
+// recomputes is checked; a certificate below quorum is refused; a restart resumes at the tip and
+// detects a corrupted store.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "genesis/builder.h"
+#include "node/ledger.h"
+
+namespace colend::node {
+namespace {
+
+constexpr std::int64_t kNow = 1764316800000;
+
+class LedgerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    genesis::ConsortiumOptions options;
+    options.chain_id = "colend-ledger-test";
+    options.now_ms = kNow - 60000;
+    auto built = genesis::BuildConsortium(options);
+    ASSERT_TRUE(built.ok()) << built.error().ToString();
+    built_ = std::make_unique<genesis::BuiltConsortium>(std::move(built).value());
+    auto g = genesis::ParseGenesis(built_->genesis_text);
+    ASSERT_TRUE(g.ok());
+    genesis_ = std::make_unique<genesis::Genesis>(std::move(g).value());
+  }
+  void TearDown() override {
+    for (const auto& d : dirs_) std::filesystem::remove_all(d);
+  }
+
+  std::unique_ptr<Store> OpenStore(const std::string& name) {
+    auto dir = std::filesystem::temp_directory_path() /
+               ("colend-ledger-" + name + "-" + std::to_string(::getpid()));
+    dirs_.push_back(dir.string());
+    auto store = Store::Open(dir.string(), genesis_->hash);
+    EXPECT_TRUE(store.ok());
+    return std::move(store).value();
+  }
+
+  std::string AnchorTx(const std::string& digest_seed, std::int64_t time = kNow) {
+    contracts::TxBody body;
+    body.chain_id = genesis_->chain_id;
+    body.sender = "lead-bank";
+    body.nonce = 1;
+    body.timestamp_ms = time;
+    body.type = "evidence.anchor";
+    body.fields["document-sha256"] = crypto::ToHex(crypto::Sha256(digest_seed));
+    auto tx = contracts::SignTx(body, built_->members[0].signing_key);
+    return tx->Encode();
+  }
+
+  // Precommit signatures of the first `count` members over the block.
+  consensus::proto::CommitCertificate Certify(std::uint64_t height,
+                                              const consensus::proto::Block& block, int count) {
+    consensus::proto::CommitCertificate cert;
+    crypto::Hash256 hash = consensus::BlockHash(block.header());
+    cert.set_height(height);
+    cert.set_round(0);
+    cert.set_block_hash(std::string(crypto::AsBytes(hash)));
+    std::string text = consensus::VoteText(genesis_->chain_id, 0, height, 0,
+                                           consensus::Phase::kPrecommit, hash);
+    for (int i = 0; i < count; ++i) {
+      auto* e = cert.add_endorsements();
+      e->set_member(built_->members[i].id);
+      e->set_signature(built_->members[i].signing_key.Sign(text).value());
+    }
+    return cert;
+  }
+
+  std::unique_ptr<genesis::BuiltConsortium> built_;
+  std::unique_ptr<genesis::Genesis> genesis_;
+  std::vector<std::string> dirs_;
+};
+
+TEST_F(LedgerTest, BlockBuiltByOneCommitsOnAnother) {
+  auto store_a = OpenStore("a");
+  auto store_b = OpenStore("b");
+  Ledger a(*genesis_, store_a.get());
+  Ledger b(*genesis_, store_b.get());
+  ASSERT_TRUE(a.Open().ok());
+  ASSERT_TRUE(b.Open().ok());
+  EXPECT_EQ(a.last_hash(), b.last_hash());  // same genesis block everywhere
+
+  std::vector<Ledger::Dropped> dropped;
+  auto block = a.BuildBlock(1, kNow, "lead-bank", {AnchorTx("doc-1"), AnchorTx("doc-2")}, &dropped);
+  EXPECT_TRUE(dropped.empty());
+  EXPECT_EQ(block.txs_size(), 2);
+  Status valid = b.ValidateBlock(1, block, kNow + 100, true);
+  ASSERT_TRUE(valid.ok()) << valid.ToString();
+  auto cert = Certify(1, block, 3);
+  ASSERT_TRUE(a.CommitBlock(block, cert).ok());
+  ASSERT_TRUE(b.CommitBlock(block, cert).ok());
+  EXPECT_EQ(a.last_hash(), b.last_hash());
+  EXPECT_EQ(a.state().Root(), b.state().Root());
+  EXPECT_EQ(a.height(), 1u);
+}
+
+TEST_F(LedgerTest, DuplicateInOneBlockIsDropped) {
+  auto store = OpenStore("dup");
+  Ledger ledger(*genesis_, store.get());
+  ASSERT_TRUE(ledger.Open().ok());
+  std::string tx = AnchorTx("doc");
+  std::vector<Ledger::Dropped> dropped;
+  auto block = ledger.BuildBlock(1, kNow, "lead-bank", {tx, tx}, &dropped);
+  EXPECT_EQ(block.txs_size(), 1);
+  ASSERT_EQ(dropped.size(), 1u);
+  EXPECT_EQ(dropped[0].error.code, "duplicate-transaction");
+}
+
+TEST_F(LedgerTest, EndorsersRecomputeEveryHeaderField) {
+  auto store = OpenStore("fields");
+  Ledger ledger(*genesis_, store.get());
+  ASSERT_TRUE(ledger.Open().ok());
+  auto block = ledger.BuildBlock(1, kNow, "lead-bank", {AnchorTx("doc")}, nullptr);
+  auto header = consensus::BlockHeader::ParseText(block.header());
+  ASSERT_TRUE(header.ok());
+  auto mutate = [&](auto change) {
+    consensus::BlockHeader h = *header;
+    change(h);
+    consensus::proto::Block b = block;
+    b.set_header(h.ToText());
+    return ledger.ValidateBlock(1, b, kNow, true);
+  };
+  EXPECT_FALSE(mutate([](auto& h) { h.state_root[0] ^= 1; }).ok());
+  EXPECT_FALSE(mutate([](auto& h) { h.tx_root[0] ^= 1; }).ok());
+  EXPECT_FALSE(mutate([](auto& h) { h.prev_block_hash[0] ^= 1; }).ok());
+  EXPECT_FALSE(mutate([](auto& h) { h.ledger_root[0] ^= 1; }).ok());
+  EXPECT_FALSE(mutate([](auto& h) { h.height = 2; }).ok());
+  EXPECT_FALSE(mutate([](auto& h) { h.proposer = "mallory"; }).ok());
+  EXPECT_FALSE(mutate([](auto& h) { h.chain_id = "other"; }).ok());
+  EXPECT_FALSE(mutate([](auto& h) { h.tx_count = 2; }).ok());
+  // Time: beyond the skew bound of the endorser's clock, or not after the parent.
+  EXPECT_FALSE(ledger.ValidateBlock(1, block, kNow + 60000, true).ok());
+  EXPECT_TRUE(ledger.ValidateBlock(1, block, kNow + 60000, false).ok());
+  EXPECT_FALSE(mutate([&](auto& h) { h.timestamp_ms = genesis_->genesis_time_ms; }).ok());
+  EXPECT_TRUE(mutate([](auto&) {}).ok());
+}
+
+TEST_F(LedgerTest, CertificateBelowQuorumIsRefusedAndNothingStored) {
+  auto store = OpenStore("quorum");
+  Ledger ledger(*genesis_, store.get());
+  ASSERT_TRUE(ledger.Open().ok());
+  auto block = ledger.BuildBlock(1, kNow, "lead-bank", {AnchorTx("doc")}, nullptr);
+  Status s = ledger.CommitBlock(block, Certify(1, block, 2));
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, "insufficient-endorsements");
+  EXPECT_EQ(ledger.height(), 0u);
+  EXPECT_EQ(store->GetTip()->height, 0u);
+}
+
+TEST_F(LedgerTest, RestartResumesAtTipAndDetectsCorruption) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("colend-ledger-restart-" + std::to_string(::getpid()));
+  dirs_.push_back(dir.string());
+  crypto::Hash256 tip_hash{};
+  crypto::Hash256 root{};
+  {
+    auto store = Store::Open(dir.string(), genesis_->hash);
+    Ledger ledger(*genesis_, store->get());
+    ASSERT_TRUE(ledger.Open().ok());
+    for (std::uint64_t h = 1; h <= 3; ++h) {
+      auto block = ledger.BuildBlock(h, kNow + h, "lead-bank", {AnchorTx("doc" + std::to_string(h))}, nullptr);
+      ASSERT_TRUE(ledger.CommitBlock(block, Certify(h, block, 3)).ok());
+    }
+    tip_hash = ledger.last_hash();
+    root = ledger.state().Root();
+  }
+  {
+    auto store = Store::Open(dir.string(), genesis_->hash);
+    Ledger ledger(*genesis_, store->get());
+    ASSERT_TRUE(ledger.Open().ok());
+    EXPECT_EQ(ledger.height(), 3u);
+    EXPECT_EQ(ledger.last_hash(), tip_hash);
+    EXPECT_EQ(ledger.state().Root(), root);
+    // Corrupt the tip block's certificate in place.
+    auto stored = (*store)->GetBlock(3);
+    ASSERT_TRUE(stored.ok());
+    stored->mutable_certificate()->mutable_endorsements()->RemoveLast();
+    stored->mutable_certificate()->mutable_endorsements()->RemoveLast();
+    contracts::StateWrites none;
+    Store::BlockWrite write;
+    write.height = 3;
+    write.block_hash = tip_hash;
+    write.block = *stored;
+    write.state_writes = &none;
+    write.ledger_accumulator = (*store)->GetLedgerAccumulator()->Serialize();
+    ASSERT_TRUE((*store)->CommitBlock(write).ok());
+  }
+  auto store = Store::Open(dir.string(), genesis_->hash);
+  Ledger ledger(*genesis_, store->get());
+  Status opened = ledger.Open();
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().code, "corrupt-store");
+}
+
+}  // namespace
+}  // namespace colend::node

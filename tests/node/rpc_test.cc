@@ -1,0 +1,345 @@
+// Proves that the JSON-RPC server and RpcCall follow JSON-RPC 2.0 over HTTP/1.1 as rpc.h
+// documents: results come back; unknown methods (-32601), bad params (-32602) and application
+// errors (-32000 with data.code) map to the documented RpcCall errors; malformed JSON (-32700),
+// batches and ill-formed requests (-32600) are answered, not crashed on; a body over the limit
+// gets 413 and the server keeps serving; keep-alive works; wrong paths and verbs get 404/405;
+// RpcCall reports a closed port as "rpc-unreachable" and a silent server as "rpc-timeout".
+//
+// The server's io_context runs on a background thread; raw HTTP checks use a small blocking
+// Asio client so the server is tested independently of RpcCall.
+#include "node/rpc.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
+#include <chrono>
+#include <future>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+
+namespace colend::node {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = boost::asio::ip::tcp;
+using nlohmann::json;
+
+constexpr std::int64_t kCallTimeoutMs = 5000;
+
+Result<json> TestHandler(const std::string& method, const json& params) {
+  if (method == "echo") return params;
+  if (method == "add") {
+    if (!params.is_array() || params.size() != 2 || !params[0].is_number_integer() ||
+        !params[1].is_number_integer()) {
+      return MakeError("invalid-params", "add takes two integers");
+    }
+    return json(params[0].get<std::int64_t>() + params[1].get<std::int64_t>());
+  }
+  if (method == "forbidden") return MakeError("not-permitted", "only the lead bank may do that");
+  if (method == "throws") return json::array().at(3);  // a handler bug: throws out_of_range
+  return MakeError("method-not-found", "no method " + method);
+}
+
+struct HttpReply {
+  int status = 0;
+  std::string head;
+  std::string body;
+};
+
+// A minimal blocking HTTP/1.1 client over one connection: writes raw request bytes, reads one
+// response framed by Content-Length.
+class RawClient {
+ public:
+  explicit RawClient(std::uint16_t port) : socket_(io_) {
+    socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  }
+
+  HttpReply Exchange(const std::string& request) {
+    asio::write(socket_, asio::buffer(request));
+    return ReadReply();
+  }
+
+  HttpReply ReadReply() {
+    HttpReply reply;
+    boost::system::error_code error;
+    const std::size_t head_bytes = asio::read_until(socket_, buffer_, "\r\n\r\n", error);
+    if (error) return reply;
+    reply.head.assign(asio::buffers_begin(buffer_.data()),
+                      asio::buffers_begin(buffer_.data()) + head_bytes);
+    buffer_.consume(head_bytes);
+    reply.status = std::stoi(reply.head.substr(9, 3));
+    std::size_t length = 0;
+    if (auto at = reply.head.find("Content-Length: "); at != std::string::npos) {
+      length = std::stoul(reply.head.substr(at + 16));
+    }
+    if (buffer_.size() < length)
+      asio::read(socket_, buffer_, asio::transfer_exactly(length - buffer_.size()), error);
+    reply.body.assign(asio::buffers_begin(buffer_.data()),
+                      asio::buffers_begin(buffer_.data()) + length);
+    buffer_.consume(length);
+    return reply;
+  }
+
+ private:
+  asio::io_context io_;
+  tcp::socket socket_;
+  asio::streambuf buffer_;
+};
+
+std::string Post(const std::string& body, const std::string& extra_headers = "") {
+  return "POST / HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n" + extra_headers + "\r\n" + body;
+}
+
+class RpcTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    thread_ = std::thread([this] { io_.run(); });
+    std::string error;
+    ASSERT_TRUE(OnIo([&] {
+      server_.emplace(io_, RpcServerConfig{}, TestHandler);
+      return server_->Start(&error);
+    })) << error;
+    port_ = OnIo([&] { return server_->port(); });
+    ASSERT_NE(port_, 0);
+  }
+
+  void TearDown() override {
+    OnIo([&] { server_.reset(); });
+    guard_.reset();
+    io_.stop();
+    thread_.join();
+  }
+
+  template <typename F>
+  auto OnIo(F function) -> decltype(function()) {
+    std::packaged_task<decltype(function())()> task(std::move(function));
+    auto result = task.get_future();
+    asio::post(io_, [&task] { task(); });
+    return result.get();
+  }
+
+  // The JSON-RPC error object of a raw response.
+  static json ErrorOf(const HttpReply& reply) {
+    const json parsed = json::parse(reply.body, nullptr, false);
+    if (!parsed.is_object() || !parsed.contains("error")) return json();
+    return parsed["error"];
+  }
+
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> guard_ = asio::make_work_guard(io_);
+  std::thread thread_;
+  std::optional<RpcServer> server_;
+  std::uint16_t port_ = 0;
+};
+
+TEST_F(RpcTest, MethodReturnsItsResult) {
+  auto echoed =
+      RpcCall("127.0.0.1", port_, "echo", {{"loan", "L-1"}, {"fen", 4000000}}, kCallTimeoutMs);
+  ASSERT_TRUE(echoed.ok()) << echoed.error().ToString();
+  EXPECT_EQ(*echoed, (json{{"loan", "L-1"}, {"fen", 4000000}}));
+  auto sum = RpcCall("localhost", port_, "add", json::array({2, 40}), kCallTimeoutMs);
+  ASSERT_TRUE(sum.ok()) << sum.error().ToString();
+  EXPECT_EQ(*sum, 42);
+}
+
+TEST_F(RpcTest, ErrorsMapToTheDocumentedCodes) {
+  auto unknown = RpcCall("127.0.0.1", port_, "no.such.method", json::object(), kCallTimeoutMs);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, "rpc-error--32601");
+  EXPECT_EQ(unknown.error().message, "no method no.such.method");
+
+  auto bad_params = RpcCall("127.0.0.1", port_, "add", json::array({1}), kCallTimeoutMs);
+  ASSERT_FALSE(bad_params.ok());
+  EXPECT_EQ(bad_params.error().code, "rpc-error--32602");
+
+  auto forbidden = RpcCall("127.0.0.1", port_, "forbidden", json(), kCallTimeoutMs);
+  ASSERT_FALSE(forbidden.ok());
+  EXPECT_EQ(forbidden.error().code, "not-permitted");
+  EXPECT_EQ(forbidden.error().message, "only the lead bank may do that");
+
+  // A throwing handler is a -32603 answer, and the server keeps running.
+  auto thrown = RpcCall("127.0.0.1", port_, "throws", json(), kCallTimeoutMs);
+  ASSERT_FALSE(thrown.ok());
+  EXPECT_EQ(thrown.error().code, "rpc-error--32603");
+  EXPECT_TRUE(RpcCall("127.0.0.1", port_, "echo", json::array(), kCallTimeoutMs).ok());
+}
+
+TEST_F(RpcTest, WireFormatOfErrors) {
+  RawClient client(port_);
+  HttpReply unknown = client.Exchange(Post(R"({"jsonrpc":"2.0","id":"a","method":"nope"})"));
+  EXPECT_EQ(unknown.status, 200);
+  EXPECT_NE(unknown.head.find("Content-Type: application/json"), std::string::npos);
+  const json reply = json::parse(unknown.body);
+  EXPECT_EQ(reply["jsonrpc"], "2.0");
+  EXPECT_EQ(reply["id"], "a");
+  EXPECT_EQ(reply["error"]["code"], -32601);
+
+  HttpReply forbidden =
+      client.Exchange(Post(R"({"jsonrpc":"2.0","id":7,"method":"forbidden","params":[]})"));
+  EXPECT_EQ(ErrorOf(forbidden)["code"], -32000);
+  EXPECT_EQ(ErrorOf(forbidden)["data"]["code"], "not-permitted");
+}
+
+TEST_F(RpcTest, MalformedJsonIsAParseError) {
+  RawClient client(port_);
+  HttpReply reply = client.Exchange(Post(R"({"jsonrpc":"2.0","id":1,"method":)"));
+  EXPECT_EQ(reply.status, 200);
+  const json error = ErrorOf(reply);
+  EXPECT_EQ(error["code"], -32700);
+  EXPECT_TRUE(error["message"].get<std::string>().starts_with("parse error: ")) << error;
+  EXPECT_EQ(json::parse(reply.body)["id"], nullptr);
+}
+
+TEST_F(RpcTest, InvalidRequestsAreRejected) {
+  RawClient client(port_);
+  const std::pair<std::string, std::string> cases[] = {
+      {R"([{"jsonrpc":"2.0","id":1,"method":"echo"}])", "batch requests are not supported"},
+      {R"("echo")", "request must be a JSON object"},
+      {R"({"id":1,"method":"echo"})", "jsonrpc must be \"2.0\""},
+      {R"({"jsonrpc":"1.0","id":1,"method":"echo"})", "jsonrpc must be \"2.0\""},
+      {R"({"jsonrpc":"2.0","id":1,"method":5})", "method must be a string"},
+      {R"({"jsonrpc":"2.0","id":1,"method":"echo","params":3})", "params must be an object"},
+      {R"({"jsonrpc":"2.0","id":{},"method":"echo"})", "id must be a string, number or null"},
+      {R"({"jsonrpc":"2.0","method":"echo"})", "missing id"},
+  };
+  for (const auto& [body, message] : cases) {
+    const json error = ErrorOf(client.Exchange(Post(body)));  // one keep-alive connection
+    EXPECT_EQ(error["code"], -32600) << body;
+    EXPECT_NE(error["message"].get<std::string>().find(message), std::string::npos)
+        << body << " → " << error;
+  }
+}
+
+TEST_F(RpcTest, OversizedBodyGets413AndTheServerKeepsServing) {
+  {
+    RawClient client(port_);
+    const std::string body(9u << 20, ' ');  // 9 MiB of whitespace: valid JSON padding, too big
+    HttpReply reply = client.Exchange(Post(body));
+    EXPECT_EQ(reply.status, 413);
+    const json error = ErrorOf(reply);
+    EXPECT_EQ(error["code"], -32600);
+    EXPECT_EQ(error["message"], "request body exceeds 8388608 bytes");
+  }
+  auto after = RpcCall("127.0.0.1", port_, "echo", json::array({"still here"}), kCallTimeoutMs);
+  ASSERT_TRUE(after.ok()) << after.error().ToString();
+  EXPECT_EQ(*after, json::array({"still here"}));
+}
+
+TEST_F(RpcTest, RpcCallSurfacesTheOversizedBodyError) {
+  auto big = RpcCall("127.0.0.1", port_, "echo", json::array({std::string(9u << 20, 'a')}),
+                     kCallTimeoutMs);
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.error().code, "rpc-error--32600");
+  EXPECT_EQ(big.error().message, "request body exceeds 8388608 bytes");
+}
+
+TEST_F(RpcTest, HealthPathsAndVerbs) {
+  RawClient client(port_);
+  HttpReply health = client.Exchange("GET /health HTTP/1.1\r\nHost: test\r\n\r\n");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(health.body, "ok\n");
+  HttpReply get_root = client.Exchange("GET / HTTP/1.1\r\nHost: test\r\n\r\n");
+  EXPECT_EQ(get_root.status, 405);
+  EXPECT_NE(get_root.head.find("Allow: POST"), std::string::npos);
+  EXPECT_EQ(ErrorOf(get_root)["code"], -32600);
+  HttpReply elsewhere =
+      client.Exchange("POST /admin HTTP/1.1\r\nHost: test\r\nContent-Length: 2\r\n\r\n{}");
+  EXPECT_EQ(elsewhere.status, 404);
+  EXPECT_EQ(ErrorOf(elsewhere)["code"], -32600);
+  // Still the same keep-alive connection.
+  HttpReply echo =
+      client.Exchange(Post(R"({"jsonrpc":"2.0","id":2,"method":"echo","params":[1]})"));
+  EXPECT_EQ(json::parse(echo.body)["result"], json::array({1}));
+}
+
+TEST_F(RpcTest, ClosedPortIsUnreachable) {
+  std::uint16_t closed_port = 0;
+  {
+    asio::io_context io;
+    tcp::acceptor probe(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    closed_port = probe.local_endpoint().port();
+  }
+  auto result = RpcCall("127.0.0.1", closed_port, "echo", json(), kCallTimeoutMs);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, "rpc-unreachable");
+}
+
+TEST_F(RpcTest, SilentServerTimesOut) {
+  // A listener that never accepts: the kernel completes the TCP handshake, nobody answers.
+  asio::io_context io;
+  tcp::acceptor silent(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const auto started = std::chrono::steady_clock::now();
+  auto result = RpcCall("127.0.0.1", silent.local_endpoint().port(), "echo", json(), 200);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, "rpc-timeout");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
+}
+
+TEST_F(RpcTest, ConnectionsBeyondTheLimitAreRefusedUntilOneCloses) {
+  RpcServerConfig config;
+  config.connections_max = 1;
+  std::optional<RpcServer> limited;
+  std::string error;
+  ASSERT_TRUE(OnIo([&] {
+    limited.emplace(io_, config, TestHandler);
+    return limited->Start(&error);
+  })) << error;
+  const std::uint16_t port = OnIo([&] { return limited->port(); });
+  const std::string ping = Post(R"({"jsonrpc":"2.0","id":1,"method":"echo","params":[]})");
+  {
+    RawClient first(port);
+    EXPECT_EQ(first.Exchange(ping).status, 200);  // holds the only slot (keep-alive)
+    RawClient second(port);
+    EXPECT_EQ(second.Exchange(ping).status, 0);  // closed without an answer
+  }
+  // Once the first connection is gone its slot frees up.
+  bool answered = false;
+  for (int attempt = 0; attempt < 200 && !answered; ++attempt) {
+    answered = RpcCall("127.0.0.1", port, "echo", json(), kCallTimeoutMs).ok();
+    if (!answered) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(answered);
+  OnIo([&] { limited.reset(); });
+}
+
+TEST_F(RpcTest, IdleConnectionIsClosed) {
+  RpcServerConfig config;
+  config.idle_timeout_ms = 100;
+  std::optional<RpcServer> impatient;
+  std::string error;
+  ASSERT_TRUE(OnIo([&] {
+    impatient.emplace(io_, config, TestHandler);
+    return impatient->Start(&error);
+  })) << error;
+  RawClient client(OnIo([&] { return impatient->port(); }));
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(client.ReadReply().status, 0);  // the server hangs up; nothing was asked
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  OnIo([&] { impatient.reset(); });
+}
+
+TEST_F(RpcTest, StartFailsWhenThePortIsTaken) {
+  std::string error;
+  RpcServerConfig config;
+  config.port = port_;
+  const bool started = OnIo([&] {
+    RpcServer second(io_, config, TestHandler);
+    return second.Start(&error);
+  });
+  EXPECT_FALSE(started);
+  EXPECT_NE(error.find("cannot listen"), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace colend::node

@@ -1,0 +1,126 @@
+// colend: the command-line client of a colend ledger node.
+#include <unistd.h>
+
+#include <iostream>
+
+#include "node/rpc.h"
+#include "tools/cli.h"
+
+namespace colend::cli {
+namespace {
+
+constexpr const char* kUsage = R"(usage: colend [--home NODE_DIR] [--json] COMMAND ...
+
+Local network (development and demos):
+  localnet init --dir D [--nodes N] [--suite std|sm] [--quorum majority|two-thirds]
+                [--profile case-study|cn-2022] [--dev-clock] [--chain-id ID]
+  localnet up --dir D [--node K]          start every node (or node K) in the background
+  localnet down --dir D [--node K] [--kill]   stop them (SIGTERM; --kill: SIGKILL)
+  localnet status --dir D                 one line per node
+
+Acting as the --home node's institution:
+  status                                  the node's chain, height, peers and addresses
+  block HEIGHT                            a committed block with its endorsements
+  tx ID                                   a transaction's status and receipt
+  evidence anchor --file F [--timeout S]  anchor a document's SHA-256 and wait for the commit
+
+Every command takes --help. --json prints machine-readable output. Exit codes: 0 success,
+1 failure (the message says what was wrong), 2 bad usage.
+)";
+
+}  // namespace
+
+bool IsFlag(const std::string& name) {
+  return name == "json" || name == "help" || name == "dev-clock" || name == "kill";
+}
+
+Result<Args> ParseArgs(int argc, char** argv) {
+  Args args;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "-h") arg = "--help";
+    if (arg.rfind("--", 0) == 0 && arg.size() > 2) {
+      std::string name = arg.substr(2);
+      std::string value;
+      auto eq = name.find('=');
+      if (eq != std::string::npos) {
+        value = name.substr(eq + 1);
+        name = name.substr(0, eq);
+      } else if (IsFlag(name)) {
+        value = "true";
+      } else if (i + 1 < argc) {
+        value = argv[++i];
+      } else {
+        return MakeError("usage", "option --" + name + " needs a value");
+      }
+      args.options[name] = value;
+    } else {
+      args.words.push_back(arg);
+    }
+  }
+  return args;
+}
+
+int Fail(const std::string& message) {
+  std::cerr << "colend: " << message << std::endl;
+  return 1;
+}
+
+int Fail(const Error& error) { return Fail(error.message + " [" + error.code + "]"); }
+
+void Print(const Args& args, const nlohmann::json& result, const std::string& text) {
+  if (args.Has("json")) {
+    std::cout << result.dump(2) << std::endl;
+  } else {
+    std::cout << text << std::flush;
+  }
+}
+
+Result<nlohmann::json> CallNode(const node::NodeConfig& config, const std::string& method,
+                                const nlohmann::json& params, std::int64_t timeout_ms) {
+  auto result = node::RpcCall(config.rpc_host, config.rpc_port, method, params, timeout_ms);
+  if (!result.ok() && result.error().code == "rpc-unreachable") {
+    return MakeError("rpc-unreachable", "the node " + config.member_id + " at " + config.rpc_host +
+                                            ":" + std::to_string(config.rpc_port) +
+                                            " is not answering (is it running?)");
+  }
+  return result;
+}
+
+std::string ProgramDirectory() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return ".";
+  std::string path(buf, static_cast<std::size_t>(n));
+  return path.substr(0, path.find_last_of('/'));
+}
+
+}  // namespace colend::cli
+
+int main(int argc, char** argv) {
+  using namespace colend::cli;
+  auto args = ParseArgs(argc, argv);
+  if (!args.ok()) {
+    std::cerr << "colend: " << args.error().message << "\n" << kUsage;
+    return 2;
+  }
+  if (args->words.empty()) {
+    if (args->Has("help")) {
+      std::cout << kUsage;
+      return 0;
+    }
+    std::cerr << kUsage;
+    return 2;
+  }
+  const std::string& command = args->words[0];
+  if (command == "localnet") return RunLocalnet(*args);
+  if (command == "status" || command == "block" || command == "tx" || command == "evidence") {
+    return RunNodeCommand(*args);
+  }
+  if (command == "help") {
+    std::cout << kUsage;
+    return 0;
+  }
+  std::cerr << "colend: unknown command '" << command << "'\n" << kUsage;
+  return 2;
+}

@@ -1,0 +1,222 @@
+// Commands that act as the --home node's institution: status, block, tx, evidence anchor.
+#include <chrono>
+#include <iostream>
+#include <random>
+#include <thread>
+
+#include "contracts/tx.h"
+#include "crypto/hash.h"
+#include "crypto/signature.h"
+#include "genesis/genesis.h"
+#include "tools/cli.h"
+
+namespace colend::cli {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr const char* kStatusUsage =
+    "usage: colend --home NODE_DIR status [--json]\n"
+    "The node's chain id, height, last block hash, connected peers and addresses.\n";
+constexpr const char* kBlockUsage =
+    "usage: colend --home NODE_DIR block HEIGHT [--json]\n"
+    "A committed block: hash, previous hash, timestamp, transaction ids, and the endorsements\n"
+    "(member, signature) of its commit certificate. Binary values are hex.\n";
+constexpr const char* kTxUsage =
+    "usage: colend --home NODE_DIR tx ID [--json]\n"
+    "A transaction's status (committed, pending or unknown), its height and its receipt.\n";
+constexpr const char* kAnchorUsage =
+    "usage: colend --home NODE_DIR evidence anchor --file F [--name NAME] [--loan-id ID]\n"
+    "         [--timeout SECONDS] [--json]\n"
+    "Anchors the SHA-256 of file F on the chain as a record signed by the node's institution,\n"
+    "and waits (default 30 s) until it is committed. Exits 1 if it is not committed in time.\n";
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+struct Home {
+  node::NodeConfig config;
+  genesis::Genesis genesis;
+};
+
+Result<Home> LoadHome(const Args& args) {
+  std::string home = args.Get("home");
+  if (home.empty()) return MakeError("usage", "--home NODE_DIR is required for this command");
+  auto config = node::LoadNodeConfig(home);
+  if (!config.ok()) return config.error();
+  auto text = node::ReadFile(config->Path("genesis.json"));
+  if (!text.ok()) return text.error();
+  auto genesis = genesis::ParseGenesis(*text);
+  if (!genesis.ok()) return genesis.error();
+  return Home{*config, std::move(genesis).value()};
+}
+
+int Status(const Args& args) {
+  if (args.Has("help")) return std::cout << kStatusUsage, 0;
+  auto home = LoadHome(args);
+  if (!home.ok()) return Fail(home.error());
+  auto status = CallNode(home->config, "status", json::object());
+  if (!status.ok()) return Fail(status.error());
+  const json& s = *status;
+  std::string text = "chain      " + s["chain_id"].get<std::string>() + "\nmember     " +
+                     s["member"].get<std::string>() + "\nheight     " + s["height"].dump() +
+                     "\nlast block " + s["last_block_hash"].get<std::string>() + "\npeers      " +
+                     s["peers"].dump() + "\nrpc        " + s["rpc_address"].get<std::string>() +
+                     "\np2p        " + s["p2p_address"].get<std::string>() + "\nquorum     " +
+                     s["quorum"].dump() + " of " + s["members"].dump() + " (" +
+                     s["quorum_rule"].get<std::string>() + ")\n";
+  if (s["syncing"].get<bool>()) text += "syncing    up to height " + s["best_peer_height"].dump() + "\n";
+  Print(args, s, text);
+  return 0;
+}
+
+int Block(const Args& args) {
+  if (args.Has("help")) return std::cout << kBlockUsage, 0;
+  if (args.words.size() != 2) return std::cerr << "colend: block needs HEIGHT\n" << kBlockUsage, 2;
+  std::uint64_t height = 0;
+  try {
+    std::size_t used = 0;
+    height = std::stoull(args.words[1], &used);
+    if (used != args.words[1].size() || args.words[1][0] == '-') throw std::invalid_argument("");
+  } catch (...) {
+    return Fail("HEIGHT must be a non-negative integer, not '" + args.words[1] + "'");
+  }
+  auto home = LoadHome(args);
+  if (!home.ok()) return Fail(home.error());
+  auto block = CallNode(home->config, "block", json{{"height", height}});
+  if (!block.ok()) return Fail(block.error());
+  const json& b = *block;
+  std::string text = "height     " + b["height"].dump() + "\nhash       " +
+                     b["hash"].get<std::string>() + "\nprev hash  " +
+                     b["prev_hash"].get<std::string>() + "\ntime       " +
+                     b["time"].get<std::string>() + "\nproposer   " +
+                     b["proposer"].get<std::string>() + "\ntxs        " +
+                     std::to_string(b["txs"].size()) + "\n";
+  for (const auto& tx : b["txs"]) text += "  " + tx.get<std::string>() + "\n";
+  text += "endorsed by " + std::to_string(b["endorsements"].size()) + " members (quorum " +
+          b["quorum"].dump() + "):";
+  for (const auto& e : b["endorsements"]) text += " " + e["member"].get<std::string>();
+  text += "\n";
+  Print(args, b, text);
+  return 0;
+}
+
+std::string DescribeTx(const json& t) {
+  std::string text = "tx     " + t["tx"].get<std::string>() + "\nstatus " +
+                     t["status"].get<std::string>() + "\n";
+  if (t.contains("height")) text += "height " + t["height"].dump() + "\n";
+  if (t.contains("code")) {
+    text += "result " + std::string(t["accepted"].get<bool>() ? "accepted" : "rejected") + " (" +
+            t["code"].get<std::string>() + "): " + t["message"].get<std::string>() + "\n";
+  }
+  return text;
+}
+
+int Tx(const Args& args) {
+  if (args.Has("help")) return std::cout << kTxUsage, 0;
+  if (args.words.size() != 2) return std::cerr << "colend: tx needs ID\n" << kTxUsage, 2;
+  if (!crypto::Hash256FromHex(args.words[1]).ok()) {
+    return Fail("ID must be a transaction id of 64 hex digits, not '" + args.words[1] + "'");
+  }
+  auto home = LoadHome(args);
+  if (!home.ok()) return Fail(home.error());
+  auto tx = CallNode(home->config, "tx", json{{"id", args.words[1]}});
+  if (!tx.ok()) return Fail(tx.error());
+  Print(args, *tx, DescribeTx(*tx));
+  return (*tx)["status"] == "unknown" ? 1 : 0;
+}
+
+std::string SafeName(std::string name) {
+  auto slash = name.find_last_of('/');
+  if (slash != std::string::npos) name = name.substr(slash + 1);
+  std::string out;
+  for (unsigned char c : name) out.push_back(c < 0x20 || c == 0x7f ? '_' : static_cast<char>(c));
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  while (!out.empty() && out.front() == ' ') out.erase(out.begin());
+  return out.substr(0, 200);
+}
+
+int Anchor(const Args& args) {
+  if (args.Has("help")) return std::cout << kAnchorUsage, 0;
+  std::string file = args.Get("file");
+  if (file.empty()) return std::cerr << "colend: --file is required\n" << kAnchorUsage, 2;
+  std::int64_t timeout_ms = 30000;
+  try {
+    timeout_ms = static_cast<std::int64_t>(std::stod(args.Get("timeout", "30")) * 1000);
+  } catch (...) {
+    return Fail("--timeout must be a number of seconds");
+  }
+  auto content = node::ReadFile(file);
+  if (!content.ok()) return Fail("cannot read the file '" + file + "'");
+  auto home = LoadHome(args);
+  if (!home.ok()) return Fail(home.error());
+  auto key_pem = node::ReadFile(home->config.Path("signing.key"));
+  if (!key_pem.ok()) return Fail(key_pem.error());
+  auto key = crypto::PrivateKey::FromPem(*key_pem, home->genesis.suite);
+  if (!key.ok()) return Fail("signing.key: " + key.error().message);
+
+  contracts::TxBody body;
+  body.chain_id = home->genesis.chain_id;
+  body.sender = home->config.member_id;
+  std::random_device random;
+  body.nonce = (static_cast<std::uint64_t>(random()) << 32) | random();
+  body.timestamp_ms = NowMs();
+  body.type = "evidence.anchor";
+  std::string digest = crypto::ToHex(crypto::Sha256(*content));
+  body.fields["document-sha256"] = digest;
+  body.fields["document-bytes"] = std::to_string(content->size());
+  std::string name = SafeName(args.Get("name", file));
+  if (!name.empty()) body.fields["document-name"] = name;
+  if (args.Has("loan-id")) body.fields["loan-id"] = SafeName(args.Get("loan-id"));
+  auto tx = contracts::SignTx(body, *key);
+  if (!tx.ok()) return Fail(tx.error());
+  auto submitted =
+      CallNode(home->config, "submit", json{{"tx", crypto::ToHex(tx->Encode())}});
+  if (!submitted.ok()) return Fail(submitted.error());
+  std::string id = crypto::ToHex(tx->id);
+  std::int64_t deadline = NowMs() + timeout_ms;
+  while (true) {
+    auto status = CallNode(home->config, "tx", json{{"id", id}}, 5000);
+    if (status.ok() && (*status)["status"] == "committed") {
+      json out = *status;
+      out["document_sha256"] = digest;
+      Print(args, out, DescribeTx(out) + "document sha256 " + digest + "\n");
+      if (!out.value("accepted", false)) {
+        return Fail("the record was committed but rejected: " + out.value("code", "") + ": " +
+                    out.value("message", ""));
+      }
+      return 0;
+    }
+    if (NowMs() > deadline) {
+      std::string peers = "unknown";
+      auto s = CallNode(home->config, "status", json::object(), 2000);
+      if (s.ok()) peers = std::to_string((*s)["peers"].size()) + " of " + (*s)["members"].dump() + " members connected, quorum " + (*s)["quorum"].dump();
+      return Fail("transaction " + id + " was not committed within " +
+                  std::to_string(timeout_ms / 1000) + " s; it is still pending (" + peers +
+                  "). Is a quorum of members running?");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+}  // namespace
+
+int RunNodeCommand(const Args& args) {
+  const std::string& command = args.words[0];
+  if (command == "status") return Status(args);
+  if (command == "block") return Block(args);
+  if (command == "tx") return Tx(args);
+  if (command == "evidence") {
+    std::string sub = args.words.size() > 1 ? args.words[1] : "";
+    if (sub == "anchor") return Anchor(args);
+    if (args.Has("help")) return std::cout << kAnchorUsage, 0;
+    std::cerr << "colend: evidence needs a subcommand\n" << kAnchorUsage;
+    return 2;
+  }
+  return 2;
+}
+
+}  // namespace colend::cli
