@@ -183,7 +183,10 @@ std::string PublicKey::ToDer() const {
 }
 
 Status PublicKey::Verify(std::string_view message, std::string_view der_signature) const {
-  COLEND_RETURN_IF_ERROR(CheckStrictSignature(der_signature, suite_));
+  // A high-S signature is still checked, so that a signature by the wrong key is reported as
+  // "bad-signature" and "non-canonical-signature" means: valid, but not in the accepted form.
+  Status strict = CheckStrictSignature(der_signature, suite_);
+  if (!strict.ok() && strict.error().code != "non-canonical-signature") return strict;
   Result<DigestCtx> ctx = NewDigestCtx(impl_->pkey.get(), suite_, /*sign=*/false);
   if (!ctx.ok()) return ctx.error();
   const int rc = EVP_DigestVerify(
@@ -194,7 +197,7 @@ Status PublicKey::Verify(std::string_view message, std::string_view der_signatur
     return MakeError("bad-signature",
                      std::string(SuiteName(suite_)) + " signature does not verify under this key");
   }
-  return Status::Ok();
+  return strict;
 }
 
 // ---- PrivateKey ----

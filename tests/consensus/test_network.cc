@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <deque>
 #include <cstdlib>
 #include <limits>
 #include <sstream>
@@ -38,7 +39,7 @@ Hash256 TxRoot(const proto::Block& block) {
 }  // namespace
 
 const crypto::PrivateKey& TestKey(std::size_t index) {
-  static std::vector<crypto::PrivateKey> keys;
+  static std::deque<crypto::PrivateKey> keys;  // deque: references stay valid as it grows
   while (keys.size() <= index) {
     auto key = crypto::PrivateKey::Generate(crypto::Suite::kStd);
     assert(key.ok());

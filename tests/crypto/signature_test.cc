@@ -158,6 +158,9 @@ TEST(SignatureTest, EcdsaHighSRejectedAsNonCanonical) {
   ASSERT_TRUE(IsHighS(high));
   ASSERT_TRUE(RawOpensslVerify(pub, "hello", high)) << "n - s must be mathematically valid";
   EXPECT_EQ(ErrorCode(pub.Verify("hello", high)), "non-canonical-signature");
+  // A high-S signature that does not verify at all is reported as what it is: a bad signature.
+  EXPECT_EQ(ErrorCode(pub.Verify("goodbye", high)), "bad-signature");
+  EXPECT_EQ(ErrorCode(NewKey(Suite::kStd).Public().Verify("hello", high)), "bad-signature");
 }
 
 TEST(SignatureTest, EcdsaNonStrictDerRejectedAsMalformed) {
@@ -302,7 +305,11 @@ TEST(SignatureTest, Wycheproof) {
   std::cout << "Wycheproof: " << total << " vectors; valid accepted " << valid_accepted
             << ", valid rejected as high-S " << valid_high_s_rejected << "; invalid rejected "
             << invalid_rejected << " (";
-  for (const auto& [code, n] : invalid_by_code) std::cout << code << " " << n << ", ";
+  const char* sep = "";
+  for (const auto& [code, n] : invalid_by_code) {
+    std::cout << sep << code << " " << n;
+    sep = ", ";
+  }
   std::cout << "); acceptable " << acceptable << "\n";
   EXPECT_EQ(total, doc.at("numberOfTests").get<int>());
   EXPECT_EQ(valid_accepted + valid_high_s_rejected + invalid_rejected + acceptable, total);

@@ -147,7 +147,30 @@ def openssl_sign(key_path, message: bytes):
                "-pkeyopt", "distid:1234567812345678", "-in", msg, "-out", out]
     subprocess.run(cmd, check=True, capture_output=True)
     with open(out, "rb") as f:
-        return f.read()
+        signature = f.read()
+    return low_s(signature) if ARGS.suite == "std" else signature
+
+
+P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def der_int(value):
+    body = value.to_bytes((value.bit_length() + 8) // 8, "big")
+    return bytes([0x02, len(body)]) + body
+
+
+def low_s(der):
+    """openssl signs with either S; colend accepts only the low one (s <= n/2), as Bitcoin does,
+    so that a signed message has exactly one accepted encoding."""
+    assert der[0] == 0x30 and der[2] == 0x02
+    r_len = der[3]
+    r = int.from_bytes(der[4:4 + r_len], "big")
+    s_len = der[5 + r_len]
+    s = int.from_bytes(der[6 + r_len:6 + r_len + s_len], "big")
+    if s > P256_N // 2:
+        s = P256_N - s
+    body = der_int(r) + der_int(s)
+    return bytes([0x30, len(body)]) + body
 
 
 def vote_text(chain_id, height, rnd, block_hash):
