@@ -26,8 +26,12 @@ echo
 height=$($colend --home "$dir/node1" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["height"])')
 echo "== the block at height $height, as each institution's node reports it"
 for k in 1 2 3 4 5; do
-  $colend --home "$dir/node$k" block "$height" --json |
-    python3 -c 'import json,sys; b=json.load(sys.stdin); print(f"node'$k'  block {b[\"height\"]} hash {b[\"hash\"][:16]}...  endorsed by {len(b[\"endorsements\"])}: {\" \".join(e[\"member\"] for e in b[\"endorsements\"])}")'
+  $colend --home "$dir/node$k" block "$height" --json | K=$k python3 -c '
+import json, os, sys
+b = json.load(sys.stdin)
+members = " ".join(e["member"] for e in b["endorsements"])
+print("node%s  block %d  hash %s...  endorsed by %d: %s"
+      % (os.environ["K"], b["height"], b["hash"][:16], len(b["endorsements"]), members))'
 done
 echo
 echo "== the payee bank's node reports the block"
