@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cassert>
+#include <cstdio>
 #include <limits>
 #include <set>
 #include <utility>
@@ -331,6 +332,78 @@ Status VerifyCommitCertificate(const ValidatorSet& validators, std::uint64_t hei
                                                       std::to_string(validators.quorum()));
   }
   return Status::Ok();
+}
+
+std::string EquivocationFacts::Key() const {
+  char buffer[48];
+  std::snprintf(buffer, sizeof buffer, "%020llu/%010u/", static_cast<unsigned long long>(height),
+                static_cast<unsigned>(round));
+  return member + "/" + buffer + kind;
+}
+
+Result<EquivocationFacts> VerifyEquivocation(const ValidatorSet& validators,
+                                             const proto::ConsensusMessage& first,
+                                             const proto::ConsensusMessage& second) {
+  auto no = [](const std::string& why) { return MakeError("not-an-equivocation", why); };
+  struct Signed {
+    std::string member, kind, text, signature, content;
+    std::uint64_t height = 0;
+    std::uint32_t round = 0;
+  };
+  auto describe = [&](const proto::ConsensusMessage& m) -> Result<Signed> {
+    Signed out;
+    if (m.has_proposal()) {
+      const proto::Proposal& p = m.proposal();
+      const Hash256 hash = BlockHash(p.block().header());
+      out = {p.proposer(), "proposal",
+             ProposalText(validators.chain_id(), validators.epoch(), p.height(), p.round(),
+                          p.valid_round(), hash),
+             p.signature(), std::to_string(p.valid_round()) + "/" + crypto::ToHex(hash),
+             p.height(), p.round()};
+      return out;
+    }
+    if (m.has_vote()) {
+      const proto::Vote& v = m.vote();
+      if (v.phase() != proto::PHASE_PREVOTE && v.phase() != proto::PHASE_PRECOMMIT) {
+        return no("a vote with an unknown phase");
+      }
+      std::optional<Hash256> hash;
+      if (!v.block_hash().empty()) {
+        if (v.block_hash().size() != 32) return no("a vote's block hash is not 32 bytes");
+        Hash256 h{};
+        std::copy(v.block_hash().begin(), v.block_hash().end(), h.begin());
+        hash = h;
+      }
+      const Phase phase = v.phase() == proto::PHASE_PREVOTE ? Phase::kPrevote : Phase::kPrecommit;
+      out = {v.member(), phase == Phase::kPrevote ? "prevote" : "precommit",
+             VoteText(validators.chain_id(), validators.epoch(), v.height(), v.round(), phase,
+                      hash),
+             v.signature(), hash ? crypto::ToHex(*hash) : "nil", v.height(), v.round()};
+      return out;
+    }
+    return no("a message that is neither a proposal nor a vote");
+  };
+  auto a = describe(first);
+  if (!a.ok()) return a.error();
+  auto b = describe(second);
+  if (!b.ok()) return b.error();
+  if (a->member != b->member || a->kind != b->kind || a->height != b->height ||
+      a->round != b->round) {
+    return no("the messages are for different members, kinds, heights or rounds");
+  }
+  if (a->content == b->content) return no("both messages sign the same content");
+  const Member* member = validators.Find(a->member);
+  if (member == nullptr) {
+    return MakeError("unknown-member", "'" + a->member + "' is not a member of epoch " +
+                                           std::to_string(validators.epoch()));
+  }
+  if (Status s = member->key.Verify(a->text, a->signature); !s.ok()) {
+    return MakeError("bad-signature", "first message: " + s.error().ToString());
+  }
+  if (Status s = member->key.Verify(b->text, b->signature); !s.ok()) {
+    return MakeError("bad-signature", "second message: " + s.error().ToString());
+  }
+  return EquivocationFacts{a->member, a->height, a->round, a->kind};
 }
 
 }  // namespace colend::consensus

@@ -112,4 +112,22 @@ std::string ProposalText(std::string_view chain_id, std::uint64_t epoch, std::ui
 Status VerifyCommitCertificate(const ValidatorSet& validators, std::uint64_t height,
                                const Hash256& block_hash, const proto::CommitCertificate& cert);
 
+// What a verified equivocation proves: `member` signed two different messages of `kind`
+// ("proposal", "prevote" or "precommit") at (height, round) of this chain and epoch.
+struct EquivocationFacts {
+  std::string member;
+  std::uint64_t height = 0;
+  std::uint32_t round = 0;
+  std::string kind;
+  std::string Key() const;  // "<member>/<height>/<round>/<kind>", height and round zero-padded
+};
+
+// Checks that two signed consensus messages prove an equivocation: same kind, member, height and
+// round, different signed content, both signatures valid under the member's key in `validators`.
+// Errors "not-an-equivocation" (they do not conflict, or differ in slot), "unknown-member",
+// "bad-signature" (naming which message).
+Result<EquivocationFacts> VerifyEquivocation(const ValidatorSet& validators,
+                                             const proto::ConsensusMessage& first,
+                                             const proto::ConsensusMessage& second);
+
 }  // namespace colend::consensus

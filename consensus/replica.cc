@@ -167,6 +167,8 @@ struct Replica::State {
                                       const std::string& member, const RecordedVote& vote) const;
   void Send(const proto::ConsensusMessage& message, std::optional<std::string> to);
   void SendOwnRoundMessages(std::uint32_t of_round, const std::optional<std::string>& to);
+  // The prevotes for the valid block in its valid round, as messages (proof of lock).
+  std::vector<proto::ConsensusMessage> PolkaMessages() const;
 
   bool IsValid(const proto::Block& block, bool check_timeliness);
   bool CanSign() const { return is_member && signer != nullptr && height >= sign_from_height; }
@@ -205,7 +207,8 @@ struct Replica::State {
   std::map<Hash256, Validation> validations;          // by ContentDigest
   VoteBook votes;
   std::set<std::tuple<std::string, std::uint32_t, int>> reported;        // equivocations, once each
-  std::map<std::string, std::pair<std::uint32_t, std::int64_t>> helped;  // member -> round, when
+  // member -> (highest round of theirs seen at this height, when we last helped them)
+  std::map<std::string, std::pair<std::uint32_t, std::int64_t>> helped;
 
   // Per round: "for the first time" flags and pending timeouts.
   bool lock_rule_done = false;
@@ -306,6 +309,29 @@ void Replica::State::ApplyRestored(const proto::ReplicaState& state) {
   if (state.valid_round() >= 0) {
     valid = {state.valid_round(), state.valid_block(), BlockHash(state.valid_block().header())};
     blocks.emplace(valid.hash, valid.block);
+    // The proof of lock counts again (each vote re-checked: the disk is not trusted blindly).
+    std::size_t restored_votes = 0;
+    for (const proto::Vote& vote : state.valid_polka()) {
+      const Member* member = validators.Find(vote.member());
+      if (member == nullptr || vote.height() != height ||
+          vote.round() != static_cast<std::uint32_t>(valid.round) ||
+          vote.phase() != proto::PHASE_PREVOTE || HashFromBytes(vote.block_hash()) != valid.hash) {
+        continue;
+      }
+      if (!member->key
+               .Verify(VoteText(validators.chain_id(), validators.epoch(), height, vote.round(),
+                                Phase::kPrevote, valid.hash),
+                       vote.signature())
+               .ok()) {
+        continue;
+      }
+      votes.Add(vote.round(), Phase::kPrevote, vote.member(), valid.hash, vote.signature());
+      ++restored_votes;
+    }
+    if (restored_votes > 0) {
+      Note("restored the proof of lock: " + std::to_string(restored_votes) + " prevotes of round " +
+           std::to_string(valid.round));
+    }
   }
   for (const proto::SignedVoteRecord& record : state.signed_votes()) {
     signed_votes[{record.round(), *FromProto(record.phase())}] =
@@ -383,6 +409,9 @@ std::string Replica::State::Serialize() const {
     record->set_block_hash(HashBytes(hash));
   }
   for (const auto& [r, proposal] : own_proposals) *state.add_own_proposals() = proposal;
+  if (valid.round >= 0) {
+    for (const proto::ConsensusMessage& m : PolkaMessages()) *state.add_valid_polka() = m.vote();
+  }
   return state.SerializeAsString();
 }
 
@@ -423,6 +452,9 @@ void Replica::State::MaybePropose() {
   if (auto own = own_proposals.find(round); own != own_proposals.end()) {
     proto::ConsensusMessage message;
     *message.mutable_proposal() = own->second;  // signed before a restart: never sign another
+    if (own->second.valid_round() >= 0 && own->second.valid_round() == valid.round) {
+      for (const proto::ConsensusMessage& m : PolkaMessages()) Send(m, std::nullopt);
+    }
     Send(message, std::nullopt);
     return;
   }
@@ -446,6 +478,10 @@ void Replica::State::MaybePropose() {
   StoreProposal(proposal, hash);
   Note("proposing block " + ShortName(hash) +
        (repropose ? " (valid since round " + std::to_string(valid.round) + ")" : ""));
+  // A re-proposal travels with its proof of lock, for peers that did not see that round.
+  if (repropose) {
+    for (const proto::ConsensusMessage& m : PolkaMessages()) Send(m, std::nullopt);
+  }
   proto::ConsensusMessage message;
   *message.mutable_proposal() = std::move(proposal);
   Send(message, std::nullopt);
@@ -710,6 +746,7 @@ void Replica::State::HandleVote(const proto::Vote& vote) {
     *second.mutable_vote() = vote;
     ReportEquivocation(member, vote.round(), *phase == Phase::kPrevote ? 1 : 2,
                        VoteMessage(vote.round(), *phase, member, *known), std::move(second));
+    votes.AddConflicting(vote.round(), *phase, member, *hash, vote.signature());
     return;
   }
   votes.Add(vote.round(), *phase, member, *hash, vote.signature());
@@ -720,17 +757,19 @@ void Replica::State::HandleVote(const proto::Vote& vote) {
 }
 
 // A peer still in an older round of this height gets our messages of that round, so it can
-// gather the quorums it missed and catch up round by round. At most once per rebroadcast period
-// per peer and round, so a peer cannot make us amplify its traffic.
+// gather the quorums it missed and catch up round by round. What counts is the highest round we
+// have seen from the peer: an old-round message (a resend, a replay, or help the peer is giving
+// us) does not make it a laggard, so two replicas can never keep helping each other. At most
+// once per rebroadcast period per peer, so a peer cannot make us amplify its traffic.
 void Replica::State::HelpLaggard(const std::string& member, std::uint32_t their_round) {
-  if (member == self_id || their_round >= round) return;
-  auto it = helped.find(member);
-  if (it != helped.end() && it->second.first == their_round &&
-      now < it->second.second + timeouts.rebroadcast_ms) {
-    return;
-  }
-  helped[member] = {their_round, now};
-  SendOwnRoundMessages(their_round, member);
+  if (member == self_id) return;
+  auto [it, fresh] = helped.emplace(member, std::pair(their_round, kNoDeadline));
+  if (!fresh) it->second.first = std::max(it->second.first, their_round);
+  const std::uint32_t highest = it->second.first;
+  if (highest >= round) return;
+  if (it->second.second != kNoDeadline && now < it->second.second + timeouts.rebroadcast_ms) return;
+  it->second.second = now;
+  SendOwnRoundMessages(highest, member);
 }
 
 void Replica::State::Drop(std::string_view kind, std::string_view member,
@@ -800,9 +839,22 @@ void Replica::State::Send(const proto::ConsensusMessage& message, std::optional<
   out->messages.push_back(Outbound{std::move(to), message});
 }
 
+std::vector<proto::ConsensusMessage> Replica::State::PolkaMessages() const {
+  std::vector<proto::ConsensusMessage> messages;
+  if (valid.round < 0) return messages;
+  const auto r = static_cast<std::uint32_t>(valid.round);
+  for (const auto& [member, vote] : votes.VotesFor(r, Phase::kPrevote, valid.hash)) {
+    messages.push_back(VoteMessage(r, Phase::kPrevote, member, vote));
+  }
+  return messages;
+}
+
 void Replica::State::SendOwnRoundMessages(std::uint32_t of_round,
                                           const std::optional<std::string>& to) {
   if (auto own = own_proposals.find(of_round); own != own_proposals.end()) {
+    if (own->second.valid_round() >= 0 && own->second.valid_round() == valid.round) {
+      for (const proto::ConsensusMessage& m : PolkaMessages()) Send(m, to);
+    }
     proto::ConsensusMessage message;
     *message.mutable_proposal() = own->second;
     Send(message, to);
@@ -866,6 +918,26 @@ Actions Replica::OnTick(std::int64_t now_ms) {
 Actions Replica::AdvanceTo(std::uint64_t next_height, std::int64_t now_ms) {
   return s_->Run(now_ms, [&] { s_->AdvanceTo(next_height); });
 }
+
+Actions Replica::RaiseSignFloor(std::uint64_t floor_height, std::int64_t now_ms) {
+  return s_->Run(now_ms, [&] {
+    State& s = *s_;
+    if (floor_height <= s.sign_from_height || floor_height <= s.height) return;
+    s.sign_from_height = floor_height;
+    if (!s.restored || s.restored->height() < floor_height) {
+      proto::ReplicaState placeholder;  // nothing signed at floor_height yet
+      placeholder.set_height(floor_height);
+      placeholder.set_locked_round(-1);
+      placeholder.set_valid_round(-1);
+      s.restored = placeholder;
+    }
+    s.Note("not signing below height " + std::to_string(floor_height) +
+           " (signing history unknown below it)");
+    s.out->persist = s.restored->SerializeAsString();
+  });
+}
+
+std::uint64_t Replica::sign_floor() const { return s_->sign_from_height; }
 
 std::uint64_t Replica::height() const { return s_->height; }
 std::uint32_t Replica::round() const { return s_->round; }

@@ -97,6 +97,12 @@ class Replica {
   // The node has durably stored height next_height-1 (its own decision or a synced block).
   Actions AdvanceTo(std::uint64_t next_height, std::int64_t now_ms);
 
+  // Never sign anything below `height` (a member whose signing history was lost: it may have
+  // signed there before). Raising the floor above the current height persists a placeholder state
+  // at that height, so the floor survives a restart; lower values are ignored.
+  Actions RaiseSignFloor(std::uint64_t height, std::int64_t now_ms);
+  std::uint64_t sign_floor() const;  // the lowest height this replica may sign at
+
   std::uint64_t height() const;  // the height being decided
   std::uint32_t round() const;   // the current round at that height
   std::int64_t next_deadline_ms() const;  // when OnTick must be called at the latest

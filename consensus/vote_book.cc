@@ -15,6 +15,30 @@ VoteBook::AddResult VoteBook::Add(std::uint32_t round, Phase phase, const std::s
   return AddResult::kAdded;
 }
 
+void VoteBook::AddConflicting(std::uint32_t round, Phase phase, const std::string& member,
+                              const std::optional<Hash256>& block_hash, std::string signature) {
+  if (VoteOfMemberFor({round, phase}, member, block_hash) != nullptr) return;
+  conflicting_[{round, phase}][member].push_back(RecordedVote{block_hash, std::move(signature)});
+}
+
+const RecordedVote* VoteBook::VoteOfMemberFor(const Key& key, const std::string& member,
+                                              const std::optional<Hash256>& block_hash) const {
+  if (auto it = votes_.find(key); it != votes_.end()) {
+    if (auto vote = it->second.find(member);
+        vote != it->second.end() && vote->second.block_hash == block_hash) {
+      return &vote->second;
+    }
+  }
+  if (auto it = conflicting_.find(key); it != conflicting_.end()) {
+    if (auto extra = it->second.find(member); extra != it->second.end()) {
+      for (const RecordedVote& vote : extra->second) {
+        if (vote.block_hash == block_hash) return &vote;
+      }
+    }
+  }
+  return nullptr;
+}
+
 void VoteBook::NoteSender(std::uint32_t round, const std::string& member) {
   senders_[round].insert(member);
 }
@@ -33,7 +57,7 @@ std::size_t VoteBook::Count(std::uint32_t round, Phase phase,
   if (it == votes_.end()) return 0;
   std::size_t count = 0;
   for (const auto& [member, vote] : it->second) {
-    if (vote.block_hash == block_hash) ++count;
+    if (VoteOfMemberFor({round, phase}, member, block_hash) != nullptr) ++count;
   }
   return count;
 }
@@ -51,6 +75,13 @@ std::vector<Hash256> VoteBook::HashesWithAtLeast(std::uint32_t round, Phase phas
   std::map<Hash256, std::size_t> counts;
   for (const auto& [member, vote] : it->second) {
     if (vote.block_hash) ++counts[*vote.block_hash];
+  }
+  if (auto extra = conflicting_.find({round, phase}); extra != conflicting_.end()) {
+    for (const auto& [member, list] : extra->second) {
+      for (const RecordedVote& vote : list) {
+        if (vote.block_hash) ++counts[*vote.block_hash];  // differs from the member's first
+      }
+    }
   }
   for (const auto& [hash, count] : counts) {
     if (count >= threshold) result.push_back(hash);
@@ -81,10 +112,7 @@ std::optional<std::uint32_t> VoteBook::HighestRoundWithSenders(std::uint32_t abo
 std::vector<proto::Endorsement> VoteBook::Endorsements(std::uint32_t round,
                                                        const Hash256& block_hash) const {
   std::vector<proto::Endorsement> result;
-  auto it = votes_.find({round, Phase::kPrecommit});
-  if (it == votes_.end()) return result;
-  for (const auto& [member, vote] : it->second) {  // std::map: sorted by member id
-    if (vote.block_hash != block_hash) continue;
+  for (const auto& [member, vote] : VotesFor(round, Phase::kPrecommit, block_hash)) {
     proto::Endorsement& e = result.emplace_back();
     e.set_member(member);
     e.set_signature(vote.signature);
@@ -92,9 +120,23 @@ std::vector<proto::Endorsement> VoteBook::Endorsements(std::uint32_t round,
   return result;
 }
 
+std::vector<std::pair<std::string, RecordedVote>> VoteBook::VotesFor(
+    std::uint32_t round, Phase phase, const Hash256& block_hash) const {
+  std::vector<std::pair<std::string, RecordedVote>> result;
+  auto it = votes_.find({round, phase});
+  if (it == votes_.end()) return result;
+  for (const auto& [member, first] : it->second) {  // std::map: sorted by member id
+    if (const RecordedVote* vote = VoteOfMemberFor({round, phase}, member, block_hash)) {
+      result.emplace_back(member, *vote);
+    }
+  }
+  return result;
+}
+
 void VoteBook::Clear() {
   votes_.clear();
   senders_.clear();
+  conflicting_.clear();
 }
 
 }  // namespace colend::consensus

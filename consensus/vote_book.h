@@ -2,9 +2,9 @@
 // member. It only counts; signatures are checked by the caller before Add. Internal to the
 // consensus module (the replica's bookkeeping), exposed in a header so it can be unit-tested.
 //
-// Invariants: at most one vote per (round, phase, member) — the first one seen wins, a second
-// different one is reported as a conflict (equivocation) and not counted; counts are over
-// distinct members. Ordered containers only, so every iteration is deterministic.
+// Invariants: one first vote per (round, phase, member), which Find returns; a second, different
+// one is reported by Add as a conflict (equivocation) and, once the caller has verified it and
+// calls AddConflicting, counts for its own block too; a member counts at most once per block. Ordered containers only, so every iteration is deterministic.
 // Thread safety: none.
 #pragma once
 
@@ -35,6 +35,12 @@ class VoteBook {
   // is kept). Also counts `member` as a sender in `round`.
   AddResult Add(std::uint32_t round, Phase phase, const std::string& member,
                 const std::optional<Hash256>& block_hash, std::string signature);
+  // Records a second, different, validly signed vote of `member` at (round, phase) (an
+  // equivocation, already reported by the caller). It counts for its block as well: a member
+  // who signed both sides is on both sides, and a peer that saw the other vote first can still
+  // check a proof of lock that contains this one. Find still returns the first vote.
+  void AddConflicting(std::uint32_t round, Phase phase, const std::string& member,
+                      const std::optional<Hash256>& block_hash, std::string signature);
   // Notes that `member` sent a valid message (e.g. a proposal) in `round`.
   void NoteSender(std::uint32_t round, const std::string& member);
 
@@ -57,12 +63,19 @@ class VoteBook {
   // The precommits for `block_hash` at `round`, one per member, sorted by member id.
   std::vector<proto::Endorsement> Endorsements(std::uint32_t round,
                                                const Hash256& block_hash) const;
+  // Every vote for `block_hash` at (round, phase), as (member, vote), sorted by member id.
+  std::vector<std::pair<std::string, RecordedVote>> VotesFor(std::uint32_t round, Phase phase,
+                                                             const Hash256& block_hash) const;
 
   void Clear();
 
  private:
   using Key = std::pair<std::uint32_t, Phase>;
+  // Every vote of `member` at `key` that is for `block_hash`: the first, or a conflicting one.
+  const RecordedVote* VoteOfMemberFor(const Key& key, const std::string& member,
+                                      const std::optional<Hash256>& block_hash) const;
   std::map<Key, std::map<std::string, RecordedVote>> votes_;
+  std::map<Key, std::map<std::string, std::vector<RecordedVote>>> conflicting_;
   std::map<std::uint32_t, std::set<std::string>> senders_;
 };
 

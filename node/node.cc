@@ -159,6 +159,8 @@ Status Node::Start(const std::string& tls_cert_pem, const std::string& tls_key_p
   tc.cert_pem = tls_cert_pem;
   tc.key_pem = tls_key_pem;
   tc.genesis_hash = genesis_.hash;
+  tc.fault_file = config_.Path("test-partition");
+  if (TransportTestHooksCompiled()) Log("test hook: transport fault file " + tc.fault_file);
   for (const auto& peer : config_.peers) {
     const genesis::GenesisMember* member = genesis_.FindMember(peer.id);
     if (member == nullptr) {

@@ -30,6 +30,8 @@
 #include <chrono>
 #include <deque>
 #include <exception>
+#include <fstream>
+#include <sstream>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -160,6 +162,14 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
   void Log(const std::string& line) const {
     if (!stopped && log) log(line);
   }
+  // Test hook: whether frames to / from a peer are currently dropped.
+  bool DropOutbound(const std::string& peer_id);
+  bool DropInbound(const std::string& peer_id);
+  void RefreshFaults();
+  std::set<std::string> drop_out;
+  std::set<std::string> drop_in;
+  std::string fault_text;
+  std::chrono::steady_clock::time_point faults_checked{};
 
   asio::io_context& io;
   const TransportConfig config;
@@ -402,6 +412,7 @@ void Connection::ReadBody() {
 void Connection::OnFrame(std::string frame) {
   if (!authenticated_) return OnHello(frame);
   // Frames arriving on our outbound connection are delivered too: the peer is authenticated.
+  if (impl_->DropInbound(peer_id_)) return;
   if (!impl_->stopped && impl_->on_frame) impl_->on_frame(peer_id_, std::move(frame));
 }
 
@@ -732,8 +743,67 @@ void Transport::Impl::Send(const std::string& peer_id,
   if (stopped) return;
   auto it = peers.find(peer_id);
   if (it == peers.end() || !it->second->outbound_up) return;
+  if (DropOutbound(peer_id)) return;
   it->second->outbound->Send(wire, config.send_queue_frames_max);
 }
+
+#ifdef COLEND_TEST_HOOKS
+bool TransportTestHooksCompiled() { return true; }
+
+void Transport::Impl::RefreshFaults() {
+  if (config.fault_file.empty()) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - faults_checked < std::chrono::milliseconds(100)) return;
+  faults_checked = now;
+  std::string text;
+  if (std::ifstream in(config.fault_file); in) {
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    text = buffer.str();
+  }
+  if (text == fault_text) return;
+  fault_text = text;
+  drop_out.clear();
+  drop_in.clear();
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream words(line);
+    std::string first, second;
+    words >> first >> second;
+    if (first.empty()) continue;
+    if (first == "out" && !second.empty()) {
+      drop_out.insert(second);
+    } else if (first == "in" && !second.empty()) {
+      drop_in.insert(second);
+    } else {
+      drop_out.insert(first);
+      drop_in.insert(first);
+    }
+  }
+  auto join = [](const std::set<std::string>& ids) {
+    std::string out;
+    for (const auto& id : ids) out += (out.empty() ? "" : ",") + id;
+    return out.empty() ? std::string("none") : out;
+  };
+  Log("test hook: dropping frames to " + join(drop_out) + "; from " + join(drop_in));
+}
+
+bool Transport::Impl::DropOutbound(const std::string& peer_id) {
+  RefreshFaults();
+  return drop_out.count(peer_id) != 0;
+}
+
+bool Transport::Impl::DropInbound(const std::string& peer_id) {
+  RefreshFaults();
+  return drop_in.count(peer_id) != 0;
+}
+#else
+bool TransportTestHooksCompiled() { return false; }
+void Transport::Impl::RefreshFaults() {}
+bool Transport::Impl::DropOutbound(const std::string&) { return false; }
+bool Transport::Impl::DropInbound(const std::string&) { return false; }
+#endif
 
 Transport::Transport(boost::asio::io_context& io, TransportConfig config, FrameHandler on_frame,
                      PeerHandler on_peer, LogHandler log)

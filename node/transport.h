@@ -51,7 +51,16 @@ struct TransportConfig {
   std::int64_t reconnect_ms_min = 100;
   std::int64_t reconnect_ms_max = 5000;
   std::int64_t handshake_timeout_ms = 5000;
+  // Test builds only (CMake option COLEND_TEST_HOOKS): a file naming peers whose frames are
+  // dropped, to simulate partitions. One entry per line: "<id>" drops frames both ways, "out <id>"
+  // only frames to the peer, "in <id>" only frames from it. Re-read at most every 100 ms; a
+  // missing file means no faults. Connections stay up: the link silently loses messages.
+  // Ignored (and never read) when the hook is not compiled in.
+  std::string fault_file;
 };
+
+// True if this binary was built with COLEND_TEST_HOOKS (the fault file above is honoured).
+bool TransportTestHooksCompiled();
 
 class Transport {
  public:
