@@ -33,5 +33,6 @@ const std::vector<TxType>& AllTxTypes();
 
 // Contracts (one file each).
 void RunEvidenceAnchor(const CallContext& call, StateOverlay* state, Receipt* receipt);
+void RunConsensusEvidence(const CallContext& call, StateOverlay* state, Receipt* receipt);
 
 }  // namespace colend::contracts

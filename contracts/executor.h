@@ -31,7 +31,22 @@ struct MemberRecord {
   crypto::PublicKey signing_key;
 };
 
+// What a verified equivocation proves (see consensus::VerifyEquivocation, which the genesis
+// module plugs in: contracts do not depend on consensus).
+struct EquivocationClaim {
+  std::string member;
+  std::uint64_t height = 0;
+  std::uint32_t round = 0;
+  std::string kind;  // proposal | prevote | precommit
+  std::string key;   // "<member>/<height 20 digits>/<round 10 digits>/<kind>"
+};
+// Verifies two serialised consensus messages as an equivocation; a pure function of the genesis
+// members' keys and the bytes (deterministic on every node). Error names what is wrong.
+using EquivocationVerifier =
+    std::function<Result<EquivocationClaim>(std::string_view first, std::string_view second)>;
+
 struct ChainRules {
+  EquivocationVerifier verify_equivocation;  // unset: consensus.evidence is rejected
   std::string chain_id;
   std::map<std::string, MemberRecord, std::less<>> members;
   std::int64_t tx_time_window_ms = 10 * 60 * 1000;  // |tx time - block time| bound

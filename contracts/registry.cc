@@ -7,6 +7,10 @@ const std::vector<TxType>& AllTxTypes() {
       {"evidence.anchor",
        {"lead_bank", "partner_bank", "payee_bank", "credit_bureau", "arbitrator"},
        &RunEvidenceAnchor},
+      // Any member may report a member who signed two conflicting consensus messages.
+      {"consensus.evidence",
+       {"lead_bank", "partner_bank", "payee_bank", "credit_bureau", "arbitrator"},
+       &RunConsensusEvidence},
   };
   return kTypes;
 }

@@ -188,6 +188,20 @@ contracts::ChainRules Genesis::Rules() const {
   rules.tx_time_window_ms = consensus.tx_time_window_ms;
   rules.dev_clock = dev_clock;
   for (const auto& m : members) rules.members.emplace(m.id, contracts::MemberRecord{m.id, m.role, m.signing_key});
+  rules.verify_equivocation = [validators = Validators()](std::string_view first_bytes,
+                                                          std::string_view second_bytes)
+      -> Result<contracts::EquivocationClaim> {
+    consensus::proto::ConsensusMessage first, second;
+    if (!first.ParseFromArray(first_bytes.data(), static_cast<int>(first_bytes.size())) ||
+        !second.ParseFromArray(second_bytes.data(), static_cast<int>(second_bytes.size()))) {
+      return MakeError("not-an-equivocation",
+                       "a message does not parse as colend.consensus.proto.ConsensusMessage");
+    }
+    auto facts = consensus::VerifyEquivocation(validators, first, second);
+    if (!facts.ok()) return facts.error();
+    return contracts::EquivocationClaim{facts->member, facts->height, facts->round, facts->kind,
+                                        facts->Key()};
+  };
   return rules;
 }
 

@@ -8,11 +8,16 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: colend-node --home DIR\n"
+    "usage: colend-node --home DIR [--init]\n"
     "\n"
     "Runs one institution's colend ledger node in the foreground until SIGINT or SIGTERM.\n"
     "DIR holds config.json, genesis.json, tls.key, tls.pem, signing.key, signing.pem and data/\n"
-    "(made by 'colend localnet init'). Logs go to standard error.\n";
+    "(made by 'colend localnet init'). Logs go to standard error.\n"
+    "\n"
+    "--init  create DIR/data for a member that has never signed on this chain, and exit.\n"
+    "        Start a new member with --init first: a node that finds no data/ assumes its data\n"
+    "        was wiped, syncs, and signs nothing until peers' heights prove it cannot have\n"
+    "        signed before (so a wiped member never signs twice).\n";
 
 }  // namespace
 
@@ -24,7 +29,9 @@ int main(int argc, char** argv) {
       std::cout << kUsage;
       return 0;
     }
-    if (arg == "--home" && i + 1 < argc) {
+    if (arg == "--init") {
+      options.init = true;
+    } else if (arg == "--home" && i + 1 < argc) {
       options.home = argv[++i];
     } else if (arg.rfind("--home=", 0) == 0) {
       options.home = arg.substr(7);

@@ -6,7 +6,10 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
+#include <set>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "consensus/replica.h"
@@ -64,8 +67,10 @@ class KeySigner : public consensus::Signer {
 class Node : public consensus::Application {
  public:
   Node(asio::io_context& io, NodeConfig config, genesis::Genesis genesis,
-       crypto::PrivateKey signing_key, std::unique_ptr<Store> store)
-      : io_(io),
+       crypto::PrivateKey signing_key, std::unique_ptr<Store> store, bool data_was_missing)
+      : data_was_missing_(data_was_missing),
+        signing_key_(signing_key),
+        io_(io),
         config_(std::move(config)),
         genesis_(std::move(genesis)),
         store_(std::move(store)),
@@ -91,6 +96,13 @@ class Node : public consensus::Application {
     std::cerr << IsoTime(NowMs()) << " [" << config_.member_id << "] " << line << std::endl;
   }
   void Handle(consensus::Actions actions);
+  // Equivocations the replica detected: kept durably and sent as consensus.evidence txs.
+  void ReportEquivocations(const std::vector<consensus::Equivocation>& found);
+  void ResubmitPendingEvidence();
+  // A member whose data was wiped (key kept): how many peers must report their heights before it
+  // knows the lowest height it cannot have signed at, and the handling of one report.
+  void RecoverSigningFloor(const std::string& peer, std::uint64_t height);
+  Result<json> RpcFaults();
   void ArmReplicaTimer();
   void StartHeight();
   void ScheduleStartHeight();
@@ -119,6 +131,11 @@ class Node : public consensus::Application {
   genesis::Genesis genesis_;
   std::unique_ptr<Store> store_;
   Ledger ledger_;
+  const bool data_was_missing_;
+  crypto::PrivateKey signing_key_;
+  bool recovering_ = false;  // signing history unknown: sync only, sign nothing
+  std::set<std::string> recovery_reports_;
+  std::uint64_t evidence_nonce_ = 0;
   KeySigner signer_;
   Mempool mempool_;
   std::unique_ptr<consensus::Replica> replica_;
@@ -151,6 +168,19 @@ Status Node::Start(const std::string& tls_cert_pem, const std::string& tls_key_p
     Status restored = replica_->Restore(*saved);
     if (!restored.ok()) return restored;
   }
+  // CONSENSUS.md F11: a data directory that had to be created (wiped, or never initialised with
+  // `colend-node --init`) means this member's signing history is unknown. It may have signed at
+  // heights the chain has not decided yet, so it syncs and signs nothing until it knows a floor.
+  if (data_was_missing_) {
+    COLEND_RETURN_IF_ERROR(store_->PutAux("recovering", "data directory was missing at start"));
+  }
+  if (store_->GetAux("recovering")) {
+    recovering_ = true;
+    Log("signing history unknown (data directory was missing; wiped?): syncing, signing nothing "
+        "until " + std::to_string(ledger_.validators().size() - ledger_.validators().quorum() + 1) +
+        " peers have reported their heights");
+  }
+  ResubmitPendingEvidence();
   TransportConfig tc;
   tc.self_id = config_.member_id;
   tc.listen_host = config_.p2p_host;
@@ -234,6 +264,7 @@ void Node::Handle(consensus::Actions actions) {
       BroadcastMessage(message);
     }
   }
+  if (!actions.equivocations.empty()) ReportEquivocations(actions.equivocations);
   if (actions.decision) {
     const auto& d = *actions.decision;
     Status committed = ledger_.CommitBlock(d.block, d.certificate);
@@ -262,6 +293,7 @@ void Node::ArmReplicaTimer() {
 void Node::StartHeight() {
   start_timer_.cancel();
   start_scheduled_ = false;
+  if (recovering_) return;  // sync only until the signing floor is known
   std::uint64_t next = ledger_.height() + 1;
   if (active_height_ == next) return;
   active_height_ = next;
@@ -289,7 +321,11 @@ void Node::ScheduleStartHeight() {
 void Node::AfterCommit(const consensus::proto::Block& block, const std::string& how) {
   for (const auto& wire : block.txs()) {
     auto tx = contracts::DecodeTx(wire);
-    if (tx.ok()) mempool_.Remove(tx->id);
+    if (!tx.ok()) continue;
+    mempool_.Remove(tx->id);
+    if (tx->body.type == "consensus.evidence" && !store_->ScanAux("evidence/").empty()) {
+      ResubmitPendingEvidence();  // drops what is now committed
+    }
   }
   Log("block " + std::to_string(ledger_.height()) + " " + crypto::ToHex(ledger_.last_hash()) +
       " txs " + std::to_string(block.txs_size()) + " " + how);
@@ -390,12 +426,14 @@ void Node::OnConsensus(const std::string& peer,
     if (sync_peer_.empty() || NowMs() > sync_deadline_ms_) RequestBlocks(peer);
     return;
   }
+  if (recovering_) return;
   if (active_height_ != height) StartHeight();
   Handle(replica_->OnMessage(message, NowMs()));
 }
 
 void Node::OnStatus(const std::string& peer, const proto::StatusAnnounce& status) {
   peer_heights_[peer] = status.height();
+  if (recovering_) RecoverSigningFloor(peer, status.height());
   if (status.height() > ledger_.height() && (sync_peer_.empty() || NowMs() > sync_deadline_ms_)) {
     RequestBlocks(peer);
   }
@@ -462,8 +500,9 @@ Result<json> Node::HandleRpc(const std::string& method, const json& params) {
   if (method == "tx") return RpcTx(params);
   if (method == "block") return RpcBlock(params);
   if (method == "status") return RpcStatus();
+  if (method == "faults") return RpcFaults();
   return MakeError("method-not-found", "unknown method '" + method +
-                                           "'; methods: submit, tx, block, status");
+                                           "'; methods: submit, tx, block, status, faults");
 }
 
 Result<json> Node::RpcSubmit(const json& params) {
@@ -554,6 +593,139 @@ Result<json> Node::RpcBlock(const json& params) {
   return out;
 }
 
+void Node::RecoverSigningFloor(const std::string& peer, std::uint64_t height) {
+  recovery_reports_.insert(peer);
+  const std::size_t needed = ledger_.validators().size() - ledger_.validators().quorum() + 1;
+  if (recovery_reports_.size() < needed) return;
+  // Before the wipe this member signed at a height h only after h-1 was committed, i.e. after q
+  // members precommitted at h-1 (their tips >= h-2). Any n-q+1 other members include one of
+  // them, so h <= (highest reported tip) + 2: nothing signed at or above tip + 3.
+  std::uint64_t top = ledger_.height();
+  for (const std::string& p : recovery_reports_) top = std::max(top, peer_heights_[p]);
+  const std::uint64_t floor = top + 3;
+  Handle(replica_->RaiseSignFloor(floor, NowMs()));
+  if (fatal_) return;
+  Status cleared = store_->DeleteAux("recovering");
+  if (!cleared.ok()) Log("warning: " + cleared.ToString());
+  recovering_ = false;
+  Log("signing floor recovered: " + std::to_string(recovery_reports_.size()) +
+      " peers report at most height " + std::to_string(top) + "; signing from height " +
+      std::to_string(floor));
+  ScheduleStartHeight();
+}
+
+void Node::ReportEquivocations(const std::vector<consensus::Equivocation>& found) {
+  const consensus::ValidatorSet& validators = ledger_.validators();
+  for (const consensus::Equivocation& e : found) {
+    auto facts = consensus::VerifyEquivocation(validators, e.first, e.second);
+    if (!facts.ok()) {
+      Log("equivocation report does not verify (not sent): " + facts.error().ToString());
+      continue;
+    }
+    const std::string key = facts->Key();
+    Log("EQUIVOCATION: " + facts->member + " signed two different " + facts->kind +
+        "s at height " + std::to_string(facts->height) + " round " +
+        std::to_string(facts->round) + "; submitting evidence");
+    if (ledger_.state().Get("fault/" + key) || store_->GetAux("evidence/" + key)) continue;
+    contracts::TxBody body;
+    body.chain_id = genesis_.chain_id;
+    body.sender = config_.member_id;
+    body.nonce = static_cast<std::uint64_t>(NowMs()) * 1000 + (evidence_nonce_++ % 1000);
+    body.timestamp_ms = NowMs();
+    body.type = "consensus.evidence";
+    body.fields["first"] = crypto::ToHex(e.first.SerializeAsString());
+    body.fields["second"] = crypto::ToHex(e.second.SerializeAsString());
+    body.fields["member"] = facts->member;
+    body.fields["height"] = std::to_string(facts->height);
+    body.fields["round"] = std::to_string(facts->round);
+    body.fields["kind"] = facts->kind;
+    auto tx = contracts::SignTx(body, signing_key_);
+    if (!tx.ok()) {
+      Log("cannot sign evidence: " + tx.error().ToString());
+      continue;
+    }
+    const std::string wire = tx->Encode();
+    Status saved = store_->PutAux("evidence/" + key, wire);  // survives a crash until committed
+    if (!saved.ok()) Log("warning: evidence not saved: " + saved.ToString());
+    crypto::Hash256 id{};
+    Status admitted = AdmitTx(wire, &id);
+    if (!admitted.ok()) {
+      Log("evidence not admitted: " + admitted.ToString());
+      continue;
+    }
+    proto::PeerMessage gossip;
+    gossip.mutable_txs()->add_txs(wire);
+    BroadcastMessage(gossip);
+  }
+  ScheduleStartHeight();
+}
+
+// Pending evidence that is committed is dropped; the rest (e.g. after a restart, or evidence
+// whose transaction expired) is signed afresh and submitted again.
+void Node::ResubmitPendingEvidence() {
+  for (const auto& [aux_key, wire] : store_->ScanAux("evidence/")) {
+    const std::string key = aux_key.substr(std::string("evidence/").size());
+    if (ledger_.state().Get("fault/" + key)) {
+      Status dropped = store_->DeleteAux(aux_key);
+      if (!dropped.ok()) Log("warning: " + dropped.ToString());
+      continue;
+    }
+    auto tx = contracts::DecodeTx(wire);
+    if (!tx.ok() || store_->FindTx(tx->id) || mempool_.Contains(tx->id)) continue;
+    auto first = crypto::FromHex(*tx->body.Field("first"));
+    auto second = crypto::FromHex(*tx->body.Field("second"));
+    consensus::Equivocation e;
+    if (!first.ok() || !second.ok() || !e.first.ParseFromString(*first) ||
+        !e.second.ParseFromString(*second)) {
+      continue;
+    }
+    if (Status ok = ledger_.executor().CheckEnvelope(*tx, ledger_.state(), NowMs()); ok.ok()) {
+      crypto::Hash256 id{};
+      if (AdmitTx(wire, &id).ok()) {
+        proto::PeerMessage gossip;
+        gossip.mutable_txs()->add_txs(wire);
+        BroadcastMessage(gossip);
+      }
+      continue;
+    }
+    Status dropped = store_->DeleteAux(aux_key);  // too old: sign a fresh one
+    if (!dropped.ok()) Log("warning: " + dropped.ToString());
+    ReportEquivocations({e});
+  }
+}
+
+Result<json> Node::RpcFaults() {
+  json list = json::array();
+  const auto& entries = ledger_.state().entries();
+  for (auto it = entries.lower_bound(std::string("fault/"));
+       it != entries.end() && it->first.rfind("fault/", 0) == 0; ++it) {
+    const std::string& key = it->first;
+    const std::string& value = it->second.value;
+    // key: fault/<member>/<height>/<round>/<kind>; value: tx <id> height <h> reporter <m> time-ms <t>
+    std::vector<std::string> parts;
+    std::string rest = key.substr(6);
+    for (std::size_t pos; (pos = rest.find('/')) != std::string::npos; rest = rest.substr(pos + 1)) {
+      parts.push_back(rest.substr(0, pos));
+    }
+    parts.push_back(rest);
+    if (parts.size() != 4) continue;
+    json entry = {{"member", parts[0]},
+                  {"height", std::stoull(parts[1])},
+                  {"round", std::stoul(parts[2])},
+                  {"kind", parts[3]}};
+    std::istringstream words(value);
+    std::string word, arg;
+    while (words >> word >> arg) {
+      if (word == "tx") entry["evidence_tx"] = arg;
+      if (word == "height") entry["committed_height"] = std::stoull(arg);
+      if (word == "reporter") entry["reported_by"] = arg;
+      if (word == "time-ms") entry["committed_time_ms"] = std::stoll(arg);
+    }
+    list.push_back(entry);
+  }
+  return json{{"faults", list}};
+}
+
 json Node::RpcStatus() {
   std::uint64_t best = BestPeerHeight();
   json out = {{"chain_id", genesis_.chain_id},
@@ -573,7 +745,14 @@ json Node::RpcStatus() {
               {"syncing", best > ledger_.height()},
               {"best_peer_height", best}};
   out["consensus"] = {{"active_height", active_height_},
-                      {"round", active_height_ ? replica_->round() : 0}};
+                      {"round", active_height_ ? replica_->round() : 0},
+                      {"signing", recovering_ ? "recovering: waiting for peers' heights"
+                                  : replica_->sign_floor() > ledger_.height() + 1
+                                      ? "from height " + std::to_string(replica_->sign_floor())
+                                      : "yes"},
+                      {"sign_floor", replica_->sign_floor()}};
+  out["blocks_to_sync"] = best > ledger_.height() ? best - ledger_.height() : 0;
+  out["pending_evidence"] = store_->ScanAux("evidence/").size();
   return out;
 }
 
@@ -612,12 +791,25 @@ int RunNode(const NodeOptions& options) {
     return fail("signing.key does not match " + config->member_id +
                 "'s signing certificate in genesis.json");
   }
+  std::error_code fs_error;
+  const bool data_was_missing = !std::filesystem::exists(config->Path("data"), fs_error);
+  if (options.init) {
+    if (!data_was_missing) return fail(config->Path("data") + " exists already; --init is only for a new member");
+    auto store = Store::Open(config->Path("data"), genesis->hash);
+    if (!store.ok()) return fail(store.error().message);
+    Ledger ledger(*genesis, store->get());
+    Status opened = ledger.Open();
+    if (!opened.ok()) return fail(opened.ToString());
+    std::cout << "initialised " << config->Path("data") << " for " << config->member_id
+              << " (a member that has never signed on chain " << genesis->chain_id << ")\n";
+    return 0;
+  }
   auto store = Store::Open(config->Path("data"), genesis->hash);
   if (!store.ok()) return fail(store.error().message);
 
   asio::io_context io;
   Node node(io, *config, std::move(genesis).value(), std::move(signing_key).value(),
-            std::move(store).value());
+            std::move(store).value(), data_was_missing);
   Status started = node.Start(*tls_cert, *tls_key);
   if (!started.ok()) return fail(started.ToString());
   asio::signal_set signals(io, SIGINT, SIGTERM);

@@ -14,6 +14,9 @@ namespace colend::node {
 
 struct NodeOptions {
   std::string home;
+  // Create data/ for a member that has never signed on this chain, then exit. A node started
+  // without data/ instead assumes its data was wiped and recovers before signing (F11).
+  bool init = false;
 };
 
 // Runs the node until SIGINT/SIGTERM. Returns the process exit code; failures to start are

@@ -160,6 +160,38 @@ Status Store::SaveReplicaState(const std::string& bytes) {
   return Status::Ok();
 }
 
+Status Store::PutAux(const std::string& key, const std::string& value) {
+  leveldb::WriteOptions sync;
+  sync.sync = true;
+  leveldb::Status s = db_->Put(sync, "x/" + key, value);
+  if (!s.ok()) return StorageError(s, "writing " + key);
+  return Status::Ok();
+}
+
+Status Store::DeleteAux(const std::string& key) {
+  leveldb::WriteOptions sync;
+  sync.sync = true;
+  leveldb::Status s = db_->Delete(sync, "x/" + key);
+  if (!s.ok()) return StorageError(s, "deleting " + key);
+  return Status::Ok();
+}
+
+std::optional<std::string> Store::GetAux(const std::string& key) const {
+  std::string value;
+  if (!db_->Get(leveldb::ReadOptions(), "x/" + key, &value).ok()) return std::nullopt;
+  return value;
+}
+
+std::vector<std::pair<std::string, std::string>> Store::ScanAux(const std::string& prefix) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  const std::string start = "x/" + prefix;
+  for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
+    out.emplace_back(it->key().ToString().substr(2), it->value().ToString());
+  }
+  return out;
+}
+
 std::optional<std::string> Store::LoadReplicaState() const {
   std::string value;
   if (!db_->Get(leveldb::ReadOptions(), "m/replica", &value).ok()) return std::nullopt;

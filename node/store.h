@@ -68,6 +68,14 @@ class Store {
   Status SaveReplicaState(const std::string& bytes);  // synced
   std::optional<std::string> LoadReplicaState() const;
 
+  // Small synced node records outside the chain, under "x/<key>": the recovering marker of a
+  // member whose data was wiped, and equivocation evidence waiting to be committed.
+  Status PutAux(const std::string& key, const std::string& value);
+  Status DeleteAux(const std::string& key);
+  std::optional<std::string> GetAux(const std::string& key) const;
+  // Every (key, value) whose key starts with `prefix`, in key order (keys without "x/").
+  std::vector<std::pair<std::string, std::string>> ScanAux(const std::string& prefix) const;
+
  private:
   explicit Store(std::unique_ptr<leveldb::DB> db);
   std::unique_ptr<leveldb::DB> db_;

@@ -23,6 +23,8 @@ Acting as the --home node's institution:
   block HEIGHT                            a committed block with its endorsements
   tx ID                                   a transaction's status and receipt
   evidence anchor --file F [--timeout S]  anchor a document's SHA-256 and wait for the commit
+  faults                                  equivocations committed on chain (members who
+                                          signed two conflicting consensus messages)
 
 Every command takes --help. --json prints machine-readable output. Exit codes: 0 success,
 1 failure (the message says what was wrong), 2 bad usage.
@@ -114,7 +116,8 @@ int main(int argc, char** argv) {
   }
   const std::string& command = args->words[0];
   if (command == "localnet") return RunLocalnet(*args);
-  if (command == "status" || command == "block" || command == "tx" || command == "evidence") {
+  if (command == "status" || command == "block" || command == "tx" || command == "evidence" ||
+      command == "faults") {
     return RunNodeCommand(*args);
   }
   if (command == "help") {

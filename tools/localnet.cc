@@ -18,6 +18,8 @@
 #include "crypto/x509.h"
 #include "genesis/builder.h"
 #include "genesis/genesis.h"
+#include "node/ledger.h"
+#include "node/store.h"
 #include "tools/cli.h"
 
 namespace colend::cli {
@@ -140,6 +142,13 @@ int Init(const Args& args) {
     for (const Status& s : written) {
       if (!s.ok()) return Fail(s.error());
     }
+    // data/ now: these members have never signed, so they may vote from the first block (a
+    // node that finds no data/ assumes a wipe and recovers first; see colend-node --init).
+    auto store = node::Store::Open(c.Path("data"), parsed->hash);
+    if (!store.ok()) return Fail(store.error());
+    node::Ledger ledger(*parsed, store->get());
+    Status opened = ledger.Open();
+    if (!opened.ok()) return Fail(opened.error());
   }
   Status s = node::WriteFile(dir + "/genesis.json", genesis_text);
   if (!s.ok()) return Fail(s.error());

@@ -18,6 +18,11 @@ using json = nlohmann::json;
 constexpr const char* kStatusUsage =
     "usage: colend --home NODE_DIR status [--json]\n"
     "The node's chain id, height, last block hash, connected peers and addresses.\n";
+constexpr const char* kFaultsUsage =
+    "usage: colend --home NODE_DIR faults [--json]\n"
+    "Equivocations committed on chain: each member who signed two conflicting consensus\n"
+    "messages, with height, round, kind (proposal, prevote, precommit), the evidence transaction\n"
+    "and who reported it. JSON: {\"faults\": [...]}. Exit 0 (an empty list is good news).\n";
 constexpr const char* kBlockUsage =
     "usage: colend --home NODE_DIR block HEIGHT [--json]\n"
     "A committed block: hash, previous hash, timestamp, transaction ids, and the endorsements\n"
@@ -68,8 +73,34 @@ int Status(const Args& args) {
                      "\np2p        " + s["p2p_address"].get<std::string>() + "\nquorum     " +
                      s["quorum"].dump() + " of " + s["members"].dump() + " (" +
                      s["quorum_rule"].get<std::string>() + ")\n";
-  if (s["syncing"].get<bool>()) text += "syncing    up to height " + s["best_peer_height"].dump() + "\n";
+  if (s["syncing"].get<bool>()) {
+    text += "syncing    up to height " + s["best_peer_height"].dump() + ", " +
+            s.value("blocks_to_sync", json(0)).dump() + " blocks to go\n";
+  }
+  if (s.contains("consensus") && s["consensus"].value("signing", std::string("yes")) != "yes") {
+    text += "signing    " + s["consensus"]["signing"].get<std::string>() + "\n";
+  }
   Print(args, s, text);
+  return 0;
+}
+
+int Faults(const Args& args) {
+  if (args.Has("help")) return std::cout << kFaultsUsage, 0;
+  if (args.words.size() != 1) return std::cerr << "colend: faults takes no arguments\n" << kFaultsUsage, 2;
+  auto home = LoadHome(args);
+  if (!home.ok()) return Fail(home.error());
+  auto faults = CallNode(home->config, "faults", json::object());
+  if (!faults.ok()) return Fail(faults.error());
+  std::string text;
+  for (const json& f : (*faults)["faults"]) {
+    text += f["member"].get<std::string>() + " signed two different " +
+            f["kind"].get<std::string>() + "s at height " + f["height"].dump() + " round " +
+            f["round"].dump() + " (evidence tx " + f.value("evidence_tx", std::string("?")) +
+            ", committed at height " + f.value("committed_height", json(0)).dump() +
+            ", reported by " + f.value("reported_by", std::string("?")) + ")\n";
+  }
+  if (text.empty()) text = "no equivocation on chain\n";
+  Print(args, *faults, text);
   return 0;
 }
 
@@ -207,6 +238,7 @@ int Anchor(const Args& args) {
 int RunNodeCommand(const Args& args) {
   const std::string& command = args.words[0];
   if (command == "status") return Status(args);
+  if (command == "faults") return Faults(args);
   if (command == "block") return Block(args);
   if (command == "tx") return Tx(args);
   if (command == "evidence") {

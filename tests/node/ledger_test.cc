@@ -196,5 +196,90 @@ TEST_F(LedgerTest, RestartResumesAtTipAndDetectsCorruption) {
   EXPECT_EQ(opened.error().code, "corrupt-store");
 }
 
+// consensus.evidence: two conflicting prevotes signed by one member are committed as a fault on
+// every node; evidence that does not prove an equivocation is refused with a reason and changes
+// nothing but the receipt; the same equivocation is recorded once.
+class EvidenceTest : public LedgerTest {
+ protected:
+  consensus::proto::ConsensusMessage Prevote(int member, std::uint64_t height, std::uint32_t round,
+                                             const std::string& block_seed) {
+    consensus::proto::ConsensusMessage m;
+    auto* v = m.mutable_vote();
+    const crypto::Hash256 hash = crypto::Sha256(block_seed);
+    v->set_height(height);
+    v->set_round(round);
+    v->set_phase(consensus::proto::PHASE_PREVOTE);
+    v->set_block_hash(std::string(crypto::AsBytes(hash)));
+    v->set_member(built_->members[member].id);
+    v->set_signature(built_->members[member]
+                         .signing_key
+                         .Sign(consensus::VoteText(genesis_->chain_id, 0, height, round,
+                                                   consensus::Phase::kPrevote, hash))
+                         .value());
+    return m;
+  }
+  std::string EvidenceTx(const consensus::proto::ConsensusMessage& a,
+                         const consensus::proto::ConsensusMessage& b, const std::string& member,
+                         std::uint64_t nonce, const std::string& height = "7") {
+    contracts::TxBody body;
+    body.chain_id = genesis_->chain_id;
+    body.sender = built_->members[2].id;  // the payee bank reports
+    body.nonce = nonce;
+    body.timestamp_ms = kNow;
+    body.type = "consensus.evidence";
+    body.fields["first"] = crypto::ToHex(a.SerializeAsString());
+    body.fields["second"] = crypto::ToHex(b.SerializeAsString());
+    body.fields["member"] = member;
+    body.fields["height"] = height;
+    body.fields["round"] = "1";
+    body.fields["kind"] = "prevote";
+    return contracts::SignTx(body, built_->members[2].signing_key)->Encode();
+  }
+  std::string ReceiptCode(const Ledger& ledger, const std::string& wire) {
+    auto tx = contracts::DecodeTx(wire);
+    auto text = ledger.state().Get(contracts::ReceiptKey(tx->id));
+    if (!text) return "no receipt";
+    auto receipt = contracts::Receipt::ParseText(*text);
+    return receipt.ok() ? receipt->code : "bad receipt";
+  }
+};
+
+TEST_F(EvidenceTest, ConflictingPrevotesAreCommittedAsAFaultOnce) {
+  auto store = OpenStore("evidence");
+  Ledger ledger(*genesis_, store.get());
+  ASSERT_TRUE(ledger.Open().ok());
+  const std::string accused = built_->members[1].id;
+  const auto a = Prevote(1, 7, 1, "block A");
+  const auto b = Prevote(1, 7, 1, "block B");
+  const std::string good = EvidenceTx(a, b, accused, 1);
+  const std::string again = EvidenceTx(b, a, accused, 2);                  // same equivocation
+  const std::string same = EvidenceTx(a, a, accused, 3);                   // no conflict
+  const std::string other_round = EvidenceTx(a, Prevote(1, 7, 2, "block B"), accused, 4);
+  auto forged = b;
+  forged.mutable_vote()->set_signature(a.vote().signature());              // A's signature on B
+  const std::string bad_signature = EvidenceTx(a, forged, accused, 5);
+  const std::string wrong_claim = EvidenceTx(a, b, accused, 6, "8");       // claims height 8
+  std::vector<Ledger::Dropped> dropped;
+  auto block = ledger.BuildBlock(
+      1, kNow, built_->members[0].id,
+      {good, again, same, other_round, bad_signature, wrong_claim}, &dropped);
+  ASSERT_TRUE(ledger.CommitBlock(block, Certify(1, block, 3)).ok());
+  EXPECT_EQ(ReceiptCode(ledger, good), "ok");
+  EXPECT_EQ(ReceiptCode(ledger, again), "already-recorded");
+  EXPECT_EQ(ReceiptCode(ledger, same), "invalid-evidence");
+  EXPECT_EQ(ReceiptCode(ledger, other_round), "invalid-evidence");
+  EXPECT_EQ(ReceiptCode(ledger, bad_signature), "invalid-evidence");
+  EXPECT_EQ(ReceiptCode(ledger, wrong_claim), "invalid-evidence");
+  int faults = 0;
+  for (const auto& [key, entry] : ledger.state().entries()) {
+    if (key.rfind("fault/", 0) == 0) {
+      ++faults;
+      EXPECT_EQ(key, "fault/" + accused + "/00000000000000000007/0000000001/prevote");
+    }
+  }
+  EXPECT_EQ(faults, 1);
+  EXPECT_EQ(ledger.state().Get("count/fault/" + accused), "1");
+}
+
 }  // namespace
 }  // namespace colend::node

@@ -204,10 +204,18 @@ class SimApp : public consensus::Application {
     const StoredBlock& parent = node_->chain.back();
     cproto::Block block;
     std::set<std::string> evidence_keys;
+    std::vector<std::uint64_t> stale;
     for (const auto& [seq, tx] : node_->mempool) {
       if (static_cast<std::size_t>(block.txs_size()) >= kBlockTxsMax) break;
-      if (!TxAcceptable(tx, &evidence_keys)) continue;
+      if (!TxAcceptable(tx, &evidence_keys)) {
+        stale.push_back(seq);  // node.cc drops what can no longer be included
+        continue;
+      }
       block.add_txs(tx);
+    }
+    for (std::uint64_t seq : stale) {
+      node_->in_mempool.erase(node_->mempool.at(seq));
+      node_->mempool.erase(seq);
     }
     BlockHeader header;
     header.chain_id = std::string(kChainId);
