@@ -275,6 +275,43 @@ def scenario():
         hashes.add(colend_json("--home", home(k), "block", str(r5["height"]))["hash"])
     expect(len(hashes) == 1, "all five nodes agree on the newest block")
 
+    wiped_member(genesis)
+
+
+def wiped_member(genesis):
+    """F11: node4's data is wiped (key kept). It must sync and sign nothing below the floor it
+    derives from its peers' heights, and the chain must keep committing."""
+    print("F11: node4's data wiped, key kept: syncs, refuses to sign until it is safe", flush=True)
+    member4 = json.load(open(os.path.join(home(4), "config.json")))["member_id"]
+    colend("localnet", "down", "--dir", DIR, "--node", "4", "--kill")
+    shutil.rmtree(os.path.join(home(4), "data"))
+    tip = status(1)["height"]
+    colend("localnet", "up", "--dir", DIR, "--node", "4")
+    wait_until("node4 reports its signing floor", lambda: status(4)["consensus"]["sign_floor"] > 0, 30)
+    floor = status(4)["consensus"]["sign_floor"]
+    log = open(os.path.join(home(4), "node.log")).read()
+    expect("signing history unknown" in log and "signing floor recovered" in log,
+           f"node4 logs that its history is unknown, then its floor: signing from height {floor}")
+    expect(floor >= tip + 3, f"floor {floor} is above every height it could have signed (tip {tip} + 2)")
+    wait_until(f"node4 syncs to height {tip}", lambda: status(4)["height"] >= tip, 60)
+    # Commit blocks past the floor; node4 must not endorse any height below it.
+    last = None
+    while status(1)["height"] < floor + 1:
+        last = json.loads(anchor(1, f"after-wipe-{status(1)['height']}.pdf",
+                                 os.urandom(16), timeout=60).stdout)
+    expect(last is None or last["accepted"], "the chain keeps committing with a wiped member")
+    end = status(1)["height"]
+    wait_until(f"node4 reaches height {end}", lambda: status(4)["height"] >= end, 60)
+    signed_below = []
+    for h in range(tip + 1, end + 1):
+        b = colend_json("--home", home(4), "block", str(h))
+        members = [e["member"] for e in b["endorsements"]]
+        if member4 in members and h < floor:
+            signed_below.append(h)
+    expect(not signed_below, f"{member4} endorsed no block below height {floor} (checked {tip + 1}..{end})")
+    f = colend_json("--home", home(4), "faults")
+    expect(f["faults"] == [], "no equivocation on chain: 'colend faults --json' lists none")
+
 
 def bad_input(genesis, keys):
     print("bad input: clear errors, nodes keep running, stored data unchanged", flush=True)

@@ -1,0 +1,477 @@
+#!/usr/bin/env python3
+"""Catch-up benchmark: how fast a restarted colend node syncs the blocks it missed.
+
+Starts a five-member localnet, stops node5, drives signed evidence.anchor transactions into
+nodes 1-4 until node1's height has advanced by --blocks since node5 stopped, stops the load,
+restarts node5 and measures how long it takes to reach the others' height H (blocks per second),
+both from its process start and from when its RPC first answers. At the end node5's block hash
+at H must equal node1's.
+
+Python 3 standard library and the openssl command-line tool only (transactions are signed with
+openssl, like tests/integration/chaos_test.py, from which the helpers below are copied).
+
+    tests/bench/catchup_bench.py --bin build/bin [--blocks 2000] [--keep]
+"""
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ARGS = None
+DIR = None
+BIN = None
+N = 5
+STOPPED = 5            # the node that is stopped and then catches up
+LOADED = [1, 2, 3, 4]  # nodes that receive the load
+
+MEMBER = {}
+RPC_PORT = {}
+CHAIN_ID = None
+SUITE = "std"
+T0 = time.time()
+
+
+class RpcError(Exception):
+    def __init__(self, error):
+        super().__init__(error.get("message", str(error)))
+        self.error = error
+        data = error.get("data")
+        self.code = data.get("code") if isinstance(data, dict) else str(error.get("code"))
+
+
+class Unreachable(Exception):
+    pass
+
+
+def note(text):
+    print(f"[{time.time() - T0:7.1f}s] {text}", flush=True)
+
+
+def colend(*argv, check=True, timeout=120):
+    cmd = [os.path.join(BIN, "colend")] + list(argv)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if check and p.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} exited {p.returncode}:\n{p.stdout}\n{p.stderr}")
+    return p
+
+
+def home(k):
+    return os.path.join(DIR, f"node{k}")
+
+
+# ---- JSON-RPC over persistent HTTP connections (one set per thread; from chaos_test.py) ------
+
+_local = threading.local()
+
+
+def rpc(k, method, params=None, timeout=3.0):
+    conns = getattr(_local, "conns", None)
+    if conns is None:
+        conns = _local.conns = {}
+    if method == "submit" and k in conns:
+        conns.pop(k).close()
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
+                       "params": params if params is not None else {}})
+    attempts = 1 if method == "submit" else 2
+    for attempt in range(attempts):
+        conn = conns.get(k)
+        reused = conn is not None
+        if conn is None:
+            conn = http.client.HTTPConnection("127.0.0.1", RPC_PORT[k], timeout=timeout)
+        try:
+            if conn.sock is not None:
+                conn.sock.settimeout(timeout)
+            conn.request("POST", "/", body, {"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            data = resp.read()
+            conns[k] = conn
+            reply = json.loads(data)
+        except (OSError, http.client.HTTPException, ValueError) as e:
+            conn.close()
+            conns.pop(k, None)
+            if attempt + 1 < attempts and reused:
+                continue
+            raise Unreachable(f"node{k} {method}: {type(e).__name__}: {e}") from None
+        if method == "submit":
+            conns.pop(k).close()
+        if "error" in reply:
+            raise RpcError(reply["error"])
+        return reply["result"]
+    raise Unreachable(f"node{k} {method}")
+
+
+def status(k, timeout=2.0):
+    return rpc(k, "status", timeout=timeout)
+
+
+def block(k, h, timeout=5.0):
+    return rpc(k, "block", {"height": h}, timeout=timeout)
+
+
+def height_or_none(k, timeout=1.0):
+    try:
+        return status(k, timeout)["height"]
+    except (RpcError, Unreachable):
+        return None
+
+
+# ---- transactions, signed with the openssl CLI (from chaos_test.py) --------------------------
+
+P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def der_int(value):
+    body = value.to_bytes((value.bit_length() + 8) // 8, "big")
+    return bytes([0x02, len(body)]) + body
+
+
+def low_s(der):
+    """colend accepts only the low S of an ECDSA signature (s <= n/2)."""
+    assert der[0] == 0x30 and der[2] == 0x02
+    r_len = der[3]
+    r = int.from_bytes(der[4:4 + r_len], "big")
+    s_len = der[5 + r_len]
+    s = int.from_bytes(der[6 + r_len:6 + r_len + s_len], "big")
+    if s > P256_N // 2:
+        s = P256_N - s
+    body = der_int(r) + der_int(s)
+    return bytes([0x30, len(body)]) + body
+
+
+def sign(k, message: bytes):
+    key = os.path.join(home(k), "signing.key")
+    if SUITE == "std":
+        cmd = ["openssl", "dgst", "-sha256", "-sign", key]
+    else:
+        cmd = ["openssl", "pkeyutl", "-sign", "-inkey", key, "-rawin", "-digest", "sm3",
+               "-pkeyopt", "distid:1234567812345678"]
+    p = subprocess.run(cmd, input=message, capture_output=True, check=True, timeout=30)
+    return low_s(p.stdout) if SUITE == "std" else p.stdout
+
+
+def signed_tx_wire(body: bytes, signature: bytes):
+    def field(tag, data):
+        n, out = len(data), bytearray([tag])
+        while True:
+            b = n & 0x7F
+            n >>= 7
+            out.append(b | (0x80 if n else 0))
+            if not n:
+                break
+        return bytes(out) + data
+    return field(0x0A, body) + field(0x12, signature)
+
+
+def tx_body(sender, nonce, name, digest):
+    # Fields in ascending key order: document-name < document-sha256.
+    return (f"colend-tx/v1\nchain-id: {CHAIN_ID}\nsender: {sender}\nnonce: {nonce}\n"
+            f"timestamp-ms: {int(time.time() * 1000)}\ntype: evidence.anchor\n"
+            f"document-name: {name}\ndocument-sha256: {digest}\n").encode()
+
+
+# ---- processes ------------------------------------------------------------------------------
+
+def read_pid(k):
+    try:
+        with open(os.path.join(home(k), "node.pid")) as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def process_start_time(pid):
+    """Wall-clock start time of a process, from /proc (None if unavailable)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+        fields = stat[stat.rfind(")") + 2:].split()
+        start_ticks = int(fields[19])  # field 22 overall: starttime in clock ticks after boot
+        with open("/proc/uptime") as f:
+            uptime = float(f.read().split()[0])
+        hz = os.sysconf("SC_CLK_TCK")
+        return time.time() - uptime + start_ticks / hz
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def log_text(k):
+    try:
+        with open(os.path.join(home(k), "node.log"), errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+# ---- load -----------------------------------------------------------------------------------
+
+class Load:
+    """Worker threads submitting fresh signed evidence.anchor transactions to nodes 1-4, so that
+    every block interval finds at least one transaction in the mempool."""
+
+    def __init__(self, workers):
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.outcomes = {}
+        self.threads = [threading.Thread(target=self.worker, args=(i,), daemon=True)
+                        for i in range(workers)]
+
+    def count(self, what):
+        with self.lock:
+            self.outcomes[what] = self.outcomes.get(what, 0) + 1
+
+    def start(self):
+        for t in self.threads:
+            t.start()
+
+    def join(self):
+        self.stop.set()
+        for t in self.threads:
+            t.join(timeout=30)
+
+    def worker(self, i):
+        rng = random.Random(f"catchup-{i}-{time.time_ns()}")
+        n = 0
+        while not self.stop.is_set():
+            k = LOADED[(i + n) % len(LOADED)]
+            n += 1
+            digest = hashlib.sha256(f"catchup worker {i} tx {n} {time.time_ns()}"
+                                    .encode()).hexdigest()
+            body = tx_body(MEMBER[k], rng.getrandbits(63), f"catchup-{i}-{n}", digest)
+            try:
+                wire = signed_tx_wire(body, sign(k, body)).hex()
+            except (subprocess.SubprocessError, OSError):
+                self.count("sign-failed")
+                continue
+            try:
+                r = rpc(k, "submit", {"tx": wire}, timeout=5.0)
+                self.count("pending" if r.get("status") == "pending" else "other")
+            except RpcError as e:
+                self.count(f"refused:{e.code}")
+            except Unreachable:
+                self.count("unreachable")
+            self.stop.wait(rng.uniform(0.02, 0.08))
+
+
+# ---- benchmark ------------------------------------------------------------------------------
+
+def setup():
+    global CHAIN_ID, SUITE
+    colend("localnet", "init", "--dir", DIR, "--nodes", str(N))
+    with open(os.path.join(DIR, "genesis.json")) as f:
+        genesis = json.load(f)
+    CHAIN_ID = genesis["chain_id"]
+    SUITE = genesis.get("suite", "std")
+    for k in range(1, N + 1):
+        with open(os.path.join(home(k), "config.json")) as f:
+            config = json.load(f)
+        MEMBER[k] = config["member_id"]
+        RPC_PORT[k] = config["rpc_port"]
+    colend("localnet", "up", "--dir", DIR, timeout=180)
+    s = status(1)
+    note(f"{N} nodes up on chain {CHAIN_ID} (suite {SUITE}, quorum {s['quorum']}, "
+         f"block interval {genesis['consensus']['block_interval_ms']} ms)")
+
+
+def produce(blocks):
+    """Stops node5, loads nodes 1-4 until node1 advanced by `blocks`; returns
+    (node5's height when stopped, node1's height then, seconds of production, H)."""
+    a = status(STOPPED)["height"]
+    colend("localnet", "down", "--dir", DIR, "--node", str(STOPPED))
+    base = status(1)["height"]
+    target = base + blocks
+    note(f"node{STOPPED} stopped at height {a}; loading nodes 1-4 until node1 reaches {target}")
+    load = Load(workers=ARGS.workers)
+    t0 = time.time()
+    load.start()
+    last_t, last_h = t0, base
+    h = base
+    try:
+        while True:
+            time.sleep(0.5)
+            hh = height_or_none(1, 2.0)
+            if hh is not None:
+                h = hh
+            now = time.time()
+            if h >= target:
+                break
+            if now - last_t >= 10:
+                with load.lock:
+                    sent = sum(v for key, v in load.outcomes.items() if key == "pending")
+                note(f"production: node1 at {h} ({h - base} of {blocks}), "
+                     f"{(h - last_h) / (now - last_t):.2f} blocks/s last {now - last_t:.0f} s, "
+                     f"{(h - base) / (now - t0):.2f} blocks/s overall, {sent} txs accepted")
+                last_t, last_h = now, h
+            if now - t0 > ARGS.max_production:
+                raise AssertionError(f"production too slow: {h - base} of {blocks} blocks in "
+                                     f"{now - t0:.0f} s")
+    finally:
+        load.join()
+    produced_s = time.time() - t0
+    produced = h - base
+    with load.lock:
+        outcomes = dict(load.outcomes)
+    note(f"load stopped: {produced} blocks in {produced_s:.1f} s; submit outcomes {outcomes}")
+    # Let the mempools drain so that H is final (no blocks after the load stops).
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            sts = [status(k) for k in LOADED]
+        except (RpcError, Unreachable):
+            time.sleep(0.5)
+            continue
+        if all(s["mempool_size"] == 0 for s in sts) and len({s["height"] for s in sts}) == 1:
+            break
+        time.sleep(0.5)
+    H = status(1)["height"]
+    return a, base, produced, produced_s, H
+
+
+def catch_up(H, a_stopped):
+    """Restarts node5 and waits until its height >= H. Returns a dict of measurements."""
+    before = time.time()
+    up = subprocess.Popen([os.path.join(BIN, "colend"), "localnet", "up", "--dir", DIR,
+                           "--node", str(STOPPED), "--timeout", str(int(ARGS.max_catchup))],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    pid = None
+    t_start = None
+    t_rpc = None
+    a = None
+    first = None
+    last_print = 0
+    last_status = None
+    deadline = before + ARGS.max_catchup
+    while True:
+        now = time.time()
+        if pid is None:
+            pid = read_pid(STOPPED)
+            if pid is not None:
+                t_start = process_start_time(pid) or now
+        try:
+            s = status(STOPPED, 1.0)
+        except (RpcError, Unreachable):
+            s = None
+        now = time.time()
+        if s is not None:
+            last_status = s
+            if t_rpc is None:
+                t_rpc = now
+                a = s["height"]
+                first = s
+                note(f"node{STOPPED} RPC answers {t_rpc - (t_start or before):.2f} s after its "
+                     f"process start, at height {a} (syncing {s.get('syncing')}, best peer "
+                     f"{s.get('best_peer_height')}, {s.get('blocks_to_sync')} to sync)")
+            if s["height"] >= H:
+                done = now
+                break
+            if now - last_print >= 2:
+                note(f"node{STOPPED} at {s['height']} of {H}, {H - s['height']} to go "
+                     f"(syncing {s.get('syncing')}, best_peer_height "
+                     f"{s.get('best_peer_height')}, blocks_to_sync {s.get('blocks_to_sync')})")
+                last_print = now
+        if now > deadline:
+            raise AssertionError(f"node{STOPPED} did not reach {H} within {ARGS.max_catchup} s: "
+                                 f"last status {last_status}")
+        time.sleep(0.5)
+    try:
+        out, _ = up.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        up.kill()
+        out, _ = up.communicate()
+    if t_start is None:
+        t_start = before
+    return {"a": a, "a_stopped": a_stopped, "t_launch": before, "t_start": t_start,
+            "t_rpc": t_rpc, "done": done, "final": last_status, "first": first,
+            "up_rc": up.returncode, "up_out": out.strip()}
+
+
+def main():
+    global ARGS, DIR, BIN, T0
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bin", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                      "..", "..", "build", "bin"),
+                        help="directory with colend and colend-node (default build/bin)")
+    parser.add_argument("--blocks", type=int, default=2000,
+                        help="blocks node5 misses (default 2000)")
+    parser.add_argument("--workers", type=int, default=4,
+                        help="load threads signing and submitting (default 4)")
+    parser.add_argument("--max-production", type=float, default=3600,
+                        help="give up producing after this many seconds (default 3600)")
+    parser.add_argument("--max-catchup", type=float, default=1800,
+                        help="give up waiting for node5 after this many seconds (default 1800)")
+    parser.add_argument("--keep", action="store_true", help="keep the network directory")
+    ARGS = parser.parse_args()
+    if shutil.which("openssl") is None:
+        print("the openssl command-line tool is required", file=sys.stderr)
+        return 1
+    T0 = time.time()
+    top = tempfile.mkdtemp(prefix="colend-catchup-")
+    BIN = os.path.join(top, "bin")
+    os.makedirs(BIN)
+    for name in ("colend", "colend-node"):
+        shutil.copy2(os.path.join(ARGS.bin, name), os.path.join(BIN, name))
+    DIR = os.path.join(top, "net")
+    ok = False
+    try:
+        setup()
+        a_stopped, base, produced, produced_s, H = produce(ARGS.blocks)
+        note(f"target H = {H} (node1; node{STOPPED} stopped at {a_stopped}); "
+             f"restarting node{STOPPED}")
+        m = catch_up(H, a_stopped)
+        a = m["a"]
+        n = H - a
+        s_proc = m["done"] - m["t_start"]
+        s_rpc = m["done"] - m["t_rpc"]
+        note(f"node{STOPPED} reached {m['final']['height']} (syncing "
+             f"{m['final'].get('syncing')}); `localnet up --node {STOPPED}` exited "
+             f"{m['up_rc']}: {m['up_out']}")
+        h5 = block(STOPPED, H)["hash"]
+        h1 = block(1, H)["hash"]
+        same = h5 == h1
+        print(f"verify: block {H} hash node{STOPPED} {h5} node1 {h1}: "
+              f"{'MATCH' if same else 'MISMATCH'}", flush=True)
+        print(f"production: {produced} blocks in {produced_s:.2f} s = "
+              f"{produced / produced_s:.2f} blocks/s (node1 from height {base} to "
+              f"{base + produced}, {ARGS.workers} load threads)", flush=True)
+        print(f"catch-up from RPC first answer: {n} blocks in {s_rpc:.2f} s = "
+              f"{n / s_rpc if s_rpc > 0 else float('inf'):.2f} blocks/s "
+              f"(RPC answered {m['t_rpc'] - m['t_start']:.2f} s after process start)",
+              flush=True)
+        print(f"catch-up: {n} blocks in {s_proc:.2f} s = {n / s_proc:.2f} blocks/s "
+              f"(node{STOPPED} from height {a} to {H})", flush=True)
+        ok = same
+        if not same:
+            print(f"FAILED: node{STOPPED} and node1 disagree at height {H}", flush=True)
+    except (AssertionError, RpcError, Unreachable, subprocess.SubprocessError, OSError) as e:
+        print(f"FAILED: {type(e).__name__}: {e}", flush=True)
+        for k in (1, STOPPED):
+            lines = log_text(k).splitlines()[-20:]
+            print(f"--- node{k}/node.log (tail) ---\n" + "\n".join(lines), flush=True)
+    finally:
+        for k in range(1, N + 1):
+            pid = read_pid(k)
+            if pid:
+                try:
+                    os.kill(pid, signal.SIGCONT)
+                except OSError:
+                    pass
+        subprocess.run([os.path.join(BIN, "colend"), "localnet", "down", "--dir", DIR, "--kill"],
+                       capture_output=True, timeout=60)
+        if ARGS.keep or not ok:
+            print(f"network directory kept: {top}", flush=True)
+        else:
+            shutil.rmtree(top, ignore_errors=True)
+    print(f"total {time.time() - T0:.0f} s", flush=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
