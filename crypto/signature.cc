@@ -8,6 +8,12 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <set>
+
+#include "crypto/hash.h"
 #include "crypto/openssl_util.h"
 
 namespace colend::crypto {
@@ -182,11 +188,63 @@ std::string PublicKey::ToDer() const {
   return der;
 }
 
+namespace {
+
+// Signatures already verified, by SHA-256 of (suite, key, message, signature): a vote is checked
+// when it arrives and again inside every commit certificate, and rebroadcasts repeat it. Only
+// successes are remembered; bounded, oldest first out; safe from any thread.
+class VerifiedSignatures {
+ public:
+  bool Contains(const Hash256& key) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return known_.count(key) != 0;
+  }
+  void Insert(const Hash256& key) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!known_.insert(key).second) return;
+    order_.push_back(key);
+    if (order_.size() > kMax) {
+      known_.erase(order_.front());
+      order_.pop_front();
+    }
+  }
+
+ private:
+  static constexpr std::size_t kMax = 1 << 16;
+  std::mutex mutex_;
+  std::set<Hash256> known_;
+  std::deque<Hash256> order_;
+};
+
+VerifiedSignatures& VerifiedCache() {
+  static VerifiedSignatures cache;
+  return cache;
+}
+
+Hash256 VerificationKey(Suite suite, const std::string& key_der, std::string_view message,
+                        std::string_view signature) {
+  std::string input;
+  input.reserve(key_der.size() + message.size() + signature.size() + 32);
+  input += SuiteName(suite);
+  input += '\n' + std::to_string(key_der.size()) + '\n' + key_der;
+  input += '\n' + std::to_string(message.size()) + '\n';
+  input += message;
+  input += signature;
+  return Sha256(input);
+}
+
+}  // namespace
+
 Status PublicKey::Verify(std::string_view message, std::string_view der_signature) const {
   // A high-S signature is still checked, so that a signature by the wrong key is reported as
   // "bad-signature" and "non-canonical-signature" means: valid, but not in the accepted form.
   Status strict = CheckStrictSignature(der_signature, suite_);
   if (!strict.ok() && strict.error().code != "non-canonical-signature") return strict;
+  std::optional<Hash256> cache_key;
+  if (strict.ok()) {
+    cache_key = VerificationKey(suite_, ToDer(), message, der_signature);
+    if (VerifiedCache().Contains(*cache_key)) return strict;
+  }
   Result<DigestCtx> ctx = NewDigestCtx(impl_->pkey.get(), suite_, /*sign=*/false);
   if (!ctx.ok()) return ctx.error();
   const int rc = EVP_DigestVerify(
@@ -197,6 +255,7 @@ Status PublicKey::Verify(std::string_view message, std::string_view der_signatur
     return MakeError("bad-signature",
                      std::string(SuiteName(suite_)) + " signature does not verify under this key");
   }
+  if (cache_key) VerifiedCache().Insert(*cache_key);
   return strict;
 }
 

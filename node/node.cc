@@ -1,9 +1,11 @@
 #include "node/node.h"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <deque>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -32,7 +34,7 @@ constexpr std::size_t kMempoolTxsMax = 200000;
 constexpr std::uint32_t kSyncBlocksPerRequestMax = 64;
 constexpr std::size_t kSyncResponseBytesMax = 16u << 20;
 constexpr std::int64_t kStatusIntervalMs = 1000;
-constexpr std::int64_t kSyncRequestTimeoutMs = 5000;
+constexpr std::int64_t kSyncRequestTimeoutMs = 2000;
 
 std::int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -115,6 +117,7 @@ class Node : public consensus::Application {
   void OnFrame(const std::string& peer, std::string frame);
   void OnConsensus(const std::string& peer, const consensus::proto::ConsensusMessage& message);
   void OnStatus(const std::string& peer, const proto::StatusAnnounce& status);
+  void ApplySyncedBlock(const std::string& peer);
   void OnBlockRequest(const std::string& peer, const proto::BlockRequest& request);
   void OnBlockResponse(const std::string& peer, const proto::BlockResponse& response);
   Status AdmitTx(const std::string& wire, crypto::Hash256* id);
@@ -151,6 +154,8 @@ class Node : public consensus::Application {
   std::map<std::string, std::uint64_t> peer_heights_;
   std::string sync_peer_;
   std::int64_t sync_deadline_ms_ = 0;
+  std::deque<proto::StoredBlock> sync_queue_;  // a batch being applied, one block per io event
+  std::uint64_t sync_applied_ = 0;
 };
 
 Status Node::Start(const std::string& tls_cert_pem, const std::string& tls_key_pem) {
@@ -339,12 +344,17 @@ void Node::Housekeeping() {
   AnnounceStatus();
   std::uint64_t best = BestPeerHeight();
   if (best > ledger_.height() && (sync_peer_.empty() || NowMs() > sync_deadline_ms_)) {
+    // A peer that did not answer in time is skipped while another peer is ahead of us too.
+    std::string slow = sync_peer_;
+    if (!slow.empty()) Log("sync: no answer from " + slow + " in time; asking another peer");
+    std::string choice;
+    std::uint64_t choice_height = 0;
     for (const auto& [peer, height] : peer_heights_) {
-      if (height == best) {
-        RequestBlocks(peer);
-        break;
-      }
+      if (height <= ledger_.height() || (peer == slow && peer_heights_.size() > 1)) continue;
+      if (height > choice_height) choice = peer, choice_height = height;
     }
+    if (choice.empty() && !slow.empty() && peer_heights_[slow] > ledger_.height()) choice = slow;
+    if (!choice.empty()) RequestBlocks(choice);
   }
   ScheduleStartHeight();
   housekeeping_timer_.expires_after(std::chrono::milliseconds(kStatusIntervalMs));
@@ -454,24 +464,45 @@ void Node::OnBlockRequest(const std::string& peer, const proto::BlockRequest& re
   SendTo(peer, message);
 }
 
+// Synced blocks are applied one per io event, so RPC (status shows the progress) and consensus
+// messages are served between them; the peer stays our sync peer until its batch is applied.
 void Node::OnBlockResponse(const std::string& peer, const proto::BlockResponse& response) {
-  if (peer == sync_peer_) sync_peer_.clear();
-  std::uint64_t applied = 0;
-  for (const auto& stored : response.blocks()) {
-    auto header = consensus::BlockHeader::ParseText(stored.block().header());
-    if (!header.ok() || header->height != ledger_.height() + 1) continue;
+  if (peer != sync_peer_ || !sync_queue_.empty()) return;  // late or unasked: ignore
+  for (const auto& stored : response.blocks()) sync_queue_.push_back(stored);
+  if (sync_queue_.empty()) {
+    sync_peer_.clear();
+    return;
+  }
+  sync_applied_ = 0;
+  sync_deadline_ms_ = NowMs() + kSyncRequestTimeoutMs;
+  ApplySyncedBlock(peer);
+}
+
+void Node::ApplySyncedBlock(const std::string& peer) {
+  if (fatal_ || sync_queue_.empty()) return;
+  const proto::StoredBlock stored = std::move(sync_queue_.front());
+  sync_queue_.pop_front();
+  auto header = consensus::BlockHeader::ParseText(stored.block().header());
+  if (header.ok() && header->height == ledger_.height() + 1) {
     Status committed = ledger_.CommitBlock(stored.block(), stored.certificate());
     if (!committed.ok()) {
       Log("sync: block " + std::to_string(header->height) + " from " + peer + " rejected: " +
           committed.ToString());
-      break;
+      sync_queue_.clear();
+    } else {
+      ++sync_applied_;
+      AfterCommit(stored.block(), "synced from " + peer);
     }
-    ++applied;
-    AfterCommit(stored.block(), "synced from " + peer);
   }
-  if (applied > 0) {
+  if (!sync_queue_.empty()) {
+    sync_deadline_ms_ = NowMs() + kSyncRequestTimeoutMs;
+    asio::post(io_, [this, peer] { ApplySyncedBlock(peer); });
+    return;
+  }
+  sync_peer_.clear();
+  if (sync_applied_ > 0) {
     std::uint64_t best = BestPeerHeight();
-    Log("sync: applied " + std::to_string(applied) + " blocks, now at " +
+    Log("sync: applied " + std::to_string(sync_applied_) + " blocks, now at " +
         std::to_string(ledger_.height()) +
         (best > ledger_.height() ? ", " + std::to_string(best - ledger_.height()) + " to go"
                                  : ", caught up"));

@@ -380,7 +380,8 @@ def catch_up(H, a_stopped):
         if now > deadline:
             raise AssertionError(f"node{STOPPED} did not reach {H} within {ARGS.max_catchup} s: "
                                  f"last status {last_status}")
-        time.sleep(0.5)
+        # Until its RPC first answers, poll every 0.1 s to time that well; then every 0.5 s.
+        time.sleep(0.5 if t_rpc is not None else 0.1)
     try:
         out, _ = up.communicate(timeout=60)
     except subprocess.TimeoutExpired:
@@ -426,8 +427,10 @@ def main():
         note(f"target H = {H} (node1; node{STOPPED} stopped at {a_stopped}); "
              f"restarting node{STOPPED}")
         m = catch_up(H, a_stopped)
-        a = m["a"]
+        a = m["a_stopped"]          # what node5 had on disk when it stopped
+        a_rpc = m["a"]              # its height when its RPC first answered
         n = H - a
+        n_rpc = H - a_rpc
         s_proc = m["done"] - m["t_start"]
         s_rpc = m["done"] - m["t_rpc"]
         note(f"node{STOPPED} reached {m['final']['height']} (syncing "
@@ -441,10 +444,10 @@ def main():
         print(f"production: {produced} blocks in {produced_s:.2f} s = "
               f"{produced / produced_s:.2f} blocks/s (node1 from height {base} to "
               f"{base + produced}, {ARGS.workers} load threads)", flush=True)
-        print(f"catch-up from RPC first answer: {n} blocks in {s_rpc:.2f} s = "
-              f"{n / s_rpc if s_rpc > 0 else float('inf'):.2f} blocks/s "
-              f"(RPC answered {m['t_rpc'] - m['t_start']:.2f} s after process start)",
-              flush=True)
+        print(f"catch-up from RPC first answer: {n_rpc} blocks in {s_rpc:.2f} s = "
+              f"{n_rpc / s_rpc if s_rpc > 0 else float('inf'):.2f} blocks/s "
+              f"(node{STOPPED} from height {a_rpc} to {H}; RPC answered "
+              f"{m['t_rpc'] - m['t_start']:.2f} s after process start)", flush=True)
         print(f"catch-up: {n} blocks in {s_proc:.2f} s = {n / s_proc:.2f} blocks/s "
               f"(node{STOPPED} from height {a} to {H})", flush=True)
         ok = same

@@ -27,6 +27,7 @@ import urllib.request
 
 ARGS = None
 DIR = None
+QUORUM = 3
 CHECKS = {"passed": 0, "failed": 0}
 
 
@@ -183,8 +184,8 @@ def check_block_certificate(block, genesis, keys):
     expect(hashlib.sha256(header).hexdigest() == block["hash"],
            f"block {block['height']}: sha256(header text) is the block hash")
     members = [e["member"] for e in block["endorsements"]]
-    expect(len(set(members)) == len(members) and len(members) >= 3,
-           f"block {block['height']}: {len(members)} endorsements of distinct members (>= 3)")
+    expect(len(set(members)) == len(members) and len(members) >= QUORUM,
+           f"block {block['height']}: {len(members)} endorsements of distinct members (>= {QUORUM})")
     text = vote_text(genesis["chain_id"], block["height"], block["certificate_round"],
                      block["hash"])
     valid = sum(openssl_verify(keys[e["member"]], text, bytes.fromhex(e["signature"]))
@@ -216,7 +217,8 @@ def tx_body(chain_id, sender, nonce, digest):
 
 def scenario():
     print(f"suite {ARGS.suite}: initialising five nodes in {DIR}", flush=True)
-    colend("localnet", "init", "--dir", DIR, "--nodes", "5", "--suite", ARGS.suite)
+    colend("localnet", "init", "--dir", DIR, "--nodes", "5", "--suite", ARGS.suite,
+           "--quorum", ARGS.quorum)
     colend("localnet", "up", "--dir", DIR)
     genesis, keys = member_pubkeys()
     for k in range(1, 6):
@@ -235,23 +237,24 @@ def scenario():
     t = colend_json("--home", home(3), "tx", r["tx"])
     expect(t["status"] == "committed" and t["height"] == height, "node3 reports the tx committed")
 
-    print("kill 2 of 5: still commits", flush=True)
-    colend("localnet", "down", "--dir", DIR, "--node", "4", "--kill")
-    colend("localnet", "down", "--dir", DIR, "--node", "5", "--kill")
+    down = 5 - QUORUM  # members that may be down while the rest still commit
+    print(f"kill {down} of 5 ({ARGS.quorum}, quorum {QUORUM}): still commits", flush=True)
+    for k in range(5, 5 - down, -1):
+        colend("localnet", "down", "--dir", DIR, "--node", str(k), "--kill")
     r2 = json.loads(anchor(1, "contract-2.pdf", b"loan contract #2", timeout=60).stdout)
-    expect(r2["accepted"], f"with 3 of 5 up, committed at height {r2['height']}")
+    expect(r2["accepted"], f"with {QUORUM} of 5 up, committed at height {r2['height']}")
     check_block_certificate(colend_json("--home", home(2), "block", str(r2["height"])),
                             genesis, keys)
 
-    print("kill 3 of 5: does not commit, and the CLI says so", flush=True)
-    colend("localnet", "down", "--dir", DIR, "--node", "3", "--kill")
+    print(f"kill {down + 1} of 5: halts safely (does not commit), and the CLI says so", flush=True)
+    colend("localnet", "down", "--dir", DIR, "--node", str(5 - down), "--kill")
     p = anchor(1, "contract-3.pdf", b"loan contract #3", timeout=6, check=False)
     expect(p.returncode != 0 and "not committed" in p.stderr,
            f"exit {p.returncode}: {p.stderr.strip()}")
     stuck_height = status(1)["height"]
 
     print("restart one: commits again", flush=True)
-    colend("localnet", "up", "--dir", DIR, "--node", "3")
+    colend("localnet", "up", "--dir", DIR, "--node", str(5 - down))
     r4 = json.loads(anchor(1, "contract-4.pdf", b"loan contract #4", timeout=90).stdout)
     expect(r4["height"] > stuck_height, f"committed at height {r4['height']} after the restart")
 
@@ -370,12 +373,14 @@ def bad_input(genesis, keys):
 
 
 def main():
-    global ARGS, DIR
+    global ARGS, DIR, QUORUM
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", required=True)
     parser.add_argument("--suite", default="std", choices=["std", "sm"])
+    parser.add_argument("--quorum", default="majority", choices=["majority", "two-thirds"])
     parser.add_argument("--keep", action="store_true", help="keep the network directory")
     ARGS = parser.parse_args()
+    QUORUM = 3 if ARGS.quorum == "majority" else 4
     if shutil.which("openssl") is None:
         print("the openssl command-line tool is required", file=sys.stderr)
         return 1

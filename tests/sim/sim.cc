@@ -125,20 +125,30 @@ class SignLog {
   std::vector<std::string> conflicts_;
 };
 
+// Signs with the member's key and keeps each signed text until the node's Handle decides its
+// fate: a signature made in memory that dies in a crash before the vote state was synced never
+// left the process (nothing is sent before the sync), so only texts that survive that point go
+// to the SignLog.
 class SimSigner : public consensus::Signer {
  public:
   SimSigner(std::string member, const crypto::PrivateKey* key, SignLog* log)
       : member_(std::move(member)), key_(key), log_(log) {}
   std::string Sign(std::string_view message) override {
-    log_->Record(member_, message);
+    pending_.emplace_back(message);
     auto signature = key_->Sign(message);
     return signature.ok() ? *signature : std::string();
   }
+  void Publish() {
+    for (const std::string& text : pending_) log_->Record(member_, text);
+    pending_.clear();
+  }
+  void Discard() { pending_.clear(); }
 
  private:
   std::string member_;
   const crypto::PrivateKey* key_;
   SignLog* log_;
+  std::vector<std::string> pending_;
 };
 
 struct StoredBlock {
@@ -444,8 +454,12 @@ void Simulation::Handle(Node& node, Actions actions) {
   }
   const bool eventful = actions.persist || !actions.messages.empty() || actions.decision;
   const int point = eventful ? node.crash_point : -1;
-  if (point == 0) return Crash(node, "before syncing its vote state (F7)");
+  if (point == 0) {
+    node.signer->Discard();
+    return Crash(node, "before syncing its vote state (F7)");
+  }
   if (actions.persist) node.replica_state = *actions.persist;
+  node.signer->Publish();
   if (point == 1) return Crash(node, "after syncing its vote state, before sending (F7)");
   for (std::size_t i = 0; i < actions.messages.size(); ++i) {
     if (point == 2 && i == actions.messages.size() / 2 && i > 0) {
