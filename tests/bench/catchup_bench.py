@@ -37,155 +37,27 @@ MEMBER = {}
 RPC_PORT = {}
 CHAIN_ID = None
 SUITE = "std"
+
+# Node helpers (CLI, JSON-RPC over kept-alive HTTP, openssl-signed transactions, pids, logs) are
+# chaos_test.py's: it reads its module globals, which sync_net_globals() points at this run.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import chaos_test as net  # noqa: E402
+from chaos_test import (RpcError, Unreachable, colend, home, rpc, status, block,  # noqa: E402
+                        height_or_none, sign, signed_tx_wire, tx_body, read_pid, log_text)
+
+
+def sync_net_globals():
+    net.DIR, net.BIN, net.CHAIN_ID = DIR, BIN, CHAIN_ID
+    net.MEMBER, net.RPC_PORT = MEMBER, RPC_PORT
+    net.ARGS = argparse.Namespace(suite=SUITE)
 T0 = time.time()
-
-
-class RpcError(Exception):
-    def __init__(self, error):
-        super().__init__(error.get("message", str(error)))
-        self.error = error
-        data = error.get("data")
-        self.code = data.get("code") if isinstance(data, dict) else str(error.get("code"))
-
-
-class Unreachable(Exception):
-    pass
 
 
 def note(text):
     print(f"[{time.time() - T0:7.1f}s] {text}", flush=True)
 
 
-def colend(*argv, check=True, timeout=120):
-    cmd = [os.path.join(BIN, "colend")] + list(argv)
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if check and p.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} exited {p.returncode}:\n{p.stdout}\n{p.stderr}")
-    return p
-
-
-def home(k):
-    return os.path.join(DIR, f"node{k}")
-
-
-# ---- JSON-RPC over persistent HTTP connections (one set per thread; from chaos_test.py) ------
-
-_local = threading.local()
-
-
-def rpc(k, method, params=None, timeout=3.0):
-    conns = getattr(_local, "conns", None)
-    if conns is None:
-        conns = _local.conns = {}
-    if method == "submit" and k in conns:
-        conns.pop(k).close()
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
-                       "params": params if params is not None else {}})
-    attempts = 1 if method == "submit" else 2
-    for attempt in range(attempts):
-        conn = conns.get(k)
-        reused = conn is not None
-        if conn is None:
-            conn = http.client.HTTPConnection("127.0.0.1", RPC_PORT[k], timeout=timeout)
-        try:
-            if conn.sock is not None:
-                conn.sock.settimeout(timeout)
-            conn.request("POST", "/", body, {"Content-Type": "application/json"})
-            resp = conn.getresponse()
-            data = resp.read()
-            conns[k] = conn
-            reply = json.loads(data)
-        except (OSError, http.client.HTTPException, ValueError) as e:
-            conn.close()
-            conns.pop(k, None)
-            if attempt + 1 < attempts and reused:
-                continue
-            raise Unreachable(f"node{k} {method}: {type(e).__name__}: {e}") from None
-        if method == "submit":
-            conns.pop(k).close()
-        if "error" in reply:
-            raise RpcError(reply["error"])
-        return reply["result"]
-    raise Unreachable(f"node{k} {method}")
-
-
-def status(k, timeout=2.0):
-    return rpc(k, "status", timeout=timeout)
-
-
-def block(k, h, timeout=5.0):
-    return rpc(k, "block", {"height": h}, timeout=timeout)
-
-
-def height_or_none(k, timeout=1.0):
-    try:
-        return status(k, timeout)["height"]
-    except (RpcError, Unreachable):
-        return None
-
-
-# ---- transactions, signed with the openssl CLI (from chaos_test.py) --------------------------
-
 P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
-
-
-def der_int(value):
-    body = value.to_bytes((value.bit_length() + 8) // 8, "big")
-    return bytes([0x02, len(body)]) + body
-
-
-def low_s(der):
-    """colend accepts only the low S of an ECDSA signature (s <= n/2)."""
-    assert der[0] == 0x30 and der[2] == 0x02
-    r_len = der[3]
-    r = int.from_bytes(der[4:4 + r_len], "big")
-    s_len = der[5 + r_len]
-    s = int.from_bytes(der[6 + r_len:6 + r_len + s_len], "big")
-    if s > P256_N // 2:
-        s = P256_N - s
-    body = der_int(r) + der_int(s)
-    return bytes([0x30, len(body)]) + body
-
-
-def sign(k, message: bytes):
-    key = os.path.join(home(k), "signing.key")
-    if SUITE == "std":
-        cmd = ["openssl", "dgst", "-sha256", "-sign", key]
-    else:
-        cmd = ["openssl", "pkeyutl", "-sign", "-inkey", key, "-rawin", "-digest", "sm3",
-               "-pkeyopt", "distid:1234567812345678"]
-    p = subprocess.run(cmd, input=message, capture_output=True, check=True, timeout=30)
-    return low_s(p.stdout) if SUITE == "std" else p.stdout
-
-
-def signed_tx_wire(body: bytes, signature: bytes):
-    def field(tag, data):
-        n, out = len(data), bytearray([tag])
-        while True:
-            b = n & 0x7F
-            n >>= 7
-            out.append(b | (0x80 if n else 0))
-            if not n:
-                break
-        return bytes(out) + data
-    return field(0x0A, body) + field(0x12, signature)
-
-
-def tx_body(sender, nonce, name, digest):
-    # Fields in ascending key order: document-name < document-sha256.
-    return (f"colend-tx/v1\nchain-id: {CHAIN_ID}\nsender: {sender}\nnonce: {nonce}\n"
-            f"timestamp-ms: {int(time.time() * 1000)}\ntype: evidence.anchor\n"
-            f"document-name: {name}\ndocument-sha256: {digest}\n").encode()
-
-
-# ---- processes ------------------------------------------------------------------------------
-
-def read_pid(k):
-    try:
-        with open(os.path.join(home(k), "node.pid")) as f:
-            return int(f.read().strip())
-    except (OSError, ValueError):
-        return None
 
 
 def process_start_time(pid):
@@ -202,16 +74,6 @@ def process_start_time(pid):
     except (OSError, ValueError, IndexError):
         return None
 
-
-def log_text(k):
-    try:
-        with open(os.path.join(home(k), "node.log"), errors="replace") as f:
-            return f.read()
-    except OSError:
-        return ""
-
-
-# ---- load -----------------------------------------------------------------------------------
 
 class Load:
     """Worker threads submitting fresh signed evidence.anchor transactions to nodes 1-4, so that
@@ -270,6 +132,7 @@ def setup():
         genesis = json.load(f)
     CHAIN_ID = genesis["chain_id"]
     SUITE = genesis.get("suite", "std")
+    sync_net_globals()
     for k in range(1, N + 1):
         with open(os.path.join(home(k), "config.json")) as f:
             config = json.load(f)
@@ -420,6 +283,7 @@ def main():
     for name in ("colend", "colend-node"):
         shutil.copy2(os.path.join(ARGS.bin, name), os.path.join(BIN, name))
     DIR = os.path.join(top, "net")
+    sync_net_globals()
     ok = False
     try:
         setup()
