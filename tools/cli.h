@@ -40,6 +40,8 @@ Result<nlohmann::json> CallNode(const node::NodeConfig& config, const std::strin
 
 int RunLocalnet(const Args& args);
 int RunNodeCommand(const Args& args);  // status, block, tx, evidence
+// loan schedule: offline, no node needed.
+int RunLoanSchedule(const Args& args);
 std::string ProgramDirectory();
 
 }  // namespace colend::cli

@@ -26,6 +26,11 @@ Acting as the --home node's institution:
   faults                                  equivocations committed on chain (members who
                                           signed two conflicting consensus messages)
 
+Offline (no node needed):
+  loan schedule --principal CNY --periods N (--daily-rate R% | --annual-rate R%)
+                [--method equal-installment|equal-principal] [--split LEAD/PARTNER]
+                [--start YYYY-MM-DD]     a loan's repayment schedule and lender split
+
 Every command takes --help. --json prints machine-readable output. Exit codes: 0 success,
 1 failure (the message says what was wrong), 2 bad usage.
 )";
@@ -119,6 +124,9 @@ int main(int argc, char** argv) {
   if (command == "status" || command == "block" || command == "tx" || command == "evidence" ||
       command == "faults") {
     return RunNodeCommand(*args);
+  }
+  if (command == "loan" && args->words.size() > 1 && args->words[1] == "schedule") {
+    return RunLoanSchedule(*args);
   }
   if (command == "help") {
     std::cout << kUsage;
