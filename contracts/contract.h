@@ -34,5 +34,23 @@ const std::vector<TxType>& AllTxTypes();
 // Contracts (one file each).
 void RunEvidenceAnchor(const CallContext& call, StateOverlay* state, Receipt* receipt);
 void RunConsensusEvidence(const CallContext& call, StateOverlay* state, Receipt* receipt);
+// Lending (lending.cc).
+void RunClockTick(const CallContext& call, StateOverlay* state, Receipt* receipt);
+void RunClockAdvance(const CallContext& call, StateOverlay* state, Receipt* receipt);
+void RunBureauSnapshot(const CallContext& call, StateOverlay* state, Receipt* receipt);
+void RunBorrowerAdmit(const CallContext& call, StateOverlay* state, Receipt* receipt);
+void RunBorrowerChange(const CallContext& call, StateOverlay* state, Receipt* receipt);
+void RunAuthResult(const CallContext& call, StateOverlay* state, Receipt* receipt);
+void RunLoanDraw(const CallContext& call, StateOverlay* state, Receipt* receipt);
+void RunLoanApprove(const CallContext& call, StateOverlay* state, Receipt* receipt);
+void RunLoanFund(const CallContext& call, StateOverlay* state, Receipt* receipt);
+void RunLoanPayout(const CallContext& call, StateOverlay* state, Receipt* receipt);
+void RunVaSpend(const CallContext& call, StateOverlay* state, Receipt* receipt);
+void RunLoanRepay(const CallContext& call, StateOverlay* state, Receipt* receipt);
+void RunLoanSettle(const CallContext& call, StateOverlay* state, Receipt* receipt);
+void RunCollectionOutcome(const CallContext& call, StateOverlay* state, Receipt* receipt);
+void RunLoanWriteoff(const CallContext& call, StateOverlay* state, Receipt* receipt);
+void RunParamPropose(const CallContext& call, StateOverlay* state, Receipt* receipt);
+void RunParamApprove(const CallContext& call, StateOverlay* state, Receipt* receipt);
 
 }  // namespace colend::contracts

@@ -11,6 +11,24 @@ const std::vector<TxType>& AllTxTypes() {
       {"consensus.evidence",
        {"lead_bank", "partner_bank", "payee_bank", "credit_bureau", "arbitrator"},
        &RunConsensusEvidence},
+      // Lending (RULES.md decision 10: each type names the roles that may send it).
+      {"clock.tick", {"lead_bank", "partner_bank", "payee_bank", "credit_bureau", "arbitrator"}, &RunClockTick},
+      {"clock.advance", {"lead_bank", "partner_bank", "payee_bank", "credit_bureau", "arbitrator"}, &RunClockAdvance},
+      {"bureau.snapshot", {"credit_bureau"}, &RunBureauSnapshot},
+      {"borrower.admit", {"lead_bank"}, &RunBorrowerAdmit},
+      {"borrower.change", {"lead_bank", "payee_bank"}, &RunBorrowerChange},
+      {"auth.result", {"lead_bank"}, &RunAuthResult},
+      {"loan.draw", {"lead_bank"}, &RunLoanDraw},
+      {"loan.approve", {"partner_bank"}, &RunLoanApprove},
+      {"loan.fund", {"lead_bank", "partner_bank"}, &RunLoanFund},
+      {"loan.payout", {"payee_bank"}, &RunLoanPayout},
+      {"va.spend", {"payee_bank"}, &RunVaSpend},
+      {"loan.repay", {"payee_bank"}, &RunLoanRepay},
+      {"loan.settle", {"payee_bank"}, &RunLoanSettle},
+      {"collection.outcome", {"lead_bank"}, &RunCollectionOutcome},
+      {"loan.writeoff", {"lead_bank", "partner_bank"}, &RunLoanWriteoff},
+      {"param.propose", {"lead_bank", "partner_bank"}, &RunParamPropose},
+      {"param.approve", {"lead_bank", "partner_bank", "payee_bank", "credit_bureau", "arbitrator"}, &RunParamApprove},
   };
   return kTypes;
 }

@@ -12,6 +12,29 @@ std::optional<std::string> StateOverlay::Get(std::string_view key) const {
   return base_ ? base_->Get(key) : std::nullopt;
 }
 
+std::vector<std::pair<std::string, std::string>> StateOverlay::Scan(std::string_view prefix,
+                                                                   std::size_t limit) const {
+  // The base's entries with our writes merged over them, then cut to `limit`.
+  std::map<std::string, std::string, std::less<>> merged;
+  if (base_) {
+    for (auto& [k, v] : base_->Scan(prefix, static_cast<std::size_t>(-1))) merged[k] = v;
+  }
+  for (auto it = writes_.lower_bound(prefix); it != writes_.end() && it->first.starts_with(prefix);
+       ++it) {
+    if (it->second) {
+      merged[it->first] = *it->second;
+    } else {
+      merged.erase(it->first);
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> out;
+  for (auto& [k, v] : merged) {
+    if (out.size() >= limit) break;
+    out.emplace_back(k, v);
+  }
+  return out;
+}
+
 void StateOverlay::Absorb(const StateOverlay& child) {
   for (const auto& [key, value] : child.writes()) writes_[key] = value;
 }
@@ -20,6 +43,16 @@ std::optional<std::string> StateTree::Get(std::string_view key) const {
   auto it = entries_.find(key);
   if (it == entries_.end()) return std::nullopt;
   return it->second.value;
+}
+
+std::vector<std::pair<std::string, std::string>> StateTree::Scan(std::string_view prefix,
+                                                                std::size_t limit) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (auto it = entries_.lower_bound(prefix);
+       it != entries_.end() && it->first.starts_with(prefix) && out.size() < limit; ++it) {
+    out.emplace_back(it->first, it->second.value);
+  }
+  return out;
 }
 
 crypto::Hash256 StateTree::LeafHash(std::string_view key, std::string_view value) {

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "crypto/hash.h"
 
@@ -20,6 +22,9 @@ class StateReader {
  public:
   virtual ~StateReader() = default;
   virtual std::optional<std::string> Get(std::string_view key) const = 0;
+  // Every entry whose key starts with `prefix`, in key order (deterministic), at most `limit`.
+  virtual std::vector<std::pair<std::string, std::string>> Scan(std::string_view prefix,
+                                                                std::size_t limit) const = 0;
 };
 
 // Buffered writes over a base; reads see the writes first.
@@ -27,6 +32,8 @@ class StateOverlay : public StateReader {
  public:
   explicit StateOverlay(const StateReader* base) : base_(base) {}
   std::optional<std::string> Get(std::string_view key) const override;
+  std::vector<std::pair<std::string, std::string>> Scan(std::string_view prefix,
+                                                        std::size_t limit) const override;
   void Put(std::string key, std::string value) { writes_[std::move(key)] = std::move(value); }
   void Erase(std::string key) { writes_[std::move(key)] = std::nullopt; }
   const StateWrites& writes() const { return writes_; }
@@ -43,6 +50,8 @@ class StateOverlay : public StateReader {
 class StateTree : public StateReader {
  public:
   std::optional<std::string> Get(std::string_view key) const override;
+  std::vector<std::pair<std::string, std::string>> Scan(std::string_view prefix,
+                                                        std::size_t limit) const override;
   void Apply(const StateWrites& writes);
   crypto::Hash256 Root() const;
   crypto::Hash256 RootAfter(const StateWrites& writes) const;  // without changing the tree

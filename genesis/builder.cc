@@ -101,7 +101,9 @@ Result<BuiltConsortium> BuildConsortium(const ConsortiumOptions& options) {
         {"block_txs_max", c.block_txs_max},
         {"block_interval_ms", c.block_interval_ms}}},
       {"profile", options.profile},
-      {"parameters", nlohmann::json::object()},
+      // The profile's full parameter table, so the genesis file itself states every rule value.
+      {"parameters", ProfileParameters(options.profile).ok() ? *ProfileParameters(options.profile)
+                                                             : nlohmann::json::object()},
   };
   out.genesis_text = genesis.dump(2) + "\n";
   auto parsed = ParseGenesis(out.genesis_text);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "contracts/lending.h"
 #include "crypto/merkle.h"
 
 namespace colend::genesis {
@@ -164,6 +165,19 @@ Result<Genesis> ParseGenesis(std::string raw) {
   g.profile = *profile;
   g.parameters = json.value("parameters", nlohmann::json::object());
   if (!g.parameters.is_object()) return Bad("parameters must be an object");
+  {
+    // The profile's table with the file's parameters over it must be a complete, in-bounds set.
+    nlohmann::json merged = *defaults;
+    for (auto& [key, value] : g.parameters.items()) {
+      if (!merged.contains(key)) return Bad("parameters." + key + " is not a parameter of the profile");
+      if (key == "bounds" && value != merged[key]) {
+        return Bad("parameters.bounds must be the profile's hard bounds; they are not negotiable");
+      }
+      merged[key] = value;
+    }
+    Status valid = contracts::ValidateParameters(merged);
+    if (!valid.ok()) return Bad("parameters: " + valid.error().message);
+  }
   g.raw = std::move(raw);
   g.hash = crypto::Sha256(g.raw);
   return g;

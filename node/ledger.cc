@@ -1,5 +1,7 @@
 #include "node/ledger.h"
 
+#include "contracts/lending.h"
+
 #include <cstdlib>
 
 namespace colend::node {
@@ -18,7 +20,10 @@ contracts::StateWrites InitialState(const genesis::Genesis& genesis) {
   // nlohmann's object is a std::map: the dump is deterministic (keys sorted, no spaces).
   nlohmann::json params = genesis::ProfileParameters(genesis.profile).value();
   params.update(genesis.parameters);
+  params["version"] = 1;
   writes["params/v1"] = params.dump();
+  // The business date starts at the genesis time's Asia/Shanghai date (clock.tick moves it).
+  writes["clock/business-day"] = std::to_string(contracts::ShanghaiDay(genesis.genesis_time_ms));
   for (const auto& m : genesis.members) writes["member/" + m.id] = m.role;
   return writes;
 }

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "consensus/replica.h"
+#include "contracts/lending.h"
 #include "contracts/tx.h"
 #include "genesis/genesis.h"
 #include "node/config.h"
@@ -34,6 +35,8 @@ constexpr std::size_t kMempoolTxsMax = 200000;
 constexpr std::uint32_t kSyncBlocksPerRequestMax = 64;
 constexpr std::size_t kSyncResponseBytesMax = 16u << 20;
 constexpr std::int64_t kStatusIntervalMs = 1000;
+constexpr std::int64_t kClockTickRetryMs = 60000;
+constexpr std::size_t kStateScanMax = 10000;
 constexpr std::int64_t kSyncRequestTimeoutMs = 2000;
 
 std::int64_t NowMs() {
@@ -105,6 +108,10 @@ class Node : public consensus::Application {
   // knows the lowest height it cannot have signed at, and the handling of one report.
   void RecoverSigningFloor(const std::string& peer, std::uint64_t height);
   Result<json> RpcFaults();
+  Result<json> RpcState(const json& params);
+  // The lead bank's node submits clock.tick once the Asia/Shanghai date has passed the committed
+  // business date (RULES.md decision 6: contracts take the date only from the chain).
+  void MaybeTickClock();
   void ArmReplicaTimer();
   void StartHeight();
   void ScheduleStartHeight();
@@ -139,6 +146,7 @@ class Node : public consensus::Application {
   bool recovering_ = false;  // signing history unknown: sync only, sign nothing
   std::set<std::string> recovery_reports_;
   std::uint64_t evidence_nonce_ = 0;
+  std::int64_t last_clock_tick_ms_ = 0;
   KeySigner signer_;
   Mempool mempool_;
   std::unique_ptr<consensus::Replica> replica_;
@@ -356,6 +364,7 @@ void Node::Housekeeping() {
     if (choice.empty() && !slow.empty() && peer_heights_[slow] > ledger_.height()) choice = slow;
     if (!choice.empty()) RequestBlocks(choice);
   }
+  MaybeTickClock();
   ScheduleStartHeight();
   housekeeping_timer_.expires_after(std::chrono::milliseconds(kStatusIntervalMs));
   housekeeping_timer_.async_wait([this](const boost::system::error_code& ec) {
@@ -532,8 +541,9 @@ Result<json> Node::HandleRpc(const std::string& method, const json& params) {
   if (method == "block") return RpcBlock(params);
   if (method == "status") return RpcStatus();
   if (method == "faults") return RpcFaults();
+  if (method == "state") return RpcState(params);
   return MakeError("method-not-found", "unknown method '" + method +
-                                           "'; methods: submit, tx, block, status, faults");
+                                           "'; methods: submit, tx, block, status, faults, state");
 }
 
 Result<json> Node::RpcSubmit(const json& params) {
@@ -689,6 +699,63 @@ void Node::ReportEquivocations(const std::vector<consensus::Equivocation>& found
     BroadcastMessage(gossip);
   }
   ScheduleStartHeight();
+}
+
+void Node::MaybeTickClock() {
+  const genesis::GenesisMember* me = genesis_.FindMember(config_.member_id);
+  if (me == nullptr || me->role != "lead_bank") return;
+  if (BestPeerHeight() > ledger_.height()) return;  // syncing: the state is not current
+  std::int64_t now = NowMs();
+  if (now - last_clock_tick_ms_ < kClockTickRetryMs) return;
+  std::int64_t offset = 0;
+  if (auto o = ledger_.state().Get("clock/offset-days")) offset = std::stoll(*o);
+  if (contracts::ShanghaiDay(now) + offset <= contracts::BusinessDay(ledger_.state())) return;
+  last_clock_tick_ms_ = now;
+  contracts::TxBody body;
+  body.chain_id = genesis_.chain_id;
+  body.sender = config_.member_id;
+  body.nonce = static_cast<std::uint64_t>(now) * 1000 + (evidence_nonce_++ % 1000);
+  body.timestamp_ms = now;
+  body.type = "clock.tick";
+  auto tx = contracts::SignTx(body, signing_key_);
+  if (!tx.ok()) return Log("cannot sign clock.tick: " + tx.error().ToString());
+  const std::string wire = tx->Encode();
+  crypto::Hash256 id{};
+  Status admitted = AdmitTx(wire, &id);
+  if (!admitted.ok()) return Log("clock.tick not admitted: " + admitted.ToString());
+  Log("new business day: submitted clock.tick " + crypto::ToHex(id).substr(0, 16));
+  proto::PeerMessage gossip;
+  gossip.mutable_txs()->add_txs(wire);
+  BroadcastMessage(gossip);
+  ScheduleStartHeight();
+}
+
+// Raw state for clients: {"key": K} gives one value; {"prefix": P, "limit": N} the entries under
+// P in key order (the CLI builds loan views from these with the contracts' own code).
+Result<json> Node::RpcState(const json& params) {
+  if (!params.is_object()) return MakeError("invalid-params", "state needs {\"key\"} or {\"prefix\"}");
+  json out;
+  out["height"] = ledger_.height();
+  out["business_day"] = contracts::BusinessDay(ledger_.state());
+  if (params.contains("key") && params["key"].is_string()) {
+    auto v = ledger_.state().Get(params["key"].get<std::string>());
+    out["key"] = params["key"];
+    out["value"] = v ? json(*v) : json(nullptr);
+    return out;
+  }
+  if (params.contains("prefix") && params["prefix"].is_string()) {
+    std::size_t limit = 1000;
+    if (params.contains("limit") && params["limit"].is_number_unsigned()) {
+      limit = std::min<std::size_t>(params["limit"].get<std::size_t>(), kStateScanMax);
+    }
+    json entries = json::array();
+    for (auto& [k, v] : ledger_.state().Scan(params["prefix"].get<std::string>(), limit)) {
+      entries.push_back({{"key", k}, {"value", v}});
+    }
+    out["entries"] = entries;
+    return out;
+  }
+  return MakeError("invalid-params", "state needs {\"key\": K} or {\"prefix\": P, \"limit\": N}");
 }
 
 // Pending evidence that is committed is dropped; the rest (e.g. after a restart, or evidence

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crypto/result.h"
+#include "genesis/genesis.h"
 #include "node/config.h"
 
 namespace colend::cli {
@@ -40,8 +41,30 @@ Result<nlohmann::json> CallNode(const node::NodeConfig& config, const std::strin
 
 int RunLocalnet(const Args& args);
 int RunNodeCommand(const Args& args);  // status, block, tx, evidence
-// loan schedule: offline, no node needed.
-int RunLoanSchedule(const Args& args);
+int RunLoanSchedule(const Args& args);  // loan schedule (offline, no node)
+// loan, borrower, bureau, auth, va, collection, param, clock (lending_commands.cc)
+int RunLendingCommand(const Args& args);
+int RunLocalnetDemo(const Args& args);  // localnet demo (demo.cc)
 std::string ProgramDirectory();
+
+// The --home node's configuration and genesis.
+struct Home {
+  node::NodeConfig config;
+  genesis::Genesis genesis;
+};
+Result<Home> LoadHome(const std::string& home_dir);
+Result<Home> LoadHome(const Args& args);  // --home, required
+std::int64_t NowMs();
+
+// Signs a transaction of `type` with `fields` as the home node's institution, submits it and
+// waits up to `timeout_ms` for the commit. Returns the node's "tx" answer (status, height,
+// accepted, code, rule, message, outputs). Error if it is not committed in time.
+Result<nlohmann::json> SubmitAndWait(const Home& home, const std::string& type,
+                                     const std::map<std::string, std::string>& fields,
+                                     std::int64_t timeout_ms = 30000);
+// One line for a committed transaction's receipt: "accepted|rejected (code) by RULE: message".
+std::string DescribeReceipt(const nlohmann::json& tx);
+// Prints a receipt (JSON with --json) and returns 0 if it was accepted, 1 otherwise.
+int ReportReceipt(const Args& args, const nlohmann::json& tx, const std::string& extra = "");
 
 }  // namespace colend::cli

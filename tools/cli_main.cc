@@ -26,10 +26,16 @@ Acting as the --home node's institution:
   faults                                  equivocations committed on chain (members who
                                           signed two conflicting consensus messages)
 
-Offline (no node needed):
+Joint loans (each step signed as the --home institution; `colend loan --help` for details):
   loan schedule --principal CNY --periods N (--daily-rate R% | --annual-rate R%)
-                [--method equal-installment|equal-principal] [--split LEAD/PARTNER]
-                [--start YYYY-MM-DD]     a loan's repayment schedule and lender split
+                [--method equal-installment|equal-principal] [--split 20/80]   (offline)
+  loan list | show ID | events ID
+  loan draw | approve | fund | payout | repay | settle | writeoff --loan ID ...
+  borrower ref | admit | change | show      bureau snapshot      auth result
+  va spend      collection outcome      param show | propose | approve
+  clock show | tick | advance --days N      (advance: development genesis only)
+  localnet demo --dir D                   the sample joint loan, end to end, on a running
+                                          local network
 
 Every command takes --help. --json prints machine-readable output. Exit codes: 0 success,
 1 failure (the message says what was wrong), 2 bad usage.
@@ -38,7 +44,9 @@ Every command takes --help. --json prints machine-readable output. Exit codes: 0
 }  // namespace
 
 bool IsFlag(const std::string& name) {
-  return name == "json" || name == "help" || name == "dev-clock" || name == "kill";
+  return name == "json" || name == "help" || name == "dev-clock" || name == "kill" ||
+         name == "device-changed" || name == "phone-changed" || name == "counterparty-new" ||
+         name == "decline" || name == "no-consent";
 }
 
 Result<Args> ParseArgs(int argc, char** argv) {
@@ -120,7 +128,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string& command = args->words[0];
-  if (command == "localnet") return RunLocalnet(*args);
+  if (command == "localnet") {
+    if (args->words.size() > 1 && args->words[1] == "demo") return RunLocalnetDemo(*args);
+    return RunLocalnet(*args);
+  }
+  if (command == "loan" || command == "borrower" || command == "bureau" || command == "auth" ||
+      command == "va" || command == "collection" || command == "param" || command == "clock") {
+    return RunLendingCommand(*args);
+  }
   if (command == "status" || command == "block" || command == "tx" || command == "evidence" ||
       command == "faults") {
     return RunNodeCommand(*args);

@@ -36,29 +36,6 @@ constexpr const char* kAnchorUsage =
     "Anchors the SHA-256 of file F on the chain as a record signed by the node's institution,\n"
     "and waits (default 30 s) until it is committed. Exits 1 if it is not committed in time.\n";
 
-std::int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-struct Home {
-  node::NodeConfig config;
-  genesis::Genesis genesis;
-};
-
-Result<Home> LoadHome(const Args& args) {
-  std::string home = args.Get("home");
-  if (home.empty()) return MakeError("usage", "--home NODE_DIR is required for this command");
-  auto config = node::LoadNodeConfig(home);
-  if (!config.ok()) return config.error();
-  auto text = node::ReadFile(config->Path("genesis.json"));
-  if (!text.ok()) return text.error();
-  auto genesis = genesis::ParseGenesis(*text);
-  if (!genesis.ok()) return genesis.error();
-  return Home{*config, std::move(genesis).value()};
-}
-
 int Status(const Args& args) {
   if (args.Has("help")) return std::cout << kStatusUsage, 0;
   auto home = LoadHome(args);
@@ -184,56 +161,113 @@ int Anchor(const Args& args) {
   if (!content.ok()) return Fail("cannot read the file '" + file + "'");
   auto home = LoadHome(args);
   if (!home.ok()) return Fail(home.error());
-  auto key_pem = node::ReadFile(home->config.Path("signing.key"));
-  if (!key_pem.ok()) return Fail(key_pem.error());
-  auto key = crypto::PrivateKey::FromPem(*key_pem, home->genesis.suite);
-  if (!key.ok()) return Fail("signing.key: " + key.error().message);
+  std::map<std::string, std::string> fields;
+  std::string digest = crypto::ToHex(crypto::Sha256(*content));
+  fields["document-sha256"] = digest;
+  fields["document-bytes"] = std::to_string(content->size());
+  std::string name = SafeName(args.Get("name", file));
+  if (!name.empty()) fields["document-name"] = name;
+  if (args.Has("loan-id")) fields["loan-id"] = SafeName(args.Get("loan-id"));
+  auto committed = SubmitAndWait(*home, "evidence.anchor", fields, timeout_ms);
+  if (!committed.ok()) return Fail(committed.error());
+  json out = *committed;
+  out["document_sha256"] = digest;
+  Print(args, out, DescribeTx(out) + "document sha256 " + digest + "\n");
+  if (!out.value("accepted", false)) {
+    return Fail("the record was committed but rejected: " + out.value("code", "") + ": " +
+                out.value("message", ""));
+  }
+  return 0;
+}
 
+}  // namespace
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Result<Home> LoadHome(const std::string& home_dir) {
+  auto config = node::LoadNodeConfig(home_dir);
+  if (!config.ok()) return config.error();
+  auto text = node::ReadFile(config->Path("genesis.json"));
+  if (!text.ok()) return text.error();
+  auto genesis = genesis::ParseGenesis(*text);
+  if (!genesis.ok()) return genesis.error();
+  return Home{*config, std::move(genesis).value()};
+}
+
+Result<Home> LoadHome(const Args& args) {
+  std::string home = args.Get("home");
+  if (home.empty()) return MakeError("usage", "--home NODE_DIR is required for this command");
+  return LoadHome(home);
+}
+
+Result<json> SubmitAndWait(const Home& home, const std::string& type,
+                           const std::map<std::string, std::string>& fields,
+                           std::int64_t timeout_ms) {
+  auto key_pem = node::ReadFile(home.config.Path("signing.key"));
+  if (!key_pem.ok()) return key_pem.error();
+  auto key = crypto::PrivateKey::FromPem(*key_pem, home.genesis.suite);
+  if (!key.ok()) return MakeError(key.error().code, "signing.key: " + key.error().message);
   contracts::TxBody body;
-  body.chain_id = home->genesis.chain_id;
-  body.sender = home->config.member_id;
+  body.chain_id = home.genesis.chain_id;
+  body.sender = home.config.member_id;
   std::random_device random;
   body.nonce = (static_cast<std::uint64_t>(random()) << 32) | random();
   body.timestamp_ms = NowMs();
-  body.type = "evidence.anchor";
-  std::string digest = crypto::ToHex(crypto::Sha256(*content));
-  body.fields["document-sha256"] = digest;
-  body.fields["document-bytes"] = std::to_string(content->size());
-  std::string name = SafeName(args.Get("name", file));
-  if (!name.empty()) body.fields["document-name"] = name;
-  if (args.Has("loan-id")) body.fields["loan-id"] = SafeName(args.Get("loan-id"));
+  body.type = type;
+  for (const auto& [k, v] : fields) {
+    if (!contracts::IsValidFieldValue(v)) {
+      return MakeError("invalid-field", "the value of '" + k + "' may not be empty, have leading or trailing spaces, or contain line breaks");
+    }
+    body.fields[k] = v;
+  }
   auto tx = contracts::SignTx(body, *key);
-  if (!tx.ok()) return Fail(tx.error());
-  auto submitted =
-      CallNode(home->config, "submit", json{{"tx", crypto::ToHex(tx->Encode())}});
-  if (!submitted.ok()) return Fail(submitted.error());
+  if (!tx.ok()) return tx.error();
+  auto submitted = CallNode(home.config, "submit", json{{"tx", crypto::ToHex(tx->Encode())}});
+  if (!submitted.ok()) return submitted.error();
   std::string id = crypto::ToHex(tx->id);
   std::int64_t deadline = NowMs() + timeout_ms;
   while (true) {
-    auto status = CallNode(home->config, "tx", json{{"id", id}}, 5000);
-    if (status.ok() && (*status)["status"] == "committed") {
-      json out = *status;
-      out["document_sha256"] = digest;
-      Print(args, out, DescribeTx(out) + "document sha256 " + digest + "\n");
-      if (!out.value("accepted", false)) {
-        return Fail("the record was committed but rejected: " + out.value("code", "") + ": " +
-                    out.value("message", ""));
-      }
-      return 0;
-    }
+    auto status = CallNode(home.config, "tx", json{{"id", id}}, 5000);
+    if (status.ok() && (*status)["status"] == "committed") return *status;
     if (NowMs() > deadline) {
       std::string peers = "unknown";
-      auto s = CallNode(home->config, "status", json::object(), 2000);
-      if (s.ok()) peers = std::to_string((*s)["peers"].size()) + " of " + (*s)["members"].dump() + " members connected, quorum " + (*s)["quorum"].dump();
-      return Fail("transaction " + id + " was not committed within " +
-                  std::to_string(timeout_ms / 1000) + " s; it is still pending (" + peers +
-                  "). Is a quorum of members running?");
+      auto s = CallNode(home.config, "status", json::object(), 2000);
+      if (s.ok()) {
+        peers = std::to_string((*s)["peers"].size()) + " of " + (*s)["members"].dump() +
+                " members connected, quorum " + (*s)["quorum"].dump();
+      }
+      return MakeError("not-committed", "transaction " + id + " was not committed within " +
+                                            std::to_string(timeout_ms / 1000) +
+                                            " s; it is still pending (" + peers +
+                                            "). Is a quorum of members running?");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }
 
-}  // namespace
+std::string DescribeReceipt(const json& t) {
+  std::string text = std::string(t.value("accepted", false) ? "accepted" : "rejected") + " (" +
+                     t.value("code", "") + ") by rule " + t.value("rule", "") + ": " +
+                     t.value("message", "");
+  return text;
+}
+
+int ReportReceipt(const Args& args, const json& t, const std::string& extra) {
+  std::string text = DescribeReceipt(t) + "\n" + extra + "tx " + t.value("tx", "") +
+                     " at height " + t.value("height", json(0)).dump() + ", parameters v" +
+                     t.value("outputs", json::object()).value("param-version", "?") + "\n";
+  Print(args, t, text);
+  if (!t.value("accepted", false)) {
+    std::cerr << "colend: rejected by rule " << t.value("rule", "") << " ["
+              << t.value("code", "") << "]: " << t.value("message", "") << std::endl;
+    return 1;
+  }
+  return 0;
+}
 
 int RunNodeCommand(const Args& args) {
   const std::string& command = args.words[0];

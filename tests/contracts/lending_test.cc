@@ -1,0 +1,555 @@
+// The co-lending contracts, driven through the executor exactly as a block would run them: roles,
+// the rules' pass/reject/edge cases (RULES.md, lending-research.md §5) and money conservation over
+// thousands of random loan lifecycles.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "contracts/contract.h"
+#include "contracts/lending.h"
+#include "contracts/loan_model.h"
+#include "contracts/money.h"
+#include "genesis/genesis.h"
+
+namespace colend::contracts {
+namespace {
+
+using json = nlohmann::json;
+using Fields = std::map<std::string, std::string>;
+
+const std::int64_t kStartDay = DaysFromCivil(2026, 11, 28);
+const std::int64_t kStartMs = (kStartDay * 86400 + 3600) * 1000;  // 09:00 Shanghai
+
+// A one-process chain: the executor over a state tree, one transaction per block.
+class Chain {
+ public:
+  explicit Chain(const std::string& profile = "case-study", bool dev_clock = true) {
+    static const std::vector<std::pair<std::string, std::string>> kMembers = {
+        {"lead-bank", "lead_bank"}, {"partner-bank", "partner_bank"}, {"payee-bank", "payee_bank"},
+        {"credit-bureau", "credit_bureau"}, {"arbitration", "arbitrator"}};
+    ChainRules rules;
+    rules.chain_id = "colend-test";
+    rules.dev_clock = dev_clock;
+    for (const auto& [id, role] : kMembers) {
+      static std::map<std::string, crypto::PrivateKey> keys;
+      if (!keys.count(id)) keys.emplace(id, *crypto::PrivateKey::Generate(crypto::Suite::kStd));
+      rules.members.emplace(id, MemberRecord{id, role, keys.at(id).Public()});
+    }
+    executor_ = std::make_unique<Executor>(rules);
+    json params = *genesis::ProfileParameters(profile);
+    params["version"] = 1;
+    StateWrites w;
+    w["params/current-version"] = "1";
+    w["params/v1"] = params.dump();
+    w["clock/business-day"] = std::to_string(kStartDay);
+    tree_.Apply(w);
+  }
+
+  Receipt Send(const std::string& sender, const std::string& type, Fields fields) {
+    TxBody body;
+    body.chain_id = "colend-test";
+    body.sender = sender;
+    body.nonce = ++nonce_;
+    body.timestamp_ms = time_ms_;
+    body.type = type;
+    body.fields = std::move(fields);
+    Tx tx;
+    tx.body_text = body.ToText();
+    tx.body = body;
+    tx.id = crypto::Sha256(tx.body_text);
+    StateOverlay overlay(&tree_);
+    Receipt r = executor_->Execute(tx, {++height_, time_ms_}, 0, &overlay);
+    last_writes_ = overlay.writes();
+    tree_.Apply(overlay.writes());
+    time_ms_ += 1000;
+    return r;
+  }
+
+  std::int64_t Today() const { return BusinessDay(tree_); }
+  void Advance(std::int64_t days) {
+    if (days <= 0) return;
+    Receipt r = Send("lead-bank", "clock.advance", {{"days", std::to_string(days)}});
+    ASSERT_TRUE(r.accepted) << r.message;
+  }
+  void AdvanceTo(std::int64_t day) { Advance(day - Today()); }
+  Loan GetLoan(const std::string& id) const {
+    auto v = tree_.Get("loan/" + id);
+    EXPECT_TRUE(v.has_value()) << id;
+    return *Loan::FromText(*v);
+  }
+  json Borrower(const std::string& b) const { return json::parse(*tree_.Get("borrower/" + b)); }
+  StateTree& tree() { return tree_; }
+  const StateWrites& last_writes() const { return last_writes_; }
+  void AddMs(std::int64_t ms) { time_ms_ += ms; }
+
+  // Admission with a clean bureau snapshot; returns the borrower id.
+  std::string Admit(const std::string& seed, int score = 720) {
+    std::string b = crypto::ToHex(crypto::Sha256("borrower " + seed));
+    std::string today = FormatDate(Today());
+    EXPECT_TRUE(Send("credit-bureau", "bureau.snapshot",
+                     {{"borrower", b}, {"institutions", "1"}, {"outstanding-fen", "0"},
+                      {"limits-fen", "5000000"}, {"overdue-count", "0"}, {"queries-90d", "1"},
+                      {"valid-until", FormatDate(Today() + 30)}})
+                    .accepted);
+    Receipt r = Send("lead-bank", "borrower.admit",
+                     {{"borrower", b}, {"score", std::to_string(score)}, {"model", "wb-risk-2026.1"},
+                      {"age", "30"}, {"kyc-level", "3"}, {"kyc-date", today}, {"consent-date", today},
+                      {"consent-credit-query", "yes"}, {"consent-colending", "yes"}});
+    EXPECT_TRUE(r.accepted) << r.code << " " << r.message;
+    return b;
+  }
+  // The lead bank's verifier attests a passed face check (good for one drawdown).
+  void Auth(const std::string& b) {
+    ASSERT_TRUE(Send("lead-bank", "auth.result", {{"borrower", b}, {"level", "face"}, {"result", "pass"}, {"ref", "r"}}).accepted);
+  }
+  Fields Draw(const std::string& loan, const std::string& b, std::int64_t fen, int periods = 20) {
+    return {{"loan", loan}, {"borrower", b}, {"amount-fen", std::to_string(fen)},
+            {"periods", std::to_string(periods)}, {"approval-sha256", std::string(64, 'a')},
+            {"model", "wb-risk-2026.1"}};
+  }
+  // Draw, approve, fund both legs and pay out.
+  void Originate(const std::string& loan, const std::string& b, std::int64_t fen, int periods = 20,
+                 Fields extra = {}) {
+    Fields d = Draw(loan, b, fen, periods);
+    for (auto& [k, v] : extra) d[k] = v;
+    Auth(b);
+    Receipt r = Send("lead-bank", "loan.draw", d);
+    ASSERT_TRUE(r.accepted) << r.code << " " << r.message;
+    ASSERT_TRUE(Send("partner-bank", "loan.approve", {{"loan", loan}, {"decision", "approve"}, {"approval-sha256", std::string(64, 'b')}, {"model", "p-1"}}).accepted);
+    Loan l = GetLoan(loan);
+    ASSERT_TRUE(Send("lead-bank", "loan.fund", {{"loan", loan}, {"amount-fen", std::to_string(l.lenders[0].funded_fen)}, {"ref", "a"}}).accepted);
+    ASSERT_TRUE(Send("partner-bank", "loan.fund", {{"loan", loan}, {"amount-fen", std::to_string(l.lenders[1].funded_fen)}, {"ref", "b"}}).accepted);
+    r = Send("payee-bank", "loan.payout", {{"loan", loan}, {"amount-fen", std::to_string(fen)}, {"account", "VA-" + loan}});
+    ASSERT_TRUE(r.accepted) << r.message;
+  }
+  Receipt Repay(const std::string& loan, std::int64_t fen) {
+    return Send("payee-bank", "loan.repay", {{"loan", loan}, {"amount-fen", std::to_string(fen)}});
+  }
+
+ private:
+  std::unique_ptr<Executor> executor_;
+  StateTree tree_;
+  std::uint64_t nonce_ = 0, height_ = 0;
+  std::int64_t time_ms_ = kStartMs;
+  StateWrites last_writes_;
+};
+
+// Every write of a rejected transaction is its receipt: nothing else changed.
+void ExpectOnlyReceipt(const Chain& chain) {
+  for (const auto& [key, value] : chain.last_writes()) EXPECT_TRUE(key.starts_with("tx/")) << key;
+}
+
+TEST(LendingRoles, WrongRoleIsNotPermittedAndChangesNothing) {
+  Chain chain;
+  std::string b = chain.Admit("roles");
+  struct Case {
+    const char* sender;
+    const char* type;
+  } cases[] = {{"partner-bank", "loan.draw"}, {"lead-bank", "loan.approve"},
+               {"payee-bank", "loan.fund"}, {"lead-bank", "loan.repay"},
+               {"credit-bureau", "borrower.admit"}, {"lead-bank", "bureau.snapshot"},
+               {"arbitration", "loan.settle"}, {"payee-bank", "param.propose"},
+               {"partner-bank", "auth.result"}, {"credit-bureau", "loan.writeoff"}};
+  for (const Case& c : cases) {
+    crypto::Hash256 before = chain.tree().Root();
+    Receipt r = chain.Send(c.sender, c.type, chain.Draw("L1", b, 4000000));
+    EXPECT_FALSE(r.accepted) << c.type;
+    EXPECT_EQ(r.code, "not-permitted") << c.sender << " " << c.type;
+    ExpectOnlyReceipt(chain);
+    (void)before;
+  }
+  EXPECT_FALSE(chain.tree().Get("loan/L1").has_value());
+  EXPECT_EQ(chain.Borrower(b)["used_fen"], 0);
+}
+
+TEST(LendingDrawdown, SingleCapEdgeAndLimit) {
+  Chain chain;
+  std::string b = chain.Admit("cap");
+  Receipt over = chain.Send("lead-bank", "loan.draw", chain.Draw("L1", b, 4000001));
+  EXPECT_EQ(over.code, "amount-above-single-cap");
+  EXPECT_EQ(over.rule, "R-IN-02");
+  ExpectOnlyReceipt(chain);
+  Receipt unit = chain.Send("lead-bank", "loan.draw", chain.Draw("L1", b, 3999999));
+  EXPECT_EQ(unit.code, "amount-not-whole-unit");
+  Receipt small = chain.Send("lead-bank", "loan.draw", chain.Draw("L1", b, 9900 + 0));
+  EXPECT_EQ(small.code, "amount-below-minimum");
+  Receipt term = chain.Send("lead-bank", "loan.draw", chain.Draw("L1", b, 4000000, 12));
+  EXPECT_EQ(term.code, "term-not-offered");
+  EXPECT_EQ(chain.Send("lead-bank", "loan.draw", chain.Draw("L1", b, 4000000)).code, "auth-required");
+  chain.Auth(b);
+  Receipt ok = chain.Send("lead-bank", "loan.draw", chain.Draw("L1", b, 4000000));
+  EXPECT_TRUE(ok.accepted) << ok.message;
+  EXPECT_EQ(ok.outputs.at("lead-leg-fen"), "800000");
+  EXPECT_EQ(ok.outputs.at("partner-leg-fen"), "3200000");
+  EXPECT_EQ(ok.outputs.at("param-version"), "1");
+  EXPECT_EQ(ok.outputs.at("inputs-sha256").size(), 64u);
+  // Score 720 gives a 100,000 CNY limit: two more 40,000 draws fit (40k+40k+20k), not a third.
+  chain.Auth(b);
+  EXPECT_TRUE(chain.Send("lead-bank", "loan.draw", chain.Draw("L2", b, 4000000)).accepted);
+  chain.Auth(b);
+  EXPECT_TRUE(chain.Send("lead-bank", "loan.draw", chain.Draw("L3", b, 2000000)).accepted);
+  Receipt limit = chain.Send("lead-bank", "loan.draw", chain.Draw("L4", b, 10000));
+  EXPECT_EQ(limit.code, "limit-exceeded");
+}
+
+TEST(LendingDrawdown, ProtectionLevelNeedsAttestedVerification) {
+  Chain chain;
+  std::string b = chain.Admit("auth");
+  Fields d = chain.Draw("L1", b, 1000000);
+  d["phone-changed"] = "yes";
+  Receipt r = chain.Send("lead-bank", "loan.draw", d);
+  EXPECT_EQ(r.code, "auth-required");
+  EXPECT_EQ(r.outputs.at("protection-level"), "face");
+  EXPECT_TRUE(chain.Send("lead-bank", "auth.result", {{"borrower", b}, {"level", "sms"}, {"result", "pass"}, {"ref", "x"}}).accepted);
+  EXPECT_EQ(chain.Send("lead-bank", "loan.draw", d).code, "auth-required");  // sms < face
+  EXPECT_TRUE(chain.Send("lead-bank", "auth.result", {{"borrower", b}, {"level", "face"}, {"result", "pass"}, {"ref", "y"}}).accepted);
+  EXPECT_TRUE(chain.Send("lead-bank", "loan.draw", d).accepted);
+  d["loan"] = "L2";  // one verification, one drawdown
+  EXPECT_EQ(chain.Send("lead-bank", "loan.draw", d).code, "auth-required");
+  // No deviation but a high amount: at least SMS.
+  Receipt high = chain.Send("lead-bank", "loan.draw", chain.Draw("L3", b, 2000000));
+  EXPECT_EQ(high.outputs.at("protection-level"), "sms");
+  // Three failures lock the account.
+  for (int i = 0; i < 3; ++i) chain.Send("lead-bank", "auth.result", {{"borrower", b}, {"level", "sms"}, {"result", "fail"}, {"ref", "z"}});
+  EXPECT_EQ(chain.Send("lead-bank", "loan.draw", chain.Draw("L4", b, 10000)).code, "account-locked");
+}
+
+TEST(LendingAdmission, WhitelistMultiLenderAndConsent) {
+  Chain chain;
+  std::string b = crypto::ToHex(crypto::Sha256("b"));
+  std::string today = FormatDate(chain.Today());
+  Fields admit = {{"borrower", b}, {"score", "600"}, {"model", "wb-risk-2026.1"}, {"age", "30"},
+                  {"kyc-level", "3"}, {"kyc-date", today}, {"consent-date", today},
+                  {"consent-credit-query", "yes"}, {"consent-colending", "yes"}};
+  EXPECT_EQ(chain.Send("lead-bank", "borrower.admit", admit).code, "bureau-snapshot-missing");
+  Fields snap = {{"borrower", b}, {"institutions", "3"}, {"outstanding-fen", "1000000"},
+                 {"limits-fen", "5000000"}, {"overdue-count", "1"}, {"queries-90d", "2"},
+                 {"valid-until", FormatDate(chain.Today() + 30)}};
+  EXPECT_TRUE(chain.Send("credit-bureau", "bureau.snapshot", snap).accepted);
+  Receipt multi = chain.Send("lead-bank", "borrower.admit", admit);
+  EXPECT_EQ(multi.code, "multi-lender-rejected");
+  EXPECT_EQ(multi.rule, "R-PRE-02");
+  snap["overdue-count"] = "0";
+  EXPECT_TRUE(chain.Send("credit-bureau", "bureau.snapshot", snap).accepted);
+  admit["score"] = "599";
+  EXPECT_EQ(chain.Send("lead-bank", "borrower.admit", admit).code, "score-below-threshold");
+  admit["score"] = "600";
+  admit["consent-colending"] = "no";
+  EXPECT_EQ(chain.Send("lead-bank", "borrower.admit", admit).code, "consent-missing");
+  admit["consent-colending"] = "yes";
+  admit["borrower"] = "Zhang San 110101199001011234";
+  EXPECT_EQ(chain.Send("lead-bank", "borrower.admit", admit).code, "invalid-field");
+  admit["borrower"] = b;
+  Receipt ok = chain.Send("lead-bank", "borrower.admit", admit);
+  ASSERT_TRUE(ok.accepted) << ok.message;
+  EXPECT_EQ(ok.outputs.at("multi-lender"), "flagged");
+  EXPECT_EQ(ok.outputs.at("limit-fen"), "1400000");  // 20,000 CNY band less the 30 % haircut
+  // A snapshot that is too old makes the decision pending, never a guess.
+  chain.Advance(31);
+  EXPECT_EQ(chain.Send("lead-bank", "borrower.admit", admit).code, "bureau-snapshot-stale");
+  // A major account change blocks drawdowns until re-admission (R-PRE-05).
+  EXPECT_TRUE(chain.Send("payee-bank", "borrower.change", {{"borrower", b}, {"change", "phone"}}).accepted);
+  EXPECT_EQ(chain.Send("lead-bank", "loan.draw", chain.Draw("L1", b, 10000)).code, "review-pending");
+}
+
+TEST(LendingSchedule, ContractReproducesWorkedExample2AndSettlementQuote) {
+  Chain chain;
+  std::string b = chain.Admit("ex2");
+  chain.Originate("L1", b, 4000000);
+  Loan loan = chain.GetLoan("L1");
+  ASSERT_EQ(loan.installments.size(), 20u);
+  EXPECT_EQ(loan.installments[0].principal_fen, 172983);
+  EXPECT_EQ(loan.installments[0].interest_fen, 60000);
+  EXPECT_EQ(loan.installments[19].principal_fen, 229537);
+  EXPECT_EQ(loan.installments[19].interest_fen, 3443);
+  EXPECT_EQ(loan.installments[0].due_day, DaysFromCivil(2026, 12, 28));
+  EXPECT_EQ(loan.installments[2].due_day, DaysFromCivil(2027, 2, 28));
+  for (int k = 0; k < 4; ++k) {
+    chain.AdvanceTo(loan.installments[k].due_day);
+    Receipt r = chain.Repay("L1", 232983);
+    ASSERT_TRUE(r.accepted) << r.message;
+    EXPECT_EQ(r.outputs.at("credit-held-fen"), "0");
+  }
+  // §1.4: prepaid 10 days into period 5: 3,292,343 + 16,462 = 3,308,805 fen.
+  chain.AdvanceTo(loan.installments[3].due_day + 10);
+  Loan now = chain.GetLoan("L1");
+  EXPECT_EQ(now.SettlementQuote(chain.Today()), 3308805);
+  EXPECT_EQ(chain.Send("payee-bank", "loan.settle", {{"loan", "L1"}, {"amount-fen", "3308804"}}).code, "settlement-amount-mismatch");
+  Receipt s = chain.Send("payee-bank", "loan.settle", {{"loan", "L1"}, {"amount-fen", "3308805"}});
+  ASSERT_TRUE(s.accepted) << s.message;
+  EXPECT_EQ(s.outputs.at("lender.lead-bank.principal-fen"), "658468");
+  EXPECT_EQ(s.outputs.at("lender.partner-bank.principal-fen"), "2633875");
+  EXPECT_EQ(s.outputs.at("lender.lead-bank.interest-fen"), "3293");
+  EXPECT_EQ(s.outputs.at("lender.partner-bank.interest-fen"), "13169");
+  Loan done = chain.GetLoan("L1");
+  EXPECT_EQ(done.status, "closed");
+  EXPECT_EQ(done.lenders[0].principal_repaid_fen, 800000);
+  EXPECT_EQ(done.lenders[1].principal_repaid_fen, 3200000);
+  EXPECT_EQ(done.lenders[0].interest_repaid_fen + done.lenders[1].interest_repaid_fen, 240737);
+  EXPECT_EQ(chain.Borrower(b)["used_fen"], 0);  // limit restored
+}
+
+TEST(LendingOverdue, GraceDayMeansNoPenaltyAndNoReport) {
+  Chain chain;
+  std::string b = chain.Admit("grace");
+  chain.Originate("L1", b, 4000000);
+  std::int64_t due = chain.GetLoan("L1").installments[0].due_day;
+  chain.AdvanceTo(due + 1);  // the grace day
+  Loan l = chain.GetLoan("L1");
+  EXPECT_EQ(l.Dpd(chain.Today()), 1);
+  EXPECT_GT(l.installments[0].reminder_day, 0);
+  EXPECT_EQ(l.PenaltyDue(l.installments[0], chain.Today()), 0);
+  EXPECT_EQ(l.lenders[0].classification, LoanClass::kSpecialMention);
+  EXPECT_EQ(l.collection_stage, "ai");
+  Receipt r = chain.Repay("L1", 232983);  // paid within grace: exactly the installment
+  ASSERT_TRUE(r.accepted) << r.message;
+  EXPECT_EQ(r.outputs.at("allocated.penalty-fen"), "0");
+  l = chain.GetLoan("L1");
+  EXPECT_FALSE(l.lenders[0].reported);
+  EXPECT_EQ(l.collection_stage, "none");
+  EXPECT_EQ(l.lenders[0].classification, LoanClass::kNormal);
+  EXPECT_FALSE(chain.tree().Get("credit-report/L1/lead-bank").has_value());
+}
+
+TEST(LendingOverdue, AfterGracePenaltyAtCappedRateAndBureauReport) {
+  Chain chain;
+  std::string b = chain.Admit("late");
+  chain.Originate("L1", b, 4000000);
+  std::int64_t due = chain.GetLoan("L1").installments[0].due_day;
+  chain.AdvanceTo(due + 2);
+  Loan l = chain.GetLoan("L1");
+  EXPECT_TRUE(l.lenders[0].reported);
+  EXPECT_TRUE(l.lenders[1].reported);
+  auto report = json::parse(*chain.tree().Get("credit-report/L1/partner-bank"));
+  EXPECT_EQ(report["dpd"], 2);
+  // Overdue rate: min(0.05 % × 1.5, 24 % / 365) = 24 %/365 = 6/9125: the cap wins.
+  EXPECT_EQ(l.terms.overdue_daily_rate, Rational::Of(6, 9125));
+  // §1.8 with the cap: 10 penalty days on OP 172,983 and OI 60,000 → 1,137 + 395.
+  chain.AdvanceTo(due + 11);
+  l = chain.GetLoan("L1");
+  EXPECT_EQ(l.PenaltyDue(l.installments[0], chain.Today()), 1137 + 395);
+  Receipt r = chain.Repay("L1", 232983 + 1532);
+  ASSERT_TRUE(r.accepted) << r.message;
+  EXPECT_EQ(r.outputs.at("allocated.penalty-fen"), "1532");
+  EXPECT_EQ(r.outputs.at("lender.lead-bank.penalty-fen"), "307");  // cumulative floor: partner 1225
+  l = chain.GetLoan("L1");
+  EXPECT_EQ(l.Dpd(chain.Today()), 0);
+  EXPECT_FALSE(l.lenders[0].reported);  // report updated when cured
+}
+
+TEST(LendingOverdue, PenaltyBelowCapUsesTheMultiplier) {
+  Chain chain;
+  std::string b = chain.Admit("cheap");
+  chain.Originate("L1", b, 1000000, 5, {{"daily-rate-num", "3"}, {"daily-rate-den", "10000"}});
+  EXPECT_EQ(chain.GetLoan("L1").terms.overdue_daily_rate, Rational::Of(9, 20000));
+}
+
+TEST(LendingClassification, SixtyVersusSixtyOneDaysAndPerLenderThresholds) {
+  for (std::string profile : {"case-study", "cn-2022"}) {
+    Chain chain(profile);
+    std::string b = chain.Admit("cls");
+    chain.Originate("L1", b, 1000000, 5);
+    std::int64_t due = chain.GetLoan("L1").installments[0].due_day;
+    chain.AdvanceTo(due + 60);
+    Loan l = chain.GetLoan("L1");
+    EXPECT_EQ(l.lenders[0].classification, LoanClass::kSpecialMention) << profile;
+    chain.Advance(1);
+    l = chain.GetLoan("L1");
+    EXPECT_EQ(l.Dpd(chain.Today()), 61);
+    EXPECT_EQ(l.lenders[0].classification, LoanClass::kSubstandard) << profile;
+    EXPECT_EQ(l.lenders[1].classification,
+              profile == "case-study" ? LoanClass::kSubstandard : LoanClass::kSpecialMention)
+        << profile;
+    if (profile == "cn-2022") {
+      chain.AdvanceTo(due + 90);
+      EXPECT_EQ(chain.GetLoan("L1").lenders[1].classification, LoanClass::kSpecialMention);
+      chain.Advance(1);
+      EXPECT_EQ(chain.GetLoan("L1").lenders[1].classification, LoanClass::kSubstandard);
+    }
+    // dpd > 90: outsourced collection; the stage never goes back while overdue.
+    chain.AdvanceTo(due + 91);
+    EXPECT_EQ(chain.GetLoan("L1").collection_stage, "outsourced");
+    // Partial payment does not upgrade an NPL class while arrears remain.
+    EXPECT_TRUE(chain.Repay("L1", 10000).accepted);
+    EXPECT_EQ(chain.GetLoan("L1").lenders[0].classification, LoanClass::kSubstandard);
+  }
+}
+
+TEST(LendingCollection, LitigationAfterOutsourcedAndWriteOffNeedsLoss) {
+  Chain chain;
+  std::string b = chain.Admit("lit");
+  chain.Originate("L1", b, 4000000, 5);
+  std::int64_t due = chain.GetLoan("L1").installments[0].due_day;
+  chain.AdvanceTo(due + 5);
+  EXPECT_EQ(chain.Send("lead-bank", "loan.writeoff", {{"loan", "L1"}}).code, "class-too-high");
+  EXPECT_TRUE(chain.Send("lead-bank", "collection.outcome", {{"loan", "L1"}, {"ptp-broken", "2"}, {"no-contact-days", "0"}}).accepted);
+  EXPECT_EQ(chain.GetLoan("L1").collection_stage, "outsourced");
+  chain.AdvanceTo(due + 181);
+  EXPECT_EQ(chain.GetLoan("L1").collection_stage, "litigation");
+  chain.AdvanceTo(due + 361);
+  EXPECT_EQ(chain.GetLoan("L1").lenders[1].classification, LoanClass::kLoss);
+  EXPECT_TRUE(chain.Send("partner-bank", "loan.writeoff", {{"loan", "L1"}}).accepted);
+  EXPECT_TRUE(chain.Send("lead-bank", "loan.writeoff", {{"loan", "L1"}}).accepted);
+  EXPECT_EQ(chain.GetLoan("L1").status, "written-off");
+  // A later recovery still goes through the cumulative split.
+  Receipt rec = chain.Repay("L1", 100000);
+  ASSERT_TRUE(rec.accepted) << rec.message;
+}
+
+TEST(LendingLoanUse, VirtualAccountAllowsMerchantsOnly) {
+  Chain chain;
+  std::string b = chain.Admit("va");
+  chain.Originate("L1", b, 1000000, 5);
+  auto spend = [&](const char* cp, const char* mcc, const char* channel, std::int64_t fen) {
+    return chain.Send("payee-bank", "va.spend", {{"loan", "L1"}, {"amount-fen", std::to_string(fen)}, {"counterparty", cp}, {"mcc", mcc}, {"channel", channel}});
+  };
+  EXPECT_TRUE(spend("merchant", "5411", "pos", 300000).accepted);
+  EXPECT_EQ(spend("merchant", "6211", "online", 1000).code, "use-blocked");   // securities
+  EXPECT_EQ(spend("merchant", "7995", "online", 1000).code, "use-blocked");   // gambling
+  EXPECT_EQ(spend("individual", "5411", "pos", 1000).code, "use-blocked");
+  EXPECT_EQ(spend("self", "5411", "transfer", 1000).code, "use-blocked");
+  EXPECT_EQ(spend("merchant", "5411", "cash", 1000).code, "use-blocked");
+  EXPECT_EQ(spend("merchant", "5411", "pos", 700001).code, "insufficient-balance");
+  EXPECT_EQ(chain.GetLoan("L1").va_balance_fen, 700000);
+}
+
+TEST(LendingFunding, WrongLegAndTimeoutReverse) {
+  Chain chain;
+  std::string b = chain.Admit("fund");
+  ASSERT_TRUE(chain.Send("lead-bank", "loan.draw", chain.Draw("L1", b, 1000000, 5)).accepted);
+  EXPECT_EQ(chain.Send("lead-bank", "loan.fund", {{"loan", "L1"}, {"amount-fen", "200000"}, {"ref", "x"}}).code, "wrong-state");
+  ASSERT_TRUE(chain.Send("partner-bank", "loan.approve", {{"loan", "L1"}, {"decision", "approve"}, {"approval-sha256", std::string(64, 'b')}, {"model", "p"}}).accepted);
+  EXPECT_EQ(chain.Send("lead-bank", "loan.fund", {{"loan", "L1"}, {"amount-fen", "200001"}, {"ref", "x"}}).code, "wrong-leg-amount");
+  EXPECT_TRUE(chain.Send("lead-bank", "loan.fund", {{"loan", "L1"}, {"amount-fen", "200000"}, {"ref", "x"}}).accepted);
+  EXPECT_EQ(chain.Send("payee-bank", "loan.payout", {{"loan", "L1"}, {"amount-fen", "1000000"}, {"account", "v"}}).code, "wrong-state");
+  chain.AddMs(61 * 60 * 1000);
+  EXPECT_EQ(chain.Send("partner-bank", "loan.fund", {{"loan", "L1"}, {"amount-fen", "800000"}, {"ref", "y"}}).code, "funding-expired");
+  chain.Advance(1);
+  EXPECT_EQ(chain.GetLoan("L1").status, "cancelled");
+  EXPECT_EQ(chain.Borrower(b)["used_fen"], 0);
+}
+
+TEST(LendingClock, AdvanceOnlyOnDevelopmentGenesis) {
+  Chain prod("case-study", /*dev_clock=*/false);
+  Receipt r = prod.Send("lead-bank", "clock.advance", {{"days", "1"}});
+  EXPECT_EQ(r.code, "dev-clock-disabled");
+  ExpectOnlyReceipt(prod);
+  // The tick follows the block's Shanghai date.
+  EXPECT_EQ(prod.Send("lead-bank", "clock.tick", {}).code, "clock-current");
+  prod.AddMs(86400000);
+  Receipt t = prod.Send("arbitration", "clock.tick", {});
+  EXPECT_TRUE(t.accepted) << t.message;
+  EXPECT_EQ(prod.Today(), kStartDay + 1);
+}
+
+TEST(LendingGovernance, MajorityEveryLenderForMoneyBoundsAndFrozenTerms) {
+  Chain chain;
+  std::string b = chain.Admit("gov");
+  chain.Originate("L1", b, 1000000, 5);  // grace 1 frozen into L1
+  std::string eff = FormatDate(chain.Today() + 2);
+  EXPECT_EQ(chain.Send("lead-bank", "param.propose", {{"proposal", "P0"}, {"changes", R"({"substandard_dpd":{"lead_bank":91,"partner_bank":60}})"}, {"effective-date", eff}}).code, "out-of-bounds");
+  EXPECT_EQ(chain.Send("lead-bank", "param.propose", {{"proposal", "P0"}, {"changes", R"({"grace_days":2})"}, {"effective-date", FormatDate(chain.Today())}}).code, "effective-date-not-future");
+  ASSERT_TRUE(chain.Send("lead-bank", "param.propose", {{"proposal", "P1"}, {"changes", R"({"grace_days":2})"}, {"effective-date", eff}}).accepted);
+  Receipt a1 = chain.Send("payee-bank", "param.approve", {{"proposal", "P1"}});
+  EXPECT_EQ(a1.outputs.at("proposal-status"), "proposed");
+  Receipt a2 = chain.Send("credit-bureau", "param.approve", {{"proposal", "P1"}});
+  EXPECT_EQ(a2.outputs.at("proposal-status"), "approved");  // 3 of 5
+  // A money term also needs every lending bank.
+  ASSERT_TRUE(chain.Send("lead-bank", "param.propose", {{"proposal", "P2"}, {"changes", R"({"default_daily_rate":{"num":4,"den":10000}})"}, {"effective-date", eff}}).accepted);
+  chain.Send("payee-bank", "param.approve", {{"proposal", "P2"}});
+  Receipt m = chain.Send("arbitration", "param.approve", {{"proposal", "P2"}});
+  EXPECT_EQ(m.outputs.at("proposal-status"), "proposed");
+  EXPECT_EQ(chain.Send("partner-bank", "param.approve", {{"proposal", "P2"}}).outputs.at("proposal-status"), "approved");
+  chain.Advance(2);
+  json params = CurrentParameters(chain.tree());
+  EXPECT_EQ(params["version"], 3);
+  EXPECT_EQ(params["grace_days"], 2);
+  EXPECT_EQ(chain.GetLoan("L1").terms.grace_days, 1);  // frozen at drawdown
+  chain.Originate("L2", b, 1000000, 5);
+  EXPECT_EQ(chain.GetLoan("L2").terms.grace_days, 2);
+  EXPECT_EQ(chain.GetLoan("L2").terms.daily_rate, Rational::Of(4, 10000));
+  EXPECT_EQ(chain.GetLoan("L2").terms.param_version, 3);
+}
+
+// Conservation over random lifecycles: disbursed = Σ legs; every receipt fully allocated; each
+// lender gets back exactly the principal it funded over a settled loan; nothing negative; every
+// fen the borrower paid is with a lender.
+TEST(LendingConservation, RandomLifecycles) {
+  std::mt19937_64 rng(20261128);
+  int settled = 0, closed_by_schedule = 0, lifecycles = 0;
+  for (int round = 0; round < 40; ++round) {
+    Chain chain(round % 2 ? "cn-2022" : "case-study");
+    std::string b = chain.Admit("conservation" + std::to_string(round), 800);  // 300,000 limit
+    for (int n = 0; n < 50; ++n, ++lifecycles) {
+      std::string id = "R" + std::to_string(round) + "-" + std::to_string(n);
+      std::int64_t principal = (std::uniform_int_distribution<std::int64_t>(1, 400)(rng)) * 10000;
+      int periods = std::array{5, 10, 20}[rng() % 3];
+      Fields extra = {{"daily-rate-num", std::to_string(2 + rng() % 4)}, {"daily-rate-den", "10000"},
+                      {"method", rng() % 2 ? "equal-principal" : "equal-installment"}};
+      if (chain.Borrower(b)["next_review_day"].get<std::int64_t>() <= chain.Today()) {
+        chain.Admit("conservation" + std::to_string(round), 800);  // the yearly review (R-PRE-05)
+      }
+      ASSERT_NO_FATAL_FAILURE(chain.Originate(id, b, principal, periods, extra));
+      Loan l = chain.GetLoan(id);
+      ASSERT_EQ(l.lenders[0].funded_fen + l.lenders[1].funded_fen, principal);
+      std::int64_t paid_in = 0;
+      bool settle_early = rng() % 3 == 0;
+      for (int k = 0; k < periods && chain.GetLoan(id).status == "active"; ++k) {
+        l = chain.GetLoan(id);
+        // Pay on the due date, late, within grace, or skip; sometimes with odd amounts.
+        std::int64_t late = std::array{0, 0, 0, 0, 1, 2, 5, 40}[rng() % 8];
+        chain.AdvanceTo(l.installments[k].due_day + late);
+        if (settle_early && k == periods / 2) break;
+        l = chain.GetLoan(id);
+        std::int64_t remaining = l.SettlementQuote(chain.Today()) - l.credit_balance_fen;
+        if (rng() % 7 == 0) {  // more than settles the loan today is refused, nothing changes
+          Receipt over = chain.Repay(id, remaining + 1);
+          ASSERT_EQ(over.code, "overpayment");
+          ExpectOnlyReceipt(chain);
+        }
+        std::int64_t amount = std::min<std::int64_t>(remaining, l.OverdueTotal(chain.Today() + 1) + static_cast<std::int64_t>(rng() % 50000));
+        if (rng() % 10 == 0 || amount <= 0) continue;  // a missed installment
+        Receipt r = chain.Repay(id, amount);
+        ASSERT_TRUE(r.accepted) << r.code << " " << r.message;
+        paid_in += amount;
+        std::int64_t allocated = std::stoll(r.outputs.at("allocated.principal-fen")) +
+                                 std::stoll(r.outputs.at("allocated.interest-fen")) +
+                                 std::stoll(r.outputs.at("allocated.penalty-fen")) +
+                                 std::stoll(r.outputs.at("credit-held-fen"));
+        ASSERT_EQ(allocated, amount) << id;
+      }
+      l = chain.GetLoan(id);
+      if (l.status == "active") {
+        std::int64_t quote = l.SettlementQuote(chain.Today()) - l.credit_balance_fen;
+        Receipt s = chain.Send("payee-bank", "loan.settle", {{"loan", id}, {"amount-fen", std::to_string(quote)}});
+        ASSERT_TRUE(s.accepted) << id << " " << s.code << " " << s.message;
+        paid_in += quote;
+        ++settled;
+      } else {
+        ++closed_by_schedule;
+      }
+      l = chain.GetLoan(id);
+      ASSERT_EQ(l.status, "closed") << id;
+      ASSERT_EQ(l.received_fen, paid_in);
+      std::int64_t with_lenders = 0;
+      for (const LenderShare& s : l.lenders) {
+        ASSERT_EQ(s.principal_repaid_fen, s.funded_fen) << id << " " << s.member;
+        ASSERT_GE(s.interest_repaid_fen, 0);
+        ASSERT_GE(s.penalty_repaid_fen, 0);
+        with_lenders += s.principal_repaid_fen + s.interest_repaid_fen + s.penalty_repaid_fen;
+      }
+      ASSERT_EQ(with_lenders + l.credit_balance_fen, paid_in) << id;
+      ASSERT_EQ(l.credit_balance_fen, 0);
+      // The partner's cumulative share of each component is the floor of its share.
+      ASSERT_EQ(l.lenders[1].interest_repaid_fen, l.cum_interest_fen * l.lenders[1].share_bps / 10000);
+      ASSERT_EQ(l.lenders[1].penalty_repaid_fen, l.cum_penalty_fen * l.lenders[1].share_bps / 10000);
+    }
+    ASSERT_EQ(chain.Borrower(b)["used_fen"], 0);
+  }
+  EXPECT_EQ(lifecycles, 2000);
+  EXPECT_GT(settled, 100);
+  EXPECT_GT(closed_by_schedule, 100);
+}
+
+}  // namespace
+}  // namespace colend::contracts
