@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job: installs what is missing, builds, brings up a local network of the five default
-# institutions (one colend-node process each, mutual TLS, LevelDB) and runs a sample through the
-# colend CLI, printing what happened. The network keeps running; stop it with
+# institutions (one colend-node process each, mutual TLS, LevelDB), anchors a document, shows a
+# block's endorsements, survives two institutions going down, and then runs the sample joint loan
+# (colend localnet demo) from admission to settlement, printing the story in CNY.
+# The network keeps running; stop it with
 #   build/bin/colend localnet down --dir .localnet
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,8 +14,8 @@ if [ -f "$dir/genesis.json" ]; then
   $colend localnet down --dir "$dir" >/dev/null 2>&1 || true
   rm -rf "$dir"
 fi
-echo "== colend localnet init: five institutions, majority endorsement (3 of 5)"
-$colend localnet init --dir "$dir" --nodes 5
+echo "== colend localnet init: five institutions, majority endorsement (3 of 5), development clock"
+$colend localnet init --dir "$dir" --nodes 5 --dev-clock
 echo
 echo "== colend localnet up"
 $colend localnet up --dir "$dir"
@@ -46,6 +48,9 @@ echo
 echo "== bring them back: they catch up"
 $colend localnet up --dir "$dir"
 $colend localnet status --dir "$dir"
+echo
+echo "== the sample joint loan, end to end (colend localnet demo): every step a signed transaction"
+$colend localnet demo --dir "$dir"
 echo
 echo "Network running in $dir. Try: $colend --home $dir/node1 status"
 echo "Stop it with: $colend localnet down --dir $dir"

@@ -371,6 +371,14 @@ def bad_input(genesis, keys):
         expect("height" in status(k), f"node{k} still running")
     expect(h1 == h0 + 1, f"exactly one block (the accepted tx) was added: {h0} -> {h1}")
 
+    # A production genesis (no --dev-clock) refuses to move the business date by hand.
+    day = colend_json("--home", home(1), "clock", "show")["business_day"]
+    p = colend("--home", home(1), "clock", "advance", "--days", "30", check=False)
+    expect(p.returncode == 1 and "dev-clock-disabled" in p.stderr,
+           f"clock advance on a production genesis: {p.stderr.strip()}")
+    expect(colend_json("--home", home(2), "clock", "show")["business_day"] == day,
+           "the business date did not move")
+
 
 def main():
     global ARGS, DIR, QUORUM
