@@ -38,6 +38,7 @@ void RunConsensusEvidence(const CallContext& call, StateOverlay* state, Receipt*
 void RunClockTick(const CallContext& call, StateOverlay* state, Receipt* receipt);
 void RunClockAdvance(const CallContext& call, StateOverlay* state, Receipt* receipt);
 void RunBureauSnapshot(const CallContext& call, StateOverlay* state, Receipt* receipt);
+void RunBankFigures(const CallContext& call, StateOverlay* state, Receipt* receipt);
 void RunBorrowerAdmit(const CallContext& call, StateOverlay* state, Receipt* receipt);
 void RunBorrowerChange(const CallContext& call, StateOverlay* state, Receipt* receipt);
 void RunAuthResult(const CallContext& call, StateOverlay* state, Receipt* receipt);

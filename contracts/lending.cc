@@ -694,6 +694,24 @@ void BureauSnapshot(const CallContext& call, StateOverlay* state, Receipt* recei
   }
 }
 
+// bank.figures (each lending bank): its Tier-1 net capital and total loans, attested for the
+// co-lending concentration limits (R-PRE-06).
+void BankFigures(const CallContext& call, StateOverlay* state, Receipt* receipt) {
+  Call c(call, state, receipt, "R-PRE-06");
+  if (auto s = c.OnlyFields({"tier1-capital-fen", "total-loans-fen", "valid-until"}); !s.ok()) return c.Reject(s.error());
+  auto tier1 = c.Int("tier1-capital-fen", 1, std::numeric_limits<std::int64_t>::max() / 10000);
+  auto total = c.Int("total-loans-fen", 1, std::numeric_limits<std::int64_t>::max() / 10000);
+  auto valid = c.Date("valid-until");
+  if (!tier1.ok()) return c.Reject(tier1.error());
+  if (!total.ok()) return c.Reject(total.error());
+  if (!valid.ok()) return c.Reject(valid.error());
+  if (*valid < c.today()) return c.Reject("", "invalid-field", "valid-until is before the business date " + FormatDate(c.today()));
+  json f = {{"member", call.sender.id}, {"tier1_capital_fen", *tier1}, {"total_loans_fen", *total},
+            {"valid_until_day", *valid}, {"taken_day", c.today()}, {"tx", crypto::ToHex(call.tx.id)}};
+  state->Put("bank-figures/" + call.sender.id, f.dump());
+  c.Accept("figures of " + call.sender.id + " recorded, valid until " + FormatDate(*valid));
+}
+
 // borrower.admit (lead bank): R-PRE-01 consent and KYC, R-PRE-02 multi-lender borrowing,
 // R-PRE-03 whitelist by model score, R-PRE-04 credit limit. Also completes a review (R-PRE-05).
 void BorrowerAdmit(const CallContext& call, StateOverlay* state, Receipt* receipt) {
@@ -923,10 +941,17 @@ void LoanDraw(const CallContext& call, StateOverlay* state, Receipt* receipt) {
   bool term_ok = false;
   for (const json& t : c.params().at("terms")) term_ok |= t.get<std::int64_t>() == *periods;
   if (!term_ok) return c.Reject("R-IN-02", "term-not-offered", std::to_string(*periods) + " periods is not an offered term " + c.params().at("terms").dump());
+  // One pass over the open loans: the borrower's count (R-IN-02) and each bank's co-funded
+  // principal still outstanding (R-PRE-06).
   std::int64_t active = 0;
+  std::map<std::string, std::int64_t> cofunded;
   for (auto& [key, unused] : state->Scan("open-loan/", kOpenLoansPerTickMax)) {
-    auto l = state->Get("loan/" + key.substr(10));
-    if (l && json::parse(*l, nullptr, false).value("borrower", "") == *borrower) ++active;
+    auto text = state->Get("loan/" + key.substr(10));
+    if (!text) continue;
+    auto open = Loan::FromText(*text);
+    if (!open.ok()) continue;
+    if (open->borrower == *borrower) ++active;
+    for (const LenderShare& l : open->lenders) cofunded[l.member] += l.funded_fen - l.principal_repaid_fen;
   }
   if (active >= c.Int("max_concurrent_loans")) return c.Reject("R-IN-02", "too-many-loans", "the borrower already has " + std::to_string(active) + " open loans");
   // R-IN-01: protection level from the deviation of the drawdown's context.
@@ -971,6 +996,27 @@ void LoanDraw(const CallContext& call, StateOverlay* state, Receipt* receipt) {
     }
   }
   if (partner.empty()) return c.Reject("R-PRE-06", "no-partner", "the consortium has no partner bank");
+  // Concentration (银保监办发〔2021〕24号): for each bank, the co-funded balance with its partner
+  // after this drawdown ≤ single_partner_cap_bps of its Tier-1 net capital, and all co-funded
+  // loans ≤ total_colend_cap_bps of its total loans; both from the bank's own attested figures.
+  std::int64_t partner_amt = *amount * partner_bps / 10000;
+  for (const auto& [member, leg] : {std::pair{call.sender.id, *amount - partner_amt}, std::pair{partner, partner_amt}}) {
+    auto figures_text = c.Get("bank-figures/" + member);
+    json figures = figures_text ? json::parse(*figures_text, nullptr, false) : json();
+    if (!figures.is_object() || figures.value("valid_until_day", std::int64_t{0}) < c.today()) {
+      return c.Reject("R-PRE-06", "bank-figures-missing", member + " has no current attested Tier-1 capital and total loans (bank.figures): the allocation is pending");
+    }
+    std::int64_t after = cofunded[member] + leg;
+    std::int64_t tier1 = figures.value("tier1_capital_fen", std::int64_t{0});
+    std::int64_t total = figures.value("total_loans_fen", std::int64_t{0});
+    // 128-bit: balances × 10000 can exceed int64 for a large bank.
+    if (static_cast<__int128>(after) * 10000 > static_cast<__int128>(c.Int("single_partner_cap_bps")) * tier1) {
+      return c.Reject("R-PRE-06", "colend-cap-exceeded", member + "'s co-funded balance would be " + Fen(after) + ", above " + std::to_string(c.Int("single_partner_cap_bps") / 100) + " % of its Tier-1 net capital " + Fen(tier1));
+    }
+    if (static_cast<__int128>(after) * 10000 > static_cast<__int128>(c.Int("total_colend_cap_bps")) * total) {
+      return c.Reject("R-PRE-06", "colend-cap-exceeded", member + "'s co-funded loans would be " + Fen(after) + ", above " + std::to_string(c.Int("total_colend_cap_bps") / 100) + " % of its total loans " + Fen(total));
+    }
+  }
   Loan loan;
   loan.id = *id;
   loan.borrower = *borrower;
@@ -994,7 +1040,6 @@ void LoanDraw(const CallContext& call, StateOverlay* state, Receipt* receipt) {
   assert(split.ok());
   loan.terms.split = *split;
   loan.terms.param_version = c.version();
-  std::int64_t partner_amt = *amount * partner_bps / 10000;
   loan.lenders.push_back({call.sender.id, "lead_bank", static_cast<int>(lead_bps), *amount - partner_amt});
   loan.lenders.push_back({partner, "partner_bank", static_cast<int>(partner_bps), partner_amt});
   loan.created_day = c.today();
@@ -1464,7 +1509,7 @@ Status ValidateParameters(const nlohmann::json& params) {
       "auth_validity_minutes", "funding_timeout_minutes", "day_basis", "ai_fail_ptp_broken",
       "ai_fail_no_contact_days", "litigation_min_dpd", "litigation_after_days",
       "litigation_min_amount_fen", "outsourced_min_amount_fen", "ext_overdue_min_dpd",
-      "leverage_max_bps"};
+      "leverage_max_bps", "single_partner_cap_bps", "total_colend_cap_bps"};
   for (const char* k : kInts) {
     if (!params.contains(k) || !params[k].is_number_integer() || params[k].get<std::int64_t>() < 0) {
       return bad(std::string(k) + " must be a non-negative integer");
@@ -1573,6 +1618,7 @@ void Guarded(const CallContext& call, StateOverlay* state, Receipt* receipt) {
 void RunClockTick(const CallContext& c, StateOverlay* s, Receipt* r) { Guarded<&ClockTick>(c, s, r); }
 void RunClockAdvance(const CallContext& c, StateOverlay* s, Receipt* r) { Guarded<&ClockAdvance>(c, s, r); }
 void RunBureauSnapshot(const CallContext& c, StateOverlay* s, Receipt* r) { Guarded<&BureauSnapshot>(c, s, r); }
+void RunBankFigures(const CallContext& c, StateOverlay* s, Receipt* r) { Guarded<&BankFigures>(c, s, r); }
 void RunBorrowerAdmit(const CallContext& c, StateOverlay* s, Receipt* r) { Guarded<&BorrowerAdmit>(c, s, r); }
 void RunBorrowerChange(const CallContext& c, StateOverlay* s, Receipt* r) { Guarded<&BorrowerChange>(c, s, r); }
 void RunAuthResult(const CallContext& c, StateOverlay* s, Receipt* r) { Guarded<&AuthResult>(c, s, r); }

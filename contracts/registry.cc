@@ -15,6 +15,7 @@ const std::vector<TxType>& AllTxTypes() {
       {"clock.tick", {"lead_bank", "partner_bank", "payee_bank", "credit_bureau", "arbitrator"}, &RunClockTick},
       {"clock.advance", {"lead_bank", "partner_bank", "payee_bank", "credit_bureau", "arbitrator"}, &RunClockAdvance},
       {"bureau.snapshot", {"credit_bureau"}, &RunBureauSnapshot},
+      {"bank.figures", {"lead_bank", "partner_bank"}, &RunBankFigures},
       {"borrower.admit", {"lead_bank"}, &RunBorrowerAdmit},
       {"borrower.change", {"lead_bank", "payee_bank"}, &RunBorrowerChange},
       {"auth.result", {"lead_bank"}, &RunAuthResult},

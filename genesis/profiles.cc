@@ -39,6 +39,9 @@ json Common() {
       {"age_min", 18},
       {"age_max", 60},
       {"review_period_days", 365},
+      // Co-lending concentration (R-PRE-06): of Tier-1 net capital / of total loans, per bank
+      {"single_partner_cap_bps", 2500},
+      {"total_colend_cap_bps", 5000},
       // Drawdown (R-IN-01, R-IN-02)
       {"auth_w_device", 1},
       {"auth_w_phone", 3},
@@ -139,6 +142,8 @@ Result<nlohmann::json> ProfileParameters(std::string_view profile) {
     bounds["lead_share_bps"] = {2000, 8000};
     bounds["partner_share_bps"] = {2000, 8000};
     bounds["max_credit_limit_fen"] = {50000, 30000000};
+    bounds["single_partner_cap_bps"] = {0, 10000};
+    bounds["total_colend_cap_bps"] = {0, 10000};
   } else if (profile == "cn-2022") {
     // Rules in force since 2022: each lender 30-70 % (银保监办发〔2021〕24号), consumer limit at
     // most 200,000 CNY (互联网贷款办法 2020), partner substandard at more than 90 days.
@@ -153,6 +158,8 @@ Result<nlohmann::json> ProfileParameters(std::string_view profile) {
     bounds["lead_share_bps"] = {3000, 7000};
     bounds["partner_share_bps"] = {3000, 7000};
     bounds["max_credit_limit_fen"] = {50000, 20000000};
+    bounds["single_partner_cap_bps"] = {0, 2500};
+    bounds["total_colend_cap_bps"] = {0, 5000};
   } else {
     return MakeError("unknown-profile", "profile '" + std::string(profile) +
                                             "' is not 'case-study' or 'cn-2022'");

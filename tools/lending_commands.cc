@@ -52,6 +52,8 @@ constexpr const char* kOtherUsage = R"(usage: colend --home NODE_DIR COMMAND ...
                   --overdue-count N --queries-90d N [--max-dpd N] [--total-loans CNY]
                   [--liquid-assets CNY] [--valid-days N]           (credit bureau)
   auth result --borrower B --level sms|face --result pass|fail --ref R   (lead bank's verifier)
+  bank figures --tier1-capital CNY --total-loans CNY [--valid-days N]   (each lending bank:
+                                            its own figures for the co-lending caps)
   va spend --loan ID --amount CNY --counterparty merchant|individual|self --mcc NNNN
            --channel pos|online|cash|transfer                            (payee bank)
   collection outcome --loan ID --ptp-broken N --no-contact-days N        (lead bank)
@@ -400,6 +402,19 @@ int SimpleCommand(const Args& args) {
     NEED(ref, "ref");
     return Submit(args, *home, "auth.result", {{"borrower", *borrower}, {"level", *level}, {"result", *result}, {"ref", *ref}});
   }
+  if (cmd == "bank" && sub == "figures") {
+    NEED_FEN(tier1, "tier1-capital");
+    NEED_FEN(total, "total-loans");
+    auto day = StateGet(*home, "clock/business-day");
+    if (!day.ok()) return Fail(day.error());
+    std::int64_t valid_days = 90;
+    try {
+      valid_days = std::stoll(args.Get("valid-days", "90"));
+    } catch (...) {
+      return Usage("--valid-days must be a number of days", usage);
+    }
+    return Submit(args, *home, "bank.figures", {{"tier1-capital-fen", *tier1}, {"total-loans-fen", *total}, {"valid-until", contracts::FormatDate((*day)["business_day"].get<std::int64_t>() + valid_days)}});
+  }
   if (cmd == "va" && sub == "spend") {
     NEED(loan, "loan");
     NEED_FEN(amount, "amount");
@@ -593,6 +608,10 @@ int RunLocalnetDemo(const Args& args) {
                           {"kyc-level", "3"}, {"kyc-date", today_s}, {"consent-date", today_s},
                           {"consent-credit-query", "yes"}, {"consent-colending", "yes"}, {"product", "consumer"}}));
   d.Say("   " + name("lead_bank") + " admits the borrower: " + (*admit)["message"].get<std::string>());
+  for (const char* bank : {"lead_bank", "partner_bank"}) {
+    DEMO_TRY(fig, d.Step(bank, "bank.figures", {{"tier1-capital-fen", "2000000000000"}, {"total-loans-fen", "50000000000000"}, {"valid-until", contracts::FormatDate(*today0 + 400)}}));
+  }
+  d.Say("   both banks attest their Tier-1 capital and total loans (for the co-lending concentration caps)");
   d.Say("");
   d.Say("2. Drawdown of 40,000.00 CNY over 20 periods at 0.05 %/day (R-IN-01, R-IN-02, R-PRE-06)");
   Fields draw = {{"loan", loan}, {"borrower", borrower}, {"amount-fen", "4000000"}, {"periods", "20"},

@@ -23,7 +23,8 @@ const std::int64_t kStartMs = (kStartDay * 86400 + 3600) * 1000;  // 09:00 Shang
 // A one-process chain: the executor over a state tree, one transaction per block.
 class Chain {
  public:
-  explicit Chain(const std::string& profile = "case-study", bool dev_clock = true) {
+  explicit Chain(const std::string& profile = "case-study", bool dev_clock = true,
+                 bool bank_figures = true) {
     static const std::vector<std::pair<std::string, std::string>> kMembers = {
         {"lead-bank", "lead_bank"}, {"partner-bank", "partner_bank"}, {"payee-bank", "payee_bank"},
         {"credit-bureau", "credit_bureau"}, {"arbitration", "arbitrator"}};
@@ -43,6 +44,12 @@ class Chain {
     w["params/v1"] = params.dump();
     w["clock/business-day"] = std::to_string(kStartDay);
     tree_.Apply(w);
+    if (bank_figures) {  // large banks: the concentration caps do not bind
+      for (const char* bank : {"lead-bank", "partner-bank"}) {
+        Receipt r = Send(bank, "bank.figures", {{"tier1-capital-fen", "10000000000000"}, {"total-loans-fen", "100000000000000"}, {"valid-until", "2999-12-31"}});
+        EXPECT_TRUE(r.accepted) << r.message;
+      }
+    }
   }
 
   Receipt Send(const std::string& sender, const std::string& type, Fields fields) {
@@ -149,6 +156,7 @@ TEST(LendingRoles, WrongRoleIsNotPermittedAndChangesNothing) {
                {"payee-bank", "loan.fund"}, {"lead-bank", "loan.repay"},
                {"credit-bureau", "borrower.admit"}, {"lead-bank", "bureau.snapshot"},
                {"arbitration", "loan.settle"}, {"payee-bank", "param.propose"},
+               {"credit-bureau", "bank.figures"},
                {"partner-bank", "auth.result"}, {"credit-bureau", "loan.writeoff"}};
   for (const Case& c : cases) {
     crypto::Hash256 before = chain.tree().Root();
@@ -190,6 +198,33 @@ TEST(LendingDrawdown, SingleCapEdgeAndLimit) {
   EXPECT_TRUE(chain.Send("lead-bank", "loan.draw", chain.Draw("L3", b, 2000000)).accepted);
   Receipt limit = chain.Send("lead-bank", "loan.draw", chain.Draw("L4", b, 10000));
   EXPECT_EQ(limit.code, "limit-exceeded");
+}
+
+TEST(LendingDrawdown, CoLendingConcentrationCapsFromAttestedFigures) {
+  Chain chain("cn-2022", true, /*bank_figures=*/false);
+  std::string b = chain.Admit("caps");
+  chain.Auth(b);
+  Receipt r = chain.Send("lead-bank", "loan.draw", chain.Draw("L1", b, 4000000));
+  EXPECT_EQ(r.code, "bank-figures-missing");
+  ExpectOnlyReceipt(chain);
+  std::string until = FormatDate(chain.Today() + 90);
+  ASSERT_TRUE(chain.Send("lead-bank", "bank.figures", {{"tier1-capital-fen", "100000000000"}, {"total-loans-fen", "1000000000000"}, {"valid-until", until}}).accepted);
+  // The partner funds 70 % = 28,000.00 CNY; 25 % of a Tier-1 capital of 100,000.00 CNY is 25,000.00.
+  ASSERT_TRUE(chain.Send("partner-bank", "bank.figures", {{"tier1-capital-fen", "10000000"}, {"total-loans-fen", "1000000000000"}, {"valid-until", until}}).accepted);
+  r = chain.Send("lead-bank", "loan.draw", chain.Draw("L1", b, 4000000));
+  EXPECT_EQ(r.code, "colend-cap-exceeded");
+  EXPECT_NE(r.message.find("partner-bank"), std::string::npos) << r.message;
+  // 35,000.00 CNY: partner leg 24,500.00 fits; a second one would not (the balance counts).
+  chain.Auth(b);
+  EXPECT_TRUE(chain.Send("lead-bank", "loan.draw", chain.Draw("L1", b, 3500000)).accepted);
+  chain.Auth(b);
+  EXPECT_EQ(chain.Send("lead-bank", "loan.draw", chain.Draw("L2", b, 100000)).code, "colend-cap-exceeded");
+  // Total co-funded loans ≤ 50 % of the bank's total loans.
+  ASSERT_TRUE(chain.Send("partner-bank", "bank.figures", {{"tier1-capital-fen", "100000000000"}, {"total-loans-fen", "5000000"}, {"valid-until", until}}).accepted);
+  EXPECT_EQ(chain.Send("lead-bank", "loan.draw", chain.Draw("L2", b, 100000)).code, "colend-cap-exceeded");
+  // Figures expire: the allocation becomes pending again.
+  chain.Advance(91);
+  EXPECT_EQ(chain.Send("lead-bank", "loan.draw", chain.Draw("L3", b, 100000)).code, "bank-figures-missing");
 }
 
 TEST(LendingDrawdown, ProtectionLevelNeedsAttestedVerification) {
@@ -430,7 +465,7 @@ TEST(LendingFunding, WrongLegAndTimeoutReverse) {
 }
 
 TEST(LendingClock, AdvanceOnlyOnDevelopmentGenesis) {
-  Chain prod("case-study", /*dev_clock=*/false);
+  Chain prod("case-study", /*dev_clock=*/false, /*bank_figures=*/false);
   Receipt r = prod.Send("lead-bank", "clock.advance", {{"days", "1"}});
   EXPECT_EQ(r.code, "dev-clock-disabled");
   ExpectOnlyReceipt(prod);
