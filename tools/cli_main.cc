@@ -31,7 +31,7 @@ Joint loans (each step signed as the --home institution; `colend loan --help` fo
                 [--method equal-installment|equal-principal] [--split 20/80]   (offline)
   loan list | show ID | events ID
   loan draw | approve | fund | payout | repay | settle | writeoff --loan ID ...
-  borrower ref | admit | change | show      bureau snapshot      auth result      bank figures
+  borrower ref | admit | change | show | events      bureau snapshot      auth result      bank figures
   va spend      collection outcome      param show | propose | approve
   clock show | tick | advance --days N      (advance: development genesis only)
   localnet demo --dir D                   the sample joint loan, end to end, on a running

@@ -47,7 +47,7 @@ constexpr const char* kOtherUsage = R"(usage: colend --home NODE_DIR COMMAND ...
                                             (lead bank; consent to query and co-lending implied
                                             by --consent-date, refuse with --no-consent)
   borrower change --borrower B --change phone|bound-card|device|id-reverification
-  borrower show B
+  borrower show B | events B                admission record / its decisions (warnings, reviews)
   bureau snapshot --borrower B --institutions N --outstanding CNY --limits CNY
                   --overdue-count N --queries-90d N [--max-dpd N] [--total-loans CNY]
                   [--liquid-assets CNY] [--valid-days N]           (credit bureau)
@@ -325,6 +325,26 @@ int BorrowerCommand(const Args& args) {
                        Cny(b.value("used_fen", std::int64_t{0})) + "  risk " + b.value("risk_tier", "") +
                        (b.value("frozen", false) ? "  (unused limit frozen)" : "") + "\n";
     Print(args, b, text);
+    return 0;
+  }
+  if (sub == "events") {
+    if (args.words.size() != 3) return Usage("borrower events needs B", usage);
+    auto r = StateScan(*home, "borrower-event/" + args.words[2] + "/");
+    if (!r.ok()) return Fail(r.error());
+    json events = json::array();
+    std::string text;
+    for (const json& e : (*r)["entries"]) {
+      json ev = json::parse(e["value"].get<std::string>());
+      text += ev.value("date", "") + "  " + ev.value("rule", "") + "  " + ev.value("event", "");
+      for (auto& [k, val] : ev.items()) {
+        if (k == "date" || k == "rule" || k == "event" || k == "seq" || k == "tx" || k == "borrower" || k == "height") continue;
+        text += "  " + k + "=" + (val.is_string() ? val.get<std::string>() : val.dump());
+      }
+      text += "\n";
+      events.push_back(std::move(ev));
+    }
+    if (events.empty()) return Fail("borrower " + args.words[2] + " has no events (is the id right?)");
+    Print(args, json{{"borrower", args.words[2]}, {"events", events}}, text);
     return 0;
   }
   if (sub == "admit") {

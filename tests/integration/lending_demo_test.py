@@ -126,6 +126,25 @@ def scenario():
     after = colend_json("--home", home(1), "loan", "show", loan)
     expect(after == v, "the closed loan is unchanged")
 
+    print("behaviour warnings (R-POST-06)", flush=True)
+    b2 = json.loads(colend("borrower", "ref", "--id", "warned", "--salt", "y", "--json").stdout)["borrower"]
+    today_date = colend_json("--home", home(1), "clock", "show")["business_date"]
+    colend("--home", home(4), "bureau", "snapshot", "--borrower", b2, "--institutions", "1",
+           "--outstanding", "0", "--limits", "50000", "--overdue-count", "0", "--queries-90d", "1")
+    colend("--home", home(1), "borrower", "admit", "--borrower", b2, "--score", "700", "--model",
+           "wb-risk-2026.1", "--age", "30", "--kyc-level", "3", "--kyc-date", today_date,
+           "--consent-date", today_date)
+    colend("--home", home(4), "bureau", "snapshot", "--borrower", b2, "--institutions", "3",
+           "--outstanding", "0", "--limits", "50000", "--overdue-count", "0", "--queries-90d", "1",
+           "--max-dpd", "40")
+    ev = colend_json("--home", home(2), "borrower", "events", b2)["events"]
+    kinds = [(e["event"], e.get("type", "")) for e in ev]
+    expect(("RISK_WARNING", "EXTERNAL_OVERDUE") in kinds and ("LIMIT_FROZEN", "") in kinds,
+           f"a 40-day overdue elsewhere is a high warning and freezes the limit: {[k for k, _ in kinds]}")
+    p = colend("--home", home(1), "loan", "draw", "--loan", "WARN-1", "--borrower", b2,
+               "--amount", "1000.00", "--periods", "5", check=False)
+    expect(p.returncode == 1 and "review-pending" in p.stderr, f"no drawdown while under review: {p.stderr.strip()}")
+
     print("parameter governance", flush=True)
     today = colend_json("--home", home(1), "clock", "show")["business_day"]
     eff = (datetime.date(1970, 1, 1) + datetime.timedelta(days=today + 2)).isoformat()
