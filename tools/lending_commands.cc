@@ -179,24 +179,33 @@ int LoanShow(const Args& args, const Home& home, const char* usage) {
   return 0;
 }
 
-int LoanEvents(const Args& args, const Home& home, const char* usage) {
-  if (args.words.size() != 3) return Usage("loan events needs ID", usage);
-  auto r = StateScan(home, "loan-event/" + args.words[2] + "/");
-  if (!r.ok()) return Fail(r.error());
+// Events under `prefix` in order, as JSON and as one line each ("date  rule  EVENT  k=v ..."),
+// leaving out the keys every event has and the subject's own key.
+Result<std::pair<json, std::string>> Events(const Home& home, const std::string& prefix,
+                                            const std::string& subject_key) {
+  auto r = StateScan(home, prefix);
+  if (!r.ok()) return r.error();
   json events = json::array();
   std::string text;
   for (const json& e : (*r)["entries"]) {
     json ev = json::parse(e["value"].get<std::string>());
     text += ev.value("date", "") + "  " + ev.value("rule", "") + "  " + ev.value("event", "");
     for (auto& [k, val] : ev.items()) {
-      if (k == "date" || k == "rule" || k == "event" || k == "seq" || k == "tx" || k == "loan" || k == "height") continue;
+      if (k == "date" || k == "rule" || k == "event" || k == "seq" || k == "tx" || k == "height" || k == subject_key) continue;
       text += "  " + k + "=" + (val.is_string() ? val.get<std::string>() : val.dump());
     }
     text += "\n";
     events.push_back(std::move(ev));
   }
-  if (events.empty()) return Fail("loan '" + args.words[2] + "' has no events (does it exist?)");
-  Print(args, json{{"loan", args.words[2]}, {"events", events}}, text);
+  return std::pair{events, text};
+}
+
+int LoanEvents(const Args& args, const Home& home, const char* usage) {
+  if (args.words.size() != 3) return Usage("loan events needs ID", usage);
+  auto ev = Events(home, "loan-event/" + args.words[2] + "/", "loan");
+  if (!ev.ok()) return Fail(ev.error());
+  if (ev->first.empty()) return Fail("loan '" + args.words[2] + "' has no events (does it exist?)");
+  Print(args, json{{"loan", args.words[2]}, {"events", ev->first}}, ev->second);
   return 0;
 }
 
@@ -329,22 +338,10 @@ int BorrowerCommand(const Args& args) {
   }
   if (sub == "events") {
     if (args.words.size() != 3) return Usage("borrower events needs B", usage);
-    auto r = StateScan(*home, "borrower-event/" + args.words[2] + "/");
-    if (!r.ok()) return Fail(r.error());
-    json events = json::array();
-    std::string text;
-    for (const json& e : (*r)["entries"]) {
-      json ev = json::parse(e["value"].get<std::string>());
-      text += ev.value("date", "") + "  " + ev.value("rule", "") + "  " + ev.value("event", "");
-      for (auto& [k, val] : ev.items()) {
-        if (k == "date" || k == "rule" || k == "event" || k == "seq" || k == "tx" || k == "borrower" || k == "height") continue;
-        text += "  " + k + "=" + (val.is_string() ? val.get<std::string>() : val.dump());
-      }
-      text += "\n";
-      events.push_back(std::move(ev));
-    }
-    if (events.empty()) return Fail("borrower " + args.words[2] + " has no events (is the id right?)");
-    Print(args, json{{"borrower", args.words[2]}, {"events", events}}, text);
+    auto ev = Events(*home, "borrower-event/" + args.words[2] + "/", "borrower");
+    if (!ev.ok()) return Fail(ev.error());
+    if (ev->first.empty()) return Fail("borrower " + args.words[2] + " has no events (is the id right?)");
+    Print(args, json{{"borrower", args.words[2]}, {"events", ev->first}}, ev->second);
     return 0;
   }
   if (sub == "admit") {
