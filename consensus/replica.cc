@@ -124,7 +124,7 @@ struct Replica::State {
         skip_threshold(validators.size() - quorum + 1) {}
 
   template <typename Body>
-  Actions Run(std::int64_t now_ms, Body&& body);
+  Actions Run(Now now_in, Body&& body);
 
   Status Restore(std::string_view bytes);
   void Start(std::uint64_t next_height);
@@ -220,7 +220,8 @@ struct Replica::State {
   std::int64_t rebroadcast_deadline = kNoDeadline;
 
   // Per call.
-  std::int64_t now = 0;
+  std::int64_t now = 0;       // monotonic (Now::mono_ms): deadlines only
+  std::int64_t wall_now = 0;  // wall clock (Now::wall_ms): block timestamps and timeliness
   Actions* out = nullptr;
   bool dirty = false;  // persisted fields changed: emit Actions::persist
 };
@@ -229,10 +230,11 @@ struct Replica::State {
 // Lifecycle
 
 template <typename Body>
-Actions Replica::State::Run(std::int64_t now_ms, Body&& body) {
+Actions Replica::State::Run(Now now_in, Body&& body) {
   Actions actions;
   out = &actions;
-  now = now_ms;
+  now = now_in.mono_ms;
+  wall_now = now_in.wall_ms;
   dirty = false;
   body();
   // Below sign_from_height the disk holds the state of a later height, which must survive.
@@ -463,7 +465,7 @@ void Replica::State::MaybePropose() {
   proposal.set_height(height);
   proposal.set_round(round);
   proposal.set_valid_round(repropose ? valid.round : -1);
-  *proposal.mutable_block() = repropose ? valid.block : app->ProposeBlock(height, now);
+  *proposal.mutable_block() = repropose ? valid.block : app->ProposeBlock(height, wall_now);
   proposal.set_proposer(self_id);
   const Hash256 hash = BlockHash(proposal.block().header());
   const std::string signature = signer->Sign(ProposalText(
@@ -874,7 +876,7 @@ bool Replica::State::IsValid(const proto::Block& block, bool check_timeliness) {
   if (check_timeliness && verdict.untimely == false) return false;
   std::optional<bool>& slot = check_timeliness ? verdict.timely : verdict.untimely;
   if (!slot) {
-    const Status status = app->ValidateBlock(height, block, now, check_timeliness);
+    const Status status = app->ValidateBlock(height, block, wall_now, check_timeliness);
     slot = status.ok();
     if (!status.ok()) {
       Note("block " + ShortName(BlockHash(block.header())) + " rejected" +
@@ -903,24 +905,24 @@ Replica::Replica(ValidatorSet validators, std::string self_id, ReplicaTimeouts t
 
 Status Replica::Restore(std::string_view persisted_state) { return s_->Restore(persisted_state); }
 
-Actions Replica::Start(std::uint64_t next_height, std::int64_t now_ms) {
-  return s_->Run(now_ms, [&] { s_->Start(next_height); });
+Actions Replica::Start(std::uint64_t next_height, Now now) {
+  return s_->Run(now, [&] { s_->Start(next_height); });
 }
 
-Actions Replica::OnMessage(const proto::ConsensusMessage& message, std::int64_t now_ms) {
-  return s_->Run(now_ms, [&] { s_->HandleMessage(message); });
+Actions Replica::OnMessage(const proto::ConsensusMessage& message, Now now) {
+  return s_->Run(now, [&] { s_->HandleMessage(message); });
 }
 
-Actions Replica::OnTick(std::int64_t now_ms) {
-  return s_->Run(now_ms, [&] { s_->HandleTick(); });
+Actions Replica::OnTick(Now now) {
+  return s_->Run(now, [&] { s_->HandleTick(); });
 }
 
-Actions Replica::AdvanceTo(std::uint64_t next_height, std::int64_t now_ms) {
-  return s_->Run(now_ms, [&] { s_->AdvanceTo(next_height); });
+Actions Replica::AdvanceTo(std::uint64_t next_height, Now now) {
+  return s_->Run(now, [&] { s_->AdvanceTo(next_height); });
 }
 
-Actions Replica::RaiseSignFloor(std::uint64_t floor_height, std::int64_t now_ms) {
-  return s_->Run(now_ms, [&] {
+Actions Replica::RaiseSignFloor(std::uint64_t floor_height, Now now) {
+  return s_->Run(now, [&] {
     State& s = *s_;
     if (floor_height <= s.sign_from_height || floor_height <= s.height) return;
     s.sign_from_height = floor_height;

@@ -45,6 +45,19 @@ class Application {
                                std::int64_t now_ms, bool check_timeliness) = 0;
 };
 
+// The two clocks a replica is fed. `wall_ms` (Unix milliseconds; may step when the host's clock
+// is corrected) stamps proposals and checks their timeliness. `mono_ms` (any origin, never goes
+// backwards) drives every timeout and rebroadcast, so a wall-clock step can neither delay nor
+// hasten them: a member whose clock was set back by 30 s would otherwise stay silent for 30 s.
+struct Now {
+  std::int64_t wall_ms = 0;
+  std::int64_t mono_ms = 0;
+  Now() = default;
+  Now(std::int64_t wall, std::int64_t mono) : wall_ms(wall), mono_ms(mono) {}
+  // One reading for both clocks: for tests and simulations in which the clock never steps.
+  Now(std::int64_t both_ms) : wall_ms(both_ms), mono_ms(both_ms) {}  // NOLINT(runtime/explicit)
+};
+
 struct ReplicaTimeouts {
   std::int64_t propose_ms = 1000;
   std::int64_t prevote_ms = 500;
@@ -88,24 +101,24 @@ class Replica {
   // Loads the last persisted state (may be empty). Must precede Start.
   Status Restore(std::string_view persisted_state);
   // Begins (or resumes) work at `next_height` = last committed height + 1.
-  Actions Start(std::uint64_t next_height, std::int64_t now_ms);
+  Actions Start(std::uint64_t next_height, Now now);
   // Handles one message from a peer. Messages for other heights are ignored (the node syncs);
   // invalid ones are dropped with a note in Actions::log; duplicates are harmless.
-  Actions OnMessage(const proto::ConsensusMessage& message, std::int64_t now_ms);
-  // Fires every timeout that expired by now_ms, and rebroadcasts own messages when due.
-  Actions OnTick(std::int64_t now_ms);
+  Actions OnMessage(const proto::ConsensusMessage& message, Now now);
+  // Fires every timeout that expired by now.mono_ms, and rebroadcasts own messages when due.
+  Actions OnTick(Now now);
   // The node has durably stored height next_height-1 (its own decision or a synced block).
-  Actions AdvanceTo(std::uint64_t next_height, std::int64_t now_ms);
+  Actions AdvanceTo(std::uint64_t next_height, Now now);
 
   // Never sign anything below `height` (a member whose signing history was lost: it may have
   // signed there before). Raising the floor above the current height persists a placeholder state
   // at that height, so the floor survives a restart; lower values are ignored.
-  Actions RaiseSignFloor(std::uint64_t height, std::int64_t now_ms);
+  Actions RaiseSignFloor(std::uint64_t height, Now now);
   std::uint64_t sign_floor() const;  // the lowest height this replica may sign at
 
   std::uint64_t height() const;  // the height being decided
   std::uint32_t round() const;   // the current round at that height
-  std::int64_t next_deadline_ms() const;  // when OnTick must be called at the latest
+  std::int64_t next_deadline_ms() const;  // on the mono_ms clock: when OnTick must be called
 
  private:
   struct State;

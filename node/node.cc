@@ -10,6 +10,7 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <nlohmann/json.hpp>
@@ -44,6 +45,16 @@ std::int64_t NowMs() {
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+
+// Steady time for deadlines (consensus timeouts, sync requests): unlike NowMs it never steps
+// when the host's clock is corrected.
+std::int64_t MonoMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+consensus::Now ReplicaNow() { return consensus::Now(NowMs(), MonoMs()); }
 
 std::string IsoTime(std::int64_t ms) {
   std::time_t seconds = ms / 1000;
@@ -146,7 +157,7 @@ class Node : public consensus::Application {
   bool recovering_ = false;  // signing history unknown: sync only, sign nothing
   std::set<std::string> recovery_reports_;
   std::uint64_t evidence_nonce_ = 0;
-  std::int64_t last_clock_tick_ms_ = 0;
+  std::optional<std::int64_t> last_clock_tick_mono_;  // MonoMs() of the last clock.tick sent
   KeySigner signer_;
   Mempool mempool_;
   std::unique_ptr<consensus::Replica> replica_;
@@ -295,11 +306,11 @@ void Node::Handle(consensus::Actions actions) {
 
 void Node::ArmReplicaTimer() {
   if (active_height_ == 0) return;
-  std::int64_t delay = std::max<std::int64_t>(0, replica_->next_deadline_ms() - NowMs());
+  std::int64_t delay = std::max<std::int64_t>(0, replica_->next_deadline_ms() - MonoMs());
   replica_timer_.expires_after(std::chrono::milliseconds(delay));
   replica_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || active_height_ == 0) return;
-    Handle(replica_->OnTick(NowMs()));
+    Handle(replica_->OnTick(ReplicaNow()));
   });
 }
 
@@ -312,9 +323,9 @@ void Node::StartHeight() {
   active_height_ = next;
   if (!replica_started_) {
     replica_started_ = true;
-    Handle(replica_->Start(next, NowMs()));
+    Handle(replica_->Start(next, ReplicaNow()));
   } else {
-    Handle(replica_->AdvanceTo(next, NowMs()));
+    Handle(replica_->AdvanceTo(next, ReplicaNow()));
   }
 }
 
@@ -351,7 +362,7 @@ void Node::AfterCommit(const consensus::proto::Block& block, const std::string& 
 void Node::Housekeeping() {
   AnnounceStatus();
   std::uint64_t best = BestPeerHeight();
-  if (best > ledger_.height() && (sync_peer_.empty() || NowMs() > sync_deadline_ms_)) {
+  if (best > ledger_.height() && (sync_peer_.empty() || MonoMs() > sync_deadline_ms_)) {
     // A peer that did not answer in time is skipped while another peer is ahead of us too.
     std::string slow = sync_peer_;
     if (!slow.empty()) Log("sync: no answer from " + slow + " in time; asking another peer");
@@ -401,7 +412,7 @@ void Node::RequestBlocks(const std::string& peer) {
   message.mutable_block_request()->set_count(
       static_cast<std::uint32_t>(std::min<std::uint64_t>(behind, kSyncBlocksPerRequestMax)));
   sync_peer_ = peer;
-  sync_deadline_ms_ = NowMs() + kSyncRequestTimeoutMs;
+  sync_deadline_ms_ = MonoMs() + kSyncRequestTimeoutMs;
   Log("syncing: at height " + std::to_string(ledger_.height()) + ", " + peer + " is at " +
       std::to_string(peer_heights_[peer]) + " (" + std::to_string(behind) +
       " blocks behind); requesting from " + std::to_string(from));
@@ -442,18 +453,18 @@ void Node::OnConsensus(const std::string& peer,
   if (height <= ledger_.height()) return;  // decided already; our status tells the peer
   if (height > ledger_.height() + 1) {
     peer_heights_[peer] = std::max(peer_heights_[peer], height - 1);
-    if (sync_peer_.empty() || NowMs() > sync_deadline_ms_) RequestBlocks(peer);
+    if (sync_peer_.empty() || MonoMs() > sync_deadline_ms_) RequestBlocks(peer);
     return;
   }
   if (recovering_) return;
   if (active_height_ != height) StartHeight();
-  Handle(replica_->OnMessage(message, NowMs()));
+  Handle(replica_->OnMessage(message, ReplicaNow()));
 }
 
 void Node::OnStatus(const std::string& peer, const proto::StatusAnnounce& status) {
   peer_heights_[peer] = status.height();
   if (recovering_) RecoverSigningFloor(peer, status.height());
-  if (status.height() > ledger_.height() && (sync_peer_.empty() || NowMs() > sync_deadline_ms_)) {
+  if (status.height() > ledger_.height() && (sync_peer_.empty() || MonoMs() > sync_deadline_ms_)) {
     RequestBlocks(peer);
   }
 }
@@ -483,7 +494,7 @@ void Node::OnBlockResponse(const std::string& peer, const proto::BlockResponse& 
     return;
   }
   sync_applied_ = 0;
-  sync_deadline_ms_ = NowMs() + kSyncRequestTimeoutMs;
+  sync_deadline_ms_ = MonoMs() + kSyncRequestTimeoutMs;
   ApplySyncedBlock(peer);
 }
 
@@ -504,7 +515,7 @@ void Node::ApplySyncedBlock(const std::string& peer) {
     }
   }
   if (!sync_queue_.empty()) {
-    sync_deadline_ms_ = NowMs() + kSyncRequestTimeoutMs;
+    sync_deadline_ms_ = MonoMs() + kSyncRequestTimeoutMs;
     asio::post(io_, [this, peer] { ApplySyncedBlock(peer); });
     return;
   }
@@ -644,7 +655,7 @@ void Node::RecoverSigningFloor(const std::string& peer, std::uint64_t height) {
   std::uint64_t top = ledger_.height();
   for (const std::string& p : recovery_reports_) top = std::max(top, peer_heights_[p]);
   const std::uint64_t floor = top + 3;
-  Handle(replica_->RaiseSignFloor(floor, NowMs()));
+  Handle(replica_->RaiseSignFloor(floor, ReplicaNow()));
   if (fatal_) return;
   Status cleared = store_->DeleteAux("recovering");
   if (!cleared.ok()) Log("warning: " + cleared.ToString());
@@ -705,12 +716,12 @@ void Node::MaybeTickClock() {
   const genesis::GenesisMember* me = genesis_.FindMember(config_.member_id);
   if (me == nullptr || me->role != "lead_bank") return;
   if (BestPeerHeight() > ledger_.height()) return;  // syncing: the state is not current
-  std::int64_t now = NowMs();
-  if (now - last_clock_tick_ms_ < kClockTickRetryMs) return;
+  if (last_clock_tick_mono_ && MonoMs() - *last_clock_tick_mono_ < kClockTickRetryMs) return;
+  const std::int64_t now = NowMs();
   std::int64_t offset = 0;
   if (auto o = ledger_.state().Get("clock/offset-days")) offset = std::stoll(*o);
   if (contracts::ShanghaiDay(now) + offset <= contracts::BusinessDay(ledger_.state())) return;
-  last_clock_tick_ms_ = now;
+  last_clock_tick_mono_ = MonoMs();
   contracts::TxBody body;
   body.chain_id = genesis_.chain_id;
   body.sender = config_.member_id;

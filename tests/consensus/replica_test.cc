@@ -180,6 +180,35 @@ TEST_F(ReplicaTest, TimeoutsFireInOrderAndGrowPerRound) {
       HasLog(replica->OnTick(kT0 + 2600), "height 1 round 1: timeout prevote, precommit nil"));
 }
 
+// A member whose wall clock is stepped back (an NTP correction after a skew) must not go silent
+// for the size of the step: timeouts and rebroadcasts run on the monotonic clock, and only block
+// timestamps come from the wall clock. (Found by colend-sim seed 653 in two-thirds mode: the
+// round-2 proposer's clock was corrected by 29 s and it stayed silent for 29 s.)
+TEST_F(ReplicaTest, TimeoutsFollowTheMonotonicClockNotTheWallClock) {
+  constexpr std::int64_t kMono = 50;  // steady_clock has its own origin
+  auto replica = Make();
+  (void)replica->Start(1, Now(kT0, kMono));
+  EXPECT_EQ(replica->next_deadline_ms(), kMono + 1000);
+  // The wall clock jumps back 29 s; one second of steady time later the propose timeout fires.
+  Actions propose_timeout = replica->OnTick(Now(kT0 - 29'000, kMono + 1000));
+  EXPECT_TRUE(HasLog(propose_timeout, "height 1 round 0: timeout propose, prevote nil"));
+  (void)replica->OnMessage(Vote(0, 0, Phase::kPrevote, std::nullopt), Now(kT0 - 28'990, kMono + 1010));
+  (void)replica->OnMessage(Vote(1, 0, Phase::kPrevote, std::nullopt), Now(kT0 - 28'980, kMono + 1020));
+  (void)replica->OnMessage(Vote(0, 0, Phase::kPrecommit, std::nullopt), Now(kT0 - 28'970, kMono + 1030));
+  (void)replica->OnMessage(Vote(3, 0, Phase::kPrecommit, std::nullopt), Now(kT0 - 28'960, kMono + 1040));
+  EXPECT_EQ(replica->next_deadline_ms(), kMono + 1040 + 500);
+  // A wall clock running ahead does not hasten it either.
+  EXPECT_FALSE(HasLog(replica->OnTick(Now(kT0 + 60'000, kMono + 1539)), "timeout precommit"));
+  // Round 1 is ours: the proposal is stamped with the wall clock, not the steady one.
+  Actions next_round = replica->OnTick(Now(kT0 + 5'000, kMono + 1540));
+  EXPECT_TRUE(HasLog(next_round, "height 1 round 0: timeout precommit, moving to round 1"));
+  const proto::ReplicaState state = Persisted(next_round);
+  ASSERT_EQ(state.own_proposals_size(), 1);
+  const auto header = BlockHeader::ParseText(state.own_proposals(0).block().header());
+  ASSERT_TRUE(header.ok());
+  EXPECT_EQ(header->timestamp_ms, kT0 + 5'000);
+}
+
 TEST_F(ReplicaTest, RebroadcastResendsOwnCurrentRoundVotes) {
   Actions last;
   auto replica = StartAndPrevoteB(&last);

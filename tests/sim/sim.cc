@@ -328,6 +328,9 @@ class Simulation {
   }
   bool Chance(int per_mille) { return per_mille > 0 && Uniform(0, 999) < per_mille; }
   std::int64_t Local(const Node& node) const { return now_ + node.clock_offset; }
+  // What a replica is fed: the node's wall clock (skewed by F9) and a monotonic clock, which a
+  // skew does not move (as steady_clock in colend-node).
+  consensus::Now Clock(const Node& node) const { return consensus::Now(Local(node), now_); }
   void Event(const std::string& text) {
     result_.events.push_back(Ms(now_) + " " + text);
     if (options_.trace) std::printf("%s %s\n", Ms(now_).c_str(), text.c_str());
@@ -515,9 +518,9 @@ void Simulation::StartHeight(Node& node) {
   node.active_height = next;
   if (!node.replica_started) {
     node.replica_started = true;
-    Handle(node, node.replica->Start(next, Local(node)));
+    Handle(node, node.replica->Start(next, Clock(node)));
   } else {
-    Handle(node, node.replica->AdvanceTo(next, Local(node)));
+    Handle(node, node.replica->AdvanceTo(next, Clock(node)));
   }
 }
 
@@ -636,7 +639,7 @@ void Simulation::Receive(Node& node, const std::string& from, const MsgPtr& msg)
       if (node.recovering) return;  // syncing only
       if (node.active_height != h) StartHeight(node);
       if (!Up(node)) return;
-      Handle(node, node.replica->OnMessage(m, Local(node)));
+      Handle(node, node.replica->OnMessage(m, Clock(node)));
       return;
     }
     case Msg::kStatus: {
@@ -651,7 +654,7 @@ void Simulation::Receive(Node& node, const std::string& from, const MsgPtr& msg)
           node.recovering = false;
           Event(node.id + " recovered its signing floor: " + std::to_string(top + 3) + " (" +
                 std::to_string(needed) + " peers report at most height " + std::to_string(top) + ")");
-          Handle(node, node.replica->RaiseSignFloor(top + 3, Local(node)));
+          Handle(node, node.replica->RaiseSignFloor(top + 3, Clock(node)));
           node.wiped_marker = false;
           ScheduleStart(node);
         }
@@ -1049,7 +1052,7 @@ bool Simulation::Step(std::int64_t until) {
   for (auto& [id, node] : nodes_) {
     if (node.mode != Node::kRunning) continue;
     next = std::min({next, node.next_housekeeping, node.start_at});
-    if (node.active_height != 0) next = std::min(next, node.replica->next_deadline_ms() - node.clock_offset);
+    if (node.active_height != 0) next = std::min(next, node.replica->next_deadline_ms());
   }
   if (next > until) return false;
   now_ = std::max(now_, next);
@@ -1064,8 +1067,8 @@ bool Simulation::Step(std::int64_t until) {
     if (node.next_housekeeping <= now_) Housekeeping(node);
     if (node.mode == Node::kRunning && node.start_at <= now_) StartHeight(node);
     if (node.mode == Node::kRunning && node.active_height != 0 &&
-        node.replica->next_deadline_ms() <= Local(node)) {
-      Handle(node, node.replica->OnTick(Local(node)));
+        node.replica->next_deadline_ms() <= now_) {
+      Handle(node, node.replica->OnTick(Clock(node)));
     }
   }
   return true;
