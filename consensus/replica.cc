@@ -146,6 +146,7 @@ struct Replica::State {
   void Progress();
   bool TryDecide();                   // L49
   bool TrySkipRound();                // L55
+  bool TryNextRoundOnNilQuorum();     // a quorum of nil precommits: next round without waiting
   void ScheduleQuorumTimeouts();      // L34, L47
   bool TryPrevoteOnProposal();        // L22, L28
   bool TryLockOnPrevoteQuorum();      // L36
@@ -492,7 +493,7 @@ void Replica::State::MaybePropose() {
 void Replica::State::Progress() {
   for (int i = 0; i < kProgressStepsMax; ++i) {
     if (decided || TryDecide()) return;
-    if (TrySkipRound()) continue;
+    if (TrySkipRound() || TryNextRoundOnNilQuorum()) continue;
     ScheduleQuorumTimeouts();
     if (!(TryPrevoteOnProposal() || TryLockOnPrevoteQuorum() || TryPrecommitNil())) return;
   }
@@ -532,6 +533,20 @@ bool Replica::State::TrySkipRound() {
   Note(std::to_string(skip_threshold) + " members are in round " + std::to_string(*higher) +
        ", skipping to it");
   StartRound(*higher);
+  return true;
+}
+
+// A quorum precommitted nil in this round. Waiting out the precommit timeout (L47/L65) is for
+// precommits of a block that might still complete a quorum; here that needs a member to precommit
+// both nil and the block, so the wait would only delay the next proposer (2.2 s per height with
+// one proposer down in the catch-up benchmark). Round changes never affect safety.
+bool Replica::State::TryNextRoundOnNilQuorum() {
+  if (round == std::numeric_limits<std::uint32_t>::max() ||
+      votes.Count(round, Phase::kPrecommit, std::nullopt) < quorum) {
+    return false;
+  }
+  Note("precommit quorum for nil, moving to round " + std::to_string(round + 1));
+  StartRound(round + 1);
   return true;
 }
 

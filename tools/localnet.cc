@@ -31,10 +31,12 @@ using json = nlohmann::json;
 constexpr const char* kInitUsage =
     "usage: colend localnet init --dir D [--nodes N] [--suite std|sm]\n"
     "         [--quorum majority|two-thirds] [--profile case-study|cn-2022] [--dev-clock]\n"
-    "         [--chain-id ID]\n"
+    "         [--chain-id ID] [--block-interval-ms MS] [--timeout-propose-ms MS]\n"
     "Writes D/genesis.json, the consortium CA (D/ca.pem, D/ca.key) and D/node1 .. D/nodeN, each\n"
     "with config.json (free loopback ports), genesis.json, TLS and signing keys and certificates.\n"
-    "N defaults to 5: lead-bank, partner-bank, payee-bank, credit-bureau, arbitration.\n";
+    "N defaults to 5: lead-bank, partner-bank, payee-bank, credit-bureau, arbitration.\n"
+    "--block-interval-ms (default 200) is how long a proposer batches transactions;\n"
+    "--timeout-propose-ms (default 1500) how long members wait for a proposal before moving on.\n";
 constexpr const char* kUpUsage =
     "usage: colend localnet up --dir D [--node K] [--timeout SECONDS]\n"
     "Starts every node of D (or only node K) in the background: pid in D/nodeK/node.pid, log in\n"
@@ -102,13 +104,27 @@ int Init(const Args& args) {
   options.quorum = quorum;
   options.profile = profile;
   options.dev_clock = args.Has("dev-clock");
+  for (auto [flag, field] : {std::pair{"block-interval-ms", &options.consensus.block_interval_ms},
+                             std::pair{"timeout-propose-ms", &options.consensus.timeout_propose_ms}}) {
+    if (!args.Has(flag)) continue;
+    const std::string text = args.Get(flag);
+    std::size_t used = 0;
+    try {
+      *field = std::stoll(text, &used);
+    } catch (...) {
+      used = 0;
+    }
+    if (used == 0 || used != text.size()) {
+      return Fail(std::string("--") + flag + " must be a whole number of milliseconds, not '" + text + "'");
+    }
+  }
   options.now_ms = NowMs();
   options.chain_id = args.Get("chain-id", "colend-local-" + std::to_string(options.now_ms / 1000));
   auto built = genesis::BuildConsortium(options);
   if (!built.ok()) return Fail(built.error());
   const std::string& genesis_text = built->genesis_text;
   auto parsed = genesis::ParseGenesis(genesis_text);
-  if (!parsed.ok()) return Fail("internal: the generated genesis is invalid: " + parsed.error().message);
+  if (!parsed.ok()) return Fail("the genesis would be invalid: " + parsed.error().message);
   const std::string& chain_id = options.chain_id;
   const crypto::Certificate& ca = built->ca_certificate;
 

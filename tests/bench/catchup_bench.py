@@ -11,6 +11,10 @@ Python 3 standard library and the openssl command-line tool only (transactions a
 openssl, like tests/integration/chaos_test.py, from which the helpers below are copied).
 
     tests/bench/catchup_bench.py --bin build/bin [--blocks 2000] [--keep]
+        [--block-interval-ms MS] [--timeout-propose-ms MS]
+
+The issue-3 figure (10,000 blocks) was taken with --blocks 10000 --block-interval-ms 0
+--timeout-propose-ms 300, so that the chain is produced in minutes rather than hours.
 """
 import argparse
 import hashlib
@@ -127,7 +131,12 @@ class Load:
 
 def setup():
     global CHAIN_ID, SUITE
-    colend("localnet", "init", "--dir", DIR, "--nodes", str(N))
+    timing = []
+    if ARGS.block_interval_ms is not None:
+        timing += ["--block-interval-ms", str(ARGS.block_interval_ms)]
+    if ARGS.timeout_propose_ms is not None:
+        timing += ["--timeout-propose-ms", str(ARGS.timeout_propose_ms)]
+    colend("localnet", "init", "--dir", DIR, "--nodes", str(N), *timing)
     with open(os.path.join(DIR, "genesis.json")) as f:
         genesis = json.load(f)
     CHAIN_ID = genesis["chain_id"]
@@ -141,7 +150,8 @@ def setup():
     colend("localnet", "up", "--dir", DIR, timeout=180)
     s = status(1)
     note(f"{N} nodes up on chain {CHAIN_ID} (suite {SUITE}, quorum {s['quorum']}, "
-         f"block interval {genesis['consensus']['block_interval_ms']} ms)")
+         f"block interval {genesis['consensus']['block_interval_ms']} ms, propose timeout "
+         f"{genesis['consensus']['timeout_propose_ms']} ms)")
 
 
 def produce(blocks):
@@ -271,6 +281,12 @@ def main():
                         help="give up producing after this many seconds (default 3600)")
     parser.add_argument("--max-catchup", type=float, default=1800,
                         help="give up waiting for node5 after this many seconds (default 1800)")
+    parser.add_argument("--block-interval-ms", type=int, default=None,
+                        help="genesis block_interval_ms (default: the genesis default, 200); a "
+                             "lower value produces the long chain faster")
+    parser.add_argument("--timeout-propose-ms", type=int, default=None,
+                        help="genesis timeout_propose_ms (default 1500); node5's proposer turns "
+                             "cost one such timeout each while it is down")
     parser.add_argument("--keep", action="store_true", help="keep the network directory")
     ARGS = parser.parse_args()
     if shutil.which("openssl") is None:

@@ -23,6 +23,12 @@ constexpr std::int64_t kT0 = 1'000'000;  // the manual clock's start
 const std::string kSelf = "member-2";    // 4 members: q = 3; height 1: round 0 -> member-1,
                                          // round 1 -> member-2 (self), round 2 -> member-3
 
+const Hash256 kSomeHash = [] {  // a block the replica under test never sees
+  Hash256 h{};
+  h.fill(0x5a);
+  return h;
+}();
+
 std::string Id(std::size_t i) { return "member-" + std::to_string(i); }
 
 bool HasLog(const Actions& actions, std::string_view fragment) {
@@ -160,9 +166,10 @@ TEST_F(ReplicaTest, TimeoutsFireInOrderAndGrowPerRound) {
   Actions nil_quorum = replica->OnMessage(Vote(1, 0, Phase::kPrevote, std::nullopt), kT0 + 1020);
   EXPECT_TRUE(OwnVote(nil_quorum, 0, proto::PHASE_PRECOMMIT).has_value());
 
-  // A precommit quorum of any kind starts the precommit timeout (500 ms in round 0).
+  // A precommit quorum of any kind starts the precommit timeout (500 ms in round 0): here one
+  // member precommitted a block we never saw, so it might still gather a quorum.
   (void)replica->OnMessage(Vote(0, 0, Phase::kPrecommit, std::nullopt), kT0 + 1030);
-  (void)replica->OnMessage(Vote(3, 0, Phase::kPrecommit, std::nullopt), kT0 + 1040);
+  (void)replica->OnMessage(Vote(3, 0, Phase::kPrecommit, kSomeHash), kT0 + 1040);
   EXPECT_EQ(replica->next_deadline_ms(), kT0 + 1040 + 500);
   Actions next_round = replica->OnTick(kT0 + 1540);
   EXPECT_TRUE(HasLog(next_round, "height 1 round 0: timeout precommit, moving to round 1"));
@@ -195,7 +202,7 @@ TEST_F(ReplicaTest, TimeoutsFollowTheMonotonicClockNotTheWallClock) {
   (void)replica->OnMessage(Vote(0, 0, Phase::kPrevote, std::nullopt), Now(kT0 - 28'990, kMono + 1010));
   (void)replica->OnMessage(Vote(1, 0, Phase::kPrevote, std::nullopt), Now(kT0 - 28'980, kMono + 1020));
   (void)replica->OnMessage(Vote(0, 0, Phase::kPrecommit, std::nullopt), Now(kT0 - 28'970, kMono + 1030));
-  (void)replica->OnMessage(Vote(3, 0, Phase::kPrecommit, std::nullopt), Now(kT0 - 28'960, kMono + 1040));
+  (void)replica->OnMessage(Vote(3, 0, Phase::kPrecommit, kSomeHash), Now(kT0 - 28'960, kMono + 1040));
   EXPECT_EQ(replica->next_deadline_ms(), kMono + 1040 + 500);
   // A wall clock running ahead does not hasten it either.
   EXPECT_FALSE(HasLog(replica->OnTick(Now(kT0 + 60'000, kMono + 1539)), "timeout precommit"));
@@ -207,6 +214,23 @@ TEST_F(ReplicaTest, TimeoutsFollowTheMonotonicClockNotTheWallClock) {
   const auto header = BlockHeader::ParseText(state.own_proposals(0).block().header());
   ASSERT_TRUE(header.ok());
   EXPECT_EQ(header->timestamp_ms, kT0 + 5'000);
+}
+
+// q precommits for nil: no block can be committed in this round without a member precommitting
+// twice, so the replica moves on at once instead of waiting out the precommit timeout.
+TEST_F(ReplicaTest, NilPrecommitQuorumMovesToTheNextRoundAtOnce) {
+  auto replica = Make();
+  (void)replica->Start(1, kT0);
+  (void)replica->OnTick(kT0 + 1000);  // propose timeout: prevote nil
+  (void)replica->OnMessage(Vote(0, 0, Phase::kPrevote, std::nullopt), kT0 + 1010);
+  (void)replica->OnMessage(Vote(1, 0, Phase::kPrevote, std::nullopt), kT0 + 1020);  // precommit nil
+  (void)replica->OnMessage(Vote(0, 0, Phase::kPrecommit, std::nullopt), kT0 + 1030);
+  EXPECT_EQ(replica->round(), 0u) << "2 of 3 nil precommits: still waiting";
+  Actions three = replica->OnMessage(Vote(3, 0, Phase::kPrecommit, std::nullopt), kT0 + 1040);
+  EXPECT_TRUE(HasLog(three, "height 1 round 0: precommit quorum for nil, moving to round 1"));
+  EXPECT_EQ(replica->round(), 1u);
+  // Round 1 is ours: proposed 500 ms before the precommit timeout would have fired.
+  EXPECT_EQ(Persisted(three).own_proposals_size(), 1);
 }
 
 TEST_F(ReplicaTest, RebroadcastResendsOwnCurrentRoundVotes) {
