@@ -39,6 +39,8 @@ constexpr std::int64_t kStatusIntervalMs = 1000;
 constexpr std::int64_t kClockTickRetryMs = 60000;
 constexpr std::size_t kStateScanMax = 10000;
 constexpr std::int64_t kSyncRequestTimeoutMs = 2000;
+// Consensus messages for the height after the one being decided, kept until it starts.
+constexpr std::size_t kEarlyMessagesMax = 256;
 
 std::int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -171,6 +173,10 @@ class Node : public consensus::Application {
   std::uint64_t active_height_ = 0;  // height the replica works on; 0 while idle
   bool fatal_ = false;
   std::map<std::string, std::uint64_t> peer_heights_;
+  // A proposer that has just committed height h proposes h+1 at once, often before the last
+  // precommit of h reaches us: its proposal is kept here and handed to the replica when h+1
+  // starts, instead of being lost until the proposer's next rebroadcast (a second later).
+  std::deque<consensus::proto::ConsensusMessage> early_messages_;
   std::string sync_peer_;
   std::int64_t sync_deadline_ms_ = 0;
   std::deque<proto::StoredBlock> sync_queue_;  // a batch being applied, one block per io event
@@ -327,6 +333,17 @@ void Node::StartHeight() {
   } else {
     Handle(replica_->AdvanceTo(next, ReplicaNow()));
   }
+  std::deque<consensus::proto::ConsensusMessage> early;
+  early.swap(early_messages_);
+  for (const auto& message : early) {
+    const std::uint64_t height =
+        message.has_proposal() ? message.proposal().height() : message.vote().height();
+    if (height == next && active_height_ == next && ledger_.height() + 1 == next) {
+      Handle(replica_->OnMessage(message, ReplicaNow()));
+    } else if (height > ledger_.height() + 1) {
+      early_messages_.push_back(message);  // still ahead (kept in arrival order)
+    }
+  }
 }
 
 // Blocks are made only when there is something to commit; the short delay lets transactions
@@ -452,6 +469,10 @@ void Node::OnConsensus(const std::string& peer,
                                                 : message.vote().height();
   if (height <= ledger_.height()) return;  // decided already; our status tells the peer
   if (height > ledger_.height() + 1) {
+    if (height == ledger_.height() + 2 && !recovering_) {
+      if (early_messages_.size() >= kEarlyMessagesMax) early_messages_.pop_front();
+      early_messages_.push_back(message);
+    }
     peer_heights_[peer] = std::max(peer_heights_[peer], height - 1);
     if (sync_peer_.empty() || MonoMs() > sync_deadline_ms_) RequestBlocks(peer);
     return;

@@ -190,6 +190,7 @@ struct Node {
   std::int64_t start_at = kNever;   // pending StartHeight (block interval)
   std::int64_t next_housekeeping = kNever;
   std::map<std::string, std::uint64_t> peer_heights;
+  std::deque<cproto::ConsensusMessage> early;  // node.cc early_messages_: for height + 2
   std::string sync_peer;
   std::int64_t sync_deadline = 0;
   std::map<std::uint64_t, std::string> mempool;  // arrival order -> tx
@@ -418,6 +419,7 @@ void Simulation::Boot(Node& node) {
   node.start_at = kNever;
   node.next_housekeeping = now_ + 50 + static_cast<std::int64_t>(node.index) * 37;
   node.peer_heights.clear();
+  node.early.clear();
   node.sync_peer.clear();
   node.mempool.clear();
   node.in_mempool.clear();
@@ -521,6 +523,17 @@ void Simulation::StartHeight(Node& node) {
     Handle(node, node.replica->Start(next, Clock(node)));
   } else {
     Handle(node, node.replica->AdvanceTo(next, Clock(node)));
+  }
+  std::deque<cproto::ConsensusMessage> early;
+  early.swap(node.early);
+  for (const auto& m : early) {
+    const std::uint64_t h = m.has_proposal() ? m.proposal().height() : m.vote().height();
+    if (!Up(node)) return;  // crashed at an armed write step (F7)
+    if (h == next && node.active_height == next && node.height() + 1 == next) {
+      Handle(node, node.replica->OnMessage(m, Clock(node)));
+    } else if (h > node.height() + 1) {
+      node.early.push_back(m);
+    }
   }
 }
 
@@ -626,6 +639,10 @@ void Simulation::Receive(Node& node, const std::string& from, const MsgPtr& msg)
       const std::uint64_t h = m.has_proposal() ? m.proposal().height() : m.vote().height();
       if (h <= node.height()) return;
       if (h > node.height() + 1) {
+        if (h == node.height() + 2 && !node.recovering) {
+          if (node.early.size() >= 256) node.early.pop_front();
+          node.early.push_back(m);
+        }
         node.peer_heights[from] = std::max(node.peer_heights[from], h - 1);
         if (node.sync_peer.empty() || now_ > node.sync_deadline) RequestBlocks(node, from);
         return;
