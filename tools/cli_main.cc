@@ -14,6 +14,7 @@ constexpr const char* kUsage = R"(usage: colend [--home NODE_DIR] [--json] COMMA
 Local network (development and demos):
   localnet init --dir D [--nodes N] [--suite std|sm] [--quorum majority|two-thirds]
                 [--profile case-study|cn-2022] [--dev-clock] [--chain-id ID]
+                [--block-interval-ms MS] [--timeout-propose-ms MS]
   localnet up --dir D [--node K]          start every node (or node K) in the background
   localnet down --dir D [--node K] [--kill]   stop them (SIGTERM; --kill: SIGKILL)
   localnet status --dir D                 one line per node

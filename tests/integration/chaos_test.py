@@ -41,10 +41,12 @@ import tempfile
 import threading
 import time
 
+import netlib
+from netlib import CHECKS, anchor_tx_body, colend, expect, home, signed_tx_wire  # noqa: F401
+
 ARGS = None
 DIR = None
 BIN = None
-CHECKS = {"passed": 0, "failed": 0}
 N = 5
 
 # Filled in by setup().
@@ -73,30 +75,6 @@ class RpcError(Exception):
 
 class Unreachable(Exception):
     pass
-
-
-def colend(*argv, check=True, timeout=120):
-    cmd = [os.path.join(BIN, "colend")] + list(argv)
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if check and p.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} exited {p.returncode}:\n{p.stdout}\n{p.stderr}")
-    return p
-
-
-def home(k):
-    return os.path.join(DIR, f"node{k}")
-
-
-def expect(cond, what, fatal=True):
-    if cond:
-        CHECKS["passed"] += 1
-        print(f"  ok   {what}", flush=True)
-    else:
-        CHECKS["failed"] += 1
-        print(f"  FAIL {what}", flush=True)
-        if fatal:
-            raise AssertionError(what)
-    return cond
 
 
 def note(text):
@@ -167,56 +145,12 @@ def height_or_none(k, timeout=1.0):
 
 # ---- transactions, signed here with the openssl CLI -----------------------------------------
 
-P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
-
-
-def der_int(value):
-    body = value.to_bytes((value.bit_length() + 8) // 8, "big")
-    return bytes([0x02, len(body)]) + body
-
-
-def low_s(der):
-    """colend accepts only the low S of an ECDSA signature (s <= n/2)."""
-    assert der[0] == 0x30 and der[2] == 0x02
-    r_len = der[3]
-    r = int.from_bytes(der[4:4 + r_len], "big")
-    s_len = der[5 + r_len]
-    s = int.from_bytes(der[6 + r_len:6 + r_len + s_len], "big")
-    if s > P256_N // 2:
-        s = P256_N - s
-    body = der_int(r) + der_int(s)
-    return bytes([0x30, len(body)]) + body
-
-
 def sign(k, message: bytes):
-    key = os.path.join(home(k), "signing.key")
-    if ARGS.suite == "std":
-        cmd = ["openssl", "dgst", "-sha256", "-sign", key]
-    else:
-        cmd = ["openssl", "pkeyutl", "-sign", "-inkey", key, "-rawin", "-digest", "sm3",
-               "-pkeyopt", "distid:1234567812345678"]
-    p = subprocess.run(cmd, input=message, capture_output=True, check=True, timeout=30)
-    return low_s(p.stdout) if ARGS.suite == "std" else p.stdout
-
-
-def signed_tx_wire(body: bytes, signature: bytes):
-    def field(tag, data):
-        n, out = len(data), bytearray([tag])
-        while True:
-            b = n & 0x7F
-            n >>= 7
-            out.append(b | (0x80 if n else 0))
-            if not n:
-                break
-        return bytes(out) + data
-    return field(0x0A, body) + field(0x12, signature)
+    return netlib.openssl_sign(os.path.join(home(k), "signing.key"), message, ARGS.suite)
 
 
 def tx_body(sender, nonce, name, digest):
-    # Fields in ascending key order: document-name < document-sha256.
-    return (f"colend-tx/v1\nchain-id: {CHAIN_ID}\nsender: {sender}\nnonce: {nonce}\n"
-            f"timestamp-ms: {int(time.time() * 1000)}\ntype: evidence.anchor\n"
-            f"document-name: {name}\ndocument-sha256: {digest}\n").encode()
+    return anchor_tx_body(CHAIN_ID, sender, nonce, digest, name)
 
 
 # ---- node processes -------------------------------------------------------------------------
@@ -980,6 +914,7 @@ def main():
         shutil.copy2(os.path.join(ARGS.bin, name), os.path.join(BIN, name))
     DIR_NET = os.path.join(DIR, "net")
     DIR = DIR_NET
+    netlib.configure(BIN, DIR)
     ok = False
     try:
         scenario(rng)

@@ -25,42 +25,18 @@ import sys
 import tempfile
 import time
 
+import netlib
+from netlib import CHECKS, colend, colend_json, expect, home
+
 ARGS = None
 DIR = None
-CHECKS = {"passed": 0, "failed": 0}
-
-
-def colend(*argv, check=True, timeout=300):
-    cmd = [os.path.join(ARGS.bin, "colend")] + list(argv)
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if check and p.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} exited {p.returncode}:\n{p.stdout}\n{p.stderr}")
-    return p
-
-
-def colend_json(*argv, **kw):
-    return json.loads(colend(*argv, "--json", **kw).stdout)
-
-
-def home(k):
-    return os.path.join(DIR, f"node{k}")
-
-
-def expect(cond, what):
-    if cond:
-        CHECKS["passed"] += 1
-        print(f"  ok   {what}", flush=True)
-    else:
-        CHECKS["failed"] += 1
-        print(f"  FAIL {what}", flush=True)
-        raise AssertionError(what)
 
 
 def scenario():
     colend("localnet", "init", "--dir", DIR, "--nodes", "5", "--dev-clock")
     colend("localnet", "up", "--dir", DIR)
     print("the demo", flush=True)
-    out = colend_json("localnet", "demo", "--dir", DIR)
+    out = colend_json("localnet", "demo", "--dir", DIR, timeout=300)
     loan = out["loan"]
     expect(out["same_state_root"], f"demo: every node reports the same state root at height {out['height']}")
     for line in out["story"]:
@@ -169,6 +145,7 @@ def main():
     parser.add_argument("--keep", action="store_true")
     ARGS = parser.parse_args()
     DIR = tempfile.mkdtemp(prefix="colend-demo-")
+    netlib.configure(ARGS.bin, DIR)
     ok = False
     try:
         scenario()

@@ -25,37 +25,13 @@ import time
 import urllib.error
 import urllib.request
 
+import netlib
+from netlib import (CHECKS, anchor_tx_body as tx_body, colend, colend_json, expect, home,
+                    signed_tx_wire)
+
 ARGS = None
 DIR = None
 QUORUM = 3
-CHECKS = {"passed": 0, "failed": 0}
-
-
-def colend(*argv, check=True, timeout=120):
-    cmd = [os.path.join(ARGS.bin, "colend")] + list(argv)
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if check and p.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} exited {p.returncode}:\n{p.stdout}\n{p.stderr}")
-    return p
-
-
-def colend_json(*argv, **kw):
-    p = colend(*argv, "--json", **kw)
-    return json.loads(p.stdout)
-
-
-def home(k):
-    return os.path.join(DIR, f"node{k}")
-
-
-def expect(cond, what):
-    if cond:
-        CHECKS["passed"] += 1
-        print(f"  ok   {what}", flush=True)
-    else:
-        CHECKS["failed"] += 1
-        print(f"  FAIL {what}", flush=True)
-        raise AssertionError(what)
 
 
 def rpc_port(k):
@@ -127,51 +103,8 @@ def member_pubkeys():
     return genesis, keys
 
 
-def openssl_verify(pub, message: bytes, signature: bytes):
-    msg = write_file("msg.bin", message)
-    sig = write_file("sig.der", signature)
-    if ARGS.suite == "std":
-        cmd = ["openssl", "dgst", "-sha256", "-verify", pub, "-signature", sig, msg]
-    else:
-        cmd = ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", pub, "-rawin", "-digest",
-               "sm3", "-pkeyopt", "distid:1234567812345678", "-in", msg, "-sigfile", sig]
-    return subprocess.run(cmd, capture_output=True).returncode == 0
-
-
-def openssl_sign(key_path, message: bytes):
-    msg = write_file("tosign.bin", message)
-    out = os.path.join(DIR, "signed.der")
-    if ARGS.suite == "std":
-        cmd = ["openssl", "dgst", "-sha256", "-sign", key_path, "-out", out, msg]
-    else:
-        cmd = ["openssl", "pkeyutl", "-sign", "-inkey", key_path, "-rawin", "-digest", "sm3",
-               "-pkeyopt", "distid:1234567812345678", "-in", msg, "-out", out]
-    subprocess.run(cmd, check=True, capture_output=True)
-    with open(out, "rb") as f:
-        signature = f.read()
-    return low_s(signature) if ARGS.suite == "std" else signature
-
-
-P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
-
-
-def der_int(value):
-    body = value.to_bytes((value.bit_length() + 8) // 8, "big")
-    return bytes([0x02, len(body)]) + body
-
-
-def low_s(der):
-    """openssl signs with either S; colend accepts only the low one (s <= n/2), as Bitcoin does,
-    so that a signed message has exactly one accepted encoding."""
-    assert der[0] == 0x30 and der[2] == 0x02
-    r_len = der[3]
-    r = int.from_bytes(der[4:4 + r_len], "big")
-    s_len = der[5 + r_len]
-    s = int.from_bytes(der[6 + r_len:6 + r_len + s_len], "big")
-    if s > P256_N // 2:
-        s = P256_N - s
-    body = der_int(r) + der_int(s)
-    return bytes([0x30, len(body)]) + body
+def sign_with(key_path, body):
+    return netlib.openssl_sign(key_path, body, ARGS.suite)
 
 
 def vote_text(chain_id, height, rnd, block_hash):
@@ -188,29 +121,11 @@ def check_block_certificate(block, genesis, keys):
            f"block {block['height']}: {len(members)} endorsements of distinct members (>= {QUORUM})")
     text = vote_text(genesis["chain_id"], block["height"], block["certificate_round"],
                      block["hash"])
-    valid = sum(openssl_verify(keys[e["member"]], text, bytes.fromhex(e["signature"]))
+    valid = sum(netlib.openssl_verify(keys[e["member"]], text, bytes.fromhex(e["signature"]),
+                                      ARGS.suite)
                 for e in block["endorsements"])
     expect(valid == len(members), f"block {block['height']}: openssl verifies all {valid} "
            "endorsement signatures over the canonical vote text")
-
-
-def signed_tx_wire(body: bytes, signature: bytes):
-    def field(tag, data):
-        n, out = len(data), bytearray([tag])
-        while True:
-            b = n & 0x7F
-            n >>= 7
-            out.append(b | (0x80 if n else 0))
-            if not n:
-                break
-        return bytes(out) + data
-    return field(0x0A, body) + field(0x12, signature)
-
-
-def tx_body(chain_id, sender, nonce, digest):
-    return (f"colend-tx/v1\nchain-id: {chain_id}\nsender: {sender}\nnonce: {nonce}\n"
-            f"timestamp-ms: {int(time.time() * 1000)}\ntype: evidence.anchor\n"
-            f"document-sha256: {digest}\n").encode()
 
 
 # ---- scenario -------------------------------------------------------------------------------
@@ -341,11 +256,11 @@ def bad_input(genesis, keys):
         subprocess.run(["openssl", "genpkey", "-algorithm", "SM2", "-out", outsider], check=True)
     digest = hashlib.sha256(b"forged").hexdigest()
     body = tx_body(chain, "mallory", 1, digest)
-    reply = rpc(1, "submit", {"tx": signed_tx_wire(body, openssl_sign(outsider, body)).hex()})
+    reply = rpc(1, "submit", {"tx": signed_tx_wire(body, sign_with(outsider, body)).hex()})
     expect(reply["error"]["data"]["code"] == "unknown-sender",
            f"non-member sender: {reply['error']['message']}")
     body = tx_body(chain, "lead-bank", 2, digest)
-    reply = rpc(1, "submit", {"tx": signed_tx_wire(body, openssl_sign(outsider, body)).hex()})
+    reply = rpc(1, "submit", {"tx": signed_tx_wire(body, sign_with(outsider, body)).hex()})
     expect(reply["error"]["data"]["code"] == "bad-signature",
            f"member name, outsider's key: {reply['error']['message']}")
     reply = rpc(1, "submit", {"tx": "zz"})
@@ -353,7 +268,7 @@ def bad_input(genesis, keys):
 
     # A transaction signed here with node1's key (openssl): commits once, its replay is refused.
     body = tx_body(chain, "lead-bank", 3, hashlib.sha256(b"replayed").hexdigest())
-    wire = signed_tx_wire(body, openssl_sign(os.path.join(home(1), "signing.key"), body)).hex()
+    wire = signed_tx_wire(body, sign_with(os.path.join(home(1), "signing.key"), body)).hex()
     reply = rpc(1, "submit", {"tx": wire})
     expect(reply.get("result", {}).get("status") == "pending", "a tx signed with openssl is accepted")
     txid = reply["result"]["tx"]
@@ -393,6 +308,7 @@ def main():
         print("the openssl command-line tool is required", file=sys.stderr)
         return 1
     DIR = tempfile.mkdtemp(prefix=f"colend-it-{ARGS.suite}-")
+    netlib.configure(ARGS.bin, DIR)
     ok = False
     try:
         scenario()
