@@ -131,6 +131,14 @@ def check_block_certificate(block, genesis, keys):
 # ---- scenario -------------------------------------------------------------------------------
 
 def scenario():
+    print("consensus timing flags of localnet init are checked", flush=True)
+    bad_dir = os.path.join(DIR, "bad-timing")
+    for flags, named in ((["--timeout-propose-ms", "10"], "timeout_propose_ms = 10 is outside"),
+                         (["--block-interval-ms", "5x"], "--block-interval-ms must be a whole")):
+        p = colend("localnet", "init", "--dir", bad_dir, *flags, check=False)
+        expect(p.returncode == 1 and named in p.stderr
+               and not os.path.exists(os.path.join(bad_dir, "genesis.json")),
+               f"localnet init {' '.join(flags)}: exit 1, names the problem, writes no genesis")
     print(f"suite {ARGS.suite}: initialising five nodes in {DIR}", flush=True)
     colend("localnet", "init", "--dir", DIR, "--nodes", "5", "--suite", ARGS.suite,
            "--quorum", ARGS.quorum)
