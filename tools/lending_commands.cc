@@ -90,6 +90,19 @@ Result<json> StateGet(const Home& home, const std::string& key) {
   return *r;
 }
 
+// The date --valid-days (default `days`) after the chain's business date: how long an attested
+// figure stays usable. Error code "usage" for a malformed --valid-days.
+Result<std::string> ValidUntil(const Args& args, const Home& home, std::int64_t days) {
+  auto day = StateGet(home, "clock/business-day");
+  if (!day.ok()) return day.error();
+  try {
+    days = std::stoll(args.Get("valid-days", std::to_string(days)));
+  } catch (...) {
+    return MakeError("usage", "--valid-days must be a number of days");
+  }
+  return contracts::FormatDate((*day)["business_day"].get<std::int64_t>() + days);
+}
+
 Result<json> StateScan(const Home& home, const std::string& prefix, std::size_t limit = 10000) {
   auto r = CallNode(home.config, "state", json{{"prefix", prefix}, {"limit", limit}});
   if (!r.ok()) return r.error();
@@ -393,15 +406,11 @@ int BureauCommand(const Args& args) {
     NEED_FEN(l, "liquid-assets");
     f["liquid-assets-fen"] = *l;
   }
-  auto day = StateGet(*home, "clock/business-day");
-  if (!day.ok()) return Fail(day.error());
-  std::int64_t valid_days = 30;
-  try {
-    valid_days = std::stoll(args.Get("valid-days", "30"));
-  } catch (...) {
-    return Usage("--valid-days must be a number of days", usage);
+  auto until = ValidUntil(args, *home, 30);
+  if (!until.ok()) {
+    return until.error().code == "usage" ? Usage(until.error().message, usage) : Fail(until.error());
   }
-  f["valid-until"] = contracts::FormatDate((*day)["business_day"].get<std::int64_t>() + valid_days);
+  f["valid-until"] = *until;
   return Submit(args, *home, "bureau.snapshot", f);
 }
 
@@ -422,15 +431,11 @@ int SimpleCommand(const Args& args) {
   if (cmd == "bank" && sub == "figures") {
     NEED_FEN(tier1, "tier1-capital");
     NEED_FEN(total, "total-loans");
-    auto day = StateGet(*home, "clock/business-day");
-    if (!day.ok()) return Fail(day.error());
-    std::int64_t valid_days = 90;
-    try {
-      valid_days = std::stoll(args.Get("valid-days", "90"));
-    } catch (...) {
-      return Usage("--valid-days must be a number of days", usage);
+    auto until = ValidUntil(args, *home, 90);
+    if (!until.ok()) {
+      return until.error().code == "usage" ? Usage(until.error().message, usage) : Fail(until.error());
     }
-    return Submit(args, *home, "bank.figures", {{"tier1-capital-fen", *tier1}, {"total-loans-fen", *total}, {"valid-until", contracts::FormatDate((*day)["business_day"].get<std::int64_t>() + valid_days)}});
+    return Submit(args, *home, "bank.figures", {{"tier1-capital-fen", *tier1}, {"total-loans-fen", *total}, {"valid-until", *until}});
   }
   if (cmd == "va" && sub == "spend") {
     NEED(loan, "loan");
