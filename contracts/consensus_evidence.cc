@@ -46,7 +46,7 @@ void RunConsensusEvidence(const CallContext& call, StateOverlay* state, Receipt*
   if (!call.rules.verify_equivocation) {
     return Reject(receipt, "not-supported", "this chain has no equivocation verifier");
   }
-  auto claim = call.rules.verify_equivocation(*first_bytes, *second_bytes);
+  auto claim = call.rules.verify_equivocation(*first_bytes, *second_bytes, *state);
   if (!claim.ok()) {
     return Reject(receipt, "invalid-evidence", claim.error().ToString());
   }

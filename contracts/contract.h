@@ -34,6 +34,9 @@ const std::vector<TxType>& AllTxTypes();
 // Contracts (one file each).
 void RunEvidenceAnchor(const CallContext& call, StateOverlay* state, Receipt* receipt);
 void RunConsensusEvidence(const CallContext& call, StateOverlay* state, Receipt* receipt);
+// Membership and quorum changes (membership.cc).
+void RunMemberPropose(const CallContext& call, StateOverlay* state, Receipt* receipt);
+void RunMemberApprove(const CallContext& call, StateOverlay* state, Receipt* receipt);
 // Lending (lending.cc).
 void RunClockTick(const CallContext& call, StateOverlay* state, Receipt* receipt);
 void RunClockAdvance(const CallContext& call, StateOverlay* state, Receipt* receipt);

@@ -40,14 +40,22 @@ struct EquivocationClaim {
   std::string kind;  // proposal | prevote | precommit
   std::string key;   // "<member>/<height 20 digits>/<round 10 digits>/<kind>"
 };
-// Verifies two serialised consensus messages as an equivocation; a pure function of the genesis
-// members' keys and the bytes (deterministic on every node). Error names what is wrong.
-using EquivocationVerifier =
-    std::function<Result<EquivocationClaim>(std::string_view first, std::string_view second)>;
+// Verifies two serialised consensus messages as an equivocation; a pure function of the bytes
+// and the membership of the messages' epoch, which it reads from `state` (deterministic on every
+// node). Error names what is wrong.
+using EquivocationVerifier = std::function<Result<EquivocationClaim>(
+    std::string_view first, std::string_view second, const StateReader& state)>;
+// Checks a proposed member, given as a genesis member object in JSON (id, name, role,
+// tls_certificate, signing_certificate), with the checks the genesis file's members pass: ids,
+// roles, certificates issued by the consortium CA, keys of the chain's suite.
+using MemberChecker = std::function<Result<MemberRecord>(std::string_view member_json)>;
 
 struct ChainRules {
   EquivocationVerifier verify_equivocation;  // unset: consensus.evidence is rejected
+  MemberChecker check_member;                // unset: member.propose of an addition is rejected
   std::string chain_id;
+  // The members of the epoch in force for the block being executed (senders are checked
+  // against it); the ledger replaces it when a membership epoch begins.
   std::map<std::string, MemberRecord, std::less<>> members;
   std::int64_t tx_time_window_ms = 10 * 60 * 1000;  // |tx time - block time| bound
   bool dev_clock = false;
@@ -81,6 +89,10 @@ class Executor {
  public:
   explicit Executor(ChainRules rules);
   const ChainRules& rules() const { return rules_; }
+  // A membership epoch began: senders are checked against these members from now on.
+  void SetMembers(std::map<std::string, MemberRecord, std::less<>> members) {
+    rules_.members = std::move(members);
+  }
 
   // Signature and membership only (what a mempool can check without a block).
   Status CheckSignature(const Tx& tx) const;

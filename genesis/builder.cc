@@ -53,9 +53,20 @@ Result<BuiltMember> BuildMember(const Plan& plan, int index, const ConsortiumOpt
 
 }  // namespace
 
+nlohmann::json MemberJson(const BuiltMember& member) {
+  return {{"id", member.id},
+          {"name", member.name},
+          {"role", member.role},
+          {"tls_certificate", member.tls_certificate.ToPem()},
+          {"signing_certificate", member.signing_certificate.ToPem()}};
+}
+
 Result<BuiltConsortium> BuildConsortium(const ConsortiumOptions& options) {
   if (options.members < 1 || options.members > 64) {
     return MakeError("bad-options", "members must be 1 to 64");
+  }
+  if (options.spare_members < 0 || options.members + options.spare_members > 64) {
+    return MakeError("bad-options", "members plus spare members must be at most 64");
   }
   std::int64_t now_s = options.now_ms / 1000;
   auto ca_key = crypto::PrivateKey::Generate(crypto::Suite::kStd);
@@ -70,15 +81,15 @@ Result<BuiltConsortium> BuildConsortium(const ConsortiumOptions& options) {
   if (!ca.ok()) return ca.error();
   BuiltConsortium out{*ca_key, *ca, {}, {}};
   nlohmann::json members = nlohmann::json::array();
-  auto plan = PlanMembers(options.members);
-  for (int i = 0; i < options.members; ++i) {
+  auto plan = PlanMembers(options.members + options.spare_members);
+  for (int i = 0; i < options.members + options.spare_members; ++i) {
     auto member = BuildMember(plan[i], i, options, *ca, *ca_key);
     if (!member.ok()) return member.error();
-    members.push_back({{"id", member->id},
-                       {"name", member->name},
-                       {"role", member->role},
-                       {"tls_certificate", member->tls_certificate.ToPem()},
-                       {"signing_certificate", member->signing_certificate.ToPem()}});
+    if (i >= options.members) {
+      out.spares.push_back(std::move(member).value());
+      continue;
+    }
+    members.push_back(MemberJson(*member));
     out.members.push_back(std::move(member).value());
   }
   const ConsensusParams& c = options.consensus;

@@ -14,6 +14,9 @@ namespace colend::genesis {
 
 struct ConsortiumOptions {
   int members = 5;  // the default five first; more are extra partner banks
+  // Members issued keys and CA certificates but left out of the genesis file: institutions that
+  // may join later by a membership change (member.propose change=add).
+  int spare_members = 0;
   crypto::Suite suite = crypto::Suite::kStd;
   std::string quorum = "majority";
   std::string profile = "case-study";
@@ -33,9 +36,14 @@ struct BuiltConsortium {
   crypto::PrivateKey ca_key;
   crypto::Certificate ca_certificate;
   std::vector<BuiltMember> members;  // in the order of DefaultConsortium()
+  std::vector<BuiltMember> spares;   // not in the genesis file
   std::string genesis_text;
 };
 
 Result<BuiltConsortium> BuildConsortium(const ConsortiumOptions& options);
+
+// The member object of a genesis file (and of member.propose change=add): id, name, role and
+// both certificates in PEM.
+nlohmann::json MemberJson(const BuiltMember& member);
 
 }  // namespace colend::genesis

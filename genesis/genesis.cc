@@ -64,9 +64,10 @@ Status ParseConsensus(const nlohmann::json& c, ConsensusParams* out) {
   return Status::Ok();
 }
 
-Result<GenesisMember> ParseMember(const nlohmann::json& m, std::size_t index,
+}  // namespace
+
+Result<GenesisMember> ParseMember(const nlohmann::json& m, const std::string& where,
                                   const crypto::Certificate& ca, crypto::Suite suite) {
-  std::string where = "members[" + std::to_string(index) + "]";
   if (!m.is_object()) return Bad(where + " must be an object");
   auto id = Required<std::string>(m, "id", where);
   auto name = Required<std::string>(m, "name", where);
@@ -104,8 +105,6 @@ Result<GenesisMember> ParseMember(const nlohmann::json& m, std::size_t index,
   }
   return GenesisMember{*id, *name, *role, *tls_cert, *sign_cert, *key};
 }
-
-}  // namespace
 
 Result<Genesis> ParseGenesis(std::string raw) {
   auto json = nlohmann::json::parse(raw, nullptr, /*allow_exceptions=*/false);
@@ -153,7 +152,8 @@ Result<Genesis> ParseGenesis(std::string raw) {
   if (members->size() > 64) return Bad("at most 64 members");
   std::set<std::string> ids;
   for (std::size_t i = 0; i < members->size(); ++i) {
-    auto m = ParseMember((*members)[i], i, g.ca_certificate, g.suite);
+    auto m = ParseMember((*members)[i], "members[" + std::to_string(i) + "]", g.ca_certificate,
+                         g.suite);
     if (!m.ok()) return m.error();
     if (!ids.insert(m->id).second) return Bad("member id '" + m->id + "' appears twice");
     g.members.push_back(std::move(m).value());
@@ -191,9 +191,7 @@ const GenesisMember* Genesis::FindMember(std::string_view id) const {
 }
 
 consensus::ValidatorSet Genesis::Validators() const {
-  std::vector<consensus::Member> list;
-  for (const auto& m : members) list.push_back({m.id, m.signing_key});
-  return consensus::ValidatorSet(chain_id, 0, std::move(list), quorum);
+  return GenesisMembership().Validators(chain_id);
 }
 
 contracts::ChainRules Genesis::Rules() const {
@@ -201,9 +199,11 @@ contracts::ChainRules Genesis::Rules() const {
   rules.chain_id = chain_id;
   rules.tx_time_window_ms = consensus.tx_time_window_ms;
   rules.dev_clock = dev_clock;
-  for (const auto& m : members) rules.members.emplace(m.id, contracts::MemberRecord{m.id, m.role, m.signing_key});
-  rules.verify_equivocation = [validators = Validators()](std::string_view first_bytes,
-                                                          std::string_view second_bytes)
+  rules.members = GenesisMembership().Records();
+  // The hooks outlive this object (the executor keeps them): they hold their own copy.
+  auto self = std::make_shared<const Genesis>(*this);
+  rules.verify_equivocation = [self](std::string_view first_bytes, std::string_view second_bytes,
+                                     const contracts::StateReader& state)
       -> Result<contracts::EquivocationClaim> {
     consensus::proto::ConsensusMessage first, second;
     if (!first.ParseFromArray(first_bytes.data(), static_cast<int>(first_bytes.size())) ||
@@ -211,10 +211,21 @@ contracts::ChainRules Genesis::Rules() const {
       return MakeError("not-an-equivocation",
                        "a message does not parse as colend.consensus.proto.ConsensusMessage");
     }
-    auto facts = consensus::VerifyEquivocation(validators, first, second);
+    // The signatures bind the epoch: verify with the membership in force at their height.
+    const std::uint64_t height =
+        first.has_proposal() ? first.proposal().height() : first.vote().height();
+    auto membership = MembershipAt(*self, state, height);
+    if (!membership.ok()) return membership.error();
+    auto facts = consensus::VerifyEquivocation(membership->Validators(self->chain_id), first, second);
     if (!facts.ok()) return facts.error();
     return contracts::EquivocationClaim{facts->member, facts->height, facts->round, facts->kind,
                                         facts->Key()};
+  };
+  rules.check_member = [self](std::string_view member_json) -> Result<contracts::MemberRecord> {
+    auto json = nlohmann::json::parse(member_json, nullptr, /*allow_exceptions=*/false);
+    auto member = ParseMember(json, "member", self->ca_certificate, self->suite);
+    if (!member.ok()) return member.error();
+    return contracts::MemberRecord{member->id, member->role, member->signing_key};
   };
   return rules;
 }

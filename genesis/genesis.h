@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,21 @@ struct ConsensusParams {
   std::int64_t block_interval_ms = 200;         // proposer waits this long to batch transactions
 };
 
+// The membership in force during one epoch (CONSENSUS.md property 7). Epoch 0 is the genesis
+// file's; epoch e >= 1 is the document member.approve wrote to the state
+// (contracts/membership.cc), in force from its start height.
+struct Membership {
+  std::uint64_t epoch = 0;
+  std::uint64_t start_height = 1;
+  crypto::Hash256 sha256{};  // the membership-sha256 of the epoch's headers
+  consensus::QuorumRule quorum = consensus::QuorumRule::kMajority;
+  std::vector<GenesisMember> members;  // sorted by id
+
+  const GenesisMember* Find(std::string_view id) const;
+  consensus::ValidatorSet Validators(const std::string& chain_id) const;
+  std::map<std::string, contracts::MemberRecord, std::less<>> Records() const;
+};
+
 struct Genesis {
   std::string raw;  // the exact file bytes
   crypto::Hash256 hash{};
@@ -64,7 +80,8 @@ struct Genesis {
   nlohmann::json parameters;
 
   const GenesisMember* FindMember(std::string_view id) const;
-  consensus::ValidatorSet Validators() const;
+  Membership GenesisMembership() const;    // epoch 0
+  consensus::ValidatorSet Validators() const;  // epoch 0's
   contracts::ChainRules Rules() const;
   // The canonical header of height 0 (certified by the genesis file itself, not by votes).
   consensus::BlockHeader GenesisHeader(const crypto::Hash256& initial_state_root) const;
@@ -74,6 +91,23 @@ struct Genesis {
 // signing certificate carries a key of the chain's suite, ids are unique, roles are known,
 // numbers are in range. Errors ("bad-genesis") name the field that is wrong.
 Result<Genesis> ParseGenesis(std::string raw);
+
+// One member object of a genesis file or a membership document, checked: `where` names it in
+// errors ("bad-genesis").
+Result<GenesisMember> ParseMember(const nlohmann::json& member, const std::string& where,
+                                  const crypto::Certificate& ca, crypto::Suite suite);
+
+// A membership document (epoch >= 1), checked against the chain: format colend-membership/v1,
+// the chain id, members as in a genesis file. Error "bad-membership" names the field.
+Result<Membership> ParseMembershipDocument(const Genesis& genesis, std::string_view text);
+// Epoch `epoch`'s membership as recorded in `state`; for epoch >= 1 its document must link to the
+// previous epoch's (previous_sha256). Error "unknown-epoch" or "bad-membership".
+Result<Membership> MembershipOfEpoch(const Genesis& genesis, const contracts::StateReader& state,
+                                     std::uint64_t epoch);
+// The membership in force at `height` according to `state` (the latest epoch whose start height
+// is at or below it).
+Result<Membership> MembershipAt(const Genesis& genesis, const contracts::StateReader& state,
+                                std::uint64_t height);
 
 // The default contract parameters of a profile ("case-study" or "cn-2022"); error for others.
 Result<nlohmann::json> ProfileParameters(std::string_view profile);

@@ -25,14 +25,39 @@ contracts::StateWrites InitialState(const genesis::Genesis& genesis) {
   // The business date starts at the genesis time's Asia/Shanghai date (clock.tick moves it).
   writes["clock/business-day"] = std::to_string(contracts::ShanghaiDay(genesis.genesis_time_ms));
   for (const auto& m : genesis.members) writes["member/" + m.id] = m.role;
+  // Membership epoch 0 (contracts/membership.cc keeps these current).
+  writes["membership/epoch"] = "0";
+  writes["membership/start-height"] = "1";
+  writes["membership/quorum"] = std::string(consensus::QuorumRuleName(genesis.quorum));
+  for (const auto& m : genesis.members) {
+    nlohmann::json member = {{"id", m.id},
+                             {"name", m.name},
+                             {"role", m.role},
+                             {"tls_certificate", m.tls_certificate.ToPem()},
+                             {"signing_certificate", m.signing_certificate.ToPem()}};
+    writes["membership/member/" + m.id] = member.dump();
+  }
   return writes;
 }
 
 Ledger::Ledger(const genesis::Genesis& genesis, Store* store)
     : genesis_(genesis),
       store_(store),
+      membership_(genesis.GenesisMembership()),
       validators_(genesis.Validators()),
       executor_(genesis.Rules()) {}
+
+Status Ledger::LoadMembership() {
+  auto membership = genesis::MembershipAt(genesis_, state_, height() + 1);
+  if (!membership.ok()) return membership.error();
+  if (membership->epoch == membership_.epoch && membership->sha256 == membership_.sha256) {
+    return Status::Ok();
+  }
+  membership_ = std::move(membership).value();
+  validators_ = membership_.Validators(genesis_.chain_id);
+  executor_.SetMembers(membership_.Records());
+  return Status::Ok();
+}
 
 Status Ledger::WriteGenesis() {
   contracts::StateWrites writes = InitialState(genesis_);
@@ -63,18 +88,25 @@ Status Ledger::Open() {
   }
   auto header = consensus::BlockHeader::ParseText(text);
   if (!header.ok()) return corrupt("tip header unreadable: " + header.error().message);
-  if (header->chain_id != genesis_.chain_id || header->membership_sha256 != genesis_.hash) {
-    return corrupt("tip block belongs to another chain");
-  }
-  if (tip->height > 0) {
-    Status cert = consensus::VerifyCommitCertificate(validators_, tip->height, tip->block_hash,
-                                                     stored->certificate());
-    if (!cert.ok()) return corrupt("tip certificate: " + cert.error().message);
-  }
+  if (header->chain_id != genesis_.chain_id) return corrupt("tip block belongs to another chain");
   COLEND_RETURN_IF_ERROR(store_->LoadState(&state_));
   if (state_.Root() != header->state_root) {
     return corrupt("state root recomputed from the stored state differs from block " +
                    std::to_string(tip->height));
+  }
+  // The tip was certified by the epoch in force at its height (which may end with it).
+  auto tip_membership = genesis::MembershipAt(genesis_, state_, tip->height);
+  if (!tip_membership.ok()) return corrupt("membership: " + tip_membership.error().message);
+  if (header->membership_epoch != tip_membership->epoch ||
+      header->membership_sha256 != tip_membership->sha256) {
+    return corrupt("tip block names membership epoch " + std::to_string(header->membership_epoch) +
+                   ", the state says epoch " + std::to_string(tip_membership->epoch));
+  }
+  if (tip->height > 0) {
+    Status cert = consensus::VerifyCommitCertificate(
+        tip_membership->Validators(genesis_.chain_id), tip->height, tip->block_hash,
+        stored->certificate());
+    if (!cert.ok()) return corrupt("tip certificate: " + cert.error().message);
   }
   auto ledger = store_->GetLedgerAccumulator();
   if (!ledger.ok()) return corrupt("ledger accumulator: " + ledger.error().message);
@@ -82,6 +114,8 @@ Status Ledger::Open() {
   ledger_ = *ledger;
   last_header_ = *header;
   last_hash_ = tip->block_hash;
+  Status membership = LoadMembership();
+  if (!membership.ok()) return corrupt("membership: " + membership.error().message);
   return Status::Ok();
 }
 
@@ -117,8 +151,8 @@ consensus::proto::Block Ledger::BuildBlock(std::uint64_t height, std::int64_t ti
   header.state_root = state_.RootAfter(overlay.writes());
   header.ledger_size = ledger_.size();
   header.ledger_root = ledger_.Root();
-  header.membership_epoch = 0;
-  header.membership_sha256 = genesis_.hash;
+  header.membership_epoch = membership_.epoch;
+  header.membership_sha256 = membership_.sha256;
   block.set_header(header.ToText());
   Executed executed{header, {}, overlay.writes()};
   for (const auto& tx : txs) executed.tx_ids.push_back(tx.id);
@@ -149,8 +183,10 @@ Result<Ledger::Executed> Ledger::Execute(std::uint64_t height,
                    " ms from our clock " + std::to_string(now_ms));
   }
   if (validators_.Find(h.proposer) == nullptr) return Invalid(at + "proposer not a member");
-  if (h.membership_epoch != 0 || h.membership_sha256 != genesis_.hash) {
-    return Invalid(at + "wrong membership epoch or hash");
+  if (h.membership_epoch != membership_.epoch || h.membership_sha256 != membership_.sha256) {
+    return Invalid(at + "membership epoch " + std::to_string(h.membership_epoch) +
+                   " or its hash is not the epoch in force (" +
+                   std::to_string(membership_.epoch) + ")");
   }
   if (h.ledger_size != ledger_.size() || h.ledger_root != ledger_.Root()) {
     return Invalid(at + "ledger root does not match the chain");
@@ -221,6 +257,15 @@ Status Ledger::CommitBlock(const consensus::proto::Block& block,
   last_header_ = executed.header;
   last_hash_ = hash;
   executed_.clear();
+  if (executed.writes.count("membership/epoch")) {
+    // A membership change was approved in this block: the next height belongs to the new epoch.
+    Status membership = LoadMembership();
+    if (!membership.ok()) {
+      return MakeError("corrupt-store", "block " + std::to_string(height) +
+                                            " committed a membership the ledger cannot load: " +
+                                            membership.error().message);
+    }
+  }
   return Status::Ok();
 }
 

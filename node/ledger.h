@@ -35,6 +35,10 @@ class Ledger {
   const crypto::Hash256& last_hash() const { return last_hash_; }
   const contracts::Executor& executor() const { return executor_; }
   const contracts::StateTree& state() const { return state_; }
+  // The membership epoch in force for the next block (height() + 1) and its validator set. A
+  // block that approves a membership change is certified by the old epoch; the new one is in
+  // force from the following height (CONSENSUS.md property 7).
+  const genesis::Membership& membership() const { return membership_; }
   const consensus::ValidatorSet& validators() const { return validators_; }
 
   struct Dropped {
@@ -62,9 +66,12 @@ class Ledger {
   Result<Executed> Execute(std::uint64_t height, const consensus::proto::Block& block,
                            std::int64_t now_ms, bool check_timeliness) const;
   Status WriteGenesis();
+  // Takes the membership in force at height() + 1 from the state.
+  Status LoadMembership();
 
   const genesis::Genesis& genesis_;
   Store* store_;
+  genesis::Membership membership_;
   consensus::ValidatorSet validators_;
   contracts::Executor executor_;
   contracts::StateTree state_;

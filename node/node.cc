@@ -126,6 +126,11 @@ class Node : public consensus::Application {
   // business date (RULES.md decision 6: contracts take the date only from the chain).
   void MaybeTickClock();
   void ArmReplicaTimer();
+  // Takes the membership epoch in force for the next height: the replica with its validator set
+  // (none while this node is not a member: it syncs and serves, and signs nothing) and the
+  // transport's peers. At start and whenever a committed block began a new epoch.
+  Status ApplyMembership();
+  std::vector<PeerAddress> MemberPeers() const;
   void StartHeight();
   void ScheduleStartHeight();
   void AfterCommit(const consensus::proto::Block& block, const std::string& how);
@@ -169,6 +174,8 @@ class Node : public consensus::Application {
   asio::steady_timer start_timer_;
   asio::steady_timer housekeeping_timer_;
   bool replica_started_ = false;
+  consensus::ReplicaTimeouts timeouts_;
+  std::uint64_t epoch_ = 0;  // the membership epoch the replica and transport were set up for
   bool start_scheduled_ = false;
   std::uint64_t active_height_ = 0;  // height the replica works on; 0 while idle
   bool fatal_ = false;
@@ -187,17 +194,12 @@ Status Node::Start(const std::string& tls_cert_pem, const std::string& tls_key_p
   COLEND_RETURN_IF_ERROR(ledger_.Open());
   Log("chain " + genesis_.chain_id + " genesis " + crypto::ToHex(genesis_.hash) + " at height " +
       std::to_string(ledger_.height()) + " block " + crypto::ToHex(ledger_.last_hash()));
-  consensus::ReplicaTimeouts timeouts;
-  timeouts.propose_ms = genesis_.consensus.timeout_propose_ms;
-  timeouts.prevote_ms = genesis_.consensus.timeout_prevote_ms;
-  timeouts.precommit_ms = genesis_.consensus.timeout_precommit_ms;
-  timeouts.round_increment_ms = genesis_.consensus.timeout_round_increment_ms;
-  replica_ = std::make_unique<consensus::Replica>(genesis_.Validators(), config_.member_id,
-                                                  timeouts, this, &signer_);
-  if (auto saved = store_->LoadReplicaState()) {
-    Status restored = replica_->Restore(*saved);
-    if (!restored.ok()) return restored;
-  }
+  timeouts_.propose_ms = genesis_.consensus.timeout_propose_ms;
+  timeouts_.prevote_ms = genesis_.consensus.timeout_prevote_ms;
+  timeouts_.precommit_ms = genesis_.consensus.timeout_precommit_ms;
+  timeouts_.round_increment_ms = genesis_.consensus.timeout_round_increment_ms;
+  epoch_ = ledger_.membership().epoch;
+  COLEND_RETURN_IF_ERROR(ApplyMembership());
   // CONSENSUS.md F11: a data directory that had to be created (wiped, or never initialised with
   // `colend-node --init`) means this member's signing history is unknown. It may have signed at
   // heights the chain has not decided yet, so it syncs and signs nothing until it knows a floor.
@@ -221,13 +223,7 @@ Status Node::Start(const std::string& tls_cert_pem, const std::string& tls_key_p
   tc.genesis_hash = genesis_.hash;
   tc.fault_file = config_.Path("test-partition");
   if (TransportTestHooksCompiled()) Log("test hook: transport fault file " + tc.fault_file);
-  for (const auto& peer : config_.peers) {
-    const genesis::GenesisMember* member = genesis_.FindMember(peer.id);
-    if (member == nullptr) {
-      return MakeError("bad-config", "peer '" + peer.id + "' is not a member in genesis.json");
-    }
-    tc.peers.push_back({peer.id, peer.host, peer.port, member->tls_certificate.Fingerprint()});
-  }
+  tc.peers = MemberPeers();
   transport_ = std::make_unique<Transport>(
       io_, tc, [this](const std::string& peer, std::string frame) { OnFrame(peer, std::move(frame)); },
       [this](const std::string& peer, bool up) {
@@ -246,6 +242,40 @@ Status Node::Start(const std::string& tls_cert_pem, const std::string& tls_key_p
   Log("listening: p2p " + config_.p2p_host + ":" + std::to_string(transport_->listen_port()) +
       ", rpc " + config_.rpc_host + ":" + std::to_string(rpc_->port()));
   Housekeeping();
+  return Status::Ok();
+}
+
+std::vector<PeerAddress> Node::MemberPeers() const {
+  std::vector<PeerAddress> peers;
+  for (const auto& peer : config_.peers) {
+    // Peers of the configuration that are not members (yet, or any more) are not admitted.
+    if (const genesis::GenesisMember* member = ledger_.membership().Find(peer.id)) {
+      peers.push_back({peer.id, peer.host, peer.port, member->tls_certificate.Fingerprint()});
+    }
+  }
+  return peers;
+}
+
+Status Node::ApplyMembership() {
+  const genesis::Membership& membership = ledger_.membership();
+  const genesis::GenesisMember* me = membership.Find(config_.member_id);
+  const bool member = me != nullptr && me->signing_key.ToDer() == signing_key_.Public().ToDer();
+  if (me != nullptr && !member) {
+    Log("membership epoch " + std::to_string(membership.epoch) + " lists " + config_.member_id +
+        " with another signing key than signing.key: not signing");
+  }
+  replica_timer_.cancel();
+  active_height_ = 0;
+  replica_started_ = false;
+  replica_.reset();
+  if (member) {
+    replica_ = std::make_unique<consensus::Replica>(ledger_.validators(), config_.member_id,
+                                                    timeouts_, this, &signer_);
+    if (auto saved = store_->LoadReplicaState()) {
+      COLEND_RETURN_IF_ERROR(replica_->Restore(*saved));
+    }
+  }
+  if (transport_) transport_->SetPeers(MemberPeers());
   return Status::Ok();
 }
 
@@ -311,11 +341,11 @@ void Node::Handle(consensus::Actions actions) {
 }
 
 void Node::ArmReplicaTimer() {
-  if (active_height_ == 0) return;
+  if (active_height_ == 0 || !replica_) return;
   std::int64_t delay = std::max<std::int64_t>(0, replica_->next_deadline_ms() - MonoMs());
   replica_timer_.expires_after(std::chrono::milliseconds(delay));
   replica_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec || active_height_ == 0) return;
+    if (ec || active_height_ == 0 || !replica_) return;
     Handle(replica_->OnTick(ReplicaNow()));
   });
 }
@@ -324,6 +354,7 @@ void Node::StartHeight() {
   start_timer_.cancel();
   start_scheduled_ = false;
   if (recovering_) return;  // sync only until the signing floor is known
+  if (!replica_) return;     // not a member of this epoch: sync only
   std::uint64_t next = ledger_.height() + 1;
   if (active_height_ == next) return;
   active_height_ = next;
@@ -338,7 +369,7 @@ void Node::StartHeight() {
   for (const auto& message : early) {
     const std::uint64_t height =
         message.has_proposal() ? message.proposal().height() : message.vote().height();
-    if (height == next && active_height_ == next && ledger_.height() + 1 == next) {
+    if (replica_ && height == next && active_height_ == next && ledger_.height() + 1 == next) {
       Handle(replica_->OnMessage(message, ReplicaNow()));
     } else if (height > ledger_.height() + 1) {
       early_messages_.push_back(message);  // still ahead (kept in arrival order)
@@ -360,6 +391,25 @@ void Node::ScheduleStartHeight() {
 }
 
 void Node::AfterCommit(const consensus::proto::Block& block, const std::string& how) {
+  if (ledger_.membership().epoch != epoch_) {
+    const genesis::Membership& m = ledger_.membership();
+    epoch_ = m.epoch;
+    std::string ids;
+    for (const auto& member : m.members) ids += (ids.empty() ? "" : ",") + member.id;
+    Log("membership epoch " + std::to_string(m.epoch) + " begins at height " +
+        std::to_string(m.start_height) + ": " + std::to_string(m.members.size()) + " members (" +
+        ids + "), quorum " + std::to_string(ledger_.validators().quorum()) + " (" +
+        std::string(consensus::QuorumRuleName(m.quorum)) + "), sha256 " + crypto::ToHex(m.sha256) +
+        (m.Find(config_.member_id) ? "" : "; this node is not a member: syncing only"));
+    Status applied = ApplyMembership();
+    if (!applied.ok()) {
+      Log("FATAL: cannot take up membership epoch " + std::to_string(m.epoch) + ": " +
+          applied.ToString());
+      fatal_ = true;
+      io_.stop();
+      return;
+    }
+  }
   for (const auto& wire : block.txs()) {
     auto tx = contracts::DecodeTx(wire);
     if (!tx.ok()) continue;
@@ -477,8 +527,9 @@ void Node::OnConsensus(const std::string& peer,
     if (sync_peer_.empty() || MonoMs() > sync_deadline_ms_) RequestBlocks(peer);
     return;
   }
-  if (recovering_) return;
+  if (recovering_ || !replica_) return;
   if (active_height_ != height) StartHeight();
+  if (active_height_ != height || !replica_) return;
   Handle(replica_->OnMessage(message, ReplicaNow()));
 }
 
@@ -676,6 +727,7 @@ void Node::RecoverSigningFloor(const std::string& peer, std::uint64_t height) {
   std::uint64_t top = ledger_.height();
   for (const std::string& p : recovery_reports_) top = std::max(top, peer_heights_[p]);
   const std::uint64_t floor = top + 3;
+  if (!replica_) return;  // not a member now: the floor is raised when it is one again
   Handle(replica_->RaiseSignFloor(floor, ReplicaNow()));
   if (fatal_) return;
   Status cleared = store_->DeleteAux("recovering");
@@ -734,7 +786,7 @@ void Node::ReportEquivocations(const std::vector<consensus::Equivocation>& found
 }
 
 void Node::MaybeTickClock() {
-  const genesis::GenesisMember* me = genesis_.FindMember(config_.member_id);
+  const genesis::GenesisMember* me = ledger_.membership().Find(config_.member_id);
   if (me == nullptr || me->role != "lead_bank") return;
   if (BestPeerHeight() > ledger_.height()) return;  // syncing: the state is not current
   if (last_clock_tick_mono_ && MonoMs() - *last_clock_tick_mono_ < kClockTickRetryMs) return;
@@ -862,7 +914,7 @@ json Node::RpcStatus() {
               {"genesis_hash", crypto::ToHex(genesis_.hash)},
               {"member", config_.member_id},
               {"suite", std::string(crypto::SuiteName(genesis_.suite))},
-              {"quorum_rule", std::string(consensus::QuorumRuleName(genesis_.quorum))},
+              {"quorum_rule", std::string(consensus::QuorumRuleName(ledger_.validators().rule()))},
               {"quorum", ledger_.validators().quorum()},
               {"members", ledger_.validators().size()},
               {"height", ledger_.height()},
@@ -874,13 +926,27 @@ json Node::RpcStatus() {
               {"mempool_size", mempool_.size()},
               {"syncing", best > ledger_.height()},
               {"best_peer_height", best}};
-  out["consensus"] = {{"active_height", active_height_},
-                      {"round", active_height_ ? replica_->round() : 0},
-                      {"signing", recovering_ ? "recovering: waiting for peers' heights"
-                                  : replica_->sign_floor() > ledger_.height() + 1
-                                      ? "from height " + std::to_string(replica_->sign_floor())
-                                      : "yes"},
-                      {"sign_floor", replica_->sign_floor()}};
+  const genesis::Membership& m = ledger_.membership();
+  json ids = json::array();
+  for (const auto& member : m.members) ids.push_back(member.id);
+  out["membership"] = {{"epoch", m.epoch},
+                       {"start_height", m.start_height},
+                       {"sha256", crypto::ToHex(m.sha256)},
+                       {"members", ids}};
+  if (replica_) {
+    out["consensus"] = {{"active_height", active_height_},
+                        {"round", active_height_ ? replica_->round() : 0},
+                        {"signing", recovering_ ? "recovering: waiting for peers' heights"
+                                    : replica_->sign_floor() > ledger_.height() + 1
+                                        ? "from height " + std::to_string(replica_->sign_floor())
+                                        : "yes"},
+                        {"sign_floor", replica_->sign_floor()}};
+  } else {
+    out["consensus"] = {{"active_height", 0},
+                        {"round", 0},
+                        {"signing", "no: not a member of epoch " + std::to_string(m.epoch)},
+                        {"sign_floor", 0}};
+  }
   out["blocks_to_sync"] = best > ledger_.height() ? best - ledger_.height() : 0;
   out["pending_evidence"] = store_->ScanAux("evidence/").size();
   return out;
@@ -905,9 +971,6 @@ int RunNode(const NodeOptions& options) {
   if (!genesis_text.ok()) return fail(genesis_text.error().message);
   auto genesis = genesis::ParseGenesis(*genesis_text);
   if (!genesis.ok()) return fail(config->Path("genesis.json") + ": " + genesis.error().message);
-  if (genesis->FindMember(config->member_id) == nullptr) {
-    return fail("member_id '" + config->member_id + "' is not a member in genesis.json");
-  }
   auto tls_cert = ReadHomeFile(*config, "tls.pem");
   auto tls_key = ReadHomeFile(*config, "tls.key");
   auto signing_pem = ReadHomeFile(*config, "signing.key");
@@ -916,10 +979,14 @@ int RunNode(const NodeOptions& options) {
   }
   auto signing_key = crypto::PrivateKey::FromPem(*signing_pem, genesis->suite);
   if (!signing_key.ok()) return fail("signing.key: " + signing_key.error().message);
-  const auto* member = genesis->FindMember(config->member_id);
-  if (signing_key->Public().ToDer() != member->signing_key.ToDer()) {
-    return fail("signing.key does not match " + config->member_id +
-                "'s signing certificate in genesis.json");
+  // A genesis member's key must match its certificate. A member_id the genesis file does not
+  // list is an institution that joins by a membership change: its node syncs, and signs once an
+  // epoch lists it with this key.
+  if (const auto* member = genesis->FindMember(config->member_id)) {
+    if (signing_key->Public().ToDer() != member->signing_key.ToDer()) {
+      return fail("signing.key does not match " + config->member_id +
+                  "'s signing certificate in genesis.json");
+    }
   }
   std::error_code fs_error;
   const bool data_was_missing = !std::filesystem::exists(config->Path("data"), fs_error);

@@ -827,6 +827,46 @@ void Transport::Broadcast(const std::string& frame) {
   for (const auto& [id, peer] : impl_->peers) impl_->Send(id, wire);
 }
 
+void Transport::SetPeers(const std::vector<PeerAddress>& peers) {
+  Impl& impl = *impl_;
+  if (impl.stopped) return;
+  std::map<std::string, const PeerAddress*> wanted;
+  for (const PeerAddress& peer : peers) {
+    if (peer.id != impl.config.self_id) wanted.emplace(peer.id, &peer);
+  }
+  // Members that left (or whose TLS certificate changed): their connections close, their
+  // certificate is no longer admitted.
+  for (auto it = impl.peers.begin(); it != impl.peers.end();) {
+    auto keep = wanted.find(it->first);
+    if (keep != wanted.end() && keep->second->tls_fingerprint == it->second->address.tls_fingerprint &&
+        keep->second->host == it->second->address.host && keep->second->port == it->second->address.port) {
+      ++it;
+      continue;
+    }
+    PeerState& peer = *it->second;
+    const std::string id = it->first;
+    impl.member_by_fingerprint.erase(peer.address.tls_fingerprint);
+    peer.reconnect_timer.cancel();
+    const bool was_up = peer.outbound_up;
+    std::shared_ptr<Connection> outbound = std::move(peer.outbound);
+    std::shared_ptr<Connection> inbound = std::move(peer.inbound);
+    it = impl.peers.erase(it);  // OnClosed finds no peer state from here on
+    if (outbound) outbound->Close("");
+    if (inbound) inbound->Close("");
+    impl.Log("peer " + id + " is no longer a member: disconnected");
+    if (was_up && impl.on_peer) impl.on_peer(id, false);
+  }
+  for (const auto& [id, address] : wanted) {
+    if (impl.peers.count(id)) continue;
+    auto state = std::make_unique<PeerState>(impl.io, *address, impl.config.reconnect_ms_min);
+    PeerState& peer = *state;
+    impl.peers.emplace(id, std::move(state));
+    impl.member_by_fingerprint[address->tls_fingerprint] = id;
+    impl.Log("peer " + id + " is a member: admitted");
+    if (impl.started) impl.Dial(peer);
+  }
+}
+
 std::vector<std::string> Transport::ConnectedPeers() const {
   std::vector<std::string> ids;
   for (const auto& [id, peer] : impl_->peers) {

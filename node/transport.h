@@ -79,6 +79,9 @@ class Transport {
   // Queues a frame to one peer (dropped if no outbound connection to it is up).
   void Send(const std::string& peer_id, std::string frame);
   void Broadcast(const std::string& frame);
+  // Replaces the peers (a membership epoch began): peers no longer listed are disconnected and
+  // their certificates refused from now on; new ones are admitted and dialed.
+  void SetPeers(const std::vector<PeerAddress>& peers);
   // Peers with an authenticated outbound connection, sorted.
   std::vector<std::string> ConnectedPeers() const;
   std::uint16_t listen_port() const;  // the bound port (useful with port 0)

@@ -26,6 +26,9 @@ Acting as the --home node's institution:
   evidence anchor --file F [--timeout S]  anchor a document's SHA-256 and wait for the commit
   faults                                  equivocations committed on chain (members who
                                           signed two conflicting consensus messages)
+  member list | epochs                    the membership epoch in force / all epochs
+  member propose --id P (--remove M | --add MEMBER_JSON | --quorum RULE)
+  member approve P                        membership and quorum changes (`member --help`)
 
 Joint loans (each step signed as the --home institution; `colend loan --help` for details):
   loan schedule --principal CNY --periods N (--daily-rate R% | --annual-rate R%)
@@ -138,6 +141,7 @@ int main(int argc, char** argv) {
       command == "bank") {
     return RunLendingCommand(*args);
   }
+  if (command == "member") return RunMemberCommand(*args);
   if (command == "status" || command == "block" || command == "tx" || command == "evidence" ||
       command == "faults") {
     return RunNodeCommand(*args);

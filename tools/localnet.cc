@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -31,12 +32,15 @@ using json = nlohmann::json;
 constexpr const char* kInitUsage =
     "usage: colend localnet init --dir D [--nodes N] [--suite std|sm]\n"
     "         [--quorum majority|two-thirds] [--profile case-study|cn-2022] [--dev-clock]\n"
-    "         [--chain-id ID] [--block-interval-ms MS] [--timeout-propose-ms MS]\n"
+    "         [--chain-id ID] [--block-interval-ms MS] [--timeout-propose-ms MS] [--spare S]\n"
     "Writes D/genesis.json, the consortium CA (D/ca.pem, D/ca.key) and D/node1 .. D/nodeN, each\n"
     "with config.json (free loopback ports), genesis.json, TLS and signing keys and certificates.\n"
     "N defaults to 5: lead-bank, partner-bank, payee-bank, credit-bureau, arbitration.\n"
     "--block-interval-ms (default 200) is how long a proposer batches transactions;\n"
-    "--timeout-propose-ms (default 1500) how long members wait for a proposal before moving on.\n";
+    "--timeout-propose-ms (default 1500) how long members wait for a proposal before moving on.\n"
+    "--spare S (default 0) adds D/node(N+1) .. D/node(N+S): institutions with CA-issued keys that\n"
+    "are not in the genesis file and may join by `colend member propose --add nodeK/member.json`.\n"
+    "Every node directory holds member.json, its institution's member object.\n";
 constexpr const char* kUpUsage =
     "usage: colend localnet up --dir D [--node K] [--timeout SECONDS]\n"
     "Starts every node of D (or only node K) in the background: pid in D/nodeK/node.pid, log in\n"
@@ -81,6 +85,16 @@ int Init(const Args& args) {
     nodes = 0;
   }
   if (nodes < 1 || nodes > 32) return Fail("--nodes must be a number from 1 to 32");
+  int spares = -1;
+  try {
+    std::size_t used = 0;
+    const std::string text = args.Get("spare", "0");
+    spares = std::stoi(text, &used);
+    if (used != text.size()) spares = -1;
+  } catch (...) {
+    spares = -1;
+  }
+  if (spares < 0 || spares > 8) return Fail("--spare must be a number from 0 to 8");
   auto suite = crypto::ParseSuite(args.Get("suite", "std"));
   if (!suite.ok()) return Fail("--suite must be 'std' or 'sm'");
   std::string quorum = args.Get("quorum", "majority");
@@ -100,6 +114,7 @@ int Init(const Args& args) {
 
   genesis::ConsortiumOptions options;
   options.members = nodes;
+  options.spare_members = spares;
   options.suite = *suite;
   options.quorum = quorum;
   options.profile = profile;
@@ -128,22 +143,27 @@ int Init(const Args& args) {
   const std::string& chain_id = options.chain_id;
   const crypto::Certificate& ca = built->ca_certificate;
 
-  std::vector<node::NodeConfig> configs(nodes);
-  for (int i = 0; i < nodes; ++i) {
+  // Genesis members first, then the spare institutions; every node knows every address (a
+  // node admits only the members of the epoch in force).
+  std::vector<genesis::BuiltMember> all = built->members;
+  all.insert(all.end(), built->spares.begin(), built->spares.end());
+  const int homes = static_cast<int>(all.size());
+  std::vector<node::NodeConfig> configs(homes);
+  for (int i = 0; i < homes; ++i) {
     auto p2p = FreePort();
     auto rpc = FreePort();
     if (!p2p.ok() || !rpc.ok()) return Fail("cannot find free loopback ports");
     configs[i].home = dir + "/node" + std::to_string(i + 1);
-    configs[i].member_id = built->members[i].id;
+    configs[i].member_id = all[i].id;
     configs[i].p2p_port = *p2p;
     configs[i].rpc_port = *rpc;
   }
-  for (int i = 0; i < nodes; ++i) {
-    const genesis::BuiltMember& m = built->members[i];
+  for (int i = 0; i < homes; ++i) {
+    const genesis::BuiltMember& m = all[i];
     node::NodeConfig& c = configs[i];
     fs::create_directories(c.home, ec);
     if (ec) return Fail("cannot create " + c.home + ": " + ec.message());
-    for (int j = 0; j < nodes; ++j) {
+    for (int j = 0; j < homes; ++j) {
       if (j != i) c.peers.push_back({configs[j].member_id, "127.0.0.1", configs[j].p2p_port});
     }
     Status written[] = {
@@ -154,6 +174,7 @@ int Init(const Args& args) {
         node::WriteFile(c.Path("ca.pem"), ca.ToPem()),
         node::WriteFile(c.Path("config.json"), c.ToJson()),
         node::WriteFile(c.Path("genesis.json"), genesis_text),
+        node::WriteFile(c.Path("member.json"), genesis::MemberJson(m).dump(2) + "\n"),
     };
     for (const Status& s : written) {
       if (!s.ok()) return Fail(s.error());
@@ -184,14 +205,17 @@ int Init(const Args& args) {
                      chain_id + ", suite " + std::string(crypto::SuiteName(*suite)) + ", quorum " +
                      quorum + ", " + std::to_string(parsed->Validators().quorum()) + " of " +
                      std::to_string(nodes) + ")\n";
-  for (int i = 0; i < nodes; ++i) {
+  for (int i = 0; i < homes; ++i) {
+    const bool spare = i >= nodes;
     out["nodes"].push_back({{"home", configs[i].home},
-                            {"member", built->members[i].id},
-                            {"role", built->members[i].role},
+                            {"member", all[i].id},
+                            {"role", all[i].role},
+                            {"in_genesis", !spare},
                             {"p2p_port", configs[i].p2p_port},
                             {"rpc_port", configs[i].rpc_port}});
-    text += "  " + configs[i].home + "  " + built->members[i].id + " (" + built->members[i].role + ")  rpc 127.0.0.1:" +
-            std::to_string(configs[i].rpc_port) + "\n";
+    text += "  " + configs[i].home + "  " + all[i].id + " (" + all[i].role + ")  rpc 127.0.0.1:" +
+            std::to_string(configs[i].rpc_port) +
+            (spare ? "  spare: not in genesis, may join by a membership change" : "") + "\n";
   }
   text += "consortium CA fingerprint (SHA-256): " + crypto::ToHex(ca.Fingerprint()) + "\n";
   Print(args, out, text);
@@ -339,8 +363,19 @@ int Up(const Args& args) {
     while (true) {
       if (!RunningPid(home)) return Fail(home + ": colend-node exited:\n" + LogTail(home));
       auto status = CallNode(*config, "status", json::object(), 2000);
-      if (status.ok() &&
-          (!whole || (*status)["peers"].size() >= config->peers.size())) {
+      // Connected to every peer that is a member of the epoch in force (a node that is not a
+      // member itself is admitted by none: answering is enough).
+      std::size_t expected = 0;
+      if (status.ok()) {
+        const json ids = status->value("membership", json::object()).value("members", json::array());
+        auto listed = [&](const std::string& id) {
+          return std::find(ids.begin(), ids.end(), json(id)) != ids.end();
+        };
+        if (listed(config->member_id)) {
+          for (const auto& peer : config->peers) expected += listed(peer.id) ? 1 : 0;
+        }
+      }
+      if (status.ok() && (!whole || (*status)["peers"].size() >= expected)) {
         out.push_back({{"home", home},
                        {"member", config->member_id},
                        {"pid", *RunningPid(home)},
