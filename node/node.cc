@@ -391,6 +391,16 @@ void Node::ScheduleStartHeight() {
 }
 
 void Node::AfterCommit(const consensus::proto::Block& block, const std::string& how) {
+  for (const auto& wire : block.txs()) {
+    auto tx = contracts::DecodeTx(wire);
+    if (!tx.ok()) continue;
+    mempool_.Remove(tx->id);
+    if (tx->body.type == "consensus.evidence" && !store_->ScanAux("evidence/").empty()) {
+      ResubmitPendingEvidence();  // drops what is now committed
+    }
+  }
+  Log("block " + std::to_string(ledger_.height()) + " " + crypto::ToHex(ledger_.last_hash()) +
+      " txs " + std::to_string(block.txs_size()) + " " + how);
   if (ledger_.membership().epoch != epoch_) {
     const genesis::Membership& m = ledger_.membership();
     epoch_ = m.epoch;
@@ -410,16 +420,6 @@ void Node::AfterCommit(const consensus::proto::Block& block, const std::string& 
       return;
     }
   }
-  for (const auto& wire : block.txs()) {
-    auto tx = contracts::DecodeTx(wire);
-    if (!tx.ok()) continue;
-    mempool_.Remove(tx->id);
-    if (tx->body.type == "consensus.evidence" && !store_->ScanAux("evidence/").empty()) {
-      ResubmitPendingEvidence();  // drops what is now committed
-    }
-  }
-  Log("block " + std::to_string(ledger_.height()) + " " + crypto::ToHex(ledger_.last_hash()) +
-      " txs " + std::to_string(block.txs_size()) + " " + how);
   active_height_ = 0;
   replica_timer_.cancel();
   AnnounceStatus();
