@@ -5,7 +5,8 @@
 //   colend-sim --seeds N [options]    seeds 1..N (or --first F .. F+N-1): a line per failing seed,
 //                                     then "N seeds, M violations"
 // Options: --nodes K (default 5), --quorum majority|two-thirds, --fault-seconds T (30),
-//          --heal-seconds T (30), --trace (every replica log line; with --seed)
+//          --heal-seconds T (30), --trace (every replica log line; with --seed),
+//          --no-membership-changes (no membership or quorum-rule change is proposed)
 // Exit 0 only if there were no violations; 2 on bad arguments.
 #include <chrono>
 #include <cstdio>
@@ -18,7 +19,10 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: colend-sim (--seed S | --seeds N [--first F]) [--nodes K] "
-    "[--quorum majority|two-thirds] [--fault-seconds T] [--heal-seconds T] [--trace]\n";
+    "[--quorum majority|two-thirds] [--fault-seconds T] [--heal-seconds T] [--trace]\n"
+    "                  [--no-membership-changes]\n"
+    "--quorum is the genesis rule; membership changes (re-add, remove, quorum-rule switch) are\n"
+    "proposed during the fault phase unless --no-membership-changes.\n";
 
 bool ParseNumber(const std::string& text, std::uint64_t* out) {
   if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) {
@@ -73,6 +77,8 @@ int main(int argc, char** argv) {
       options.heal_ms = static_cast<std::int64_t>(number) * 1000;
     } else if (arg == "--trace") {
       options.trace = true;
+    } else if (arg == "--no-membership-changes") {
+      options.membership_changes = false;
     } else {
       return Fail("unknown argument '" + arg + "'");
     }

@@ -93,6 +93,75 @@ std::optional<std::pair<cproto::ConsensusMessage, cproto::ConsensusMessage>> Par
 
 std::string EvidenceKeyOf(const std::string& tx) { return tx.substr(1, tx.find('\n') - 1); }
 
+// Membership epochs (CONSENSUS.md property 7), as colend-node derives them from its chain: a
+// committed membership transaction "M<n>:add:<id>", "M<n>:remove:<id>" or
+// "M<n>:quorum:<rule>" in block h begins the next epoch at height h + 1. (Approval by a quorum
+// of members is the contract's part, tested on the real ledger; here a committed change applies.)
+struct Epoch {
+  std::uint64_t number = 0;
+  std::uint64_t start_height = 1;
+  std::vector<std::string> members;  // sorted
+  consensus::QuorumRule rule = consensus::QuorumRule::kMajority;
+  Hash256 sha{};  // what headers of the epoch carry as membership-sha256 (zeros for epoch 0)
+  std::shared_ptr<const ValidatorSet> set;
+  bool Has(const std::string& id) const {
+    return std::binary_search(members.begin(), members.end(), id);
+  }
+};
+
+std::size_t IndexOf(const std::string& id) {  // "member-<i>"
+  return static_cast<std::size_t>(std::stoul(id.substr(7)));
+}
+
+Epoch MakeEpoch(std::uint64_t number, std::uint64_t start, std::vector<std::string> members,
+                consensus::QuorumRule rule, const Hash256& previous) {
+  std::sort(members.begin(), members.end());
+  Epoch e;
+  e.number = number;
+  e.start_height = start;
+  e.members = members;
+  e.rule = rule;
+  std::string text = "colend-sim-membership\nepoch: " + std::to_string(number) + "\nquorum: " +
+                     std::string(consensus::QuorumRuleName(rule)) + "\nprevious: " +
+                     crypto::ToHex(previous) + "\nmembers:";
+  std::vector<Member> keys;
+  for (const std::string& id : members) {
+    text += " " + id;
+    keys.push_back({id, SimKey(IndexOf(id)).Public()});
+  }
+  e.sha = number == 0 ? Hash256{} : crypto::Sha256(text + "\n");
+  e.set = std::make_shared<const ValidatorSet>(std::string(kChainId), number, std::move(keys), rule);
+  return e;
+}
+
+// The epoch a membership transaction would begin after `current` (from `height` + 1), or nothing
+// if it does not apply: an unknown or current member to add, a non-member to remove, a removal
+// below three members, or the rule in force.
+std::optional<Epoch> NextEpoch(const Epoch& current, const std::string& tx, std::uint64_t height,
+                               std::size_t nodes) {
+  const std::size_t a = tx.find(':');
+  const std::size_t b = a == std::string::npos ? a : tx.find(':', a + 1);
+  if (tx.empty() || tx[0] != 'M' || b == std::string::npos) return {};
+  const std::string kind = tx.substr(a + 1, b - a - 1);
+  const std::string arg = tx.substr(b + 1);
+  std::vector<std::string> members = current.members;
+  consensus::QuorumRule rule = current.rule;
+  if (kind == "add") {
+    if (current.Has(arg) || arg.rfind("member-", 0) != 0 || IndexOf(arg) >= nodes) return {};
+    members.push_back(arg);
+  } else if (kind == "remove") {
+    if (!current.Has(arg) || members.size() <= 3) return {};
+    members.erase(std::find(members.begin(), members.end(), arg));
+  } else if (kind == "quorum") {
+    auto parsed = consensus::ParseQuorumRule(arg);
+    if (!parsed.ok() || *parsed == rule) return {};
+    rule = *parsed;
+  } else {
+    return {};
+  }
+  return MakeEpoch(current.number + 1, height + 1, std::move(members), rule, current.sha);
+}
+
 // Every text each replica signs; two different values for one slot are a double signature.
 class SignLog {
  public:
@@ -202,23 +271,36 @@ struct Node {
   std::set<std::string> status_from;
   int crash_point = -1;  // F7: crash inside the next Handle at this step
   bool byzantine = false;
+  // Derived from the chain (recomputed at boot): every epoch so far; back() is in force for the
+  // next height. The node's replica (none if it is not a member) and its peers follow back().
+  std::vector<Epoch> epochs;
+  std::uint64_t replica_epoch = 0;
 
   std::uint64_t height() const { return chain.size() - 1; }
+  const Epoch& epoch() const { return epochs.back(); }
+  const Epoch& EpochAt(std::uint64_t h) const {
+    for (auto it = epochs.rbegin(); it != epochs.rend(); ++it) {
+      if (it->start_height <= h) return *it;
+    }
+    return epochs.front();
+  }
 };
 
 class SimApp : public consensus::Application {
  public:
-  SimApp(Node* node, const ValidatorSet* validators) : node_(node), validators_(validators) {}
+  SimApp(Node* node, std::size_t nodes) : node_(node), nodes_(nodes) {}
 
   cproto::Block ProposeBlock(std::uint64_t height, std::int64_t now_ms) override {
     assert(height == node_->chain.size());
     const StoredBlock& parent = node_->chain.back();
     cproto::Block block;
     std::set<std::string> evidence_keys;
+    bool membership_change = false;
     std::vector<std::uint64_t> stale;
     for (const auto& [seq, tx] : node_->mempool) {
       if (static_cast<std::size_t>(block.txs_size()) >= kBlockTxsMax) break;
-      if (!TxAcceptable(tx, &evidence_keys)) {
+      if (tx.starts_with("M") && membership_change) continue;  // one change per block; next one
+      if (!TxAcceptable(tx, height, &evidence_keys, &membership_change)) {
         stale.push_back(seq);  // node.cc drops what can no longer be included
         continue;
       }
@@ -238,6 +320,8 @@ class SimApp : public consensus::Application {
     header.tx_root = TxRootOf(block);
     header.state_root = NextStateRoot(parent.state_root, header.tx_root);
     header.ledger_size = height;
+    header.membership_epoch = node_->epoch().number;
+    header.membership_sha256 = node_->epoch().sha;
     block.set_header(header.ToText());
     return block;
   }
@@ -259,10 +343,18 @@ class SimApp : public consensus::Application {
     if (header->state_root != NextStateRoot(parent.state_root, header->tx_root)) {
       return bad("wrong state root");
     }
+    if (header->membership_epoch != node_->epoch().number ||
+        header->membership_sha256 != node_->epoch().sha) {
+      return bad("membership epoch " + std::to_string(header->membership_epoch) +
+                 " is not the one in force (" + std::to_string(node_->epoch().number) + ")");
+    }
     std::set<std::string> seen, evidence_keys;
+    bool membership_change = false;
     for (const std::string& tx : block.txs()) {
       if (!seen.insert(tx).second) return bad("a transaction twice in one block");
-      if (!TxAcceptable(tx, &evidence_keys)) return bad("a transaction already committed or invalid");
+      if (!TxAcceptable(tx, height, &evidence_keys, &membership_change)) {
+        return bad("a transaction already committed or invalid");
+      }
     }
     if (check_timeliness && std::abs(header->timestamp_ms - now_ms) > kClockSkewMaxMs) {
       return bad("timestamp outside the clock-skew bound");
@@ -271,9 +363,15 @@ class SimApp : public consensus::Application {
   }
 
  private:
-  bool TxAcceptable(const std::string& tx, std::set<std::string>* evidence_keys) const {
+  bool TxAcceptable(const std::string& tx, std::uint64_t height,
+                    std::set<std::string>* evidence_keys, bool* membership_change) const {
     if (node_->committed_txs.count(tx)) return false;
     if (tx.starts_with("C")) return true;
+    if (tx.starts_with("M")) {
+      if (*membership_change || !NextEpoch(node_->epoch(), tx, height, nodes_)) return false;
+      *membership_change = true;
+      return true;
+    }
     if (!tx.starts_with("E")) return false;
     const std::string key = EvidenceKeyOf(tx);
     if (node_->committed_txs.count("key:" + key) || !evidence_keys->insert(key).second) {
@@ -281,12 +379,14 @@ class SimApp : public consensus::Application {
     }
     auto pair = ParseEvidenceTx(tx);
     if (!pair) return false;
-    auto facts = consensus::VerifyEquivocation(*validators_, pair->first, pair->second);
+    const std::uint64_t at = pair->first.has_proposal() ? pair->first.proposal().height()
+                                                        : pair->first.vote().height();
+    auto facts = consensus::VerifyEquivocation(*node_->EpochAt(at).set, pair->first, pair->second);
     return facts.ok() && facts->Key() == key;
   }
 
   Node* node_;
-  const ValidatorSet* validators_;
+  std::size_t nodes_;
 };
 
 enum class Fault { kF1, kF2, kF3, kF4, kF5, kF6, kF7, kF8, kF9, kF10, kF11, kF12 };
@@ -348,6 +448,12 @@ class Simulation {
 
   // --- node behaviour (node.cc)
   void Boot(Node& node);
+  // The replica for the node's epoch in force (none if it is not a member): node.cc
+  // ApplyMembership, at boot and when a committed block began an epoch.
+  void SetUpReplica(Node& node);
+  void RecomputeEpochs(Node& node);
+  // The node furthest ahead (the first by id among equals): its epoch is the network's.
+  const Node& Leader() const;
   void Crash(Node& node, const std::string& why);
   void Handle(Node& node, Actions actions);
   void StartHeight(Node& node);
@@ -368,6 +474,7 @@ class Simulation {
   void InjectFault();
   void HealAll();
   void SubmitClientTx();
+  void ProposeMembershipChange();
   void ReplayOrForge();
 
   bool Step(std::int64_t until);
@@ -401,6 +508,7 @@ class Simulation {
   std::uint64_t mempool_seq_ = 0;
   std::int64_t load_until_ = 0;
   std::size_t active_faults_ = 0;
+  std::uint64_t membership_seq_ = 0;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -408,14 +516,10 @@ class Simulation {
 
 void Simulation::Boot(Node& node) {
   node.mode = Node::kRunning;
-  node.app = std::make_unique<SimApp>(&node, &validators_);
+  node.app = std::make_unique<SimApp>(&node, options_.nodes);
   node.signer = std::make_unique<SimSigner>(node.id, &SimKey(node.index), &sign_log_);
-  node.replica = std::make_unique<Replica>(validators_, node.id, consensus::ReplicaTimeouts{},
-                                           node.app.get(), node.signer.get());
-  const colend::Status restored = node.replica->Restore(node.replica_state);
-  if (!restored.ok()) Violation(node.id + ": persisted replica state rejected: " + restored.ToString());
-  node.replica_started = false;
-  node.active_height = 0;
+  RecomputeEpochs(node);
+  SetUpReplica(node);
   node.start_at = kNever;
   node.next_housekeeping = now_ + 50 + static_cast<std::int64_t>(node.index) * 37;
   node.peer_heights.clear();
@@ -437,6 +541,36 @@ void Simulation::Boot(Node& node) {
   node.recovering = node.wiped_marker && node.replica_state.empty();
   node.status_from.clear();
   for (const auto& [key, tx] : node.pending_evidence) AddToMempool(node, tx);
+}
+
+void Simulation::RecomputeEpochs(Node& node) {
+  node.epochs.clear();
+  node.epochs.push_back(MakeEpoch(0, 1, ids_, options_.rule, Hash256{}));
+  for (std::uint64_t h = 1; h < node.chain.size(); ++h) {
+    for (const std::string& tx : node.chain[h].block.txs()) {
+      if (auto next = NextEpoch(node.epoch(), tx, h, options_.nodes)) node.epochs.push_back(*next);
+    }
+  }
+}
+
+void Simulation::SetUpReplica(Node& node) {
+  node.replica.reset();
+  node.replica_started = false;
+  node.active_height = 0;
+  node.replica_epoch = node.epoch().number;
+  if (!node.epoch().Has(node.id)) return;  // not a member: sync only
+  node.replica = std::make_unique<Replica>(*node.epoch().set, node.id, consensus::ReplicaTimeouts{},
+                                           node.app.get(), node.signer.get());
+  const colend::Status restored = node.replica->Restore(node.replica_state);
+  if (!restored.ok()) Violation(node.id + ": persisted replica state rejected: " + restored.ToString());
+}
+
+const Node& Simulation::Leader() const {
+  const Node* best = &nodes_.begin()->second;
+  for (const auto& [id, node] : nodes_) {
+    if (node.height() > best->height()) best = &node;
+  }
+  return *best;
 }
 
 void Simulation::Crash(Node& node, const std::string& why) {
@@ -483,7 +617,9 @@ void Simulation::Handle(Node& node, Actions actions) {
     }
   }
   for (const consensus::Equivocation& e : actions.equivocations) {
-    auto facts = consensus::VerifyEquivocation(validators_, e.first, e.second);
+    const std::uint64_t at = e.first.has_proposal() ? e.first.proposal().height()
+                                                    : e.first.vote().height();
+    auto facts = consensus::VerifyEquivocation(*node.EpochAt(at).set, e.first, e.second);
     if (!facts.ok()) {
       Violation(node.id + ": replica reported an equivocation that does not verify: " +
                 facts.error().ToString());
@@ -514,7 +650,7 @@ void Simulation::Handle(Node& node, Actions actions) {
 
 void Simulation::StartHeight(Node& node) {
   node.start_at = kNever;
-  if (!Up(node) || node.recovering) return;
+  if (!Up(node) || node.recovering || !node.replica) return;
   const std::uint64_t next = node.height() + 1;
   if (node.active_height == next) return;
   node.active_height = next;
@@ -529,7 +665,7 @@ void Simulation::StartHeight(Node& node) {
   for (const auto& m : early) {
     const std::uint64_t h = m.has_proposal() ? m.proposal().height() : m.vote().height();
     if (!Up(node)) return;  // crashed at an armed write step (F7)
-    if (h == next && node.active_height == next && node.height() + 1 == next) {
+    if (node.replica && h == next && node.active_height == next && node.height() + 1 == next) {
       Handle(node, node.replica->OnMessage(m, Clock(node)));
     } else if (h > node.height() + 1) {
       node.early.push_back(m);
@@ -538,8 +674,8 @@ void Simulation::StartHeight(Node& node) {
 }
 
 void Simulation::ScheduleStart(Node& node) {
-  if (node.recovering || node.active_height == node.height() + 1 || node.start_at != kNever ||
-      node.mempool.empty()) {
+  if (node.recovering || !node.replica || node.active_height == node.height() + 1 ||
+      node.start_at != kNever || node.mempool.empty()) {
     return;
   }
   node.start_at = now_ + kBlockIntervalMs;
@@ -551,7 +687,7 @@ void Simulation::Commit(Node& node, const cproto::Block& block,
   const std::uint64_t height = node.chain.size();
   const Hash256 hash = consensus::BlockHash(block.header());
   const colend::Status valid_cert =
-      consensus::VerifyCommitCertificate(validators_, height, hash, cert);
+      consensus::VerifyCommitCertificate(*node.epoch().set, height, hash, cert);
   if (!valid_cert.ok()) {
     Violation(node.id + " height " + std::to_string(height) + " (" + how +
               "): invalid certificate: " + valid_cert.ToString());
@@ -571,6 +707,16 @@ void Simulation::Commit(Node& node, const cproto::Block& block,
                      header.ok() ? header->timestamp_ms : 0};
   node.chain.push_back(std::move(stored));
   for (const std::string& tx : block.txs()) {
+    if (auto next = NextEpoch(node.epoch(), tx, height, options_.nodes)) {
+      if (inserted) {
+        std::string members;
+        for (const std::string& id : next->members) members += " " + id;
+        Event("membership epoch " + std::to_string(next->number) + " (" + tx.substr(tx.find(':') + 1) +
+              ") begins at height " + std::to_string(next->start_height) + ": " +
+              std::string(consensus::QuorumRuleName(next->rule)) + " of" + members);
+      }
+      node.epochs.push_back(*next);
+    }
     node.committed_txs.insert(tx);
     if (auto it = node.in_mempool.find(tx); it != node.in_mempool.end()) {
       node.mempool.erase(it->second);
@@ -588,6 +734,7 @@ void Simulation::Commit(Node& node, const cproto::Block& block,
 
 void Simulation::AfterCommit(Node& node) {
   node.active_height = 0;
+  if (node.epoch().number != node.replica_epoch) SetUpReplica(node);
   auto status = std::make_shared<Msg>();
   status->kind = Msg::kStatus;
   status->height = node.height();
@@ -653,9 +800,9 @@ void Simulation::Receive(Node& node, const std::string& from, const MsgPtr& msg)
                     m.vote().round(), (int)m.vote().phase(),
                     m.vote().block_hash().empty() ? "nil" : crypto::ToHex(m.vote().block_hash()).substr(0, 12).c_str());
       }
-      if (node.recovering) return;  // syncing only
+      if (node.recovering || !node.replica) return;  // syncing only
       if (node.active_height != h) StartHeight(node);
-      if (!Up(node)) return;
+      if (!Up(node) || !node.replica || node.active_height != h) return;
       Handle(node, node.replica->OnMessage(m, Clock(node)));
       return;
     }
@@ -663,8 +810,10 @@ void Simulation::Receive(Node& node, const std::string& from, const MsgPtr& msg)
       node.peer_heights[from] = msg->height;
       if (node.recovering) {
         node.status_from.insert(from);
-        const std::size_t needed = validators_.size() - validators_.quorum() + 1;
-        if (node.status_from.size() >= needed) {
+        const ValidatorSet& set = *node.epoch().set;
+        const std::size_t needed = set.size() - set.quorum() + 1;
+        // node.cc: a node that is not a member now raises its floor once it is one again.
+        if (node.status_from.size() >= needed && node.replica) {
           std::uint64_t top = node.height();
           for (const std::string& peer : node.status_from) top = std::max(top, node.peer_heights[peer]);
           // Before the wipe it voted at most at height top + 2 (see node.cc): sign from top + 3.
@@ -697,7 +846,7 @@ void Simulation::Receive(Node& node, const std::string& from, const MsgPtr& msg)
       for (const StoredBlock& b : msg->blocks) {
         if (b.certificate.height() != node.chain.size()) continue;
         const Hash256 hash = consensus::BlockHash(b.block.header());
-        if (!consensus::VerifyCommitCertificate(validators_, node.chain.size(), hash, b.certificate).ok() ||
+        if (!consensus::VerifyCommitCertificate(*node.epoch().set, node.chain.size(), hash, b.certificate).ok() ||
             !node.app->ValidateBlock(node.chain.size(), b.block, Local(node), false).ok()) {
           Violation(node.id + ": peer " + from + " served a block that does not verify at height " +
                     std::to_string(node.chain.size()));
@@ -720,7 +869,10 @@ void Simulation::Receive(Node& node, const std::string& from, const MsgPtr& msg)
   }
 }
 
+// node.cc's transport admits the members of the epoch in force on each side: a node sends only to
+// members of its epoch and accepts only from them.
 void Simulation::Send(const Node& from, const std::string& to, MsgPtr msg) {
+  if (!from.epoch().Has(to)) return;
   if (blocked_.count({from.id, to})) return;
   if (Chance(drop_per_mille_)) return;
   const int copies = Chance(duplicate_per_mille_) ? 2 : 1;
@@ -739,6 +891,7 @@ void Simulation::Broadcast(const Node& from, const MsgPtr& msg) {
 void Simulation::Deliver(const std::string& to, const std::string& from, const MsgPtr& msg) {
   Node& node = nodes_.at(to);
   if (node.mode == Node::kCrashed) return;
+  if (!node.epochs.empty() && !node.epoch().Has(from)) return;
   if (node.mode == Node::kPaused) {
     node.inbox.emplace_back(from, msg);
     return;
@@ -763,10 +916,11 @@ void Simulation::MaybeEquivocate(Node& node, const cproto::ConsensusMessage& mes
     v.set_block_hash(hash ? std::string(crypto::AsBytes(*hash)) : std::string());
     const auto phase = v.phase() == cproto::PHASE_PREVOTE ? consensus::Phase::kPrevote
                                                             : consensus::Phase::kPrecommit;
-    auto signature = key.Sign(consensus::VoteText(kChainId, 0, v.height(), v.round(), phase, hash));
+    auto signature = key.Sign(
+        consensus::VoteText(kChainId, node.epoch().number, v.height(), v.round(), phase, hash));
     if (!signature.ok()) return;
     v.set_signature(*signature);
-  } else if (message.has_proposal() && options_.rule == consensus::QuorumRule::kTwoThirds) {
+  } else if (message.has_proposal() && node.epoch().rule == consensus::QuorumRule::kTwoThirds) {
     cproto::Proposal& p = *other.mutable_proposal();
     if (p.valid_round() >= 0) return;
     *p.mutable_block() = node.app->ProposeBlock(p.height(), Local(node) + 1 + Uniform(0, 50));
@@ -774,7 +928,8 @@ void Simulation::MaybeEquivocate(Node& node, const cproto::ConsensusMessage& mes
     const Hash256 hash = consensus::BlockHash(p.block().header());
     if (hash == consensus::BlockHash(message.proposal().block().header())) return;
     auto signature = key.Sign(
-        consensus::ProposalText(kChainId, 0, p.height(), p.round(), p.valid_round(), hash));
+        consensus::ProposalText(kChainId, node.epoch().number, p.height(), p.round(),
+                                p.valid_round(), hash));
     if (!signature.ok()) return;
     p.set_signature(*signature);
   } else {
@@ -832,7 +987,7 @@ void Simulation::InjectFault() {
       }
     });
   };
-  const std::string proposer = validators_.ProposerFor(MaxHeight() + 1, 0);
+  const std::string proposer = Leader().epoch().set->ProposerFor(MaxHeight() + 1, 0);
   switch (fault) {
     case Fault::kF1: {
       std::string id;
@@ -1007,6 +1162,39 @@ void Simulation::SubmitClientTx() {
   Broadcast(node, gossip);
 }
 
+// Property 7: a member proposes a membership change (commits once a block includes it): re-add a
+// removed member, remove one (while more than three remain) or switch the quorum rule.
+void Simulation::ProposeMembershipChange() {
+  const Epoch& current = Leader().epoch();
+  std::vector<std::string> removed;
+  for (const std::string& id : ids_) {
+    if (!current.Has(id)) removed.push_back(id);
+  }
+  const std::int64_t choice = Uniform(0, 2);
+  std::string change;
+  if (choice == 0 && !removed.empty()) {
+    change = "add:" + removed[Uniform(0, static_cast<std::int64_t>(removed.size()) - 1)];
+  } else if (choice == 1 && current.members.size() > 3) {
+    change = "remove:" + current.members[Uniform(0, static_cast<std::int64_t>(current.members.size()) - 1)];
+  } else {
+    change = std::string("quorum:") +
+             (current.rule == consensus::QuorumRule::kMajority ? "two-thirds" : "majority");
+  }
+  const std::string tx = "M" + std::to_string(++membership_seq_) + ":" + change;
+  const std::string& via = current.members[Uniform(0, static_cast<std::int64_t>(current.members.size()) - 1)];
+  Node& node = nodes_.at(via);
+  if (node.mode != Node::kRunning) {
+    Event("membership change " + change + " not proposed: " + via + " is down");
+    return;
+  }
+  Event("membership change " + change + " proposed via " + via);
+  AddToMempool(node, tx);
+  auto gossip = std::make_shared<Msg>();
+  gossip->kind = Msg::kTxs;
+  gossip->txs.push_back(tx);
+  Broadcast(node, gossip);
+}
+
 // F8: an old message replayed, or a vote signed for another chain; both must change nothing.
 void Simulation::ReplayOrForge() {
   const std::string& to = ids_[Uniform(0, static_cast<std::int64_t>(ids_.size()) - 1)];
@@ -1069,7 +1257,7 @@ bool Simulation::Step(std::int64_t until) {
   for (auto& [id, node] : nodes_) {
     if (node.mode != Node::kRunning) continue;
     next = std::min({next, node.next_housekeeping, node.start_at});
-    if (node.active_height != 0) next = std::min(next, node.replica->next_deadline_ms());
+    if (node.active_height != 0 && node.replica) next = std::min(next, node.replica->next_deadline_ms());
   }
   if (next > until) return false;
   now_ = std::max(now_, next);
@@ -1083,7 +1271,7 @@ bool Simulation::Step(std::int64_t until) {
     if (node.mode != Node::kRunning) continue;
     if (node.next_housekeeping <= now_) Housekeeping(node);
     if (node.mode == Node::kRunning && node.start_at <= now_) StartHeight(node);
-    if (node.mode == Node::kRunning && node.active_height != 0 &&
+    if (node.mode == Node::kRunning && node.active_height != 0 && node.replica &&
         node.replica->next_deadline_ms() <= now_) {
       Handle(node, node.replica->OnTick(Clock(node)));
     }
@@ -1106,6 +1294,11 @@ SimResult Simulation::Run() {
     if (active_faults_ < 2) InjectFault();
     queue_.emplace(std::pair(now_ + Uniform(1'000, 4'000), seq_++), faults);
   };
+  std::function<void()> membership = [&] {
+    if (now_ >= fault_end) return;
+    ProposeMembershipChange();
+    queue_.emplace(std::pair(now_ + Uniform(5'000, 15'000), seq_++), membership);
+  };
   std::function<void()> chaos = [&] {
     if (chaos_) ReplayOrForge();
     if (now_ < fault_end) queue_.emplace(std::pair(now_ + 97, seq_++), chaos);
@@ -1113,6 +1306,9 @@ SimResult Simulation::Run() {
   queue_.emplace(std::pair(now_ + 10, seq_++), load);
   queue_.emplace(std::pair(now_ + 2'000, seq_++), faults);
   queue_.emplace(std::pair(now_ + 50, seq_++), chaos);
+  if (options_.membership_changes) {
+    queue_.emplace(std::pair(now_ + Uniform(3'000, 12'000), seq_++), membership);
+  }
   while (Step(fault_end)) {
   }
   now_ = fault_end;
@@ -1125,14 +1321,18 @@ SimResult Simulation::Run() {
 
   // Final invariants.
   for (const std::string& c : sign_log_.conflicts()) Violation("double signature: " + c);
-  const Node& reference = nodes_.begin()->second;
+  // The network's final epoch is the furthest node's; its members must converge. A node that is
+  // not a member is admitted by no member (node.cc transport): it keeps a prefix of the chain.
+  const Node& reference = Leader();
+  const Epoch& final_epoch = reference.epoch();
   bool converged = true;
   for (const auto& [id, node] : nodes_) {
     if (node.mode != Node::kRunning) {
       Violation(id + " is not running at the end");
       converged = false;
     }
-    if (node.height() != reference.height() || node.chain.back().hash != reference.chain.back().hash) {
+    if (final_epoch.Has(id) &&
+        (node.height() != reference.height() || node.chain.back().hash != reference.chain.back().hash)) {
       converged = false;
     }
     for (std::size_t h = 1; h < node.chain.size(); ++h) {
@@ -1149,16 +1349,21 @@ SimResult Simulation::Run() {
     Violation("convergence: nodes did not reach the same chain within " + Ms(kStart + options_.heal_ms) +
               " of healing:" + heights);
   }
+  if (final_epoch.number > 0) {
+    Event("final membership epoch " + std::to_string(final_epoch.number) + ": " +
+          std::string(consensus::QuorumRuleName(final_epoch.rule)) + ", " +
+          std::to_string(final_epoch.members.size()) + " members");
+  }
   // Members whose signing history was wiped sign nothing below their floor (F11). If too few
   // others remain to form a quorum the network halts, safely, by design.
   std::size_t may_sign = 0;
   for (const auto& [id, node] : nodes_) {
-    if (node.mode == Node::kRunning && !node.recovering &&
+    if (final_epoch.Has(id) && node.mode == Node::kRunning && !node.recovering && node.replica &&
         node.replica->sign_floor() <= MaxHeight() + 1) {
       ++may_sign;
     }
   }
-  const bool halted_by_design = may_sign < validators_.quorum();
+  const bool halted_by_design = may_sign < final_epoch.set->quorum();
   if (halted_by_design) {
     Event("halted safely: only " + std::to_string(may_sign) + " members may sign at height " +
           std::to_string(MaxHeight() + 1) + " (the others' signing history was wiped)");
@@ -1167,7 +1372,8 @@ SimResult Simulation::Run() {
     Violation("liveness: no block committed after every fault healed (height " +
               std::to_string(height_at_heal) + ")");
   }
-  // Durability: every acknowledged transaction is in the chain exactly once, on every node.
+  // Durability: every acknowledged transaction is in the chain exactly once, on every member's
+  // node (and at most once on any node).
   for (const auto& [id, node] : nodes_) {
     std::map<std::string, int> count;
     for (const StoredBlock& b : node.chain)
@@ -1175,19 +1381,24 @@ SimResult Simulation::Run() {
     for (const auto& [tx, n] : count) {
       if (n > 1) Violation(id + ": transaction " + tx.substr(0, 40) + " committed " + std::to_string(n) + " times");
     }
+    if (!final_epoch.Has(id)) continue;
     for (const std::string& tx : acknowledged_) {
       if (count[tx] != 1) Violation(id + ": acknowledged transaction " + tx + " is missing");
     }
   }
-  // Accountability: every equivocation an honest node detected (and did not lose in a wipe) is
-  // committed as evidence.
+  // Accountability: every equivocation an honest member detected (and did not lose in a wipe) is
+  // committed as evidence. (A detector that is no longer a member cannot reach the others.)
   std::set<std::string> committed_keys;
   for (const StoredBlock& b : reference.chain)
     for (const std::string& tx : b.block.txs())
       if (tx.starts_with("E")) committed_keys.insert(EvidenceKeyOf(tx));
   for (const auto& [key, who] : detected_) {
-    if (!who.empty() && !committed_keys.count(key) && !halted_by_design) {
-      Violation("accountability: equivocation " + key + " detected by " + *who.begin() +
+    std::vector<std::string> members;
+    for (const std::string& id : who) {
+      if (final_epoch.Has(id)) members.push_back(id);
+    }
+    if (!members.empty() && !committed_keys.count(key) && !halted_by_design) {
+      Violation("accountability: equivocation " + key + " detected by " + members.front() +
                 " was never committed");
     }
   }

@@ -34,6 +34,9 @@ struct SimOptions {
   std::int64_t fault_ms = 30'000;  // simulated time during which faults are injected
   std::int64_t heal_ms = 30'000;   // quiet time after: every node must converge
   bool trace = false;              // also print every replica log line
+  // Membership changes (CONSENSUS.md property 7) proposed during the fault phase: re-adding a
+  // removed member, removing one (while more than three remain), switching the quorum rule.
+  bool membership_changes = true;
 };
 
 struct SimResult {
