@@ -146,24 +146,7 @@ def main():
     ARGS = parser.parse_args()
     DIR = tempfile.mkdtemp(prefix="colend-demo-")
     netlib.configure(ARGS.bin, DIR)
-    ok = False
-    try:
-        scenario()
-        ok = True
-    except (AssertionError, subprocess.TimeoutExpired) as e:
-        print(f"FAILED: {e}", flush=True)
-        for k in range(1, 6):
-            log = os.path.join(home(k), "node.log")
-            if os.path.exists(log):
-                with open(log) as f:
-                    print(f"--- node{k}/node.log (tail) ---\n" + "".join(f.readlines()[-10:]), flush=True)
-    finally:
-        subprocess.run([os.path.join(ARGS.bin, "colend"), "localnet", "down", "--dir", DIR, "--kill"],
-                       capture_output=True)
-        if ok and not ARGS.keep:
-            shutil.rmtree(DIR, ignore_errors=True)
-    print(f"{CHECKS['passed']} passed, {CHECKS['failed']} failed")
-    return 0 if ok else 1
+    return netlib.run_network_test(scenario, keep=ARGS.keep, log_lines=10)
 
 
 if __name__ == "__main__":

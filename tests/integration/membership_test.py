@@ -255,25 +255,7 @@ def main():
         return 1
     DIR = tempfile.mkdtemp(prefix="colend-membership-")
     netlib.configure(ARGS.bin, DIR)
-    ok = False
-    try:
-        scenario()
-        ok = True
-    except AssertionError as e:
-        print(f"FAILED: {e}", flush=True)
-        for k in range(1, 7):
-            log = os.path.join(home(k), "node.log")
-            if os.path.exists(log):
-                with open(log) as f:
-                    lines = f.readlines()[-15:]
-                print(f"--- node{k}/node.log (tail) ---\n" + "".join(lines), flush=True)
-    finally:
-        subprocess.run([os.path.join(ARGS.bin, "colend"), "localnet", "down", "--dir", DIR,
-                        "--kill"], capture_output=True)
-        if ok and not ARGS.keep:
-            shutil.rmtree(DIR, ignore_errors=True)
-    print(f"{CHECKS['passed']} passed, {CHECKS['failed']} failed")
-    return 0 if ok else 1
+    return netlib.run_network_test(scenario, keep=ARGS.keep, nodes=6, failures=(AssertionError,))
 
 
 if __name__ == "__main__":

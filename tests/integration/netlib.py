@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import random
+import shutil
 import subprocess
 import tempfile
 import time
@@ -39,6 +40,31 @@ def colend_json(*argv, **kw):
 
 def home(k):
     return os.path.join(DIR, f"node{k}")
+
+
+def run_network_test(scenario, keep=False, nodes=5, log_lines=15,
+                     failures=(AssertionError, subprocess.TimeoutExpired)):
+    """Runs scenario() on the network in DIR; on a failure prints the tail of every node's log.
+    Always stops the network; removes DIR after a success unless keep. Returns the exit code."""
+    ok = False
+    try:
+        scenario()
+        ok = True
+    except failures as e:
+        print(f"FAILED: {e}", flush=True)
+        for k in range(1, nodes + 1):
+            log = os.path.join(home(k), "node.log")
+            if os.path.exists(log):
+                with open(log) as f:
+                    lines = f.readlines()[-log_lines:]
+                print(f"--- node{k}/node.log (tail) ---\n" + "".join(lines), flush=True)
+    finally:
+        subprocess.run([os.path.join(BIN, "colend"), "localnet", "down", "--dir", DIR, "--kill"],
+                       capture_output=True)
+        if ok and not keep:
+            shutil.rmtree(DIR, ignore_errors=True)
+    print(f"{CHECKS['passed']} passed, {CHECKS['failed']} failed")
+    return 0 if ok else 1
 
 
 def expect(cond, what, fatal=True):
