@@ -159,6 +159,16 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
   void OnAuthenticated(const std::shared_ptr<Connection>& connection);
   void OnClosed(const std::shared_ptr<Connection>& connection);
   void OnDialFailed(const std::string& peer_id, const std::string& reason);
+  // True when `reason` was not logged in the last minute (and remembers it now).
+  bool FirstRejectionInAWhile(const std::string& reason) {
+    const auto now = std::chrono::steady_clock::now();
+    auto it = rejections_logged.find(reason);
+    if (it != rejections_logged.end() && now - it->second < std::chrono::minutes(1)) return false;
+    if (rejections_logged.size() > 1024) rejections_logged.clear();
+    rejections_logged[reason] = now;
+    return true;
+  }
+  std::map<std::string, std::chrono::steady_clock::time_point> rejections_logged;
   void Log(const std::string& line) const {
     if (!stopped && log) log(line);
   }
@@ -362,7 +372,10 @@ void Connection::OnTlsUp() {
   std::string reason;
   auto member = impl_->MemberOfCertificate(certificate, &reason);
   X509_free(certificate);
-  if (!member) return Close(Describe() + " rejected: " + reason);
+  if (!member) {
+    // A removed member's node keeps dialing (with backoff): say so once a minute, not each time.
+    return Close(impl_->FirstRejectionInAWhile(reason) ? Describe() + " rejected: " + reason : "");
+  }
   if (direction_ == Direction::kOutbound && *member != peer_id_) {
     return Close(Describe() + " rejected: certificate belongs to member " + *member);
   }

@@ -50,6 +50,11 @@ int Status(const Args& args) {
                      "\np2p        " + s["p2p_address"].get<std::string>() + "\nquorum     " +
                      s["quorum"].dump() + " of " + s["members"].dump() + " (" +
                      s["quorum_rule"].get<std::string>() + ")\n";
+  if (s.contains("membership")) {
+    text += "epoch      " + s["membership"]["epoch"].dump() + " from height " +
+            s["membership"]["start_height"].dump() + ", members " +
+            s["membership"]["members"].dump() + "\n";
+  }
   if (s["syncing"].get<bool>()) {
     text += "syncing    up to height " + s["best_peer_height"].dump() + ", " +
             s.value("blocks_to_sync", json(0)).dump() + " blocks to go\n";
