@@ -1,5 +1,6 @@
 #include "contracts/state.h"
 
+#include <set>
 #include <vector>
 
 #include "crypto/merkle.h"
@@ -68,35 +69,115 @@ crypto::Hash256 StateTree::LeafHash(std::string_view key, std::string_view value
   return crypto::MerkleLeafHash(leaf);
 }
 
-void StateTree::Apply(const StateWrites& writes) {
-  for (const auto& [key, value] : writes) {
-    if (value) {
-      entries_[key] = Entry{*value, LeafHash(key, *value)};
-    } else {
-      entries_.erase(key);
+std::uint32_t StateBucket(std::string_view key) {
+  const crypto::Hash256 h = crypto::Sha256(key);
+  return ((static_cast<std::uint32_t>(h[0]) << 8) | h[1]) % kStateBuckets;
+}
+
+static_assert(kStateBuckets == (std::size_t{1} << 12), "the top tree is perfect over 2^12 buckets");
+
+namespace {
+
+crypto::Hash256 TopLeaf(const crypto::Hash256& bucket_root) {
+  return crypto::MerkleLeafHash(
+      std::string_view(reinterpret_cast<const char*>(bucket_root.data()), bucket_root.size()));
+}
+
+}  // namespace
+
+const std::vector<std::vector<crypto::Hash256>>& StateTree::EmptyTop() {
+  static const std::vector<std::vector<crypto::Hash256>> kEmpty = [] {
+    std::vector<std::vector<crypto::Hash256>> top(kTopLevels + 1);
+    top[0].assign(kStateBuckets, TopLeaf(crypto::MerkleRoot({})));
+    for (int level = 1; level <= kTopLevels; ++level) {
+      for (std::size_t i = 0; i < top[level - 1].size() / 2; ++i) {
+        top[level].push_back(crypto::MerkleNodeHash(top[level - 1][2 * i], top[level - 1][2 * i + 1]));
+      }
     }
+    return top;
+  }();
+  return kEmpty;
+}
+
+void StateTree::SetBucketRoot(std::uint32_t bucket, const crypto::Hash256& root) {
+  bucket_roots_[bucket] = root;
+  std::size_t i = bucket;
+  top_[0][i] = TopLeaf(root);
+  for (int level = 1; level <= kTopLevels; ++level) {
+    i >>= 1;
+    top_[level][i] = crypto::MerkleNodeHash(top_[level - 1][2 * i], top_[level - 1][2 * i + 1]);
   }
 }
 
-crypto::Hash256 StateTree::Root() const { return RootAfter({}); }
+void StateTree::Apply(const StateWrites& writes) {
+  std::set<std::uint32_t> touched;
+  for (const auto& [key, value] : writes) {
+    auto it = entries_.find(key);
+    if (value) {
+      const std::uint32_t bucket = it != entries_.end() ? it->second.bucket : StateBucket(key);
+      const crypto::Hash256 leaf = LeafHash(key, *value);
+      entries_[key] = Entry{*value, leaf, bucket};
+      bucket_leaves_[bucket][key] = leaf;
+      touched.insert(bucket);
+    } else if (it != entries_.end()) {
+      bucket_leaves_[it->second.bucket].erase(key);
+      touched.insert(it->second.bucket);
+      entries_.erase(it);
+    }
+  }
+  for (std::uint32_t bucket : touched) SetBucketRoot(bucket, BucketRootAfter(bucket, {}));
+}
 
-crypto::Hash256 StateTree::RootAfter(const StateWrites& writes) const {
-  // Merge the two sorted sequences: entries_ and writes (a write replaces or erases an entry).
+crypto::Hash256 StateTree::BucketRootAfter(std::uint32_t bucket, const StateWrites& writes) const {
+  // Merge the bucket's sorted keys with the (sorted) writes that fall into it.
   std::vector<crypto::Hash256> leaves;
-  leaves.reserve(entries_.size() + writes.size());
-  auto e = entries_.begin();
+  const auto& entries = bucket_leaves_[bucket];
+  leaves.reserve(entries.size() + writes.size());
+  auto e = entries.begin();
   auto w = writes.begin();
-  while (e != entries_.end() || w != writes.end()) {
-    if (w == writes.end() || (e != entries_.end() && e->first < w->first)) {
-      leaves.push_back(e->second.leaf_hash);
+  auto skip_other_buckets = [&] {
+    while (w != writes.end() && StateBucket(w->first) != bucket) ++w;
+  };
+  skip_other_buckets();
+  while (e != entries.end() || w != writes.end()) {
+    if (w == writes.end() || (e != entries.end() && e->first < w->first)) {
+      leaves.push_back(e->second);
       ++e;
       continue;
     }
-    if (e != entries_.end() && e->first == w->first) ++e;
+    if (e != entries.end() && e->first == w->first) ++e;
     if (w->second) leaves.push_back(LeafHash(w->first, *w->second));
     ++w;
+    skip_other_buckets();
   }
   return crypto::MerkleRoot(leaves);
+}
+
+crypto::Hash256 StateTree::Root() const { return top_[kTopLevels][0]; }
+
+crypto::Hash256 StateTree::RootAfter(const StateWrites& writes) const {
+  // Only the buckets the writes touch are recomputed, then their ancestors in the top tree.
+  std::map<std::uint32_t, StateWrites> by_bucket;
+  for (const auto& [key, value] : writes) by_bucket[StateBucket(key)].emplace(key, value);
+  std::map<std::size_t, crypto::Hash256> changed;  // index -> hash at the current level
+  for (const auto& [bucket, bucket_writes] : by_bucket) {
+    changed[bucket] = TopLeaf(BucketRootAfter(bucket, bucket_writes));
+  }
+  if (changed.empty()) return Root();
+  for (int level = 1; level <= kTopLevels; ++level) {
+    std::map<std::size_t, crypto::Hash256> parents;
+    for (const auto& [i, hash] : changed) {
+      const std::size_t parent = i >> 1;
+      if (parents.count(parent)) continue;
+      auto child = [&](std::size_t index) {
+        auto it = changed.find(index);
+        return it != changed.end() ? it->second : top_[level - 1][index];
+      };
+      parents[parent] = crypto::MerkleNodeHash(child(2 * parent), child(2 * parent + 1));
+    }
+    changed = std::move(parents);
+  }
+  return changed.begin()->second;
 }
 
 }  // namespace colend::contracts

@@ -1,10 +1,21 @@
 // The contract state: an ordered key/value map. Contracts read through StateReader and write into
-// a StateOverlay; the node commits an overlay's writes with the block. The state root is the
-// RFC 6962 root over the entries in key order, leaf = u32be(key length) || key || value.
+// a StateOverlay; the node commits an overlay's writes with the block.
+//
+// The state root (a header field) is two levels of RFC 6962 trees, so that a block's root costs
+// what its writes touch rather than the whole state:
+//   - entry leaf = u32be(key length) || key || value;
+//   - each entry belongs to bucket StateBucket(key) = the first two bytes of SHA-256(key),
+//     big-endian, modulo kStateBuckets (4096);
+//   - a bucket's root is the RFC 6962 root over its entries' leaves in key order (an empty
+//     bucket: SHA-256 of the empty string);
+//   - the state root is the RFC 6962 root over the 4096 bucket roots, as leaves, in bucket order.
+// An entry's inclusion proof is two RFC 6962 audit paths: the entry in its bucket, then the bucket
+// root (leaf data = the 32 root bytes) in the top tree.
 //
 // Invariants: keys are non-empty; iteration is always in key order (determinism).
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -17,6 +28,9 @@
 namespace colend::contracts {
 
 using StateWrites = std::map<std::string, std::optional<std::string>, std::less<>>;
+
+inline constexpr std::size_t kStateBuckets = 4096;
+std::uint32_t StateBucket(std::string_view key);
 
 class StateReader {
  public:
@@ -59,13 +73,31 @@ class StateTree : public StateReader {
   const auto& entries() const { return entries_; }
 
   static crypto::Hash256 LeafHash(std::string_view key, std::string_view value);
+  // The root of one bucket and the cached roots of all (for proofs and tests).
+  crypto::Hash256 BucketRoot(std::uint32_t bucket) const { return bucket_roots_[bucket]; }
 
  private:
   struct Entry {
     std::string value;
     crypto::Hash256 leaf_hash;
+    std::uint32_t bucket;
   };
+  // A bucket's root over its entries, with the `writes` that fall into that bucket merged in.
+  crypto::Hash256 BucketRootAfter(std::uint32_t bucket, const StateWrites& writes) const;
+  // The top tree over 4096 = 2^12 bucket roots is a perfect binary tree (RFC 6962 splits at the
+  // largest power of two below n), kept level by level: top_[0] holds the leaf hashes of the
+  // bucket roots, top_[12][0] the state root. Changing a bucket rehashes its 12 ancestors.
+  static constexpr int kTopLevels = 12;
+  void SetBucketRoot(std::uint32_t bucket, const crypto::Hash256& root);
+  static const std::vector<std::vector<crypto::Hash256>>& EmptyTop();
+
   std::map<std::string, Entry, std::less<>> entries_;
+  // Per bucket, its entries' leaf hashes in key order, and the cached bucket roots.
+  std::vector<std::map<std::string, crypto::Hash256, std::less<>>> bucket_leaves_ =
+      std::vector<std::map<std::string, crypto::Hash256, std::less<>>>(kStateBuckets);
+  std::vector<crypto::Hash256> bucket_roots_ =
+      std::vector<crypto::Hash256>(kStateBuckets, crypto::Sha256(""));
+  std::vector<std::vector<crypto::Hash256>> top_ = EmptyTop();
 };
 
 }  // namespace colend::contracts

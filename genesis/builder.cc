@@ -79,7 +79,7 @@ Result<BuiltConsortium> BuildConsortium(const ConsortiumOptions& options) {
   ca_spec.is_ca = true;
   auto ca = crypto::IssueCertificate(ca_spec, ca_key->Public(), nullptr, *ca_key);
   if (!ca.ok()) return ca.error();
-  BuiltConsortium out{*ca_key, *ca, {}, {}};
+  BuiltConsortium out{*ca_key, *ca, {}, {}, {}};
   nlohmann::json members = nlohmann::json::array();
   auto plan = PlanMembers(options.members + options.spare_members);
   for (int i = 0; i < options.members + options.spare_members; ++i) {

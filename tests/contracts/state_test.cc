@@ -2,6 +2,7 @@
 // through to their base, and that RootAfter predicts the root Apply produces.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
 
 #include "contracts/state.h"
@@ -10,10 +11,58 @@
 namespace colend::contracts {
 namespace {
 
-TEST(StateTree, EmptyRootIsEmptyMerkleTree) {
+// The state root computed here from its definition (state.h), with nothing but RFC 6962 roots:
+// entries grouped by the first two bytes of SHA-256(key) mod 4096, each bucket's root over its
+// entries in key order, then the root over the 4096 bucket roots taken as leaf data.
+crypto::Hash256 RootByDefinition(const std::map<std::string, std::string>& entries) {
+  std::vector<std::vector<crypto::Hash256>> buckets(kStateBuckets);
+  for (const auto& [key, value] : entries) {  // std::map: key order
+    const crypto::Hash256 h = crypto::Sha256(key);
+    const std::size_t bucket = ((static_cast<std::size_t>(h[0]) << 8) | h[1]) % 4096;
+    buckets[bucket].push_back(StateTree::LeafHash(key, value));
+  }
+  std::vector<crypto::Hash256> top;
+  for (const auto& leaves : buckets) {
+    const crypto::Hash256 root = crypto::MerkleRoot(leaves);
+    top.push_back(crypto::MerkleLeafHash(std::string(root.begin(), root.end())));
+  }
+  return crypto::MerkleRoot(top);
+}
+
+TEST(StateTree, EmptyRootIsTheRootOverEmptyBuckets) {
   StateTree tree;
-  EXPECT_EQ(crypto::ToHex(tree.Root()),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(tree.Root(), RootByDefinition({}));
+  EXPECT_NE(tree.Root(), crypto::MerkleRoot({}));
+  EXPECT_EQ(tree.BucketRoot(0), crypto::MerkleRoot({}));
+}
+
+TEST(StateTree, RootFollowsItsDefinitionAsEntriesComeAndGo) {
+  std::mt19937 rng(7);
+  StateTree tree;
+  std::map<std::string, std::string> model;
+  for (int round = 0; round < 30; ++round) {
+    StateWrites writes;
+    for (int i = 0; i < 200; ++i) {
+      std::string key = "loan/" + std::to_string(rng() % 3000);
+      if (rng() % 5 == 0) {
+        writes[key] = std::nullopt;
+        model.erase(key);
+      } else {
+        writes[key] = std::to_string(rng());
+        model[key] = *writes[key];
+      }
+    }
+    tree.Apply(writes);
+    ASSERT_EQ(tree.Root(), RootByDefinition(model)) << "round " << round;
+  }
+  EXPECT_GT(model.size(), 1000u);  // many entries per bucket on average would be no test
+  // Two keys in one bucket: the bucket root is the RFC 6962 root over both, in key order.
+  const std::uint32_t bucket = StateBucket(model.begin()->first);
+  std::vector<crypto::Hash256> leaves;
+  for (const auto& [key, value] : model) {
+    if (StateBucket(key) == bucket) leaves.push_back(StateTree::LeafHash(key, value));
+  }
+  EXPECT_EQ(tree.BucketRoot(bucket), crypto::MerkleRoot(leaves));
 }
 
 TEST(StateTree, RootIndependentOfWriteOrder) {
