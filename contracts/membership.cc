@@ -26,6 +26,7 @@
 //             "proposer", "status": proposed|approved, "epoch" (once approved)}
 #include "contracts/membership.h"
 
+#include <cctype>
 #include <set>
 #include <string>
 

@@ -57,6 +57,7 @@ struct Membership {
   std::uint64_t epoch = 0;
   std::uint64_t start_height = 1;
   crypto::Hash256 sha256{};  // the membership-sha256 of the epoch's headers
+  crypto::Hash256 previous_sha256{};  // the previous epoch's (epoch >= 1)
   consensus::QuorumRule quorum = consensus::QuorumRule::kMajority;
   std::vector<GenesisMember> members;  // sorted by id
 

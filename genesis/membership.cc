@@ -70,7 +70,8 @@ Result<Membership> ParseMembershipDocument(const Genesis& genesis, std::string_v
   if (*chain_id != genesis.chain_id) return Bad("chain_id '" + *chain_id + "' is not this chain's");
   if (*epoch == 0) return Bad("epoch 0 is the genesis file's; a document has epoch >= 1");
   if (*start == 0) return Bad("start_height must be at least 1");
-  if (!crypto::Hash256FromHex(*previous).ok()) return Bad("previous_sha256 must be 64 hex digits");
+  auto previous_hash = crypto::Hash256FromHex(*previous);
+  if (!previous_hash.ok()) return Bad("previous_sha256 must be 64 hex digits");
   auto rule = consensus::ParseQuorumRule(*quorum);
   if (!rule.ok()) return Bad("quorum '" + *quorum + "' must be 'majority' or 'two-thirds'");
   if (!doc.contains("members") || !doc["members"].is_array() || doc["members"].empty() ||
@@ -81,6 +82,7 @@ Result<Membership> ParseMembershipDocument(const Genesis& genesis, std::string_v
   m.epoch = *epoch;
   m.start_height = *start;
   m.sha256 = crypto::Sha256(text);
+  m.previous_sha256 = *previous_hash;
   m.quorum = *rule;
   std::set<std::string> ids;
   for (std::size_t i = 0; i < doc["members"].size(); ++i) {
@@ -110,8 +112,7 @@ Result<Membership> MembershipOfEpoch(const Genesis& genesis, const contracts::St
     if (!before) return Bad("epoch " + std::to_string(epoch - 1) + " is missing");
     previous = crypto::Sha256(*before);
   }
-  auto doc = nlohmann::json::parse(*text);
-  if (doc["previous_sha256"].get<std::string>() != crypto::ToHex(previous)) {
+  if (m->previous_sha256 != previous) {
     return Bad("epoch " + std::to_string(epoch) + " does not follow epoch " + std::to_string(epoch - 1));
   }
   return m;

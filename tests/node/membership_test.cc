@@ -365,5 +365,45 @@ TEST_F(MembershipTest, EquivocationIsVerifiedWithTheKeysOfItsEpoch) {
   EXPECT_EQ(ledger_->state().Get("count/fault/" + spare), "1");
 }
 
+TEST_F(MembershipTest, DocumentsAreCheckedAndMustChainToTheGenesis) {
+  auto change = Propose("lead-bank", "q", {{"change", "quorum"}, {"quorum", "two-thirds"}});
+  CommitNext({change, Approve("partner-bank", "q"), Approve("payee-bank", "q")}, kFirstThree);
+  const std::string text = *ledger_->state().Get(contracts::MembershipEpochKey(1));
+  auto parsed = genesis::ParseMembershipDocument(*genesis_, text);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().ToString();
+  EXPECT_EQ(parsed->previous_sha256, genesis_->hash);
+  EXPECT_EQ(parsed->members.size(), 5u);
+
+  auto altered = [&](auto change_fn) {
+    nlohmann::json doc = nlohmann::json::parse(text);
+    change_fn(doc);
+    return genesis::ParseMembershipDocument(*genesis_, doc.dump());
+  };
+  auto other_chain = altered([](auto& d) { d["chain_id"] = "elsewhere"; });
+  ASSERT_FALSE(other_chain.ok());
+  EXPECT_EQ(other_chain.error().code, "bad-membership");
+  EXPECT_NE(other_chain.error().message.find("chain_id"), std::string::npos);
+  auto no_quorum = altered([](auto& d) { d["quorum"] = "unanimous"; });
+  ASSERT_FALSE(no_quorum.ok());
+  EXPECT_NE(no_quorum.error().message.find("quorum"), std::string::npos);
+  auto twice = altered([](auto& d) { d["members"].push_back(d["members"][0]); });
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.error().message.find("appears twice"), std::string::npos);
+
+  // A document that does not name the genesis hash as its predecessor is refused.
+  contracts::StateTree forged;
+  forged.Apply({{"membership/epoch", "1"},
+                {contracts::MembershipEpochKey(1),
+                 [&] {
+                   nlohmann::json doc = nlohmann::json::parse(text);
+                   doc["previous_sha256"] = std::string(64, '0');
+                   return doc.dump();
+                 }()}});
+  auto unlinked = genesis::MembershipOfEpoch(*genesis_, forged, 1);
+  ASSERT_FALSE(unlinked.ok());
+  EXPECT_NE(unlinked.error().message.find("does not follow"), std::string::npos);
+  EXPECT_EQ(genesis::MembershipOfEpoch(*genesis_, forged, 2).error().code, "unknown-epoch");
+}
+
 }  // namespace
 }  // namespace colend::node
