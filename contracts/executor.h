@@ -47,8 +47,10 @@ using EquivocationVerifier = std::function<Result<EquivocationClaim>(
     std::string_view first, std::string_view second, const StateReader& state)>;
 // Checks a proposed member, given as a genesis member object in JSON (id, name, role,
 // tls_certificate, signing_certificate), with the checks the genesis file's members pass: ids,
-// roles, certificates issued by the consortium CA, keys of the chain's suite.
-using MemberChecker = std::function<Result<MemberRecord>(std::string_view member_json)>;
+// roles, certificates issued by the consortium CA, keys of the chain's suite; and that both
+// certificates (and the CA's) are valid at `at_ms`, the block time (deterministic).
+using MemberChecker =
+    std::function<Result<MemberRecord>(std::string_view member_json, std::int64_t at_ms)>;
 
 struct ChainRules {
   EquivocationVerifier verify_equivocation;  // unset: consensus.evidence is rejected

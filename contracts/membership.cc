@@ -234,7 +234,7 @@ void RunMemberPropose(const CallContext& call, StateOverlay* state, Receipt* rec
     if (!call.rules.check_member) {
       return Reject(receipt, "not-supported", "this chain cannot check new members");
     }
-    auto record = call.rules.check_member(member.dump());
+    auto record = call.rules.check_member(member.dump(), call.block.timestamp_ms);
     if (!record.ok()) return Reject(receipt, "invalid-member", record.error().message);
     if (members.count(record->id)) {
       return Reject(receipt, "already-member", "'" + record->id + "' is a member already");

@@ -67,7 +67,8 @@ Status ParseConsensus(const nlohmann::json& c, ConsensusParams* out) {
 }  // namespace
 
 Result<GenesisMember> ParseMember(const nlohmann::json& m, const std::string& where,
-                                  const crypto::Certificate& ca, crypto::Suite suite) {
+                                  const crypto::Certificate& ca, crypto::Suite suite,
+                                  std::optional<std::int64_t> at_unix) {
   if (!m.is_object()) return Bad(where + " must be an object");
   auto id = Required<std::string>(m, "id", where);
   auto name = Required<std::string>(m, "name", where);
@@ -89,9 +90,13 @@ Result<GenesisMember> ParseMember(const nlohmann::json& m, const std::string& wh
   auto sign_cert = crypto::Certificate::FromPem(*signing);
   if (!sign_cert.ok()) return Bad(where + ".signing_certificate: " + sign_cert.error().message);
   for (const auto* cert : {&*tls_cert, &*sign_cert}) {
-    Status s = cert->VerifyIssuedBy(ca, std::nullopt);
+    Status s = cert->VerifyIssuedBy(ca, at_unix);
     if (!s.ok()) {
-      return Bad(where + " (" + *id + "): certificate not issued by the consortium CA: " +
+      const bool time = s.error().code == "certificate-expired" ||
+                        s.error().code == "certificate-not-yet-valid";
+      return Bad(where + " (" + *id + "): " +
+                 (time ? "certificate not valid at " + std::to_string(*at_unix) + " (Unix s): "
+                       : "certificate not issued by the consortium CA: ") +
                  s.error().message);
     }
   }
@@ -221,9 +226,12 @@ contracts::ChainRules Genesis::Rules() const {
     return contracts::EquivocationClaim{facts->member, facts->height, facts->round, facts->kind,
                                         facts->Key()};
   };
-  rules.check_member = [self](std::string_view member_json) -> Result<contracts::MemberRecord> {
+  rules.check_member = [self](std::string_view member_json,
+                              std::int64_t at_ms) -> Result<contracts::MemberRecord> {
     auto json = nlohmann::json::parse(member_json, nullptr, /*allow_exceptions=*/false);
-    auto member = ParseMember(json, "member", self->ca_certificate, self->suite);
+    // Floor division: the block time in whole seconds, also before 1970.
+    const std::int64_t at_unix = at_ms >= 0 ? at_ms / 1000 : -((-at_ms + 999) / 1000);
+    auto member = ParseMember(json, "member", self->ca_certificate, self->suite, at_unix);
     if (!member.ok()) return member.error();
     return contracts::MemberRecord{member->id, member->role, member->signing_key};
   };

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -95,8 +96,10 @@ Result<Genesis> ParseGenesis(std::string raw);
 
 // One member object of a genesis file or a membership document, checked: `where` names it in
 // errors ("bad-genesis").
+// With `at_unix` (seconds), both certificates and the CA must also be valid at that time.
 Result<GenesisMember> ParseMember(const nlohmann::json& member, const std::string& where,
-                                  const crypto::Certificate& ca, crypto::Suite suite);
+                                  const crypto::Certificate& ca, crypto::Suite suite,
+                                  std::optional<std::int64_t> at_unix = std::nullopt);
 
 // A membership document (epoch >= 1), checked against the chain: format colend-membership/v1,
 // the chain id, members as in a genesis file. Error "bad-membership" names the field.

@@ -120,6 +120,10 @@ class MembershipTest : public ::testing::Test {
     if (!text) return "no receipt";
     return contracts::Receipt::ParseText(*text)->code;
   }
+  std::string Message(const std::string& wire) {
+    auto tx = contracts::DecodeTx(wire);
+    return contracts::Receipt::ParseText(*ledger_->state().Get(contracts::ReceiptKey(tx->id)))->message;
+  }
   std::string Output(const std::string& wire, const std::string& key) {
     auto tx = contracts::DecodeTx(wire);
     auto receipt = contracts::Receipt::ParseText(*ledger_->state().Get(contracts::ReceiptKey(tx->id)));
@@ -299,6 +303,30 @@ TEST_F(MembershipTest, RefusedChangesNameTheReasonAndChangeNothing) {
   EXPECT_EQ(Code(no_such), "unknown-proposal");
   EXPECT_EQ(ledger_->membership().epoch, 0u);
   EXPECT_TRUE(ledger_->state().Scan("membership/proposal/", 10).empty());
+
+  // Certificates issued by the consortium CA but expired at the block time are refused too.
+  auto expired_member = [&] {
+    auto tls_key = crypto::PrivateKey::Generate(crypto::Suite::kStd);
+    auto sign_key = crypto::PrivateKey::Generate(crypto::Suite::kStd);
+    crypto::CertificateSpec spec;
+    spec.organization = "Late Bank";
+    spec.common_name = "late-bank";
+    spec.not_before_unix = kNow / 1000 - 400 * 86400;
+    spec.not_after_unix = kNow / 1000 - 30 * 86400;  // expired a month before the block
+    spec.serial = 9001;
+    spec.tls_server_and_client = true;
+    auto tls = crypto::IssueCertificate(spec, tls_key->Public(), &built_->ca_certificate, built_->ca_key);
+    spec.serial = 9002;
+    spec.tls_server_and_client = false;
+    auto signing = crypto::IssueCertificate(spec, sign_key->Public(), &built_->ca_certificate, built_->ca_key);
+    return nlohmann::json{{"id", "late-bank"}, {"name", "Late Bank"}, {"role", "partner_bank"},
+                          {"tls_certificate", tls->ToPem()}, {"signing_certificate", signing->ToPem()}};
+  }();
+  auto expired = Propose("lead-bank", "late", {{"change", "add"}, {"member", expired_member.dump()}});
+  CommitNext({expired}, kFirstThree);
+  EXPECT_EQ(Code(expired), "invalid-member");
+  EXPECT_NE(Message(expired).find("not valid at"), std::string::npos) << Message(expired);
+  EXPECT_EQ(ledger_->membership().epoch, 0u);
 
   // Removals stop at three members.
   auto r1 = Propose("lead-bank", "r1", {{"change", "remove"}, {"member-id", "arbitration"}});
