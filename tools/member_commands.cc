@@ -14,6 +14,7 @@ using json = nlohmann::json;
 constexpr const char* kMemberUsage = R"(usage: colend --home NODE_DIR member SUBCOMMAND ... [--json]
   list                                  the current epoch: members, quorum rule, proposals
   epochs                                every epoch: start height, quorum rule, members, SHA-256
+                                        (--json: with each membership document's exact text)
   propose --id P --remove MEMBER        propose removing a member
   propose --id P --add MEMBER_JSON      propose adding an institution; MEMBER_JSON is its genesis
                                         member object (the member.json in its node directory:
@@ -89,7 +90,9 @@ int Epochs(const Args& args, const Home& home) {
                     {"sha256", crypto::ToHex(crypto::Sha256(text))},
                     {"previous_sha256", doc["previous_sha256"]},
                     {"proposal", doc["proposal"]},
-                    {"approvals", doc["approvals"]}});
+                    {"approvals", doc["approvals"]},
+                    // The exact bytes: sha256sum of them is the membership-sha256 in headers.
+                    {"document", text}});
   }
   std::string text;
   for (const json& e : list) {

@@ -242,6 +242,8 @@ def scenario():
     listed = colend_json("--home", home(4), "member", "epochs")["epochs"]
     expect([e["sha256"] for e in listed] == [e["sha256"] for e in epochs],
            "`colend member epochs` lists the same document hashes")
+    expect(all(hashlib.sha256(e["document"].encode()).hexdigest() == e["sha256"] for e in listed[1:]),
+           "`member epochs --json` gives each document's exact text: sha256 of it is its hash")
 
 
 def main():
