@@ -388,6 +388,15 @@ std::string Connection::ReadFailure(const error_code& error) const {
   if (error == asio::error::eof || error == ssl::error::stream_truncated) {
     return Describe() + " closed by peer";
   }
+  if (direction_ == Direction::kOutbound && error.category() == asio::error::get_ssl_category() &&
+      error.message().find("handshake failure") != std::string::npos) {
+    // TLS 1.3: the peer checks our certificate after our side of the handshake and answers with
+    // an alert. It admits only members of the epoch it follows: say so, once a minute.
+    const std::string reason = Describe() + ": the peer refused our certificate (" +
+                               error.message() + "); is " + impl_->config.self_id +
+                               " a member of the peer's current membership epoch?";
+    return impl_->FirstRejectionInAWhile(reason) ? reason : "";
+  }
   return Describe() + ": read failed: " + error.message();
 }
 
