@@ -135,10 +135,6 @@ crypto::Hash256 StateTree::BucketRootAfter(std::uint32_t bucket, const StateWrit
   leaves.reserve(entries.size() + writes.size());
   auto e = entries.begin();
   auto w = writes.begin();
-  auto skip_other_buckets = [&] {
-    while (w != writes.end() && StateBucket(w->first) != bucket) ++w;
-  };
-  skip_other_buckets();
   while (e != entries.end() || w != writes.end()) {
     if (w == writes.end() || (e != entries.end() && e->first < w->first)) {
       leaves.push_back(e->second);
@@ -148,7 +144,6 @@ crypto::Hash256 StateTree::BucketRootAfter(std::uint32_t bucket, const StateWrit
     if (e != entries.end() && e->first == w->first) ++e;
     if (w->second) leaves.push_back(LeafHash(w->first, *w->second));
     ++w;
-    skip_other_buckets();
   }
   return crypto::MerkleRoot(leaves);
 }

@@ -82,7 +82,8 @@ class StateTree : public StateReader {
     crypto::Hash256 leaf_hash;
     std::uint32_t bucket;
   };
-  // A bucket's root over its entries, with the `writes` that fall into that bucket merged in.
+  // A bucket's root over its entries with `writes` merged in; every write must belong to the
+  // bucket (RootAfter groups them; the bucket of a key is hashed once).
   crypto::Hash256 BucketRootAfter(std::uint32_t bucket, const StateWrites& writes) const;
   // The top tree over 4096 = 2^12 bucket roots is a perfect binary tree (RFC 6962 splits at the
   // largest power of two below n), kept level by level: top_[0] holds the leaf hashes of the
