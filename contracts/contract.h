@@ -32,6 +32,10 @@ const TxType* FindTxType(std::string_view name);
 const std::vector<TxType>& AllTxTypes();
 
 // Contracts (one file each).
+// The largest document evidence.attach accepts; nodes fetch documents from peers in one frame.
+inline constexpr std::uint64_t kDocumentBytesMax = 16u << 20;
+bool IsDocumentKind(std::string_view kind);  // contract | notice | repayment-proof | other
+void RunEvidenceAttach(const CallContext& call, StateOverlay* state, Receipt* receipt);
 void RunEvidenceAnchor(const CallContext& call, StateOverlay* state, Receipt* receipt);
 void RunConsensusEvidence(const CallContext& call, StateOverlay* state, Receipt* receipt);
 // Membership and quorum changes (membership.cc).

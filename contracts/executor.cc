@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "contracts/contract.h"
+#include "contracts/loan_records.h"
 
 namespace colend::contracts {
 
@@ -145,11 +146,13 @@ Receipt Executor::Execute(const Tx& tx, const BlockContext& block, std::uint32_t
     receipt.code = "not-permitted";
     receipt.rule = "ROLE";
     receipt.message = "role '" + sender.role + "' may not send '" + tx.body.type + "'";
+    AppendLoanRecords(tx, {}, state);  // a refused step about a loan is one of its records
   } else {
     StateOverlay scope(state);
     CallContext call{tx, sender, block, rules_};
     type->run(call, &scope, &receipt);
     if (receipt.accepted) state->Absorb(scope);
+    AppendLoanRecords(tx, receipt.accepted ? scope.writes() : StateWrites{}, state);
   }
   state->Put(ReceiptKey(tx.id), receipt.ToText());
   return receipt;

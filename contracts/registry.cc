@@ -7,6 +7,11 @@ const std::vector<TxType>& AllTxTypes() {
       {"evidence.anchor",
        {"lead_bank", "partner_bank", "payee_bank", "credit_bureau", "arbitrator"},
        &RunEvidenceAnchor},
+      // Documents of a loan (contract, notice, repayment proof): any member, the arbitration
+      // commission included, may attach one it holds.
+      {"evidence.attach",
+       {"lead_bank", "partner_bank", "payee_bank", "credit_bureau", "arbitrator"},
+       &RunEvidenceAttach},
       // Any member may report a member who signed two conflicting consensus messages.
       {"consensus.evidence",
        {"lead_bank", "partner_bank", "payee_bank", "credit_bureau", "arbitrator"},

@@ -150,6 +150,37 @@ crypto::Hash256 StateTree::BucketRootAfter(std::uint32_t bucket, const StateWrit
 
 crypto::Hash256 StateTree::Root() const { return top_[kTopLevels][0]; }
 
+std::optional<StateProof> StateTree::Prove(std::string_view key) const {
+  auto entry = entries_.find(key);
+  if (entry == entries_.end()) return std::nullopt;
+  StateProof proof;
+  proof.key = std::string(key);
+  proof.bucket = entry->second.bucket;
+  const auto& bucket = bucket_leaves_[proof.bucket];
+  std::vector<crypto::Hash256> leaves;
+  leaves.reserve(bucket.size());
+  for (const auto& [k, leaf] : bucket) {
+    if (k == key) proof.index = leaves.size();
+    leaves.push_back(leaf);
+  }
+  proof.size = leaves.size();
+  proof.path = crypto::MerkleInclusionProof(leaves, proof.index);
+  // The top tree is perfect: the audit path is the sibling at each level, bottom up.
+  std::size_t i = proof.bucket;
+  for (int level = 0; level < kTopLevels; ++level, i >>= 1) proof.top.push_back(top_[level][i ^ 1]);
+  return proof;
+}
+
+std::string StateProof::ToText() const {
+  std::string out = "colend-state-proof/v1\nkey: " + key;
+  out += "\nbucket: " + std::to_string(bucket);
+  out += "\nindex: " + std::to_string(index);
+  out += "\nsize: " + std::to_string(size) + "\n";
+  for (const auto& h : path) out += "path: " + crypto::ToHex(h) + "\n";
+  for (const auto& h : top) out += "top: " + crypto::ToHex(h) + "\n";
+  return out;
+}
+
 crypto::Hash256 StateTree::RootAfter(const StateWrites& writes) const {
   // Only the buckets the writes touch are recomputed, then their ancestors in the top tree.
   std::map<std::uint32_t, StateWrites> by_bucket;

@@ -59,6 +59,19 @@ class StateOverlay : public StateReader {
   StateWrites writes_;
 };
 
+// An entry's inclusion proof (docs/evidence-bundle.md section 4): its RFC 6962 audit path in its
+// bucket, then the bucket's audit path in the top tree (always kTopLevels hashes).
+struct StateProof {
+  std::string key;
+  std::uint32_t bucket = 0;
+  std::uint64_t index = 0;  // the key's position among the bucket's keys, in key order
+  std::uint64_t size = 0;   // keys in the bucket
+  std::vector<crypto::Hash256> path;
+  std::vector<crypto::Hash256> top;
+  // colend-state-proof/v1 text, as shipped in evidence bundles.
+  std::string ToText() const;
+};
+
 // The whole committed state in memory with each entry's leaf hash, so the root after a block's
 // writes can be computed without touching disk.
 class StateTree : public StateReader {
@@ -73,6 +86,9 @@ class StateTree : public StateReader {
   const auto& entries() const { return entries_; }
 
   static crypto::Hash256 LeafHash(std::string_view key, std::string_view value);
+  // The proof of a present key against Root(); nullopt if the key is absent. Costs the size of
+  // the key's bucket (about size() / 4096 entries).
+  std::optional<StateProof> Prove(std::string_view key) const;
   // The root of one bucket and the cached roots of all (for proofs and tests).
   crypto::Hash256 BucketRoot(std::uint32_t bucket) const { return bucket_roots_[bucket]; }
 

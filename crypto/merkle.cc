@@ -94,16 +94,76 @@ bool VerifyMerkleInclusion(const Hash256& leaf_hash, std::uint64_t index, std::u
   return sn == 0 && r == root;
 }
 
-void MerkleAccumulator::Append(const Hash256& leaf_hash) {
+std::vector<MerkleSubtree> MerkleAccumulator::Append(const Hash256& leaf_hash) {
   assert(size_ != UINT64_MAX);
   // Each trailing one bit of size_ is a full subtree of the new leaf's size that now merges.
+  std::vector<MerkleSubtree> completed;
   Hash256 h = leaf_hash;
+  completed.push_back({0, size_, h});
+  int level = 0;
   for (std::uint64_t s = size_; (s & 1) == 1; s >>= 1) {
     h = MerkleNodeHash(peaks_.back(), h);
     peaks_.pop_back();
+    ++level;
+    completed.push_back({level, size_ >> level, h});
   }
   peaks_.push_back(h);
   ++size_;
+  return completed;
+}
+
+namespace {
+
+// MTH(D[start : start + n]) from perfect subtrees; RFC 6962 ranges are always aligned so that
+// each power-of-two part starts at a multiple of its size.
+Result<Hash256> RangeRoot(const MerkleSubtreeFn& subtree, std::uint64_t start, std::uint64_t n) {
+  assert(n >= 1);
+  if (std::has_single_bit(n)) {
+    const int level = std::countr_zero(n);
+    assert(start % n == 0);
+    return subtree(level, start >> level);
+  }
+  const std::uint64_t k = SplitPoint(n);
+  auto left = RangeRoot(subtree, start, k);
+  if (!left.ok()) return left;
+  auto right = RangeRoot(subtree, start + k, n - k);
+  if (!right.ok()) return right;
+  return MerkleNodeHash(*left, *right);
+}
+
+}  // namespace
+
+Result<std::vector<Hash256>> MerkleInclusionProofFromSubtrees(const MerkleSubtreeFn& subtree,
+                                                              std::uint64_t index,
+                                                              std::uint64_t size) {
+  if (index >= size) {
+    return MakeError("bad-proof-request", "leaf " + std::to_string(index) +
+                                              " is not in a tree of " + std::to_string(size));
+  }
+  // The same recursion as AppendPath, iterated from the root down; siblings are collected root
+  // first and reversed at the end (the RFC orders the path leaf first).
+  std::vector<Hash256> path;
+  std::uint64_t start = 0;
+  std::uint64_t n = size;
+  std::uint64_t m = index;
+  while (n > 1) {
+    const std::uint64_t k = SplitPoint(n);
+    if (m < k) {
+      auto sibling = RangeRoot(subtree, start + k, n - k);
+      if (!sibling.ok()) return sibling.error();
+      path.push_back(*sibling);
+      n = k;
+    } else {
+      auto sibling = RangeRoot(subtree, start, k);
+      if (!sibling.ok()) return sibling.error();
+      path.push_back(*sibling);
+      start += k;
+      m -= k;
+      n -= k;
+    }
+  }
+  std::reverse(path.begin(), path.end());
+  return path;
 }
 
 Hash256 MerkleAccumulator::Root() const {

@@ -65,14 +65,37 @@ Status Ledger::WriteGenesis() {
   consensus::BlockHeader header = genesis_.GenesisHeader(tree.RootAfter(writes));
   std::string text = header.ToText();
   crypto::MerkleAccumulator ledger;
-  ledger.Append(crypto::MerkleLeafHash(text));
   Store::BlockWrite write;
+  write.ledger_nodes = ledger.Append(crypto::MerkleLeafHash(text));
   write.height = 0;
   write.block_hash = consensus::BlockHash(text);
   write.block.mutable_block()->set_header(text);
   write.state_writes = &writes;
   write.ledger_accumulator = ledger.Serialize();
   return store_->CommitBlock(write);
+}
+
+// A store written before the ledger subtrees were kept has none: they are rebuilt once from the
+// stored headers (and checked against the accumulator) so that ledger proofs work for it too.
+Status Ledger::RebuildLedgerNodes(std::uint64_t tip_height) {
+  if (store_->GetLedgerNode(0, tip_height).ok()) return Status::Ok();
+  crypto::MerkleAccumulator rebuilt;
+  std::vector<crypto::MerkleSubtree> nodes;
+  for (std::uint64_t h = 0; h <= tip_height; ++h) {
+    auto stored = store_->GetBlock(h);
+    if (!stored.ok()) return MakeError("corrupt-store", "block " + std::to_string(h) + ": " + stored.error().message);
+    for (auto& node : rebuilt.Append(crypto::MerkleLeafHash(stored->block().header()))) {
+      nodes.push_back(node);
+    }
+    if (nodes.size() >= 4096 || h == tip_height) {
+      COLEND_RETURN_IF_ERROR(store_->PutLedgerNodes(nodes));
+      nodes.clear();
+    }
+  }
+  if (rebuilt.Root() != ledger_.Root()) {
+    return MakeError("corrupt-store", "the stored headers do not give the ledger accumulator's root");
+  }
+  return Status::Ok();
 }
 
 Status Ledger::Open() {
@@ -112,6 +135,7 @@ Status Ledger::Open() {
   if (!ledger.ok()) return corrupt("ledger accumulator: " + ledger.error().message);
   if (ledger->size() != tip->height + 1) return corrupt("ledger accumulator size mismatch");
   ledger_ = *ledger;
+  COLEND_RETURN_IF_ERROR(RebuildLedgerNodes(tip->height));
   last_header_ = *header;
   last_hash_ = tip->block_hash;
   Status membership = LoadMembership();
@@ -239,8 +263,8 @@ Status Ledger::CommitBlock(const consensus::proto::Block& block,
     executed = std::move(fresh).value();
   }
   crypto::MerkleAccumulator ledger = ledger_;
-  ledger.Append(crypto::MerkleLeafHash(block.header()));
   Store::BlockWrite write;
+  write.ledger_nodes = ledger.Append(crypto::MerkleLeafHash(block.header()));
   write.height = height;
   write.block_hash = hash;
   *write.block.mutable_block() = block;

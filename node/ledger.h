@@ -35,6 +35,8 @@ class Ledger {
   const crypto::Hash256& last_hash() const { return last_hash_; }
   const contracts::Executor& executor() const { return executor_; }
   const contracts::StateTree& state() const { return state_; }
+  const genesis::Genesis& genesis() const { return genesis_; }
+  Store* store() const { return store_; }
   // The membership epoch in force for the next block (height() + 1) and its validator set. A
   // block that approves a membership change is certified by the old epoch; the new one is in
   // force from the following height (CONSENSUS.md property 7).
@@ -66,6 +68,7 @@ class Ledger {
   Result<Executed> Execute(std::uint64_t height, const consensus::proto::Block& block,
                            std::int64_t now_ms, bool check_timeliness) const;
   Status WriteGenesis();
+  Status RebuildLedgerNodes(std::uint64_t tip_height);
   // Takes the membership in force at height() + 1 from the state.
   Status LoadMembership();
 

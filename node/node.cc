@@ -20,6 +20,8 @@
 #include "contracts/tx.h"
 #include "genesis/genesis.h"
 #include "node/config.h"
+#include "node/document_store.h"
+#include "node/evidence_export.h"
 #include "node/ledger.h"
 #include "node/mempool.h"
 #include "node/rpc.h"
@@ -41,6 +43,10 @@ constexpr std::size_t kStateScanMax = 10000;
 constexpr std::int64_t kSyncRequestTimeoutMs = 2000;
 // Consensus messages for the height after the one being decided, kept until it starts.
 constexpr std::size_t kEarlyMessagesMax = 256;
+// Documents of committed evidence.attach records this node still lacks, and how many it asks
+// peers for per housekeeping tick.
+constexpr std::size_t kWantedDocumentsMax = 10000;
+constexpr std::size_t kDocumentRequestsPerTick = 4;
 
 std::int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -93,6 +99,7 @@ class Node : public consensus::Application {
         genesis_(std::move(genesis)),
         store_(std::move(store)),
         ledger_(genesis_, store_.get()),
+        documents_(config_.Path("documents")),
         signer_(std::move(signing_key)),
         mempool_(kMempoolTxsMax),
         replica_timer_(io),
@@ -121,6 +128,12 @@ class Node : public consensus::Application {
   // knows the lowest height it cannot have signed at, and the handling of one report.
   void RecoverSigningFloor(const std::string& peer, std::uint64_t height);
   Result<json> RpcFaults();
+  Result<json> RpcEvidenceExport(const json& params);
+  // Documents (node/document_store.h): wanted after an attach commits, fetched from peers.
+  void WantDocuments(const consensus::proto::Block& block);
+  void AskForDocuments();
+  void OnDocumentRequest(const std::string& peer, const proto::DocumentRequest& request);
+  void OnDocumentResponse(const std::string& peer, const proto::DocumentResponse& response);
   Result<json> RpcState(const json& params);
   // The lead bank's node submits clock.tick once the Asia/Shanghai date has passed the committed
   // business date (RULES.md decision 6: contracts take the date only from the chain).
@@ -165,6 +178,9 @@ class Node : public consensus::Application {
   std::set<std::string> recovery_reports_;
   std::uint64_t evidence_nonce_ = 0;
   std::optional<std::int64_t> last_clock_tick_mono_;  // MonoMs() of the last clock.tick sent
+  DocumentStore documents_;
+  std::set<crypto::Hash256> wanted_documents_;
+  std::uint64_t document_ask_round_ = 0;
   KeySigner signer_;
   Mempool mempool_;
   std::unique_ptr<consensus::Replica> replica_;
@@ -213,6 +229,12 @@ Status Node::Start(const std::string& tls_cert_pem, const std::string& tls_key_p
         " peers have reported their heights");
   }
   ResubmitPendingEvidence();
+  for (const auto& [key, unused] : store_->ScanAux("doc-wanted/")) {
+    auto sha = crypto::Hash256FromHex(key.substr(std::string("doc-wanted/").size()));
+    if (sha.ok() && !documents_.Has(*sha) && wanted_documents_.size() < kWantedDocumentsMax) {
+      wanted_documents_.insert(*sha);
+    }
+  }
   TransportConfig tc;
   tc.self_id = config_.member_id;
   tc.listen_host = config_.p2p_host;
@@ -401,6 +423,7 @@ void Node::AfterCommit(const consensus::proto::Block& block, const std::string& 
   }
   Log("block " + std::to_string(ledger_.height()) + " " + crypto::ToHex(ledger_.last_hash()) +
       " txs " + std::to_string(block.txs_size()) + " " + how);
+  WantDocuments(block);
   if (ledger_.membership().epoch != epoch_) {
     const genesis::Membership& m = ledger_.membership();
     epoch_ = m.epoch;
@@ -443,6 +466,7 @@ void Node::Housekeeping() {
     if (!choice.empty()) RequestBlocks(choice);
   }
   MaybeTickClock();
+  AskForDocuments();
   ScheduleStartHeight();
   housekeeping_timer_.expires_after(std::chrono::milliseconds(kStatusIntervalMs));
   housekeeping_timer_.async_wait([this](const boost::system::error_code& ec) {
@@ -508,6 +532,10 @@ void Node::OnFrame(const std::string& peer, std::string frame) {
       return OnBlockRequest(peer, message.block_request());
     case proto::PeerMessage::kBlockResponse:
       return OnBlockResponse(peer, message.block_response());
+    case proto::PeerMessage::kDocumentRequest:
+      return OnDocumentRequest(peer, message.document_request());
+    case proto::PeerMessage::kDocumentResponse:
+      return OnDocumentResponse(peer, message.document_response());
     default:
       Log("dropping a message of unknown kind from " + peer);
   }
@@ -625,8 +653,10 @@ Result<json> Node::HandleRpc(const std::string& method, const json& params) {
   if (method == "status") return RpcStatus();
   if (method == "faults") return RpcFaults();
   if (method == "state") return RpcState(params);
-  return MakeError("method-not-found", "unknown method '" + method +
-                                           "'; methods: submit, tx, block, status, faults, state");
+  if (method == "evidence_export") return RpcEvidenceExport(params);
+  return MakeError("method-not-found",
+                   "unknown method '" + method +
+                       "'; methods: submit, tx, block, status, faults, state, evidence_export");
 }
 
 Result<json> Node::RpcSubmit(const json& params) {
@@ -715,6 +745,90 @@ Result<json> Node::RpcBlock(const json& params) {
   out["certificate_round"] = stored->certificate().round();
   out["quorum"] = ledger_.validators().quorum();
   return out;
+}
+
+Result<json> Node::RpcEvidenceExport(const json& params) {
+  if (!params.is_object() || !params.contains("loan") || !params["loan"].is_string()) {
+    return MakeError("invalid-params", "evidence_export needs {\"loan\": \"<loan id>\"}");
+  }
+  auto evidence = ExportLoanEvidence(ledger_, params["loan"].get<std::string>(),
+                                     config_.member_id, NowMs());
+  if (!evidence.ok()) return evidence.error();
+  json files = json::array();
+  for (const auto& file : evidence->files) {
+    files.push_back({{"path", file.path}, {"hex", crypto::ToHex(file.bytes)}});
+  }
+  json documents = json::array();
+  for (const auto& sha : evidence->documents) {
+    documents.push_back({{"sha256", crypto::ToHex(sha)}, {"held", documents_.Has(sha)}});
+  }
+  return json{{"files", files},
+              {"documents", documents},
+              {"records", evidence->records},
+              {"anchor_height", evidence->anchor_height}};
+}
+
+void Node::WantDocuments(const consensus::proto::Block& block) {
+  for (const auto& wire : block.txs()) {
+    auto tx = contracts::DecodeTx(wire);
+    if (!tx.ok() || tx->body.type != "evidence.attach") continue;
+    auto receipt_text = ledger_.state().Get(contracts::ReceiptKey(tx->id));
+    auto receipt = contracts::Receipt::ParseText(receipt_text.value_or(""));
+    const std::string* digest = tx->body.Field("document-sha256");
+    if (!receipt.ok() || !receipt->accepted || digest == nullptr) continue;
+    auto sha = crypto::Hash256FromHex(*digest);
+    if (!sha.ok() || documents_.Has(*sha) || wanted_documents_.size() >= kWantedDocumentsMax) {
+      continue;
+    }
+    wanted_documents_.insert(*sha);
+    (void)store_->PutAux("doc-wanted/" + *digest, "");  // lost on failure: asked again at export
+  }
+}
+
+void Node::AskForDocuments() {
+  if (wanted_documents_.empty() || peer_heights_.empty()) return;
+  std::vector<std::string> peers;
+  for (const auto& [peer, height] : peer_heights_) peers.push_back(peer);
+  std::size_t asked = 0;
+  for (const auto& sha : wanted_documents_) {
+    if (asked++ >= kDocumentRequestsPerTick) break;
+    proto::PeerMessage message;
+    message.mutable_document_request()->set_sha256(std::string(crypto::AsBytes(sha)));
+    SendTo(peers[(document_ask_round_ + asked) % peers.size()], message);
+  }
+  ++document_ask_round_;
+}
+
+void Node::OnDocumentRequest(const std::string& peer, const proto::DocumentRequest& request) {
+  if (request.sha256().size() != 32) return;
+  crypto::Hash256 sha;
+  std::copy(request.sha256().begin(), request.sha256().end(), sha.begin());
+  auto bytes = documents_.Get(sha);
+  if (!bytes.ok()) return;  // not held (or damaged on disk): the peer asks another
+  proto::PeerMessage message;
+  message.mutable_document_response()->set_sha256(request.sha256());
+  message.mutable_document_response()->set_content(std::move(bytes).value());
+  SendTo(peer, message);
+}
+
+void Node::OnDocumentResponse(const std::string& peer, const proto::DocumentResponse& response) {
+  if (response.sha256().size() != 32) return;
+  crypto::Hash256 sha;
+  std::copy(response.sha256().begin(), response.sha256().end(), sha.begin());
+  if (!wanted_documents_.count(sha)) return;  // unasked: dropped
+  if (crypto::Sha256(response.content()) != sha) {
+    Log("document " + crypto::ToHex(sha) + " from " + peer + " does not match its hash; dropped");
+    return;
+  }
+  auto stored = documents_.Put(response.content());
+  if (!stored.ok()) {
+    Log("cannot store document " + crypto::ToHex(sha) + ": " + stored.error().ToString());
+    return;
+  }
+  wanted_documents_.erase(sha);
+  (void)store_->DeleteAux("doc-wanted/" + crypto::ToHex(sha));
+  Log("document " + crypto::ToHex(sha) + " (" + std::to_string(response.content().size()) +
+      " bytes) fetched from " + peer);
 }
 
 void Node::RecoverSigningFloor(const std::string& peer, std::uint64_t height) {

@@ -35,6 +35,13 @@ std::string TxKey(const crypto::Hash256& id) {
 
 }  // namespace
 
+std::string LedgerNodeKey(int level, std::uint64_t index) {
+  std::string key = "n/";
+  key.push_back(static_cast<char>(level));
+  PutU64(&key, index);
+  return key;
+}
+
 std::string HeightKey(std::uint64_t height) {
   std::string key = "b/";
   PutU64(&key, height);
@@ -140,6 +147,9 @@ Status Store::CommitBlock(const BlockWrite& write) {
       }
     }
   }
+  for (const auto& node : write.ledger_nodes) {
+    batch.Put(LedgerNodeKey(node.level, node.index), std::string(crypto::AsBytes(node.hash)));
+  }
   batch.Put("m/ledger", write.ledger_accumulator);
   std::string tip;
   PutU64(&tip, write.height);
@@ -149,6 +159,31 @@ Status Store::CommitBlock(const BlockWrite& write) {
   sync.sync = true;
   leveldb::Status s = db_->Write(sync, &batch);
   if (!s.ok()) return StorageError(s, "writing block " + std::to_string(write.height));
+  return Status::Ok();
+}
+
+Result<crypto::Hash256> Store::GetLedgerNode(int level, std::uint64_t index) const {
+  std::string value;
+  leveldb::Status s = db_->Get(leveldb::ReadOptions(), LedgerNodeKey(level, index), &value);
+  if (s.IsNotFound() || (s.ok() && value.size() != 32)) {
+    return MakeError("ledger-node-missing", "no ledger subtree at level " + std::to_string(level) +
+                                                " index " + std::to_string(index));
+  }
+  if (!s.ok()) return StorageError(s, "reading a ledger subtree");
+  crypto::Hash256 hash;
+  std::copy(value.begin(), value.end(), hash.begin());
+  return hash;
+}
+
+Status Store::PutLedgerNodes(const std::vector<crypto::MerkleSubtree>& nodes) {
+  leveldb::WriteBatch batch;
+  for (const auto& node : nodes) {
+    batch.Put(LedgerNodeKey(node.level, node.index), std::string(crypto::AsBytes(node.hash)));
+  }
+  leveldb::WriteOptions sync;
+  sync.sync = true;
+  leveldb::Status s = db_->Write(sync, &batch);
+  if (!s.ok()) return StorageError(s, "writing ledger subtrees");
   return Status::Ok();
 }
 

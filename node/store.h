@@ -5,6 +5,8 @@
 //
 // Keys: "g/genesis" genesis hash; "m/tip" height(8, big-endian) || block hash(32);
 //       "m/ledger" MerkleAccumulator over header texts 0..tip; "m/replica" replica state;
+//       "n/<level 1 byte><index 8 BE>" root of a perfect subtree of the ledger tree (the inner
+//       nodes of the RFC 6962 tree over header texts, for O(log^2 n) ledger proofs);
 //       "b/<height 8 BE>" StoredBlock; "t/<tx id 32>" height(8) || index(4); "s/<key>" state.
 //
 // Thread safety: one thread (the node's io thread) uses a Store.
@@ -61,10 +63,15 @@ class Store {
     std::vector<crypto::Hash256> tx_ids;  // in block order
     const contracts::StateWrites* state_writes = nullptr;
     std::string ledger_accumulator;  // after appending this block's header
+    std::vector<crypto::MerkleSubtree> ledger_nodes;  // the subtrees this header completes
   };
   // Writes the block and moves the tip, in one synced batch.
   Status CommitBlock(const BlockWrite& write);
 
+  // The root of the ledger tree's perfect subtree (level, index); error "ledger-node-missing".
+  Result<crypto::Hash256> GetLedgerNode(int level, std::uint64_t index) const;
+  // Writes subtree roots outside a block (rebuilding them for a store made before they existed).
+  Status PutLedgerNodes(const std::vector<crypto::MerkleSubtree>& nodes);
   Status SaveReplicaState(const std::string& bytes);  // synced
   std::optional<std::string> LoadReplicaState() const;
 

@@ -41,6 +41,8 @@ Result<nlohmann::json> CallNode(const node::NodeConfig& config, const std::strin
 
 int RunLocalnet(const Args& args);
 int RunNodeCommand(const Args& args);  // status, block, tx, evidence
+// evidence attach | export (evidence_commands.cc); -1 for another evidence subcommand.
+int RunEvidenceCommand(const Args& args);
 int RunMemberCommand(const Args& args);  // member list|epochs|propose|approve (member_commands.cc)
 int RunLoanSchedule(const Args& args);  // loan schedule (offline, no node)
 // loan, borrower, bureau, auth, va, collection, param, clock (lending_commands.cc)

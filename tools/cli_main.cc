@@ -24,6 +24,8 @@ Acting as the --home node's institution:
   block HEIGHT                            a committed block with its endorsements
   tx ID                                   a transaction's status and receipt
   evidence anchor --file F [--timeout S]  anchor a document's SHA-256 and wait for the commit
+  evidence attach --loan ID --file F --kind K   attach a document to a loan (hash on chain)
+  evidence export --loan ID --out FILE.zip      the loan's evidence bundle for arbitration
   faults                                  equivocations committed on chain (members who
                                           signed two conflicting consensus messages)
   member list | epochs                    the membership epoch in force / all epochs

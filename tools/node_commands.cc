@@ -283,8 +283,9 @@ int RunNodeCommand(const Args& args) {
   if (command == "evidence") {
     std::string sub = args.words.size() > 1 ? args.words[1] : "";
     if (sub == "anchor") return Anchor(args);
+    if (int rc = RunEvidenceCommand(args); rc >= 0) return rc;
     if (args.Has("help")) return std::cout << kAnchorUsage, 0;
-    std::cerr << "colend: evidence needs a subcommand\n" << kAnchorUsage;
+    std::cerr << "colend: evidence needs a subcommand: anchor, attach or export\n" << kAnchorUsage;
     return 2;
   }
   return 2;

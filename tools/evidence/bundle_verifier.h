@@ -1,0 +1,25 @@
+// colend-verify's checks of an evidence bundle (docs/evidence-bundle.md section 6), written from
+// the format document alone: it parses the texts itself and uses only the project's crypto module
+// (hashes, signatures, certificates, RFC 6962 Merkle trees) and OpenSSL underneath, so it shares
+// no code with the node that produced the bundle beyond those primitives.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace colend::evidence {
+
+struct CheckLine {
+  bool pass = false;
+  std::string check;   // e.g. "trust", "block 12", "record 3"
+  std::string detail;  // what was checked, or what failed and what was expected
+};
+
+// Runs every check on the bundle's files (entry name -> bytes). `first_entry` is the archive's
+// first entry name (must be "mimetype"). `root_sha256` is the fingerprint the arbitrator trusts
+// (64 hex digits, colons allowed). Every check is reported; the bundle verifies when none failed.
+std::vector<CheckLine> VerifyBundle(const std::map<std::string, std::string>& files,
+                                    const std::string& first_entry, const std::string& root_sha256);
+
+}  // namespace colend::evidence
