@@ -117,5 +117,55 @@ TEST(StateOverlay, ReadsThroughAndErases) {
   EXPECT_EQ(overlay.Get("c"), "3");
 }
 
+// An entry's proof, folded here with RFC 9162 verification and the bucket index alone, leads to
+// the state root for every key; it fails for another value, another key or a changed sibling.
+TEST(StateTree, ProofOfEveryEntryLeadsToTheRoot) {
+  std::mt19937 rng(11);
+  StateTree tree;
+  StateWrites writes;
+  for (int i = 0; i < 9000; ++i) writes["k/" + std::to_string(rng() % 20000)] = std::to_string(i);
+  tree.Apply(writes);
+  auto root_of = [](const StateProof& p, const std::string& key, const std::string& value) {
+    crypto::Hash256 bucket_root{};
+    // Fold the bucket path up to the bucket root (RFC 9162 2.1.3.2), then the top path.
+    std::uint64_t fn = p.index, sn = p.size - 1;
+    crypto::Hash256 r = StateTree::LeafHash(key, value);
+    for (const auto& s : p.path) {
+      if ((fn & 1) || fn == sn) {
+        r = crypto::MerkleNodeHash(s, r);
+        while (!(fn & 1) && fn) fn >>= 1, sn >>= 1;
+      } else {
+        r = crypto::MerkleNodeHash(r, s);
+      }
+      fn >>= 1, sn >>= 1;
+    }
+    bucket_root = r;
+    r = crypto::MerkleLeafHash(std::string(bucket_root.begin(), bucket_root.end()));
+    std::uint32_t i = p.bucket;
+    for (const auto& s : p.top) {
+      r = (i & 1) ? crypto::MerkleNodeHash(s, r) : crypto::MerkleNodeHash(r, s);
+      i >>= 1;
+    }
+    return r;
+  };
+  int checked = 0;
+  for (const auto& [key, value] : writes) {
+    if (++checked % 7) continue;
+    auto proof = tree.Prove(key);
+    ASSERT_TRUE(proof.has_value()) << key;
+    EXPECT_EQ(proof->bucket, StateBucket(key));
+    EXPECT_EQ(proof->top.size(), 12u);
+    EXPECT_EQ(root_of(*proof, key, *value), tree.Root()) << key;
+    EXPECT_NE(root_of(*proof, key, *value + "x"), tree.Root());
+    StateProof bent = *proof;
+    if (!bent.path.empty()) {
+      bent.path[0][0] ^= 1;
+      EXPECT_NE(root_of(bent, key, *value), tree.Root());
+    }
+  }
+  EXPECT_FALSE(tree.Prove("absent").has_value());
+  EXPECT_TRUE(tree.Prove("k/1").has_value() || !tree.Get("k/1"));
+}
+
 }  // namespace
 }  // namespace colend::contracts

@@ -126,7 +126,7 @@ std::string Lower(std::string s) {
 // The page's markup is only what the renderer writes: known tags and attributes, no script, and
 // every href a record file or a document named by its hash.
 void ExpectOnlyRendererMarkup(const std::string& html) {
-  static const std::regex kTag(R"(<(/?)([A-Za-z!]+)([^>]*)>)");
+  static const std::regex kTag(R"(<(/?)([A-Za-z!][A-Za-z0-9]*)([^>]*)>)");
   static const std::regex kQuoted(R"("[^"]*")");
   static const std::regex kAttr(R"(([A-Za-z-]+)\s*=)");
   static const std::regex kHref(R"re(href\s*=\s*"([^"]*)")re", std::regex::icase);
