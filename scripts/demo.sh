@@ -50,7 +50,32 @@ $colend localnet up --dir "$dir"
 $colend localnet status --dir "$dir"
 echo
 echo "== the sample joint loan, end to end (colend localnet demo): every step a signed transaction"
-$colend localnet demo --dir "$dir"
+$colend localnet demo --dir "$dir" --json > "$dir/demo.json"
+python3 -c 'import json,sys; [print(l) for l in json.load(open(sys.argv[1]))["story"]]' "$dir/demo.json"
+loan=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["loan"])' "$dir/demo.json")
+echo
+echo "== the lead bank attaches the signed contract and the collection notice to loan $loan"
+$colend --home "$dir/node1" evidence attach --loan "$loan" --file "$contract" --kind contract \
+        --label "loan contract $loan"
+$colend --home "$dir/node1" evidence attach --loan "$loan" --file "$dir/notice.txt" --kind notice
+echo
+echo "== the arbitration commission's node exports the loan's evidence bundle"
+bundle="$dir/evidence-$loan.zip"
+for attempt in 1 2 3 4 5 6 7 8 9 10; do  # its node fetches the documents from the lead bank's
+  $colend --home "$dir/node5" evidence export --loan "$loan" --out "$bundle" && break
+  sleep 1
+done
+fingerprint=$(openssl x509 -in "$dir/ca.pem" -noout -fingerprint -sha256 | cut -d= -f2)
+echo "consortium root CA fingerprint (an arbitrator takes it from the loan contract's annex):"
+echo "  $fingerprint"
+echo
+echo "== verified offline with colend-verify"
+build/bin/colend-verify "$bundle" --root-sha256 "$fingerprint" | tail -4
+echo
+echo "== verified with nothing but bash, openssl and coreutils (tools/verify.sh inside the bundle)"
+rm -rf "$dir/case" && mkdir -p "$dir/case" && unzip -q "$bundle" -d "$dir/case"
+(cd "$dir/case" && env -i PATH=/usr/bin:/bin bash tools/verify.sh --root-sha256 "$fingerprint" | tail -3)
+echo "report for people (not evidence): $dir/case/report/case.html"
 echo
 echo "Network running in $dir. Try: $colend --home $dir/node1 status"
 echo "Stop it with: $colend localnet down --dir $dir"
