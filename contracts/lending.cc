@@ -1040,8 +1040,16 @@ void LoanDraw(const CallContext& call, StateOverlay* state, Receipt* receipt) {
   assert(split.ok());
   loan.terms.split = *split;
   loan.terms.param_version = c.version();
-  loan.lenders.push_back({call.sender.id, "lead_bank", static_cast<int>(lead_bps), *amount - partner_amt});
-  loan.lenders.push_back({partner, "partner_bank", static_cast<int>(partner_bps), partner_amt});
+  auto share = [](std::string member, std::string role, std::int64_t bps, std::int64_t fen) {
+    LenderShare l;
+    l.member = std::move(member);
+    l.role = std::move(role);
+    l.share_bps = static_cast<int>(bps);
+    l.funded_fen = fen;
+    return l;
+  };
+  loan.lenders.push_back(share(call.sender.id, "lead_bank", lead_bps, *amount - partner_amt));
+  loan.lenders.push_back(share(partner, "partner_bank", partner_bps, partner_amt));
   loan.created_day = c.today();
   loan.created_ms = call.block.timestamp_ms;
   // The schedule must be computable before anyone funds (R-IN-04 checks the inputs now).

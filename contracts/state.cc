@@ -74,7 +74,7 @@ std::uint32_t StateBucket(std::string_view key) {
   return ((static_cast<std::uint32_t>(h[0]) << 8) | h[1]) % kStateBuckets;
 }
 
-static_assert(kStateBuckets == (std::size_t{1} << 12), "the top tree is perfect over 2^12 buckets");
+static_assert(kStateBuckets == (std::size_t{1} << 16), "the top tree is perfect over 2^16 buckets");
 
 namespace {
 

@@ -5,10 +5,12 @@
 // what its writes touch rather than the whole state:
 //   - entry leaf = u32be(key length) || key || value;
 //   - each entry belongs to bucket StateBucket(key) = the first two bytes of SHA-256(key),
-//     big-endian, modulo kStateBuckets (4096);
+//     big-endian (kStateBuckets = 65536 buckets);
 //   - a bucket's root is the RFC 6962 root over its entries' leaves in key order (an empty
 //     bucket: SHA-256 of the empty string);
-//   - the state root is the RFC 6962 root over the 4096 bucket roots, as leaves, in bucket order.
+//   - the state root is the RFC 6962 root over the 65536 bucket roots, as leaves, in bucket order.
+// 65536 buckets keep a bucket small (about 30 entries with 2 million entries in the state), so
+// both a block's root and an entry's proof cost little more on a long chain than on a new one.
 // An entry's inclusion proof is two RFC 6962 audit paths: the entry in its bucket, then the bucket
 // root (leaf data = the 32 root bytes) in the top tree.
 //
@@ -29,7 +31,7 @@ namespace colend::contracts {
 
 using StateWrites = std::map<std::string, std::optional<std::string>, std::less<>>;
 
-inline constexpr std::size_t kStateBuckets = 4096;
+inline constexpr std::size_t kStateBuckets = 65536;
 std::uint32_t StateBucket(std::string_view key);
 
 class StateReader {
@@ -87,7 +89,7 @@ class StateTree : public StateReader {
 
   static crypto::Hash256 LeafHash(std::string_view key, std::string_view value);
   // The proof of a present key against Root(); nullopt if the key is absent. Costs the size of
-  // the key's bucket (about size() / 4096 entries).
+  // the key's bucket (about size() / 65536 entries).
   std::optional<StateProof> Prove(std::string_view key) const;
   // The root of one bucket and the cached roots of all (for proofs and tests).
   crypto::Hash256 BucketRoot(std::uint32_t bucket) const { return bucket_roots_[bucket]; }
@@ -101,10 +103,10 @@ class StateTree : public StateReader {
   // A bucket's root over its entries with `writes` merged in; every write must belong to the
   // bucket (RootAfter groups them; the bucket of a key is hashed once).
   crypto::Hash256 BucketRootAfter(std::uint32_t bucket, const StateWrites& writes) const;
-  // The top tree over 4096 = 2^12 bucket roots is a perfect binary tree (RFC 6962 splits at the
+  // The top tree over 65536 = 2^16 bucket roots is a perfect binary tree (RFC 6962 splits at the
   // largest power of two below n), kept level by level: top_[0] holds the leaf hashes of the
-  // bucket roots, top_[12][0] the state root. Changing a bucket rehashes its 12 ancestors.
-  static constexpr int kTopLevels = 12;
+  // bucket roots, top_[16][0] the state root. Changing a bucket rehashes its 16 ancestors.
+  static constexpr int kTopLevels = 16;
   void SetBucketRoot(std::uint32_t bucket, const crypto::Hash256& root);
   static const std::vector<std::vector<crypto::Hash256>>& EmptyTop();
 

@@ -232,6 +232,13 @@ Result<LoanEvidence> ExportLoanEvidence(const Ledger& ledger, const std::string&
                                  "\nanchor-height: " + std::to_string(anchor) +
                                  "\nexported-by: " + exported_by +
                                  "\nexported-at-ms: " + std::to_string(now_ms) + "\n");
+  std::uint64_t bytes = 0;
+  for (const auto& f : out.files) bytes += f.bytes.size();
+  if (bytes > kEvidenceExportBytesMax) {
+    return MakeError("export-too-large", "the evidence of loan " + loan + " has " +
+                                             std::to_string(bytes) + " bytes; an export holds at most " +
+                                             std::to_string(kEvidenceExportBytesMax));
+  }
   out.records = records->count;
   out.anchor_height = anchor;
   return out;

@@ -7,7 +7,7 @@
 // and writes the ZIP.
 //
 // Cost: O(records × (block size + bucket size + log² height)); independent of how many other
-// loans or transactions the chain holds, except through the state's bucket size (entries / 4096).
+// loans or transactions the chain holds, except through the state's bucket size (entries / 65536).
 //
 // Thread safety: reads the ledger and the store; call it on the thread that owns them.
 #pragma once
@@ -35,9 +35,13 @@ struct LoanEvidence {
   std::uint64_t anchor_height = 0;
 };
 
-// Limits: a loan with more than kEvidenceRecordsMax records is refused ("too-many-records")
-// rather than exported in part.
-inline constexpr std::uint64_t kEvidenceRecordsMax = 100000;
+// Limits: a loan with more than kEvidenceRecordsMax records or events is refused
+// ("too-many-records"), and an export whose files exceed kEvidenceExportBytesMax
+// ("export-too-large"), rather than exported in part. A record costs about 3 KB of files (its
+// hex RPC form twice that, within the RPC client's 64 MiB answer); a loan has tens to a few
+// hundred records (every step, and each day the daily rules act on it).
+inline constexpr std::uint64_t kEvidenceRecordsMax = 10000;
+inline constexpr std::uint64_t kEvidenceExportBytesMax = 28u << 20;
 
 // Error "loan-not-found" when the chain has no record of `loan`.
 Result<LoanEvidence> ExportLoanEvidence(const Ledger& ledger, const std::string& loan,

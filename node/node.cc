@@ -68,7 +68,7 @@ std::string IsoTime(std::int64_t ms) {
   std::time_t seconds = ms / 1000;
   std::tm tm{};
   gmtime_r(&seconds, &tm);
-  char buf[40];
+  char buf[96];  // room for any int fields, so the format can never truncate
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                 static_cast<int>(ms % 1000));
@@ -92,13 +92,13 @@ class Node : public consensus::Application {
  public:
   Node(asio::io_context& io, NodeConfig config, genesis::Genesis genesis,
        crypto::PrivateKey signing_key, std::unique_ptr<Store> store, bool data_was_missing)
-      : data_was_missing_(data_was_missing),
-        signing_key_(signing_key),
-        io_(io),
+      : io_(io),
         config_(std::move(config)),
         genesis_(std::move(genesis)),
         store_(std::move(store)),
         ledger_(genesis_, store_.get()),
+        data_was_missing_(data_was_missing),
+        signing_key_(signing_key),
         documents_(config_.Path("documents")),
         signer_(std::move(signing_key)),
         mempool_(kMempoolTxsMax),

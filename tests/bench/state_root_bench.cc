@@ -1,5 +1,5 @@
 // State-root benchmark: the cost of the root after one block's writes, for the bucketed state
-// commitment (contracts/state.h: 4096 buckets under a perfect top tree) against the flat RFC 6962
+// commitment (contracts/state.h: 65536 buckets under a perfect top tree) against the flat RFC 6962
 // root over every entry that colend used before, at growing state sizes, measured in one run.
 //
 //   build/bin/state_root_bench [--blocks B] [--writes W] [--sizes N1,N2,...]

@@ -12,13 +12,13 @@ namespace colend::contracts {
 namespace {
 
 // The state root computed here from its definition (state.h), with nothing but RFC 6962 roots:
-// entries grouped by the first two bytes of SHA-256(key) mod 4096, each bucket's root over its
-// entries in key order, then the root over the 4096 bucket roots taken as leaf data.
+// entries grouped by the first two bytes of SHA-256(key) (65536 buckets), each bucket's root over
+// its entries in key order, then the root over the 65536 bucket roots taken as leaf data.
 crypto::Hash256 RootByDefinition(const std::map<std::string, std::string>& entries) {
   std::vector<std::vector<crypto::Hash256>> buckets(kStateBuckets);
   for (const auto& [key, value] : entries) {  // std::map: key order
     const crypto::Hash256 h = crypto::Sha256(key);
-    const std::size_t bucket = ((static_cast<std::size_t>(h[0]) << 8) | h[1]) % 4096;
+    const std::size_t bucket = (static_cast<std::size_t>(h[0]) << 8) | h[1];
     buckets[bucket].push_back(StateTree::LeafHash(key, value));
   }
   std::vector<crypto::Hash256> top;
@@ -154,7 +154,7 @@ TEST(StateTree, ProofOfEveryEntryLeadsToTheRoot) {
     auto proof = tree.Prove(key);
     ASSERT_TRUE(proof.has_value()) << key;
     EXPECT_EQ(proof->bucket, StateBucket(key));
-    EXPECT_EQ(proof->top.size(), 12u);
+    EXPECT_EQ(proof->top.size(), 16u);
     EXPECT_EQ(root_of(*proof, key, *value), tree.Root()) << key;
     EXPECT_NE(root_of(*proof, key, *value + "x"), tree.Root());
     StateProof bent = *proof;

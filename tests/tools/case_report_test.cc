@@ -1,8 +1,11 @@
 // Proves that report/case.html (tools/evidence/case_report.cc) renders what the bundle holds and
 // nothing dangerous: money to the fen with integer arithmetic (negatives and int64 extremes
-// included), exact rates and civil dates, every record and every event of a hand-built case with
-// links to its record files, and hostile chain text escaped so the page has no script, no tag
-// and no link that the renderer did not build from a seq number or a validated hash.
+// included) under labels that do not say "fen", exact rates (approximate ones rounded half up and
+// marked, with the exact fraction) and civil dates, every record and every event of a hand-built
+// case with links to its record files, each installment's status derived from the schedule and
+// the loan's events (early settlement included), and hostile chain text escaped so the page has
+// no script, no tag and no link that the renderer did not build from a seq number or a validated
+// hash.
 #include "tools/evidence/case_report.h"
 
 #include <gtest/gtest.h>
@@ -12,6 +15,8 @@
 #include <limits>
 #include <regex>
 #include <string>
+
+#include "tools/evidence/case_report_format.h"
 
 namespace colend::evidence {
 namespace {
@@ -164,7 +169,7 @@ TEST(CaseReportTest, FormatsFenExactly) {
   EXPECT_EQ(FormatFen(std::numeric_limits<std::int64_t>::min()), "-92,233,720,368,547,758.08 CNY");
   // In the page: a negative event amount keeps its sign.
   std::string html = RenderCaseHtml(SampleCase());
-  EXPECT_TRUE(Has(html, "interest_fen=-0.01 CNY"));
+  EXPECT_TRUE(Has(html, "interest=-0.01 CNY"));
   EXPECT_TRUE(Has(html, "1,234,567.89 CNY"));
 }
 
@@ -189,9 +194,9 @@ TEST(CaseReportTest, RendersEveryRecordAndEvent) {
   EXPECT_TRUE(Has(html, "32,000.00 CNY"));
   EXPECT_TRUE(Has(html, "20.00 %"));
   EXPECT_TRUE(Has(html, "80.00 %"));
-  EXPECT_TRUE(Has(html, "0.05 %"));   // 5/10000 per day
-  EXPECT_TRUE(Has(html, "1/3"));      // not a 6-decimal percentage: shown as the fraction
-  EXPECT_TRUE(Has(html, "0.075 %"));  // {"num":75,"den":100000}
+  EXPECT_TRUE(Has(html, "0.05 %"));                               // 5/10000 per day
+  EXPECT_TRUE(Has(html, "\u2248 33.333333 % (1/3 per period)"));  // not exact at 6 decimals
+  EXPECT_TRUE(Has(html, "0.075 %"));                              // {"num":75,"den":100000}
   EXPECT_TRUE(Has(html, "2024-02-15"));
   EXPECT_TRUE(Has(html, "2000-02-29"));
   EXPECT_TRUE(Has(html, "1969-12-31"));
@@ -209,6 +214,156 @@ TEST(CaseReportTest, RendersEveryRecordAndEvent) {
   EXPECT_TRUE(Has(html, "href=\"documents/" + kDocHash + "\""));
   EXPECT_TRUE(Has(html, "not included"));
   ExpectOnlyRendererMarkup(html);
+}
+
+// A *_fen / *-fen amount shown as CNY is labelled without the suffix; no fen label ever holds CNY.
+TEST(CaseReportTest, LabelsConvertedAmountsWithoutFen) {
+  CaseData d = SampleCase();
+  d.loan["cum_interest_fen"] = 273'660;
+  d.records[2].outputs.push_back({"lender.lead-bank.interest-fen", "31251"});
+  d.records[2].fields.push_back({"memo-fen", "not a number"});  // not converted: label kept
+  std::string html = RenderCaseHtml(d);
+  EXPECT_TRUE(Has(html, "amount=40,000.00 CNY"));                      // amount-fen (tx field)
+  EXPECT_TRUE(Has(html, "lead.amount=8,000.00 CNY"));                  // nested event key
+  EXPECT_TRUE(Has(html, "cum_interest=2,736.60 CNY"));                 // loan "Other fields"
+  EXPECT_TRUE(Has(html, "out.lender.lead-bank.interest=312.51 CNY"));  // receipt output
+  EXPECT_TRUE(Has(html, "memo-fen=<span class=\"t\">not a number</span>"));
+  static const std::regex kFenCny(R"([_-]fen=(<[^>]*>)*-?[0-9][0-9,]*\.[0-9]{2} CNY)");
+  EXPECT_FALSE(std::regex_search(html, kFenCny));
+}
+
+// Rates that do not end within 6 decimals: ≈, rounded half up at 6 decimals (integers only), the
+// exact fraction and its unit next to it; exact ones stay plain percentages.
+TEST(CaseReportTest, RendersApproximateRatesWithTheExactFraction) {
+  using case_format::RateText;
+  EXPECT_EQ(RateText({6, 9125}, "per day"), "\u2248 0.065753 % (6/9125 per day)");
+  EXPECT_EQ(RateText({5, 10000}, "per day"), "0.05 %");
+  EXPECT_EQ(RateText({3, 200}), "1.5 %");
+  EXPECT_EQ(RateText({2, 3}), "\u2248 66.666667 % (2/3)");                   // 66.6666666… up
+  EXPECT_EQ(RateText({1, 200'000'000}), "\u2248 0.000001 % (1/200000000)");  // exactly half: up
+  EXPECT_EQ(RateText({1, 200'000'001}), "\u2248 0.000000 % (1/200000001)");  // below half: down
+  EXPECT_EQ(RateText({-1, 3}), "\u2248 -33.333333 % (-1/3)");
+  EXPECT_EQ(RateText({1, 0}), "1/0");
+  EXPECT_EQ(RateText({std::numeric_limits<std::int64_t>::max(), 7}, "per day"),
+            "9223372036854775807/7 per day");
+  CaseData d = SampleCase();
+  d.loan["terms"]["overdue_daily_rate"] = {6, 9125};
+  d.records[0].events[0]["overdue_daily_rate"] = "6/9125";  // as OVERDUE_STARTED carries it
+  std::string html = RenderCaseHtml(d);
+  EXPECT_TRUE(Has(html, "<th>Overdue daily rate</th><td>\u2248 0.065753 % (6/9125 per day)</td>"));
+  EXPECT_TRUE(Has(html, "overdue_daily_rate=\u2248 0.065753 % (6/9125 per day)"));
+  EXPECT_FALSE(Has(html, ">6/9125<"));
+}
+
+// The schedule row of `period`, from its first cell to its end.
+std::string ScheduleRow(const std::string& html, int period) {
+  std::size_t at = html.find("<h2>Schedule</h2>");
+  at = html.find("<tr><td class=\"n\">" + std::to_string(period) + "</td>", at);
+  if (at == std::string::npos) return "";
+  return html.substr(at, html.find("</tr>", at) - at);
+}
+
+bool EndsWithCell(const std::string& row, const std::string& text) {
+  const std::string cell = "<td class=\"nw\">" + text + "</td>";
+  return row.size() >= cell.size() && row.compare(row.size() - cell.size(), cell.size(), cell) == 0;
+}
+
+// After an early settlement, the periods it closed before their due dates say so (the schedule
+// alone looks as if they had been paid on those dates, interest 0.00); the others are derived
+// from their own columns and the loan's OVERDUE_STARTED events; nothing is made up.
+TEST(CaseReportTest, MarksInstallmentStatusAndEarlySettlement) {
+  CaseData d = SampleCase();
+  d.loan["status"] = "closed";
+  d.loan["closed_day"] = 19828;
+  d.loan["installment_columns"] = {"period",
+                                   "due_day",
+                                   "principal_fen",
+                                   "interest_fen",
+                                   "principal_paid_fen",
+                                   "interest_paid_fen",
+                                   "penalty_posted_fen",
+                                   "penalty_paid_fen",
+                                   "accrual_from_day",
+                                   "reminder_day",
+                                   "reported"};
+  d.loan["installments"] = {{1, 19768, 1000, 60, 1000, 60, 0, 0, 0, 0, 0},
+                            {2, 19797, 1000, 55, 1000, 55, 92, 92, 0, 19798, 1},
+                            {3, 19828, 1000, 50, 1000, 50, 0, 0, 0, 0, 0},
+                            {4, 19858, 1000, 12, 1000, 12, 0, 0, 0, 0, 0},
+                            {5, 19889, 1000, 0, 1000, 0, 0, 0, 0, 0, 0}};
+  d.records[2].events[2]["date"] = "2024-04-15";  // LOAN_SETTLED
+  std::string html = RenderCaseHtml(d);
+  EXPECT_TRUE(Has(html, "<th>Due date</th>"));
+  EXPECT_TRUE(Has(html, "<th>Principal paid</th>"));
+  EXPECT_TRUE(Has(html, "<th>Penalty posted</th>"));
+  EXPECT_TRUE(Has(html, "<th>Status <span class=\"muted\">(derived)</span></th>"));
+  EXPECT_TRUE(EndsWithCell(ScheduleRow(html, 1), "paid")) << ScheduleRow(html, 1);
+  EXPECT_TRUE(EndsWithCell(ScheduleRow(html, 2), "paid (was overdue)")) << ScheduleRow(html, 2);
+  EXPECT_TRUE(EndsWithCell(ScheduleRow(html, 3), "paid")) << ScheduleRow(html, 3);  // due that day
+  EXPECT_TRUE(EndsWithCell(ScheduleRow(html, 4), "settled early on 2024-04-15"));
+  EXPECT_TRUE(EndsWithCell(ScheduleRow(html, 5), "settled early on 2024-04-15"));
+
+  // Without a LOAN_SETTLED event, a closed loan's closed_day still tells what was paid early.
+  d.records[2].events.pop_back();
+  html = RenderCaseHtml(d);
+  EXPECT_FALSE(Has(html, "settled early"));
+  EXPECT_TRUE(
+      EndsWithCell(ScheduleRow(html, 5), "paid before the due date (loan closed on 2024-04-15)"));
+
+  // An active loan: overdue (penalty accruing or OVERDUE_STARTED), due by the newest business
+  // date in the records, not yet due after it; part payments noted.
+  d = SampleCase();
+  d.loan["installment_columns"] = {"period",
+                                   "due_day",
+                                   "principal_fen",
+                                   "interest_fen",
+                                   "principal_paid_fen",
+                                   "interest_paid_fen",
+                                   "accrual_from_day"};
+  d.loan["installments"] = {{1, 19700, 1000, 60, 1000, 60, 0},
+                            {2, 19730, 1000, 60, 0, 0, 19731},  // penalty accruing
+                            {3, 19737, 1000, 60, 0, 30, 0},     // due 2024-01-15: today
+                            {4, 19768, 1000, 60, 0, 0, 0}};
+  d.records[2].events.pop_back();  // no settlement
+  d.records[2].events.push_back(Event("OVERDUE_STARTED", "R-POST-02", {{"period", 1}}));
+  html = RenderCaseHtml(d);
+  EXPECT_TRUE(EndsWithCell(ScheduleRow(html, 1), "paid (was overdue)"));
+  EXPECT_TRUE(EndsWithCell(ScheduleRow(html, 2), "overdue"));
+  EXPECT_TRUE(EndsWithCell(ScheduleRow(html, 3), "due (part paid)"));
+  EXPECT_TRUE(EndsWithCell(ScheduleRow(html, 4), "not yet due"));
+
+  // Columns that do not say what was paid: the status is left blank, never guessed.
+  html = RenderCaseHtml(SampleCase());
+  EXPECT_TRUE(EndsWithCell(ScheduleRow(html, 1), ""));
+  EXPECT_TRUE(EndsWithCell(ScheduleRow(html, 2), ""));
+  EXPECT_FALSE(Has(html, "settled early"));
+}
+
+// Layout: only hash values may break anywhere; types, rules and timestamps never break; members
+// are shown as id and name without their role; text columns are left-aligned.
+TEST(CaseReportTest, BreaksOnlyHashesAndShowsMembersOnce) {
+  CaseData d = SampleCase();
+  d.records[0].fields.push_back({"approval-sha256", std::string(64, 'e')});
+  std::string html = RenderCaseHtml(d);
+  std::size_t first = html.find("word-break");
+  ASSERT_NE(first, std::string::npos);
+  EXPECT_EQ(html.find("word-break", first + 1), std::string::npos);
+  EXPECT_TRUE(Has(html, ".h{white-space:normal;word-break:break-all}"));
+  EXPECT_TRUE(Has(html, "approval-sha256=<code class=\"h\">" + std::string(64, 'e') + "</code>"));
+  EXPECT_TRUE(Has(html, "<code class=\"h\">" + kBorrower + "</code>"));
+  EXPECT_TRUE(Has(html, "<code class=\"nw\">loan.drawdown</code>"));
+  EXPECT_TRUE(Has(html, "<span class=\"nw\">rule R-IN-03</span>"));
+  EXPECT_TRUE(Has(html, "<span class=\"nw\">2024-01-15T08:00:01.123Z</span>"));
+  EXPECT_TRUE(Has(html, "<td class=\"nw\">2024-01-15</td>"));
+  EXPECT_TRUE(Has(html, "<span class=\"msg\">funding leg after the deadline</span>"));
+  EXPECT_TRUE(Has(html, "<th>Exported at</th>"));
+  EXPECT_TRUE(Has(html,
+                  "<code class=\"nw\">lead-bank</code> <span class=\"muted\">Lead Bank "
+                  "Co.</span></td><td>Lead bank</td>"));
+  EXPECT_TRUE(Has(html, "<td>normal</td>"));  // classification: text, left-aligned
+  for (const CaseMember& m : d.members) {
+    EXPECT_FALSE(Has(html, m.name + ", ")) << m.name;  // no "Name, Role" after an id
+  }
 }
 
 TEST(CaseReportTest, EscapesHostileText) {

@@ -164,7 +164,7 @@ std::optional<Inclusion> ParseInclusion(const std::string& text) {
 std::optional<Hash256> StateRootOf(const std::string& proof_text, const std::string& key,
                                    const std::string& value) {
   auto lines = ParseLines(proof_text, "colend-state-proof/v1");
-  if (!lines || lines->items.size() < 4 + 12) return std::nullopt;
+  if (!lines || lines->items.size() < 4 + 16) return std::nullopt;
   const auto& it = lines->items;
   if (it[0].first != "key" || it[0].second != key || it[1].first != "bucket" ||
       it[2].first != "index" || it[3].first != "size") {
@@ -172,7 +172,7 @@ std::optional<Hash256> StateRootOf(const std::string& proof_text, const std::str
   }
   auto bucket = Decimal(it[1].second), index = Decimal(it[2].second), size = Decimal(it[3].second);
   const Hash256 key_hash = crypto::Sha256(key);
-  const std::uint64_t expected_bucket = ((std::uint64_t{key_hash[0]} << 8) | key_hash[1]) % 4096;
+  const std::uint64_t expected_bucket = (std::uint64_t{key_hash[0]} << 8) | key_hash[1];
   if (!bucket || !index || !size || *bucket != expected_bucket || *index >= *size) return std::nullopt;
   std::vector<Hash256> path, top;
   for (std::size_t i = 4; i < it.size(); ++i) {
@@ -186,7 +186,7 @@ std::optional<Hash256> StateRootOf(const std::string& proof_text, const std::str
       return std::nullopt;
     }
   }
-  if (top.size() != 12 || path.size() > 64) return std::nullopt;
+  if (top.size() != 16 || path.size() > 64) return std::nullopt;
   std::string leaf;
   const auto n = static_cast<std::uint32_t>(key.size());
   for (int shift = 24; shift >= 0; shift -= 8) leaf.push_back(static_cast<char>((n >> shift) & 0xff));

@@ -6,23 +6,37 @@
 // resource, and money, rates and dates use integer arithmetic only.
 #include "tools/evidence/case_report.h"
 
-#include <charconv>
+#include <algorithm>
 #include <cstdio>
 #include <limits>
 #include <optional>
 #include <string_view>
 #include <utility>
 
+#include "tools/evidence/case_report_format.h"
+
 namespace colend::evidence {
 namespace {
 
 using json = nlohmann::json;
-using Rate = std::pair<std::int64_t, std::int64_t>;
+using case_format::Day;
+using case_format::DayOf;
+using case_format::EndsWith;
+using case_format::Esc;
+using case_format::Hundredths;
+using case_format::IsHashLike;
+using case_format::IsHex64;
+using case_format::IsoMs;
+using case_format::ParseInt;
+using case_format::RateOf;
+using case_format::RateText;
 
 constexpr std::string_view kNotice =
     "This page is a rendering for reading convenience. It is not evidence. The evidence is the "
     "signed records and proofs in this bundle; verify them with tools/verify.sh or colend-verify.";
 
+// Only hash values may break anywhere (.h); ids, types, dates, rules, keys and amounts never
+// break (.nw, .kv1); free text breaks at spaces, or anywhere only if it cannot fit (.t).
 constexpr std::string_view kStyle =
     "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Arial,sans-serif;color:#111;"
     "background:#fff;margin:24px;max-width:1400px}h1{font-size:24px;margin:0 0 12px}h2{"
@@ -31,152 +45,54 @@ constexpr std::string_view kStyle =
     "margin:0 0 16px}table{border-collapse:collapse;width:100%;margin:4px 0 12px}th,td{"
     "border:1px solid #bbb;padding:3px 6px;text-align:left;vertical-align:top}th{background:#eee}"
     "td.n{text-align:right;white-space:nowrap}table.kv th{width:230px}code{"
-    "font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;word-break:break-all}"
-    "tr.rec td{border-top:2px solid #666}tr.ev td{background:#f7f7f7;font-size:13px}.kv1{"
-    "display:inline-block;margin-right:10px}.rej{color:#a00;font-weight:bold}.ok{color:#060;"
-    "font-weight:bold}.muted{color:#555}a{color:#0645ad}@media print{body{margin:0;"
-    "font-size:10pt;max-width:none}.notice{background:none}a{color:#000;text-decoration:none}tr{"
-    "page-break-inside:avoid}h2{page-break-after:avoid}}@page{size:A4 landscape;margin:12mm}";
-
-std::string Esc(std::string_view s) {
-  constexpr std::string_view kSpecial = "&<>\"'";
-  constexpr std::string_view kEntities[] = {"&amp;", "&lt;", "&gt;", "&quot;", "&#39;"};
-  std::string out;
-  out.reserve(s.size() + 16);
-  for (char c : s) {
-    if (std::size_t k = kSpecial.find(c); k != std::string_view::npos) {
-      out += kEntities[k];
-    } else if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') {
-      out += "&#xFFFD;";  // control characters (NUL, ESC, CR...) never reach the page
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-bool IsHex64(std::string_view s) {
-  if (s.size() != 64) return false;
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
-std::optional<std::int64_t> ParseInt(std::string_view s) {
-  std::int64_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size() || s.empty()) return std::nullopt;
-  return v;
-}
-
-// "40,000.00" for 4000000 (fen, or basis points as a percentage).
-std::string Hundredths(std::int64_t v) {
-  bool neg = v < 0;
-  std::uint64_t m = neg ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v);
-  std::string digits = std::to_string(m / 100), grouped;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) grouped += ',';
-    grouped += digits[i];
-  }
-  unsigned cents = static_cast<unsigned>(m % 100);
-  return (neg ? "-" : "") + grouped + "." + static_cast<char>('0' + cents / 10) +
-         static_cast<char>('0' + cents % 10);
-}
-
-// Days since 1970-01-01 -> "YYYY-MM-DD" (Howard Hinnant's civil_from_days).
-std::string Day(std::int64_t z) {
-  if (z < -100'000'000'000LL || z > 100'000'000'000LL) return "day " + std::to_string(z);
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const std::int64_t doe = z - era * 146097;
-  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const std::int64_t mp = (5 * doy + 2) / 153;
-  const std::int64_t d = doy - (153 * mp + 2) / 5 + 1;
-  const std::int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  const std::int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lld", static_cast<long long>(y),
-                static_cast<long long>(m), static_cast<long long>(d));
-  return buf;
-}
-
-// Milliseconds since the epoch -> "YYYY-MM-DDTHH:MM:SS.mmmZ".
-std::string IsoMs(std::int64_t ms) {
-  constexpr std::int64_t kDay = 86'400'000;
-  if (ms < -(1LL << 60) || ms > (1LL << 60)) return std::to_string(ms) + " ms";
-  std::int64_t days = ms / kDay, rem = ms % kDay;
-  if (rem < 0) {
-    rem += kDay;
-    --days;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "T%02lld:%02lld:%02lld.%03lldZ",
-                static_cast<long long>(rem / 3'600'000), static_cast<long long>(rem / 60'000 % 60),
-                static_cast<long long>(rem / 1000 % 60), static_cast<long long>(rem % 1000));
-  return Day(days) + buf;
-}
-
-// A rate as [num, den], {"num":..,"den":..} or "num/den".
-std::optional<Rate> RateOf(const json& v) {
-  auto both = [](const json& n, const json& d) -> std::optional<Rate> {
-    if (!n.is_number_integer() || !d.is_number_integer()) return std::nullopt;
-    return Rate{n.get<std::int64_t>(), d.get<std::int64_t>()};
-  };
-  if (v.is_array() && v.size() == 2) return both(v[0], v[1]);
-  if (v.is_object() && v.size() == 2 && v.contains("num") && v.contains("den")) {
-    return both(v["num"], v["den"]);
-  }
-  if (!v.is_string()) return std::nullopt;
-  std::string_view s = v.get_ref<const std::string&>();
-  std::size_t slash = s.find('/');
-  if (slash == std::string_view::npos) return std::nullopt;
-  auto n = ParseInt(s.substr(0, slash)), d = ParseInt(s.substr(slash + 1));
-  if (!n || !d) return std::nullopt;
-  return Rate{*n, *d};
-}
-
-// num/den as an exact percentage with at most 6 decimals ("5/10000" -> "0.05 %"), else "num/den".
-std::string RateText(Rate r) {
-  auto [num, den] = r;
-  std::string frac = std::to_string(num) + "/" + std::to_string(den);
-  constexpr std::int64_t kMaxNum = 10'000'000'000LL;  // keeps num × 10^8 inside int64
-  if (den <= 0 || num > kMaxNum || num < -kMaxNum) return frac;
-  std::int64_t scaled = (num < 0 ? -num : num) * 100'000'000;  // percent × 10^6
-  if (scaled % den != 0) return frac;
-  std::int64_t q = scaled / den;
-  std::string dec = std::to_string(1'000'000 + q % 1'000'000).substr(1);
-  while (!dec.empty() && dec.back() == '0') dec.pop_back();
-  return (num < 0 ? "-" : "") + std::to_string(q / 1'000'000) + (dec.empty() ? "" : "." + dec) +
-         " %";
-}
+    "font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}.nw{white-space:nowrap}"
+    ".h{white-space:normal;word-break:break-all}.t{white-space:normal;overflow-wrap:anywhere}"
+    "tr.rec td{border-top:2px solid #666}tr.ev td{background:#f7f7f7}.kv1{"
+    "display:inline-block;max-width:100%;margin-right:10px;white-space:nowrap}.msg{display:block;"
+    "font-style:italic;color:#333;margin-bottom:2px}.sm{font-size:12px}table.tl{font-size:13px}"
+    ".rej{color:#a00;font-weight:bold}.ok{color:#060;font-weight:bold}.muted{color:#555}a{"
+    "color:#0645ad}@media print{body{margin:0;font-size:10pt;max-width:none}.notice{"
+    "background:none}a{color:#000;text-decoration:none}tr{page-break-inside:avoid}h2{"
+    "page-break-after:avoid}}@page{size:A4 landscape;margin:12mm}";
 
 bool IsFenKey(std::string_view key) {
   return EndsWith(key, "_fen") || EndsWith(key, "-fen") || key.starts_with("legs.");
 }
 
+// The label of an amount shown as CNY: "amount_fen" -> "amount" (it is no longer in fen).
+std::string_view CnyLabel(std::string_view key) {
+  bool fen = EndsWith(key, "_fen") || EndsWith(key, "-fen");
+  return fen && key.size() > 4 ? key.substr(0, key.size() - 4) : key;
+}
+
+std::optional<std::int64_t> IntOf(const json& v) {
+  if (!v.is_number_integer()) return std::nullopt;
+  if (v.is_number_unsigned() &&
+      v.get<std::uint64_t>() >
+          static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    return std::nullopt;
+  }
+  return v.get<std::int64_t>();
+}
+
+std::string_view RatePer(std::string_view key) {
+  if (key.find("daily") != std::string_view::npos) return "per day";
+  if (key.find("period") != std::string_view::npos) return "per period";
+  return "";
+}
+
 // One JSON value as HTML, its meaning taken from its key's suffix.
 std::string Value(std::string_view key, const json& v) {
-  bool fits = v.is_number_integer() &&
-              !(v.is_number_unsigned() &&
-                v.get<std::uint64_t>() >
-                    static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()));
-  if (fits) {
-    std::int64_t n = v.get<std::int64_t>();
-    if (IsFenKey(key)) return FormatFen(n);
-    if (EndsWith(key, "_day")) return n == 0 ? "&mdash;" : Day(n);
-    if (EndsWith(key, "_ms")) return IsoMs(n);
-    if (EndsWith(key, "_bps")) return Hundredths(n) + " % (" + std::to_string(n) + " bps)";
-    if (key == "reported") return n != 0 ? "yes" : "no";
-    return std::to_string(n);
+  if (auto n = IntOf(v)) {
+    if (IsFenKey(key)) return FormatFen(*n);
+    if (EndsWith(key, "_day")) return *n == 0 ? "&mdash;" : Day(*n);
+    if (EndsWith(key, "_ms")) return IsoMs(*n);
+    if (EndsWith(key, "_bps")) return Hundredths(*n) + " % (" + std::to_string(*n) + " bps)";
+    if (key == "reported") return *n != 0 ? "yes" : "no";
+    return std::to_string(*n);
   }
   if (EndsWith(key, "_rate")) {
-    if (auto r = RateOf(v)) return Esc(RateText(*r));
+    if (auto r = RateOf(v)) return Esc(RateText(*r, RatePer(key)));
   }
   if (v.is_string()) return Esc(v.get_ref<const std::string&>());
   if (v.is_boolean()) return v.get<bool>() ? "yes" : "no";
@@ -184,8 +100,19 @@ std::string Value(std::string_view key, const json& v) {
   return Esc(v.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
-std::string Kv(std::string_view key, const std::string& value_html) {
-  return "<span class=\"kv1\">" + Esc(key) + "=" + value_html + "</span> ";
+// How a text value may break: a hash anywhere, long or spaced text as needed, the rest never.
+std::string_view WrapOf(std::string_view raw) {
+  if (IsHashLike(raw)) return "h";
+  return raw.size() > 24 || raw.find(' ') != std::string_view::npos ? "t" : "";
+}
+
+// One key=value: the key never breaks; the value as `wrap` says (see kStyle), hashes in monospace.
+std::string Kv(std::string_view key, const std::string& value_html, std::string_view wrap = "") {
+  std::string tag = wrap == "h" ? "code" : "span";
+  std::string v = wrap.empty() ? value_html
+                               : "<" + tag + " class=\"" + std::string(wrap) + "\">" + value_html +
+                                     "</" + tag + ">";
+  return "<span class=\"kv1\">" + Esc(key) + "=" + v + "</span> ";
 }
 
 // Every leaf of a JSON value as key=value, nested keys joined by '.', so nothing is dropped.
@@ -196,15 +123,19 @@ void Flatten(const std::string& path, const json& j, std::string* out) {
     }
     return;
   }
-  *out += Kv(path, Value(path, j));
+  bool cny = IsFenKey(path) && IntOf(j);
+  std::string_view wrap = j.is_string()                   ? WrapOf(j.get_ref<const std::string&>())
+                          : j.is_array() || j.is_object() ? "t"
+                                                          : "";
+  *out += Kv(cny ? CnyLabel(path) : path, Value(path, j), wrap);
 }
 
 // A transaction field or receipt output (text): amounts in fen as CNY, the rest escaped.
 std::string TextKv(const std::string& key, const std::string& value) {
   if (IsFenKey(key)) {
-    if (auto n = ParseInt(value)) return Kv(key, FormatFen(*n));
+    if (auto n = ParseInt(value)) return Kv(CnyLabel(key), FormatFen(*n));
   }
-  return Kv(key, Esc(value));
+  return Kv(key, Esc(value), WrapOf(value));
 }
 
 std::string RecordDir(std::uint64_t seq) {
@@ -226,17 +157,19 @@ std::string RoleName(std::string_view role) {
   return Esc(role);
 }
 
+// A member as its id and name (its role is shown only in role columns).
 std::string Party(const CaseData& data, const std::string& id) {
+  std::string s = "<code class=\"nw\">" + Esc(id) + "</code>";
   for (const CaseMember& m : data.members) {
-    if (m.id == id) {
-      return "<code>" + Esc(id) + "</code> <span class=\"muted\">(" + Esc(m.name) + ", " +
-             RoleName(m.role) + ")</span>";
+    if (m.id == id && !m.name.empty() && m.name != id) {
+      return s + " <span class=\"muted\">" + Esc(m.name) + "</span>";
     }
   }
-  return "<code>" + Esc(id) + "</code>";
+  return s;
 }
 
 std::string Str(const json& o, const char* key) {
+  if (!o.is_object()) return "";
   auto it = o.find(key);
   return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
@@ -254,15 +187,18 @@ std::string Row(std::string_view label, const std::string& value_html) {
   return "<tr><th>" + std::string(label) + "</th><td>" + value_html + "</td></tr>\n";
 }
 
+std::string Hash(const std::string& s) { return "<code class=\"h\">" + Esc(s) + "</code>"; }
+
 std::string Summary(const CaseData& d) {
   std::string s = "<table class=\"kv\">\n";
   s += Row("Chain id", "<code>" + Esc(d.chain_id) + "</code>");
   s += Row("Loan id", "<code>" + Esc(d.loan_id) + "</code>");
   s += Row("Exported by", Party(d, d.exported_by));
-  s += Row("Exported at (exporter&#39;s clock)", IsoMs(d.exported_at_ms));
+  s += Row("Exported at",
+           IsoMs(d.exported_at_ms) + " <span class=\"muted\">(the exporter&#39;s clock)</span>");
   s += Row("Anchor block height", std::to_string(d.anchor_height));
   s += Row("Anchor block time (UTC)", IsoMs(d.anchor_time_ms));
-  s += Row("Anchor block hash", "<code>" + Esc(d.anchor_hash) + "</code>");
+  s += Row("Anchor block hash", Hash(d.anchor_hash));
   s += Row("Records / documents",
            std::to_string(d.records.size()) + " / " + std::to_string(d.documents.size()));
   return s + "</table>\n";
@@ -304,7 +240,7 @@ std::string LoanSection(const json& loan) {
   for (const auto& [key, label] : kLoanRows) {
     if (const json* v = Find(loan, key)) {
       bool code = std::string_view(key) == "borrower" || EndsWith(key, "sha256");
-      s += Row(label, code ? "<code>" + Value(key, *v) + "</code>" : Value(key, *v));
+      s += Row(label, code ? "<code class=\"h\">" + Value(key, *v) + "</code>" : Value(key, *v));
     }
   }
   std::string other;
@@ -334,7 +270,9 @@ std::string LenderSection(const CaseData& d, const json& loan) {
     if (!l.is_object()) continue;
     s += "<tr><td>" + Party(d, Str(l, "member")) + "</td><td>" + RoleName(Str(l, "role")) + "</td>";
     for (const char* c : kCols) {
-      s += std::string("<td class=\"n\">") + (l.contains(c) ? Value(c, l[c]) : "&mdash;") + "</td>";
+      bool number = l.contains(c) && IntOf(l[c]);  // numbers right-aligned, text left
+      s += std::string(number ? "<td class=\"n\">" : "<td>") +
+           (l.contains(c) ? Value(c, l[c]) : "&mdash;") + "</td>";
     }
     std::string other;
     for (auto it = l.begin(); it != l.end(); ++it) {
@@ -347,14 +285,94 @@ std::string LenderSection(const CaseData& d, const json& loan) {
   return s + "</table>\n";
 }
 
+// A schedule column as a heading: "principal_paid_fen" -> "Principal paid", "due_day" ->
+// "Due date".
 std::string Label(std::string col) {
   if (EndsWith(col, "_fen")) col.resize(col.size() - 4);
   if (EndsWith(col, "_day")) col = col.substr(0, col.size() - 4) + " date";
   for (char& c : col) c = c == '_' ? ' ' : c;
+  if (!col.empty() && col[0] >= 'a' && col[0] <= 'z') col[0] = static_cast<char>(col[0] - 32);
   return Esc(col);
 }
 
-std::string ScheduleSection(const json& loan) {
+// What the bundle says about the loan's course, for the schedule's status column.
+struct Course {
+  std::optional<std::int64_t> settled_day;    // the date of its LOAN_SETTLED event
+  std::optional<std::int64_t> closed_day;     // closed_day of a closed loan
+  std::optional<std::int64_t> business_day;   // the newest business date in its records
+  std::vector<std::int64_t> overdue_periods;  // periods of its OVERDUE_STARTED events
+};
+
+Course CourseOf(const CaseData& d) {
+  Course c;
+  auto later = [](std::optional<std::int64_t>* at, std::optional<std::int64_t> day) {
+    if (day && (!*at || *day > **at)) *at = day;
+  };
+  for (const CaseRecord& r : d.records) {
+    if (!r.accepted) continue;
+    for (const auto& [k, v] : r.outputs) {
+      if (k == "business-date") later(&c.business_day, DayOf(v));
+    }
+    for (const json& ev : r.events) {
+      std::optional<std::int64_t> day = DayOf(Str(ev, "date"));
+      later(&c.business_day, day);
+      if (Str(ev, "event") == "LOAN_SETTLED" && day) c.settled_day = day;
+      if (Str(ev, "event") == "OVERDUE_STARTED" && ev.contains("period")) {
+        if (auto p = IntOf(ev["period"])) c.overdue_periods.push_back(*p);
+      }
+    }
+  }
+  if (Str(d.loan, "status") == "closed") {
+    if (const json* day = Find(d.loan, "closed_day"); day && IntOf(*day) && *IntOf(*day) != 0) {
+      c.closed_day = IntOf(*day);
+    }
+  }
+  return c;
+}
+
+const json* Cell(const json& row, const std::vector<std::string>& cols, std::string_view name) {
+  for (std::size_t k = 0; k < cols.size(); ++k) {
+    if (cols[k] != name) continue;
+    if (row.is_array()) return k < row.size() ? &row[k] : nullptr;
+    return row.is_object() && row.contains(cols[k]) ? &row[cols[k]] : nullptr;
+  }
+  return nullptr;
+}
+
+// An installment's status, derived from its columns and the loan's events only; blank when the
+// columns needed are missing. "settled early" marks what the early settlement closed before the
+// due date (such rows show the interest left after the settlement waived the rest).
+std::string Status(const json& row, const std::vector<std::string>& cols, const Course& c) {
+  auto num = [&](std::string_view name) -> std::optional<std::int64_t> {
+    const json* v = Cell(row, cols, name);
+    return v ? IntOf(*v) : std::nullopt;
+  };
+  auto due = num("due_day"), principal = num("principal_fen"), interest = num("interest_fen");
+  auto principal_paid = num("principal_paid_fen"), interest_paid = num("interest_paid_fen");
+  if (!due || !principal || !interest || !principal_paid || !interest_paid) return "";
+  std::int64_t posted = num("penalty_posted_fen").value_or(0);
+  bool accruing = num("accrual_from_day").value_or(0) != 0;  // overdue penalty running
+  bool paid = *principal_paid >= *principal && *interest_paid >= *interest &&
+              num("penalty_paid_fen").value_or(0) >= posted && !accruing;
+  auto period = num("period");
+  bool was_overdue = accruing || posted > 0 ||
+                     (period && std::find(c.overdue_periods.begin(), c.overdue_periods.end(),
+                                          *period) != c.overdue_periods.end());
+  if (paid) {
+    if (c.settled_day && *due > *c.settled_day) return "settled early on " + Day(*c.settled_day);
+    if (!c.settled_day && c.closed_day && *due > *c.closed_day) {
+      return "paid before the due date (loan closed on " + Day(*c.closed_day) + ")";
+    }
+    return was_overdue ? "paid (was overdue)" : "paid";
+  }
+  std::string s = was_overdue               ? "overdue"
+                  : !c.business_day         ? "unpaid"
+                  : *due <= *c.business_day ? "due"
+                                            : "not yet due";
+  return *principal_paid > 0 || *interest_paid > 0 ? s + " (part paid)" : s;
+}
+
+std::string ScheduleSection(const CaseData& d, const json& loan) {
   const json* rows = Find(loan, "installments");
   if (rows == nullptr || !rows->is_array() || rows->empty()) return "";
   std::vector<std::string> cols;
@@ -363,18 +381,19 @@ std::string ScheduleSection(const json& loan) {
   } else if ((*rows)[0].is_object()) {
     for (auto it = (*rows)[0].begin(); it != (*rows)[0].end(); ++it) cols.push_back(it.key());
   }
+  const Course course = CourseOf(d);
   std::string s = "<h2>Schedule</h2>\n<table>\n<tr>";
   for (const std::string& c : cols) s += "<th>" + Label(c) + "</th>";
-  s += "</tr>\n";
+  s += "<th>Status <span class=\"muted\">(derived)</span></th></tr>\n";
   for (const json& r : *rows) {
     s += "<tr>";
-    for (std::size_t k = 0; k < cols.size(); ++k) {
-      const json* v = r.is_array() && k < r.size()           ? &r[k]
-                      : r.is_object() && r.contains(cols[k]) ? &r[cols[k]]
-                                                             : nullptr;
-      s += "<td class=\"n\">" + (v ? Value(cols[k], *v) : std::string("&mdash;")) + "</td>";
+    for (const std::string& c : cols) {
+      const json* v = Cell(r, cols, c);
+      bool number = v && IntOf(*v) && c != "reported";
+      s += std::string(number ? "<td class=\"n\">" : "<td>") +
+           (v ? Value(c, *v) : std::string("&mdash;")) + "</td>";
     }
-    s += "</tr>\n";
+    s += "<td class=\"nw\">" + Esc(Status(r, cols, course)) + "</td></tr>\n";
   }
   return s + "</table>\n";
 }
@@ -386,7 +405,7 @@ std::string Text(const json& ev, const char* key) {
 
 std::string EventRow(const CaseData& d, const CaseRecord& r, const json& ev) {
   if (!ev.is_object()) {
-    return "<tr class=\"ev\"><td></td><td colspan=\"6\">" + Value("", ev) + "</td></tr>\n";
+    return "<tr class=\"ev\"><td></td><td colspan=\"4\">" + Value("", ev) + "</td></tr>\n";
   }
   std::string details;
   for (auto it = ev.begin(); it != ev.end(); ++it) {
@@ -398,38 +417,39 @@ std::string EventRow(const CaseData& d, const CaseRecord& r, const json& ev) {
   }
   std::string seq =
       ev.contains("seq") ? " <span class=\"muted\">#" + Text(ev, "seq") + "</span>" : "";
-  return "<tr class=\"ev\"><td></td><td>" + Text(ev, "date") + "</td><td colspan=\"2\"><b>" +
-         Text(ev, "event") + "</b>" + seq + "</td><td>" + Text(ev, "rule") +
-         "</td><td colspan=\"2\">" + details + "</td></tr>\n";
+  return "<tr class=\"ev\"><td></td><td class=\"nw\">" + Text(ev, "date") +
+         "</td><td><b class=\"nw\">" + Text(ev, "event") + "</b>" + seq + "</td><td class=\"nw\">" +
+         Text(ev, "rule") + "</td><td>" + details + "</td></tr>\n";
 }
 
+// Result / rule holds only short tokens; the receipt's explanation opens the details cell.
 std::string RecordRow(const CaseData& d, const CaseRecord& r) {
   const std::string dir = RecordDir(r.seq);
   std::string result =
       r.accepted ? "<span class=\"ok\">accepted</span>" : "<span class=\"rej\">rejected</span>";
-  result += "<br>code " + Esc(r.code);
-  if (!r.rule.empty()) result += "<br>rule " + Esc(r.rule);
-  if (!r.message.empty()) result += "<br><span class=\"muted\">" + Esc(r.message) + "</span>";
+  result += "<br>code <span class=\"t\">" + Esc(r.code) + "</span>";
+  if (!r.rule.empty()) result += "<br><span class=\"nw\">rule " + Esc(r.rule) + "</span>";
   std::string tx;
+  if (!r.message.empty()) tx += "<span class=\"msg\">" + Esc(r.message) + "</span>";
   for (const auto& [k, v] : r.fields) tx += TextKv(k, v);
   for (const auto& [k, v] : r.outputs) tx += TextKv("out." + k, v);
   std::string s =
-      "<tr class=\"rec\"><td class=\"n\">" + Link(dir + "/tx.txt", std::to_string(r.seq)) +
-      "</td><td>" + IsoMs(r.block_time_ms) + "<br>block " + std::to_string(r.height) +
-      "<br><span class=\"muted\">signed " + IsoMs(r.tx_time_ms) + "</span></td><td><code>" +
-      Esc(r.type) + "</code></td><td>" + Party(d, r.sender) + "</td><td>" + result + "</td><td>" +
-      tx + "</td><td>" + Link(dir + "/tx.txt", "tx.txt") + "<br>" +
-      Link(dir + "/receipt.txt", "receipt.txt") + "</td></tr>\n";
+      "<tr class=\"rec\"><td class=\"nw\">" + Link(dir + "/tx.txt", std::to_string(r.seq)) +
+      "<br><span class=\"sm\">" + Link(dir + "/tx.txt", "tx.txt") + "<br>" +
+      Link(dir + "/receipt.txt", "receipt.txt") + "</span></td><td><span class=\"nw\">" +
+      IsoMs(r.block_time_ms) + "</span><br>block " + std::to_string(r.height) +
+      " <span class=\"muted\">&middot; signed</span><br><span class=\"muted sm nw\">" +
+      IsoMs(r.tx_time_ms) + "</span></td><td><code class=\"nw\">" + Esc(r.type) + "</code><br>" +
+      Party(d, r.sender) + "</td><td>" + result + "</td><td>" + tx + "</td></tr>\n";
   for (const json& ev : r.events) s += EventRow(d, r, ev);
   return s;
 }
 
 std::string Timeline(const CaseData& d) {
   std::string s =
-      "<h2>Timeline (one row per record, events below it)</h2>\n<table>\n"
-      "<tr><th>Seq</th><th>Block time (UTC) / date</th><th>Type / event</th>"
-      "<th>Sender</th><th>Result / rule</th><th>Transaction / event details</th>"
-      "<th>Files</th></tr>\n";
+      "<h2>Timeline (one row per record, events below it)</h2>\n<table class=\"tl\">\n"
+      "<tr><th>Record</th><th>Block time (UTC) / date</th><th>Type, sender / event</th>"
+      "<th>Result / rule</th><th>Transaction / event details</th></tr>\n";
   for (const CaseRecord& r : d.records) s += RecordRow(d, r);
   return s + "</table>\n";
 }
@@ -444,10 +464,10 @@ std::string Documents(const CaseData& d) {
         doc.present && IsHex64(doc.sha256)
             ? Link("documents/" + doc.sha256, "documents/" + doc.sha256.substr(0, 12) + "&hellip;")
             : std::string("not included");
-    s += "<tr><td><code>" + Esc(doc.sha256) + "</code></td><td>" + Esc(doc.kind) +
-         "</td><td class=\"n\">" + std::to_string(doc.bytes) + "</td><td class=\"n\">" +
-         Link(RecordDir(doc.record_seq) + "/tx.txt", std::to_string(doc.record_seq)) + "</td><td>" +
-         file + "</td></tr>\n";
+    s += "<tr><td>" + Hash(doc.sha256) + "</td><td>" + Esc(doc.kind) + "</td><td class=\"n\">" +
+         std::to_string(doc.bytes) + "</td><td class=\"n\">" +
+         Link(RecordDir(doc.record_seq) + "/tx.txt", std::to_string(doc.record_seq)) +
+         "</td><td class=\"nw\">" + file + "</td></tr>\n";
   }
   return s + "</table>\n";
 }
@@ -467,7 +487,7 @@ std::string RenderCaseHtml(const CaseData& data) {
   h += "<h1>Loan " + Esc(data.loan_id) + " &mdash; case report</h1>\n";
   h += "<p class=\"notice\">" + std::string(kNotice) + "</p>\n";
   h += Summary(data) + Parties(data) + LoanSection(data.loan) + LenderSection(data, data.loan) +
-       ScheduleSection(data.loan) + Timeline(data) + Documents(data);
+       ScheduleSection(data, data.loan) + Timeline(data) + Documents(data);
   return h + "</body>\n</html>\n";
 }
 

@@ -21,11 +21,12 @@ shopt -s nullglob globstar dotglob
 
 HEX64='^[0-9a-f]{64}$'
 UINT='(0|[1-9][0-9]{0,17})'   # canonical unsigned decimal that fits bash arithmetic
+BUCKET_BITS=16                # the state tree has 2^16 buckets: its top tree has 16 levels
 LAYOUT='^(mimetype|README\.txt|VERIFY\.md|MANIFEST\.sha256|bundle\.txt|trust/ca\.pem|'\
 'consortium/epoch-[0-9]{6}\.json|consortium/epoch-[0-9]{6}/(members\.txt|[a-z0-9-]{1,64}\.pem)|'\
 'blocks/[0-9]{12}/(header\.txt|round\.txt|ledger-proof\.txt|endorsements/[a-z0-9-]{1,64}\.der)|'\
 'records/[0-9]{6}/(tx\.txt|tx\.sig|leaf\.txt|tx-proof\.txt|receipt\.txt|receipt-proof\.txt)|'\
-'state/(loan-records\.txt|loan-records-proof\.txt|loan\.json|loan-proof\.txt)|'\
+'state/(loan-records\.txt|loan-records-proof\.txt|loan\.json|loan-proof\.txt)|state/events/[0-9]{12}(\.json|-proof\.txt)|'\
 'documents/[0-9a-f]{64}|report/case\.html|tools/verify\.sh)$'
 # One member object of a membership document, once spaces and line ends are removed.
 MEMBER='^\{"id":"([a-z0-9-]{1,64})","name":"(([^"\\]|\\.)*)","role":"([a-z_]+)",'\
@@ -112,15 +113,15 @@ inclusion() {
 state_proof() {
   local f=$1 key=$2 h b n leaf
   load "$f"; n=${#L[@]}
-  ((n >= 17)) && [[ ${L[0]} == colend-state-proof/v1 ]] || fail "$f is not a state proof"
+  ((n >= 5 + BUCKET_BITS)) && [[ ${L[0]} == colend-state-proof/v1 ]] || fail "$f is not a state proof"
   [[ ${L[1]} == "key: $key" ]] || fail "$f proves '${L[1]}', expected key: $key"
-  h=$(printf '%s' "$key" | sha); b=$((16#${h:1:3}))
+  h=$(printf '%s' "$key" | sha); b=$((16#${h:0:4} % (1 << BUCKET_BITS)))  # first two bytes of H(key)
   [[ ${L[2]} == "bucket: $b" ]] || fail "$f: bucket should be $b, found '${L[2]}'"
   [[ ${L[3]} =~ ^index:\ $UINT$ && ${L[4]} =~ ^size:\ $UINT$ ]] || fail "$f: bad index or size line"
   leaf=$({ printf '\x00'; bytes "$(printf '%08x' "${#key}")"; printf '%s' "$key"; cat "$3"; } | sha)
-  fold "$leaf" "${L[3]#index: }" "${L[4]#size: }" path "${L[@]:5:n-17}"
+  fold "$leaf" "${L[3]#index: }" "${L[4]#size: }" path "${L[@]:5:n-5-BUCKET_BITS}"
   leaf=$({ printf '\x00'; bytes "$ROOT"; } | sha)
-  fold "$leaf" "$b" 4096 top "${L[@]:n-12}"
+  fold "$leaf" "$b" $((1 << BUCKET_BITS)) top "${L[@]:n-BUCKET_BITS}"
   [[ $ROOT == "$4" ]] || fail "$f: the value of $key does not lead to the anchor's state root"
 }
 
@@ -130,16 +131,19 @@ cert_ok() {
   [[ $(grep -c -- '-----BEGIN' "$1") == 1 ]] &&
     [[ $(openssl verify -CAfile "$TMP/ca.pem" -attime "$2" "$1" 2>/dev/null) == "$1: OK" ]]
 }
-# sig_ok <certificate pem> <DER signature> <message file>: with the certificate's key, in the suite.
+# sig_ok <certificate pem> <DER signature> <message file>: with the certificate's key, in the
+# suite. openssl accepts only strict DER; in suite std the project also requires low S (s <= n/2).
 sig_ok() {
-  local text
+  local text s
   openssl x509 -in "$1" -pubkey -noout >"$TMP/pub.pem" 2>/dev/null || return 1
   text=$(openssl pkey -pubin -in "$TMP/pub.pem" -noout -text 2>/dev/null) || return 1
   if [[ $SUITE == sm ]]; then
     [[ $text == *"ASN1 OID: SM2"* ]] && openssl pkeyutl -verify -pubin -inkey "$TMP/pub.pem" -rawin \
       -digest sm3 -pkeyopt distid:1234567812345678 -in "$3" -sigfile "$2" >/dev/null 2>&1
   else
-    [[ $text == *"NIST CURVE: P-256"* ]] &&
+    s=$(openssl asn1parse -inform DER -in "$2" 2>/dev/null | sed -n 's/.*prim: INTEGER *://p' | tail -1)
+    [[ $s =~ ^[0-9A-F]{1,64}$ ]] && s=$(printf '%64s' "$s" | tr ' ' 0) || return 1
+    [[ $text == *"NIST CURVE: P-256"* && ! $s > 7FFFFFFF800000007FFFFFFFFFFFFFFFDE737D56D38BCF4279DCE5617E3192A8 ]] &&
       openssl dgst -sha256 -verify "$TMP/pub.pem" -signature "$2" "$3" >/dev/null 2>&1
   fi
 }
@@ -149,7 +153,8 @@ signed_by() {
   local pem=consortium/epoch-$(printf '%06d' "$2")/$1.pem
   grep -qxF -- "$1" "consortium/epoch-$(printf '%06d' "$2")/members.txt" || fail "$1 is not a member of epoch $2"
   cert_ok "$pem" $(($5 / 1000)) || fail "certificate of $1 (epoch $2) is not issued by the CA or not valid at $(($5 / 1000))"
-  sig_ok "$pem" "$3" "$4" || fail "signature $3 does not verify with the $SUITE key of $1"
+  sig_ok "$pem" "$3" "$4" || fail "signature $3 does not verify with the $SUITE key of $1 (or is not in canonical form)"
+  KEY=$(sha "$TMP/pub.pem")
 }
 
 # ---------------------------------------------------------------- text helpers
@@ -168,7 +173,7 @@ json_one() {
 header() {
   local keys=(chain-id height prev-block-hash timestamp-ms proposer tx-count tx-root state-root
     ledger-size ledger-root membership-epoch membership-sha256) i v
-  local pats=('[a-z0-9._-]{1,128}' "$UINT" '[0-9a-f]{64}' "(0|-?[1-9][0-9]{0,17})" '[^[:cntrl:]]+'
+  local pats=('[a-z0-9._-]{1,128}' "$UINT" '[0-9a-f]{64}' "$UINT" '[^[:cntrl:]]+'
     "$UINT" '[0-9a-f]{64}' '[0-9a-f]{64}' "$UINT" '[0-9a-f]{64}' "$UINT" '[0-9a-f]{64}')
   load "$1/header.txt"
   ((${#L[@]} == 13)) && [[ ${L[0]} == colend-block-header/v1 ]] || fail "$1/header.txt is not a 13-line header"
@@ -292,7 +297,7 @@ check_membership() {  # section 6 step 3; writes $TMP/epochs: "<epoch> <start he
 }
 
 check_block() {  # check_block <height> <lower block's height, or empty>: section 6 step 4
-  local h=$1 d=blocks/$(printf '%012d' "$1") E= e s q sh eq esha m count=0 ts round
+  local h=$1 d=blocks/$(printf '%012d' "$1") E= e s q sh eq esha m count keys= ts round
   [[ -f $TMP/ok-membership ]] || fail "not checked, because the membership check failed"
   ((h == A)) || [[ -f $TMP/ok-block-$A ]] || fail "not checked, because the anchor block $A failed"
   header "$d"
@@ -309,12 +314,13 @@ check_block() {  # check_block <height> <lower block's height, or empty>: sectio
     "$CHAIN" "$E" "$h" "$round" "$(sha "$d/header.txt")" >"$TMP/vote"
   for m in "$d"/endorsements/*.der; do
     signed_by "$(basename "$m" .der)" "$E" "$m" "$TMP/vote" "$ts"
-    count=$((count + 1))
+    keys+=$KEY$'\n'
   done
-  ((count >= eq)) || fail "$count valid endorsements, but epoch $E needs a quorum of $eq"
+  count=$(printf '%s' "$keys" | sort -u | grep -c .)  # distinct keys, so no key counts twice
+  ((count >= eq)) || fail "$count valid endorsements by distinct keys, but epoch $E needs a quorum of $eq"
   if [[ -n $2 ]]; then
     s=$(sed -n 's/^timestamp-ms: //p' "blocks/$(printf '%012d' "$2")/header.txt")
-    [[ $s =~ ^-?[0-9]{1,18}$ ]] && ((s < ts)) || fail "timestamp $ts is not after block $2's ($s)"
+    [[ $s =~ ^$UINT$ ]] && ((s < ts)) || fail "timestamp $ts is not after block $2's ($s)"
   fi
   if ((h < A)); then
     inclusion "$d/header.txt" "$d/ledger-proof.txt" "$h" "$A" \
@@ -388,6 +394,24 @@ check_loan_records() {  # section 6 step 6
   echo "the anchor's state holds loan $LOAN with $N records whose chain head is $head; loan.json proven"
 }
 
+check_events() {  # state/events/: not (yet) in docs/evidence-bundle.md; checked as colend-verify does
+  local f seq tx ids= n=0 k
+  [[ -f $TMP/ok-block-$A ]] || fail "not checked, because the anchor block $A did not verify"
+  header "blocks/$(printf '%012d' "$A")"
+  for ((k = 1; k <= N; k++)); do ids+=$(sha "records/$(printf '%06d' "$k")/tx.txt")$'\n'; done
+  for f in state/events/*; do
+    seq=${f:13:12}
+    [[ -f state/events/$seq.json && -f state/events/$seq-proof.txt ]] || fail "event $seq lacks its .json or its -proof.txt"
+    [[ $f == *.json ]] || continue
+    state_proof "state/events/$seq-proof.txt" "loan-event/$LOAN/$seq" "$f" "${HD[state-root]}"
+    tx=$(grep -o '"tx":"*[0-9a-f]*' "$f")
+    [[ $tx =~ ^\"tx\":\"([0-9a-f]{64})$ ]] && grep -qxF -- "${BASH_REMATCH[1]}" <<<"$ids" ||
+      fail "event $seq does not name exactly one transaction among the records"
+    n=$((n + 1))
+  done
+  echo "$n events of the loan, each proven at the anchor and produced by one of its records"
+}
+
 check_documents() {  # section 6 step 7
   local k d x want=() f
   for ((k = 1; k <= N; k++)); do
@@ -395,7 +419,6 @@ check_documents() {  # section 6 step 7
     [[ $(sed -n 6p "$d/tx.txt" 2>/dev/null) == 'type: evidence.attach' &&
       $(sed -n 7p "$d/receipt.txt" 2>/dev/null) == 'status: accepted' ]] || continue
     [[ -f $TMP/ok-record-$k ]] || fail "record $k (evidence.attach) did not verify"
-    grep -qxF "loan: $LOAN" "$d/tx.txt" || fail "record $k attaches a document to another loan"
     x=$(sed -n 's/^document-sha256: //p' "$d/tx.txt")
     [[ $x =~ $HEX64 ]] || fail "record $k: no single valid document-sha256"
     [[ -f documents/$x ]] || fail "document $x attached by record $k is missing from documents/"
@@ -425,6 +448,7 @@ for h in "${heights[@]}"; do
 done
 for ((k = 1; k <= ${N:-0}; k++)); do run "record $k" check_record "$k"; done
 run loan-records check_loan_records
+run events check_events
 run documents check_documents
 echo "verify.sh: $CHECKS checks, $FAILED failed"
 ((FAILED == 0))
