@@ -1,6 +1,8 @@
 #include "node/config.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -37,17 +39,37 @@ Result<std::string> ReadFile(const std::string& path) {
   return buffer.str();
 }
 
+// Atomic and durable: a temporary file created exclusively (O_EXCL: never through a planted file
+// or link; O_NOFOLLOW) with its final mode from the start (0600 for keys: never readable by others,
+// not even briefly), written, fsynced, renamed over `path`, and the directory fsynced.
 Status WriteFile(const std::string& path, const std::string& contents, bool private_file) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return MakeError("write-failed", "cannot write " + tmp);
-    out << contents;
-    if (!out.flush()) return MakeError("write-failed", "cannot write " + tmp);
+  const std::string tmp = path + ".tmp";
+  ::unlink(tmp.c_str());  // a leftover of an interrupted write (a link is removed, not followed)
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                        private_file ? 0600 : 0644);
+  if (fd < 0) return MakeError("write-failed", "cannot create " + tmp);
+  std::size_t written = 0;
+  bool ok = true;
+  while (ok && written < contents.size()) {
+    const ssize_t n = ::write(fd, contents.data() + written, contents.size() - written);
+    ok = n > 0;
+    if (ok) written += static_cast<std::size_t>(n);
   }
-  if (private_file) ::chmod(tmp.c_str(), 0600);
+  ok = ok && (!private_file || ::fchmod(fd, 0600) == 0) && ::fsync(fd) == 0;
+  ok = (::close(fd) == 0) && ok;
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    return MakeError("write-failed", "cannot write " + tmp);
+  }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
     return MakeError("write-failed", "cannot rename " + tmp + " to " + path);
+  }
+  const std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
+  const int dir_fd = ::open(dir.empty() ? "/" : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    (void)::fsync(dir_fd);
+    ::close(dir_fd);
   }
   return Status::Ok();
 }

@@ -108,6 +108,9 @@ class Node : public consensus::Application {
 
   Status Start(const std::string& tls_cert_pem, const std::string& tls_key_pem);
   void Shutdown();
+  // True after a fatal error stopped the node: the process must exit non-zero, so that a service
+  // manager (systemd Restart=on-failure) restarts it and operators see the failure.
+  bool fatal() const { return fatal_; }
 
   // consensus::Application
   consensus::proto::Block ProposeBlock(std::uint64_t height, std::int64_t now_ms) override;
@@ -1130,6 +1133,7 @@ int RunNode(const NodeOptions& options) {
     io.stop();
   });
   io.run();
+  if (node.fatal()) return fail("stopped after a fatal error (see the FATAL line above)");
   return 0;
 }
 

@@ -44,6 +44,8 @@ constexpr std::size_t kLingerChunkBytes = 64 * 1024;
 constexpr std::int64_t kAcceptRetryMs = 100;
 // Parser messages quote the input; keep them short in responses.
 constexpr std::size_t kParseDetailBytesMax = 200;
+// Arrays and objects nest at most this deep in a request (checked before parsing).
+constexpr std::size_t kJsonDepthMax = 32;
 
 constexpr int kParseError = -32700;
 constexpr int kInvalidRequest = -32600;
@@ -121,8 +123,37 @@ json CallHandler(const RpcHandler& handler, const json& id, const std::string& m
   return ErrorReply(id, kApplicationError, error.message, error.code);
 }
 
+// How deep arrays and objects nest in `body` (outside strings), scanned before any DOM is built:
+// a DOM of 100,000 nested arrays is destroyed and copied recursively and overflows the stack.
+std::size_t JsonNestingDepth(const std::string& body) {
+  std::size_t depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char c : body) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 // One JSON-RPC exchange: request body in, response object out.
 json HandleJsonRpc(const std::string& body, const RpcHandler& handler) {
+  if (JsonNestingDepth(body) > kJsonDepthMax) {
+    return ErrorReply(nullptr, kInvalidRequest,
+                      "JSON nests deeper than " + std::to_string(kJsonDepthMax) + " levels");
+  }
   const json request = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (request.is_discarded()) {
     return ErrorReply(nullptr, kParseError, "parse error: " + ParseErrorDetail(body));

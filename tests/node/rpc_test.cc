@@ -221,6 +221,24 @@ TEST_F(RpcTest, InvalidRequestsAreRejected) {
   }
 }
 
+// 100,000 nested arrays in params (200 KB) used to crash the node (the DOM is copied and destroyed
+// recursively): the nesting is refused before a DOM is built, and the server keeps serving.
+// Brackets inside strings do not count.
+TEST_F(RpcTest, DeeplyNestedJsonIsRefusedWithoutADom) {
+  RawClient client(port_);
+  const std::string deep = R"({"jsonrpc":"2.0","id":1,"method":"echo","params":)" +
+                           std::string(100000, '[') + std::string(100000, ']') + "}";
+  const json error = ErrorOf(client.Exchange(Post(deep)));
+  EXPECT_EQ(error["code"], -32600);
+  EXPECT_NE(error["message"].get<std::string>().find("nests deeper than 32"), std::string::npos) << error;
+  const std::string shallow_in_string =
+      R"({"jsonrpc":"2.0","id":2,"method":"echo","params":[")" + std::string(1000, '[') + R"("]})";
+  HttpReply ok = client.Exchange(Post(shallow_in_string));
+  EXPECT_FALSE(json::parse(ok.body).contains("error")) << ok.body.substr(0, 200);
+  auto after = RpcCall("127.0.0.1", port_, "echo", json::array({"still here"}), kCallTimeoutMs);
+  ASSERT_TRUE(after.ok()) << after.error().ToString();
+}
+
 TEST_F(RpcTest, OversizedBodyGets413AndTheServerKeepsServing) {
   {
     RawClient client(port_);
