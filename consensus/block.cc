@@ -231,7 +231,7 @@ Result<QuorumRule> ParseQuorumRule(std::string_view name) {
 
 std::size_t QuorumSize(std::size_t members, QuorumRule rule) {
   // Two quorums share at least 2q - n members: >= 1 for a majority, >= f + 1 for two-thirds
-  // with n = 3f + 1 (see docs/CONSENSUS.md).
+  // with n = 3f + 1 (see docs/consensus.md §2).
   return rule == QuorumRule::kMajority ? members / 2 + 1 : (2 * members) / 3 + 1;
 }
 

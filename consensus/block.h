@@ -14,14 +14,14 @@
 //   ledger-size: <decimal, = height>
 //   ledger-root: <RFC 6962 root over the header texts of heights 0 .. height-1>
 //   membership-epoch: <decimal>
-//   membership-sha256: <hex sha256 of the genesis file in force for the epoch>
+//   membership-sha256: <hex sha256 of the epoch's membership document (epoch 0: genesis file)>
 // block hash = SHA-256(header text).
 //
 // Vote text (what a prevote or a precommit signs; a commit certificate is q precommits):
 //   colend-vote/v1
 //   chain-id: ..  epoch: ..  height: ..  round: ..  phase: prevote|precommit
 //   block-hash: <hex, or "nil">
-// This deviates from EVIDENCE.md's "sign the header text" on purpose: CONSENSUS.md requires the
+// Members sign this vote text, not the header text, on purpose: docs/consensus.md §6 requires the
 // signed bytes to bind round and phase (so an equivocation is provable), and the header is bound
 // through its hash, which the arbitrator checks with sha256sum.
 #pragma once

@@ -78,7 +78,7 @@ struct Decision {
 
 // Two different messages signed by one member for the same (height, round, phase), or two
 // different proposals for the same (height, round): proof that the member equivocated
-// (CONSENSUS.md property 5), checkable with the member's public key alone. Proposal blocks are
+// (docs/consensus.md §11), checkable with the member's public key alone. Proposal blocks are
 // stripped of their transactions: the signature binds only the header hash.
 struct Equivocation {
   proto::ConsensusMessage first;

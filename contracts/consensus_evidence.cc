@@ -1,5 +1,5 @@
 // consensus.evidence: commits proof that a member signed two conflicting consensus messages
-// (CONSENSUS.md property 5). Any member's node sends it when its replica detects an
+// (docs/consensus.md §11). Any member's node sends it when its replica detects an
 // equivocation; every node re-verifies the two signed messages before accepting it.
 //
 // Fields: first, second   the two messages, each a serialised colend.consensus.proto.

@@ -1,5 +1,5 @@
 // The co-lending contracts: one function per transaction type, plus the daily post-loan rules run
-// by the clock transactions. See lending.h for the state layout and RULES.md for the rules.
+// by the clock transactions. State layout: lending.h; the rules: docs/lending-rules.md.
 //
 // Every decision fills the receipt with the rule id that decided, a stable reason code, the
 // parameter version and a hash of the decision's inputs: h0 = SHA-256(transaction body), then for

@@ -1,4 +1,4 @@
-// The co-lending contracts (RULES.md, lending-research.md §5): admission, drawdown, funding,
+// The co-lending contracts (docs/lending-rules.md §4-§9): admission, drawdown, funding,
 // payout, loan use, repayment, settlement, the daily post-loan rules, collection, write-off and
 // parameter governance. Everything is decided from the state, the transaction and the block
 // (height, timestamp); the business date comes only from committed clock transactions.

@@ -88,7 +88,7 @@ struct Loan {
   std::int64_t va_spent_fen = 0;
   std::int64_t credit_balance_fen = 0; // received but not yet due (held, applied on due dates)
   std::int64_t received_fen = 0;       // every fen the payee bank passed on for this loan
-  // Cumulative streams split between the lenders (RULES.md decision 4).
+  // Cumulative streams split between the lenders (docs/lending-rules.md §2.7).
   std::int64_t cum_principal_fen = 0;
   std::int64_t cum_interest_fen = 0;
   std::int64_t cum_penalty_fen = 0;
@@ -108,7 +108,7 @@ struct Loan {
   std::int64_t Dpd(std::int64_t day) const;
   // Penalty accrued on an installment up to (not including) `day` but not yet posted:
   // RoundHalfUp(overdue principal × overdue rate × days) + the same on overdue interest when
-  // compounding is enabled (lending-research.md §1.8). 算头不算尾: `day` itself is not counted.
+  // compounding is enabled (docs/lending-rules.md §2.9). 算头不算尾: `day` itself is not counted.
   std::int64_t UnpostedPenalty(const InstallmentState& inst, std::int64_t day) const;
   std::int64_t PenaltyDue(const InstallmentState& inst, std::int64_t day) const;
   // Outstanding on `day`: principal not repaid + billed interest not paid + penalty due.

@@ -1,5 +1,6 @@
 // member.propose / member.approve: changes to the consortium's membership and quorum rule
-// (CONSENSUS.md property 7: "only at an epoch boundary, committed under the old rules").
+// (docs/consensus.md §7: a change takes effect only at an epoch boundary and is committed under
+// the old rules).
 //
 // A change is proposed by any member and approved by members of the current epoch; the proposer
 // counts as the first approval. When a quorum of the current epoch (by the current rule: the same

@@ -559,7 +559,7 @@ Result<std::vector<Installment>> BuildSchedule(const ScheduleInput& input) {
   if (input.method == Method::kEqualInstallment) FillDates(input, &*rows);
   FillSplitColumns(input, &*rows);
 
-  // Postconditions (lending-research.md §1.1): Σ principal == P, final balance 0, every
+  // Postconditions (docs/lending-rules.md §2.2): Σ principal == P, final balance 0, every
   // principal > 0, payment == principal + interest, lender columns add up.
   std::int64_t principal_sum = 0;
   for (const Installment& row : *rows) {

@@ -1,5 +1,5 @@
-// Money, rates, dates and repayment schedules for the lending contracts (RULES.md decisions 2-4,
-// lending-research.md §1). Everything here is exact integer arithmetic:
+// Money, rates, dates and repayment schedules for the lending contracts (docs/lending-rules.md
+// §2). Everything here is exact integer arithmetic:
 //   - amounts are int64 fen (0.01 CNY);
 //   - rates are exact rationals (0.05 % a day = 5/10000);
 //   - one rounding function, round-half-up to the fen: RoundHalfUp(num, den) = (2·num + den) / (2·den);
@@ -92,8 +92,8 @@ struct Installment {
   std::int64_t partner_interest_fen = 0;
 };
 
-// lending-research.md §1.1 (equal installment: A = RoundHalfUp(P·r·(1+r)^n / ((1+r)^n − 1)),
-// interest RoundHalfUp(B·r) per period, the last installment absorbs the remainder) and §1.2
+// docs/lending-rules.md §2.2 (equal installment: A = RoundHalfUp(P·r·(1+r)^n / ((1+r)^n − 1)),
+// interest RoundHalfUp(B·r) per period, the last installment absorbs the remainder) and §2.5
 // (equal principal: principal P/n with the remainder in the last period, interest on the
 // balance for the actual days). Postconditions: Σ principal == P, final balance 0, every
 // principal > 0. Errors "invalid-schedule" naming the input that is wrong: a principal so small
@@ -107,7 +107,7 @@ Result<std::vector<Installment>> BuildSchedule(const ScheduleInput& input);
 std::string ScheduleSha256(const std::vector<Installment>& rows);
 
 // Splitting one component stream (principal, interest, penalty, ...) of a loan between its
-// lenders (RULES.md decision 4, lending-research.md §1.5). shares_bps sum to 10000, lead first.
+// lenders (docs/lending-rules.md §2.7). shares_bps sum to 10000, lead first.
 enum class SplitMethod { kCumulativeFloorLeadRemainder, kLargestRemainder };
 Result<SplitMethod> ParseSplitMethod(std::string_view name);  // "cumulative-floor-lead-remainder"
                                                                // | "largest-remainder"

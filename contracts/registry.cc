@@ -16,7 +16,7 @@ const std::vector<TxType>& AllTxTypes() {
       {"consensus.evidence",
        {"lead_bank", "partner_bank", "payee_bank", "credit_bureau", "arbitrator"},
        &RunConsensusEvidence},
-      // CONSENSUS.md property 7: any member proposes and approves; a quorum of the current
+      // docs/consensus.md §7: any member proposes and approves; a quorum of the current
       // epoch decides.
       {"member.propose",
        {"lead_bank", "partner_bank", "payee_bank", "credit_bureau", "arbitrator"},
@@ -24,7 +24,7 @@ const std::vector<TxType>& AllTxTypes() {
       {"member.approve",
        {"lead_bank", "partner_bank", "payee_bank", "credit_bureau", "arbitrator"},
        &RunMemberApprove},
-      // Lending (RULES.md decision 10: each type names the roles that may send it).
+      // Lending (docs/lending-rules.md §4: each type names the roles that may send it).
       {"clock.tick", {"lead_bank", "partner_bank", "payee_bank", "credit_bureau", "arbitrator"}, &RunClockTick},
       {"clock.advance", {"lead_bank", "partner_bank", "payee_bank", "credit_bureau", "arbitrator"}, &RunClockAdvance},
       {"bureau.snapshot", {"credit_bureau"}, &RunBureauSnapshot},

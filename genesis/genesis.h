@@ -51,7 +51,7 @@ struct ConsensusParams {
   std::int64_t block_interval_ms = 200;         // proposer waits this long to batch transactions
 };
 
-// The membership in force during one epoch (CONSENSUS.md property 7). Epoch 0 is the genesis
+// The membership in force during one epoch (docs/consensus.md §7). Epoch 0 is the genesis
 // file's; epoch e >= 1 is the document member.approve wrote to the state
 // (contracts/membership.cc), in force from its start height.
 struct Membership {

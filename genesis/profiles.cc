@@ -1,4 +1,4 @@
-// Contract parameters of the two genesis profiles (RULES.md decision 1, lending-research.md §6).
+// Contract parameters of the two genesis profiles (docs/lending-rules.md §3).
 // Money in fen, rates as exact rationals {num, den}, shares in basis points. These tables are
 // the profiles' data: `colend localnet init` writes the chosen one, complete, into the genesis
 // file's "parameters", so the genesis file alone says what the chain enforces; on chain they are
@@ -97,7 +97,7 @@ json Common() {
   };
 }
 
-// Hard bounds shared by both profiles (lending-research.md §2.3, §3, §6).
+// Hard bounds shared by both profiles (docs/lending-rules.md §3).
 json CommonBounds() {
   return {
       {"grace_days", {0, 3}},

@@ -152,7 +152,11 @@ consensus::proto::Block Ledger::BuildBlock(std::uint64_t height, std::int64_t ti
   contracts::BlockContext context{height, timestamp_ms};
   std::vector<contracts::Tx> txs;
   consensus::proto::Block block;
+  // Room for the header (a few hundred bytes) and the protobuf framing of each transaction.
+  constexpr std::size_t kHeaderBytesReserve = 4096, kPerTxFramingBytes = 8;
+  std::size_t bytes = kHeaderBytesReserve;
   for (const std::string& wire : candidates) {
+    if (bytes + wire.size() + kPerTxFramingBytes > kBlockBytesMax) break;  // the rest waits
     auto tx = contracts::DecodeTx(wire);
     if (!tx.ok()) continue;
     Status ok = executor_.CheckEnvelope(*tx, overlay, timestamp_ms);
@@ -161,6 +165,7 @@ consensus::proto::Block Ledger::BuildBlock(std::uint64_t height, std::int64_t ti
       continue;
     }
     executor_.Execute(*tx, context, static_cast<std::uint32_t>(txs.size()), &overlay);
+    bytes += wire.size() + kPerTxFramingBytes;
     block.add_txs(wire);
     txs.push_back(std::move(tx).value());
   }
@@ -218,6 +223,10 @@ Result<Ledger::Executed> Ledger::Execute(std::uint64_t height,
   if (static_cast<std::uint64_t>(block.txs_size()) != h.tx_count ||
       h.tx_count > genesis_.consensus.block_txs_max) {
     return Invalid(at + "tx-count does not match or exceeds block_txs_max");
+  }
+  if (block.ByteSizeLong() > kBlockBytesMax) {
+    return Invalid(at + std::to_string(block.ByteSizeLong()) + " bytes exceeds the block limit of " +
+                   std::to_string(kBlockBytesMax));
   }
   contracts::StateOverlay overlay(&state_);
   contracts::BlockContext context{height, h.timestamp_ms};

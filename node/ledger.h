@@ -21,6 +21,12 @@
 
 namespace colend::node {
 
+// The largest block (serialised transactions and header) a proposer builds and an endorser
+// accepts: a bigger one is invalid. It must fit in one transport frame with the proposal around
+// it and in one sync answer (the node checks these relations at start-up), or a proposer could
+// build a block no peer can receive and stall the chain.
+inline constexpr std::size_t kBlockBytesMax = 8u << 20;
+
 class Ledger {
  public:
   Ledger(const genesis::Genesis& genesis, Store* store);
@@ -39,7 +45,7 @@ class Ledger {
   Store* store() const { return store_; }
   // The membership epoch in force for the next block (height() + 1) and its validator set. A
   // block that approves a membership change is certified by the old epoch; the new one is in
-  // force from the following height (CONSENSUS.md property 7).
+  // force from the following height (docs/consensus.md §7).
   const genesis::Membership& membership() const { return membership_; }
   const consensus::ValidatorSet& validators() const { return validators_; }
 

@@ -2,24 +2,45 @@
 
 namespace colend::node {
 
-bool Mempool::Add(const crypto::Hash256& id, std::string wire) {
-  if (Contains(id) || full()) return false;
+Mempool::Admission Mempool::Add(const crypto::Hash256& id, const std::string& sender,
+                                std::string wire) {
+  if (Contains(id)) return Admission::kDuplicate;
+  if (by_id_.size() >= limits_.txs_max || bytes_ + wire.size() > limits_.bytes_max) {
+    return Admission::kFull;
+  }
+  Usage& usage = by_sender_[sender];
+  if (usage.txs >= limits_.sender_txs_max || usage.bytes + wire.size() > limits_.sender_bytes_max) {
+    if (usage.txs == 0) by_sender_.erase(sender);
+    return Admission::kSenderQuota;
+  }
+  ++usage.txs;
+  usage.bytes += wire.size();
+  bytes_ += wire.size();
   by_id_[id] = next_seq_;
-  by_seq_[next_seq_++] = std::move(wire);
-  return true;
+  by_seq_[next_seq_++] = Entry{sender, std::move(wire)};
+  return Admission::kAdded;
 }
 
 void Mempool::Remove(const crypto::Hash256& id) {
   auto it = by_id_.find(id);
   if (it == by_id_.end()) return;
-  by_seq_.erase(it->second);
+  auto entry = by_seq_.find(it->second);
+  auto usage = by_sender_.find(entry->second.sender);
+  usage->second.txs -= 1;
+  usage->second.bytes -= entry->second.wire.size();
+  if (usage->second.txs == 0) by_sender_.erase(usage);
+  bytes_ -= entry->second.wire.size();
+  by_seq_.erase(entry);
   by_id_.erase(it);
 }
 
-std::vector<std::string> Mempool::Oldest(std::size_t count) const {
+std::vector<std::string> Mempool::Oldest(std::size_t count, std::size_t bytes_max) const {
   std::vector<std::string> out;
+  std::size_t bytes = 0;
   for (auto it = by_seq_.begin(); it != by_seq_.end() && out.size() < count; ++it) {
-    out.push_back(it->second);
+    if (bytes + it->second.wire.size() > bytes_max) break;
+    bytes += it->second.wire.size();
+    out.push_back(it->second.wire);
   }
   return out;
 }

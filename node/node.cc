@@ -1,5 +1,6 @@
 #include "node/node.h"
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -16,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "consensus/replica.h"
+#include "contracts/contract.h"
 #include "contracts/lending.h"
 #include "contracts/tx.h"
 #include "genesis/genesis.h"
@@ -34,13 +36,17 @@ namespace {
 namespace asio = boost::asio;
 using json = nlohmann::json;
 
-constexpr std::size_t kMempoolTxsMax = 200000;
 constexpr std::uint32_t kSyncBlocksPerRequestMax = 64;
 constexpr std::size_t kSyncResponseBytesMax = 16u << 20;
 constexpr std::int64_t kStatusIntervalMs = 1000;
 constexpr std::int64_t kClockTickRetryMs = 60000;
 constexpr std::size_t kStateScanMax = 10000;
 constexpr std::int64_t kSyncRequestTimeoutMs = 2000;
+// Frames carry at most a proposal with one block, a sync answer (blocks up to kSyncResponseBytesMax,
+// plus the one that crosses it) or a document: each must fit the transport's frame limit, or a
+// peer could never receive it. Checked at start-up against the configured frame limit.
+constexpr std::size_t kFrameOverheadBytes = 64 * 1024;
+static_assert(kSyncResponseBytesMax >= kBlockBytesMax, "a sync answer holds at least one block");
 // Consensus messages for the height after the one being decided, kept until it starts.
 constexpr std::size_t kEarlyMessagesMax = 256;
 // Documents of committed evidence.attach records this node still lacks, and how many it asks
@@ -101,7 +107,7 @@ class Node : public consensus::Application {
         signing_key_(signing_key),
         documents_(config_.Path("documents")),
         signer_(std::move(signing_key)),
-        mempool_(kMempoolTxsMax),
+        mempool_(MempoolLimits{}),
         replica_timer_(io),
         start_timer_(io),
         housekeeping_timer_(io) {}
@@ -139,7 +145,7 @@ class Node : public consensus::Application {
   void OnDocumentResponse(const std::string& peer, const proto::DocumentResponse& response);
   Result<json> RpcState(const json& params);
   // The lead bank's node submits clock.tick once the Asia/Shanghai date has passed the committed
-  // business date (RULES.md decision 6: contracts take the date only from the chain).
+  // business date (docs/lending-rules.md §1.2: contracts take the date only from the chain).
   void MaybeTickClock();
   void ArmReplicaTimer();
   // Takes the membership epoch in force for the next height: the replica with its validator set
@@ -219,7 +225,7 @@ Status Node::Start(const std::string& tls_cert_pem, const std::string& tls_key_p
   timeouts_.round_increment_ms = genesis_.consensus.timeout_round_increment_ms;
   epoch_ = ledger_.membership().epoch;
   COLEND_RETURN_IF_ERROR(ApplyMembership());
-  // CONSENSUS.md F11: a data directory that had to be created (wiped, or never initialised with
+  // docs/consensus.md §10 (F11): a data directory that had to be created (wiped, or never made by
   // `colend-node --init`) means this member's signing history is unknown. It may have signed at
   // heights the chain has not decided yet, so it syncs and signs nothing until it knows a floor.
   if (data_was_missing_) {
@@ -256,6 +262,14 @@ Status Node::Start(const std::string& tls_cert_pem, const std::string& tls_key_p
         if (up) AnnounceStatus();
       },
       [this](const std::string& line) { Log("p2p: " + line); });
+  const std::size_t frame_needed =
+      std::max({kSyncResponseBytesMax + kBlockBytesMax, std::size_t{contracts::kDocumentBytesMax}}) +
+      kFrameOverheadBytes;
+  if (tc.frame_bytes_max < frame_needed) {
+    return MakeError("bad-limits", "transport frame limit " + std::to_string(tc.frame_bytes_max) +
+                                       " bytes is below the " + std::to_string(frame_needed) +
+                                       " a sync answer, a block or a document needs");
+  }
   std::string error;
   if (!transport_->Start(&error)) return MakeError("p2p-bind-failed", error);
   RpcServerConfig rc;
@@ -317,7 +331,8 @@ consensus::proto::Block Node::ProposeBlock(std::uint64_t height, std::int64_t no
   std::int64_t timestamp = std::max(now_ms, ledger_.last_header().timestamp_ms + 1);
   std::vector<Ledger::Dropped> dropped;
   auto block = ledger_.BuildBlock(height, timestamp, config_.member_id,
-                                  mempool_.Oldest(genesis_.consensus.block_txs_max), &dropped);
+                                  mempool_.Oldest(genesis_.consensus.block_txs_max, kBlockBytesMax),
+                                  &dropped);
   for (const auto& d : dropped) {
     Log("dropping transaction " + crypto::ToHex(d.tx_id) + ": " + d.error.ToString());
     mempool_.Remove(d.tx_id);
@@ -642,9 +657,22 @@ Status Node::AdmitTx(const std::string& wire, crypto::Hash256* id) {
                      "transaction " + crypto::ToHex(tx->id) + " was submitted before");
   }
   COLEND_RETURN_IF_ERROR(ledger_.executor().CheckEnvelope(*tx, ledger_.state(), NowMs()));
-  if (!mempool_.Add(tx->id, wire)) {
-    return MakeError("mempool-full", "the node has " + std::to_string(mempool_.size()) +
-                                         " pending transactions; retry later");
+  switch (mempool_.Add(tx->id, tx->body.sender, wire)) {
+    case Mempool::Admission::kAdded:
+      break;
+    case Mempool::Admission::kDuplicate:
+      return MakeError("duplicate-transaction",
+                       "transaction " + crypto::ToHex(tx->id) + " was submitted before");
+    case Mempool::Admission::kFull:
+      return MakeError("mempool-full", "the node has " + std::to_string(mempool_.size()) +
+                                           " pending transactions (" + std::to_string(mempool_.bytes()) +
+                                           " bytes); retry later");
+    case Mempool::Admission::kSenderQuota:
+      return MakeError("sender-quota", "sender " + tx->body.sender + " has reached its quota of " +
+                                           std::to_string(mempool_.limits().sender_txs_max) +
+                                           " pending transactions or " +
+                                           std::to_string(mempool_.limits().sender_bytes_max) +
+                                           " pending bytes; retry when they commit");
   }
   return Status::Ok();
 }

@@ -17,7 +17,7 @@ constexpr const char* kLoanScheduleUsage =
     "         [--method equal-installment|equal-principal] [--split LEAD/PARTNER]\n"
     "         [--start YYYY-MM-DD] [--json]\n"
     "The repayment schedule of a loan, computed offline (no node needed) with exact integer\n"
-    "arithmetic, amounts rounded half-up to the fen (lending-research.md §1.1, §1.2, §1.5).\n"
+    "arithmetic, amounts rounded half-up to the fen (docs/lending-rules.md §2.1, §2.2, §2.5).\n"
     "  --principal     amount in CNY, at most 2 decimals (40000.00)\n"
     "  --periods       number of monthly installments, 1..360\n"
     "  --daily-rate    daily rate in percent (0.05%); --annual-rate: nominal annual rate (18%)\n"

@@ -1,4 +1,4 @@
-// `colend member`: the consortium's membership and quorum rule (CONSENSUS.md property 7). A
+// `colend member`: the consortium's membership and quorum rule (docs/consensus.md §7). A
 // change is proposed and approved by members; once a quorum of the current epoch approved, the
 // next membership epoch begins at the height after the approving block.
 #include <iostream>

@@ -1,5 +1,5 @@
 // The co-lending contracts, driven through the executor exactly as a block would run them: roles,
-// the rules' pass/reject/edge cases (RULES.md, lending-research.md §5) and money conservation over
+// the rules' pass/reject/edge cases (docs/lending-rules.md §4-§9) and money conservation over
 // thousands of random loan lifecycles.
 #include <gtest/gtest.h>
 
@@ -186,7 +186,7 @@ TEST(LendingSchedule, ContractReproducesWorkedExample2AndSettlementQuote) {
     ASSERT_TRUE(r.accepted) << r.message;
     EXPECT_EQ(r.outputs.at("credit-held-fen"), "0");
   }
-  // §1.4: prepaid 10 days into period 5: 3,292,343 + 16,462 = 3,308,805 fen.
+  // docs/lending-rules.md §2.8 example, 10 days into period 5: 3,292,343 + 16,462 = 3,308,805.
   chain.AdvanceTo(loan.installments[3].due_day + 10);
   Loan now = chain.GetLoan("L1");
   EXPECT_EQ(now.SettlementQuote(chain.Today()), 3308805);
@@ -240,7 +240,7 @@ TEST(LendingOverdue, AfterGracePenaltyAtCappedRateAndBureauReport) {
   EXPECT_EQ(report["dpd"], 2);
   // Overdue rate: min(0.05 % × 1.5, 24 % / 365) = 24 %/365 = 6/9125: the cap wins.
   EXPECT_EQ(l.terms.overdue_daily_rate, Rational::Of(6, 9125));
-  // §1.8 with the cap: 10 penalty days on OP 172,983 and OI 60,000 → 1,137 + 395.
+  // docs/lending-rules.md §2.9 example, capped: 10 days on OP 172,983 and OI 60,000 → 1,137 + 395.
   chain.AdvanceTo(due + 11);
   l = chain.GetLoan("L1");
   EXPECT_EQ(l.PenaltyDue(l.installments[0], chain.Today()), 1137 + 395);

@@ -1,6 +1,6 @@
-// Proves that the money code reproduces lending-research.md to the fen: worked examples 1 and 2
-// (§1.6, §1.7) cell by cell, the ×365/12 variant, the 457.00 CNY equal-principal example (§1.2),
-// the early-settlement and penalty accruals (§1.4, §1.8) and the split facts (§1.5); and that
+// Proves that the money code reproduces docs/lending-rules.md to the fen: worked examples 1 and 2
+// (§2.3, §2.4) cell by cell, the ×365/12 variant, the 457.00 CNY equal-principal example (§2.5),
+// the early-settlement and penalty accruals (§2.8, §2.9) and the split facts (§2.7); and that
 // the schedule and split invariants hold over thousands of random loans and streams, with the
 // annuity checked against an independent exact computation (its own base-10^9 big numbers).
 #include "contracts/money.h"
@@ -149,7 +149,7 @@ std::int64_t Day(const char* text) {
 
 // --- worked examples -----------------------------------------------------------------------
 
-TEST(ScheduleTest, WorkedExample1) {  // lending-research.md §1.6
+TEST(ScheduleTest, WorkedExample1) {  // docs/lending-rules.md §2.3 example
   auto rows = Build(Annuity(1000000, 5, ParsePercent("18%")->Over(12)));
   const std::vector<Row> expected = {
       {1, 209089, 194089, 15000, 805911, 38818, 3000, 155271, 12000},
@@ -167,7 +167,7 @@ TEST(ScheduleTest, WorkedExample1) {  // lending-research.md §1.6
   EXPECT_EQ(Totals(rows), (Row{0, 1045447, 1000000, 45447, 0, 200000, 9090, 800000, 36357}));
 }
 
-TEST(ScheduleTest, WorkedExample2) {  // lending-research.md §1.7
+TEST(ScheduleTest, WorkedExample2) {  // docs/lending-rules.md §2.4 example
   const Rational daily = *ParsePercent("0.05%");
   auto rows = Build(Annuity(4000000, 20, daily.Times(30)));
   const std::vector<Row> expected = {
@@ -199,7 +199,7 @@ TEST(ScheduleTest, WorkedExample2) {  // lending-research.md §1.7
   EXPECT_EQ(Totals(rows), (Row{0, 4659657, 4000000, 659657, 0, 800000, 131932, 3200000, 527725}));
 }
 
-TEST(ScheduleTest, WorkedExample2WithDailyTimes365Over12) {  // §1.7, other conventions
+TEST(ScheduleTest, WorkedExample2WithDailyTimes365Over12) {  // docs/lending-rules.md §2.4
   const Rational r = ParsePercent("0.05%")->Times(365).Over(12);
   EXPECT_EQ(r, Rational::Of(73, 4800));
   auto rows = Build(Annuity(4000000, 20, r));
@@ -227,7 +227,7 @@ TEST(ScheduleTest, WorkedExample2DueDatesWhenValued) {
   EXPECT_EQ(Totals(rows)[3], 659657);
 }
 
-TEST(ScheduleTest, EqualPrincipalDailyInterest457Cny) {  // §1.2, F3
+TEST(ScheduleTest, EqualPrincipalDailyInterest457Cny) {  // docs/lending-rules.md §2.5 example
   ScheduleInput input;
   input.principal_fen = 1000000;
   input.periods = 5;
@@ -331,7 +331,7 @@ TEST(ScheduleTest, RejectsInvalidInputNamingTheField) {
 
 // --- accrual, rates and rounding -----------------------------------------------------------
 
-TEST(AccrueTest, EarlySettlementAndPenalties) {  // §1.4, §1.8
+TEST(AccrueTest, EarlySettlementAndPenalties) {  // docs/lending-rules.md §2.8, §2.9 examples
   const Rational d = Rational::Of(5, 10000);
   EXPECT_EQ(AccrueFen(3292343, d, 10), 16462);
   EXPECT_EQ(AccrueFen(172983, d, 10), 865);
@@ -475,7 +475,7 @@ TEST(DateTest, ParseDateRejects) {
 
 // --- split ---------------------------------------------------------------------------------
 
-TEST(SplitTest, ResearchFacts) {  // §1.5
+TEST(SplitTest, ResearchFacts) {  // docs/lending-rules.md §2.7 examples
   const auto floor = SplitMethod::kCumulativeFloorLeadRemainder;
   const auto hamilton = SplitMethod::kLargestRemainder;
   EXPECT_EQ(SplitIncrement(floor, {2000, 8000}, 0, 7), (std::vector<std::int64_t>{2, 5}));
@@ -490,7 +490,7 @@ TEST(SplitTest, ResearchFacts) {  // §1.5
   EXPECT_EQ(SplitTargets(floor, {2000, 8000}, 14), (std::vector<std::int64_t>{3, 11}));
 }
 
-TEST(SplitTest, EarlySettlementAndPenaltyOfWorkedExample2) {  // §1.4, §1.8
+TEST(SplitTest, EarlySettlementAndPenaltyOfWorkedExample2) {  // docs/lending-rules.md §2.8, §2.9
   const auto floor = SplitMethod::kCumulativeFloorLeadRemainder;
   auto rows = Build(Annuity(4000000, 20, Rational::Of(3, 200)));
   ASSERT_EQ(rows.size(), 20u);
@@ -513,7 +513,7 @@ TEST(SplitTest, EarlySettlementAndPenaltyOfWorkedExample2) {  // §1.4, §1.8
             (std::vector<std::int64_t>{350, 1397}));
 }
 
-TEST(SplitTest, PerPaymentFloorWouldDrift) {  // §1.5, §1.6, §1.7: why the split is cumulative
+TEST(SplitTest, PerPaymentFloorWouldDrift) {  // docs/lending-rules.md §2.7: why it is cumulative
   auto per_payment_lead = [](const std::vector<Installment>& rows, bool interest) {
     std::int64_t lead = 0;
     for (const Installment& row : rows) {

@@ -3,7 +3,7 @@
 
 While background threads keep submitting signed transactions to random running nodes, faults
 chosen from a seeded random sequence are injected one after another, always leaving a majority
-(3 of 5) able to make progress (docs: CONSENSUS.md fault matrix):
+(3 of 5) able to make progress (fault matrix: docs/consensus.md §12):
   - kill:          SIGKILL 1 or 2 random nodes, restart them a few seconds later (F1, F3);
   - proposer-kill: SIGKILL the member due to propose the next height, measure how long the others
                    take to commit it (view change), restart it (F2);

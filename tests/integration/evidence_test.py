@@ -29,13 +29,15 @@ untouched bundle, a tamper case counts as rejected by it only if it reports a FA
 untouched bundle did not produce, and a control case passes if it reports no new FAIL line.
 
   evidence_test.py --bin build/bin [--suite std|sm] [--quorum majority|two-thirds]
-                   [--verify-sh tools/evidence/verify.sh] [--keep]
+                   [--verify-sh tools/evidence/verify.sh] [--jobs N] [--keep]
+  evidence_test.py --bin build/bin --offline DIR [--verify-sh ...]   (DIR kept by --keep)
 
 --verify-sh: run this verify.sh instead of the copy inside each bundle (tools/verify.sh). The
 last line is "N passed, M failed"; exit 0 only if every check and every case behaved.
 """
 import argparse
 import base64
+import concurrent.futures
 import datetime
 import hashlib
 import io
@@ -439,16 +441,28 @@ def judge(v, expect_pass):
     return False, f"exit {v.rc} but no FAIL line the untouched bundle lacks (it already fails: {base.first()})"
 
 
-def check_case(name, what, b, expect_pass=False):
-    """Writes b to DIR/cases/<name>.zip, runs both verifiers, counts and prints the verdicts.
-    expect_pass None: a question the format does not answer; the verdicts are only printed."""
-    path = os.path.join(DIR, "cases", name + ".zip")
-    b.write(path)
-    fp = b.fp or ROOT_FP
+def check_cases(heading, cases, base, expect_pass=False):
+    """Builds each case's tampered copy in DIR/cases/<name>.zip, runs both verifiers on all of
+    them (--jobs at a time), then counts and prints the verdicts in order. expect_pass None: a
+    question the format does not answer; the verdicts are only printed."""
+    print(heading, flush=True)
+    built = []
+    for name, make in cases:
+        what, b = make(base.copy())
+        path = os.path.join(DIR, "cases", name + ".zip")
+        b.write(path)
+        built.append((name, what, path, b.fp or ROOT_FP))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=ARGS.jobs) as pool:
+        running = [(name, what, [pool.submit(run, path, fp) for run in VERIFIERS])
+                   for name, what, path, fp in built]
+        for name, what, futures in running:
+            report_case(name, what, [f.result() for f in futures], expect_pass)
+
+
+def report_case(name, what, verdicts, expect_pass):
     print(f"case {name}: {what}", flush=True)
     row = []
-    for run in VERIFIERS:
-        v = run(path, fp)
+    for v in verdicts:
         extra = f" [{v.note}]" if v.note else ""
         if expect_pass is None:
             ok, how = True, ("exit 0 (PASS)" if v.rc == 0 else f"exit {v.rc}, {judge(v, False)[1]}")
@@ -1340,10 +1354,8 @@ def binaries():
             for n in ("colend", "colend-node", "colend-verify")}
 
 
-def scenario():
-    global FACTS, OTHER, OUTSIDER, ROOT_FP
-    os.makedirs(os.path.join(DIR, "cases"), exist_ok=True)
-    built = binaries()
+def run_network():
+    """The chain part: returns the attached documents {sha256: bytes} and the other loan's."""
     colend("localnet", "init", "--dir", DIR, "--nodes", "5", "--dev-clock", "--suite", ARGS.suite,
            "--quorum", ARGS.quorum)
     colend("localnet", "up", "--dir", DIR)
@@ -1375,18 +1387,43 @@ def scenario():
            f"anchor {out['anchor_height']}")
     export(other, os.path.join(DIR, "other.zip"))
     colend("localnet", "down", "--dir", DIR)  # the rest is offline, as for the arbitrator
-    ROOT_FP = subprocess.run(["openssl", "x509", "-in", os.path.join(DIR, "ca.pem"), "-noout",
-                              "-fingerprint", "-sha256"], capture_output=True, text=True,
-                             check=True).stdout.strip().split("=")[1]
-    expect(ROOT_FP.replace(":", "").lower() == out["ca_sha256"], "the export names the CA fingerprint")
+    expect(root_fingerprint().replace(":", "").lower() == out["ca_sha256"],
+           "the export names the CA fingerprint")
+    return docs, {other_doc["document_sha256"]}
 
+
+def saved_documents():
+    """--offline: the documents a previous run attached, from its directory."""
+    docs = {}
+    for name in ("contract.pdf", "notice.txt"):
+        with open(os.path.join(DIR, name), "rb") as f:
+            data = f.read()
+        docs[sha(data)] = data
+    with open(os.path.join(DIR, "other-contract.txt"), "rb") as f:
+        return docs, {sha(f.read())}
+
+
+def root_fingerprint():
+    """As the arbitrator gets it from the contract's annex: openssl's colon form."""
+    return subprocess.run(["openssl", "x509", "-in", os.path.join(DIR, "ca.pem"), "-noout",
+                           "-fingerprint", "-sha256"], capture_output=True, text=True,
+                          check=True).stdout.strip().split("=")[1]
+
+
+def scenario():
+    global FACTS, OTHER, OUTSIDER, ROOT_FP
+    os.makedirs(os.path.join(DIR, "cases"), exist_ok=True)
+    built = binaries()
+    docs, other_docs = saved_documents() if ARGS.offline else run_network()
+    ROOT_FP = root_fingerprint()
+    path = os.path.join(DIR, "bundle.zip")
     base = Bundle.load(path)
     OTHER = Bundle.load(os.path.join(DIR, "other.zip"))
     FACTS = Facts(base)
     OUTSIDER = LookAlike(DIR)
     for member, k in node_members().items():
         KEYS[member] = os.path.join(home(k), "signing.key")
-    check_contents(path, base, docs, {other_doc["document_sha256"]})
+    check_contents(path, base, docs, other_docs)
 
     sh = os.path.abspath(ARGS.verify_sh) if ARGS.verify_sh else "the bundle's tools/verify.sh"
     repo_sh = os.path.join(os.path.dirname(__file__), "..", "..", "tools", "evidence", "verify.sh")
@@ -1398,18 +1435,12 @@ def scenario():
           f"{'identical to' if same else 'DIFFERENT from'} tools/evidence/verify.sh)", flush=True)
     run_verifiers_on_untouched(path)
 
-    print("tamper cases (each on a fresh copy; both verifiers must reject it)", flush=True)
-    for name, make in TAMPER_CASES:
-        what, b = make(base.copy())
-        check_case(name, what, b)
-    print("controls (not evidence; both verifiers must still pass)", flush=True)
-    for name, make in CONTROL_CASES:
-        what, b = make(base.copy())
-        check_case(name, what, b, expect_pass=True)
-    print("questions the format leaves open (printed, not counted)", flush=True)
-    for name, make in INFO_CASES:
-        what, b = make(base.copy())
-        check_case(name, what, b, expect_pass=None)
+    check_cases("tamper cases (each on a fresh copy; both verifiers must reject it)",
+                TAMPER_CASES, base)
+    check_cases("controls (not evidence; both verifiers must still pass)", CONTROL_CASES, base,
+                expect_pass=True)
+    check_cases("questions the format leaves open (printed, not counted)", INFO_CASES, base,
+                expect_pass=None)
     bad = summary()
     changed = [n for n, t in binaries().items() if built[n] != t]
     expect(not changed, f"the binaries were not rebuilt during the run {changed}"
@@ -1428,16 +1459,20 @@ def main():
     parser.add_argument("--suite", choices=["std", "sm"], default="std")
     parser.add_argument("--quorum", choices=["majority", "two-thirds"], default="majority")
     parser.add_argument("--verify-sh", help="this verify.sh instead of each bundle's tools/verify.sh")
+    parser.add_argument("--jobs", type=int, default=2, help="verifier runs at a time (default 2)")
     parser.add_argument("--keep", action="store_true", help="keep the network directory")
+    parser.add_argument("--offline", metavar="DIR",
+                        help="no network: rerun the checks and cases on the bundles of a previous "
+                             "run's directory (kept with --keep)")
     ARGS = parser.parse_args()
     ARGS.bin = os.path.abspath(ARGS.bin)
     if shutil.which("openssl") is None:
         print("the openssl command-line tool is required", file=sys.stderr)
         return 1
-    DIR = tempfile.mkdtemp(prefix="colend-evidence-")
+    DIR = os.path.abspath(ARGS.offline) if ARGS.offline else tempfile.mkdtemp(prefix="colend-evidence-")
     netlib.configure(ARGS.bin, DIR)
     print(f"network and tampered copies in {DIR}", flush=True)
-    return netlib.run_network_test(scenario, keep=ARGS.keep, log_lines=3,
+    return netlib.run_network_test(scenario, keep=ARGS.keep or bool(ARGS.offline), log_lines=3,
                                    failures=(AssertionError, subprocess.TimeoutExpired))
 
 

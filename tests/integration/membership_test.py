@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""CONSENSUS.md property 7 on real colend-node processes: membership and quorum changes only at an
+"""docs/consensus.md §7 on real colend-node processes: membership and quorum changes only at an
 epoch boundary, committed under the old rules.
 
 Five genesis members and one spare institution (CA-issued keys, not in the genesis file):

@@ -12,7 +12,7 @@ column here with fractions.Fraction, datetime and hashlib, sharing no code with 
   - due date k = the value date's day of month, k months later, clamped to the month's end;
   - lead/partner columns: cumulative floor for the partner per stream, the lead the remainder;
   - totals and schedule_sha256 (SHA-256 of "period due_day payment principal interest balance").
-It also checks worked example 2 of lending-research.md §1.7 and a few bad inputs.
+It also checks worked example 2 of docs/lending-rules.md §2.4 and a few bad inputs.
 Prints "schedule check: N loans, M mismatches" and exits 1 on any mismatch.
 """
 import argparse
@@ -217,7 +217,7 @@ def check_loan(binary, loan, diffs):
 
 
 def check_worked_example_2(binary, diffs):
-    """lending-research.md §1.7: 40,000.00 CNY, 20 periods, 0.05 %/day × 30, 20/80."""
+    """docs/lending-rules.md §2.4 example: 40,000.00 CNY, 20 periods, 0.05 %/day × 30, 20/80."""
     p = run(binary, ["loan", "schedule", "--principal", "40000.00", "--periods", "20",
                      "--daily-rate", "0.05%", "--json"])
     if p.returncode != 0:

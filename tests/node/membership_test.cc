@@ -1,4 +1,4 @@
-// CONSENSUS.md property 7 on the real ledger and store: membership and quorum changes are
+// docs/consensus.md §7 on the real ledger and store: membership and quorum changes are
 // approved by a quorum of the current epoch, committed in a block certified under the old rules,
 // and in force from the next height (header epoch and hash, certificates, senders); a restart at
 // the boundary resumes in the right epoch; what does not qualify is refused with a reason and

@@ -1,5 +1,5 @@
 // colend-sim: runs simulated colend networks under random faults and checks the invariants of
-// CONSENSUS.md. See sim.h.
+// docs/consensus.md §12. See sim.h.
 //
 //   colend-sim --seed S [options]     one seed: the fault schedule, a summary, every violation
 //   colend-sim --seeds N [options]    seeds 1..N (or --first F .. F+N-1): a line per failing seed,

@@ -93,7 +93,7 @@ std::optional<std::pair<cproto::ConsensusMessage, cproto::ConsensusMessage>> Par
 
 std::string EvidenceKeyOf(const std::string& tx) { return tx.substr(1, tx.find('\n') - 1); }
 
-// Membership epochs (CONSENSUS.md property 7), as colend-node derives them from its chain: a
+// Membership epochs (docs/consensus.md §7), as colend-node derives them from its chain: a
 // committed membership transaction "M<n>:add:<id>", "M<n>:remove:<id>" or
 // "M<n>:quorum:<rule>" in block h begins the next epoch at height h + 1. (Approval by a quorum
 // of members is the contract's part, tested on the real ledger; here a committed change applies.)
@@ -1162,8 +1162,8 @@ void Simulation::SubmitClientTx() {
   Broadcast(node, gossip);
 }
 
-// Property 7: a member proposes a membership change (commits once a block includes it): re-add a
-// removed member, remove one (while more than three remain) or switch the quorum rule.
+// docs/consensus.md §7: a member proposes a membership change (committed once in a block): re-add
+// a removed member, remove one (while more than three remain) or switch the quorum rule.
 void Simulation::ProposeMembershipChange() {
   const Epoch& current = Leader().epoch();
   std::vector<std::string> removed;

@@ -14,9 +14,9 @@
 // and nothing printed depends on signature bytes (ECDSA nonces are random): one seed replays
 // identically.
 //
-// Faults (CONSENSUS.md F1-F12) are drawn at random during the fault phase, each healing after a
-// few seconds; then a quiet phase must bring every node to the same chain. The invariants are
-// checked as the run goes and at its end; every breach is a violation line.
+// Faults F1-F12 (docs/consensus.md §12) are drawn at random during the fault phase, each healing
+// after a few seconds; then a quiet phase must bring every node to the same chain. The invariants
+// are checked as the run goes and at its end; every breach is a violation line.
 #pragma once
 
 #include <cstdint>
@@ -34,7 +34,7 @@ struct SimOptions {
   std::int64_t fault_ms = 30'000;  // simulated time during which faults are injected
   std::int64_t heal_ms = 30'000;   // quiet time after: every node must converge
   bool trace = false;              // also print every replica log line
-  // Membership changes (CONSENSUS.md property 7) proposed during the fault phase: re-adding a
+  // Membership changes (docs/consensus.md §7) proposed during the fault phase: re-adding a
   // removed member, removing one (while more than three remain), switching the quorum rule.
   bool membership_changes = true;
 };

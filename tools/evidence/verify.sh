@@ -35,13 +35,11 @@ MEMBER='^\{"id":"([a-z0-9-]{1,64})","name":"(([^"\\]|\\.)*)","role":"([a-z_]+)",
 # ---------------------------------------------------------------- arguments and output
 usage() { echo "usage: bash tools/verify.sh --root-sha256 <64 hex digits> [--genesis-sha256 <64 hex>]" >&2; exit 2; }
 FP= GENESIS=
-while (($#)); do
-  case $1 in
-    --root-sha256) (($# >= 2)) || usage; FP=$2; shift 2 ;;
-    --genesis-sha256) (($# >= 2)) || usage; GENESIS=$2; shift 2 ;;
-    *) usage ;;
-  esac
+while (($# >= 2)); do
+  case $1 in --root-sha256) FP=$2 ;; --genesis-sha256) GENESIS=$2 ;; *) usage ;; esac
+  shift 2
 done
+(($# == 0)) || usage
 FP=$(printf '%s' "$FP" | tr -d ':' | tr 'A-F' 'a-f')
 GENESIS=$(printf '%s' "$GENESIS" | tr -d ':' | tr 'A-F' 'a-f')
 [[ $FP =~ $HEX64 ]] || usage
@@ -50,6 +48,7 @@ GENESIS=$(printf '%s' "$GENESIS" | tr -d ':' | tr 'A-F' 'a-f')
 
 TMP=$(mktemp -d) || exit 2
 trap 'rm -rf "$TMP"' EXIT
+trap 'exit 2' INT TERM HUP
 CHECKS=0 FAILED=0
 
 # A check runs in a subshell: it prints its detail and succeeds, or calls fail, which prints
@@ -330,14 +329,12 @@ check_block() {  # check_block <height> <lower block's height, or empty>: sectio
     [[ ! -e $d/ledger-proof.txt ]] || fail "the anchor block must not have a ledger-proof.txt"
   fi
   touch "$TMP/ok-block-$h"
-  echo "epoch $E, $count endorsements (quorum $eq), round $round, time $ts$( ((h < A)) && echo ", in the anchor's ledger")"
+  echo "epoch $E, $count endorsements (quorum $eq), round $round, time $ts, $( ((h < A)) && echo "in the anchor's ledger" || echo "the anchor")"
 }
 
 check_record() {  # check_record <seq>: section 6 step 5
   local k=$1 d=records/$(printf '%06d' "$1") f txid sigsha sender type tts height index status bts prev key=
-  for f in tx.txt tx.sig leaf.txt tx-proof.txt receipt.txt receipt-proof.txt; do
-    [[ -f $d/$f ]] || fail "$d/$f is missing"
-  done
+  for f in tx.txt tx.sig leaf.txt tx-proof.txt receipt.txt receipt-proof.txt; do [[ -f $d/$f ]] || fail "$d/$f is missing"; done
   txid=$(sha "$d/tx.txt") sigsha=$(sha "$d/tx.sig")
   [[ $(sha "$d/leaf.txt") == $(printf 'colend-tx-leaf/v1\ntx-id: %s\nsig-sha256: %s\n' "$txid" "$sigsha" | sha) ]] ||
     fail "$d/leaf.txt is not the leaf of tx.txt (id $txid) and tx.sig"
