@@ -117,11 +117,15 @@ class Exporter {
       return ledger_.store()->GetLedgerNode(level, index);
     };
     for (std::uint64_t h : heights_) {
-      auto block = Block(h);
-      if (!block.ok()) return block.error();
+      // Record blocks are read whole (for their tx-root proofs); the anchor only needs its header.
+      auto cached = blocks_.find(h);
+      auto header_only = cached == blocks_.end() ? ledger_.store()->GetBlockHeader(h)
+                                                 : Result<proto::StoredBlock>(cached->second);
+      if (!header_only.ok()) return header_only.error();
+      const proto::StoredBlock& block = *header_only;
       const std::string dir = BlockDir(h);
-      Add(dir + "/header.txt", (*block)->block().header());
-      const auto& cert = (*block)->certificate();
+      Add(dir + "/header.txt", block.block().header());
+      const auto& cert = block.certificate();
       Add(dir + "/round.txt", std::to_string(cert.round()) + "\n");
       for (const auto& e : cert.endorsements()) {
         Add(dir + "/endorsements/" + e.member() + ".der", e.signature());

@@ -42,6 +42,12 @@ std::string LedgerNodeKey(int level, std::uint64_t index) {
   return key;
 }
 
+std::string HeaderKey(std::uint64_t height) {
+  std::string key = "h/";
+  PutU64(&key, height);
+  return key;
+}
+
 std::string HeightKey(std::uint64_t height) {
   std::string key = "b/";
   PutU64(&key, height);
@@ -103,6 +109,18 @@ Result<proto::StoredBlock> Store::GetBlock(std::uint64_t height) const {
   return block;
 }
 
+Result<proto::StoredBlock> Store::GetBlockHeader(std::uint64_t height) const {
+  std::string value;
+  leveldb::Status s = db_->Get(leveldb::ReadOptions(), HeaderKey(height), &value);
+  if (s.IsNotFound()) return GetBlock(height);  // a store written before headers were kept apart
+  if (!s.ok()) return StorageError(s, "reading the header of block " + std::to_string(height));
+  proto::StoredBlock block;
+  if (!block.ParseFromString(value) || block.block().txs_size() != 0) {
+    return MakeError("corrupt-store", "stored header " + std::to_string(height) + " is unreadable");
+  }
+  return block;
+}
+
 std::optional<TxLocation> Store::FindTx(const crypto::Hash256& tx_id) const {
   std::string value;
   if (!db_->Get(leveldb::ReadOptions(), TxKey(tx_id), &value).ok() || value.size() != 12) {
@@ -132,6 +150,12 @@ Status Store::LoadState(contracts::StateTree* tree) const {
 Status Store::CommitBlock(const BlockWrite& write) {
   leveldb::WriteBatch batch;
   batch.Put(HeightKey(write.height), write.block.SerializeAsString());
+  {
+    proto::StoredBlock header_only;
+    header_only.mutable_block()->set_header(write.block.block().header());
+    if (write.block.has_certificate()) *header_only.mutable_certificate() = write.block.certificate();
+    batch.Put(HeaderKey(write.height), header_only.SerializeAsString());
+  }
   for (std::uint32_t i = 0; i < write.tx_ids.size(); ++i) {
     std::string loc;
     PutU64(&loc, write.height);

@@ -7,7 +7,8 @@
 //       "m/ledger" MerkleAccumulator over header texts 0..tip; "m/replica" replica state;
 //       "n/<level 1 byte><index 8 BE>" root of a perfect subtree of the ledger tree (the inner
 //       nodes of the RFC 6962 tree over header texts, for O(log^2 n) ledger proofs);
-//       "b/<height 8 BE>" StoredBlock; "t/<tx id 32>" height(8) || index(4); "s/<key>" state.
+//       "b/<height 8 BE>" StoredBlock; "h/<height 8 BE>" the same without its transactions
+//       (header and certificate: what evidence exports and light reads need); "t/<tx id 32>" height(8) || index(4); "s/<key>" state.
 //
 // Thread safety: one thread (the node's io thread) uses a Store.
 #pragma once
@@ -51,6 +52,8 @@ class Store {
   // Empty until the genesis block is committed.
   std::optional<Tip> GetTip() const;
   Result<proto::StoredBlock> GetBlock(std::uint64_t height) const;
+  // The block's header and certificate only (no transactions): cheap whatever the block's size.
+  Result<proto::StoredBlock> GetBlockHeader(std::uint64_t height) const;
   std::optional<TxLocation> FindTx(const crypto::Hash256& tx_id) const;
   Result<crypto::MerkleAccumulator> GetLedgerAccumulator() const;
   // Loads every state entry into `tree`.
