@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <map>
 #include <set>
 
 namespace colend::contracts {
@@ -30,7 +31,7 @@ std::string NextLoanRecordHead(std::string_view prev_head, std::uint64_t seq,
 
 std::string LoanRecords::ToText() const {
   return "colend-loan-records/v1\nloan: " + loan + "\ncount: " + std::to_string(count) +
-         "\nhead: " + head + "\n";
+         "\nevents: " + std::to_string(events) + "\nhead: " + head + "\n";
 }
 
 std::optional<LoanRecords> LoanRecords::Parse(std::string_view text) {
@@ -48,6 +49,13 @@ std::optional<LoanRecords> LoanRecords::Parse(std::string_view text) {
   auto [p, ec] = std::from_chars(count.data(), count.data() + count.size(), r.count);
   if (ec != std::errc() || p != count.data() + count.size()) return std::nullopt;
   rest = rest.substr(count_end + 1);
+  if (!rest.starts_with("events: ")) return std::nullopt;
+  std::size_t events_end = rest.find('\n');
+  if (events_end == std::string_view::npos) return std::nullopt;
+  std::string_view events = rest.substr(8, events_end - 8);
+  auto [q, ec2] = std::from_chars(events.data(), events.data() + events.size(), r.events);
+  if (ec2 != std::errc() || q != events.data() + events.size()) return std::nullopt;
+  rest = rest.substr(events_end + 1);
   if (!rest.starts_with("head: ") || rest.size() != 6 + 64 + 1) return std::nullopt;
   r.head = std::string(rest.substr(6, 64));
   if (r.ToText() != text) return std::nullopt;
@@ -56,6 +64,7 @@ std::optional<LoanRecords> LoanRecords::Parse(std::string_view text) {
 
 void AppendLoanRecords(const Tx& tx, const StateWrites& contract_writes, StateOverlay* state) {
   std::set<std::string> loans;
+  std::map<std::string, std::uint64_t> new_events;  // loan -> events this transaction appended
   for (auto it = contract_writes.lower_bound(kLoanPrefix);
        it != contract_writes.end() && it->first.starts_with(kLoanPrefix); ++it) {
     loans.insert(it->first.substr(kLoanPrefix.size()));
@@ -64,7 +73,11 @@ void AppendLoanRecords(const Tx& tx, const StateWrites& contract_writes, StateOv
        it != contract_writes.end() && it->first.starts_with(kLoanEventPrefix); ++it) {
     std::string_view rest = std::string_view(it->first).substr(kLoanEventPrefix.size());
     std::size_t slash = rest.rfind('/');
-    if (slash != std::string_view::npos && slash > 0) loans.insert(std::string(rest.substr(0, slash)));
+    if (slash != std::string_view::npos && slash > 0 && it->second.has_value()) {
+      const std::string loan(rest.substr(0, slash));
+      loans.insert(loan);
+      ++new_events[loan];
+    }
   }
   if (const std::string* loan = tx.body.Field("loan");
       loan != nullptr && !loan->empty() && state->Get(std::string(kLoanPrefix) + *loan)) {
@@ -79,6 +92,7 @@ void AppendLoanRecords(const Tx& tx, const StateWrites& contract_writes, StateOv
       records = *parsed;
     }
     ++records.count;
+    records.events += new_events[loan];
     records.head = NextLoanRecordHead(records.head, records.count, tx.id);
     state->Put(LoanRecordKey(loan, records.count), crypto::ToHex(tx.id));
     state->Put(LoanRecordsKey(loan), records.ToText());

@@ -2,7 +2,9 @@
 // evidence bundle can prove that it holds every record of a loan, the last one included:
 //
 //   loan-record/<loan>/<seq, 12 digits>  ->  <tx id, hex>
-//   loan-records/<loan>                  ->  colend-loan-records/v1\nloan: L\ncount: N\nhead: <hex>\n
+//   loan-records/<loan>                  ->  colend-loan-records/v1\nloan: L\ncount: N\n//                                            events: E\nhead: <hex>\n
+//
+// E counts the loan's events (loan-event/<loan>/...), so a bundle can show it ships all of them.
 //
 // head_k = SHA-256("colend-loan-record/v1\nprev: <head_k-1>\nseq: <k>\ntx-id: <hex>\n"), head_0 =
 // 64 zeros. A transaction is a record of loan L when, after it executed, its `loan` field is L and
@@ -33,6 +35,7 @@ std::string NextLoanRecordHead(std::string_view prev_head, std::uint64_t seq,
 struct LoanRecords {
   std::string loan;
   std::uint64_t count = 0;
+  std::uint64_t events = 0;  // loan-event/<loan>/... entries written so far
   std::string head{kLoanRecordChainZero};
   std::string ToText() const;
   // Strict: Parse(t)->ToText() == t.

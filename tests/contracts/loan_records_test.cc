@@ -32,8 +32,10 @@ std::vector<std::string> RecordIds(Chain& chain, const std::string& loan) {
 void ExpectChain(Chain& chain, const std::string& loan, const std::vector<std::string>& tx_ids) {
   auto text = chain.tree().Get("loan-records/" + loan);
   ASSERT_TRUE(text.has_value()) << loan;
+  const std::size_t events = chain.tree().Scan("loan-event/" + loan + "/", 100000).size();
   EXPECT_EQ(*text, "colend-loan-records/v1\nloan: " + loan + "\ncount: " +
-                       std::to_string(tx_ids.size()) + "\nhead: " + ExpectedHead(tx_ids) + "\n");
+                       std::to_string(tx_ids.size()) + "\nevents: " + std::to_string(events) +
+                       "\nhead: " + ExpectedHead(tx_ids) + "\n");
   EXPECT_EQ(RecordIds(chain, loan), tx_ids);
 }
 
@@ -83,6 +85,11 @@ TEST(LoanRecords, DailyRulesAreRecordsOfTheLoansTheyActOnOnly) {
   chain.Advance(35);
   auto ids = RecordIds(chain, "LA");
   ASSERT_GT(ids.size(), before_a);
+  // The committed event count is every event of LA, the daily rules' included.
+  auto records = LoanRecords::Parse(*chain.tree().Get("loan-records/LA"));
+  ASSERT_TRUE(records.has_value());
+  EXPECT_EQ(records->events, chain.tree().Scan("loan-event/LA/", 100000).size());
+  EXPECT_GT(records->events, 5u);
   auto events = chain.tree().Scan("loan-event/LA/", 1000);
   const std::string tick_id = ids.back();
   bool produced_event = false;

@@ -258,6 +258,7 @@ class Verifier {
     if (!CheckMembership()) return lines_;
     CheckBlocks();
     CheckRecords();
+    CheckBlockSet();
     CheckLoanRecords();
     CheckEvents();
     CheckDocuments();
@@ -618,6 +619,7 @@ class Verifier {
       return;
     }
     if (*height < *last_height) Fail(check, "records are not in chain order (height " + std::to_string(*height) + ")");
+    record_heights_.insert(*height);
     *last_height = *height;
     const Epoch& epoch = EpochOf(*height);
     std::string why;
@@ -667,6 +669,16 @@ class Verifier {
     return root && *root == anchor->second.state_root;
   }
 
+  // A bundle ships the blocks that hold the loan's records and the anchor, nothing else.
+  void CheckBlockSet() {
+    for (const auto& [h, header] : headers_) {
+      if (h != anchor_ && !record_heights_.count(h)) {
+        Fail("block " + std::to_string(h), "holds no record of loan " + loan_ +
+                                               " (a bundle ships only the record blocks and the anchor)");
+      }
+    }
+  }
+
   void CheckLoanRecords() {
     const std::string* text = File("state/loan-records.txt");
     const std::string* proof = File("state/loan-records-proof.txt");
@@ -683,12 +695,15 @@ class Verifier {
     auto lines = ParseLines(*text, "colend-loan-records/v1");
     const std::uint64_t count_value =
         lines ? Decimal(lines->Get("count")).value_or(UINT64_MAX) : UINT64_MAX;
-    if (!lines || !HasExactKeys(*lines, {"loan", "count", "head"}) || lines->Get("loan") != loan_ ||
-        count_value == UINT64_MAX) {
+    const std::uint64_t events_value =
+        lines ? Decimal(lines->Get("events")).value_or(UINT64_MAX) : UINT64_MAX;
+    if (!lines || !HasExactKeys(*lines, {"loan", "count", "events", "head"}) ||
+        lines->Get("loan") != loan_ || count_value == UINT64_MAX || events_value == UINT64_MAX) {
       Fail("loan-records", "state/loan-records.txt is malformed");
       return;
     }
     const std::uint64_t* count = &count_value;
+    events_committed_ = events_value;
     if (*count != records_ || *count != tx_ids_.size()) {
       Fail("loan-records", "the chain holds " + std::to_string(*count) + " records of loan " + loan_ +
                                "; the bundle claims " + std::to_string(records_) + " and ships " +
@@ -727,7 +742,12 @@ class Verifier {
         Fail("event " + seq, "does not name a transaction among the bundle's records");
       }
     }
-    if (failed == 0) Pass("events", std::to_string(events) + " events of the loan, each proven and produced by one of its records");
+    if (events != events_committed_) {
+      ++failed;
+      Fail("events", "the chain holds " + std::to_string(events_committed_) + " events of loan " + loan_ +
+                         "; the bundle ships " + std::to_string(events));
+    }
+    if (failed == 0) Pass("events", std::to_string(events) + " events of the loan (all of them), each proven and produced by one of its records");
   }
 
   void CheckDocuments() {
@@ -765,6 +785,8 @@ class Verifier {
   std::vector<Epoch> epochs_;
   std::map<std::uint64_t, Header> headers_;
   std::vector<std::string> tx_ids_;
+  std::set<std::uint64_t> record_heights_;
+  std::uint64_t events_committed_ = UINT64_MAX;
   std::set<std::string> attached_;
 };
 
