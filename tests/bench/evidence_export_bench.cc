@@ -1,11 +1,11 @@
 // Evidence export cost against chain length (issue: "export of one loan does not grow with chain
 // length"). Builds a real chain in-process through the ledger (real store, signed transactions,
 // real certificates): one joint loan with its lifecycle and an attached document, then other
-// business after it (signed evidence.anchor transactions, 5,000 a block), and at each checkpoint
-// of the number of other transactions times node::ExportLoanEvidence of that loan (median of
-// --runs) and prints its size, so the ratio between checkpoints comes from one run.
+// business after it (signed evidence.anchor transactions, 5,000 a block), on two chains in one
+// process (--small and --large other transactions), and times node::ExportLoanEvidence of the
+// loan on each, alternately, printing the medians and the large/small ratio pair by pair.
 //
-//   evidence_export_bench --other 10000,1000000 [--runs 7]
+//   evidence_export_bench [--small 10000] [--large 1000000] [--runs 51]
 //
 // It prints figures; it does not pass or fail on timing (machines here are shared and noisy).
 #include <unistd.h>
@@ -128,21 +128,71 @@ class BenchChain {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  std::vector<std::uint64_t> checkpoints = {10000};
-  int runs = 7;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--other")) {
-      checkpoints.clear();
-      std::string list = argv[i + 1];
-      for (std::size_t at = 0; at <= list.size();) {
-        std::size_t comma = list.find(',', at);
-        if (comma == std::string::npos) comma = list.size();
-        checkpoints.push_back(std::stoull(list.substr(at, comma - at)));
-        at = comma + 1;
-      }
-      std::sort(checkpoints.begin(), checkpoints.end());
+namespace {
+
+// One joint loan, as the lending demo makes it: admission, verification, drawdown, the partner's
+// approval, both funding legs, payout, a repayment, and an attached contract; then `other` signed
+// anchors of other documents, 5,000 a block.
+void BuildChain(BenchChain& chain, const std::string& loan, std::uint64_t other) {
+  const std::string b = crypto::ToHex(crypto::Sha256("bench borrower"));
+  const std::int64_t day = contracts::BusinessDay(chain.ledger().state());
+  const std::string today = contracts::FormatDate(day), until = contracts::FormatDate(day + 30);
+  for (const char* bank : {"lead-bank", "partner-bank"}) {
+    chain.One(bank, "bank.figures", {{"tier1-capital-fen", "10000000000000"}, {"total-loans-fen", "100000000000000"}, {"valid-until", "2999-12-31"}});
+  }
+  chain.One("credit-bureau", "bureau.snapshot", {{"borrower", b}, {"institutions", "1"}, {"outstanding-fen", "0"}, {"limits-fen", "5000000"}, {"overdue-count", "0"}, {"queries-90d", "1"}, {"valid-until", until}});
+  chain.One("lead-bank", "borrower.admit", {{"borrower", b}, {"score", "720"}, {"model", "wb-risk-2026.1"}, {"age", "30"}, {"kyc-level", "3"}, {"kyc-date", today}, {"consent-date", today}, {"consent-credit-query", "yes"}, {"consent-colending", "yes"}});
+  chain.One("lead-bank", "auth.result", {{"borrower", b}, {"level", "face"}, {"result", "pass"}, {"ref", "r"}});
+  chain.One("lead-bank", "loan.draw", {{"loan", loan}, {"borrower", b}, {"amount-fen", "4000000"}, {"periods", "20"}, {"approval-sha256", std::string(64, 'a')}, {"model", "wb-risk-2026.1"}});
+  chain.One("partner-bank", "loan.approve", {{"loan", loan}, {"decision", "approve"}, {"approval-sha256", std::string(64, 'b')}, {"model", "p-1"}});
+  chain.One("lead-bank", "loan.fund", {{"loan", loan}, {"amount-fen", "800000"}, {"ref", "a"}});
+  chain.One("partner-bank", "loan.fund", {{"loan", loan}, {"amount-fen", "3200000"}, {"ref", "b"}});
+  chain.One("payee-bank", "loan.payout", {{"loan", loan}, {"amount-fen", "4000000"}, {"account", "VA-1"}});
+  chain.One("payee-bank", "loan.repay", {{"loan", loan}, {"amount-fen", "100000"}});
+  chain.One("lead-bank", "evidence.attach", {{"loan", loan}, {"kind", "contract"}, {"document-sha256", crypto::ToHex(crypto::Sha256("contract"))}, {"document-bytes", "8"}});
+  std::vector<std::string> batch;
+  for (std::uint64_t i = 0; i < other; ++i) {
+    batch.push_back(chain.Tx("payee-bank", "evidence.anchor", {{"document-sha256", crypto::ToHex(crypto::Sha256("other " + std::to_string(i)))}}));
+    if (batch.size() == 5000 || i + 1 == other) {
+      chain.Commit(batch);
+      batch.clear();
     }
+  }
+}
+
+struct Export {
+  double ms = 0;
+  std::size_t files = 0, bytes = 0, records = 0;
+};
+
+Export TimeExport(BenchChain& chain, const std::string& loan) {
+  const auto start = std::chrono::steady_clock::now();
+  auto exported = node::ExportLoanEvidence(chain.ledger(), loan, "lead-bank", chain.time_ms());
+  Export e;
+  e.ms = Ms(std::chrono::steady_clock::now() - start);
+  if (!exported.ok()) BenchChain::Die(exported.error().ToString());
+  e.files = exported->files.size();
+  e.records = exported->records;
+  for (const auto& f : exported->files) e.bytes += f.bytes.size();
+  return e;
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+// Two chains in one process, the same loan on each, with `small` and `large` other transactions;
+// their exports are timed alternately (small, large, small, large, ...) so that the ratio of each
+// pair is measured under the same machine load.
+int main(int argc, char** argv) {
+  std::uint64_t small = 10000, large = 1000000;
+  int runs = 51;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--small")) small = std::stoull(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--large")) large = std::stoull(argv[i + 1]);
     if (!std::strcmp(argv[i], "--runs")) runs = std::stoi(argv[i + 1]);
   }
   genesis::ConsortiumOptions options;
@@ -154,82 +204,37 @@ int main(int argc, char** argv) {
   if (!built.ok()) BenchChain::Die(built.error().ToString());
   auto genesis = genesis::ParseGenesis(built->genesis_text);
   if (!genesis.ok()) BenchChain::Die(genesis.error().ToString());
-  const std::string dir = (std::filesystem::temp_directory_path() /
-                           ("colend-export-bench-" + std::to_string(::getpid())))
-                              .string();
-  BenchChain chain(*built, *genesis, dir);
-
-  // One joint loan, as the lending demo makes it: admission, verification, drawdown, the partner's
-  // approval, both funding legs, payout, two repayments, and an attached contract.
-  const std::string b = crypto::ToHex(crypto::Sha256("bench borrower"));
-  const std::string today = contracts::FormatDate(contracts::BusinessDay(chain.ledger().state()));
-  const std::string until = contracts::FormatDate(contracts::BusinessDay(chain.ledger().state()) + 30);
-  for (const char* bank : {"lead-bank", "partner-bank"}) {
-    chain.One(bank, "bank.figures", {{"tier1-capital-fen", "10000000000000"}, {"total-loans-fen", "100000000000000"}, {"valid-until", "2999-12-31"}});
-  }
-  chain.One("credit-bureau", "bureau.snapshot", {{"borrower", b}, {"institutions", "1"}, {"outstanding-fen", "0"}, {"limits-fen", "5000000"}, {"overdue-count", "0"}, {"queries-90d", "1"}, {"valid-until", until}});
-  chain.One("lead-bank", "borrower.admit", {{"borrower", b}, {"score", "720"}, {"model", "wb-risk-2026.1"}, {"age", "30"}, {"kyc-level", "3"}, {"kyc-date", today}, {"consent-date", today}, {"consent-credit-query", "yes"}, {"consent-colending", "yes"}});
-  chain.One("lead-bank", "auth.result", {{"borrower", b}, {"level", "face"}, {"result", "pass"}, {"ref", "r"}});
+  const std::string base = (std::filesystem::temp_directory_path() /
+                            ("colend-export-bench-" + std::to_string(::getpid())))
+                               .string();
   const std::string loan = "LBENCH";
-  chain.One("lead-bank", "loan.draw", {{"loan", loan}, {"borrower", b}, {"amount-fen", "4000000"}, {"periods", "20"}, {"approval-sha256", std::string(64, 'a')}, {"model", "wb-risk-2026.1"}});
-  chain.One("partner-bank", "loan.approve", {{"loan", loan}, {"decision", "approve"}, {"approval-sha256", std::string(64, 'b')}, {"model", "p-1"}});
-  chain.One("lead-bank", "loan.fund", {{"loan", loan}, {"amount-fen", "800000"}, {"ref", "a"}});
-  chain.One("partner-bank", "loan.fund", {{"loan", loan}, {"amount-fen", "3200000"}, {"ref", "b"}});
-  chain.One("payee-bank", "loan.payout", {{"loan", loan}, {"amount-fen", "4000000"}, {"account", "VA-1"}});
-  chain.One("payee-bank", "loan.repay", {{"loan", loan}, {"amount-fen", "100000"}});
-  chain.One("lead-bank", "evidence.attach", {{"loan", loan}, {"kind", "contract"}, {"document-sha256", crypto::ToHex(crypto::Sha256("contract"))}, {"document-bytes", "8"}});
-
-  // Other business after it: signed anchors of other documents, 5,000 a block; the export is
-  // timed at every checkpoint.
-  const auto build_start = std::chrono::steady_clock::now();
-  std::vector<std::string> batch;
-  std::uint64_t other = 0;
-  for (std::uint64_t checkpoint : checkpoints) {
-    for (; other < checkpoint; ++other) {
-      batch.push_back(chain.Tx("payee-bank", "evidence.anchor", {{"document-sha256", crypto::ToHex(crypto::Sha256("other " + std::to_string(other)))}}));
-      if (batch.size() == 5000 || other + 1 == checkpoint) {
-        chain.Commit(batch);
-        batch.clear();
-      }
-    }
-    const double build_ms = Ms(std::chrono::steady_clock::now() - build_start);
-    std::vector<double> times;
-    std::size_t files = 0, bytes = 0, records = 0;
-    for (int r = 0; r < runs; ++r) {
-      const auto start = std::chrono::steady_clock::now();
-      auto exported = node::ExportLoanEvidence(chain.ledger(), loan, "lead-bank", chain.time_ms());
-      times.push_back(Ms(std::chrono::steady_clock::now() - start));
-      if (!exported.ok()) BenchChain::Die(exported.error().ToString());
-      files = exported->files.size();
-      records = exported->records;
-      bytes = 0;
-      for (const auto& f : exported->files) bytes += f.bytes.size();
-    }
-    std::sort(times.begin(), times.end());
-    std::printf("other transactions on chain: %llu (height %llu, %zu state entries; chain built in %.1f s)\n",
-                static_cast<unsigned long long>(other),
-                static_cast<unsigned long long>(chain.ledger().height()),
-                chain.ledger().state().size(), build_ms / 1000);
-    std::printf("  export of loan %s: %zu records, %zu files, %zu bytes; median %.2f ms (min %.2f, max %.2f, %d runs); RSS %ld MiB\n",
-                loan.c_str(), records, files, bytes, times[times.size() / 2], times.front(),
-                times.back(), runs, RssMiB());
-    // Where the time goes: state proofs, reading the anchor block, ledger proofs.
-    {
-      node::Ledger& ledger = chain.ledger();
-      auto t0 = std::chrono::steady_clock::now();
-      int proofs = 0;
-      for (const auto& [key, value] : ledger.state().Scan("tx/", 100)) proofs += ledger.state().Prove(key).has_value();
-      auto t1 = std::chrono::steady_clock::now();
-      auto anchor = ledger.store()->GetBlock(ledger.height());
-      auto t2 = std::chrono::steady_clock::now();
-      auto subtree = [&](int level, std::uint64_t index) { return ledger.store()->GetLedgerNode(level, index); };
-      for (std::uint64_t h = 1; h <= 10; ++h) (void)crypto::MerkleInclusionProofFromSubtrees(subtree, h, ledger.height());
-      auto t3 = std::chrono::steady_clock::now();
-      std::printf("  breakdown: %d state proofs %.2f ms; anchor block read %.2f ms (%d txs); 10 ledger proofs %.2f ms\n",
-                  proofs, Ms(t1 - t0), Ms(t2 - t1), anchor.ok() ? anchor->block().txs_size() : -1, Ms(t3 - t2));
-    }
-    std::fflush(stdout);
+  BenchChain small_chain(*built, *genesis, base + "-small");
+  BenchChain large_chain(*built, *genesis, base + "-large");
+  auto t0 = std::chrono::steady_clock::now();
+  BuildChain(small_chain, loan, small);
+  auto t1 = std::chrono::steady_clock::now();
+  BuildChain(large_chain, loan, large);
+  auto t2 = std::chrono::steady_clock::now();
+  std::vector<double> small_ms, large_ms, ratios;
+  Export a, b;
+  for (int r = 0; r < runs; ++r) {
+    a = TimeExport(small_chain, loan);
+    b = TimeExport(large_chain, loan);
+    small_ms.push_back(a.ms);
+    large_ms.push_back(b.ms);
+    ratios.push_back(b.ms / a.ms);
   }
-  std::filesystem::remove_all(dir);
+  for (auto [chain, other, e, ms, build] :
+       {std::tuple(&small_chain, small, a, &small_ms, Ms(t1 - t0)), std::tuple(&large_chain, large, b, &large_ms, Ms(t2 - t1))}) {
+    std::printf("%llu other transactions (height %llu, %zu state entries, built in %.0f s): export of %s = %zu records, %zu files, %zu bytes, median %.2f ms (min %.2f)\n",
+                static_cast<unsigned long long>(other), static_cast<unsigned long long>(chain->ledger().height()),
+                chain->ledger().state().size(), build / 1000, loan.c_str(), e.records, e.files, e.bytes,
+                Median(*ms), *std::min_element(ms->begin(), ms->end()));
+  }
+  std::printf("ratio large/small, pair by pair over %d alternating runs: median %.2f (min %.2f, max %.2f); RSS %ld MiB\n",
+              runs, Median(ratios), *std::min_element(ratios.begin(), ratios.end()),
+              *std::max_element(ratios.begin(), ratios.end()), RssMiB());
+  std::filesystem::remove_all(base + "-small");
+  std::filesystem::remove_all(base + "-large");
   return 0;
 }

@@ -18,10 +18,13 @@ Proves:
     (flipped bytes in each kind of file, re-signed records, endorsements dropped / duplicated /
     by outsiders under a look-alike CA, forged membership, copied signatures, reordered blocks
     and records, wrong Merkle paths including an inner node passed off as a leaf, removed and
-    inserted records, another loan's record, `..` and extra entries, a MANIFEST rewritten to
-    cover the tampering), and each verifier's first FAIL line is printed;
+    inserted records, another loan's record, a dropped event, a block without a record, `..`
+    and extra entries, a MANIFEST rewritten to cover the tampering), and each verifier's first
+    FAIL line is printed;
   - editing what is not evidence (README.txt, report/case.html, MANIFEST.sha256 alone) or just
-    re-zipping changes no verdict.
+    re-zipping changes no verdict;
+  - printed, not counted: what the format leaves to the arbitrator (a bundle whose own
+    tools/verify.sh was replaced by one that always prints PASS).
 
 Tampered copies rewrite MANIFEST.sha256 consistently unless the case says otherwise (the
 strongest attacker; MANIFEST is a convenience, not evidence). If a verifier already fails the
@@ -68,8 +71,9 @@ class Bundle:
 
     def __init__(self, entries):
         self.entries = [[name, data] for name, data in entries]
-        self.manifest = True   # rewrite MANIFEST.sha256 to match when written
-        self.fp = None         # a case may present another fingerprint
+        self.manifest = True     # rewrite MANIFEST.sha256 to match when written
+        self.fp = None           # a case may present another fingerprint
+        self.own_script = False  # run the bundle's tools/verify.sh even with --verify-sh
 
     @staticmethod
     def load(path):
@@ -394,10 +398,10 @@ def unpack(zip_path, folder):
     return moved
 
 
-def run_verify_sh(zip_path, fp):
+def run_verify_sh(zip_path, fp, own_script=False):
     with tempfile.TemporaryDirectory(prefix="bundle-", dir=os.path.join(DIR, "cases")) as folder:
         moved = unpack(zip_path, folder)
-        script = os.path.abspath(ARGS.verify_sh) if ARGS.verify_sh else "tools/verify.sh"
+        script = os.path.abspath(ARGS.verify_sh) if ARGS.verify_sh and not own_script else "tools/verify.sh"
         if not os.path.exists(os.path.join(folder, script)):
             return Verdict("verify.sh", 127, [("(missing)", f"{script} is not in the bundle")])
         p = subprocess.run(SH_ENV + ["bash", script, "--root-sha256", fp], cwd=folder,
@@ -445,16 +449,19 @@ def check_cases(heading, cases, base, expect_pass=False):
     """Builds each case's tampered copy in DIR/cases/<name>.zip, runs both verifiers on all of
     them (--jobs at a time), then counts and prints the verdicts in order. expect_pass None: a
     question the format does not answer; the verdicts are only printed."""
+    if not cases:
+        return
     print(heading, flush=True)
     built = []
     for name, make in cases:
         what, b = make(base.copy())
         path = os.path.join(DIR, "cases", name + ".zip")
         b.write(path)
-        built.append((name, what, path, b.fp or ROOT_FP))
+        built.append((name, what, path, b.fp or ROOT_FP, b.own_script))
     with concurrent.futures.ThreadPoolExecutor(max_workers=ARGS.jobs) as pool:
-        running = [(name, what, [pool.submit(run, path, fp) for run in VERIFIERS])
-                   for name, what, path, fp in built]
+        running = [(name, what, [pool.submit(run_colend_verify, path, fp),
+                                 pool.submit(run_verify_sh, path, fp, own)])
+                   for name, what, path, fp, own in built]
         for name, what, futures in running:
             report_case(name, what, [f.result() for f in futures], expect_pass)
 
@@ -913,6 +920,34 @@ def case_document_removed(b):
     return "one attached document's file removed", b
 
 
+def case_event_dropped(b):
+    events = sorted(n for n in b.names("state/events/") if n.endswith(".json"))
+    name = next((n for n in events if "PENALTY" in b.text(n) or "OVERDUE" in b.text(n)), events[-1])
+    kind = json.loads(b.get(name)).get("event")
+    b.delete(name)
+    b.delete(name[:-5] + "-proof.txt")
+    return f"{name} ({kind}) and its proof removed", b
+
+
+def case_event_dropped_count_edited(b):
+    what, b = case_event_dropped(b)
+    text = b.text("state/loan-records.txt")
+    m = re.search(r"^events: (\d+)$", text, re.M)
+    if m:
+        b.put("state/loan-records.txt", set_line(text, "events", int(m.group(1)) - 1))
+    return what + (", state/loan-records.txt events decremented" if m else
+                   " (state/loan-records.txt has no events line in this build)"), b
+
+
+def case_unreferenced_block(b):
+    ours = set(FACTS.blocks)
+    theirs = sorted({int(n.split("/")[1]) for n in OTHER.names("blocks/")} - ours)
+    h = theirs[0]
+    for n in OTHER.names(FACTS.block_dir(h)):
+        b.put(n, OTHER.get(n))
+    return f"block {h} of the other loan (genuine, with its ledger proof) added: no record is in it", b
+
+
 def case_record_appended(b):
     r = rec(FACTS.n)
     new = f"records/{FACTS.n + 1:06d}/"
@@ -1074,6 +1109,9 @@ TAMPER_CASES = [
     ("last-record-removed", case_last_record_removed),
     ("last-record-removed-count-kept", case_last_record_removed_count_kept),
     ("document-removed", case_document_removed), ("record-appended", case_record_appended),
+    ("event-dropped", case_event_dropped),
+    ("event-dropped-count-edited", case_event_dropped_count_edited),
+    ("unreferenced-block", case_unreferenced_block),
     ("foreign-record-replaced", case_foreign_record_replaced),
     ("foreign-record-inserted", case_foreign_record_inserted),
     ("wrong-fingerprint", case_wrong_fingerprint),
@@ -1115,28 +1153,15 @@ CONTROL_CASES = [("control-rezip", control_rezip), ("control-readme", control_re
 
 # ---- questions the format leaves open: printed, not counted -------------------------------------
 
-def info_event_dropped(b):
-    events = sorted(n for n in b.names("state/events/") if n.endswith(".json"))
-    name = next((n for n in events if "PENALTY" in b.text(n) or "OVERDUE" in b.text(n)), events[-1])
-    kind = json.loads(b.get(name)).get("event")
-    b.delete(name)
-    b.delete(name[:-5] + "-proof.txt")
-    return (f"{name} ({kind}) and its proof removed: section 6 proves each shipped event but "
-            f"nothing commits how many a loan has"), b
+def info_verify_sh_replaced(b):
+    """The arbitrator runs the bundle's own tools/verify.sh: whoever made the bundle wrote it."""
+    b.put("tools/verify.sh", "#!/usr/bin/env bash\necho 'PASS everything: trust me'\nexit 0\n")
+    b.own_script = True
+    return ("tools/verify.sh replaced by a script that prints PASS (run from the bundle even with "
+            "--verify-sh), plus a flipped document"), case_flip_document(b)[1]
 
 
-def info_unreferenced_block(b):
-    ours = set(FACTS.blocks)
-    theirs = sorted({int(n.split("/")[1]) for n in OTHER.names("blocks/")} - ours)
-    h = theirs[0]
-    for n in OTHER.names(FACTS.block_dir(h)):
-        b.put(n, OTHER.get(n))
-    return (f"block {h} (genuine, of the other loan, with its ledger proof) added though no record "
-            f"is in it: 'no whole blocks' / 'only this loan' vs. a layout-valid block"), b
-
-
-INFO_CASES = [("info-event-dropped", info_event_dropped),
-              ("info-unreferenced-block", info_unreferenced_block)]
+INFO_CASES = [("info-verify-sh-replaced", info_verify_sh_replaced)]
 
 
 # ---- the network part ---------------------------------------------------------------------------
