@@ -10,10 +10,12 @@
 # digits or as openssl prints it (AB:CD:...). Optionally, --genesis-sha256 <G> also pins the
 # chain's genesis file when G is known from the same kind of source.
 #
-# The checks are those of docs/evidence-bundle.md, section 6. Each prints one line,
-# "PASS <check>: ..." or "FAIL <check>: ...", then a summary. Exit 0: every check passed;
-# 1: a check failed; 2: bad usage. The script uses only bash, openssl 3, sha256sum, coreutils,
-# grep and sed. MANIFEST.sha256, README.txt and report/ are never read.
+# The checks are those of docs/evidence-bundle.md, section 6 (the zip check is colend-verify's;
+# here "layout" refuses files outside the layout). Each prints one line, "PASS <check>: ..." or
+# "FAIL <check>: ...", then a summary. Exit 0: every check passed; 1: a check failed; 2: bad
+# usage. A check that needs an earlier one (e.g. blocks need the membership) fails when it failed.
+# The script uses only bash, openssl 3, sha256sum, coreutils, grep and sed. MANIFEST.sha256,
+# README.txt and report/ are never read.
 
 set -u -o pipefail
 export LC_ALL=C
@@ -321,7 +323,8 @@ check_block() {  # check_block <height> <lower block's height, or empty>: sectio
     s=$(sed -n 's/^timestamp-ms: //p' "blocks/$(printf '%012d' "$2")/header.txt")
     [[ $s =~ ^$UINT$ ]] && ((s < ts)) || fail "timestamp $ts is not after block $2's ($s)"
   fi
-  if ((h < A)); then
+  if ((h < A)); then  # a bundle ships only the blocks of the loan's records, and the anchor
+    grep -qx "height: $h" /dev/null records/*/receipt.txt || fail "holds no record of loan $LOAN; only record blocks and the anchor belong in a bundle"
     inclusion "$d/header.txt" "$d/ledger-proof.txt" "$h" "$A" \
       "$(sed -n 's/^ledger-root: //p' "blocks/$(printf '%012d' "$A")/header.txt")"
   else
@@ -342,7 +345,7 @@ check_record() {  # check_record <seq>: section 6 step 5
   ((${#L[@]} >= 6)) && [[ ${L[0]} == colend-tx/v1 && ${L[1]} == "chain-id: $CHAIN" ]] ||
     fail "$d/tx.txt is not a colend-tx/v1 of chain $CHAIN"
   [[ ${L[2]} =~ ^sender:\ ([a-z0-9._-]{1,128})$ ]] && sender=${BASH_REMATCH[1]} &&
-    [[ ${L[3]} =~ ^nonce:\ $UINT$ && ${L[4]} =~ ^timestamp-ms:\ $UINT$ ]] && tts=${L[4]#*: } &&
+    [[ ${L[3]} =~ ^nonce:\ (0|[1-9][0-9]{0,19})$ && ${L[4]} =~ ^timestamp-ms:\ $UINT$ ]] && tts=${L[4]#*: } &&
     [[ ${L[5]} =~ ^type:\ ([a-z0-9._-]{1,128})$ ]] && type=${BASH_REMATCH[1]} || fail "$d/tx.txt: malformed header lines"
   for f in "${L[@]:6}"; do
     [[ $f =~ ^([a-z0-9-]{1,64}):\ [^[:cntrl:]]*$ && ${BASH_REMATCH[1]} > $key ]] || fail "$d/tx.txt: bad or unordered field line '$f'"
@@ -375,8 +378,9 @@ check_loan_records() {  # section 6 step 6
   [[ -f $TMP/ok-block-$A ]] || fail "not checked, because the anchor block $A did not verify"
   header "blocks/$(printf '%012d' "$A")"; root=${HD[state-root]}
   load state/loan-records.txt
-  [[ ${#L[@]} == 4 && ${L[0]} == colend-loan-records/v1 && ${L[1]} == "loan: $LOAN" && ${L[2]} =~ ^count:\ $UINT$ &&
-    ${L[3]} =~ ^head:\ [0-9a-f]{64}$ ]] || fail "state/loan-records.txt is not the record chain of loan $LOAN"
+  [[ ${#L[@]} == 5 && ${L[0]} == colend-loan-records/v1 && ${L[1]} == "loan: $LOAN" && ${L[2]} =~ ^count:\ $UINT$ &&
+    ${L[3]} =~ ^events:\ $UINT$ && ${L[4]} =~ ^head:\ [0-9a-f]{64}$ ]] ||
+    fail "state/loan-records.txt is not the record chain of loan $LOAN (loan, count, events, head)"
   [[ ${L[2]#*: } == "$N" ]] || fail "the chain counts ${L[2]#*: } records, bundle.txt claims $N"
   state_proof state/loan-records-proof.txt "loan-records/$LOAN" state/loan-records.txt "$root"
   state_proof state/loan-proof.txt "loan/$LOAN" state/loan.json "$root"
@@ -387,13 +391,14 @@ check_loan_records() {  # section 6 step 6
     [[ -f $f ]] || fail "$f is missing"
     head=$(printf 'colend-loan-record/v1\nprev: %s\nseq: %s\ntx-id: %s\n' "$head" "$k" "$(sha "$f")" | sha)
   done
-  [[ ${L[3]} == "head: $head" ]] || fail "the records give head $head, the chain state says ${L[3]#head: }"
+  [[ ${L[4]} == "head: $head" ]] || fail "the records give head $head, the chain state says ${L[4]#head: }"
+  touch "$TMP/ok-loan-records"
   echo "the anchor's state holds loan $LOAN with $N records whose chain head is $head; loan.json proven"
 }
 
-check_events() {  # state/events/: not (yet) in docs/evidence-bundle.md; checked as colend-verify does
+check_events() {  # section 6 step 7
   local f seq tx ids= n=0 k
-  [[ -f $TMP/ok-block-$A ]] || fail "not checked, because the anchor block $A did not verify"
+  [[ -f $TMP/ok-loan-records ]] || fail "not checked, because the loan-records check failed"
   header "blocks/$(printf '%012d' "$A")"
   for ((k = 1; k <= N; k++)); do ids+=$(sha "records/$(printf '%06d' "$k")/tx.txt")$'\n'; done
   for f in state/events/*; do
@@ -406,10 +411,12 @@ check_events() {  # state/events/: not (yet) in docs/evidence-bundle.md; checked
       fail "event $seq does not name exactly one transaction among the records"
     n=$((n + 1))
   done
-  echo "$n events of the loan, each proven at the anchor and produced by one of its records"
+  k=$(sed -n 's/^events: //p' state/loan-records.txt)
+  ((n == k)) || fail "the chain holds $k events of loan $LOAN, the bundle ships $n"
+  echo "$n events of the loan (all of them), each proven at the anchor and produced by one of its records"
 }
 
-check_documents() {  # section 6 step 7
+check_documents() {  # section 6 step 8
   local k d x want=() f
   for ((k = 1; k <= N; k++)); do
     d=records/$(printf '%06d' "$k")
