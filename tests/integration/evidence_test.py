@@ -13,7 +13,7 @@ Proves:
     for byte; no private key, no node configuration or address, no record, block entry or
     document of the other loan on the same chain (a second demo loan);
   - a wrong root fingerprint fails in both verifiers;
-  - every tamper case of docs/EVIDENCE.md ("Tamper cases the test suite must reject") and a few
+  - every tamper case of EVIDENCE.md ("Tamper cases the test suite must reject") and a few
     more is REJECTED by both verifiers, each on a fresh tampered copy built here with zipfile
     (flipped bytes in each kind of file, re-signed records, endorsements dropped / duplicated /
     by outsiders under a look-alike CA, forged membership, copied signatures, reordered blocks
@@ -43,7 +43,6 @@ import base64
 import concurrent.futures
 import datetime
 import hashlib
-import io
 import json
 import os
 import re
@@ -56,7 +55,7 @@ import warnings
 import zipfile
 
 import netlib
-from netlib import CHECKS, colend, colend_json, expect, home
+from netlib import colend, colend_json, expect, home
 
 ARGS = None
 DIR = None
