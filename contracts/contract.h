@@ -34,7 +34,8 @@ const std::vector<TxType>& AllTxTypes();
 // Contracts (one file each).
 // The largest document evidence.attach accepts; nodes fetch documents from peers in one frame.
 inline constexpr std::uint64_t kDocumentBytesMax = 16u << 20;
-bool IsDocumentKind(std::string_view kind);  // contract | notice | repayment-proof | other
+bool IsDocumentKind(std::string_view kind);
+bool IsLowerHex64(std::string_view s);  // exactly 64 of [0-9a-f] (evidence_anchor.cc)  // contract | notice | repayment-proof | other
 void RunEvidenceAttach(const CallContext& call, StateOverlay* state, Receipt* receipt);
 void RunEvidenceAnchor(const CallContext& call, StateOverlay* state, Receipt* receipt);
 void RunConsensusEvidence(const CallContext& call, StateOverlay* state, Receipt* receipt);

@@ -12,14 +12,6 @@
 namespace colend::contracts {
 namespace {
 
-bool IsLowerHex64(std::string_view s) {
-  if (s.size() != 64) return false;
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 void Reject(Receipt* receipt, std::string code, std::string message) {
   receipt->accepted = false;
   receipt->code = std::move(code);
@@ -27,6 +19,14 @@ void Reject(Receipt* receipt, std::string code, std::string message) {
 }
 
 }  // namespace
+
+bool IsLowerHex64(std::string_view s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
 
 void RunEvidenceAnchor(const CallContext& call, StateOverlay* state, Receipt* receipt) {
   receipt->rule = "EVIDENCE-ANCHOR";

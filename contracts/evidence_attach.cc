@@ -15,14 +15,6 @@
 namespace colend::contracts {
 namespace {
 
-bool IsLowerHex64(std::string_view s) {
-  if (s.size() != 64) return false;
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 void Reject(Receipt* receipt, std::string code, std::string message) {
   receipt->accepted = false;
   receipt->code = std::move(code);

@@ -248,8 +248,9 @@ struct Epoch {
 
 class Verifier {
  public:
-  Verifier(const Files& files, std::string first_entry, std::string root)
-      : files_(files), first_entry_(std::move(first_entry)), root_(std::move(root)) {}
+  Verifier(const Files& files, std::string first_entry, std::string root, std::string genesis)
+      : files_(files), first_entry_(std::move(first_entry)), root_(std::move(root)),
+        genesis_(NormaliseFingerprint(std::move(genesis))) {}
 
   std::vector<CheckLine> Run() {
     CheckZip();
@@ -355,6 +356,10 @@ class Verifier {
       Epoch epoch;
       epoch.number = e;
       epoch.sha256 = crypto::Sha256(*text);
+      if (e == 0 && !genesis_.empty() && crypto::ToHex(epoch.sha256) != genesis_) {
+        return Fail(check, "the genesis file has SHA-256 " + crypto::ToHex(epoch.sha256) +
+                               ", not the pinned genesis " + genesis_);
+      }
       if (e == 0) {
         if (doc.value("ca_certificate", "") != *File("trust/ca.pem")) {
           return Fail(check, "the genesis file's ca_certificate is not trust/ca.pem");
@@ -776,6 +781,7 @@ class Verifier {
   const Files& files_;
   std::string first_entry_;
   std::string root_;
+  std::string genesis_;
   std::vector<CheckLine> lines_;
   std::string chain_id_, loan_;
   std::uint64_t records_ = 0, anchor_ = 0;
@@ -793,8 +799,9 @@ class Verifier {
 }  // namespace
 
 std::vector<CheckLine> VerifyBundle(const Files& files, const std::string& first_entry,
-                                    const std::string& root_sha256) {
-  return Verifier(files, first_entry, root_sha256).Run();
+                                    const std::string& root_sha256,
+                                    const std::string& genesis_sha256) {
+  return Verifier(files, first_entry, root_sha256, genesis_sha256).Run();
 }
 
 }  // namespace colend::evidence

@@ -19,7 +19,11 @@ struct CheckLine {
 // Runs every check on the bundle's files (entry name -> bytes). `first_entry` is the archive's
 // first entry name (must be "mimetype"). `root_sha256` is the fingerprint the arbitrator trusts
 // (64 hex digits, colons allowed). Every check is reported; the bundle verifies when none failed.
+// `genesis_sha256` (optional, empty if not given): the chain's genesis hash, as the loan contract's
+// annex states it. Without it, members who can make CA-issued certificates of their own could
+// present a genesis file of their own; with it, epoch 0 is the genesis the parties agreed on.
 std::vector<CheckLine> VerifyBundle(const std::map<std::string, std::string>& files,
-                                    const std::string& first_entry, const std::string& root_sha256);
+                                    const std::string& first_entry, const std::string& root_sha256,
+                                    const std::string& genesis_sha256 = "");
 
 }  // namespace colend::evidence

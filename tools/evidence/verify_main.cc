@@ -17,10 +17,12 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: colend-verify BUNDLE.zip --root-sha256 FINGERPRINT [--json]\n"
+    "usage: colend-verify BUNDLE.zip --root-sha256 FINGERPRINT [--genesis-sha256 HASH] [--json]\n"
     "  FINGERPRINT: the SHA-256 fingerprint of the consortium root CA certificate, taken from the\n"
     "  loan contract's annex or the commission's records, never from the bundle (64 hex digits;\n"
-    "  colons as printed by `openssl x509 -fingerprint -sha256` are accepted).\n";
+    "  colons as printed by `openssl x509 -fingerprint -sha256` are accepted).\n"
+    "  HASH: the chain's genesis SHA-256 from the same annex; strongly recommended: without it,\n"
+    "  members holding CA-issued certificates could present a genesis file of their own.\n";
 
 bool IsFingerprint(const std::string& fp) {
   std::size_t digits = 0;
@@ -35,7 +37,7 @@ bool IsFingerprint(const std::string& fp) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string bundle, root;
+  std::string bundle, root, genesis;
   bool as_json = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -44,6 +46,8 @@ int main(int argc, char** argv) {
       as_json = true;
     } else if (arg == "--root-sha256" && i + 1 < argc) {
       root = argv[++i];
+    } else if (arg == "--genesis-sha256" && i + 1 < argc) {
+      genesis = argv[++i];
     } else if (arg.starts_with("--root-sha256=")) {
       root = arg.substr(14);
     } else if (arg.starts_with("-") || !bundle.empty()) {
@@ -58,6 +62,10 @@ int main(int argc, char** argv) {
               << kUsage;
     return 2;
   }
+  if (!genesis.empty() && !IsFingerprint(genesis)) {
+    std::cerr << "colend-verify: --genesis-sha256 must be 64 hex digits\n";
+    return 2;
+  }
   if (!IsFingerprint(root)) {
     std::cerr << "colend-verify: --root-sha256 must be 64 hex digits\n";
     return 2;
@@ -68,7 +76,7 @@ int main(int argc, char** argv) {
   if (!files.ok()) {
     lines.push_back({false, "zip", files.error().message});
   } else {
-    lines = colend::evidence::VerifyBundle(*files, first, root);
+    lines = colend::evidence::VerifyBundle(*files, first, root, genesis);
   }
   std::size_t failed = 0;
   nlohmann::json checks = nlohmann::json::array();
