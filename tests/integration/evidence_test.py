@@ -12,7 +12,9 @@ Proves:
     file) and epoch-000001.json, records in blocks of both epochs, the attached documents byte
     for byte; no private key, no node configuration or address, no record, block entry or
     document of the other loan on the same chain (a second demo loan);
-  - a wrong root fingerprint fails in both verifiers;
+  - a wrong root fingerprint fails in both verifiers; so does a wrong --genesis-sha256, and a
+    whole chain built by ONE member on a genesis of its own (only its own records, its own
+    endorsements, every tree recomputed) is rejected once the genesis is pinned;
   - every tamper case of EVIDENCE.md ("Tamper cases the test suite must reject") and a few
     more is REJECTED by both verifiers, each on a fresh tampered copy built here with zipfile
     (flipped bytes in each kind of file, re-signed records, endorsements dropped / duplicated /
@@ -24,7 +26,8 @@ Proves:
   - editing what is not evidence (README.txt, report/case.html, MANIFEST.sha256 alone) or just
     re-zipping changes no verdict;
   - printed, not counted: what the format leaves to the arbitrator (a bundle whose own
-    tools/verify.sh was replaced by one that always prints PASS).
+    tools/verify.sh was replaced by one that always prints PASS; the lone member's chain without
+    the genesis pin, which both verifiers PASS: the reason the annex must carry the pin).
 
 Tampered copies rewrite MANIFEST.sha256 consistently unless the case says otherwise (the
 strongest attacker; MANIFEST is a convenience, not evidence). If a verifier already fails the
@@ -73,6 +76,7 @@ class Bundle:
         self.manifest = True     # rewrite MANIFEST.sha256 to match when written
         self.fp = None           # a case may present another fingerprint
         self.own_script = False  # run the bundle's tools/verify.sh even with --verify-sh
+        self.pin = None          # --genesis-sha256 to give both verifiers
 
     @staticmethod
     def load(path):
@@ -364,9 +368,9 @@ class Verdict:
         return f"FAIL {check}: {detail[:150]}"
 
 
-def run_colend_verify(zip_path, fp):
+def run_colend_verify(zip_path, fp, extra=()):
     p = subprocess.run([os.path.join(ARGS.bin, "colend-verify"), zip_path, "--root-sha256", fp,
-                        "--json"], capture_output=True, text=True, timeout=300)
+                        *extra, "--json"], capture_output=True, text=True, timeout=300)
     try:
         out = json.loads(p.stdout)
         fails = [(c["check"], c.get("detail", "")) for c in out.get("checks", [])
@@ -397,13 +401,13 @@ def unpack(zip_path, folder):
     return moved
 
 
-def run_verify_sh(zip_path, fp, own_script=False):
+def run_verify_sh(zip_path, fp, own_script=False, extra=()):
     with tempfile.TemporaryDirectory(prefix="bundle-", dir=os.path.join(DIR, "cases")) as folder:
         moved = unpack(zip_path, folder)
         script = os.path.abspath(ARGS.verify_sh) if ARGS.verify_sh and not own_script else "tools/verify.sh"
         if not os.path.exists(os.path.join(folder, script)):
             return Verdict("verify.sh", 127, [("(missing)", f"{script} is not in the bundle")])
-        p = subprocess.run(SH_ENV + ["bash", script, "--root-sha256", fp], cwd=folder,
+        p = subprocess.run(SH_ENV + ["bash", script, "--root-sha256", fp, *extra], cwd=folder,
                            capture_output=True, text=True, timeout=600)
     fails = []
     for line in p.stdout.splitlines():
@@ -456,11 +460,12 @@ def check_cases(heading, cases, base, expect_pass=False):
         what, b = make(base.copy())
         path = os.path.join(DIR, "cases", name + ".zip")
         b.write(path)
-        built.append((name, what, path, b.fp or ROOT_FP, b.own_script))
+        extra = ("--genesis-sha256", b.pin) if b.pin else ()
+        built.append((name, what, path, b.fp or ROOT_FP, b.own_script, extra))
     with concurrent.futures.ThreadPoolExecutor(max_workers=ARGS.jobs) as pool:
-        running = [(name, what, [pool.submit(run_colend_verify, path, fp),
-                                 pool.submit(run_verify_sh, path, fp, own)])
-                   for name, what, path, fp, own in built]
+        running = [(name, what, [pool.submit(run_colend_verify, path, fp, extra),
+                                 pool.submit(run_verify_sh, path, fp, own, extra)])
+                   for name, what, path, fp, own, extra in built]
         for name, what, futures in running:
             report_case(name, what, [f.result() for f in futures], expect_pass)
 
@@ -1013,6 +1018,180 @@ def case_foreign_record_inserted(b):
             f"its documents; bundle.txt records: {FACTS.n + 1}"), b
 
 
+# ---- a lone member's own chain: consistent in every hash, caught only by the genesis pin ------
+
+def mth(leaves):
+    """RFC 6962 Merkle tree hash over leaf hashes."""
+    if not leaves:
+        return hashlib.sha256(b"").digest()
+    if len(leaves) == 1:
+        return leaves[0]
+    k = 1 << ((len(leaves) - 1).bit_length() - 1)
+    return hashlib.sha256(b"\x01" + mth(leaves[:k]) + mth(leaves[k:])).digest()
+
+
+def audit_path(m, leaves):
+    """RFC 6962 PATH(m, D[n]), leaf to root."""
+    if len(leaves) <= 1:
+        return []
+    k = 1 << ((len(leaves) - 1).bit_length() - 1)
+    if m < k:
+        return audit_path(m, leaves[:k]) + [mth(leaves[k:])]
+    return audit_path(m - k, leaves[k:]) + [mth(leaves[:k])]
+
+
+def leaf_hash(data):
+    return hashlib.sha256(b"\x00" + data).digest()
+
+
+def state_proofs(entries):
+    """A state holding exactly entries {key: value} (docs/evidence-bundle.md section 4): the
+    root and each key's proof text."""
+    top_levels = 16
+    buckets = {}
+    for key in sorted(entries, key=lambda k: k.encode()):
+        b = int.from_bytes(hashlib.sha256(key.encode()).digest()[:2], "big")
+        buckets.setdefault(b, []).append(key)
+
+    def entry_leaf(key):
+        k = key.encode()
+        return leaf_hash(len(k).to_bytes(4, "big") + k + entries[key].encode())
+
+    roots = {b: mth([entry_leaf(k) for k in keys]) for b, keys in buckets.items()}
+    level = [leaf_hash(hashlib.sha256(b"").digest())] * (1 << top_levels)
+    for b, r in roots.items():
+        level[b] = leaf_hash(r)
+    levels = [level]
+    for _ in range(top_levels):
+        prev = levels[-1]
+        levels.append([hashlib.sha256(b"\x01" + prev[2 * i] + prev[2 * i + 1]).digest()
+                       for i in range(len(prev) // 2)])
+    proofs = {}
+    for b, keys in buckets.items():
+        top = [levels[l][(b >> l) ^ 1].hex() for l in range(top_levels)]
+        leaves = [entry_leaf(k) for k in keys]
+        for i, key in enumerate(keys):
+            proofs[key] = (f"colend-state-proof/v1\nkey: {key}\nbucket: {b}\nindex: {i}\n"
+                           f"size: {len(keys)}\n" + "".join(f"path: {h.hex()}\n" for h in audit_path(i, leaves))
+                           + "".join(f"top: {h}\n" for h in top))
+    return levels[-1][0], proofs
+
+
+def case_lone_member_genesis(b):
+    """One member (the lead bank) writes a genesis listing only itself, keeps only the records it
+    signed itself (no approval, funding by the partner, payout or repayment), and builds a whole
+    chain for them: headers, its own endorsements, ledger and state trees, the loan's record chain.
+    The CA fingerprint cannot tell; the genesis pin must (README: "Pin the genesis too")."""
+    forger = FACTS.records[0]["f"]["sender"]
+    key = KEYS[forger]
+    genesis = json.loads(FACTS.epochs[0]["raw"])
+    genesis["members"] = [m for m in genesis["members"] if m["id"] == forger]
+    genesis["quorum"] = "majority"
+    genesis_raw = (json.dumps(genesis, indent=2, ensure_ascii=False) + "\n").encode()
+    kept = [r for r in FACTS.records if r["f"]["sender"] == forger]
+    ids = {r["id"] for r in kept}
+    events = [(n, b.get(n)) for n in sorted(b.names("state/events/"))
+              if n.endswith(".json") and json.loads(b.get(n)).get("tx") in ids]
+
+    # the loan's record chain and the state at the anchor
+    head = "0" * 64
+    for seq, r in enumerate(kept, 1):
+        head = sha(f"colend-loan-record/v1\nprev: {head}\nseq: {seq}\ntx-id: {r['id']}\n".encode())
+    entries = {f"tx/{r['id']}": b.text(r["dir"] + "receipt.txt") for r in kept}
+    entries[f"loan-records/{FACTS.loan}"] = (f"colend-loan-records/v1\nloan: {FACTS.loan}\n"
+                                            f"count: {len(kept)}\nevents: {len(events)}\nhead: {head}\n")
+    entries[f"loan/{FACTS.loan}"] = b.text("state/loan.json")
+    for n, data in events:
+        entries[f"loan-event/{FACTS.loan}/{os.path.basename(n)[:-5]}"] = data.decode()
+    state_root, proofs = state_proofs(entries)
+
+    # each block's transactions: the kept records at their receipt index, invented ones around
+    heights = sorted({r["height"] for r in kept})
+    txs = {}
+    for h in heights:
+        at = {int(r["receipt"]["index"]): r for r in kept if r["height"] == h}
+        txs[h] = [leaf_hash(b.get(at[i]["dir"] + "leaf.txt")) if i in at else
+                  leaf_hash(f"invented transaction {h}/{i}".encode()) for i in range(max(at) + 1)]
+    # a chain of headers 0..A; only the kept records' blocks are real headers
+    anchor = heights[-1]
+    real = {h: b.text(FACTS.block_dir(h) + "header.txt") for h in heights}
+    headers, prev = [], "0" * 64
+    for h in range(anchor + 1):
+        if h in real:
+            f = fields(real[h])
+            text = real[h]
+            for k, v in (("prev-block-hash", prev), ("proposer", forger), ("tx-count", len(txs[h])),
+                         ("tx-root", mth(txs[h]).hex()),
+                         ("state-root", state_root.hex() if h == anchor else f["state-root"]),
+                         ("ledger-root", mth([leaf_hash(x) for x in headers]).hex()),
+                         ("membership-epoch", 0), ("membership-sha256", sha(genesis_raw))):
+                text = set_line(text, k, v)
+        else:
+            text = f"invented block {h} of the lone member's chain\n"
+        headers.append(text.encode())
+        prev = sha(headers[-1])
+    ledger = [leaf_hash(x) for x in headers[:anchor]]
+
+    for n in b.names("blocks/") + b.names("records/") + b.names("state/") + b.names("consortium/"):
+        b.delete(n)
+    b.put("consortium/epoch-000000.json", genesis_raw)
+    b.put("consortium/epoch-000000/members.txt", forger + "\n")
+    b.put(f"consortium/epoch-000000/{forger}.pem", genesis["members"][0]["signing_certificate"])
+    for h in heights:
+        d = FACTS.block_dir(h)
+        b.put(d + "header.txt", headers[h])
+        b.put(d + "round.txt", "0\n")
+        vote = (f"colend-vote/v1\nchain-id: {FACTS.chain}\nepoch: 0\nheight: {h}\nround: 0\n"
+                f"phase: precommit\nblock-hash: {sha(headers[h])}\n").encode()
+        b.put(d + f"endorsements/{forger}.der", sign(key, vote))
+        if h != anchor:
+            b.put(d + "ledger-proof.txt", f"colend-inclusion-proof/v1\nindex: {h}\nsize: {anchor}\n"
+                  + "".join(f"path: {x.hex()}\n" for x in audit_path(h, ledger)))
+    for seq, r in enumerate(kept, 1):
+        d = f"records/{seq:06d}/"
+        for name in ("tx.txt", "tx.sig", "leaf.txt", "receipt.txt"):
+            b.put(d + name, FACTS.b.get(r["dir"] + name))
+        i = int(r["receipt"]["index"])
+        b.put(d + "tx-proof.txt", f"colend-inclusion-proof/v1\nindex: {i}\nsize: {len(txs[r['height']])}\n"
+              + "".join(f"path: {x.hex()}\n" for x in audit_path(i, txs[r["height"]])))
+        b.put(d + "receipt-proof.txt", proofs[f"tx/{r['id']}"])
+    b.put("state/loan-records.txt", entries[f"loan-records/{FACTS.loan}"])
+    b.put("state/loan-records-proof.txt", proofs[f"loan-records/{FACTS.loan}"])
+    b.put("state/loan.json", entries[f"loan/{FACTS.loan}"])
+    b.put("state/loan-proof.txt", proofs[f"loan/{FACTS.loan}"])
+    for n, data in events:
+        b.put(n, data)
+        b.put(n[:-5] + "-proof.txt", proofs[f"loan-event/{FACTS.loan}/{os.path.basename(n)[:-5]}"])
+    for r in FACTS.records:
+        if r["id"] not in ids and r["f"]["type"] == "evidence.attach":
+            b.delete("documents/" + r["f"]["document-sha256"])
+    info = b.text("bundle.txt")
+    for k, v in (("records", len(kept)), ("anchor-height", anchor), ("exported-by", forger)):
+        info = set_line(info, k, v)
+    b.put("bundle.txt", info)
+    b.pin = sha(FACTS.epochs[0]["raw"])
+    dropped = sorted({r["f"]["type"] for r in FACTS.records if r["id"] not in ids})
+    return (f"{forger} alone: a genesis listing only itself, its {len(kept)} own records (none of "
+            f"{', '.join(dropped)}), its own chain and endorsements; verified WITH the real "
+            f"--genesis-sha256"), b
+
+
+def case_lone_member_genesis_unpinned(b):
+    what, b = case_lone_member_genesis(b)
+    b.pin = None
+    return what.replace("WITH the real --genesis-sha256", "without --genesis-sha256"), b
+
+
+def case_wrong_genesis_pin(b):
+    b.pin = sha(b"not the genesis")
+    return "the untouched bundle with a wrong --genesis-sha256", b
+
+
+def control_genesis_pin(b):
+    b.pin = sha(FACTS.epochs[0]["raw"])
+    return "the untouched bundle with the real --genesis-sha256", b
+
+
 def case_wrong_fingerprint(b):
     b.fp = sha(b"not the consortium root CA")
     return "the untouched bundle with a wrong root fingerprint", b
@@ -1113,6 +1292,8 @@ TAMPER_CASES = [
     ("unreferenced-block", case_unreferenced_block),
     ("foreign-record-replaced", case_foreign_record_replaced),
     ("foreign-record-inserted", case_foreign_record_inserted),
+    ("lone-member-genesis", case_lone_member_genesis),
+    ("wrong-genesis-pin", case_wrong_genesis_pin),
     ("wrong-fingerprint", case_wrong_fingerprint),
     ("zip-dotdot", case_zip_dotdot), ("zip-dotdot-inner", case_zip_dotdot_inner),
     ("zip-absolute", case_zip_absolute), ("zip-duplicate-name", case_zip_duplicate),
@@ -1147,7 +1328,8 @@ def control_manifest_only(b):
 
 CONTROL_CASES = [("control-rezip", control_rezip), ("control-readme", control_readme),
                  ("control-case-html", control_case_html),
-                 ("control-manifest-only", control_manifest_only)]
+                 ("control-manifest-only", control_manifest_only),
+                 ("control-genesis-pin", control_genesis_pin)]
 
 
 # ---- questions the format leaves open: printed, not counted -------------------------------------
@@ -1169,9 +1351,11 @@ QUICK_CASES = {
     "endorsement-from-other-block", "blocks-reordered", "merkle-sibling", "merkle-index-tx",
     "merkle-other-receipt-proof", "merkle-inner-node-as-leaf", "record-removed-middle",
     "last-record-removed", "event-dropped", "wrong-fingerprint", "zip-dotdot",
+    "lone-member-genesis",
 }
 
-INFO_CASES = [("info-verify-sh-replaced", info_verify_sh_replaced)]
+INFO_CASES = [("info-verify-sh-replaced", info_verify_sh_replaced),
+              ("info-lone-member-genesis-unpinned", case_lone_member_genesis_unpinned)]
 
 
 # ---- the network part ---------------------------------------------------------------------------
@@ -1484,9 +1668,13 @@ def scenario():
     run_verifiers_on_untouched(path)
 
     tamper = TAMPER_CASES
+    if ARGS.only:
+        only = set(ARGS.only.split(","))
+        pick = lambda cases: [(n, m) for n, m in cases if n in only]  # noqa: E731
+        tamper, CONTROL_CASES[:], INFO_CASES[:] = pick(TAMPER_CASES), pick(CONTROL_CASES), pick(INFO_CASES)
     if ARGS.quick:
-        tamper = [(n, m) for n, m in TAMPER_CASES if n in QUICK_CASES]
-        missing = QUICK_CASES - {n for n, _ in tamper}
+        missing = QUICK_CASES - {n for n, _ in TAMPER_CASES}
+        tamper = [(n, m) for n, m in tamper if n in QUICK_CASES]
         expect(not missing, f"--quick names only existing cases {sorted(missing)}")
     check_cases("tamper cases (each on a fresh copy; both verifiers must reject it)"
                 + (f" [--quick: {len(tamper)} of {len(TAMPER_CASES)}]" if ARGS.quick else ""),
@@ -1517,6 +1705,7 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the network directory")
     parser.add_argument("--quick", action="store_true",
                         help="one tamper case per kind (CI); without it, every case")
+    parser.add_argument("--only", metavar="CASE,...", help="run only these cases (debugging)")
     parser.add_argument("--offline", metavar="DIR",
                         help="no network: rerun the checks and cases on the bundles of a previous "
                              "run's directory (kept with --keep)")
