@@ -15,16 +15,6 @@
 #include "contracts/contract.h"
 
 namespace colend::contracts {
-namespace {
-
-void Reject(Receipt* receipt, std::string code, std::string message) {
-  receipt->accepted = false;
-  receipt->code = std::move(code);
-  receipt->message = std::move(message);
-}
-
-}  // namespace
-
 void RunConsensusEvidence(const CallContext& call, StateOverlay* state, Receipt* receipt) {
   receipt->rule = "CONSENSUS-EVIDENCE";
   for (const auto& [key, value] : call.tx.body.fields) {

@@ -31,6 +31,11 @@ struct TxType {
 const TxType* FindTxType(std::string_view name);
 const std::vector<TxType>& AllTxTypes();
 
+// A business rejection: the receipt is committed with `code` and `message`, and the contract's
+// writes are discarded (the rule id is the contract's, set before). Shared by the contracts that
+// decide without lending's Call helper.
+void Reject(Receipt* receipt, std::string code, std::string message);
+
 // Contracts (one file each).
 // The largest document evidence.attach accepts; nodes fetch documents from peers in one frame.
 inline constexpr std::uint64_t kDocumentBytesMax = 16u << 20;

@@ -10,16 +10,6 @@
 #include "contracts/contract.h"
 
 namespace colend::contracts {
-namespace {
-
-void Reject(Receipt* receipt, std::string code, std::string message) {
-  receipt->accepted = false;
-  receipt->code = std::move(code);
-  receipt->message = std::move(message);
-}
-
-}  // namespace
-
 bool IsLowerHex64(std::string_view s) {
   if (s.size() != 64) return false;
   for (char c : s) {

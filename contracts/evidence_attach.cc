@@ -13,16 +13,6 @@
 #include "contracts/contract.h"
 
 namespace colend::contracts {
-namespace {
-
-void Reject(Receipt* receipt, std::string code, std::string message) {
-  receipt->accepted = false;
-  receipt->code = std::move(code);
-  receipt->message = std::move(message);
-}
-
-}  // namespace
-
 bool IsDocumentKind(std::string_view kind) {
   return kind == "contract" || kind == "notice" || kind == "repayment-proof" || kind == "other";
 }

@@ -34,31 +34,43 @@ std::string LoanRecords::ToText() const {
          "\nevents: " + std::to_string(events) + "\nhead: " + head + "\n";
 }
 
+namespace {
+
+// "<key>: <value>\n" at the front of `rest`: the value, and `rest` moves past the line.
+std::optional<std::string_view> TakeLine(std::string_view* rest, std::string_view key) {
+  if (!rest->starts_with(key) || rest->substr(key.size()).substr(0, 2) != ": ") return std::nullopt;
+  const std::size_t end = rest->find('\n');
+  if (end == std::string_view::npos) return std::nullopt;
+  std::string_view value = rest->substr(key.size() + 2, end - key.size() - 2);
+  rest->remove_prefix(end + 1);
+  return value;
+}
+
+std::optional<std::uint64_t> Decimal(std::optional<std::string_view> s) {
+  std::uint64_t n = 0;
+  if (!s || s->empty()) return std::nullopt;
+  auto [p, ec] = std::from_chars(s->data(), s->data() + s->size(), n);
+  if (ec != std::errc() || p != s->data() + s->size()) return std::nullopt;
+  return n;
+}
+
+}  // namespace
+
 std::optional<LoanRecords> LoanRecords::Parse(std::string_view text) {
-  constexpr std::string_view kMagic = "colend-loan-records/v1\nloan: ";
+  constexpr std::string_view kMagic = "colend-loan-records/v1\n";
   if (!text.starts_with(kMagic)) return std::nullopt;
-  std::size_t loan_end = text.find('\n', kMagic.size());
-  if (loan_end == std::string_view::npos) return std::nullopt;
+  std::string_view rest = text.substr(kMagic.size());
+  auto loan = TakeLine(&rest, "loan");
+  auto count = Decimal(TakeLine(&rest, "count"));
+  auto events = Decimal(TakeLine(&rest, "events"));
+  auto head = TakeLine(&rest, "head");
+  if (!loan || !count || !events || !head || head->size() != 64 || !rest.empty()) return std::nullopt;
   LoanRecords r;
-  r.loan = std::string(text.substr(kMagic.size(), loan_end - kMagic.size()));
-  std::string_view rest = text.substr(loan_end + 1);
-  if (!rest.starts_with("count: ")) return std::nullopt;
-  std::size_t count_end = rest.find('\n');
-  if (count_end == std::string_view::npos) return std::nullopt;
-  std::string_view count = rest.substr(7, count_end - 7);
-  auto [p, ec] = std::from_chars(count.data(), count.data() + count.size(), r.count);
-  if (ec != std::errc() || p != count.data() + count.size()) return std::nullopt;
-  rest = rest.substr(count_end + 1);
-  if (!rest.starts_with("events: ")) return std::nullopt;
-  std::size_t events_end = rest.find('\n');
-  if (events_end == std::string_view::npos) return std::nullopt;
-  std::string_view events = rest.substr(8, events_end - 8);
-  auto [q, ec2] = std::from_chars(events.data(), events.data() + events.size(), r.events);
-  if (ec2 != std::errc() || q != events.data() + events.size()) return std::nullopt;
-  rest = rest.substr(events_end + 1);
-  if (!rest.starts_with("head: ") || rest.size() != 6 + 64 + 1) return std::nullopt;
-  r.head = std::string(rest.substr(6, 64));
-  if (r.ToText() != text) return std::nullopt;
+  r.loan = std::string(*loan);
+  r.count = *count;
+  r.events = *events;
+  r.head = std::string(*head);
+  if (r.ToText() != text) return std::nullopt;  // canonical form only
   return r;
 }
 

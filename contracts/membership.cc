@@ -59,11 +59,6 @@ using json = nlohmann::json;
 constexpr std::size_t kMinMembers = 3;
 constexpr std::size_t kMaxMembers = 64;  // as in a genesis file
 
-void Reject(Receipt* receipt, std::string code, std::string message) {
-  receipt->accepted = false;
-  receipt->code = std::move(code);
-  receipt->message = std::move(message);
-}
 
 bool IsProposalId(const std::string& id) {
   if (id.empty() || id.size() > 64) return false;

@@ -47,6 +47,12 @@ const std::vector<TxType>& AllTxTypes() {
   return kTypes;
 }
 
+void Reject(Receipt* receipt, std::string code, std::string message) {
+  receipt->accepted = false;
+  receipt->code = std::move(code);
+  receipt->message = std::move(message);
+}
+
 const TxType* FindTxType(std::string_view name) {
   for (const TxType& t : AllTxTypes()) {
     if (t.name == name) return &t;

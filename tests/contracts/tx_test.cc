@@ -64,7 +64,9 @@ TEST(TxBody, RejectsNonCanonicalForms) {
   for (const auto& text : bad) {
     auto parsed = TxBody::ParseText(text);
     EXPECT_FALSE(parsed.ok()) << "accepted:\n" << text;
-    if (!parsed.ok()) EXPECT_EQ(parsed.error().code, "malformed-transaction");
+    if (!parsed.ok()) {
+      EXPECT_EQ(parsed.error().code, "malformed-transaction");
+    }
   }
 }
 

@@ -15,7 +15,7 @@ Proves:
   - a wrong root fingerprint fails in both verifiers; so does a wrong --genesis-sha256, and a
     whole chain built by ONE member on a genesis of its own (only its own records, its own
     endorsements, every tree recomputed) is rejected once the genesis is pinned;
-  - every tamper case of EVIDENCE.md ("Tamper cases the test suite must reject") and a few
+  - every tamper case docs/evidence-bundle.md section 6 and the README list, and a few
     more is REJECTED by both verifiers, each on a fresh tampered copy built here with zipfile
     (flipped bytes in each kind of file, re-signed records, endorsements dropped / duplicated /
     by outsiders under a look-alike CA, forged membership, copied signatures, reordered blocks
