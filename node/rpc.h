@@ -23,11 +23,23 @@ class io_context;
 
 namespace colend::node {
 
+// Connection limits (docs/operations.md, "Resource limits"). A connection is "waiting" while the
+// server reads a request on it (idle keep-alive, half-sent header or body); only waiting
+// connections are evicted. A new connection beyond connections_per_client_max for its source
+// address evicts that source's oldest waiting connection; beyond connections_max, the oldest
+// waiting connection of any source; if none is waiting, the new one is closed. So clients that
+// open connections and never finish a request (a local user holding every slot) cannot lock out
+// a client that sends its request at once.
 struct RpcServerConfig {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
   std::uint32_t body_bytes_max = 8u << 20;
   std::uint32_t connections_max = 256;
+  std::uint32_t connections_per_client_max = 64;
+  // The request header must be complete this long after the server starts reading it (also
+  // bounds how long an idle keep-alive connection is kept).
+  std::int64_t header_timeout_ms = 5000;
+  // The body, and writing the response, each within this long.
   std::int64_t idle_timeout_ms = 30000;
 };
 

@@ -1,8 +1,10 @@
 // JSON-RPC 2.0 server over HTTP/1.1 (Boost.Beast). See rpc.h for the contract.
 //
 // Limits: the request header is bounded by kHeaderBytesMax and the body by body_bytes_max (413
-// beyond it); at most connections_max connections are served at once (more are closed on
-// accept); a connection idle for idle_timeout_ms is closed. Nothing a client sends can throw out
+// beyond it); the header must arrive within header_timeout_ms, the body within idle_timeout_ms;
+// at most connections_max connections (connections_per_client_max per source address) are open,
+// and a new connection beyond either limit evicts the oldest connection still waiting for its
+// request (rpc.h). Nothing a client sends can throw out
 // of the io_context: JSON is parsed without exceptions and a throwing handler becomes -32603.
 //
 // Invariants: every Session is in Impl::sessions while it exists; after Stop the handler is not
@@ -242,13 +244,23 @@ struct RpcServer::Impl : std::enable_shared_from_this<RpcServer::Impl> {
   bool Start(std::string* error);
   void Stop();
   void Accept();
+  // Makes room for a connection from `client`: false if every slot is busy answering.
+  bool MakeRoom(const std::string& client);
+  // Closes the oldest waiting session (of `client`, or of anyone when empty); false if none.
+  bool EvictOldestWaiting(const std::string& client);
+
+  struct SessionEntry {
+    std::weak_ptr<Session> session;
+    std::string client;    // source address
+    bool waiting = false;  // reading a request (evictable)
+  };
 
   asio::io_context& io;
   const RpcServerConfig config;
   const RpcHandler handler;
   tcp::acceptor acceptor;
   asio::steady_timer accept_retry_timer;
-  std::map<std::uint64_t, std::weak_ptr<Session>> sessions;
+  std::map<std::uint64_t, SessionEntry> sessions;  // by id: ascending id = oldest first
   std::uint64_t next_session_id = 0;
   bool started = false;
   bool stopped = false;
@@ -265,6 +277,10 @@ class Session : public std::enable_shared_from_this<Session> {
   ~Session() { server_->sessions.erase(id_); }
 
   void Start() { ReadRequest(); }
+  void SetWaiting(bool waiting) {
+    auto it = server_->sessions.find(id_);
+    if (it != server_->sessions.end()) it->second.waiting = waiting;
+  }
   void Close() {
     error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -280,13 +296,21 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->body_limit(server_->config.body_bytes_max);
     parser_->header_limit(kHeaderBytesMax);
-    stream_.expires_after(IdleTimeout());
-    http::async_read(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](const error_code& error, std::size_t) { self->OnRead(error); });
+    SetWaiting(true);
+    stream_.expires_after(std::chrono::milliseconds(server_->config.header_timeout_ms));
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](const error_code& error, std::size_t) {
+                              if (error || self->parser_->is_done()) return self->OnRead(error);
+                              self->stream_.expires_after(self->IdleTimeout());
+                              http::async_read(self->stream_, self->buffer_, *self->parser_,
+                                               [self](const error_code& body_error, std::size_t) {
+                                                 self->OnRead(body_error);
+                                               });
+                            });
   }
 
   void OnRead(const error_code& error) {
+    SetWaiting(false);
     if (server_->stopped) return Close();
     if (error == http::error::body_limit) {
       json reply = ErrorReply(
@@ -374,8 +398,17 @@ bool RpcServer::Impl::Start(std::string* error) {
   };
   if (started || stopped) return fail("rpc: Start called twice or after Stop");
   started = true;
-  if (config.body_bytes_max == 0 || config.connections_max == 0 || config.idle_timeout_ms <= 0) {
-    return fail("rpc: body_bytes_max, connections_max and idle_timeout_ms must be positive");
+  if (config.body_bytes_max == 0 || config.connections_max == 0 ||
+      config.connections_per_client_max == 0 || config.header_timeout_ms <= 0 ||
+      config.idle_timeout_ms <= 0) {
+    return fail(
+        "rpc: body_bytes_max, connections_max, connections_per_client_max, header_timeout_ms and "
+        "idle_timeout_ms must be positive");
+  }
+  if (config.connections_per_client_max > config.connections_max) {
+    return fail("rpc: connections_per_client_max (" +
+                std::to_string(config.connections_per_client_max) + ") exceeds connections_max (" +
+                std::to_string(config.connections_max) + ")");
   }
   error_code ec;
   const auto address = asio::ip::make_address(config.host, ec);
@@ -407,17 +440,41 @@ void RpcServer::Impl::Accept() {
       });
       return;
     }
-    if (self->sessions.size() >= self->config.connections_max) {
+    error_code endpoint_error;
+    const tcp::endpoint remote = socket.remote_endpoint(endpoint_error);
+    const std::string client = endpoint_error ? "unknown" : remote.address().to_string();
+    if (!self->MakeRoom(client)) {
       error_code ignored;
-      socket.close(ignored);  // over the limit: refuse rather than queue
+      socket.close(ignored);  // every slot is answering a request: refuse rather than queue
     } else {
       const std::uint64_t id = self->next_session_id++;
       auto session = std::make_shared<Session>(std::move(socket), self, id);
-      self->sessions.emplace(id, session);
+      self->sessions.emplace(id, SessionEntry{session, client, false});
       session->Start();
     }
     self->Accept();
   });
+}
+
+bool RpcServer::Impl::EvictOldestWaiting(const std::string& client) {
+  for (auto it = sessions.begin(); it != sessions.end(); ++it) {
+    if (!it->second.waiting || (!client.empty() && it->second.client != client)) continue;
+    std::shared_ptr<Session> session = it->second.session.lock();
+    sessions.erase(it);  // the slot is free now; the session's own erase finds nothing
+    if (session) session->Close();
+    return true;
+  }
+  return false;
+}
+
+bool RpcServer::Impl::MakeRoom(const std::string& client) {
+  std::size_t from_client = 0;
+  for (const auto& [id, entry] : sessions) from_client += entry.client == client ? 1 : 0;
+  if (from_client >= config.connections_per_client_max && !EvictOldestWaiting(client)) {
+    return false;
+  }
+  if (sessions.size() >= config.connections_max && !EvictOldestWaiting("")) return false;
+  return true;
 }
 
 void RpcServer::Impl::Stop() {
@@ -427,8 +484,8 @@ void RpcServer::Impl::Stop() {
   acceptor.close(ignored);
   accept_retry_timer.cancel();
   std::vector<std::shared_ptr<Session>> open;
-  for (auto& [id, weak] : sessions) {
-    if (auto session = weak.lock()) open.push_back(std::move(session));
+  for (auto& [id, entry] : sessions) {
+    if (auto session = entry.session.lock()) open.push_back(std::move(session));
   }
   for (auto& session : open) session->Close();
 }

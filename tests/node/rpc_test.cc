@@ -22,10 +22,12 @@
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <future>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace colend::node {
 namespace {
@@ -63,6 +65,8 @@ class RawClient {
   explicit RawClient(std::uint16_t port) : socket_(io_) {
     socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
   }
+
+  void Send(const std::string& bytes) { asio::write(socket_, asio::buffer(bytes)); }
 
   HttpReply Exchange(const std::string& request) {
     asio::write(socket_, asio::buffer(request));
@@ -304,9 +308,10 @@ TEST_F(RpcTest, SilentServerTimesOut) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
 }
 
-TEST_F(RpcTest, ConnectionsBeyondTheLimitAreRefusedUntilOneCloses) {
+TEST_F(RpcTest, AWaitingConnectionIsEvictedForANewClient) {
   RpcServerConfig config;
   config.connections_max = 1;
+  config.connections_per_client_max = 1;
   std::optional<RpcServer> limited;
   std::string error;
   ASSERT_TRUE(OnIo([&] {
@@ -315,25 +320,62 @@ TEST_F(RpcTest, ConnectionsBeyondTheLimitAreRefusedUntilOneCloses) {
   })) << error;
   const std::uint16_t port = OnIo([&] { return limited->port(); });
   const std::string ping = Post(R"({"jsonrpc":"2.0","id":1,"method":"echo","params":[]})");
-  {
-    RawClient first(port);
-    EXPECT_EQ(first.Exchange(ping).status, 200);  // holds the only slot (keep-alive)
-    RawClient second(port);
-    EXPECT_EQ(second.Exchange(ping).status, 0);  // closed without an answer
-  }
-  // Once the first connection is gone its slot frees up.
-  bool answered = false;
-  for (int attempt = 0; attempt < 200 && !answered; ++attempt) {
-    answered = RpcCall("127.0.0.1", port, "echo", json(), kCallTimeoutMs).ok();
-    if (!answered) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_TRUE(answered);
+  RawClient first(port);
+  EXPECT_EQ(first.Exchange(ping).status, 200);  // holds the only slot (keep-alive, waiting)
+  RawClient second(port);
+  EXPECT_EQ(second.Exchange(ping).status, 200);  // evicts the waiting first connection
+  EXPECT_EQ(first.Exchange(ping).status, 0);     // the first was closed
   OnIo([&] { limited.reset(); });
+}
+
+TEST_F(RpcTest, HalfSentRequestsDoNotLockOutAClient) {
+  // 300 connections that send half a header and stop: more than connections_max (256).
+  const std::uint16_t port = OnIo([&] { return server_->port(); });
+  std::vector<std::unique_ptr<RawClient>> stuck;
+  for (int i = 0; i < 300; ++i) {
+    stuck.push_back(std::make_unique<RawClient>(port));
+    stuck.back()->Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n");
+  }
+  const auto started = std::chrono::steady_clock::now();
+  auto result = RpcCall("127.0.0.1", port, "echo", json::array({7}), kCallTimeoutMs);
+  ASSERT_TRUE(result.ok()) << result.error().ToString();
+  EXPECT_EQ(*result, json::array({7}));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+}
+
+TEST_F(RpcTest, AHalfSentHeaderTimesOut) {
+  RpcServerConfig config;
+  config.header_timeout_ms = 200;
+  std::optional<RpcServer> impatient;
+  std::string error;
+  ASSERT_TRUE(OnIo([&] {
+    impatient.emplace(io_, config, TestHandler);
+    return impatient->Start(&error);
+  })) << error;
+  RawClient client(OnIo([&] { return impatient->port(); }));
+  client.Send("POST / HTTP/1.1\r\nHost: x\r\n");
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(client.ReadReply().status, 0);  // closed, not kept for idle_timeout_ms (30 s)
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
+  OnIo([&] { impatient.reset(); });
+}
+
+TEST_F(RpcTest, PerClientLimitAboveTotalIsRefusedAtStart) {
+  RpcServerConfig config;
+  config.connections_max = 4;
+  config.connections_per_client_max = 5;
+  std::string error;
+  const bool started = OnIo([&] {
+    RpcServer server(io_, config, TestHandler);
+    return server.Start(&error);
+  });
+  EXPECT_FALSE(started);
+  EXPECT_NE(error.find("connections_per_client_max"), std::string::npos) << error;
 }
 
 TEST_F(RpcTest, IdleConnectionIsClosed) {
   RpcServerConfig config;
-  config.idle_timeout_ms = 100;
+  config.header_timeout_ms = 100;  // an idle connection waits for a request header
   std::optional<RpcServer> impatient;
   std::string error;
   ASSERT_TRUE(OnIo([&] {
