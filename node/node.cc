@@ -27,6 +27,7 @@
 #include "node/ledger.h"
 #include "node/mempool.h"
 #include "node/rpc.h"
+#include "node/serve_budget.h"
 #include "node/store.h"
 #include "node/transport.h"
 
@@ -166,6 +167,10 @@ class Node : public consensus::Application {
   void OnStatus(const std::string& peer, const proto::StatusAnnounce& status);
   void ApplySyncedBlock(const std::string& peer);
   void OnBlockRequest(const std::string& peer, const proto::BlockRequest& request);
+  // Whether `peer` may have one more block or document answer now (serve_budget.h).
+  bool TakeServeBudget(const std::string& peer, const char* what);
+  ServeBudget serve_budget_;
+  std::map<std::string, std::int64_t> last_budget_log_;  // MonoMs() of the last refusal logged
   void OnBlockResponse(const std::string& peer, const proto::BlockResponse& response);
   Status AdmitTx(const std::string& wire, crypto::Hash256* id);
   std::uint64_t BestPeerHeight() const;
@@ -588,6 +593,7 @@ void Node::OnStatus(const std::string& peer, const proto::StatusAnnounce& status
 }
 
 void Node::OnBlockRequest(const std::string& peer, const proto::BlockRequest& request) {
+  if (!TakeServeBudget(peer, "block")) return;
   proto::PeerMessage message;
   std::size_t bytes = 0;
   std::uint32_t count = std::min(request.count(), kSyncBlocksPerRequestMax);
@@ -599,7 +605,19 @@ void Node::OnBlockRequest(const std::string& peer, const proto::BlockRequest& re
     bytes += block->ByteSizeLong();
     *message.mutable_block_response()->add_blocks() = std::move(block).value();
   }
+  serve_budget_.ChargeBytes(peer, static_cast<std::int64_t>(bytes));
   SendTo(peer, message);
+}
+
+bool Node::TakeServeBudget(const std::string& peer, const char* what) {
+  if (serve_budget_.TakeRequest(peer, MonoMs())) return true;
+  const std::string line = std::string("not answering ") + what + " requests from " + peer +
+                           ": over its serving budget";
+  if (last_budget_log_[peer] + 60000 <= MonoMs()) {
+    last_budget_log_[peer] = MonoMs();
+    Log(line);
+  }
+  return false;
 }
 
 // Synced blocks are applied one per io event, so RPC (status shows the progress) and consensus
@@ -832,12 +850,14 @@ void Node::AskForDocuments() {
 
 void Node::OnDocumentRequest(const std::string& peer, const proto::DocumentRequest& request) {
   if (request.sha256().size() != 32) return;
+  if (!TakeServeBudget(peer, "document")) return;
   crypto::Hash256 sha;
   std::copy(request.sha256().begin(), request.sha256().end(), sha.begin());
   auto bytes = documents_.Get(sha);
   if (!bytes.ok()) return;  // not held (or damaged on disk): the peer asks another
   proto::PeerMessage message;
   message.mutable_document_response()->set_sha256(request.sha256());
+  serve_budget_.ChargeBytes(peer, static_cast<std::int64_t>(bytes->size()));
   message.mutable_document_response()->set_content(std::move(bytes).value());
   SendTo(peer, message);
 }

@@ -50,9 +50,6 @@ using boost::system::error_code;
 constexpr std::string_view kHelloMagic = "colend-hello/v1\n";
 // A hello is three short lines; a longer first frame is refused before it is read.
 constexpr std::uint32_t kHelloBytesMax = 1024;
-// Accepted connections still in the TLS handshake or hello: bounds what unauthenticated dialers
-// can hold open (each also expires after handshake_timeout_ms).
-constexpr std::size_t kPendingInboundMax = 64;
 constexpr std::int64_t kAcceptRetryMs = 100;
 // Peer-controlled text (hello fields) is truncated and made printable before it is logged.
 constexpr std::size_t kLogFieldBytesMax = 80;
@@ -192,7 +189,13 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
   asio::steady_timer accept_retry_timer;
   std::map<std::string, std::unique_ptr<PeerState>> peers;  // by member id
   std::map<crypto::Hash256, std::string> member_by_fingerprint;
-  std::set<std::shared_ptr<Connection>> pending_inbound;
+  // Inbound connections not yet authenticated, by acceptance order.
+  std::map<std::uint64_t, std::shared_ptr<Connection>> pending_inbound;
+  std::uint64_t next_inbound_sequence = 0;
+  // Makes room for one more pending connection from `address` (evicting if needed).
+  void MakePendingRoom(const std::string& address);
+  // Closes the oldest pending connection (of `address`, or of any when empty), silent ones first.
+  void EvictPending(const std::string& address);
   bool started = false;
   bool stopped = false;
   std::uint16_t bound_port = 0;
@@ -206,8 +209,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   enum class Direction { kInbound, kOutbound };
 
-  Connection(std::shared_ptr<Transport::Impl> impl, Direction direction, std::string peer_id)
-      : impl_(std::move(impl)),
+  Connection(std::shared_ptr<Transport::Impl> impl, Direction direction, std::string peer_id,
+             std::uint64_t sequence = 0)
+      : sequence_(sequence),
+        impl_(std::move(impl)),
         direction_(direction),
         peer_id_(std::move(peer_id)),
         stream_(impl_->io, *impl_->tls),
@@ -220,18 +225,25 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const std::string& peer_id() const { return peer_id_; }
   bool authenticated() const { return authenticated_; }
   tcp::socket& socket() { return stream_.next_layer(); }
+  // Inbound: the order of acceptance (pending connections are evicted oldest first).
+  std::uint64_t sequence() const { return sequence_; }
+  // Inbound: the source address, and whether the peer has sent anything yet.
+  const std::string& remote_address() const { return remote_address_; }
+  bool spoke() const { return spoke_; }
 
   void Dial(const std::string& host, std::uint16_t port);
   void StartInbound();
-  // Queues wire bytes (an encoded frame); when more than `queue_frames_max` wait, the oldest not
-  // yet being written is dropped.
-  void Send(std::shared_ptr<const std::string> wire, std::size_t queue_frames_max);
+  // Queues wire bytes (an encoded frame); while more than `frames_max` frames or `bytes_max`
+  // bytes would wait, the oldest frame not yet being written is dropped (0: no bound, for the
+  // hello).
+  void Send(std::shared_ptr<const std::string> wire, std::size_t frames_max,
+            std::uint64_t bytes_max);
   // Idempotent. Logs `reason` when non-empty and unregisters from the Impl.
   void Close(const std::string& reason);
   std::string Describe() const;
 
  private:
-  void StartDeadline();
+  void StartDeadline(std::int64_t ms);
   void Handshake(ssl::stream_base::handshake_type type);
   bool VerifyCertificate(bool preverified, ssl::verify_context& context);
   void OnTlsUp();
@@ -242,10 +254,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void WriteNext();
   std::string ReadFailure(const error_code& error) const;
 
+  const std::uint64_t sequence_;
   const std::shared_ptr<Transport::Impl> impl_;
   const Direction direction_;
   std::string peer_id_;
   std::string remote_;  // "ip:port", for log lines
+  std::string remote_address_;
+  bool spoke_ = false;
   ssl::stream<tcp::socket> stream_;
   tcp::resolver resolver_;
   asio::steady_timer handshake_timer_;
@@ -256,6 +271,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::array<unsigned char, kFrameHeaderBytes> read_header_{};
   std::string read_body_;
   std::deque<std::shared_ptr<const std::string>> write_queue_;
+  std::uint64_t queued_bytes_ = 0;
   bool writing_ = false;
   bool drop_logged_ = false;  // one log line per episode of a full send queue
 };
@@ -265,22 +281,30 @@ std::string Connection::Describe() const {
   return (direction_ == Direction::kOutbound ? "outbound to " : "inbound from ") + who;
 }
 
-void Connection::StartDeadline() {
-  handshake_timer_.expires_after(std::chrono::milliseconds(impl_->config.handshake_timeout_ms));
-  handshake_timer_.async_wait([self = shared_from_this()](const error_code& error) {
+void Connection::StartDeadline(std::int64_t ms) {
+  handshake_timer_.expires_after(std::chrono::milliseconds(ms));
+  handshake_timer_.async_wait([self = shared_from_this(), ms](const error_code& error) {
     if (error || self->closed_ || self->authenticated_) return;
     if (!self->tcp_connected_) {  // a dial that never connected: retried quietly
       self->impl_->OnDialFailed(self->peer_id_, "connect timed out");
       return self->Close("");
     }
-    self->Close(self->Describe() + ": handshake timed out after " +
-                std::to_string(self->impl_->config.handshake_timeout_ms) + " ms");
+    // Silent or stalled dialers may be a flood: one line a minute per kind, not one each.
+    const std::string what = self->spoke_ || self->direction_ == Direction::kOutbound
+                                 ? "handshake timed out after "
+                                 : "sent nothing within ";
+    const std::string line = "connection from " + self->remote_address_ + ": " + what +
+                             std::to_string(ms) + " ms; closing";
+    if (self->direction_ == Direction::kOutbound) {
+      return self->Close(self->Describe() + ": " + what + std::to_string(ms) + " ms");
+    }
+    self->Close(self->impl_->FirstRejectionInAWhile(line) ? line : "");
   });
 }
 
 void Connection::Dial(const std::string& host, std::uint16_t port) {
   remote_ = host + ":" + std::to_string(port);
-  StartDeadline();
+  StartDeadline(impl_->config.handshake_timeout_ms);
   resolver_.async_resolve(
       host, std::to_string(port),
       [self = shared_from_this()](const error_code& error, tcp::resolver::results_type results) {
@@ -307,9 +331,18 @@ void Connection::StartInbound() {
   error_code error;
   const tcp::endpoint remote = socket().remote_endpoint(error);
   remote_ = error ? "unknown" : EndpointText(remote);
+  remote_address_ = error ? "unknown" : remote.address().to_string();
   tcp_connected_ = true;
-  StartDeadline();
-  Handshake(ssl::stream_base::server);
+  // A dialer that speaks TLS sends its ClientHello at once: wait a short while for the first
+  // byte, then give the handshake its full time.
+  StartDeadline(impl_->config.first_byte_timeout_ms);
+  socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](const error_code& wait) {
+    if (self->closed_) return;
+    if (wait) return self->Close("");
+    self->spoke_ = true;
+    self->StartDeadline(self->impl_->config.handshake_timeout_ms);
+    self->Handshake(ssl::stream_base::server);
+  });
 }
 
 void Connection::Handshake(ssl::stream_base::handshake_type type) {
@@ -380,7 +413,7 @@ void Connection::OnTlsUp() {
     return Close(Describe() + " rejected: certificate belongs to member " + *member);
   }
   peer_id_ = *member;
-  Send(EncodeFrame(EncodeHello(impl_->genesis_hex, impl_->config.self_id)), 0);
+  Send(EncodeFrame(EncodeHello(impl_->genesis_hex, impl_->config.self_id)), 0, 0);
   ReadHeader();
 }
 
@@ -454,20 +487,25 @@ void Connection::OnHello(const std::string& frame) {
   impl_->OnAuthenticated(shared_from_this());
 }
 
-void Connection::Send(std::shared_ptr<const std::string> wire, std::size_t queue_frames_max) {
+void Connection::Send(std::shared_ptr<const std::string> wire, std::size_t frames_max,
+                      std::uint64_t bytes_max) {
   if (closed_) return;
-  if (queue_frames_max > 0 && write_queue_.size() >= queue_frames_max) {
-    // The front frame may be half written; the oldest droppable one is right behind it.
-    const std::size_t oldest = writing_ ? 1 : 0;
-    if (oldest < write_queue_.size()) {
-      write_queue_.erase(write_queue_.begin() + static_cast<std::ptrdiff_t>(oldest));
-      if (!drop_logged_) {
-        drop_logged_ = true;
-        impl_->Log(Describe() + ": send queue full (" + std::to_string(queue_frames_max) +
-                   " frames); dropping oldest");
-      }
+  auto full = [&] {
+    return (frames_max > 0 && write_queue_.size() >= frames_max) ||
+           (bytes_max > 0 && queued_bytes_ + wire->size() > bytes_max);
+  };
+  // The front frame may be half written; the oldest droppable one is right behind it.
+  const std::size_t oldest = writing_ ? 1 : 0;
+  while (full() && oldest < write_queue_.size()) {
+    queued_bytes_ -= write_queue_[oldest]->size();
+    write_queue_.erase(write_queue_.begin() + static_cast<std::ptrdiff_t>(oldest));
+    if (!drop_logged_) {
+      drop_logged_ = true;
+      impl_->Log(Describe() + ": send queue full (" + std::to_string(frames_max) + " frames or " +
+                 std::to_string(bytes_max) + " bytes); dropping oldest");
     }
   }
+  queued_bytes_ += wire->size();
   write_queue_.push_back(std::move(wire));
   if (!writing_) WriteNext();
 }
@@ -480,6 +518,7 @@ void Connection::WriteNext() {
                       if (error) {
                         return self->Close(self->Describe() + ": write failed: " + error.message());
                       }
+                      self->queued_bytes_ -= self->write_queue_.front()->size();
                       self->write_queue_.pop_front();
                       if (self->write_queue_.empty()) {
                         self->writing_ = false;
@@ -500,6 +539,7 @@ void Connection::Close(const std::string& reason) {
   socket().shutdown(tcp::socket::shutdown_both, ignored);
   socket().close(ignored);
   write_queue_.clear();
+  queued_bytes_ = 0;
   impl_->OnClosed(shared_from_this());
 }
 
@@ -517,6 +557,19 @@ bool Transport::Impl::CheckConfig(std::string* error) const {
     return fail("transport: need 0 < reconnect_ms_min <= reconnect_ms_max");
   }
   if (config.handshake_timeout_ms <= 0) return fail("transport: handshake_timeout_ms <= 0");
+  if (config.first_byte_timeout_ms <= 0 ||
+      config.first_byte_timeout_ms > config.handshake_timeout_ms) {
+    return fail("transport: need 0 < first_byte_timeout_ms <= handshake_timeout_ms");
+  }
+  if (config.pending_handshakes_per_source_max == 0 ||
+      config.pending_handshakes_per_source_max > config.pending_handshakes_max) {
+    return fail("transport: need 0 < pending_handshakes_per_source_max <= pending_handshakes_max");
+  }
+  const std::uint64_t two_frames = 2 * (std::uint64_t{config.frame_bytes_max} + kFrameHeaderBytes);
+  if (config.send_queue_bytes_max < two_frames) {
+    return fail("transport: send_queue_bytes_max " + std::to_string(config.send_queue_bytes_max) +
+                " is below two largest frames (" + std::to_string(two_frames) + " bytes)");
+  }
   std::set<std::string> ids;
   std::set<crypto::Hash256> fingerprints;
   for (const PeerAddress& peer : config.peers) {
@@ -617,7 +670,7 @@ void Transport::Impl::Stop() {
   error_code ignored;
   acceptor.close(ignored);
   accept_retry_timer.cancel();
-  for (const auto& connection : pending_inbound) connection->Close("");
+  for (const auto& [sequence, connection] : std::map(pending_inbound)) connection->Close("");
   pending_inbound.clear();
   for (auto& [id, peer] : peers) {
     peer->reconnect_timer.cancel();
@@ -629,9 +682,32 @@ void Transport::Impl::Stop() {
   }
 }
 
+void Transport::Impl::EvictPending(const std::string& address) {
+  std::shared_ptr<Connection> victim;
+  for (const auto& [sequence, connection] : pending_inbound) {
+    if (!address.empty() && connection->remote_address() != address) continue;
+    if (!victim || (victim->spoke() && !connection->spoke())) victim = connection;
+    if (!victim->spoke()) break;  // the oldest silent one
+  }
+  if (!victim) return;
+  const std::string line = "evicting the oldest pending inbound connection" +
+                           (address.empty() ? std::string() : " from " + address) + " (" +
+                           std::to_string(pending_inbound.size()) + " handshakes pending)";
+  victim->Close(FirstRejectionInAWhile(line) ? line : "");
+}
+
+void Transport::Impl::MakePendingRoom(const std::string& address) {
+  std::size_t from_address = 0;
+  for (const auto& [sequence, connection] : pending_inbound) {
+    from_address += connection->remote_address() == address ? 1 : 0;
+  }
+  if (from_address >= config.pending_handshakes_per_source_max) EvictPending(address);
+  if (pending_inbound.size() >= config.pending_handshakes_max) EvictPending("");
+}
+
 void Transport::Impl::Accept() {
-  auto connection =
-      std::make_shared<Connection>(shared_from_this(), Connection::Direction::kInbound, "");
+  auto connection = std::make_shared<Connection>(
+      shared_from_this(), Connection::Direction::kInbound, "", next_inbound_sequence++);
   acceptor.async_accept(
       connection->socket(), [self = shared_from_this(), connection](const error_code& error) {
         if (self->stopped) return;
@@ -645,14 +721,11 @@ void Transport::Impl::Accept() {
           });
           return;
         }
-        if (self->pending_inbound.size() >= kPendingInboundMax) {
-          self->Log("refusing inbound connection: " + std::to_string(kPendingInboundMax) +
-                    " still handshaking");
-          connection->Close("");
-        } else {
-          self->pending_inbound.insert(connection);
-          connection->StartInbound();
-        }
+        error_code endpoint_error;
+        const tcp::endpoint remote = connection->socket().remote_endpoint(endpoint_error);
+        self->MakePendingRoom(endpoint_error ? "unknown" : remote.address().to_string());
+        self->pending_inbound.emplace(connection->sequence(), connection);
+        connection->StartInbound();
         self->Accept();
       });
 }
@@ -713,7 +786,7 @@ void Transport::Impl::OnAuthenticated(const std::shared_ptr<Connection>& connect
   if (it == peers.end()) return connection->Close("");  // unreachable: identified by fingerprint
   PeerState& peer = *it->second;
   if (connection->direction() == Connection::Direction::kInbound) {
-    pending_inbound.erase(connection);
+    pending_inbound.erase(connection->sequence());
     // The newest inbound wins: the old one is likely half-open after the peer restarted.
     std::shared_ptr<Connection> old = std::exchange(peer.inbound, connection);
     Log("accepted " + connection->peer_id());
@@ -730,7 +803,7 @@ void Transport::Impl::OnAuthenticated(const std::shared_ptr<Connection>& connect
 void Transport::Impl::OnClosed(const std::shared_ptr<Connection>& connection) {
   if (stopped) return;
   if (connection->direction() == Connection::Direction::kInbound) {
-    pending_inbound.erase(connection);
+    pending_inbound.erase(connection->sequence());
     auto it = peers.find(connection->peer_id());
     if (it != peers.end() && it->second->inbound == connection) it->second->inbound.reset();
     return;
@@ -766,7 +839,7 @@ void Transport::Impl::Send(const std::string& peer_id,
   auto it = peers.find(peer_id);
   if (it == peers.end() || !it->second->outbound_up) return;
   if (DropOutbound(peer_id)) return;
-  it->second->outbound->Send(wire, config.send_queue_frames_max);
+  it->second->outbound->Send(wire, config.send_queue_frames_max, config.send_queue_bytes_max);
 }
 
 #ifdef COLEND_TEST_HOOKS

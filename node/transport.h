@@ -9,8 +9,16 @@
 //     member id that owns that certificate.
 // Frames: 4-byte big-endian length, then the payload; a length above frame_bytes_max closes the
 // connection (the peer is misbehaving). Outbound connections reconnect with exponential backoff
-// (reconnect_ms_min doubling to reconnect_ms_max). Per-peer send queues are bounded
-// (send_queue_frames_max); when full, the oldest frame is dropped (consensus rebroadcasts).
+// (reconnect_ms_min doubling to reconnect_ms_max). Per-peer send queues are bounded in frames
+// (send_queue_frames_max) and bytes (send_queue_bytes_max); when full, the oldest frame not yet
+// being written is dropped (consensus rebroadcasts, sync and document requests are retried).
+//
+// Unauthenticated inbound connections (TLS handshake or hello not finished) are bounded: at most
+// pending_handshakes_max in all and pending_handshakes_per_source_max per source address. A new
+// connection beyond either bound evicts the oldest pending one (of that source first), preferring
+// connections that have not sent a byte; a connection that sends nothing within
+// first_byte_timeout_ms is closed, and one that has not finished within handshake_timeout_ms too.
+// So raw TCP connections that never speak TLS cannot keep a restarting member out.
 //
 // Thread safety: all calls and callbacks happen on the io_context's thread.
 #pragma once
@@ -48,9 +56,14 @@ struct TransportConfig {
   std::vector<PeerAddress> peers;  // every other member
   std::uint32_t frame_bytes_max = 32u << 20;
   std::uint32_t send_queue_frames_max = 4096;
+  // At least two largest frames: the one being written and the next (checked by Start).
+  std::uint64_t send_queue_bytes_max = 80ull << 20;
   std::int64_t reconnect_ms_min = 100;
   std::int64_t reconnect_ms_max = 5000;
   std::int64_t handshake_timeout_ms = 5000;
+  std::int64_t first_byte_timeout_ms = 1000;
+  std::uint32_t pending_handshakes_max = 64;
+  std::uint32_t pending_handshakes_per_source_max = 16;
   // Test builds only (CMake option COLEND_TEST_HOOKS): a file naming peers whose frames are
   // dropped, to simulate partitions. One entry per line: "<id>" drops frames both ways, "out <id>"
   // only frames to the peer, "in <id>" only frames from it. Re-read at most every 100 ms; a

@@ -451,6 +451,70 @@ TEST_F(TransportTest, RestartedMemberIsReconnected) {
   }));
 }
 
+// 200 raw TCP connections that never speak TLS, held open on m1's port (more than the 64
+// pending-handshake slots, all from the same address as the members): m3 restarts meanwhile and
+// must be admitted by m1 within seconds, while the flood is still held.
+TEST_F(TransportTest, SilentConnectionFloodDoesNotKeepARestartedMemberOut) {
+  for (int i = 0; i < 3; ++i) StartNode("m" + std::to_string(i + 1), MemberConfig(i));
+  ASSERT_TRUE(WaitFor([&] { return AllMembersConnected(); }));
+  io_.Run([&] { nodes_["m3"]->Kill(); });
+  ASSERT_TRUE(WaitFor([&] { return Connected("m1") == std::vector<std::string>{"m2"}; }));
+
+  asio::io_context flood_io;
+  std::vector<std::unique_ptr<tcp::socket>> flood;
+  for (int i = 0; i < 200; ++i) {
+    auto socket = std::make_unique<tcp::socket>(flood_io);
+    boost::system::error_code error;
+    socket->connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), ports_[0]), error);
+    if (!error) flood.push_back(std::move(socket));
+  }
+  ASSERT_GE(flood.size(), 150u);
+  const auto restarted = std::chrono::steady_clock::now();
+  StartNode("m3", MemberConfig(2));
+  // m3 dials m1 (m3's outbound) and m1 dials m3 (m1's outbound, accepted by m3): both must be up.
+  ASSERT_TRUE(WaitFor([&] { return AllMembersConnected(); }));
+  io_.Run([&] { nodes_["m3"]->transport().Send("m1", "through the flood"); });
+  ASSERT_TRUE(WaitFor([&] {
+    return nodes_["m1"]->Frames("m3") == std::vector<std::string>{"through the flood"};
+  }));
+  EXPECT_LT(std::chrono::steady_clock::now() - restarted, std::chrono::seconds(5));
+  EXPECT_TRUE(nodes_["m1"]->Logged({"evicting the oldest pending inbound connection"}));
+}
+
+TEST_F(TransportTest, SilentConnectionIsClosedAfterTheFirstByteDeadline) {
+  TransportConfig config = MemberConfig(0);
+  config.first_byte_timeout_ms = 200;
+  StartNode("m1", config);
+  asio::io_context client_io;
+  tcp::socket socket(client_io);
+  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), ports_[0]));
+  const auto started = std::chrono::steady_clock::now();
+  char byte = 0;
+  boost::system::error_code error;
+  socket.read_some(asio::buffer(&byte, 1), error);  // returns when m1 hangs up
+  EXPECT_TRUE(error) << "m1 sent a byte to a silent dialer";
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+}
+
+TEST_F(TransportTest, StartRefusesLimitsThatDoNotFitTogether) {
+  auto start_error = [&](TransportConfig config) {
+    Node node("limits");
+    std::string error;
+    const bool started = io_.Run([&] { return node.Start(io_.io(), config, &error); });
+    io_.Run([&] { node.Kill(); });
+    return started ? std::string("started") : error;
+  };
+  TransportConfig small_queue = MemberConfig(0);
+  small_queue.send_queue_bytes_max = small_queue.frame_bytes_max;  // cannot hold two frames
+  EXPECT_NE(start_error(small_queue).find("send_queue_bytes_max"), std::string::npos);
+  TransportConfig per_source = MemberConfig(0);
+  per_source.pending_handshakes_per_source_max = per_source.pending_handshakes_max + 1;
+  EXPECT_NE(start_error(per_source).find("pending_handshakes_per_source_max"), std::string::npos);
+  TransportConfig first_byte = MemberConfig(0);
+  first_byte.first_byte_timeout_ms = first_byte.handshake_timeout_ms + 1;
+  EXPECT_NE(start_error(first_byte).find("first_byte_timeout_ms"), std::string::npos);
+}
+
 TEST_F(TransportTest, StartFailsWhenThePortIsTaken) {
   StartNode("m1", MemberConfig(0));
   TransportConfig clash = MemberConfig(1);
