@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "contracts/contract.h"
+#include "contracts/fields.h"
 #include "contracts/loan_records.h"
 
 namespace colend::contracts {
@@ -108,6 +109,9 @@ Status Executor::CheckSignature(const Tx& tx) const {
 Status Executor::CheckEnvelope(const Tx& tx, const StateReader& state,
                                std::int64_t block_time_ms) const {
   COLEND_RETURN_IF_ERROR(CheckSignature(tx));
+  // Every field known to the type and in its format; no personal data, malformed UTF-8 or hidden
+  // characters (contracts/fields.h, docs/transactions.md).
+  COLEND_RETURN_IF_ERROR(CheckTxFields(tx.body));
   if (state.Get(ReceiptKey(tx.id))) {
     return MakeError("duplicate-transaction",
                      "transaction " + crypto::ToHex(tx.id) + " is already committed");

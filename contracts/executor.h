@@ -3,7 +3,8 @@
 //
 // Two kinds of failure, kept apart on purpose:
 //   - CheckEnvelope: the transaction is unfit for any block (unknown sender, bad signature, wrong
-//     chain, replay, timestamp outside the window). A block holding one is invalid.
+//     chain, unknown type, a field its type does not have or in the wrong format, personal data,
+//     replay, timestamp outside the window). A block holding one is invalid.
 //   - Execute: a business decision. A rejected transaction is still committed, with a receipt
 //     giving the rule id and a stable reason code, and changes nothing but its receipt.
 #pragma once
@@ -100,7 +101,9 @@ class Executor {
   Status CheckSignature(const Tx& tx) const;
   // Everything that makes a transaction unfit for a block at `block_time_ms` over `state`.
   // Codes: "wrong-chain", "unknown-sender", "bad-signature" (and the crypto codes),
-  // "duplicate-transaction", "stale-transaction", "future-transaction", "unknown-type".
+  // "unknown-type", the field codes of CheckTxFields ("invalid-field", "invalid-utf8",
+  // "control-character", "bidi-control", "invisible-character", "personal-data":
+  // contracts/fields.h), "duplicate-transaction", "stale-transaction", "future-transaction".
   Status CheckEnvelope(const Tx& tx, const StateReader& state, std::int64_t block_time_ms) const;
   // Runs the contract. Writes go to `state` (the receipt always; contract writes only if
   // accepted). Precondition: CheckEnvelope passed.

@@ -48,7 +48,7 @@ bool IsValidFieldKey(std::string_view key) {
 }
 
 bool IsValidFieldValue(std::string_view value) {
-  if (value.size() > 4096) return false;
+  if (value.size() > kFieldValueBytesMax) return false;
   if (!value.empty() && (value.front() == ' ' || value.back() == ' ')) return false;
   for (unsigned char c : value) {
     if (c < 0x20 || c == 0x7f) return false;

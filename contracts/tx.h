@@ -9,8 +9,10 @@
 //   type: <transaction type, e.g. evidence.anchor>
 //   <field>: <value>          one line per payload field, keys strictly ascending
 //
-// Keys are [a-z0-9-]+; values are printable UTF-8 without CR/LF and without leading or trailing
-// spaces. The transaction id is SHA-256(body): it does not depend on the signature's encoding.
+// Keys are [a-z0-9-]+; values are at most kFieldValueBytesMax bytes without C0 controls or DEL
+// and without leading or trailing spaces. Which fields a type carries and their formats (UTF-8,
+// ids, amounts, dates, no personal data) are checked at admission: contracts/fields.h. The
+// transaction id is SHA-256(body): it does not depend on the signature's encoding.
 // The leaf committed in the block's tx-root binds the exact signature too:
 //   colend-tx-leaf/v1\ntx-id: <hex>\nsig-sha256: <hex sha256 of the DER signature>\n
 #pragma once
@@ -30,6 +32,9 @@ namespace colend::contracts {
 
 inline constexpr std::size_t kTxBodyBytesMax = 64 * 1024;
 inline constexpr std::size_t kTxFieldsMax = 64;
+// The longest field value the text form carries. Each type's fields have tighter formats,
+// checked at admission (contracts/fields.h, docs/transactions.md).
+inline constexpr std::size_t kFieldValueBytesMax = 4096;
 
 struct TxBody {
   std::string chain_id;

@@ -38,6 +38,9 @@ constexpr const char* kLoanUsage = R"(usage: colend [--home NODE_DIR] loan SUBCO
   settle --loan ID [--amount CNY]                        early settlement at today's quote (payee)
   writeoff --loan ID                                     write off this lender's share
 Amounts are CNY with at most two decimals (40000.00); the chain stores integer fen.
+Ids (--loan) are 1-64 of [A-Za-z0-9._-]. References (--ref, --account) go on chain in clear: 1-64
+of [A-Za-z0-9._:/-] with no number of 6 or more digits (no ID, phone or account number), or a
+salted SHA-256 of the reference as 64 hex digits. Field formats: docs/transactions.md.
 )";
 
 constexpr const char* kOtherUsage = R"(usage: colend --home NODE_DIR COMMAND ... [--json]
@@ -61,6 +64,9 @@ constexpr const char* kOtherUsage = R"(usage: colend --home NODE_DIR COMMAND ...
   param propose --id P --changes JSON --effective YYYY-MM-DD   (lead or partner bank)
   param approve ID
   clock show | tick | advance --days N      (advance: development genesis only)
+References (--ref) are 1-64 of [A-Za-z0-9._:/-] with no number of 6 or more digits (no ID, phone
+or account number), or a salted SHA-256 as 64 hex digits; --mcc is 4 digits; dates YYYY-MM-DD.
+Field formats: docs/transactions.md.
 )";
 
 int Usage(const std::string& message, const char* usage) {
@@ -608,7 +614,14 @@ int RunLocalnetDemo(const Args& args) {
   }
   bool json_out = args.Has("json");
   Demo d(net, json_out);
-  const std::string loan = "L" + std::to_string(NowMs() / 1000);
+  // The loan id, and the references made from it (otp-, LB-, PB-, VA-), hold no long number: a
+  // reference with a number of 6 or more digits is refused as possible personal data
+  // (docs/transactions.md §3). The current second in letters: L-bcdfghj.
+  std::string letters;
+  for (std::int64_t s = NowMs() / 1000; s > 0; s /= 26) {
+    letters.insert(letters.begin(), static_cast<char>('a' + s % 26));
+  }
+  const std::string loan = "L-" + letters;
   const std::string borrower = Sha256Of("colend-borrower/v1\ndemo-salt\n" + loan);
   auto name = [&](const char* role) { return d.As(role).config.member_id; };
 

@@ -4,6 +4,7 @@
 #include <random>
 #include <thread>
 
+#include "contracts/fields.h"
 #include "contracts/tx.h"
 #include "crypto/hash.h"
 #include "crypto/signature.h"
@@ -31,10 +32,15 @@ constexpr const char* kTxUsage =
     "usage: colend --home NODE_DIR tx ID [--json]\n"
     "A transaction's status (committed, pending or unknown), its height and its receipt.\n";
 constexpr const char* kAnchorUsage =
-    "usage: colend --home NODE_DIR evidence anchor --file F [--name NAME] [--loan-id ID]\n"
+    "usage: colend --home NODE_DIR evidence anchor --file F [--name LABEL] [--loan-id ID]\n"
     "         [--timeout SECONDS] [--json]\n"
     "Anchors the SHA-256 of file F on the chain as a record signed by the node's institution,\n"
-    "and waits (default 30 s) until it is committed. Exits 1 if it is not committed in time.\n";
+    "and waits (default 30 s) until it is committed. Exits 1 if it is not committed in time.\n"
+    "  --name LABEL  goes on chain in clear: 1-64 of [A-Za-z0-9._-] (e.g. loan-contract.pdf),\n"
+    "                never a person's name, an ID, phone or account number (no number of 6 or\n"
+    "                more digits). Default: F's file name, if it is such a label.\n"
+    "  --loan-id ID  the loan the document belongs to, 1-64 of [A-Za-z0-9._-].\n"
+    "Field formats: docs/transactions.md.\n";
 
 int Status(const Args& args) {
   if (args.Has("help")) return std::cout << kStatusUsage, 0;
@@ -142,14 +148,9 @@ int Tx(const Args& args) {
   return (*tx)["status"] == "unknown" ? 1 : 0;
 }
 
-std::string SafeName(std::string name) {
-  auto slash = name.find_last_of('/');
-  if (slash != std::string::npos) name = name.substr(slash + 1);
-  std::string out;
-  for (unsigned char c : name) out.push_back(c < 0x20 || c == 0x7f ? '_' : static_cast<char>(c));
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  while (!out.empty() && out.front() == ' ') out.erase(out.begin());
-  return out.substr(0, 200);
+std::string BaseName(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
 int Anchor(const Args& args) {
@@ -162,17 +163,35 @@ int Anchor(const Args& args) {
   } catch (...) {
     return Fail("--timeout must be a number of seconds");
   }
+  std::map<std::string, std::string> fields;
+  // The name goes on chain in clear, so it must be a label (docs/transactions.md §3): an explicit
+  // --name that is not is refused; a file name that is not is left out.
+  for (const char* flag : {"name", "loan-id"}) {
+    if (!args.Has(flag)) continue;
+    const std::string key = std::string(flag) == "name" ? "document-name" : "loan-id";
+    const std::string value = args.Get(flag);
+    if (auto s = contracts::CheckField("evidence.anchor", key, value); !s.ok()) {
+      return std::cerr << "colend: --" << flag << ": " << s.error().message << " ["
+                       << s.error().code << "]\n" << kAnchorUsage, 2;
+    }
+    fields[key] = value;
+  }
+  if (!args.Has("name")) {
+    const std::string base = BaseName(file);
+    if (contracts::CheckField("evidence.anchor", "document-name", base).ok()) {
+      fields["document-name"] = base;
+    } else {
+      std::cerr << "colend: the file name is not a label (docs/transactions.md §3), so no "
+                   "document-name goes on chain; give one with --name LABEL\n";
+    }
+  }
   auto content = node::ReadFile(file);
   if (!content.ok()) return Fail("cannot read the file '" + file + "'");
   auto home = LoadHome(args);
   if (!home.ok()) return Fail(home.error());
-  std::map<std::string, std::string> fields;
   std::string digest = crypto::ToHex(crypto::Sha256(*content));
   fields["document-sha256"] = digest;
   fields["document-bytes"] = std::to_string(content->size());
-  std::string name = SafeName(args.Get("name", file));
-  if (!name.empty()) fields["document-name"] = name;
-  if (args.Has("loan-id")) fields["loan-id"] = SafeName(args.Get("loan-id"));
   auto committed = SubmitAndWait(*home, "evidence.anchor", fields, timeout_ms);
   if (!committed.ok()) return Fail(committed.error());
   json out = *committed;
@@ -229,6 +248,9 @@ Result<json> SubmitAndWait(const Home& home, const std::string& type,
     }
     body.fields[k] = v;
   }
+  // The nodes refuse a transaction whose fields are not its type's, in their formats, with the
+  // same code and message (contracts/fields.h): say so before signing.
+  COLEND_RETURN_IF_ERROR(contracts::CheckTxFields(body));
   auto tx = contracts::SignTx(body, *key);
   if (!tx.ok()) return tx.error();
   auto submitted = CallNode(home.config, "submit", json{{"tx", crypto::ToHex(tx->Encode())}});

@@ -330,7 +330,9 @@ class Load:
                 continue
             k = rng.choice(candidates)
             n += 1
-            name = f"chaos-{i}-{n}"
+            # A label without a number of 6+ digits (refused as possible personal data at
+            # admission, docs/transactions.md §3; "1-123456" counts as one number).
+            name = f"chaos-w{i}-tx{n % 100000}"
             digest = hashlib.sha256(f"chaos seed {seed} worker {i} tx {n} {time.time_ns()}"
                                     .encode()).hexdigest()
             body = tx_body(MEMBER[k], rng.getrandbits(63), name, digest)

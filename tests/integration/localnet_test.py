@@ -10,8 +10,9 @@ Proves, for one crypto suite (--suite std|sm):
   - after stopping and restarting every node, heights and blocks are intact and lagging nodes
     catch up;
   - bad input (missing file, malformed JSON-RPC, unknown method, oversized request, a transaction
-    signed by a non-member or with a forged signature, a replayed transaction) gets a clear error,
-    the nodes keep running and stored data is unchanged.
+    signed by a non-member or with a forged signature, a replayed transaction, personal data or
+    a bidi control in a field) gets a clear error, the nodes keep running and stored data is
+    unchanged.
 """
 import argparse
 import hashlib
@@ -287,6 +288,26 @@ def bad_input(genesis, keys):
         reply = rpc(k, "submit", {"tx": wire})
         expect(reply["error"]["data"]["code"] == "duplicate-transaction",
                f"replay to node{k}: {reply['error']['message']}")
+
+    # Personal data or a bidi control in a field (issue 13, docs/transactions.md): refused by name
+    # at admission, by the CLI before it signs and by the node for a transaction signed elsewhere,
+    # and never repeated in the refusal; no block holds it (the height check below).
+    zhang = "Zhang San ID 110101199003071234 phone 13800138000"
+    p = colend("--home", home(1), "evidence", "anchor", "--file", write_file("zs.pdf", b"zs"),
+               "--name", zhang, check=False)
+    expect(p.returncode == 2 and "[personal-data]" in p.stderr
+           and "110101199003071234" not in p.stderr,
+           f"CLI anchor --name with an ID and a phone number: exit {p.returncode}, "
+           f"{p.stderr.splitlines()[0] if p.stderr else ''}")
+    key1 = os.path.join(home(1), "signing.key")
+    for nonce, name, code in ((4, zhang, "personal-data"),
+                              (5, "contract\u202efdp.exe", "bidi-control")):
+        body = tx_body(chain, "lead-bank", nonce, hashlib.sha256(name.encode()).hexdigest(), name)
+        reply = rpc(1, "submit", {"tx": signed_tx_wire(body, sign_with(key1, body)).hex()})
+        error = reply.get("error", {})
+        expect(error.get("data", {}).get("code") == code
+               and "110101199003071234" not in error.get("message", ""),
+               f"signed with openssl, a {code} document-name: {error.get('message')}")
     h1 = status(1)["height"]
     time.sleep(1.5)
     expect(status(1)["height"] == h1, "rejected input made no block")
