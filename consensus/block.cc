@@ -323,7 +323,7 @@ Status VerifyCommitCertificate(const ValidatorSet& validators, std::uint64_t hei
     if (!verified.ok()) {
       return MakeError(
           "bad-endorsement-signature",
-          "endorsement by " + e.member() + " does not verify: " + verified.error().ToString());
+          "endorsement by " + e.member() + " does not verify: " + verified.error().OwnText());
     }
   }
   if (seen.size() < validators.quorum()) {
@@ -398,10 +398,10 @@ Result<EquivocationFacts> VerifyEquivocation(const ValidatorSet& validators,
                                            std::to_string(validators.epoch()));
   }
   if (Status s = member->key.Verify(a->text, a->signature); !s.ok()) {
-    return MakeError("bad-signature", "first message: " + s.error().ToString());
+    return MakeError("bad-signature", "first message: " + s.error().OwnText());
   }
   if (Status s = member->key.Verify(b->text, b->signature); !s.ok()) {
-    return MakeError("bad-signature", "second message: " + s.error().ToString());
+    return MakeError("bad-signature", "second message: " + s.error().OwnText());
   }
   return EquivocationFacts{a->member, a->height, a->round, a->kind};
 }

@@ -38,7 +38,7 @@ void RunConsensusEvidence(const CallContext& call, StateOverlay* state, Receipt*
   }
   auto claim = call.rules.verify_equivocation(*first_bytes, *second_bytes, *state);
   if (!claim.ok()) {
-    return Reject(receipt, "invalid-evidence", claim.error().ToString());
+    return Reject(receipt, "invalid-evidence", claim.error().OwnText());
   }
   const std::string* member = call.tx.body.Field("member");
   const std::string* height = call.tx.body.Field("height");

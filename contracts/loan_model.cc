@@ -188,7 +188,8 @@ Result<Loan> Loan::FromText(std::string_view text) {
     l.event_seq = j.at("event_seq").get<std::uint64_t>();
     return l;
   } catch (const json::exception& e) {
-    return MakeError("corrupt-loan", std::string("loan record: ") + e.what());
+    // The library's text goes to `detail`: it must not reach a receipt.
+    return Error{"corrupt-loan", "loan record: a field is missing or has the wrong type", e.what()};
   }
 }
 

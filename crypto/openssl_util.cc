@@ -31,7 +31,7 @@ std::string DrainOpenSslErrors() {
 }
 
 Error OpenSslError(std::string code, std::string_view what) {
-  return MakeError(std::move(code), std::string(what) + ": " + DrainOpenSslErrors());
+  return Error{std::move(code), std::string(what), DrainOpenSslErrors()};
 }
 
 void Fatal(std::string_view what) {

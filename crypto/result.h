@@ -1,6 +1,9 @@
 // Status and Result<T>: how fallible calls report failure across module boundaries (no exceptions).
-// An Error carries a stable machine-readable `code` (e.g. "bad-signature", "not-permitted") and a
-// human message that names what was wrong.
+// An Error carries a stable machine-readable `code` (e.g. "bad-signature", "not-permitted"), a
+// human message that names what was wrong, written by this project, and optionally a library's
+// own text (OpenSSL's error queue, an exception's what()) in `detail`. Only `code` and `message`
+// may reach consensus state (receipts, state values): a library upgrade must not change a state
+// root. `detail` is for operators (logs, CLI and RPC errors) and appears in ToString().
 #pragma once
 
 #include <cassert>
@@ -13,8 +16,13 @@ namespace colend {
 
 struct Error {
   std::string code;     // stable, kebab-case reason code
-  std::string message;  // for humans: what was wrong and where
-  std::string ToString() const { return code + ": " + message; }
+  std::string message;  // for humans: what was wrong and where (the project's own words)
+  std::string detail;   // a library's text, if any: never in consensus state
+  // The project's own words only: what a receipt or other consensus state may hold.
+  std::string OwnText() const { return code + ": " + message; }
+  std::string ToString() const {
+    return code + ": " + message + (detail.empty() ? "" : " (" + detail + ")");
+  }
 };
 
 class [[nodiscard]] Status {
@@ -67,7 +75,7 @@ class [[nodiscard]] Result {
 };
 
 inline Error MakeError(std::string code, std::string message) {
-  return Error{std::move(code), std::move(message)};
+  return Error{std::move(code), std::move(message), {}};
 }
 
 }  // namespace colend

@@ -256,11 +256,8 @@ TEST(SignatureTest, BadPemAndBadKey) {
 // Project Wycheproof ECDSA P-256/SHA-256 verification vectors, under our low-S policy.
 TEST(SignatureTest, Wycheproof) {
   const std::string path =
-      std::string(COLEND_SHARED_TESTDATA) + "/wycheproof/ecdsa_secp256r1_sha256_test.json";
-  if (!std::filesystem::exists(path)) {
-    GTEST_SKIP() << "Wycheproof vectors not found at " << path
-                 << " (the shared testdata folder beside the repository is absent)";
-  }
+      std::string(COLEND_TESTDATA) + "/wycheproof/ecdsa_secp256r1_sha256_test.json";
+  ASSERT_TRUE(std::filesystem::exists(path)) << "Wycheproof vectors not found at " << path;
   std::ifstream in(path);
   const nlohmann::json doc = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
   ASSERT_FALSE(doc.is_discarded()) << "cannot parse " << path;

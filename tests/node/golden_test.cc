@@ -1,0 +1,39 @@
+// Golden vectors for a genesis (tests/golden/README.md): for the fixed genesis file
+// tests/golden/genesis.json, the genesis hash, the initial state root (parameters and members as
+// the node writes them before block 1) and the genesis header's hash, pinned as literals. A
+// change here is a change of chain format: every member must compute the same values.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "contracts/state.h"
+#include "genesis/genesis.h"
+#include "node/ledger.h"
+
+namespace colend::node {
+namespace {
+
+constexpr const char* kGoldenGenesisHash = "8acdb4a028d3271e469581ce224d920cb58af37d40d6dcfacdc28dd106e66cc4";
+constexpr const char* kGoldenInitialStateRoot = "c6709aaf7f132c1ec9fc8d3badb8153c292f022218ac519b6ac095f4ae5e6d05";
+constexpr const char* kGoldenGenesisHeaderHash = "84f53b8638cc25b783f8c963491327e5246fd679ef9f48a0383d3f23b70caeb8";
+
+TEST(Golden, GenesisHashInitialStateRootAndHeader) {
+  std::ifstream in(std::string(COLEND_SOURCE_DIR) + "/tests/golden/genesis.json",
+                   std::ios::binary);
+  ASSERT_TRUE(in) << "tests/golden/genesis.json is missing";
+  std::ostringstream raw;
+  raw << in.rdbuf();
+  auto genesis = genesis::ParseGenesis(raw.str());
+  ASSERT_TRUE(genesis.ok()) << genesis.error().ToString();
+  contracts::StateTree tree;
+  const crypto::Hash256 root = tree.RootAfter(InitialState(*genesis));
+  const consensus::BlockHeader header = genesis->GenesisHeader(root);
+  EXPECT_EQ(crypto::ToHex(genesis->hash), kGoldenGenesisHash);
+  EXPECT_EQ(crypto::ToHex(root), kGoldenInitialStateRoot);
+  EXPECT_EQ(crypto::ToHex(consensus::BlockHash(header.ToText())), kGoldenGenesisHeaderHash);
+}
+
+}  // namespace
+}  // namespace colend::node
