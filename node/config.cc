@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <initializer_list>
+#include <string_view>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -27,6 +29,43 @@ Result<std::string> String(const nlohmann::json& j, const char* key, const std::
     return Bad(where + "." + key + " must be a non-empty string");
   }
   return it->get<std::string>();
+}
+
+// Every key of `j` must be one of `known`: a misspelt setting is an error, not a silent default.
+Status OnlyKeys(const nlohmann::json& j, std::initializer_list<std::string_view> known,
+                const std::string& where) {
+  for (const auto& [key, value] : j.items()) {
+    bool listed = false;
+    for (std::string_view k : known) listed = listed || key == k;
+    if (!listed) {
+      std::string list;
+      for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+      return Bad(where + " has an unknown key '" + key.substr(0, 64) + "' (known: " + list + ")");
+    }
+  }
+  return Status::Ok();
+}
+
+// 127.0.0.0/8, ::1 or "localhost": the JSON-RPC takes transactions and exports evidence, so it
+// is served on loopback only (docs/operations.md).
+bool IsLoopbackHost(const std::string& host) {
+  if (host == "localhost" || host == "::1") return true;
+  if (!host.starts_with("127.")) return false;
+  int dots = 0, digits = 0, value = 0;
+  for (char c : host) {
+    if (c == '.') {
+      if (digits == 0) return false;
+      ++dots;
+      digits = value = 0;
+    } else if (c >= '0' && c <= '9' && digits < 3) {
+      value = value * 10 + (c - '0');
+      ++digits;
+      if (value > 255) return false;
+    } else {
+      return false;
+    }
+  }
+  return dots == 3 && digits > 0;
 }
 
 }  // namespace
@@ -93,6 +132,8 @@ Result<NodeConfig> LoadNodeConfig(const std::string& home) {
   auto j = nlohmann::json::parse(*text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return Bad(config.Path("config.json") + " is not a JSON object");
   std::string where = "config";
+  COLEND_RETURN_IF_ERROR(
+      OnlyKeys(j, {"member_id", "p2p_host", "p2p_port", "rpc_host", "rpc_port", "peers"}, where));
   auto member = String(j, "member_id", where);
   auto p2p_host = String(j, "p2p_host", where);
   auto rpc_host = String(j, "rpc_host", where);
@@ -106,12 +147,19 @@ Result<NodeConfig> LoadNodeConfig(const std::string& home) {
   config.member_id = *member;
   config.p2p_host = *p2p_host;
   config.rpc_host = *rpc_host;
+  if (!IsLoopbackHost(config.rpc_host)) {
+    return Bad("config.rpc_host '" + config.rpc_host.substr(0, 64) +
+               "' is not a loopback address: the JSON-RPC accepts transactions and exports "
+               "evidence, and is served on loopback only (127.0.0.1, ::1 or localhost)");
+  }
   config.p2p_port = *p2p_port;
   config.rpc_port = *rpc_port;
   auto peers = j.find("peers");
   if (peers == j.end() || !peers->is_array()) return Bad("config.peers must be an array");
   for (std::size_t i = 0; i < peers->size(); ++i) {
     std::string at = "config.peers[" + std::to_string(i) + "]";
+    if (!(*peers)[i].is_object()) return Bad(at + " must be an object");
+    COLEND_RETURN_IF_ERROR(OnlyKeys((*peers)[i], {"id", "host", "port"}, at));
     auto id = String((*peers)[i], "id", at);
     auto host = String((*peers)[i], "host", at);
     auto port = Port((*peers)[i], "port", at);

@@ -47,6 +47,10 @@ struct RpcServerConfig {
 using RpcHandler = std::function<Result<nlohmann::json>(const std::string& method,
                                                          const nlohmann::json& params)>;
 
+// One JSON-RPC exchange without HTTP: the request body in, the response object out (errors as
+// JSON-RPC error objects; never throws for any body). The server's core, exposed for fuzzing.
+nlohmann::json HandleJsonRpc(const std::string& body, const RpcHandler& handler);
+
 class RpcServer {
  public:
   RpcServer(boost::asio::io_context& io, RpcServerConfig config, RpcHandler handler);

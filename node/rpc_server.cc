@@ -150,7 +150,8 @@ std::size_t JsonNestingDepth(const std::string& body) {
   return deepest;
 }
 
-// One JSON-RPC exchange: request body in, response object out.
+}  // namespace
+
 json HandleJsonRpc(const std::string& body, const RpcHandler& handler) {
   if (JsonNestingDepth(body) > kJsonDepthMax) {
     return ErrorReply(nullptr, kInvalidRequest,
@@ -189,6 +190,8 @@ json HandleJsonRpc(const std::string& body, const RpcHandler& handler) {
   return CallHandler(handler, *id, method->get<std::string>(),
                      params == request.end() ? json() : *params);
 }
+
+namespace {
 
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;

@@ -38,6 +38,7 @@
 #include <utility>
 
 #include "crypto/x509.h"
+#include "node/hello.h"
 
 namespace colend::node {
 namespace {
@@ -47,9 +48,6 @@ namespace ssl = boost::asio::ssl;
 using tcp = boost::asio::ip::tcp;
 using boost::system::error_code;
 
-constexpr std::string_view kHelloMagic = "colend-hello/v1\n";
-// A hello is three short lines; a longer first frame is refused before it is read.
-constexpr std::uint32_t kHelloBytesMax = 1024;
 constexpr std::int64_t kAcceptRetryMs = 100;
 // Peer-controlled text (hello fields) is truncated and made printable before it is logged.
 constexpr std::size_t kLogFieldBytesMax = 80;
@@ -74,37 +72,6 @@ std::shared_ptr<const std::string> EncodeFrame(std::string_view payload) {
   }
   wire->append(payload);
   return wire;
-}
-
-struct Hello {
-  std::string genesis_hex;
-  std::string member;
-};
-
-std::string EncodeHello(const std::string& genesis_hex, const std::string& member) {
-  return std::string(kHelloMagic) + "genesis: " + genesis_hex + "\nmember: " + member + "\n";
-}
-
-// Strict: exactly the magic line, "genesis: ", "member: ", each newline-terminated.
-std::optional<Hello> ParseHello(std::string_view frame) {
-  if (!frame.starts_with(kHelloMagic)) return std::nullopt;
-  frame.remove_prefix(kHelloMagic.size());
-  auto take_line = [&frame](std::string_view key) -> std::optional<std::string> {
-    if (!frame.starts_with(key)) return std::nullopt;
-    const std::size_t end = frame.find('\n');
-    if (end == std::string_view::npos) return std::nullopt;
-    std::string value(frame.substr(key.size(), end - key.size()));
-    frame.remove_prefix(end + 1);
-    return value;
-  };
-  Hello hello;
-  auto genesis = take_line("genesis: ");
-  if (!genesis) return std::nullopt;
-  auto member = take_line("member: ");
-  if (!member || !frame.empty()) return std::nullopt;
-  hello.genesis_hex = std::move(*genesis);
-  hello.member = std::move(*member);
-  return hello;
 }
 
 std::string EndpointText(const tcp::endpoint& endpoint) {

@@ -70,3 +70,57 @@ TEST(DocumentStore, KeepsBytesUnderTheirHashAndRefusesChangedFiles) {
 
 }  // namespace
 }  // namespace colend::node
+
+namespace colend::node {
+namespace {
+
+// Writes `config_json` as home/config.json and loads it.
+Result<NodeConfig> LoadConfigText(const std::string& name, const std::string& config_json) {
+  const std::string home = ::testing::TempDir() + "/config-" + name;
+  std::filesystem::remove_all(home);
+  std::filesystem::create_directories(home);
+  std::ofstream(home + "/config.json") << config_json;
+  return LoadNodeConfig(home);
+}
+
+std::string ConfigJson(const std::string& rpc_host, const std::string& extra = "") {
+  return R"({"member_id": "lead-bank", "p2p_host": "127.0.0.1", "p2p_port": 7001,
+             "rpc_host": ")" + rpc_host + R"(", "rpc_port": 8001)" + extra +
+         R"(, "peers": [{"id": "partner-bank", "host": "127.0.0.1", "port": 7002}]})";
+}
+
+TEST(NodeConfig, LoopbackRpcHostsAreAccepted) {
+  for (const std::string host : {"127.0.0.1", "127.1.2.3", "::1", "localhost"}) {
+    auto config = LoadConfigText("loopback", ConfigJson(host));
+    EXPECT_TRUE(config.ok()) << host << ": " << config.error().ToString();
+  }
+}
+
+TEST(NodeConfig, ANonLoopbackRpcHostIsRefused) {
+  for (const std::string host : {"0.0.0.0", "10.0.0.5", "::", "127.0.0", "127.0.0.256",
+                                 "127.0.0.1.5", "example.com"}) {
+    auto config = LoadConfigText("remote", ConfigJson(host));
+    ASSERT_FALSE(config.ok()) << host;
+    EXPECT_EQ(config.error().code, "bad-config");
+    EXPECT_NE(config.error().message.find("rpc_host"), std::string::npos) << host;
+    EXPECT_NE(config.error().message.find("loopback"), std::string::npos) << host;
+  }
+}
+
+TEST(NodeConfig, UnknownKeysAreRefused) {
+  auto top = LoadConfigText("unknown", ConfigJson("127.0.0.1", R"(, "rpc_hots": "0.0.0.0")"));
+  ASSERT_FALSE(top.ok());
+  EXPECT_NE(top.error().message.find("unknown key 'rpc_hots'"), std::string::npos)
+      << top.error().message;
+  auto peer = LoadConfigText(
+      "unknown-peer",
+      R"({"member_id": "a", "p2p_host": "127.0.0.1", "p2p_port": 1, "rpc_host": "127.0.0.1",
+          "rpc_port": 2, "peers": [{"id": "b", "host": "127.0.0.1", "port": 3, "tls": "x"}]})");
+  ASSERT_FALSE(peer.ok());
+  EXPECT_NE(peer.error().message.find("config.peers[0] has an unknown key 'tls'"),
+            std::string::npos)
+      << peer.error().message;
+}
+
+}  // namespace
+}  // namespace colend::node
