@@ -829,7 +829,11 @@ class StandIn:
             return self.accepted.get(member)
 
     def close(self):
+        # The accept thread wakes within its 0.2 s timeout: join it before closing the listener,
+        # or the port may still be bound when the real node restarts on it.
         self.stop.set()
+        for t in self.threads:
+            t.join(timeout=5)
         self.listener.close()
         with self.lock:
             socks = list(self.accepted.values()) + self.clients
