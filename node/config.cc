@@ -116,6 +116,7 @@ Status WriteFile(const std::string& path, const std::string& contents, bool priv
 std::string NodeConfig::ToJson() const {
   nlohmann::json j = {{"member_id", member_id}, {"p2p_host", p2p_host}, {"p2p_port", p2p_port},
                       {"rpc_host", rpc_host},   {"rpc_port", rpc_port}};
+  if (rpc_remote) j["rpc_remote"] = true;
   j["peers"] = nlohmann::json::array();
   for (const auto& p : peers) j["peers"].push_back({{"id", p.id}, {"host", p.host}, {"port", p.port}});
   return j.dump(2) + "\n";
@@ -133,7 +134,8 @@ Result<NodeConfig> LoadNodeConfig(const std::string& home) {
   if (j.is_discarded() || !j.is_object()) return Bad(config.Path("config.json") + " is not a JSON object");
   std::string where = "config";
   COLEND_RETURN_IF_ERROR(
-      OnlyKeys(j, {"member_id", "p2p_host", "p2p_port", "rpc_host", "rpc_port", "peers"}, where));
+      OnlyKeys(j, {"member_id", "p2p_host", "p2p_port", "rpc_host", "rpc_port", "rpc_remote", "peers"},
+               where));
   auto member = String(j, "member_id", where);
   auto p2p_host = String(j, "p2p_host", where);
   auto rpc_host = String(j, "rpc_host", where);
@@ -147,10 +149,15 @@ Result<NodeConfig> LoadNodeConfig(const std::string& home) {
   config.member_id = *member;
   config.p2p_host = *p2p_host;
   config.rpc_host = *rpc_host;
-  if (!IsLoopbackHost(config.rpc_host)) {
+  if (auto remote = j.find("rpc_remote"); remote != j.end()) {
+    if (!remote->is_boolean()) return Bad("config.rpc_remote must be true or false");
+    config.rpc_remote = remote->get<bool>();
+  }
+  if (!config.rpc_remote && !IsLoopbackHost(config.rpc_host)) {
     return Bad("config.rpc_host '" + config.rpc_host.substr(0, 64) +
                "' is not a loopback address: the JSON-RPC accepts transactions and exports "
-               "evidence, and is served on loopback only (127.0.0.1, ::1 or localhost)");
+               "evidence; serve it beyond loopback only with \"rpc_remote\": true, which "
+               "requires TLS with client certificates from the consortium CA");
   }
   config.p2p_port = *p2p_port;
   config.rpc_port = *rpc_port;

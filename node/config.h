@@ -1,7 +1,10 @@
 // A node's home directory: config.json, genesis.json, its keys and its data.
 //
 //   config.json   {"member_id", "p2p_host", "p2p_port", "rpc_host", "rpc_port",
-//                  "peers": [{"id", "host", "port"}]}
+//                  "peers": [{"id", "host", "port"}], optional "rpc_remote": bool}
+//                 Unknown keys are refused. rpc_host must be a loopback address unless
+//                 rpc_remote is true; then the JSON-RPC is served over TLS and requires a client
+//                 certificate issued by the consortium CA (docs/operations.md).
 //   genesis.json  the consortium's genesis file (identical on every node)
 //   tls.key/.pem  this member's TLS key and CA-issued certificate (P-256)
 //   signing.key   this member's ledger signing key (suite of the chain)
@@ -30,6 +33,7 @@ struct NodeConfig {
   std::uint16_t p2p_port = 0;
   std::string rpc_host = "127.0.0.1";
   std::uint16_t rpc_port = 0;
+  bool rpc_remote = false;  // serve the JSON-RPC beyond loopback, over TLS with client certificates
   std::vector<PeerConfig> peers;
 
   std::string Path(const std::string& name) const { return home + "/" + name; }

@@ -280,11 +280,21 @@ Status Node::Start(const std::string& tls_cert_pem, const std::string& tls_key_p
   RpcServerConfig rc;
   rc.host = config_.rpc_host;
   rc.port = config_.rpc_port;
+  if (config_.rpc_remote) {
+    // Beyond loopback (config.json "rpc_remote": true, docs/operations.md): TLS 1.3 with a client
+    // certificate the consortium CA issued, our TLS certificate as the server's.
+    rc.tls = RpcTlsConfig{genesis_.ca_certificate.ToPem(), tls_cert_pem, tls_key_pem};
+    Log("WARNING: rpc_remote is set: the JSON-RPC on " + config_.rpc_host + ":" +
+        std::to_string(config_.rpc_port) +
+        " is reachable beyond this host; it requires TLS with a client certificate issued by "
+        "the consortium CA");
+  }
   rpc_ = std::make_unique<RpcServer>(
       io_, rc, [this](const std::string& method, const json& params) { return HandleRpc(method, params); });
   if (!rpc_->Start(&error)) return MakeError("rpc-bind-failed", error);
   Log("listening: p2p " + config_.p2p_host + ":" + std::to_string(transport_->listen_port()) +
-      ", rpc " + config_.rpc_host + ":" + std::to_string(rpc_->port()));
+      ", rpc " + config_.rpc_host + ":" + std::to_string(rpc_->port()) +
+      (config_.rpc_remote ? " (TLS, client certificates required)" : ""));
   Housekeeping();
   return Status::Ok();
 }

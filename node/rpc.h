@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json_fwd.hpp>
@@ -30,6 +31,15 @@ namespace colend::node {
 // waiting connection of any source; if none is waiting, the new one is closed. So clients that
 // open connections and never finish a request (a local user holding every slot) cannot lock out
 // a client that sends its request at once.
+// TLS for the JSON-RPC (when it is served beyond loopback): TLS 1.3, the consortium CA as the
+// only trust anchor, and a certificate on both sides: the server requires a client certificate
+// the CA issued; the client requires the server's to chain to the CA too.
+struct RpcTlsConfig {
+  std::string ca_pem;
+  std::string cert_pem;  // this side's CA-issued certificate
+  std::string key_pem;
+};
+
 struct RpcServerConfig {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
@@ -41,6 +51,8 @@ struct RpcServerConfig {
   std::int64_t header_timeout_ms = 5000;
   // The body, and writing the response, each within this long.
   std::int64_t idle_timeout_ms = 30000;
+  // Set: every connection is TLS with a client certificate from the CA (rpc.h, RpcTlsConfig).
+  std::optional<RpcTlsConfig> tls;
 };
 
 // A method handler returns the JSON result or an Error (code → data.code, message → message).
@@ -69,8 +81,10 @@ class RpcServer {
 // Errors: "rpc-unreachable" (connect failed: is the node running?), "rpc-timeout",
 // "rpc-bad-response", or the server's JSON-RPC error (code = data.code when present, else
 // "rpc-error-<number>", message = the server's message).
+// With `tls`, the call runs over TLS with that client certificate ("rpc-tls-failed" when the
+// handshake fails: a wrong CA or a refused certificate).
 Result<nlohmann::json> RpcCall(const std::string& host, std::uint16_t port,
                                const std::string& method, const nlohmann::json& params,
-                               std::int64_t timeout_ms);
+                               std::int64_t timeout_ms, const RpcTlsConfig* tls = nullptr);
 
 }  // namespace colend::node

@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "node/rpc.h"
+#include "node/rpc_tls.h"
 
 namespace colend::node {
 namespace {
@@ -26,6 +28,7 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
+namespace ssl = boost::asio::ssl;
 using tcp = boost::asio::ip::tcp;
 using boost::system::error_code;
 using nlohmann::json;
@@ -75,7 +78,7 @@ Result<json> InterpretResponse(const http::response<http::string_body>& response
 class Call {
  public:
   Call(asio::io_context& io, std::string host, std::uint16_t port, std::string body,
-       std::int64_t timeout_ms)
+       std::int64_t timeout_ms, ssl::context* tls)
       : host_(std::move(host)),
         port_(port),
         where_(host_ + ":" + std::to_string(port)),
@@ -84,6 +87,7 @@ class Call {
         resolve_timer_(io),
         stream_(io),
         request_(http::verb::post, "/", 11) {
+    if (tls) tls_stream_.emplace(io, *tls);
     request_.set(http::field::host, where_);
     request_.set(http::field::user_agent, "colend-rpc");
     request_.set(http::field::content_type, "application/json");
@@ -127,24 +131,44 @@ class Call {
  private:
   void Connect(std::vector<tcp::endpoint> endpoints) {
     endpoints_ = std::move(endpoints);
-    stream_.expires_at(deadline_);
-    stream_.async_connect(endpoints_, [this](const error_code& error, const tcp::endpoint&) {
+    beast::tcp_stream& lowest = tls_stream_ ? beast::get_lowest_layer(*tls_stream_) : stream_;
+    lowest.expires_at(deadline_);
+    lowest.async_connect(endpoints_, [this](const error_code& error, const tcp::endpoint&) {
       if (error) {
         const std::string why = error == beast::error::timeout ? "timed out" : error.message();
         failure_ = MakeError("rpc-unreachable", "cannot connect to " + where_ + ": " + why +
                                                     " (is the node running?)");
         return;
       }
-      http::async_write(stream_, request_, [this](const error_code& write_error, std::size_t) {
-        if (write_error) return Fail("sending the request", write_error);
-        http::async_read(stream_, buffer_, parser_,
-                         [this](const error_code& read_error, std::size_t) {
-                           if (read_error) return Fail("reading the response", read_error);
-                           response_ = parser_.release();
-                           error_code ignored;
-                           stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-                         });
+      if (!tls_stream_) return Exchange(stream_);
+      tls_stream_->async_handshake(ssl::stream_base::client, [this](const error_code& tls_error) {
+        if (tls_error == beast::error::timeout) return Fail("the TLS handshake", tls_error);
+        if (tls_error) {
+          failure_ = Error{"rpc-tls-failed",
+                           "TLS with " + where_ +
+                               " failed: the node's certificate is not from our CA, or it "
+                               "refused ours",
+                           tls_error.message()};
+          return;
+        }
+        Exchange(*tls_stream_);
       });
+    });
+  }
+
+  template <class Stream>
+  void Exchange(Stream& stream) {
+    http::async_write(stream, request_, [this, &stream](const error_code& write_error,
+                                                        std::size_t) {
+      if (write_error) return Fail("sending the request", write_error);
+      http::async_read(stream, buffer_, parser_,
+                       [this, &stream](const error_code& read_error, std::size_t) {
+                         if (read_error) return Fail("reading the response", read_error);
+                         response_ = parser_.release();
+                         error_code ignored;
+                         beast::get_lowest_layer(stream).socket().shutdown(
+                             tcp::socket::shutdown_both, ignored);
+                       });
     });
   }
 
@@ -152,6 +176,15 @@ class Call {
     if (error == beast::error::timeout) {
       failure_ = MakeError("rpc-timeout", "no answer from " + where_ + " within " +
                                               std::to_string(timeout_.count()) + " ms");
+      return;
+    }
+    if (error.category() == asio::error::get_ssl_category()) {
+      // TLS 1.3: the server checks our certificate after our side of the handshake, so its
+      // refusal (an alert) arrives while we write or read.
+      failure_ = Error{"rpc-tls-failed",
+                       "TLS with " + where_ + " failed while " + stage +
+                           ": the node refused our certificate (is it issued by the node's CA?)",
+                       error.message()};
       return;
     }
     failure_ = MakeError("rpc-bad-response",
@@ -166,6 +199,7 @@ class Call {
   tcp::resolver resolver_;
   asio::steady_timer resolve_timer_;
   beast::tcp_stream stream_;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls_stream_;  // instead of stream_ with TLS
   std::vector<tcp::endpoint> endpoints_;
   http::request<http::string_body> request_;
   beast::flat_buffer buffer_;
@@ -178,12 +212,18 @@ class Call {
 
 Result<nlohmann::json> RpcCall(const std::string& host, std::uint16_t port,
                                const std::string& method, const nlohmann::json& params,
-                               std::int64_t timeout_ms) {
+                               std::int64_t timeout_ms, const RpcTlsConfig* tls) {
   try {
     json request = {{"jsonrpc", "2.0"}, {"id", kRequestId}, {"method", method}};
     if (!params.is_null()) request["params"] = params;
+    std::optional<ssl::context> context;
+    if (tls) {
+      std::string error;
+      context = MakeTlsContext(*tls, /*server=*/false, &error);
+      if (!context) return MakeError("rpc-tls-failed", error);
+    }
     asio::io_context io;
-    Call call(io, host, port, Dump(request), timeout_ms);
+    Call call(io, host, port, Dump(request), timeout_ms, context ? &*context : nullptr);
     call.Begin();
     io.run();
     return call.Outcome();

@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -22,10 +23,12 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "node/rpc.h"
+#include "node/rpc_tls.h"
 
 namespace colend::node {
 namespace {
@@ -33,6 +36,7 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
+namespace ssl = boost::asio::ssl;
 using tcp = boost::asio::ip::tcp;
 using boost::system::error_code;
 using nlohmann::json;
@@ -232,7 +236,12 @@ Response Route(const Request& request, const RpcHandler& handler) {
                       ErrorReply(nullptr, kInvalidRequest, "no such path; use POST /"));
 }
 
-class Session;
+// What the server keeps of a session, whatever its stream type.
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  virtual void Close() = 0;
+};
 
 }  // namespace
 
@@ -253,7 +262,7 @@ struct RpcServer::Impl : std::enable_shared_from_this<RpcServer::Impl> {
   bool EvictOldestWaiting(const std::string& client);
 
   struct SessionEntry {
-    std::weak_ptr<Session> session;
+    std::weak_ptr<SessionBase> session;
     std::string client;    // source address
     bool waiting = false;  // reading a request (evictable)
   };
@@ -261,6 +270,7 @@ struct RpcServer::Impl : std::enable_shared_from_this<RpcServer::Impl> {
   asio::io_context& io;
   const RpcServerConfig config;
   const RpcHandler handler;
+  std::optional<ssl::context> tls;  // set when config.tls is
   tcp::acceptor acceptor;
   asio::steady_timer accept_retry_timer;
   std::map<std::uint64_t, SessionEntry> sessions;  // by id: ascending id = oldest first
@@ -272,25 +282,45 @@ struct RpcServer::Impl : std::enable_shared_from_this<RpcServer::Impl> {
 
 namespace {
 
-// One HTTP connection: read a request, answer it, repeat while keep-alive holds.
-class Session : public std::enable_shared_from_this<Session> {
+// One HTTP connection: read a request, answer it, repeat while keep-alive holds. `Stream` is
+// beast::tcp_stream (loopback) or beast::ssl_stream<beast::tcp_stream> (TLS: the handshake, with
+// the client certificate check, comes first and counts against the header deadline).
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(tcp::socket socket, std::shared_ptr<RpcServer::Impl> server, std::uint64_t id)
-      : stream_(std::move(socket)), server_(std::move(server)), id_(id) {}
-  ~Session() { server_->sessions.erase(id_); }
+  template <class... TlsContext>
+  Session(tcp::socket socket, std::shared_ptr<RpcServer::Impl> server, std::uint64_t id,
+          TlsContext&... tls)
+      : stream_(std::move(socket), tls...), server_(std::move(server)), id_(id) {}
+  ~Session() override { server_->sessions.erase(id_); }
 
-  void Start() { ReadRequest(); }
+  void Start() {
+    if constexpr (kTls) {
+      SetWaiting(true);
+      Lowest().expires_after(std::chrono::milliseconds(server_->config.header_timeout_ms));
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](const error_code& error) {
+                                if (error || self->server_->stopped) return self->Close();
+                                self->ReadRequest();
+                              });
+    } else {
+      ReadRequest();
+    }
+  }
   void SetWaiting(bool waiting) {
     auto it = server_->sessions.find(id_);
     if (it != server_->sessions.end()) it->second.waiting = waiting;
   }
-  void Close() {
+  void Close() override {
     error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
+    Lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    Lowest().close();
   }
 
  private:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+
   std::chrono::milliseconds IdleTimeout() const {
     return std::chrono::milliseconds(server_->config.idle_timeout_ms);
   }
@@ -300,11 +330,11 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(server_->config.body_bytes_max);
     parser_->header_limit(kHeaderBytesMax);
     SetWaiting(true);
-    stream_.expires_after(std::chrono::milliseconds(server_->config.header_timeout_ms));
+    Lowest().expires_after(std::chrono::milliseconds(server_->config.header_timeout_ms));
     http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](const error_code& error, std::size_t) {
+                            [self = this->shared_from_this()](const error_code& error, std::size_t) {
                               if (error || self->parser_->is_done()) return self->OnRead(error);
-                              self->stream_.expires_after(self->IdleTimeout());
+                              self->Lowest().expires_after(self->IdleTimeout());
                               http::async_read(self->stream_, self->buffer_, *self->parser_,
                                                [self](const error_code& body_error, std::size_t) {
                                                  self->OnRead(body_error);
@@ -348,14 +378,14 @@ class Session : public std::enable_shared_from_this<Session> {
     if (then != Then::kRead) response.keep_alive(false);
     response_ = std::move(response);
     response_.prepare_payload();
-    stream_.expires_after(IdleTimeout());
+    Lowest().expires_after(IdleTimeout());
     http::async_write(stream_, response_,
-                      [self = shared_from_this(), then](const error_code& error, std::size_t) {
+                      [self = this->shared_from_this(), then](const error_code& error, std::size_t) {
                         if (error || self->server_->stopped) return self->Close();
                         if (then == Then::kRead) return self->ReadRequest();
                         if (then == Then::kLinger) return self->Linger();
                         error_code ignored;
-                        self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                        self->Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
                         self->Close();
                       });
   }
@@ -363,14 +393,14 @@ class Session : public std::enable_shared_from_this<Session> {
   // Half-close, then discard what the client is still sending until it closes or a bound hits.
   void Linger() {
     error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
     discard_.resize(kLingerChunkBytes);
-    stream_.expires_after(std::chrono::milliseconds(kLingerMs));
+    Lowest().expires_after(std::chrono::milliseconds(kLingerMs));
     DiscardSome();
   }
 
   void DiscardSome() {
-    stream_.async_read_some(asio::buffer(discard_), [self = shared_from_this()](
+    stream_.async_read_some(asio::buffer(discard_), [self = this->shared_from_this()](
                                                         const error_code& error, std::size_t n) {
       self->discarded_bytes_ += n;
       if (error || self->server_->stopped || self->discarded_bytes_ > kLingerBytesMax) {
@@ -380,7 +410,7 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   Response response_;  // alive until its write completes
@@ -413,6 +443,11 @@ bool RpcServer::Impl::Start(std::string* error) {
                 std::to_string(config.connections_per_client_max) + ") exceeds connections_max (" +
                 std::to_string(config.connections_max) + ")");
   }
+  if (config.tls) {
+    std::string tls_error;
+    tls = MakeTlsContext(*config.tls, /*server=*/true, &tls_error);
+    if (!tls) return fail("rpc: " + tls_error);
+  }
   error_code ec;
   const auto address = asio::ip::make_address(config.host, ec);
   if (ec) return fail("rpc: bad host " + config.host + ": " + ec.message());
@@ -432,7 +467,7 @@ bool RpcServer::Impl::Start(std::string* error) {
 }
 
 void RpcServer::Impl::Accept() {
-  acceptor.async_accept([self = shared_from_this()](const error_code& error, tcp::socket socket) {
+  acceptor.async_accept([self = this->shared_from_this()](const error_code& error, tcp::socket socket) {
     if (self->stopped) return;
     if (error) {
       if (error == asio::error::operation_aborted) return;
@@ -451,9 +486,16 @@ void RpcServer::Impl::Accept() {
       socket.close(ignored);  // every slot is answering a request: refuse rather than queue
     } else {
       const std::uint64_t id = self->next_session_id++;
-      auto session = std::make_shared<Session>(std::move(socket), self, id);
-      self->sessions.emplace(id, SessionEntry{session, client, false});
-      session->Start();
+      if (self->tls) {
+        auto session = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+            std::move(socket), self, id, *self->tls);
+        self->sessions.emplace(id, SessionEntry{session, client, false});
+        session->Start();
+      } else {
+        auto session = std::make_shared<Session<beast::tcp_stream>>(std::move(socket), self, id);
+        self->sessions.emplace(id, SessionEntry{session, client, false});
+        session->Start();
+      }
     }
     self->Accept();
   });
@@ -462,7 +504,7 @@ void RpcServer::Impl::Accept() {
 bool RpcServer::Impl::EvictOldestWaiting(const std::string& client) {
   for (auto it = sessions.begin(); it != sessions.end(); ++it) {
     if (!it->second.waiting || (!client.empty() && it->second.client != client)) continue;
-    std::shared_ptr<Session> session = it->second.session.lock();
+    std::shared_ptr<SessionBase> session = it->second.session.lock();
     sessions.erase(it);  // the slot is free now; the session's own erase finds nothing
     if (session) session->Close();
     return true;
@@ -486,7 +528,7 @@ void RpcServer::Impl::Stop() {
   error_code ignored;
   acceptor.close(ignored);
   accept_retry_timer.cancel();
-  std::vector<std::shared_ptr<Session>> open;
+  std::vector<std::shared_ptr<SessionBase>> open;
   for (auto& [id, entry] : sessions) {
     if (auto session = entry.session.lock()) open.push_back(std::move(session));
   }

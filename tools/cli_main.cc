@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <optional>
 
 #include "node/rpc.h"
 #include "tools/cli.h"
@@ -99,7 +100,21 @@ void Print(const Args& args, const nlohmann::json& result, const std::string& te
 
 Result<nlohmann::json> CallNode(const node::NodeConfig& config, const std::string& method,
                                 const nlohmann::json& params, std::int64_t timeout_ms) {
-  auto result = node::RpcCall(config.rpc_host, config.rpc_port, method, params, timeout_ms);
+  // A node serving its JSON-RPC beyond loopback (rpc_remote) requires TLS with a certificate
+  // from the consortium CA: the CLI presents the node home's TLS certificate.
+  std::optional<node::RpcTlsConfig> tls;
+  if (config.rpc_remote) {
+    auto ca = node::ReadFile(config.Path("ca.pem"));
+    auto cert = node::ReadFile(config.Path("tls.pem"));
+    auto key = node::ReadFile(config.Path("tls.key"));
+    if (!ca.ok() || !cert.ok() || !key.ok()) {
+      return MakeError("rpc-tls-failed", "rpc_remote is set: the CLI needs ca.pem, tls.pem and "
+                                         "tls.key in " + config.home);
+    }
+    tls = node::RpcTlsConfig{*ca, *cert, *key};
+  }
+  auto result = node::RpcCall(config.rpc_host, config.rpc_port, method, params, timeout_ms,
+                              tls ? &*tls : nullptr);
   if (!result.ok() && result.error().code == "rpc-unreachable") {
     return MakeError("rpc-unreachable", "the node " + config.member_id + " at " + config.rpc_host +
                                             ":" + std::to_string(config.rpc_port) +

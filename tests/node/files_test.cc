@@ -107,6 +107,18 @@ TEST(NodeConfig, ANonLoopbackRpcHostIsRefused) {
   }
 }
 
+TEST(NodeConfig, RpcBeyondLoopbackNeedsRpcRemote) {
+  auto remote = LoadConfigText("rpc-remote", ConfigJson("0.0.0.0", R"(, "rpc_remote": true)"));
+  ASSERT_TRUE(remote.ok()) << remote.error().ToString();
+  EXPECT_TRUE(remote->rpc_remote);
+  EXPECT_NE(remote->ToJson().find("\"rpc_remote\": true"), std::string::npos);
+  auto off = LoadConfigText("rpc-remote-off", ConfigJson("0.0.0.0", R"(, "rpc_remote": false)"));
+  EXPECT_FALSE(off.ok());
+  auto bad = LoadConfigText("rpc-remote-bad", ConfigJson("0.0.0.0", R"(, "rpc_remote": "yes")"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("rpc_remote must be true or false"), std::string::npos);
+}
+
 TEST(NodeConfig, UnknownKeysAreRefused) {
   auto top = LoadConfigText("unknown", ConfigJson("127.0.0.1", R"(, "rpc_hots": "0.0.0.0")"));
   ASSERT_FALSE(top.ok());

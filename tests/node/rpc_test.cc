@@ -9,6 +9,8 @@
 // Asio client so the server is tested independently of RpcCall.
 #include "node/rpc.h"
 
+#include "test_pki.h"
+
 #include <gtest/gtest.h>
 
 #include <boost/asio/connect.hpp>
@@ -387,6 +389,69 @@ TEST_F(RpcTest, IdleConnectionIsClosed) {
   EXPECT_EQ(client.ReadReply().status, 0);  // the server hangs up; nothing was asked
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
   OnIo([&] { impatient.reset(); });
+}
+
+// Beyond loopback the RPC is TLS with client certificates from the consortium CA (rpc.h).
+class RpcTlsTest : public RpcTest {
+ protected:
+  void StartTlsServer() {
+    const testing::Pki& pki = testing::TestPki();
+    RpcServerConfig config;
+    config.tls = RpcTlsConfig{pki.ca_pem, pki.members[0].cert_pem, pki.members[0].key_pem};
+    std::string error;
+    ASSERT_TRUE(OnIo([&] {
+      tls_server_.emplace(io_, config, TestHandler);
+      return tls_server_->Start(&error);
+    })) << error;
+    tls_port_ = OnIo([&] { return tls_server_->port(); });
+  }
+  void TearDown() override {
+    OnIo([&] { tls_server_.reset(); });
+    RpcTest::TearDown();
+  }
+  std::optional<RpcServer> tls_server_;
+  std::uint16_t tls_port_ = 0;
+};
+
+TEST_F(RpcTlsTest, AClientWithACaIssuedCertificateIsAnswered) {
+  StartTlsServer();
+  const testing::Pki& pki = testing::TestPki();
+  const RpcTlsConfig client{pki.ca_pem, pki.outsider.cert_pem, pki.outsider.key_pem};
+  auto result = RpcCall("127.0.0.1", tls_port_, "add", json::array({2, 3}), kCallTimeoutMs, &client);
+  ASSERT_TRUE(result.ok()) << result.error().ToString();
+  EXPECT_EQ(*result, json(5));
+}
+
+TEST_F(RpcTlsTest, PlainHttpAndForeignCertificatesAreRefused) {
+  StartTlsServer();
+  const testing::Pki& pki = testing::TestPki();
+  // Plain HTTP to the TLS port: no answer.
+  auto plain = RpcCall("127.0.0.1", tls_port_, "add", json::array({2, 3}), 2000);
+  EXPECT_FALSE(plain.ok());
+  RawClient raw(tls_port_);
+  EXPECT_EQ(raw.Exchange(Post(R"({"jsonrpc":"2.0","id":1,"method":"add","params":[2,3]})")).status,
+            0);
+  // A certificate with the consortium CA's names but another key: refused in the handshake.
+  const RpcTlsConfig lookalike{pki.ca_pem, pki.lookalike.cert_pem, pki.lookalike.key_pem};
+  auto foreign = RpcCall("127.0.0.1", tls_port_, "add", json::array({2, 3}), kCallTimeoutMs,
+                         &lookalike);
+  ASSERT_FALSE(foreign.ok());
+  EXPECT_EQ(foreign.error().code, "rpc-tls-failed") << foreign.error().ToString();
+  // The server still answers a proper client afterwards.
+  const RpcTlsConfig client{pki.ca_pem, pki.members[1].cert_pem, pki.members[1].key_pem};
+  EXPECT_TRUE(RpcCall("127.0.0.1", tls_port_, "add", json::array({1, 1}), kCallTimeoutMs, &client).ok());
+}
+
+TEST_F(RpcTlsTest, TheClientRefusesAServerOutsideItsCa) {
+  StartTlsServer();
+  const testing::Pki& pki = testing::TestPki();
+  // The client trusts only a CA that did not issue the server's certificate.
+  const testing::Authority other = testing::MakeCa(99);
+  const RpcTlsConfig client{other.certificate.ToPem(), pki.members[1].cert_pem,
+                            pki.members[1].key_pem};
+  auto result = RpcCall("127.0.0.1", tls_port_, "add", json::array({2, 3}), kCallTimeoutMs, &client);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, "rpc-tls-failed") << result.error().ToString();
 }
 
 TEST_F(RpcTest, StartFailsWhenThePortIsTaken) {
