@@ -275,6 +275,20 @@ Status Node::Start(const std::string& tls_cert_pem, const std::string& tls_key_p
                                        " bytes is below the " + std::to_string(frame_needed) +
                                        " a sync answer, a block or a document needs");
   }
+  // The mempool's limits fit together: one sender's share within the whole, and a largest
+  // transaction fits one sender's share and one block.
+  const MempoolLimits& pool = mempool_.limits();
+  const std::size_t tx_wire_max = contracts::kTxBodyBytesMax + 1024;  // body, signature, framing
+  if (pool.sender_txs_max == 0 || pool.sender_txs_max > pool.txs_max ||
+      pool.sender_bytes_max < tx_wire_max || pool.sender_bytes_max > pool.bytes_max ||
+      kBlockBytesMax < tx_wire_max) {
+    return MakeError("bad-limits", "mempool limits do not fit together: per sender " +
+                                       std::to_string(pool.sender_txs_max) + " transactions / " +
+                                       std::to_string(pool.sender_bytes_max) + " bytes, in all " +
+                                       std::to_string(pool.txs_max) + " / " +
+                                       std::to_string(pool.bytes_max) + ", block " +
+                                       std::to_string(kBlockBytesMax) + " bytes");
+  }
   std::string error;
   if (!transport_->Start(&error)) return MakeError("p2p-bind-failed", error);
   RpcServerConfig rc;

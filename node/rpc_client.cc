@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "node/rpc.h"
-#include "node/rpc_tls.h"
+#include "node/tls_context.h"
 
 namespace colend::node {
 namespace {
@@ -219,8 +219,8 @@ Result<nlohmann::json> RpcCall(const std::string& host, std::uint16_t port,
     std::optional<ssl::context> context;
     if (tls) {
       std::string error;
-      context = MakeTlsContext(*tls, /*server=*/false, &error);
-      if (!context) return MakeError("rpc-tls-failed", error);
+      context = MakeTlsContext(tls->ca_pem, tls->cert_pem, tls->key_pem, &error);
+      if (!context) return MakeError("rpc-tls-failed", "TLS: " + error);
     }
     asio::io_context io;
     Call call(io, host, port, Dump(request), timeout_ms, context ? &*context : nullptr);

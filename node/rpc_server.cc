@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "node/rpc.h"
-#include "node/rpc_tls.h"
+#include "node/tls_context.h"
 
 namespace colend::node {
 namespace {
@@ -445,8 +445,9 @@ bool RpcServer::Impl::Start(std::string* error) {
   }
   if (config.tls) {
     std::string tls_error;
-    tls = MakeTlsContext(*config.tls, /*server=*/true, &tls_error);
-    if (!tls) return fail("rpc: " + tls_error);
+    tls = MakeTlsContext(config.tls->ca_pem, config.tls->cert_pem, config.tls->key_pem,
+                         &tls_error);
+    if (!tls) return fail("rpc: TLS: " + tls_error);
   }
   error_code ec;
   const auto address = asio::ip::make_address(config.host, ec);

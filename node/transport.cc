@@ -39,6 +39,7 @@
 
 #include "crypto/x509.h"
 #include "node/hello.h"
+#include "node/tls_context.h"
 
 namespace colend::node {
 namespace {
@@ -552,39 +553,10 @@ bool Transport::Impl::CheckConfig(std::string* error) const {
 }
 
 bool Transport::Impl::BuildTlsContext(std::string* error) {
-  auto fail = [error](std::string message) {
-    if (error) *error = std::move(message);
-    return false;
-  };
-  try {
-    tls.emplace(ssl::context::tlsv13);
-  } catch (const std::exception& e) {
-    return fail(std::string("transport: cannot create TLS context: ") + e.what());
-  }
-  SSL_CTX* native = tls->native_handle();
-  // No resumption: a resumed session skips the certificate callback.
-  SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
-  SSL_CTX_set_options(native, SSL_OP_NO_TICKET);
-  if (SSL_CTX_set_num_tickets(native, 0) != 1 ||
-      SSL_CTX_set_min_proto_version(native, TLS1_3_VERSION) != 1 ||
-      SSL_CTX_set_max_proto_version(native, TLS1_3_VERSION) != 1) {
-    return fail("transport: cannot restrict TLS context to TLS 1.3 without tickets");
-  }
-  error_code ec;
-  tls->set_options(ssl::context::default_workarounds | ssl::context::no_compression, ec);
-  if (!ec) tls->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert, ec);
-  if (ec) return fail("transport: TLS context: " + ec.message());
-  if (config.ca_pem.empty()) return fail("transport: ca_pem is empty");
-  tls->add_certificate_authority(asio::buffer(config.ca_pem), ec);
-  if (ec) return fail("transport: ca_pem: " + ec.message());
-  tls->use_certificate_chain(asio::buffer(config.cert_pem), ec);
-  if (ec) return fail("transport: cert_pem: " + ec.message());
-  tls->use_private_key(asio::buffer(config.key_pem), ssl::context::pem, ec);
-  if (ec) return fail("transport: key_pem: " + ec.message());
-  if (SSL_CTX_check_private_key(native) != 1) {
-    return fail("transport: key_pem does not match cert_pem");
-  }
-  return true;
+  std::string why;
+  tls = MakeTlsContext(config.ca_pem, config.cert_pem, config.key_pem, &why);
+  if (!tls && error) *error = "transport: " + why;
+  return tls.has_value();
 }
 
 bool Transport::Impl::Listen(std::string* error) {
