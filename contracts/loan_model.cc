@@ -17,6 +17,21 @@ constexpr std::string_view kClassNames[] = {"normal", "special-mention", "substa
 
 json RateJson(const Rational& r) { return json::array({r.num, r.den}); }
 
+// A loan record holds integers only. A float where an integer belongs would reach get<int>()
+// and be converted with undefined behaviour, so it makes the record corrupt like a wrong type.
+bool HasFloat(const json& root) {
+  std::vector<const json*> todo = {&root};  // iterative: a corrupt record may nest deeply
+  while (!todo.empty()) {
+    const json* j = todo.back();
+    todo.pop_back();
+    if (j->is_number_float()) return true;
+    if (j->is_structured()) {
+      for (const json& x : *j) todo.push_back(&x);
+    }
+  }
+  return false;
+}
+
 Result<Rational> RateFrom(const json& j) {
   if (!j.is_array() || j.size() != 2 || !j[0].is_number_integer() || !j[1].is_number_integer() ||
       j[1].get<std::int64_t>() <= 0 || j[0].get<std::int64_t>() < 0) {
@@ -106,6 +121,7 @@ json Loan::ToJson() const {
 Result<Loan> Loan::FromText(std::string_view text) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return MakeError("corrupt-loan", "loan record is not a JSON object");
+  if (HasFloat(j)) return MakeError("corrupt-loan", "loan record holds a non-integer number");
   try {
     Loan l;
     l.id = j.at("id").get<std::string>();

@@ -267,9 +267,9 @@ class Verifier {
   }
 
  private:
-  void Pass(std::string check, std::string detail) { lines_.push_back({true, std::move(check), std::move(detail)}); }
+  void Pass(std::string check, std::string detail) { lines_.push_back({true, Printable(check), Printable(detail)}); }
   bool Fail(std::string check, std::string detail) {
-    lines_.push_back({false, std::move(check), std::move(detail)});
+    lines_.push_back({false, Printable(check), Printable(detail)});
     return false;
   }
   const std::string* File(const std::string& path) const {
@@ -797,6 +797,46 @@ class Verifier {
 };
 
 }  // namespace
+
+std::string Printable(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+    const unsigned char c = byte(i);
+    if (c < 0x80) {
+      out += c < 0x20 || c == 0x7f ? '?' : static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    // Unicode table 3-7: the lead byte fixes the length and the range of the second byte (no
+    // overlong forms, no surrogates, nothing above U+10FFFF); C2 80..C2 9F are C1 controls.
+    std::size_t n = 0;
+    unsigned char low = 0x80, high = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) {
+      n = 2;
+      if (c == 0xc2) low = 0xa0;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      n = 3;
+      if (c == 0xe0) low = 0xa0;
+      if (c == 0xed) high = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      n = 4;
+      if (c == 0xf0) low = 0x90;
+      if (c == 0xf4) high = 0x8f;
+    }
+    bool ok = n != 0 && text.size() - i >= n && byte(i + 1) >= low && byte(i + 1) <= high;
+    for (std::size_t k = 2; ok && k < n; ++k) ok = byte(i + k) >= 0x80 && byte(i + k) <= 0xbf;
+    if (ok) {
+      out.append(text.substr(i, n));
+      i += n;
+    } else {
+      out += '?';
+      ++i;
+    }
+  }
+  return out;
+}
 
 std::vector<CheckLine> VerifyBundle(const Files& files, const std::string& first_entry,
                                     const std::string& root_sha256,

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace colend::evidence {
@@ -22,8 +23,14 @@ struct CheckLine {
 // `genesis_sha256` (optional, empty if not given): the chain's genesis hash, as the loan contract's
 // annex states it. Without it, members who can make CA-issued certificates of their own could
 // present a genesis file of their own; with it, epoch 0 is the genesis the parties agreed on.
+// Every detail quotes bundle bytes through Printable.
 std::vector<CheckLine> VerifyBundle(const std::map<std::string, std::string>& files,
                                     const std::string& first_entry, const std::string& root_sha256,
                                     const std::string& genesis_sha256 = "");
+
+// Bytes from a bundle made safe to show: well-formed UTF-8 without control characters (C0, DEL,
+// C1); anything else becomes '?'. So a hostile bundle can neither send escape sequences to the
+// arbitrator's terminal nor make `--json` output (strict UTF-8) fail.
+std::string Printable(std::string_view text);
 
 }  // namespace colend::evidence

@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
   auto files = colend::evidence::ReadZip(bundle, &first);
   std::vector<colend::evidence::CheckLine> lines;
   if (!files.ok()) {
-    lines.push_back({false, "zip", files.error().message});
+    lines.push_back({false, "zip", colend::evidence::Printable(files.error().message)});
   } else {
     lines = colend::evidence::VerifyBundle(*files, first, root, genesis);
   }

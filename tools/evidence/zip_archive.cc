@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <zip.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -79,15 +80,11 @@ Status WriteZip(const std::string& path, const std::vector<ZipEntry>& entries,
   return Status::Ok();
 }
 
-Result<std::map<std::string, std::string>> ReadZip(const std::string& path,
-                                                   std::string* first_entry) {
-  int error = 0;
-  zip_t* archive = zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &error);
-  if (archive == nullptr) {
-    return MakeError("bad-zip", path + " is not a readable ZIP archive (libzip error " +
-                                    std::to_string(error) + ")");
-  }
-  std::unique_ptr<zip_t, int (*)(zip_t*)> closer(archive, zip_close);
+namespace {
+
+// Reads every entry of an open archive; `path` names it in errors.
+Result<std::map<std::string, std::string>> ReadEntries(zip_t* archive, const std::string& path,
+                                                       std::string* first_entry) {
   const zip_int64_t count = zip_get_num_entries(archive, 0);
   if (count < 0 || static_cast<std::uint64_t>(count) > kZipEntriesMax) {
     return MakeError("zip-too-large", path + " has more than " + std::to_string(kZipEntriesMax) + " entries");
@@ -117,19 +114,62 @@ Result<std::map<std::string, std::string>> ReadZip(const std::string& path,
       return MakeError("zip-too-large", path + " unpacks to more than " + std::to_string(kZipBytesMax) + " bytes");
     }
     if (i == 0 && first_entry != nullptr) *first_entry = name;
-    std::string bytes(st.size, '\0');
     zip_file_t* file = zip_fopen_index(archive, index, 0);
     if (file == nullptr) return MakeError("bad-zip", "entry '" + name + "' cannot be opened");
-    const zip_int64_t read = zip_fread(file, bytes.data(), bytes.size());
-    char extra;
-    const zip_int64_t more = zip_fread(file, &extra, 1);
+    // Memory grows with the bytes that actually come out, not with the declared size: a ZIP of
+    // a few hundred bytes can declare an entry of 2 GiB. Exactly st.size bytes, then end of
+    // data (where libzip checks the CRC).
+    std::string bytes;
+    bytes.reserve(std::min<std::uint64_t>(st.size, 1u << 20));
+    bool damaged = false;
+    char chunk[64 * 1024];
+    for (zip_int64_t n; (n = zip_fread(file, chunk, sizeof chunk)) != 0;) {
+      if (n < 0 || bytes.size() + static_cast<std::uint64_t>(n) > st.size) {
+        damaged = true;
+        break;
+      }
+      bytes.append(chunk, static_cast<std::size_t>(n));
+    }
     zip_fclose(file);
-    if (read < 0 || static_cast<std::uint64_t>(read) != st.size || more != 0) {
+    if (damaged || bytes.size() != st.size) {
       return MakeError("bad-zip", "entry '" + name + "' is damaged (size or CRC mismatch)");
     }
     files.emplace(name, std::move(bytes));
   }
   return files;
+}
+
+}  // namespace
+
+Result<std::map<std::string, std::string>> ReadZip(const std::string& path,
+                                                   std::string* first_entry) {
+  int error = 0;
+  zip_t* archive = zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &error);
+  if (archive == nullptr) {
+    return MakeError("bad-zip", path + " is not a readable ZIP archive (libzip error " +
+                                    std::to_string(error) + ")");
+  }
+  std::unique_ptr<zip_t, int (*)(zip_t*)> closer(archive, zip_close);
+  return ReadEntries(archive, path, first_entry);
+}
+
+Result<std::map<std::string, std::string>> ReadZipFromMemory(std::string_view bytes,
+                                                             std::string* first_entry) {
+  const std::string path = "the archive";
+  zip_error_t error;
+  zip_error_init(&error);
+  zip_source_t* source = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error);
+  zip_t* archive =
+      source == nullptr ? nullptr : zip_open_from_source(source, ZIP_RDONLY | ZIP_CHECKCONS, &error);
+  const int code = zip_error_code_zip(&error);
+  zip_error_fini(&error);
+  if (archive == nullptr) {
+    if (source != nullptr) zip_source_free(source);
+    return MakeError("bad-zip", path + " is not a readable ZIP archive (libzip error " +
+                                    std::to_string(code) + ")");
+  }
+  std::unique_ptr<zip_t, int (*)(zip_t*)> closer(archive, zip_close);
+  return ReadEntries(archive, path, first_entry);
 }
 
 }  // namespace colend::evidence

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "crypto/result.h"
@@ -36,5 +37,8 @@ Status WriteZip(const std::string& path, const std::vector<ZipEntry>& entries,
 // `first_entry` receives the name of the first entry.
 Result<std::map<std::string, std::string>> ReadZip(const std::string& path,
                                                    std::string* first_entry);
+// The same from bytes in memory (errors name "the archive" instead of a path): for fuzzing.
+Result<std::map<std::string, std::string>> ReadZipFromMemory(std::string_view bytes,
+                                                             std::string* first_entry);
 
 }  // namespace colend::evidence

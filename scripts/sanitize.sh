@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Builds the unit tests with sanitizers and runs them: AddressSanitizer + UndefinedBehaviorSanitizer
+# (default, in build-asan/) or ThreadSanitizer (in build-tsan/). Installs what is missing first.
+#   scripts/sanitize.sh [address,undefined|thread] [gtest filter]
+# Exit 0 only if every unit test passes with no sanitizer report (reports abort the test).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+sanitize="${1:-address,undefined}"
+filter="${2:-*}"
+case "$sanitize" in
+  address,undefined) dir=build-asan ;;
+  thread) dir=build-tsan ;;
+  *) echo "sanitize.sh: unknown sanitizer list '$sanitize' (address,undefined | thread)" >&2; exit 2 ;;
+esac
+units=(crypto_test consensus_test contracts_test lending_test node_test node_net_test tools_test)
+cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOLEND_TEST_HOOKS=ON \
+  -DCOLEND_SANITIZE="$sanitize" -DCOLEND_WERROR="${COLEND_WERROR:-OFF}" >/dev/null
+cmake --build "$dir" -j "$(nproc)" --target "${units[@]}"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
+failed=()
+for unit in "${units[@]}"; do
+  echo "== $unit under -fsanitize=$sanitize"
+  if ! "$dir/bin/$unit" --gtest_filter="$filter" --gtest_brief=1; then failed+=("$unit"); fi
+done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "sanitize.sh: FAILED under -fsanitize=$sanitize: ${failed[*]}" >&2
+  exit 1
+fi
+echo "sanitize.sh: all unit tests passed under -fsanitize=$sanitize"
