@@ -3,7 +3,8 @@
 set -euo pipefail
 packages=(build-essential cmake ninja-build ccache pkg-config python3 openssl
           libssl-dev libleveldb-dev libboost1.81-dev libprotobuf-dev protobuf-compiler
-          libgtest-dev nlohmann-json3-dev libzip-dev unzip chromium)
+          libgtest-dev nlohmann-json3-dev libzip-dev unzip chromium
+          clang libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
