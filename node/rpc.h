@@ -24,13 +24,14 @@ class io_context;
 
 namespace colend::node {
 
-// Connection limits (docs/operations.md, "Resource limits"). A connection is "waiting" while the
-// server reads a request on it (idle keep-alive, half-sent header or body); only waiting
-// connections are evicted. A new connection beyond connections_per_client_max for its source
-// address evicts that source's oldest waiting connection; beyond connections_max, the oldest
-// waiting connection of any source; if none is waiting, the new one is closed. So clients that
-// open connections and never finish a request (a local user holding every slot) cannot lock out
-// a client that sends its request at once.
+// Connection limits (docs/operations.md, "Resource limits"). A connection is "fresh" from its
+// accept until its first bytes are read; fresh connections have their own pool
+// (fresh_connections_max, the oldest evicted by a newcomer beyond it). The other connections
+// (stalled mid-request, idle keep-alive, being answered) count against connections_max and
+// connections_per_client_max: a newcomer beyond either evicts the oldest of them still waiting
+// for a request (of its own source first); if all are being answered it is refused. So clients
+// that open connections and never finish a request (a local user holding every slot, even one
+// that re-opens whatever is closed) cannot lock out a client that sends its request at once.
 // TLS for the JSON-RPC (when it is served beyond loopback): TLS 1.3, the consortium CA as the
 // only trust anchor, and a certificate on both sides: the server requires a client certificate
 // the CA issued; the client requires the server's to chain to the CA too.
@@ -46,6 +47,7 @@ struct RpcServerConfig {
   std::uint32_t body_bytes_max = 8u << 20;
   std::uint32_t connections_max = 256;
   std::uint32_t connections_per_client_max = 64;
+  std::uint32_t fresh_connections_max = 256;
   // The request header must be complete this long after the server starts reading it (also
   // bounds how long an idle keep-alive connection is kept).
   std::int64_t header_timeout_ms = 5000;

@@ -48,6 +48,9 @@ constexpr std::int64_t kLingerMs = 2000;
 constexpr std::size_t kLingerBytesMax = 64u << 20;
 constexpr std::size_t kLingerChunkBytes = 64 * 1024;
 constexpr std::int64_t kAcceptRetryMs = 100;
+// A fresh connection (nothing received yet) is not evicted for this long: time to send its
+// request; a newcomer finding every fresh slot within it is refused instead.
+constexpr std::int64_t kFreshGraceMs = 100;
 // Parser messages quote the input; keep them short in responses.
 constexpr std::size_t kParseDetailBytesMax = 200;
 // Arrays and objects nest at most this deep in a request (checked before parsing).
@@ -241,6 +244,11 @@ class SessionBase {
  public:
   virtual ~SessionBase() = default;
   virtual void Close() = 0;
+  // Waiting with part of a request received (a header not finished, or a body not complete): a
+  // client that sends its request at once is never seen in this state.
+  virtual bool Stalled() const = 0;
+  // Accepted, nothing received yet, no request answered yet: it may be a client about to send.
+  virtual bool Fresh() const = 0;
 };
 
 }  // namespace
@@ -258,13 +266,15 @@ struct RpcServer::Impl : std::enable_shared_from_this<RpcServer::Impl> {
   void Accept();
   // Makes room for a connection from `client`: false if every slot is busy answering.
   bool MakeRoom(const std::string& client);
-  // Closes the oldest waiting session (of `client`, or of anyone when empty); false if none.
-  bool EvictOldestWaiting(const std::string& client);
+  // Closes the oldest waiting session that is fresh (or not) of `client` (of anyone when empty);
+  // false if there is none.
+  bool EvictOldest(const std::string& client, bool fresh);
 
   struct SessionEntry {
     std::weak_ptr<SessionBase> session;
     std::string client;    // source address
     bool waiting = false;  // reading a request (evictable)
+    std::chrono::steady_clock::time_point accepted;
   };
 
   asio::io_context& io;
@@ -311,6 +321,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     auto it = server_->sessions.find(id_);
     if (it != server_->sessions.end()) it->second.waiting = waiting;
   }
+  bool Stalled() const override {
+    return parser_ && (buffer_.size() > 0 || parser_->is_header_done());
+  }
+  bool Fresh() const override { return answered_ == 0 && !Stalled(); }
   void Close() override {
     error_code ignored;
     Lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -369,6 +383,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     Response response = Route(request, server_->handler);
     const bool keep_alive = request.keep_alive();
     response.keep_alive(keep_alive);
+    ++answered_;
     Write(std::move(response), keep_alive ? Then::kRead : Then::kClose);
   }
 
@@ -416,6 +431,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   Response response_;  // alive until its write completes
   std::vector<char> discard_;
   std::size_t discarded_bytes_ = 0;
+  std::uint64_t answered_ = 0;
   const std::shared_ptr<RpcServer::Impl> server_;
   const std::uint64_t id_;
 };
@@ -432,10 +448,11 @@ bool RpcServer::Impl::Start(std::string* error) {
   if (started || stopped) return fail("rpc: Start called twice or after Stop");
   started = true;
   if (config.body_bytes_max == 0 || config.connections_max == 0 ||
-      config.connections_per_client_max == 0 || config.header_timeout_ms <= 0 ||
+      config.connections_per_client_max == 0 || config.fresh_connections_max == 0 || config.header_timeout_ms <= 0 ||
       config.idle_timeout_ms <= 0) {
     return fail(
-        "rpc: body_bytes_max, connections_max, connections_per_client_max, header_timeout_ms and "
+        "rpc: body_bytes_max, connections_max, connections_per_client_max, fresh_connections_max, "
+        "header_timeout_ms and "
         "idle_timeout_ms must be positive");
   }
   if (config.connections_per_client_max > config.connections_max) {
@@ -490,11 +507,11 @@ void RpcServer::Impl::Accept() {
       if (self->tls) {
         auto session = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
             std::move(socket), self, id, *self->tls);
-        self->sessions.emplace(id, SessionEntry{session, client, false});
+        self->sessions.emplace(id, SessionEntry{session, client, false, std::chrono::steady_clock::now()});
         session->Start();
       } else {
         auto session = std::make_shared<Session<beast::tcp_stream>>(std::move(socket), self, id);
-        self->sessions.emplace(id, SessionEntry{session, client, false});
+        self->sessions.emplace(id, SessionEntry{session, client, false, std::chrono::steady_clock::now()});
         session->Start();
       }
     }
@@ -502,10 +519,14 @@ void RpcServer::Impl::Accept() {
   });
 }
 
-bool RpcServer::Impl::EvictOldestWaiting(const std::string& client) {
+bool RpcServer::Impl::EvictOldest(const std::string& client, bool fresh) {
+  const auto now = std::chrono::steady_clock::now();
   for (auto it = sessions.begin(); it != sessions.end(); ++it) {
     if (!it->second.waiting || (!client.empty() && it->second.client != client)) continue;
     std::shared_ptr<SessionBase> session = it->second.session.lock();
+    if (session && session->Fresh() != fresh) continue;
+    // A fresh connection gets kFreshGraceMs to send its request before it can be evicted.
+    if (fresh && now - it->second.accepted < std::chrono::milliseconds(kFreshGraceMs)) break;
     sessions.erase(it);  // the slot is free now; the session's own erase finds nothing
     if (session) session->Close();
     return true;
@@ -514,13 +535,30 @@ bool RpcServer::Impl::EvictOldestWaiting(const std::string& client) {
 }
 
 bool RpcServer::Impl::MakeRoom(const std::string& client) {
-  std::size_t from_client = 0;
-  for (const auto& [id, entry] : sessions) from_client += entry.client == client ? 1 : 0;
-  if (from_client >= config.connections_per_client_max && !EvictOldestWaiting(client)) {
-    return false;
+  // Fresh connections (nothing received yet) have their own pool: a client that connects and
+  // sends its request at once is served before a flood that re-opens whatever is closed can
+  // cycle through to it. The limits apply to the others: stalled mid-request, idle keep-alive,
+  // being answered (docs/operations.md).
+  std::size_t fresh = 0, from_client = 0, others = 0;
+  for (const auto& [id, entry] : sessions) {
+    std::shared_ptr<SessionBase> session = entry.session.lock();
+    if (entry.waiting && session && session->Fresh()) {
+      ++fresh;
+    } else {
+      ++others;
+      from_client += entry.client == client ? 1 : 0;
+    }
   }
-  if (sessions.size() >= config.connections_max && !EvictOldestWaiting("")) return false;
-  return true;
+  if (fresh >= config.fresh_connections_max && !EvictOldest("", /*fresh=*/true)) {
+    return false;  // every fresh connection is in its grace period: refuse the newcomer
+  }
+  while (from_client >= config.connections_per_client_max && EvictOldest(client, false)) {
+    --from_client;
+    --others;
+  }
+  while (others >= config.connections_max && EvictOldest("", false)) --others;
+  // Every slot busy answering a request: refuse rather than queue.
+  return from_client < config.connections_per_client_max && others < config.connections_max;
 }
 
 void RpcServer::Impl::Stop() {

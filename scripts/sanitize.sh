@@ -19,7 +19,8 @@ case "$sanitize" in
   address,undefined)
     dir=build-fuzz
     CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DCOLEND_FUZZ=ON "${launcher[@]}" -DCOLEND_WERROR="${COLEND_WERROR:-OFF}" >/dev/null
+      -DCOLEND_FUZZ=ON "${launcher[@]}" -DCOLEND_WERROR="${COLEND_WERROR:-OFF}" \
+      -DCOLEND_FUZZ_SMOKE_SECONDS="${COLEND_FUZZ_SMOKE_SECONDS:-10}" >/dev/null
     cmake --build "$dir" -j "$(nproc)" --target "${units[@]}" fuzz ;;
   thread)
     dir=build-tsan

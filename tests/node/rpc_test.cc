@@ -325,8 +325,38 @@ TEST_F(RpcTest, AWaitingConnectionIsEvictedForANewClient) {
   RawClient first(port);
   EXPECT_EQ(first.Exchange(ping).status, 200);  // holds the only slot (keep-alive, waiting)
   RawClient second(port);
-  EXPECT_EQ(second.Exchange(ping).status, 200);  // evicts the waiting first connection
+  EXPECT_EQ(second.Exchange(ping).status, 200);  // evicts the idle first connection
   EXPECT_EQ(first.Exchange(ping).status, 0);     // the first was closed
+  OnIo([&] { limited.reset(); });
+}
+
+// A flood that re-opens whatever is closed cycles through the evictable connections; the ones
+// stalled mid-request go first, so a client that has connected but not yet sent its request
+// (behind 63 newer flood connections, or slow to send) is not evicted while stalled ones remain.
+TEST_F(RpcTest, StalledConnectionsAreEvictedBeforeAFreshOne) {
+  RpcServerConfig config;
+  config.connections_max = 3;
+  config.connections_per_client_max = 3;
+  std::optional<RpcServer> limited;
+  std::string error;
+  ASSERT_TRUE(OnIo([&] {
+    limited.emplace(io_, config, TestHandler);
+    return limited->Start(&error);
+  })) << error;
+  const std::uint16_t port = OnIo([&] { return limited->port(); });
+  const std::string half = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n";
+  RawClient stalled_old(port);
+  stalled_old.Send(half);
+  RawClient fresh(port);  // connected, request not sent yet
+  RawClient stalled_new(port);
+  stalled_new.Send(half);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the server has read them
+  RawClient newcomer1(port);  // evicts stalled_old
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  RawClient newcomer2(port);  // evicts stalled_new, not the older fresh connection
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(fresh.Exchange(Post(R"({"jsonrpc":"2.0","id":1,"method":"echo","params":[]})")).status,
+            200);
   OnIo([&] { limited.reset(); });
 }
 
@@ -338,6 +368,7 @@ TEST_F(RpcTest, HalfSentRequestsDoNotLockOutAClient) {
     stuck.push_back(std::make_unique<RawClient>(port));
     stuck.back()->Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n");
   }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the server has read them
   const auto started = std::chrono::steady_clock::now();
   auto result = RpcCall("127.0.0.1", port, "echo", json::array({7}), kCallTimeoutMs);
   ASSERT_TRUE(result.ok()) << result.error().ToString();
