@@ -372,6 +372,12 @@ class Verifier {
             !doc["consensus"]["tx_time_window_ms"].is_number_unsigned()) {
           return Fail(check, "the genesis file has no consensus.tx_time_window_ms");
         }
+        // The bounds a node accepts (genesis.cc: 1 s to 1 day); a larger value would overflow
+        // the time-window arithmetic below.
+        if (doc["consensus"]["tx_time_window_ms"].get<std::uint64_t>() < 1000 ||
+            doc["consensus"]["tx_time_window_ms"].get<std::uint64_t>() > 86400000) {
+          return Fail(check, "the genesis file's consensus.tx_time_window_ms is outside 1000..86400000");
+        }
         tx_window_ms_ = doc["consensus"]["tx_time_window_ms"].get<std::int64_t>();
       } else {
         if (doc.value("format", "") != "colend-membership/v1" || !doc.contains("epoch") ||
