@@ -23,7 +23,7 @@ echo
 contract="$dir/sample-loan-contract.txt"
 printf 'Joint loan contract L2026-0001\nLead bank 20%%, partner bank 80%%\nPrincipal 40000.00 CNY, 20 periods\n' > "$contract"
 echo "== lead-bank anchors the signed loan contract's SHA-256 (waits for the commit)"
-$colend --home "$dir/node1" evidence anchor --file "$contract" --name "loan contract L2026-0001"
+$colend --home "$dir/node1" evidence anchor --file "$contract" --name loan-contract.txt --loan-id L-demo
 echo
 height=$($colend --home "$dir/node1" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["height"])')
 echo "== the block at height $height, as each institution's node reports it"
@@ -43,7 +43,7 @@ echo "== stop two institutions (kill -9): 3 of 5 still endorse"
 $colend localnet down --dir "$dir" --node 4 --kill
 $colend localnet down --dir "$dir" --node 5 --kill
 printf 'Collection notice for L2026-0001, day 3 overdue\n' > "$dir/notice.txt"
-$colend --home "$dir/node2" evidence anchor --file "$dir/notice.txt" --name "collection notice"
+$colend --home "$dir/node2" evidence anchor --file "$dir/notice.txt" --name collection-notice.txt --loan-id L-demo
 echo
 echo "== bring them back: they catch up"
 $colend localnet up --dir "$dir"
