@@ -127,6 +127,17 @@ class RpcTest : public ::testing::Test {
     thread_.join();
   }
 
+  // Starts a second server with `config` on the io thread into `server`; its port (0 on failure).
+  std::uint16_t StartServer(std::optional<RpcServer>* server, const RpcServerConfig& config) {
+    std::string error;
+    const bool started = OnIo([&] {
+      server->emplace(io_, config, TestHandler);
+      return (*server)->Start(&error);
+    });
+    EXPECT_TRUE(started) << error;
+    return started ? OnIo([&] { return (*server)->port(); }) : 0;
+  }
+
   template <typename F>
   auto OnIo(F function) -> decltype(function()) {
     std::packaged_task<decltype(function())()> task(std::move(function));
@@ -315,12 +326,8 @@ TEST_F(RpcTest, AWaitingConnectionIsEvictedForANewClient) {
   config.connections_max = 1;
   config.connections_per_client_max = 1;
   std::optional<RpcServer> limited;
-  std::string error;
-  ASSERT_TRUE(OnIo([&] {
-    limited.emplace(io_, config, TestHandler);
-    return limited->Start(&error);
-  })) << error;
-  const std::uint16_t port = OnIo([&] { return limited->port(); });
+  const std::uint16_t port = StartServer(&limited, config);
+  ASSERT_NE(port, 0);
   const std::string ping = Post(R"({"jsonrpc":"2.0","id":1,"method":"echo","params":[]})");
   RawClient first(port);
   EXPECT_EQ(first.Exchange(ping).status, 200);  // holds the only slot (keep-alive, waiting)
@@ -338,12 +345,8 @@ TEST_F(RpcTest, StalledConnectionsAreEvictedBeforeAFreshOne) {
   config.connections_max = 3;
   config.connections_per_client_max = 3;
   std::optional<RpcServer> limited;
-  std::string error;
-  ASSERT_TRUE(OnIo([&] {
-    limited.emplace(io_, config, TestHandler);
-    return limited->Start(&error);
-  })) << error;
-  const std::uint16_t port = OnIo([&] { return limited->port(); });
+  const std::uint16_t port = StartServer(&limited, config);
+  ASSERT_NE(port, 0);
   const std::string half = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n";
   RawClient stalled_old(port);
   stalled_old.Send(half);
@@ -380,12 +383,9 @@ TEST_F(RpcTest, AHalfSentHeaderTimesOut) {
   RpcServerConfig config;
   config.header_timeout_ms = 200;
   std::optional<RpcServer> impatient;
-  std::string error;
-  ASSERT_TRUE(OnIo([&] {
-    impatient.emplace(io_, config, TestHandler);
-    return impatient->Start(&error);
-  })) << error;
-  RawClient client(OnIo([&] { return impatient->port(); }));
+  const std::uint16_t port = StartServer(&impatient, config);
+  ASSERT_NE(port, 0);
+  RawClient client(port);
   client.Send("POST / HTTP/1.1\r\nHost: x\r\n");
   const auto started = std::chrono::steady_clock::now();
   EXPECT_EQ(client.ReadReply().status, 0);  // closed, not kept for idle_timeout_ms (30 s)
@@ -410,12 +410,9 @@ TEST_F(RpcTest, IdleConnectionIsClosed) {
   RpcServerConfig config;
   config.header_timeout_ms = 100;  // an idle connection waits for a request header
   std::optional<RpcServer> impatient;
-  std::string error;
-  ASSERT_TRUE(OnIo([&] {
-    impatient.emplace(io_, config, TestHandler);
-    return impatient->Start(&error);
-  })) << error;
-  RawClient client(OnIo([&] { return impatient->port(); }));
+  const std::uint16_t port = StartServer(&impatient, config);
+  ASSERT_NE(port, 0);
+  RawClient client(port);
   const auto started = std::chrono::steady_clock::now();
   EXPECT_EQ(client.ReadReply().status, 0);  // the server hangs up; nothing was asked
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
