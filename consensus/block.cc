@@ -218,6 +218,18 @@ Result<BlockHeader> BlockHeader::ParseText(std::string_view text) {
 
 Hash256 BlockHash(std::string_view header_text) { return crypto::Sha256(header_text); }
 
+Hash256 BlockContentDigest(const proto::Block& block) {
+  std::string bytes;
+  auto append = [&bytes](std::string_view part) {
+    const std::uint64_t size = part.size();
+    for (int shift = 56; shift >= 0; shift -= 8) bytes.push_back(static_cast<char>(size >> shift));
+    bytes.append(part);
+  };
+  append(block.header());
+  for (const std::string& tx : block.txs()) append(tx);
+  return crypto::Sha256(bytes);
+}
+
 std::string_view QuorumRuleName(QuorumRule rule) {
   return rule == QuorumRule::kMajority ? "majority" : "two-thirds";
 }

@@ -62,6 +62,10 @@ struct BlockHeader {
 };
 
 Hash256 BlockHash(std::string_view header_text);
+// A digest of a block's whole content (header and every transaction, each length-prefixed): the
+// key of caches of validated or executed blocks, which must never hand one body's result to
+// another body under the same header.
+Hash256 BlockContentDigest(const proto::Block& block);
 
 enum class QuorumRule { kMajority, kTwoThirds };
 std::string_view QuorumRuleName(QuorumRule rule);       // "majority" | "two-thirds"

@@ -79,17 +79,6 @@ std::string Printable(std::string_view text) {
 
 // Identifies the whole block, transactions included: two bodies under one header (a faulty
 // proposer's) must not share a validation verdict.
-Hash256 ContentDigest(const proto::Block& block) {
-  std::string bytes;
-  auto append = [&bytes](std::string_view part) {
-    const std::uint64_t size = part.size();
-    for (int shift = 56; shift >= 0; shift -= 8) bytes.push_back(static_cast<char>(size >> shift));
-    bytes.append(part);
-  };
-  append(block.header());
-  for (const std::string& tx : block.txs()) append(tx);
-  return crypto::Sha256(bytes);
-}
 
 // A block this replica locked on or considers valid (Algorithm 1's lockedValue/validValue).
 struct RoundBlock {
@@ -205,7 +194,7 @@ struct Replica::State {
   std::map<std::uint32_t, proto::Proposal> own_proposals;
   std::map<std::uint32_t, StoredProposal> proposals;  // the first valid one per round
   std::map<Hash256, proto::Block> blocks;             // by header hash, from any proposal
-  std::map<Hash256, Validation> validations;          // by ContentDigest
+  std::map<Hash256, Validation> validations;          // by BlockContentDigest
   VoteBook votes;
   std::set<std::tuple<std::string, std::uint32_t, int>> reported;        // equivocations, once each
   // member -> (highest round of theirs seen at this height, when we last helped them)
@@ -726,6 +715,11 @@ void Replica::State::HandleProposal(const proto::Proposal& proposal) {
     ReportEquivocation(proposer, r, 0, std::move(first), std::move(second));
     return;
   }
+  // The signature covers the header only: a relayed copy with another body is not this
+  // proposal, and storing it would shadow the genuine one for the whole round.
+  if (const Status body = app->CheckBody(proposal.block()); !body.ok()) {
+    return Drop("proposal", proposer, "body does not match its signed header: " + body.error().OwnText());
+  }
   StoreProposal(proposal, hash);
   if (proposer == self_id && own_proposals.emplace(r, proposal).second) {
     dirty = true;  // our own, signed before a state loss: never sign another for this round
@@ -886,7 +880,7 @@ void Replica::State::SendOwnRoundMessages(std::uint32_t of_round,
 // Each block content is validated once per timeliness mode; passing with the clock check implies
 // passing without it, failing without it implies failing with it.
 bool Replica::State::IsValid(const proto::Block& block, bool check_timeliness) {
-  Validation& verdict = validations[ContentDigest(block)];
+  Validation& verdict = validations[BlockContentDigest(block)];
   if (verdict.timely.value_or(false)) return true;
   if (check_timeliness && verdict.untimely == false) return false;
   std::optional<bool>& slot = check_timeliness ? verdict.timely : verdict.untimely;

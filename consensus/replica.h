@@ -43,6 +43,11 @@ class Application {
   // prevote quorum in an earlier round). Ok or the reason.
   virtual Status ValidateBlock(std::uint64_t height, const proto::Block& block,
                                std::int64_t now_ms, bool check_timeliness) = 0;
+  // Cheap and stateless: the block's body is the one its header commits to (transaction count
+  // and transaction root). The proposer signs the header hash only, so anyone relaying its
+  // proposal can swap the body; a proposal whose body fails this is dropped before it is
+  // stored, so the genuine copy still counts (docs/consensus.md §5).
+  virtual Status CheckBody(const proto::Block& block) = 0;
 };
 
 // The two clocks a replica is fed. `wall_ms` (Unix milliseconds; may step when the host's clock

@@ -199,6 +199,18 @@ consensus::ValidatorSet Genesis::Validators() const {
   return GenesisMembership().Validators(chain_id);
 }
 
+Result<consensus::EquivocationFacts> VerifyEquivocationInItsEpoch(
+    const Genesis& genesis, const contracts::StateReader& state,
+    const consensus::proto::ConsensusMessage& first,
+    const consensus::proto::ConsensusMessage& second) {
+  // The signatures bind the epoch: verify with the membership in force at their height.
+  const std::uint64_t height =
+      first.has_proposal() ? first.proposal().height() : first.vote().height();
+  auto membership = MembershipAt(genesis, state, height);
+  if (!membership.ok()) return membership.error();
+  return consensus::VerifyEquivocation(membership->Validators(genesis.chain_id), first, second);
+}
+
 contracts::ChainRules Genesis::Rules() const {
   contracts::ChainRules rules;
   rules.chain_id = chain_id;
@@ -216,12 +228,7 @@ contracts::ChainRules Genesis::Rules() const {
       return MakeError("not-an-equivocation",
                        "a message does not parse as colend.consensus.proto.ConsensusMessage");
     }
-    // The signatures bind the epoch: verify with the membership in force at their height.
-    const std::uint64_t height =
-        first.has_proposal() ? first.proposal().height() : first.vote().height();
-    auto membership = MembershipAt(*self, state, height);
-    if (!membership.ok()) return membership.error();
-    auto facts = consensus::VerifyEquivocation(membership->Validators(self->chain_id), first, second);
+    auto facts = VerifyEquivocationInItsEpoch(*self, state, first, second);
     if (!facts.ok()) return facts.error();
     return contracts::EquivocationClaim{facts->member, facts->height, facts->round, facts->kind,
                                         facts->Key()};

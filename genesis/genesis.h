@@ -112,6 +112,13 @@ Result<Membership> MembershipOfEpoch(const Genesis& genesis, const contracts::St
 // is at or below it).
 Result<Membership> MembershipAt(const Genesis& genesis, const contracts::StateReader& state,
                                 std::uint64_t height);
+// An equivocation verified with the membership of the epoch in force at its height (not the
+// current one): what the consensus.evidence contract and a reporting node both use, so evidence
+// still verifies after the epoch changed (docs/consensus.md §11).
+Result<consensus::EquivocationFacts> VerifyEquivocationInItsEpoch(
+    const Genesis& genesis, const contracts::StateReader& state,
+    const consensus::proto::ConsensusMessage& first,
+    const consensus::proto::ConsensusMessage& second);
 
 // The default contract parameters of a profile ("case-study" or "cn-2022"); error for others.
 Result<nlohmann::json> ProfileParameters(std::string_view profile);

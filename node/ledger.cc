@@ -1,5 +1,7 @@
 #include "node/ledger.h"
 
+#include <filesystem>
+
 #include "contracts/lending.h"
 
 #include <cstdlib>
@@ -99,10 +101,14 @@ Status Ledger::RebuildLedgerNodes(std::uint64_t tip_height) {
 }
 
 Status Ledger::Open() {
-  if (!store_->GetTip()) COLEND_RETURN_IF_ERROR(WriteGenesis());
-  auto tip = store_->GetTip();
+  auto first = store_->GetTip();
+  if (!first.ok()) return first.error();
+  if (!*first) COLEND_RETURN_IF_ERROR(WriteGenesis());
+  auto read = store_->GetTip();
+  if (!read.ok()) return read.error();
   auto corrupt = [](std::string what) { return MakeError("corrupt-store", std::move(what)); };
-  if (!tip) return corrupt("no tip after writing the genesis block");
+  if (!*read) return corrupt("no tip after writing the genesis block");
+  const Tip* tip = &**read;
   auto stored = store_->GetBlock(tip->height);
   if (!stored.ok()) return corrupt("tip block " + std::to_string(tip->height) + ": " + stored.error().message);
   const std::string& text = stored->block().header();
@@ -185,7 +191,7 @@ consensus::proto::Block Ledger::BuildBlock(std::uint64_t height, std::int64_t ti
   block.set_header(header.ToText());
   Executed executed{header, {}, overlay.writes()};
   for (const auto& tx : txs) executed.tx_ids.push_back(tx.id);
-  executed_[consensus::BlockHash(block.header())] = std::move(executed);
+  executed_[consensus::BlockContentDigest(block)] = std::move(executed);
   return block;
 }
 
@@ -252,8 +258,69 @@ Status Ledger::ValidateBlock(std::uint64_t height, const consensus::proto::Block
                              std::int64_t now_ms, bool check_timeliness) {
   auto executed = Execute(height, block, now_ms, check_timeliness);
   if (!executed.ok()) return executed.error();
-  executed_[consensus::BlockHash(block.header())] = std::move(executed).value();
+  executed_[consensus::BlockContentDigest(block)] = std::move(executed).value();
   return Status::Ok();
+}
+
+Status Ledger::CheckBody(const consensus::proto::Block& block) {
+  auto header = consensus::BlockHeader::ParseText(block.header());
+  if (!header.ok()) return MakeError("body-mismatch", "the header does not parse: " + header.error().OwnText());
+  if (static_cast<std::uint64_t>(block.txs_size()) != header->tx_count) {
+    return MakeError("body-mismatch", "block " + std::to_string(header->height) + " carries " +
+                                          std::to_string(block.txs_size()) +
+                                          " transactions, its header says " +
+                                          std::to_string(header->tx_count));
+  }
+  std::vector<contracts::Tx> txs;
+  txs.reserve(static_cast<std::size_t>(block.txs_size()));
+  for (int i = 0; i < block.txs_size(); ++i) {
+    auto tx = contracts::DecodeTx(block.txs(i));
+    if (!tx.ok()) {
+      return MakeError("body-mismatch", "block " + std::to_string(header->height) + " tx " +
+                                            std::to_string(i) + ": " + tx.error().OwnText());
+    }
+    txs.push_back(std::move(tx).value());
+  }
+  if (contracts::TxRoot(txs) != header->tx_root) {
+    return MakeError("body-mismatch", "block " + std::to_string(header->height) +
+                                          ": its transactions do not give the header's tx-root");
+  }
+  return Status::Ok();
+}
+
+Result<proto::StoredBlock> Ledger::ReadBlock(std::uint64_t height) const {
+  auto corrupt = [height](const std::string& why) {
+    return MakeError("corrupt-store", "stored block " + std::to_string(height) + " " + why);
+  };
+  if (height > this->height()) {
+    return MakeError("block-not-found", "no block at height " + std::to_string(height));
+  }
+  auto stored = store_->GetBlock(height);
+  if (!stored.ok()) {
+    if (stored.error().code == "block-not-found") return corrupt("is missing below the tip");
+    return stored.error();
+  }
+  auto header = consensus::BlockHeader::ParseText(stored->block().header());
+  if (!header.ok()) return corrupt("has an unreadable header");
+  if (header->height != height) return corrupt("has the header of height " + std::to_string(header->height));
+  const crypto::Hash256 hash = consensus::BlockHash(stored->block().header());
+  crypto::Hash256 expected = last_hash_;
+  if (height < this->height()) {
+    auto next = store_->GetBlockHeader(height + 1);
+    if (!next.ok()) return corrupt("cannot be checked: block " + std::to_string(height + 1) + ": " + next.error().OwnText());
+    auto next_header = consensus::BlockHeader::ParseText(next->block().header());
+    if (!next_header.ok()) return corrupt("cannot be checked: the next header is unreadable");
+    expected = next_header->prev_block_hash;
+  }
+  if (hash != expected) return corrupt("does not hash to the chain's link to it");
+  if (height > 0) {
+    Status body = CheckBody(stored->block());
+    if (!body.ok()) return corrupt("does not match its header: " + body.error().OwnText());
+    if (stored->certificate().block_hash() != std::string(crypto::AsBytes(hash))) {
+      return corrupt("has a certificate for another block");
+    }
+  }
+  return stored;
 }
 
 Status Ledger::CommitBlock(const consensus::proto::Block& block,
@@ -262,7 +329,8 @@ Status Ledger::CommitBlock(const consensus::proto::Block& block,
   std::uint64_t height = this->height() + 1;
   COLEND_RETURN_IF_ERROR(
       consensus::VerifyCommitCertificate(validators_, height, hash, certificate));
-  auto cached = executed_.find(hash);
+  COLEND_RETURN_IF_ERROR(CheckBody(block));
+  auto cached = executed_.find(consensus::BlockContentDigest(block));
   Executed executed;
   if (cached != executed_.end()) {
     executed = std::move(cached->second);
@@ -300,6 +368,19 @@ Status Ledger::CommitBlock(const consensus::proto::Block& block,
     }
   }
   return Status::Ok();
+}
+
+Status InitialiseMemberData(const std::string& data_path, const genesis::Genesis& genesis) {
+  std::error_code ec;
+  if (std::filesystem::exists(data_path, ec) || ec) {
+    return MakeError("data-exists", data_path + " exists already");
+  }
+  auto store = Store::Open(data_path, genesis.hash);
+  if (!store.ok()) return store.error();
+  Ledger ledger(genesis, store->get());
+  COLEND_RETURN_IF_ERROR(ledger.Open());
+  // Last: a crash before this line leaves a store without it, which the node treats as wiped.
+  return (*store)->PutAux("signing-history", "complete: initialised for a member that has never signed");
 }
 
 }  // namespace colend::node

@@ -48,6 +48,10 @@ class Ledger {
   // force from the following height (docs/consensus.md §7).
   const genesis::Membership& membership() const { return membership_; }
   const consensus::ValidatorSet& validators() const { return validators_; }
+  // A committed block read for serving or exporting, checked on the way out: LevelDB checksums,
+  // the header's height, the header hash against the next block's parent (or the tip), and the
+  // body against the header. Damage is "corrupt-store", never a block.
+  Result<proto::StoredBlock> ReadBlock(std::uint64_t height) const;
 
   struct Dropped {
     crypto::Hash256 tx_id;
@@ -61,7 +65,11 @@ class Ledger {
                                      std::vector<Dropped>* dropped);
   Status ValidateBlock(std::uint64_t height, const consensus::proto::Block& block,
                        std::int64_t now_ms, bool check_timeliness);
-  // Verifies the certificate, executes (or takes the cached execution) and stores the block.
+  // The body is the one the header commits to: transaction count and transaction root
+  // ("body-mismatch" otherwise). Stateless; no signature is checked.
+  static Status CheckBody(const consensus::proto::Block& block);
+  // Verifies the certificate, checks the body against the header, executes (or takes the cached
+  // execution of this exact content) and stores the block.
   Status CommitBlock(const consensus::proto::Block& block,
                      const consensus::proto::CommitCertificate& certificate);
 
@@ -87,8 +95,15 @@ class Ledger {
   consensus::BlockHeader last_header_;
   crypto::Hash256 last_hash_{};
   crypto::MerkleAccumulator ledger_;  // over header texts 0..height()
-  std::map<crypto::Hash256, Executed> executed_;  // validated blocks of the next height
+  // Validated blocks of the next height, by consensus::BlockContentDigest: a body other than the
+  // one validated never takes its result, even under the same header.
+  std::map<crypto::Hash256, Executed> executed_;
 };
+
+// Creates the data directory of a member that has never signed on this chain: the store, the
+// genesis block, and the record that its signing history is complete (so it may vote at once;
+// docs/consensus.md §10). Refuses ("data-exists") a directory that exists.
+Status InitialiseMemberData(const std::string& data_path, const genesis::Genesis& genesis);
 
 // The state a genesis file sets up before any block: members, roles and contract parameters.
 contracts::StateWrites InitialState(const genesis::Genesis& genesis);

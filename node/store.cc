@@ -25,7 +25,19 @@ std::uint32_t GetU32(std::string_view in) {
   return v;
 }
 
+// Reads verify the checksums LevelDB keeps for every block of its files.
+leveldb::ReadOptions Checked() {
+  leveldb::ReadOptions options;
+  options.verify_checksums = true;
+  return options;
+}
+
+// The replica state record: magic, length (8 bytes) and SHA-256 of the bytes, then the bytes.
+constexpr std::string_view kVoteStateMagic = "colend-vote-state/v1\n";
+
 Error StorageError(const leveldb::Status& s, const std::string& what) {
+  // A failed checksum or a malformed file: the data is damaged, not merely unreachable.
+  if (s.IsCorruption()) return MakeError("corrupt-store", what + ": " + s.ToString());
   return MakeError("storage-error", what + ": " + s.ToString());
 }
 
@@ -84,20 +96,24 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
   return std::unique_ptr<Store>(new Store(std::move(db)));
 }
 
-std::optional<Tip> Store::GetTip() const {
+Result<std::optional<Tip>> Store::GetTip() const {
   std::string value;
-  if (!db_->Get(leveldb::ReadOptions(), "m/tip", &value).ok() || value.size() != 40) {
-    return std::nullopt;
+  leveldb::Status s = db_->Get(Checked(), "m/tip", &value);
+  if (s.IsNotFound()) return std::optional<Tip>();
+  if (!s.ok()) return StorageError(s, "reading the tip");
+  if (value.size() != 40) {
+    return MakeError("corrupt-store", "the tip record has " + std::to_string(value.size()) +
+                                          " bytes, not 40");
   }
   Tip tip;
   tip.height = GetU64(value);
   std::copy(value.begin() + 8, value.end(), tip.block_hash.begin());
-  return tip;
+  return std::optional<Tip>(tip);
 }
 
 Result<proto::StoredBlock> Store::GetBlock(std::uint64_t height) const {
   std::string value;
-  leveldb::Status s = db_->Get(leveldb::ReadOptions(), HeightKey(height), &value);
+  leveldb::Status s = db_->Get(Checked(), HeightKey(height), &value);
   if (s.IsNotFound()) {
     return MakeError("block-not-found", "no block at height " + std::to_string(height));
   }
@@ -111,7 +127,7 @@ Result<proto::StoredBlock> Store::GetBlock(std::uint64_t height) const {
 
 Result<proto::StoredBlock> Store::GetBlockHeader(std::uint64_t height) const {
   std::string value;
-  leveldb::Status s = db_->Get(leveldb::ReadOptions(), HeaderKey(height), &value);
+  leveldb::Status s = db_->Get(Checked(), HeaderKey(height), &value);
   if (s.IsNotFound()) return GetBlock(height);  // a store written before headers were kept apart
   if (!s.ok()) return StorageError(s, "reading the header of block " + std::to_string(height));
   proto::StoredBlock block;
@@ -123,7 +139,7 @@ Result<proto::StoredBlock> Store::GetBlockHeader(std::uint64_t height) const {
 
 std::optional<TxLocation> Store::FindTx(const crypto::Hash256& tx_id) const {
   std::string value;
-  if (!db_->Get(leveldb::ReadOptions(), TxKey(tx_id), &value).ok() || value.size() != 12) {
+  if (!db_->Get(Checked(), TxKey(tx_id), &value).ok() || value.size() != 12) {
     return std::nullopt;
   }
   return TxLocation{GetU64(value), GetU32(std::string_view(value).substr(8))};
@@ -131,13 +147,13 @@ std::optional<TxLocation> Store::FindTx(const crypto::Hash256& tx_id) const {
 
 Result<crypto::MerkleAccumulator> Store::GetLedgerAccumulator() const {
   std::string value;
-  leveldb::Status s = db_->Get(leveldb::ReadOptions(), "m/ledger", &value);
+  leveldb::Status s = db_->Get(Checked(), "m/ledger", &value);
   if (!s.ok()) return StorageError(s, "reading the ledger accumulator");
   return crypto::MerkleAccumulator::Parse(value);
 }
 
 Status Store::LoadState(contracts::StateTree* tree) const {
-  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(Checked()));
   contracts::StateWrites writes;
   for (it->Seek("s/"); it->Valid() && it->key().starts_with("s/"); it->Next()) {
     writes.emplace(std::string(AsView(it->key()).substr(2)), it->value().ToString());
@@ -188,7 +204,7 @@ Status Store::CommitBlock(const BlockWrite& write) {
 
 Result<crypto::Hash256> Store::GetLedgerNode(int level, std::uint64_t index) const {
   std::string value;
-  leveldb::Status s = db_->Get(leveldb::ReadOptions(), LedgerNodeKey(level, index), &value);
+  leveldb::Status s = db_->Get(Checked(), LedgerNodeKey(level, index), &value);
   if (s.IsNotFound() || (s.ok() && value.size() != 32)) {
     return MakeError("ledger-node-missing", "no ledger subtree at level " + std::to_string(level) +
                                                 " index " + std::to_string(index));
@@ -212,9 +228,13 @@ Status Store::PutLedgerNodes(const std::vector<crypto::MerkleSubtree>& nodes) {
 }
 
 Status Store::SaveReplicaState(const std::string& bytes) {
+  std::string record(kVoteStateMagic);
+  PutU64(&record, bytes.size());
+  record.append(crypto::AsBytes(crypto::Sha256(bytes)));
+  record.append(bytes);
   leveldb::WriteOptions sync;
   sync.sync = true;
-  leveldb::Status s = db_->Put(sync, "m/replica", bytes);
+  leveldb::Status s = db_->Put(sync, "m/replica", record);
   if (!s.ok()) return StorageError(s, "writing the replica state");
   return Status::Ok();
 }
@@ -235,26 +255,53 @@ Status Store::DeleteAux(const std::string& key) {
   return Status::Ok();
 }
 
-std::optional<std::string> Store::GetAux(const std::string& key) const {
+Result<std::optional<std::string>> Store::GetAux(const std::string& key) const {
   std::string value;
-  if (!db_->Get(leveldb::ReadOptions(), "x/" + key, &value).ok()) return std::nullopt;
-  return value;
+  leveldb::Status s = db_->Get(Checked(), "x/" + key, &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return StorageError(s, "reading " + key);
+  return std::optional<std::string>(std::move(value));
 }
 
-std::vector<std::pair<std::string, std::string>> Store::ScanAux(const std::string& prefix) const {
+Result<std::vector<std::pair<std::string, std::string>>> Store::ScanAux(
+    const std::string& prefix) const {
   std::vector<std::pair<std::string, std::string>> out;
-  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(Checked()));
   const std::string start = "x/" + prefix;
   for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
     out.emplace_back(it->key().ToString().substr(2), it->value().ToString());
   }
+  if (!it->status().ok()) return StorageError(it->status(), "reading " + prefix + " records");
   return out;
 }
 
-std::optional<std::string> Store::LoadReplicaState() const {
+Result<std::optional<std::string>> Store::LoadReplicaState() const {
   std::string value;
-  if (!db_->Get(leveldb::ReadOptions(), "m/replica", &value).ok()) return std::nullopt;
-  return value;
+  leveldb::Status s = db_->Get(Checked(), "m/replica", &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return StorageError(s, "reading the replica (vote) state");
+  auto corrupt = [&](const std::string& why) {
+    return MakeError("corrupt-store", "the replica (vote) state record is " + why +
+                                          "; this member's signing history is unknown: restore "
+                                          "the data directory or recover it as wiped "
+                                          "(docs/operations.md)");
+  };
+  const std::size_t head = kVoteStateMagic.size() + 8 + 32;
+  if (value.size() < head || std::string_view(value).substr(0, kVoteStateMagic.size()) != kVoteStateMagic) {
+    return corrupt(value.empty() ? "empty" : "not in the framed format (truncated or damaged)");
+  }
+  const std::uint64_t size = GetU64(std::string_view(value).substr(kVoteStateMagic.size()));
+  if (size != value.size() - head) {
+    return corrupt("truncated: " + std::to_string(value.size() - head) + " of " +
+                   std::to_string(size) + " bytes");
+  }
+  std::string bytes = value.substr(head);
+  if (std::string(crypto::AsBytes(crypto::Sha256(bytes))) !=
+      value.substr(kVoteStateMagic.size() + 8, 32)) {
+    return corrupt("damaged: its SHA-256 does not match");
+  }
+  if (bytes.empty()) return corrupt("empty");
+  return std::optional<std::string>(std::move(bytes));
 }
 
 }  // namespace colend::node

@@ -49,8 +49,11 @@ class Store {
                                              const crypto::Hash256& genesis_hash);
   ~Store();
 
-  // Empty until the genesis block is committed.
-  std::optional<Tip> GetTip() const;
+  // Every read verifies LevelDB's block checksums (a damaged file is an error, never data), and
+  // every LevelDB error other than NotFound is returned as "storage-error", never as "absent".
+
+  // Empty until the genesis block is committed; "corrupt-store" if the record is malformed.
+  Result<std::optional<Tip>> GetTip() const;
   Result<proto::StoredBlock> GetBlock(std::uint64_t height) const;
   // The block's header and certificate only (no transactions): cheap whatever the block's size.
   Result<proto::StoredBlock> GetBlockHeader(std::uint64_t height) const;
@@ -75,16 +78,18 @@ class Store {
   Result<crypto::Hash256> GetLedgerNode(int level, std::uint64_t index) const;
   // Writes subtree roots outside a block (rebuilding them for a store made before they existed).
   Status PutLedgerNodes(const std::vector<crypto::MerkleSubtree>& nodes);
+  // The replica's vote/lock state, framed with its length and SHA-256 so that a truncated,
+  // emptied or damaged record is refused ("corrupt-store") instead of read as "signed nothing".
   Status SaveReplicaState(const std::string& bytes);  // synced
-  std::optional<std::string> LoadReplicaState() const;
+  Result<std::optional<std::string>> LoadReplicaState() const;
 
   // Small synced node records outside the chain, under "x/<key>": the recovering marker of a
   // member whose data was wiped, and equivocation evidence waiting to be committed.
   Status PutAux(const std::string& key, const std::string& value);
   Status DeleteAux(const std::string& key);
-  std::optional<std::string> GetAux(const std::string& key) const;
+  Result<std::optional<std::string>> GetAux(const std::string& key) const;
   // Every (key, value) whose key starts with `prefix`, in key order (keys without "x/").
-  std::vector<std::pair<std::string, std::string>> ScanAux(const std::string& prefix) const;
+  Result<std::vector<std::pair<std::string, std::string>>> ScanAux(const std::string& prefix) const;
 
  private:
   explicit Store(std::unique_ptr<leveldb::DB> db);

@@ -181,11 +181,8 @@ int Init(const Args& args) {
     }
     // data/ now: these members have never signed, so they may vote from the first block (a
     // node that finds no data/ assumes a wipe and recovers first; see colend-node --init).
-    auto store = node::Store::Open(c.Path("data"), parsed->hash);
-    if (!store.ok()) return Fail(store.error());
-    node::Ledger ledger(*parsed, store->get());
-    Status opened = ledger.Open();
-    if (!opened.ok()) return Fail(opened.error());
+    Status made = node::InitialiseMemberData(c.Path("data"), *parsed);
+    if (!made.ok()) return Fail(made.error());
   }
   Status s = node::WriteFile(dir + "/genesis.json", genesis_text);
   if (!s.ok()) return Fail(s.error());

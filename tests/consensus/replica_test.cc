@@ -152,6 +152,24 @@ TEST_F(ReplicaTest, PrevoteIsPersistedInTheSameActions) {
   EXPECT_EQ(app_.validations, validations);
 }
 
+// The proposer signs the header hash only. A member relaying its proposal with another body (one
+// transaction more) used to be stored first: the replica then judged that body invalid, prevoted
+// nil, and dropped the genuine copy as a "duplicate" of the same hash for the whole round.
+TEST_F(ReplicaTest, ARelayedProposalWithAnotherBodyDoesNotShadowTheGenuineOne) {
+  auto replica = Make();
+  replica->Start(1, kT0);
+  const proto::Block genuine = BlockBy(1, kT0);
+  proto::Block swapped = genuine;
+  swapped.add_txs("a transaction the proposer never put in its block");
+  Actions relayed = replica->OnMessage(Proposal(1, 0, -1, swapped), kT0 + 5);
+  EXPECT_FALSE(OwnVote(relayed, 0, proto::PHASE_PREVOTE).has_value());
+  EXPECT_TRUE(HasLog(relayed, "body does not match its signed header"));
+  Actions actions = replica->OnMessage(Proposal(1, 0, -1, genuine), kT0 + 10);
+  const auto vote = OwnVote(actions, 0, proto::PHASE_PREVOTE);
+  ASSERT_TRUE(vote.has_value());
+  EXPECT_EQ(vote->block_hash(), std::string(crypto::AsBytes(BlockHash(genuine.header()))));
+}
+
 TEST_F(ReplicaTest, TimeoutsFireInOrderAndGrowPerRound) {
   auto replica = Make();
   (void)replica->Start(1, kT0);

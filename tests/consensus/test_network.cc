@@ -105,6 +105,13 @@ proto::Block FakeApp::ProposeBlock(std::uint64_t height, std::int64_t now_ms) {
   return block;
 }
 
+Status FakeApp::CheckBody(const proto::Block& block) {
+  auto header = BlockHeader::ParseText(block.header());
+  if (!header.ok()) return header.error();
+  if (header->tx_root != TxRoot(block)) return MakeError("body-mismatch", "tx root");
+  return Status::Ok();
+}
+
 Status FakeApp::ValidateBlock(std::uint64_t height, const proto::Block& block, std::int64_t now_ms,
                               bool check_timeliness) {
   ++validations;

@@ -76,6 +76,8 @@ class FakeApp : public Application {
   // Checks height, parent hash, strictly increasing time, tx root and (if asked) the time bound.
   Status ValidateBlock(std::uint64_t height, const proto::Block& block, std::int64_t now_ms,
                        bool check_timeliness) override;
+  // The transaction root over the body, against the header's.
+  Status CheckBody(const proto::Block& block) override;
   int validations = 0;
 
  private:

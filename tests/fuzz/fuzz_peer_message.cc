@@ -63,6 +63,9 @@ class LedgerApp : public consensus::Application {
                        std::int64_t now_ms, bool check_timeliness) override {
     return TheWorld().ledger->ValidateBlock(height, block, now_ms, check_timeliness);
   }
+  Status CheckBody(const consensus::proto::Block& block) override {
+    return node::Ledger::CheckBody(block);
+  }
 };
 
 class KeySigner : public consensus::Signer {

@@ -75,6 +75,7 @@ class NoApplication : public consensus::Application {
   Status ValidateBlock(std::uint64_t, const consensus::proto::Block&, std::int64_t, bool) override {
     return MakeError("fuzz", "blocks are not validated here");
   }
+  Status CheckBody(const consensus::proto::Block&) override { return Status::Ok(); }
 };
 
 class FixedSigner : public consensus::Signer {

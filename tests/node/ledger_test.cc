@@ -9,6 +9,9 @@
 #include "genesis/builder.h"
 #include "node/ledger.h"
 
+#include <leveldb/db.h>
+#include <fstream>
+
 namespace colend::node {
 namespace {
 
@@ -163,6 +166,31 @@ TEST_F(LedgerTest, BlocksAreBoundedInBytes) {
   EXPECT_NE(refused.error().message.find("exceeds the block limit"), std::string::npos) << refused.ToString();
 }
 
+// A sync peer (or a relayed proposal) with a valid header and certificate but another body:
+// the execution cached for the header used to be reused and the foreign body stored under it.
+TEST_F(LedgerTest, ASubstitutedBodyUnderAValidatedHeaderIsRefusedAtCommit) {
+  auto code = [](const Status& s) { return s.ok() ? std::string("ok") : s.error().code; };
+  auto store = OpenStore("substituted");
+  Ledger ledger(*genesis_, store.get());
+  ASSERT_TRUE(ledger.Open().ok());
+  auto block = ledger.BuildBlock(1, kNow, "lead-bank", {AnchorTx("doc-1")}, nullptr);
+  ASSERT_TRUE(ledger.ValidateBlock(1, block, kNow, true).ok());
+  consensus::proto::Block swapped = block;
+  swapped.set_txs(0, AnchorTx("doc-2"));
+  EXPECT_EQ(code(Ledger::CheckBody(swapped)), "body-mismatch");
+  consensus::proto::Block extra = block;
+  extra.add_txs(AnchorTx("doc-3"));
+  EXPECT_EQ(code(Ledger::CheckBody(extra)), "body-mismatch");
+  EXPECT_TRUE(Ledger::CheckBody(block).ok());
+  const auto cert = Certify(1, block, 3);
+  Status refused = ledger.CommitBlock(swapped, cert);
+  EXPECT_EQ(code(refused), "body-mismatch") << refused.ToString();
+  EXPECT_EQ(ledger.height(), 0u);
+  EXPECT_EQ((*store->GetTip())->height, 0u) << "nothing stored";
+  ASSERT_TRUE(ledger.CommitBlock(block, cert).ok());
+  EXPECT_EQ(store->GetBlock(1)->block().txs(0), block.txs(0));
+}
+
 TEST_F(LedgerTest, DuplicateInOneBlockIsDropped) {
   auto store = OpenStore("dup");
   Ledger ledger(*genesis_, store.get());
@@ -258,7 +286,7 @@ TEST_F(LedgerTest, CertificateBelowQuorumIsRefusedAndNothingStored) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, "insufficient-endorsements");
   EXPECT_EQ(ledger.height(), 0u);
-  EXPECT_EQ(store->GetTip()->height, 0u);
+  EXPECT_EQ((*store->GetTip())->height, 0u);
 }
 
 TEST_F(LedgerTest, RestartResumesAtTipAndDetectsCorruption) {
@@ -304,6 +332,68 @@ TEST_F(LedgerTest, RestartResumesAtTipAndDetectsCorruption) {
   Status opened = ledger.Open();
   ASSERT_FALSE(opened.ok());
   EXPECT_EQ(opened.error().code, "corrupt-store");
+}
+
+// A block below the tip whose body was replaced, or whose file was damaged on disk, is refused
+// by the read that serves it (sync answers, the block RPC), never handed out.
+TEST_F(LedgerTest, ACorruptBlockBelowTheTipIsNeverServed) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("colend-ledger-below-" + std::to_string(::getpid()));
+  dirs_.push_back(dir.string());
+  {
+    auto store = Store::Open(dir.string(), genesis_->hash);
+    Ledger ledger(*genesis_, store->get());
+    ASSERT_TRUE(ledger.Open().ok());
+    for (std::uint64_t h = 1; h <= 3; ++h) {
+      auto block = ledger.BuildBlock(h, kNow + h, "lead-bank", {AnchorTx("doc" + std::to_string(h))}, nullptr);
+      ASSERT_TRUE(ledger.CommitBlock(block, Certify(h, block, 3)).ok());
+    }
+    for (std::uint64_t h = 0; h <= 3; ++h) EXPECT_TRUE(ledger.ReadBlock(h).ok()) << h;
+  }
+  {  // block 1's body swapped for another signed transaction, behind the store's back
+    leveldb::DB* raw = nullptr;
+    ASSERT_TRUE(leveldb::DB::Open(leveldb::Options(), dir.string(), &raw).ok());
+    std::unique_ptr<leveldb::DB> db(raw);
+    std::string value;
+    ASSERT_TRUE(db->Get(leveldb::ReadOptions(), HeightKey(1), &value).ok());
+    proto::StoredBlock stored;
+    ASSERT_TRUE(stored.ParseFromString(value));
+    stored.mutable_block()->set_txs(0, AnchorTx("forged"));
+    ASSERT_TRUE(db->Put(leveldb::WriteOptions(), HeightKey(1), stored.SerializeAsString()).ok());
+    db->CompactRange(nullptr, nullptr);  // into table files, for the damage below
+  }
+  {
+    auto store = Store::Open(dir.string(), genesis_->hash);
+    Ledger ledger(*genesis_, store->get());
+    ASSERT_TRUE(ledger.Open().ok()) << "the tip is intact";
+    auto read = ledger.ReadBlock(1);
+    ASSERT_FALSE(read.ok());
+    EXPECT_EQ(read.error().code, "corrupt-store") << read.error().ToString();
+    EXPECT_TRUE(ledger.ReadBlock(2).ok());
+    EXPECT_TRUE(ledger.ReadBlock(3).ok());
+    EXPECT_EQ(ledger.ReadBlock(4).error().code, "block-not-found");
+  }
+  // Bytes flipped inside every table file: the checksums LevelDB keeps catch it on read.
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".ldb") continue;
+    std::fstream file(entry.path(), std::ios::in | std::ios::out | std::ios::binary);
+    const auto size = static_cast<std::streamoff>(std::filesystem::file_size(entry.path()));
+    for (std::streamoff at = 64; at < size - 64; at += 97) {
+      file.seekg(at);
+      char c = 0;
+      file.get(c);
+      file.seekp(at);
+      file.put(static_cast<char>(c ^ 0x55));
+    }
+  }
+  auto store = Store::Open(dir.string(), genesis_->hash);
+  if (!store.ok()) {
+    EXPECT_EQ(store.error().code, "corrupt-store") << store.error().ToString();
+    return;  // refused at open: never served either
+  }
+  auto block = (*store)->GetBlock(2);
+  ASSERT_FALSE(block.ok());
+  EXPECT_EQ(block.error().code, "corrupt-store") << block.error().ToString();
 }
 
 // consensus.evidence: two conflicting prevotes signed by one member are committed as a fault on

@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 
 #include "node/store.h"
+
+#include <leveldb/db.h>
 
 namespace colend::node {
 namespace {
@@ -23,7 +26,7 @@ TEST(Store, CommitSurvivesReopen) {
   {
     auto store = Store::Open(dir, genesis);
     ASSERT_TRUE(store.ok()) << store.error().ToString();
-    EXPECT_FALSE((*store)->GetTip().has_value());
+    EXPECT_FALSE((*store)->GetTip()->has_value());
     contracts::StateWrites writes = {{"a", "1"}, {"b", std::nullopt}};
     Store::BlockWrite write;
     write.height = 1;
@@ -38,7 +41,7 @@ TEST(Store, CommitSurvivesReopen) {
   }
   auto store = Store::Open(dir, genesis);
   ASSERT_TRUE(store.ok());
-  auto tip = (*store)->GetTip();
+  auto tip = *(*store)->GetTip();
   ASSERT_TRUE(tip.has_value());
   EXPECT_EQ(tip->height, 1u);
   EXPECT_EQ(tip->block_hash, crypto::Sha256("block-1"));
@@ -54,7 +57,7 @@ TEST(Store, CommitSurvivesReopen) {
   ASSERT_TRUE((*store)->LoadState(&tree).ok());
   EXPECT_EQ(tree.Get("a"), "1");
   EXPECT_EQ(tree.size(), 1u);
-  EXPECT_EQ((*store)->LoadReplicaState(), "votes");
+  EXPECT_EQ(*(*store)->LoadReplicaState(), "votes");
   EXPECT_EQ((*store)->GetBlock(2).error().code, "block-not-found");
   std::filesystem::remove_all(dir);
 }
@@ -65,6 +68,39 @@ TEST(Store, RefusesDataOfAnotherChain) {
   auto other = Store::Open(dir, crypto::Sha256("chain B"));
   ASSERT_FALSE(other.ok());
   EXPECT_EQ(other.error().code, "wrong-chain-data");
+  std::filesystem::remove_all(dir);
+}
+
+// An emptied, truncated or damaged vote-state record used to read as "signed nothing" (empty
+// bytes restore a blank replica): now each is refused, so the node stops instead of signing
+// again what it may have signed.
+TEST(Store, AVoteStateRecordThatIsEmptyTruncatedOrDamagedIsRefused) {
+  std::string dir = TempDir("votes");
+  const crypto::Hash256 genesis = crypto::Sha256("genesis");
+  const std::string votes(300, 'v');
+  { ASSERT_TRUE((*Store::Open(dir, genesis))->SaveReplicaState(votes).ok()); }
+  std::string framed;
+  auto with_raw = [&](const std::function<void(leveldb::DB*)>& fn) {
+    leveldb::DB* raw = nullptr;
+    ASSERT_TRUE(leveldb::DB::Open(leveldb::Options(), dir, &raw).ok());
+    std::unique_ptr<leveldb::DB> db(raw);
+    fn(db.get());
+  };
+  with_raw([&](leveldb::DB* db) { ASSERT_TRUE(db->Get(leveldb::ReadOptions(), "m/replica", &framed).ok()); });
+  EXPECT_EQ(**(*Store::Open(dir, genesis))->LoadReplicaState(), votes);
+  const std::vector<std::pair<std::string, std::string>> damaged = {
+      {"empty", ""},
+      {"truncated", framed.substr(0, framed.size() - 100)},
+      {"unframed", votes},
+      {"flipped", [&] { std::string f = framed; f[f.size() - 1] ^= 1; return f; }()}};
+  for (const auto& [name, bytes] : damaged) {
+    with_raw([&](leveldb::DB* db) { ASSERT_TRUE(db->Put(leveldb::WriteOptions(), "m/replica", bytes).ok()); });
+    auto store = Store::Open(dir, genesis);
+    ASSERT_TRUE(store.ok());
+    auto loaded = (*store)->LoadReplicaState();
+    ASSERT_FALSE(loaded.ok()) << name;
+    EXPECT_EQ(loaded.error().code, "corrupt-store") << name;
+  }
   std::filesystem::remove_all(dir);
 }
 

@@ -362,6 +362,16 @@ class SimApp : public consensus::Application {
     return colend::Status::Ok();
   }
 
+  colend::Status CheckBody(const cproto::Block& block) override {
+    auto header = BlockHeader::ParseText(block.header());
+    if (!header.ok()) return header.error();
+    if (header->tx_count != static_cast<std::uint64_t>(block.txs_size()) ||
+        header->tx_root != TxRootOf(block)) {
+      return colend::MakeError("body-mismatch", "the body is not the header's");
+    }
+    return colend::Status::Ok();
+  }
+
  private:
   bool TxAcceptable(const std::string& tx, std::uint64_t height,
                     std::set<std::string>* evidence_keys, bool* membership_change) const {

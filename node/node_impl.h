@@ -1,0 +1,222 @@
+// The node's event logic, shared by the files of the node module (node.cc: start-up, consensus
+// and commits; node_sync.cc: status, block sync, serving blocks and the signing recovery;
+// node_evidence.cc: equivocation evidence and documents; node_rpc.cc: the JSON-RPC methods).
+// Nothing here includes Asio: timers and posting go through NodeHost, so the io_context and its
+// headers stay in node.cc.
+//
+// Thread safety: everything runs on one io thread.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "consensus/replica.h"
+#include "contracts/tx.h"
+#include "genesis/genesis.h"
+#include "node/config.h"
+#include "node/document_store.h"
+#include "node/ledger.h"
+#include "node/mempool.h"
+#include "node/node.pb.h"
+#include "node/peer_heights.h"
+#include "node/serve_budget.h"
+#include "node/signing_lease.h"
+#include "node/store.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace colend::node {
+
+class Transport;
+class RpcServer;
+struct PeerAddress;
+
+namespace detail {
+
+using json = nlohmann::json;
+
+inline constexpr std::uint32_t kSyncBlocksPerRequestMax = 64;
+inline constexpr std::size_t kSyncResponseBytesMax = 16u << 20;
+inline constexpr std::int64_t kStatusIntervalMs = 1000;
+inline constexpr std::int64_t kClockTickRetryMs = 60000;
+inline constexpr std::size_t kStateScanMax = 10000;
+inline constexpr std::int64_t kSyncRequestTimeoutMs = 2000;
+// Frames carry at most a proposal with one block, a sync answer (blocks up to
+// kSyncResponseBytesMax, plus the one that crosses it) or a document: each must fit the
+// transport's frame limit, or a peer could never receive it. Checked at start-up.
+inline constexpr std::size_t kFrameOverheadBytes = 64 * 1024;
+static_assert(kSyncResponseBytesMax >= kBlockBytesMax, "a sync answer holds at least one block");
+// Consensus messages for the height after the one being decided, kept until it starts.
+inline constexpr std::size_t kEarlyMessagesMax = 256;
+// Documents of committed evidence.attach records this node still lacks, and how many it asks
+// peers for per housekeeping tick.
+inline constexpr std::size_t kWantedDocumentsMax = 10000;
+inline constexpr std::size_t kDocumentRequestsPerTick = 4;
+// The data directory's record that this member's signing history is complete (written by
+// `colend-node --init` and when a recovery ends; docs/consensus.md §10).
+inline constexpr char kSigningHistoryKey[] = "signing-history";
+
+std::int64_t NowMs();   // Unix milliseconds
+std::int64_t MonoMs();  // steady milliseconds for deadlines
+consensus::Now ReplicaNow();
+std::string IsoTime(std::int64_t ms);
+
+// One rearmable timer of the host (an Asio steady_timer in colend-node).
+class HostTimer {
+ public:
+  virtual ~HostTimer() = default;
+  virtual void Arm(std::int64_t delay_ms, std::function<void()> fire) = 0;
+  virtual void Cancel() = 0;
+};
+
+// What the node logic needs from its host besides the transport and the RPC server.
+struct NodeHost {
+  boost::asio::io_context* io = nullptr;  // for the transport and the RPC server
+  std::function<std::unique_ptr<HostTimer>()> make_timer;
+  std::function<void(std::function<void()>)> post;  // run later on the io thread
+  std::function<void()> stop;                       // stop the io loop (after a fatal error)
+};
+
+class KeySigner : public consensus::Signer {
+ public:
+  explicit KeySigner(crypto::PrivateKey key) : key_(std::move(key)) {}
+  std::string Sign(std::string_view message) override;
+
+ private:
+  crypto::PrivateKey key_;
+};
+
+class Node : public consensus::Application {
+ public:
+  Node(NodeHost host, NodeConfig config, genesis::Genesis genesis,
+       crypto::PrivateKey signing_key, std::unique_ptr<Store> store);
+  ~Node() override;
+
+  Status Start(const std::string& tls_cert_pem, const std::string& tls_key_pem);
+  void Shutdown();
+  // True after a fatal error stopped the node: the process must exit non-zero, so that a service
+  // manager (systemd Restart=on-failure) restarts it and operators see the failure.
+  bool fatal() const { return fatal_; }
+
+  // consensus::Application
+  consensus::proto::Block ProposeBlock(std::uint64_t height, std::int64_t now_ms) override;
+  Status ValidateBlock(std::uint64_t height, const consensus::proto::Block& block,
+                       std::int64_t now_ms, bool check_timeliness) override {
+    return ledger_.ValidateBlock(height, block, now_ms, check_timeliness);
+  }
+  Status CheckBody(const consensus::proto::Block& block) override { return Ledger::CheckBody(block); }
+
+ private:
+  void Log(const std::string& line);
+  // Stops the node after an error that makes going on unsafe (see fatal()).
+  void Fatal(const std::string& what);
+  void Handle(consensus::Actions actions);
+  // The signing lease (node/signing_lease.h) covers the replica's (height, round) before it
+  // persists or sends anything for it. False (and fatal) if the lease cannot be written.
+  bool CoverWithLease();
+  // Decides at start whether this member's signing history is known (docs/consensus.md §10).
+  Status JudgeHistory();
+  // Equivocations the replica detected: kept durably and sent as consensus.evidence txs.
+  void ReportEquivocations(const std::vector<consensus::Equivocation>& found);
+  void ResubmitPendingEvidence();
+  // A member whose signing history is unknown: raises the signing floor once enough certified
+  // reports are in (node/signing_recovery.h).
+  void TryRecoverSigning();
+  Result<json> RpcFaults();
+  Result<json> RpcEvidenceExport(const json& params);
+  // Documents (node/document_store.h): wanted after an attach commits, fetched from peers.
+  void WantDocuments(const consensus::proto::Block& block);
+  void AskForDocuments();
+  void OnDocumentRequest(const std::string& peer, const proto::DocumentRequest& request);
+  void OnDocumentResponse(const std::string& peer, const proto::DocumentResponse& response);
+  Result<json> RpcState(const json& params);
+  // The lead bank's node submits clock.tick once the Asia/Shanghai date has passed the committed
+  // business date (docs/lending-rules.md §1.2: contracts take the date only from the chain).
+  void MaybeTickClock();
+  void ArmReplicaTimer();
+  // Takes the membership epoch in force for the next height: the replica with its validator set
+  // (none while this node is not a member: it syncs and serves, and signs nothing) and the
+  // transport's peers. At start and whenever a committed block began a new epoch.
+  Status ApplyMembership();
+  std::vector<PeerAddress> MemberPeers() const;
+  void StartHeight();
+  void ScheduleStartHeight();
+  void AfterCommit(const consensus::proto::Block& block, const std::string& how);
+  void Housekeeping();
+  void SendTo(const std::string& peer, const proto::PeerMessage& message);
+  void BroadcastMessage(const proto::PeerMessage& message);
+  void AnnounceStatus();
+  void RequestBlocks(const std::string& peer);
+  bool SyncIdle() const;
+  void OnFrame(const std::string& peer, std::string frame);
+  void OnPeerConnection(const std::string& peer, bool up);
+  void OnConsensus(const std::string& peer, const consensus::proto::ConsensusMessage& message);
+  void OnStatus(const std::string& peer, const proto::StatusAnnounce& status);
+  void ApplySyncedBlock(const std::string& peer);
+  void OnBlockRequest(const std::string& peer, const proto::BlockRequest& request);
+  // Whether `peer` may have one more block or document answer now (serve_budget.h).
+  bool TakeServeBudget(const std::string& peer, const char* what);
+  void OnBlockResponse(const std::string& peer, const proto::BlockResponse& response);
+  // Checks the peers' claimed tips against our chain (PeerHeights::Verify).
+  void VerifyPeerClaims();
+  Status AdmitTx(const std::string& wire, crypto::Hash256* id);
+
+  Result<json> HandleRpc(const std::string& method, const json& params);
+  Result<json> RpcSubmit(const json& params);
+  Result<json> RpcTx(const json& params);
+  Result<json> RpcBlock(const json& params);
+  json RpcStatus();
+
+  NodeHost host_;
+  NodeConfig config_;
+  genesis::Genesis genesis_;
+  std::unique_ptr<Store> store_;
+  Ledger ledger_;
+  crypto::PrivateKey signing_key_;
+  bool recovering_ = false;  // signing history unknown: sync only, sign nothing
+  std::string recovering_why_;
+  std::uint64_t lease_floor_ = 0;  // from a signing lease ahead of the data directory
+  LeaseMark lease_;                // the lease on file
+  std::uint64_t evidence_nonce_ = 0;
+  std::optional<std::int64_t> last_clock_tick_mono_;  // MonoMs() of the last clock.tick sent
+  DocumentStore documents_;
+  std::set<crypto::Hash256> wanted_documents_;
+  std::uint64_t document_ask_round_ = 0;
+  KeySigner signer_;
+  Mempool mempool_;
+  ServeBudget serve_budget_;
+  std::map<std::string, std::int64_t> last_budget_log_;  // MonoMs() of the last refusal logged
+  std::unique_ptr<consensus::Replica> replica_;
+  std::unique_ptr<Transport> transport_;
+  std::unique_ptr<RpcServer> rpc_;
+  std::unique_ptr<HostTimer> replica_timer_;
+  std::unique_ptr<HostTimer> start_timer_;
+  std::unique_ptr<HostTimer> housekeeping_timer_;
+  bool replica_started_ = false;
+  consensus::ReplicaTimeouts timeouts_;
+  std::uint64_t epoch_ = 0;  // the membership epoch the replica and transport were set up for
+  bool start_scheduled_ = false;
+  std::uint64_t active_height_ = 0;  // height the replica works on; 0 while idle
+  bool fatal_ = false;
+  PeerHeights peers_;
+  // A proposer that has just committed height h proposes h+1 at once, often before the last
+  // precommit of h reaches us: its proposal is kept here and handed to the replica when h+1
+  // starts, instead of being lost until the proposer's next rebroadcast (a second later).
+  std::deque<consensus::proto::ConsensusMessage> early_messages_;
+  std::string sync_peer_;
+  std::int64_t sync_deadline_ms_ = 0;
+  std::deque<proto::StoredBlock> sync_queue_;  // a batch being applied, one block per io event
+  std::uint64_t sync_applied_ = 0;
+};
+
+}  // namespace detail
+}  // namespace colend::node

@@ -1,0 +1,256 @@
+// The node's JSON-RPC methods: submit, tx, block, status, faults, state, evidence_export.
+#include <sstream>
+
+#include "contracts/contract.h"
+#include "contracts/lending.h"
+#include "node/evidence_export.h"
+#include "node/node_impl.h"
+#include "node/rpc.h"
+#include "node/signing_recovery.h"
+#include "node/transport.h"
+
+namespace colend::node::detail {
+
+Result<json> Node::HandleRpc(const std::string& method, const json& params) {
+  if (method == "submit") return RpcSubmit(params);
+  if (method == "tx") return RpcTx(params);
+  if (method == "block") return RpcBlock(params);
+  if (method == "status") return RpcStatus();
+  if (method == "faults") return RpcFaults();
+  if (method == "state") return RpcState(params);
+  if (method == "evidence_export") return RpcEvidenceExport(params);
+  return MakeError("method-not-found",
+                   "unknown method '" + method +
+                       "'; methods: submit, tx, block, status, faults, state, evidence_export");
+}
+
+Result<json> Node::RpcSubmit(const json& params) {
+  if (!params.is_object() || !params.contains("tx") || !params["tx"].is_string()) {
+    return MakeError("invalid-params", "submit needs {\"tx\": \"<hex of a SignedTx>\"}");
+  }
+  auto wire = crypto::FromHex(params["tx"].get<std::string>());
+  if (!wire.ok()) return MakeError("invalid-params", "tx is not hex: " + wire.error().message);
+  crypto::Hash256 id{};
+  Status admitted = AdmitTx(*wire, &id);
+  if (!admitted.ok()) return admitted.error();
+  proto::PeerMessage gossip;
+  gossip.mutable_txs()->add_txs(*wire);
+  BroadcastMessage(gossip);
+  ScheduleStartHeight();
+  return json{{"tx", crypto::ToHex(id)}, {"status", "pending"}};
+}
+
+Result<json> Node::RpcTx(const json& params) {
+  if (!params.is_object() || !params.contains("id") || !params["id"].is_string()) {
+    return MakeError("invalid-params", "tx needs {\"id\": \"<64 hex digits>\"}");
+  }
+  auto id = crypto::Hash256FromHex(params["id"].get<std::string>());
+  if (!id.ok()) return MakeError("invalid-params", "id must be 64 hex digits");
+  json out = {{"tx", crypto::ToHex(*id)}};
+  if (auto location = store_->FindTx(*id)) {
+    out["status"] = "committed";
+    out["height"] = location->height;
+    out["index"] = location->index;
+    auto block = store_->GetBlockHeader(location->height);
+    if (block.ok()) out["block_hash"] = crypto::ToHex(consensus::BlockHash(block->block().header()));
+    if (auto text = ledger_.state().Get(contracts::ReceiptKey(*id))) {
+      auto receipt = contracts::Receipt::ParseText(*text);
+      if (receipt.ok()) {
+        out["type"] = receipt->type;
+        out["sender"] = receipt->sender;
+        out["accepted"] = receipt->accepted;
+        out["code"] = receipt->code;
+        out["rule"] = receipt->rule;
+        out["message"] = receipt->message;
+        out["outputs"] = receipt->outputs;
+      }
+    }
+    return out;
+  }
+  out["status"] = mempool_.Contains(*id) ? "pending" : "unknown";
+  return out;
+}
+
+Result<json> Node::RpcBlock(const json& params) {
+  if (!params.is_object() || !params.contains("height") || !params["height"].is_number_unsigned()) {
+    return MakeError("invalid-params", "block needs {\"height\": <non-negative integer>}");
+  }
+  std::uint64_t height = params["height"].get<std::uint64_t>();
+  if (height > ledger_.height()) {
+    return MakeError("block-not-found", "no block at height " + std::to_string(height) +
+                                            "; the chain is at height " +
+                                            std::to_string(ledger_.height()));
+  }
+  auto stored = ledger_.ReadBlock(height);
+  if (!stored.ok()) return stored.error();
+  const std::string& text = stored->block().header();
+  auto header = consensus::BlockHeader::ParseText(text);
+  if (!header.ok()) return header.error();
+  json out = {{"height", header->height},
+              {"hash", crypto::ToHex(consensus::BlockHash(text))},
+              {"prev_hash", crypto::ToHex(header->prev_block_hash)},
+              {"timestamp", header->timestamp_ms},
+              {"time", IsoTime(header->timestamp_ms)},
+              {"proposer", header->proposer},
+              {"tx_root", crypto::ToHex(header->tx_root)},
+              {"state_root", crypto::ToHex(header->state_root)},
+              {"ledger_root", crypto::ToHex(header->ledger_root)},
+              {"header", text}};
+  json txs = json::array();
+  for (const auto& wire : stored->block().txs()) {
+    auto tx = contracts::DecodeTx(wire);
+    txs.push_back(tx.ok() ? crypto::ToHex(tx->id) : "unreadable");
+  }
+  out["txs"] = txs;
+  json endorsements = json::array();
+  for (const auto& e : stored->certificate().endorsements()) {
+    endorsements.push_back({{"member", e.member()}, {"signature", crypto::ToHex(e.signature())}});
+  }
+  out["endorsements"] = endorsements;
+  out["certificate_round"] = stored->certificate().round();
+  out["quorum"] = ledger_.validators().quorum();
+  return out;
+}
+
+Result<json> Node::RpcEvidenceExport(const json& params) {
+  if (!params.is_object() || !params.contains("loan") || !params["loan"].is_string()) {
+    return MakeError("invalid-params", "evidence_export needs {\"loan\": \"<loan id>\"}");
+  }
+  auto evidence = ExportLoanEvidence(ledger_, params["loan"].get<std::string>(),
+                                     config_.member_id, NowMs());
+  if (!evidence.ok()) return evidence.error();
+  json files = json::array();
+  for (const auto& file : evidence->files) {
+    files.push_back({{"path", file.path}, {"hex", crypto::ToHex(file.bytes)}});
+  }
+  json documents = json::array();
+  for (const auto& sha : evidence->documents) {
+    documents.push_back({{"sha256", crypto::ToHex(sha)}, {"held", documents_.Has(sha)}});
+  }
+  return json{{"files", files},
+              {"documents", documents},
+              {"records", evidence->records},
+              {"anchor_height", evidence->anchor_height}};
+}
+
+// Raw state for clients: {"key": K} gives one value; {"prefix": P, "limit": N} the entries under
+// P in key order (the CLI builds loan views from these with the contracts' own code).
+Result<json> Node::RpcState(const json& params) {
+  if (!params.is_object()) return MakeError("invalid-params", "state needs {\"key\"} or {\"prefix\"}");
+  json out;
+  out["height"] = ledger_.height();
+  out["business_day"] = contracts::BusinessDay(ledger_.state());
+  if (params.contains("key") && params["key"].is_string()) {
+    auto v = ledger_.state().Get(params["key"].get<std::string>());
+    out["key"] = params["key"];
+    out["value"] = v ? json(*v) : json(nullptr);
+    return out;
+  }
+  if (params.contains("prefix") && params["prefix"].is_string()) {
+    std::size_t limit = 1000;
+    if (params.contains("limit") && params["limit"].is_number_unsigned()) {
+      limit = std::min<std::size_t>(params["limit"].get<std::size_t>(), kStateScanMax);
+    }
+    json entries = json::array();
+    for (auto& [k, v] : ledger_.state().Scan(params["prefix"].get<std::string>(), limit)) {
+      entries.push_back({{"key", k}, {"value", v}});
+    }
+    out["entries"] = entries;
+    return out;
+  }
+  return MakeError("invalid-params", "state needs {\"key\": K} or {\"prefix\": P, \"limit\": N}");
+}
+
+Result<json> Node::RpcFaults() {
+  json list = json::array();
+  const auto& entries = ledger_.state().entries();
+  for (auto it = entries.lower_bound(std::string("fault/"));
+       it != entries.end() && it->first.rfind("fault/", 0) == 0; ++it) {
+    const std::string& key = it->first;
+    const std::string& value = it->second.value;
+    // key: fault/<member>/<height>/<round>/<kind>; value: tx <id> height <h> reporter <m> time-ms <t>
+    std::vector<std::string> parts;
+    std::string rest = key.substr(6);
+    for (std::size_t pos; (pos = rest.find('/')) != std::string::npos; rest = rest.substr(pos + 1)) {
+      parts.push_back(rest.substr(0, pos));
+    }
+    parts.push_back(rest);
+    if (parts.size() != 4) continue;
+    json entry = {{"member", parts[0]},
+                  {"height", std::stoull(parts[1])},
+                  {"round", std::stoul(parts[2])},
+                  {"kind", parts[3]}};
+    std::istringstream words(value);
+    std::string word, arg;
+    while (words >> word >> arg) {
+      if (word == "tx") entry["evidence_tx"] = arg;
+      if (word == "height") entry["committed_height"] = std::stoull(arg);
+      if (word == "reporter") entry["reported_by"] = arg;
+      if (word == "time-ms") entry["committed_time_ms"] = std::stoll(arg);
+    }
+    list.push_back(entry);
+  }
+  return json{{"faults", list}};
+}
+
+json Node::RpcStatus() {
+  const std::uint64_t best = peers_.BestClaim();
+  json out = {{"chain_id", genesis_.chain_id},
+              {"genesis_hash", crypto::ToHex(genesis_.hash)},
+              {"member", config_.member_id},
+              {"suite", std::string(crypto::SuiteName(genesis_.suite))},
+              {"quorum_rule", std::string(consensus::QuorumRuleName(ledger_.validators().rule()))},
+              {"quorum", ledger_.validators().quorum()},
+              {"members", ledger_.validators().size()},
+              {"height", ledger_.height()},
+              {"last_block_hash", crypto::ToHex(ledger_.last_hash())},
+              {"last_block_time", ledger_.last_header().timestamp_ms},
+              {"peers", transport_->ConnectedPeers()},
+              {"rpc_address", config_.rpc_host + ":" + std::to_string(rpc_->port())},
+              {"p2p_address", config_.p2p_host + ":" + std::to_string(transport_->listen_port())},
+              {"mempool_size", mempool_.size()},
+              {"syncing", best > ledger_.height()},
+              {"best_peer_height", best}};
+  const genesis::Membership& m = ledger_.membership();
+  json ids = json::array();
+  for (const auto& member : m.members) ids.push_back(member.id);
+  out["membership"] = {{"epoch", m.epoch},
+                       {"start_height", m.start_height},
+                       {"sha256", crypto::ToHex(m.sha256)},
+                       {"members", ids}};
+  if (replica_) {
+    out["consensus"] = {{"active_height", active_height_},
+                        {"round", active_height_ ? replica_->round() : 0},
+                        {"signing", recovering_ ? "recovering: waiting for peers' heights"
+                                    : replica_->sign_floor() > ledger_.height() + 1
+                                        ? "from height " + std::to_string(replica_->sign_floor())
+                                        : "yes"},
+                        {"sign_floor", replica_->sign_floor()}};
+  } else {
+    out["consensus"] = {{"active_height", 0},
+                        {"round", 0},
+                        {"signing", "no: not a member of epoch " + std::to_string(m.epoch)},
+                        {"sign_floor", 0}};
+  }
+  out["blocks_to_sync"] = best > ledger_.height() ? best - ledger_.height() : 0;
+  auto pending = store_->ScanAux("evidence/");
+  out["pending_evidence"] = pending.ok() ? json(pending->size()) : json(nullptr);
+  if (recovering_) {
+    RecoveryInput input;
+    input.self = config_.member_id;
+    input.our_height = ledger_.height();
+    input.epoch = &ledger_.validators();
+    input.best_claim = best;
+    input.reports = peers_.CertifiedReports();
+    input.lease_floor = lease_floor_;
+    const RecoveryProgress progress = ComputeSigningFloor(input);
+    out["recovery"] = {{"why", recovering_why_},
+                       {"certified_reports", progress.counted},
+                       {"reports_needed", progress.needed},
+                       {"caught_up", progress.caught_up},
+                       {"lease_floor", lease_floor_}};
+  }
+  return out;
+}
+
+}  // namespace colend::node::detail

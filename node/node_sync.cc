@@ -1,0 +1,207 @@
+// Status announcements, block sync, serving blocks, and the signing recovery of a member whose
+// history is unknown (docs/consensus.md §9–§10).
+#include <algorithm>
+
+#include "node/node_impl.h"
+#include "node/signing_recovery.h"
+#include "node/transport.h"
+
+namespace colend::node::detail {
+
+void Node::AnnounceStatus() {
+  proto::PeerMessage message;
+  message.mutable_status()->set_height(ledger_.height());
+  message.mutable_status()->set_last_block_hash(std::string(crypto::AsBytes(ledger_.last_hash())));
+  message.mutable_status()->set_recovering(recovering_);
+#ifdef COLEND_TEST_HOOKS
+  // Test builds only (the chaos test's lying member): <home>/test-lie-status holds a height this
+  // node then claims, with a made-up hash, while it serves no block above its real tip.
+  if (auto lie = ReadFile(config_.Path("test-lie-status")); lie.ok()) {
+    try {
+      message.mutable_status()->set_height(std::stoull(*lie));
+      message.mutable_status()->set_last_block_hash(
+          std::string(crypto::AsBytes(crypto::Sha256("a lie " + *lie))));
+    } catch (const std::exception&) {
+    }
+  }
+#endif
+  BroadcastMessage(message);
+}
+
+bool Node::SyncIdle() const { return sync_peer_.empty() || MonoMs() > sync_deadline_ms_; }
+
+void Node::RequestBlocks(const std::string& peer) {
+  const std::uint64_t claim = peers_.ClaimOf(peer);
+  if (claim <= ledger_.height()) return;
+  const std::uint64_t from = ledger_.height() + 1;
+  const std::uint64_t behind = claim - ledger_.height();
+  proto::PeerMessage message;
+  message.mutable_block_request()->set_from_height(from);
+  message.mutable_block_request()->set_count(
+      static_cast<std::uint32_t>(std::min<std::uint64_t>(behind, kSyncBlocksPerRequestMax)));
+  sync_peer_ = peer;
+  sync_deadline_ms_ = MonoMs() + kSyncRequestTimeoutMs;
+  Log("syncing: at height " + std::to_string(ledger_.height()) + ", " + peer + " claims " +
+      std::to_string(claim) + " (" + std::to_string(behind) + " blocks behind); requesting from " +
+      std::to_string(from));
+  SendTo(peer, message);
+}
+
+void Node::OnPeerConnection(const std::string& peer, bool up) {
+  Log(std::string("peer ") + peer + (up ? " connected" : " disconnected"));
+  if (up) {
+    AnnounceStatus();
+  } else {
+    peers_.Forget(peer);  // its next announcement, after it reconnects, counts afresh
+    if (sync_peer_ == peer) sync_peer_.clear();
+  }
+}
+
+void Node::VerifyPeerClaims() {
+  peers_.Verify(
+      ledger_.height(),
+      [this](std::uint64_t height) -> std::optional<crypto::Hash256> {
+        if (height == ledger_.height()) return ledger_.last_hash();
+        auto header = store_->GetBlockHeader(height);
+        if (!header.ok()) return std::nullopt;
+        return consensus::BlockHash(header->block().header());
+      },
+      MonoMs());
+}
+
+void Node::OnStatus(const std::string& peer, const proto::StatusAnnounce& status) {
+  if (status.last_block_hash().size() != 32) return;
+  crypto::Hash256 hash{};
+  std::copy(status.last_block_hash().begin(), status.last_block_hash().end(), hash.begin());
+  peers_.Claim(peer, status.height(), hash, status.recovering(), MonoMs());
+  VerifyPeerClaims();
+  if (recovering_) TryRecoverSigning();
+  if (peers_.ClaimOf(peer) > ledger_.height() && SyncIdle()) RequestBlocks(peer);
+}
+
+void Node::OnBlockRequest(const std::string& peer, const proto::BlockRequest& request) {
+  if (!TakeServeBudget(peer, "block")) return;
+  proto::PeerMessage message;
+  std::size_t bytes = 0;
+  const std::uint32_t count = std::min(request.count(), kSyncBlocksPerRequestMax);
+  const std::uint64_t from = request.from_height();
+  for (std::uint64_t h = from; h - from < count && h <= ledger_.height() &&
+                               bytes < kSyncResponseBytesMax;
+       ++h) {
+    // Each block is checked before it leaves (Ledger::ReadBlock): a damaged store is never
+    // served; the node stops and says which block, so the operator restores or re-syncs it.
+    auto block = ledger_.ReadBlock(h);
+    if (!block.ok()) {
+      if (block.error().code == "corrupt-store") {
+        return Fatal(block.error().ToString() +
+                     "; the data directory is damaged: restore it or remove it and let the node "
+                     "recover (docs/operations.md, Backup and restore)");
+      }
+      break;
+    }
+    bytes += block->ByteSizeLong();
+    *message.mutable_block_response()->add_blocks() = std::move(block).value();
+  }
+  serve_budget_.ChargeBytes(peer, static_cast<std::int64_t>(bytes));
+  SendTo(peer, message);
+}
+
+bool Node::TakeServeBudget(const std::string& peer, const char* what) {
+  if (serve_budget_.TakeRequest(peer, MonoMs())) return true;
+  const std::string line = std::string("not answering ") + what + " requests from " + peer +
+                           ": over its serving budget";
+  if (last_budget_log_[peer] + 60000 <= MonoMs()) {
+    last_budget_log_[peer] = MonoMs();
+    Log(line);
+  }
+  return false;
+}
+
+// Synced blocks are applied one per io event, so RPC (status shows the progress) and consensus
+// messages are served between them; the peer stays our sync peer until its batch is applied.
+void Node::OnBlockResponse(const std::string& peer, const proto::BlockResponse& response) {
+  if (peer != sync_peer_ || !sync_queue_.empty()) return;  // late or unasked: ignore
+  for (const auto& stored : response.blocks()) sync_queue_.push_back(stored);
+  if (sync_queue_.empty()) {
+    sync_peer_.clear();
+    if (peers_.ClaimOf(peer) > ledger_.height()) {
+      // It claimed blocks it does not serve: a liar (or a damaged peer). Its claims are ignored
+      // for a while, so it cannot keep this node "syncing" or hold back the clock.
+      Log("sync: " + peer + " claimed height " + std::to_string(peers_.ClaimOf(peer)) +
+          " but served no block above " + std::to_string(ledger_.height()) +
+          "; ignoring its claims for " + std::to_string(kDiscreditMs / 1000) + " s");
+      peers_.Discredit(peer, MonoMs());
+    }
+    return;
+  }
+  sync_applied_ = 0;
+  sync_deadline_ms_ = MonoMs() + kSyncRequestTimeoutMs;
+  ApplySyncedBlock(peer);
+}
+
+void Node::ApplySyncedBlock(const std::string& peer) {
+  if (fatal_ || sync_queue_.empty()) return;
+  const proto::StoredBlock stored = std::move(sync_queue_.front());
+  sync_queue_.pop_front();
+  auto header = consensus::BlockHeader::ParseText(stored.block().header());
+  if (header.ok() && header->height == ledger_.height() + 1) {
+    Status committed = ledger_.CommitBlock(stored.block(), stored.certificate());
+    if (!committed.ok()) {
+      Log("sync: block " + std::to_string(header->height) + " from " + peer + " rejected: " +
+          committed.ToString() + "; ignoring its claims for " +
+          std::to_string(kDiscreditMs / 1000) + " s");
+      sync_queue_.clear();
+      peers_.Discredit(peer, MonoMs());
+    } else {
+      ++sync_applied_;
+      AfterCommit(stored.block(), "synced from " + peer);
+    }
+  }
+  if (!sync_queue_.empty()) {
+    sync_deadline_ms_ = MonoMs() + kSyncRequestTimeoutMs;
+    host_.post([this, peer] { ApplySyncedBlock(peer); });
+    return;
+  }
+  sync_peer_.clear();
+  if (sync_applied_ > 0) {
+    const std::uint64_t best = peers_.BestClaim();
+    Log("sync: applied " + std::to_string(sync_applied_) + " blocks, now at " +
+        std::to_string(ledger_.height()) +
+        (best > ledger_.height() ? ", " + std::to_string(best - ledger_.height()) + " to go"
+                                 : ", caught up"));
+    if (auto next = peers_.SyncPeer(ledger_.height(), "")) RequestBlocks(*next);
+  }
+}
+
+void Node::TryRecoverSigning() {
+  RecoveryInput input;
+  input.self = config_.member_id;
+  input.our_height = ledger_.height();
+  input.epoch = &ledger_.validators();
+  input.best_claim = peers_.BestClaim();
+  input.reports = peers_.CertifiedReports();
+  input.lease_floor = lease_floor_;
+  const RecoveryProgress progress = ComputeSigningFloor(input);
+  if (!progress.floor) return;
+  if (!replica_) return;  // not a member now: the floor is raised when it is one again
+  const std::uint64_t floor = *progress.floor;
+  Handle(replica_->RaiseSignFloor(floor, ReplicaNow()));
+  if (fatal_) return;
+  // The raised floor is durable in the vote state now: the history is complete again.
+  Status marked = store_->PutAux(kSigningHistoryKey, "complete: recovered, signing from height " +
+                                                         std::to_string(floor));
+  if (!marked.ok()) return Fatal("cannot record the end of the recovery: " + marked.ToString());
+  if (Status cleared = store_->DeleteAux("recovering"); !cleared.ok()) {
+    Log("warning: " + cleared.ToString());
+  }
+  recovering_ = false;
+  Log("signing floor recovered: " + std::to_string(progress.counted) + " of the " +
+      std::to_string(ledger_.validators().size()) + " members of epoch " +
+      std::to_string(ledger_.membership().epoch) + " report certified tips at most " +
+      std::to_string(progress.top) + "; this node is at " + std::to_string(ledger_.height()) +
+      "; signing from height " + std::to_string(floor));
+  AnnounceStatus();
+  ScheduleStartHeight();
+}
+
+}  // namespace colend::node::detail

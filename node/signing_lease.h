@@ -1,0 +1,53 @@
+// The signing lease: a small file outside data/ (<home>/signing-lease) naming the highest
+// (height, round) at which this member may have signed. It is written (synced) before the
+// replica persists and sends anything for a later (height, round), so it is never behind the
+// vote state in data/.
+//
+// At start the vote state in data/ is compared with it: a data directory whose vote state is
+// behind the lease was restored from an older backup (or lost writes), and one without the
+// "signing history complete" marker was wiped, emptied, or never finished `colend-node --init`.
+// Either way the member's signing history is unknown: it recovers (node/signing_recovery.h)
+// and never signs at or below the leased height again (docs/consensus.md §10, F11;
+// docs/operations.md "Backup and restore").
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "crypto/result.h"
+
+namespace colend::node {
+
+struct LeaseMark {
+  std::uint64_t height = 0;
+  std::uint32_t round = 0;
+  auto operator<=>(const LeaseMark&) const = default;
+};
+
+// Reads <path>; nullopt if the file does not exist, an error if it exists but is not a lease of
+// this chain and member.
+Result<std::optional<LeaseMark>> ReadSigningLease(const std::string& path,
+                                                  const std::string& chain_genesis_hex,
+                                                  const std::string& member);
+Status WriteSigningLease(const std::string& path, const std::string& chain_genesis_hex,
+                         const std::string& member, LeaseMark mark);
+
+// What the data directory says about this member's signing history.
+struct DataHistory {
+  bool complete_marker = false;        // "signing-history" aux record present
+  bool legacy_recovering = false;      // the older "recovering" aux record present
+  LeaseMark stored;                    // max of the vote state's (height, round) and (tip+1, 0)
+};
+
+struct HistoryVerdict {
+  bool recovering = false;
+  std::string why;            // for the log when recovering
+  std::uint64_t lease_floor = 0;  // the lowest height the member may sign at (0: none)
+};
+
+// Pure: the decision at start from the data directory and the lease file.
+HistoryVerdict JudgeSigningHistory(const DataHistory& data, const std::optional<LeaseMark>& lease);
+
+}  // namespace colend::node

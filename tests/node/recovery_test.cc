@@ -1,0 +1,188 @@
+// Proves the signing recovery of a member whose history is unknown (docs/consensus.md §10):
+// only heights this node verified on its own chain count (a forged or enormous height never
+// sets the floor), the reports needed and who may give them come from the epoch at the tip,
+// recovering peers do not count, a disconnected peer is forgotten, a liar is discredited, and
+// every arithmetic step saturates. And the start-up judgement: a data directory that is emptied,
+// restored from an older backup, or was killed between creating the store and writing its
+// "history complete" record is never trusted to know what this member signed.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "crypto/signature.h"
+#include "node/config.h"
+#include "node/peer_heights.h"
+#include "node/signing_lease.h"
+#include "node/signing_recovery.h"
+
+namespace colend::node {
+namespace {
+
+crypto::Hash256 HashOf(std::uint64_t height) { return crypto::Sha256("block " + std::to_string(height)); }
+
+// Our chain: blocks 0..tip hash to HashOf(h).
+PeerHeights::HashAt ChainTo(std::uint64_t tip) {
+  return [tip](std::uint64_t h) -> std::optional<crypto::Hash256> {
+    if (h > tip) return std::nullopt;
+    return HashOf(h);
+  };
+}
+
+consensus::ValidatorSet Epoch(std::size_t members, std::uint64_t number = 0,
+                              consensus::QuorumRule rule = consensus::QuorumRule::kMajority) {
+  static const crypto::PublicKey key = crypto::PrivateKey::Generate(crypto::Suite::kStd)->Public();
+  std::vector<consensus::Member> list;
+  for (std::size_t i = 0; i < members; ++i) list.push_back({"m" + std::to_string(i), key});
+  return consensus::ValidatorSet("chain", number, std::move(list), rule);
+}
+
+RecoveryProgress Floor(const PeerHeights& peers, std::uint64_t our_height,
+                       const consensus::ValidatorSet& epoch, std::uint64_t lease_floor = 0) {
+  RecoveryInput input;
+  input.self = "m0";
+  input.our_height = our_height;
+  input.epoch = &epoch;
+  input.best_claim = peers.BestClaim();
+  input.reports = peers.CertifiedReports();
+  input.lease_floor = lease_floor;
+  return ComputeSigningFloor(input);
+}
+
+TEST(SigningRecovery, CertifiedReportsFromTheEpochSetTheFloor) {
+  const auto epoch = Epoch(5);  // q = 3: n - q + 1 = 3 reports
+  PeerHeights peers;
+  for (const char* p : {"m1", "m2"}) peers.Claim(p, 40, HashOf(40), false, 0);
+  peers.Verify(40, ChainTo(40), 0);
+  EXPECT_FALSE(Floor(peers, 40, epoch).floor) << "two reports of three";
+  peers.Claim("m3", 39, HashOf(39), false, 0);
+  peers.Verify(40, ChainTo(40), 0);
+  const RecoveryProgress progress = Floor(peers, 40, epoch);
+  ASSERT_TRUE(progress.floor);
+  EXPECT_EQ(*progress.floor, 43u);
+  EXPECT_EQ(progress.counted, 3u);
+  EXPECT_EQ(*Floor(peers, 40, epoch, /*lease_floor=*/90).floor, 90u) << "a lease raises it";
+}
+
+// Today a status of 2^64-3 set the floor to 0 (top + 3 wrapped) and one of 10^15 silenced the
+// member for good: an uncertified claim now counts for nothing, and a claim the node cannot
+// verify keeps it from finishing only until the liar is found out.
+TEST(SigningRecovery, AForgedHeightNeverSetsTheFloor) {
+  const auto epoch = Epoch(5);
+  for (std::uint64_t forged : {UINT64_MAX - 2, std::uint64_t{1'000'000'000'000'000}}) {
+    PeerHeights peers;
+    for (const char* p : {"m1", "m2", "m3"}) peers.Claim(p, 40, HashOf(40), false, 0);
+    peers.Claim("m4", forged, crypto::Sha256("made up"), false, 0);
+    peers.Verify(40, ChainTo(40), 0);
+    EXPECT_EQ(peers.CertifiedReports().count("m4"), 0u);
+    EXPECT_FALSE(Floor(peers, 40, epoch).floor) << "not caught up with a claim yet";
+    peers.Discredit("m4", 1000);  // it served nothing when asked (node_sync.cc)
+    const auto progress = Floor(peers, 40, epoch);
+    ASSERT_TRUE(progress.floor) << forged;
+    EXPECT_EQ(*progress.floor, 43u) << forged;
+    peers.Claim("m4", forged, crypto::Sha256("made up"), false, 2000);
+    EXPECT_EQ(peers.BestClaim(), 40u) << "a discredited peer's claims are ignored for a while";
+    peers.Claim("m4", 40, HashOf(40), false, 1000 + kDiscreditMs);
+    EXPECT_EQ(peers.ClaimOf("m4"), 40u) << "and heard again afterwards";
+  }
+  PeerHeights peers;
+  peers.Claim("m1", 30, crypto::Sha256("another block 30"), false, 0);
+  peers.Verify(40, ChainTo(40), 0);
+  EXPECT_EQ(peers.ClaimOf("m1"), 0u) << "a hash that is not ours at that height discredits";
+  EXPECT_EQ(SaturatingAdd(UINT64_MAX - 1, 3), UINT64_MAX);
+}
+
+TEST(SigningRecovery, RecoveringPeersAndStrangersDoNotCount) {
+  const auto epoch = Epoch(5);
+  PeerHeights peers;
+  peers.Claim("m1", 40, HashOf(40), false, 0);
+  peers.Claim("m2", 40, HashOf(40), false, 0);
+  peers.Claim("m3", 40, HashOf(40), /*recovering=*/true, 0);
+  peers.Claim("outsider", 40, HashOf(40), false, 0);
+  peers.Claim("m0", 40, HashOf(40), false, 0);  // ourselves, echoed back
+  peers.Verify(40, ChainTo(40), 0);
+  EXPECT_EQ(Floor(peers, 40, epoch).counted, 2u);
+  EXPECT_FALSE(Floor(peers, 40, epoch).floor);
+  peers.Claim("m3", 40, HashOf(40), false, 0);  // m3 finished its own recovery
+  peers.Verify(40, ChainTo(40), 0);
+  EXPECT_TRUE(Floor(peers, 40, epoch).floor);
+}
+
+// The genesis epoch had 3 members (2 reports would do); the epoch at the tip has 7 (4 needed).
+TEST(SigningRecovery, TheEpochAtTheTipDecidesHowManyReports) {
+  PeerHeights peers;
+  for (const char* p : {"m1", "m2", "m3"}) peers.Claim(p, 80, HashOf(80), false, 0);
+  peers.Verify(80, ChainTo(80), 0);
+  EXPECT_TRUE(Floor(peers, 80, Epoch(3)).floor);
+  EXPECT_FALSE(Floor(peers, 80, Epoch(7, 2)).floor);
+  EXPECT_EQ(Floor(peers, 80, Epoch(7, 2)).needed, 4u);
+  peers.Claim("m4", 80, HashOf(80), false, 0);
+  peers.Verify(80, ChainTo(80), 0);
+  EXPECT_TRUE(Floor(peers, 80, Epoch(7, 2)).floor);
+  EXPECT_EQ(Floor(peers, 80, Epoch(7, 2, consensus::QuorumRule::kTwoThirds)).needed, 3u);
+}
+
+TEST(SigningRecovery, ADisconnectedPeerIsForgottenAndFarClaimsWaitForSync) {
+  const auto epoch = Epoch(5);
+  PeerHeights peers;
+  for (const char* p : {"m1", "m2", "m3"}) peers.Claim(p, 40, HashOf(40), false, 0);
+  peers.Verify(40, ChainTo(40), 0);
+  peers.Forget("m3");
+  EXPECT_FALSE(Floor(peers, 40, epoch).floor);
+  EXPECT_EQ(peers.ClaimOf("m3"), 0u);
+  // Claims far ahead: certified only once our chain has those blocks.
+  PeerHeights ahead;
+  for (const char* p : {"m1", "m2", "m3"}) ahead.Claim(p, 500, HashOf(500), false, 0);
+  ahead.Verify(10, ChainTo(10), 0);
+  EXPECT_TRUE(ahead.CertifiedReports().empty());
+  EXPECT_EQ(*ahead.SyncPeer(10, ""), "m1");
+  ahead.Verify(500, ChainTo(500), 0);
+  ASSERT_TRUE(Floor(ahead, 500, epoch).floor);
+  EXPECT_EQ(*Floor(ahead, 500, epoch).floor, 503u);
+}
+
+// ----- start-up: is the data directory's signing history known? -----
+
+TEST(SigningHistory, ACompleteCurrentDirectoryIsTrusted) {
+  DataHistory data{.complete_marker = true, .legacy_recovering = false, .stored = {120, 2}};
+  EXPECT_FALSE(JudgeSigningHistory(data, LeaseMark{120, 2}).recovering);
+  EXPECT_FALSE(JudgeSigningHistory(data, LeaseMark{119, 0}).recovering);
+  EXPECT_FALSE(JudgeSigningHistory(data, std::nullopt).recovering) << "no lease yet";
+}
+
+TEST(SigningHistory, AnEmptiedOrHalfInitialisedDirectoryRecovers) {
+  // A store that was created but never got its record (emptied directory, or SIGKILL between
+  // creating the store and writing the record): recovering, whatever else it holds.
+  DataHistory data{.complete_marker = false, .legacy_recovering = false, .stored = {1, 0}};
+  EXPECT_TRUE(JudgeSigningHistory(data, std::nullopt).recovering);
+  const HistoryVerdict with_lease = JudgeSigningHistory(data, LeaseMark{300, 1});
+  EXPECT_TRUE(with_lease.recovering);
+  EXPECT_EQ(with_lease.lease_floor, 301u) << "never again at or below the leased height";
+}
+
+TEST(SigningHistory, ADirectoryRestoredFromAnOlderBackupRecovers) {
+  DataHistory restored{.complete_marker = true, .legacy_recovering = false, .stored = {100, 0}};
+  const HistoryVerdict verdict = JudgeSigningHistory(restored, LeaseMark{110, 0});
+  EXPECT_TRUE(verdict.recovering);
+  EXPECT_EQ(verdict.lease_floor, 111u);
+  // Same height, later round: the backup lacks votes of round 3.
+  DataHistory same_height{.complete_marker = true, .legacy_recovering = false, .stored = {110, 1}};
+  EXPECT_TRUE(JudgeSigningHistory(same_height, LeaseMark{110, 3}).recovering);
+}
+
+TEST(SigningHistory, TheLeaseFileIsReadBackAndEditsAreRefused) {
+  const auto dir = std::filesystem::temp_directory_path() / ("colend-lease-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "signing-lease").string();
+  EXPECT_FALSE(ReadSigningLease(path, "abc", "m0")->has_value());
+  ASSERT_TRUE(WriteSigningLease(path, "abc", "m0", {77, 4}).ok());
+  EXPECT_EQ(**ReadSigningLease(path, "abc", "m0"), (LeaseMark{77, 4}));
+  EXPECT_FALSE(ReadSigningLease(path, "abc", "m1").ok()) << "another member's lease";
+  EXPECT_FALSE(ReadSigningLease(path, "def", "m0").ok()) << "another chain's lease";
+  std::string text = *ReadFile(path);
+  ASSERT_TRUE(WriteFile(path, text.replace(text.find("height 77"), 9, "height 07")).ok());
+  EXPECT_FALSE(ReadSigningLease(path, "abc", "m0").ok()) << "not canonical";
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace colend::node
