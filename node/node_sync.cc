@@ -82,6 +82,7 @@ void Node::OnStatus(const std::string& peer, const proto::StatusAnnounce& status
 void Node::OnBlockRequest(const std::string& peer, const proto::BlockRequest& request) {
   if (!TakeServeBudget(peer, "block")) return;
   proto::PeerMessage message;
+  message.mutable_block_response();  // an answer even when it holds no block
   std::size_t bytes = 0;
   const std::uint32_t count = std::min(request.count(), kSyncBlocksPerRequestMax);
   const std::uint64_t from = request.from_height();

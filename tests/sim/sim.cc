@@ -1,4 +1,6 @@
-// The simulator; see sim.h. Node behaviour mirrors node/node.cc (named where it matters).
+// The simulator; see sim.h. Node behaviour mirrors node/node.cc and node/node_sync.cc (named
+// where it matters) and calls the node's own PeerHeights, ComputeSigningFloor and
+// JudgeSigningHistory.
 #include "sim.h"
 
 #include <algorithm>
@@ -18,6 +20,9 @@
 #include "consensus/replica.h"
 #include "crypto/hash.h"
 #include "crypto/signature.h"
+#include "node/peer_heights.h"
+#include "node/signing_lease.h"
+#include "node/signing_recovery.h"
 
 namespace colend::sim {
 namespace {
@@ -36,10 +41,16 @@ constexpr std::int64_t kStart = 1'700'000'000'000;   // simulated epoch time at 
 constexpr std::int64_t kClockSkewMaxMs = 5'000;      // genesis clock-skew bound
 constexpr std::int64_t kBlockIntervalMs = 200;       // node.cc: start a height this long after txs
 constexpr std::int64_t kStatusIntervalMs = 1'000;    // node.cc: status announcement period
-constexpr std::int64_t kSyncRequestTimeoutMs = 5'000;
+constexpr std::int64_t kSyncRequestTimeoutMs = 2'000;  // node_impl.h kSyncRequestTimeoutMs
 constexpr std::uint32_t kSyncBlocksPerRequestMax = 64;
 constexpr std::size_t kBlockTxsMax = 50;
 constexpr std::string_view kChainId = "colend-sim";
+// A recovered floor may exceed tip + 3 only by the lease floor of a restored data directory
+// (at most the heights signed since the backup); beyond this it came from a forged height.
+constexpr std::uint64_t kRecoveryFloorSlack = 200;
+// How long after every fault healed a network with pending transactions may go without a block:
+// messages held up to 30 s may still arrive, and rounds grow by their increment meanwhile.
+constexpr std::int64_t kLivenessMs = 45'000;
 
 std::string Ms(std::int64_t t) {  // simulated time since the start, "12.345s"
   char buffer[32];
@@ -233,6 +244,8 @@ struct Msg {
   enum Kind { kConsensus, kStatus, kBlockRequest, kBlockResponse, kTxs } kind = kConsensus;
   cproto::ConsensusMessage consensus;
   std::uint64_t height = 0;  // status: committed height; request: first height wanted
+  Hash256 hash{};            // status: the hash of that block
+  bool recovering = false;   // status: the sender's signing history is unknown
   std::uint32_t count = 0;
   std::vector<StoredBlock> blocks;
   std::vector<std::string> txs;
@@ -247,7 +260,16 @@ struct Node {
   // Durable (survives a crash; a wipe or truncation changes it explicitly).
   std::vector<StoredBlock> chain;  // chain[0] is the genesis block
   std::string replica_state;
-  bool wiped_marker = false;                          // data wiped: recover before signing
+  bool history_complete = true;  // data/'s x/signing-history record (node/signing_lease.h)
+  // Outside data/ (survives a wipe or a restore): <home>/signing-lease.
+  std::optional<node::LeaseMark> lease;
+  // A copy of data/ taken while the node was down, for the "restored from an older backup" F11.
+  struct Backup {
+    std::vector<StoredBlock> chain;
+    std::string replica_state;
+    bool history_complete = true;
+  };
+  std::optional<Backup> backup;
   std::map<std::string, std::string> pending_evidence;  // key -> evidence tx, until committed
   // Volatile.
   enum Mode { kRunning, kPaused, kCrashed } mode = kRunning;
@@ -258,7 +280,7 @@ struct Node {
   std::uint64_t active_height = 0;  // 0 while idle (node.cc active_height_)
   std::int64_t start_at = kNever;   // pending StartHeight (block interval)
   std::int64_t next_housekeeping = kNever;
-  std::map<std::string, std::uint64_t> peer_heights;
+  node::PeerHeights peers;  // the node's own code (node/peer_heights.h)
   std::deque<cproto::ConsensusMessage> early;  // node.cc early_messages_: for height + 2
   std::string sync_peer;
   std::int64_t sync_deadline = 0;
@@ -268,9 +290,10 @@ struct Node {
   std::int64_t clock_offset = 0;
   std::deque<std::pair<std::string, MsgPtr>> inbox;  // arrivals while paused
   bool recovering = false;
-  std::set<std::string> status_from;
+  std::uint64_t lease_floor = 0;
   int crash_point = -1;  // F7: crash inside the next Handle at this step
   bool byzantine = false;
+  bool liar = false;  // lies in status, serves substituted bodies, relays proposals with other bodies
   // Derived from the chain (recomputed at boot): every epoch so far; back() is in force for the
   // next height. The node's replica (none if it is not a member) and its peers follow back().
   std::vector<Epoch> epochs;
@@ -399,7 +422,10 @@ class SimApp : public consensus::Application {
   std::size_t nodes_;
 };
 
-enum class Fault { kF1, kF2, kF3, kF4, kF5, kF6, kF7, kF8, kF9, kF10, kF11, kF12 };
+// F1-F12 as in docs/consensus.md §12; kLiar: a member lies in status announcements, serves
+// substituted bodies and relays proposals with other bodies; kHold: messages held 1-30 s, then
+// delivered (what locking exists for).
+enum class Fault { kF1, kF2, kF3, kF4, kF5, kF6, kF7, kF8, kF9, kF10, kF11, kF12, kLiar, kHold };
 
 class Simulation {
  public:
@@ -473,12 +499,16 @@ class Simulation {
   void AfterCommit(Node& node);
   void Housekeeping(Node& node);
   void RequestBlocks(Node& node, const std::string& peer);
+  void AnnounceStatus(Node& node);
+  void VerifyClaims(Node& node);
+  void TryRecover(Node& node);
   void Receive(Node& node, const std::string& from, const MsgPtr& msg);
   void AddToMempool(Node& node, const std::string& tx);
   void Send(const Node& from, const std::string& to, MsgPtr msg);
   void Broadcast(const Node& from, const MsgPtr& msg);
   void Deliver(const std::string& to, const std::string& from, const MsgPtr& msg);
-  void MaybeEquivocate(Node& node, const cproto::ConsensusMessage& message);
+  // Returns the peers that got a conflicting message instead of `message` (a split), if any.
+  std::set<std::string> MaybeEquivocate(Node& node, const cproto::ConsensusMessage& message);
 
   // --- faults and load
   void InjectFault();
@@ -486,6 +516,10 @@ class Simulation {
   void SubmitClientTx();
   void ProposeMembershipChange();
   void ReplayOrForge();
+  // Liveness after every healing period: once no fault is active, a block with pending
+  // transactions must commit within kLivenessMs unless too few members may sign.
+  void ScheduleLivenessCheck();
+  bool HaltedByDesign() const;
 
   bool Step(std::int64_t until);
 
@@ -502,7 +536,8 @@ class Simulation {
 
   // Network faults.
   std::set<std::pair<std::string, std::string>> blocked_;  // (from, to) links that lose all
-  int drop_per_mille_ = 0, duplicate_per_mille_ = 0;
+  int drop_per_mille_ = 0, duplicate_per_mille_ = 0, hold_per_mille_ = 0;
+  std::uint64_t heal_token_ = 0;  // the latest moment every fault had healed
   std::int64_t latency_min_ = 2, latency_max_ = 12;
   bool chaos_ = false;  // F8 window: replays and foreign-chain messages
   std::deque<cproto::ConsensusMessage> recent_;  // for replays
@@ -511,6 +546,12 @@ class Simulation {
 
   // Global bookkeeping for the invariants.
   std::map<std::uint64_t, Hash256> committed_;         // first block committed per height
+  std::map<std::uint64_t, cproto::CommitCertificate> committed_certs_;
+  // A majority-mode fork by an equivocating member happened (with its evidence): the chains
+  // cannot converge, so convergence, durability and liveness are not judged after it.
+  bool forked_ = false;
+  // F12 splits: (height, round) -> (the members shown the second block, its hash).
+  std::map<std::pair<std::uint64_t, std::uint32_t>, std::pair<std::set<std::string>, Hash256>> splits_;
   std::map<std::string, std::string> submitted_to_;    // client tx -> node it was submitted to
   std::set<std::string> acknowledged_;                 // client txs a node said are committed
   std::map<std::string, std::set<std::string>> detected_;  // evidence key -> honest detectors
@@ -532,7 +573,7 @@ void Simulation::Boot(Node& node) {
   SetUpReplica(node);
   node.start_at = kNever;
   node.next_housekeeping = now_ + 50 + static_cast<std::int64_t>(node.index) * 37;
-  node.peer_heights.clear();
+  node.peers = node::PeerHeights();
   node.early.clear();
   node.sync_peer.clear();
   node.mempool.clear();
@@ -546,10 +587,25 @@ void Simulation::Boot(Node& node) {
   }
   node.inbox.clear();
   node.crash_point = -1;
-  // node.cc: a data directory created without the member's signing history (wiped) recovers
-  // first: no signature until the floor is known.
-  node.recovering = node.wiped_marker && node.replica_state.empty();
-  node.status_from.clear();
+  // node.cc JudgeHistory, with the node's own decision (node/signing_lease.h).
+  node::DataHistory data;
+  data.complete_marker = node.history_complete;
+  data.stored = {node.height() + 1, 0};
+  if (!node.replica_state.empty()) {
+    cproto::ReplicaState state;
+    if (state.ParseFromString(node.replica_state)) {
+      data.stored = std::max(data.stored, node::LeaseMark{state.height(), state.round()});
+    }
+  }
+  const node::HistoryVerdict verdict = node::JudgeSigningHistory(data, node.lease);
+  node.recovering = verdict.recovering;
+  node.lease_floor = verdict.lease_floor;
+  if (verdict.recovering) {
+    node.history_complete = false;
+    Event(node.id + " signing history unknown: " + verdict.why);
+  } else if (!node.lease || *node.lease < data.stored) {
+    node.lease = std::max(node.lease.value_or(node::LeaseMark{}), data.stored);
+  }
   for (const auto& [key, tx] : node.pending_evidence) AddToMempool(node, tx);
 }
 
@@ -591,6 +647,9 @@ void Simulation::Crash(Node& node, const std::string& why) {
   node.in_mempool.clear();
   node.start_at = kNever;
   node.next_housekeeping = kNever;
+  for (auto& [id, other] : nodes_) {
+    if (id != node.id) other.peers.Forget(node.id);  // its connections close
+  }
   if (!why.empty()) Event(node.id + " crashed " + why);
 }
 
@@ -603,6 +662,10 @@ void Simulation::Handle(Node& node, Actions actions) {
   }
   const bool eventful = actions.persist || !actions.messages.empty() || actions.decision;
   const int point = eventful ? node.crash_point : -1;
+  if (actions.persist && node.replica) {  // node.cc CoverWithLease: the lease first
+    const node::LeaseMark now{node.replica->height(), node.replica->round()};
+    if (!node.lease || now > *node.lease) node.lease = now;
+  }
   if (point == 0) {
     node.signer->Discard();
     return Crash(node, "before syncing its vote state (F7)");
@@ -617,13 +680,16 @@ void Simulation::Handle(Node& node, Actions actions) {
     auto msg = std::make_shared<Msg>();
     msg->kind = Msg::kConsensus;
     msg->consensus = std::move(actions.messages[i].message);
-    if (node.byzantine) MaybeEquivocate(node, msg->consensus);
+    std::set<std::string> split;
+    if (node.byzantine) split = MaybeEquivocate(node, msg->consensus);
     if (recent_.size() > 256) recent_.pop_front();
     recent_.push_back(msg->consensus);
     if (actions.messages[i].to) {
-      Send(node, *actions.messages[i].to, msg);
+      if (!split.count(*actions.messages[i].to)) Send(node, *actions.messages[i].to, msg);
     } else {
-      Broadcast(node, msg);
+      for (const std::string& id : ids_) {
+        if (id != node.id && !split.count(id)) Send(node, id, msg);
+      }
     }
   }
   for (const consensus::Equivocation& e : actions.equivocations) {
@@ -708,11 +774,42 @@ void Simulation::Commit(Node& node, const cproto::Block& block,
               "): integrity: " + valid.ToString());
   }
   auto [first, inserted] = committed_.emplace(height, hash);
+  if (inserted) committed_certs_.emplace(height, cert);
   if (!inserted && first->second != hash) {
-    Violation("agreement broken at height " + std::to_string(height) + ": " + node.id +
-              " committed another block (" + how + ")");
+    // Majority mode tolerates no equivocator: two certificates for one height share a member
+    // (q + q > n) who signed both. Such a fork must leave that signed evidence, and only the
+    // equivocating member may be in both; anything else breaks agreement.
+    std::set<std::string> a, both;
+    for (const auto& e : committed_certs_.at(height).endorsements()) a.insert(e.member());
+    for (const auto& e : cert.endorsements()) {
+      if (a.count(e.member())) both.insert(e.member());
+    }
+    const bool evidenced = !both.empty() && byzantine_ &&
+                           std::all_of(both.begin(), both.end(),
+                                       [&](const std::string& m) { return m == *byzantine_; }) &&
+                           node.EpochAt(height).rule == consensus::QuorumRule::kMajority;
+    if (evidenced) {
+      if (!forked_) {
+        Event("FORK at height " + std::to_string(height) + " (majority mode, " + *byzantine_ +
+              " equivocated): both certificates hold its precommit, signed evidence of the "
+              "double signature");
+      }
+      forked_ = true;
+      ++result_.forks_with_evidence;
+    } else {
+      std::string names;
+      for (const std::string& m : both) names += " " + m;
+      Violation("agreement broken at height " + std::to_string(height) + ": " + node.id +
+                " committed another block (" + how + "); members in both certificates:" +
+                (names.empty() ? " none" : names));
+    }
   }
   auto header = BlockHeader::ParseText(block.header());
+  if (inserted && header.ok() && header->timestamp_ms > now_ + kClockSkewMaxMs) {
+    Violation("block " + std::to_string(height) + " is stamped " +
+              std::to_string(header->timestamp_ms - now_) + " ms ahead of true time (bound " +
+              std::to_string(kClockSkewMaxMs) + " ms)");
+  }
   StoredBlock stored{block, cert, hash, header.ok() ? header->state_root : Hash256{},
                      header.ok() ? header->timestamp_ms : 0};
   node.chain.push_back(std::move(stored));
@@ -745,37 +842,83 @@ void Simulation::Commit(Node& node, const cproto::Block& block,
 void Simulation::AfterCommit(Node& node) {
   node.active_height = 0;
   if (node.epoch().number != node.replica_epoch) SetUpReplica(node);
+  VerifyClaims(node);
+  if (node.recovering) TryRecover(node);
+  AnnounceStatus(node);
+  ScheduleStart(node);
+}
+
+// node_sync.cc AnnounceStatus; a liar claims a forged height with a made-up hash.
+void Simulation::AnnounceStatus(Node& node) {
   auto status = std::make_shared<Msg>();
   status->kind = Msg::kStatus;
   status->height = node.height();
+  status->hash = node.chain.back().hash;
+  status->recovering = node.recovering;
+  if (node.liar) {
+    static constexpr std::uint64_t kLies[] = {UINT64_MAX - 2, 1'000'000'000'000'000, 0};
+    status->height = kLies[Uniform(0, 2)];
+    if (status->height == 0) status->height = node.height() + static_cast<std::uint64_t>(Uniform(1, 50));
+    status->hash = crypto::Sha256("a lie " + std::to_string(Uniform(0, 1'000'000)));
+    status->recovering = false;
+  }
   Broadcast(node, status);
+}
+
+void Simulation::VerifyClaims(Node& node) {
+  node.peers.Verify(
+      node.height(),
+      [&node](std::uint64_t h) -> std::optional<Hash256> {
+        if (h >= node.chain.size()) return std::nullopt;
+        return node.chain[h].hash;
+      },
+      now_);
+}
+
+// node_sync.cc TryRecoverSigning, with the node's own ComputeSigningFloor.
+void Simulation::TryRecover(Node& node) {
+  node::RecoveryInput input;
+  input.self = node.id;
+  input.our_height = node.height();
+  input.epoch = node.epoch().set.get();
+  input.best_claim = node.peers.BestClaim();
+  input.reports = node.peers.CertifiedReports();
+  input.lease_floor = node.lease_floor;
+  const node::RecoveryProgress progress = node::ComputeSigningFloor(input);
+  if (!progress.floor || !node.replica) return;
+  node.recovering = false;
+  node.history_complete = true;
+  Event(node.id + " recovered its signing floor: " + std::to_string(*progress.floor) + " (" +
+        std::to_string(progress.counted) + " certified tips, at most " +
+        std::to_string(progress.top) + "; its tip " + std::to_string(node.height()) + ")");
+  if (*progress.floor > node.height() + 3 + kRecoveryFloorSlack) {
+    Violation(node.id + " recovered with a floor " + std::to_string(*progress.floor) +
+              " far above its tip " + std::to_string(node.height()) + " (a forged height?)");
+  }
+  Handle(node, node.replica->RaiseSignFloor(*progress.floor, Clock(node)));
+  AnnounceStatus(node);
   ScheduleStart(node);
 }
 
 void Simulation::Housekeeping(Node& node) {
   node.next_housekeeping = now_ + kStatusIntervalMs;
-  auto status = std::make_shared<Msg>();
-  status->kind = Msg::kStatus;
-  status->height = node.height();
-  Broadcast(node, status);
-  std::uint64_t best = 0;
-  std::string best_peer;
-  for (const auto& [peer, h] : node.peer_heights) {
-    if (h > best) best = h, best_peer = peer;
+  AnnounceStatus(node);
+  if (node.peers.BestClaim() > node.height() && (node.sync_peer.empty() || now_ > node.sync_deadline)) {
+    const std::string slow = node.sync_peer;
+    if (auto choice = node.peers.SyncPeer(node.height(), slow)) RequestBlocks(node, *choice);
   }
-  if (best > node.height() && (node.sync_peer.empty() || now_ > node.sync_deadline)) {
-    RequestBlocks(node, best_peer);
-  }
+  if (node.recovering) TryRecover(node);
   ScheduleStart(node);
 }
 
 void Simulation::RequestBlocks(Node& node, const std::string& peer) {
+  const std::uint64_t claim = node.peers.ClaimOf(peer);
+  if (claim <= node.height()) return;
   auto request = std::make_shared<Msg>();
   request->kind = Msg::kBlockRequest;
   request->height = node.height() + 1;
-  const std::uint64_t behind = node.peer_heights[peer] - std::min(node.peer_heights[peer], node.height());
-  request->count = static_cast<std::uint32_t>(
-      std::max<std::uint64_t>(1, std::min<std::uint64_t>(behind, kSyncBlocksPerRequestMax)));
+  const std::uint64_t behind = claim - node.height();
+  request->count = static_cast<std::uint32_t>(std::min<std::uint64_t>(behind, kSyncBlocksPerRequestMax));
   node.sync_peer = peer;
   node.sync_deadline = now_ + kSyncRequestTimeoutMs;
   Send(node, peer, request);
@@ -800,7 +943,7 @@ void Simulation::Receive(Node& node, const std::string& from, const MsgPtr& msg)
           if (node.early.size() >= 256) node.early.pop_front();
           node.early.push_back(m);
         }
-        node.peer_heights[from] = std::max(node.peer_heights[from], h - 1);
+        node.peers.Claim(from, h - 1, std::nullopt, false, now_);
         if (node.sync_peer.empty() || now_ > node.sync_deadline) RequestBlocks(node, from);
         return;
       }
@@ -810,32 +953,28 @@ void Simulation::Receive(Node& node, const std::string& from, const MsgPtr& msg)
                     m.vote().round(), (int)m.vote().phase(),
                     m.vote().block_hash().empty() ? "nil" : crypto::ToHex(m.vote().block_hash()).substr(0, 12).c_str());
       }
+      if (node.liar && m.has_proposal() && m.proposal().proposer() != node.id) {
+        // A member relaying another's proposal with another body under the signed header.
+        auto relayed = std::make_shared<Msg>();
+        relayed->consensus = m;
+        relayed->consensus.mutable_proposal()->mutable_block()->add_txs(
+            "C-forged-" + std::to_string(Uniform(0, 1'000'000)));
+        ++result_.lies;
+        Broadcast(node, relayed);
+      }
       if (node.recovering || !node.replica) return;  // syncing only
       if (node.active_height != h) StartHeight(node);
       if (!Up(node) || !node.replica || node.active_height != h) return;
       Handle(node, node.replica->OnMessage(m, Clock(node)));
       return;
     }
-    case Msg::kStatus: {
-      node.peer_heights[from] = msg->height;
-      if (node.recovering) {
-        node.status_from.insert(from);
-        const ValidatorSet& set = *node.epoch().set;
-        const std::size_t needed = set.size() - set.quorum() + 1;
-        // node.cc: a node that is not a member now raises its floor once it is one again.
-        if (node.status_from.size() >= needed && node.replica) {
-          std::uint64_t top = node.height();
-          for (const std::string& peer : node.status_from) top = std::max(top, node.peer_heights[peer]);
-          // Before the wipe it voted at most at height top + 2 (see node.cc): sign from top + 3.
-          node.recovering = false;
-          Event(node.id + " recovered its signing floor: " + std::to_string(top + 3) + " (" +
-                std::to_string(needed) + " peers report at most height " + std::to_string(top) + ")");
-          Handle(node, node.replica->RaiseSignFloor(top + 3, Clock(node)));
-          node.wiped_marker = false;
-          ScheduleStart(node);
-        }
-      }
-      if (msg->height > node.height() && (node.sync_peer.empty() || now_ > node.sync_deadline)) {
+    case Msg::kStatus: {  // node_sync.cc OnStatus
+      node.peers.Claim(from, msg->height, msg->hash, msg->recovering, now_);
+      VerifyClaims(node);
+      if (node.recovering) TryRecover(node);
+      if (!Up(node)) return;
+      if (node.peers.ClaimOf(from) > node.height() &&
+          (node.sync_peer.empty() || now_ > node.sync_deadline)) {
         RequestBlocks(node, from);
       }
       return;
@@ -844,22 +983,35 @@ void Simulation::Receive(Node& node, const std::string& from, const MsgPtr& msg)
       auto response = std::make_shared<Msg>();
       response->kind = Msg::kBlockResponse;
       const std::uint32_t count = std::min(msg->count, kSyncBlocksPerRequestMax);
-      for (std::uint64_t h = msg->height; h < msg->height + count && h <= node.height(); ++h) {
+      for (std::uint64_t h = msg->height; h - msg->height < count && h <= node.height(); ++h) {
         response->blocks.push_back(node.chain[h]);
+        if (node.liar) {  // another body under the real header and certificate
+          response->blocks.back().block.add_txs("C-substituted-" + std::to_string(Uniform(0, 1'000'000)));
+          ++result_.lies;
+        }
       }
       Send(node, from, response);
       return;
     }
-    case Msg::kBlockResponse: {
-      if (from == node.sync_peer) node.sync_peer.clear();
+    case Msg::kBlockResponse: {  // node_sync.cc OnBlockResponse / ApplySyncedBlock
+      if (from != node.sync_peer) return;  // late or unasked
+      node.sync_peer.clear();
+      if (msg->blocks.empty()) {
+        if (node.peers.ClaimOf(from) > node.height()) node.peers.Discredit(from, now_);
+        return;
+      }
       std::size_t applied = 0;
       for (const StoredBlock& b : msg->blocks) {
         if (b.certificate.height() != node.chain.size()) continue;
         const Hash256 hash = consensus::BlockHash(b.block.header());
-        if (!consensus::VerifyCommitCertificate(*node.epoch().set, node.chain.size(), hash, b.certificate).ok() ||
+        if (!node.app->CheckBody(b.block).ok() ||
+            !consensus::VerifyCommitCertificate(*node.epoch().set, node.chain.size(), hash, b.certificate).ok() ||
             !node.app->ValidateBlock(node.chain.size(), b.block, Local(node), false).ok()) {
-          Violation(node.id + ": peer " + from + " served a block that does not verify at height " +
-                    std::to_string(node.chain.size()));
+          if (!nodes_.at(from).liar && !forked_) {
+            Violation(node.id + ": honest peer " + from + " served a block that does not verify at height " +
+                      std::to_string(node.chain.size()));
+          }
+          node.peers.Discredit(from, now_);
           break;
         }
         Commit(node, b.block, b.certificate, "synced from " + from);
@@ -867,9 +1019,7 @@ void Simulation::Receive(Node& node, const std::string& from, const MsgPtr& msg)
       }
       if (applied > 0) {
         AfterCommit(node);
-        std::uint64_t best = 0;
-        for (const auto& [peer, h] : node.peer_heights) best = std::max(best, h);
-        if (best > node.height()) RequestBlocks(node, from);
+        if (auto next = node.peers.SyncPeer(node.height(), "")) RequestBlocks(node, *next);
       }
       return;
     }
@@ -887,7 +1037,8 @@ void Simulation::Send(const Node& from, const std::string& to, MsgPtr msg) {
   if (Chance(drop_per_mille_)) return;
   const int copies = Chance(duplicate_per_mille_) ? 2 : 1;
   for (int i = 0; i < copies; ++i) {
-    const std::int64_t at = now_ + Uniform(latency_min_, latency_max_);
+    std::int64_t at = now_ + Uniform(latency_min_, latency_max_);
+    if (Chance(hold_per_mille_)) at += Uniform(1'000, 30'000);
     queue_.emplace(std::pair(at, seq_++), [this, to, id = from.id, msg] { Deliver(to, id, msg); });
   }
 }
@@ -913,14 +1064,28 @@ void Simulation::Deliver(const std::string& to, const std::string& from, const M
 // F12: the byzantine member signs a second, different message for the slot of one it just sent
 // and sends it to some peers. Votes get another target (nil <-> block, or a hash of no block);
 // in two-thirds mode a proposal may get a second, valid block.
-void Simulation::MaybeEquivocate(Node& node, const cproto::ConsensusMessage& message) {
-  if (!Chance(400)) return;
+// F12: the byzantine member signs a second, different message for the slot of one it just sent.
+// Either it sends the second to some peers besides the first, or (a split, when it proposes) it
+// sends its proposal to one part of the members and another block to the rest, then prevotes and
+// precommits each block to its side: in majority mode that can fork the chain (q + q > n only by
+// its own double signature), which the invariants accept only with that evidence in both
+// certificates (Commit). Votes without a split get another target (nil <-> block, or a hash of
+// no block).
+std::set<std::string> Simulation::MaybeEquivocate(Node& node, const cproto::ConsensusMessage& message) {
   const crypto::PrivateKey& key = SimKey(node.index);
   cproto::ConsensusMessage other = message;
+  std::set<std::string> side_b;
   if (message.has_vote()) {
     cproto::Vote& v = *other.mutable_vote();
+    auto split = splits_.find({v.height(), v.round()});
+    const bool follow_split = split != splits_.end() && !v.block_hash().empty() &&
+                              v.block_hash() != std::string(crypto::AsBytes(split->second.second));
+    if (!follow_split && !Chance(400)) return {};
     std::optional<Hash256> hash;
-    if (v.block_hash().empty()) {
+    if (follow_split) {
+      hash = split->second.second;
+      side_b = split->second.first;
+    } else if (v.block_hash().empty()) {
       hash = crypto::Sha256("no such block " + std::to_string(Uniform(0, 1'000'000)));
     }
     v.set_block_hash(hash ? std::string(crypto::AsBytes(*hash)) : std::string());
@@ -928,39 +1093,53 @@ void Simulation::MaybeEquivocate(Node& node, const cproto::ConsensusMessage& mes
                                                             : consensus::Phase::kPrecommit;
     auto signature = key.Sign(
         consensus::VoteText(kChainId, node.epoch().number, v.height(), v.round(), phase, hash));
-    if (!signature.ok()) return;
+    if (!signature.ok()) return {};
     v.set_signature(*signature);
-  } else if (message.has_proposal() && node.epoch().rule == consensus::QuorumRule::kTwoThirds) {
+  } else if (message.has_proposal()) {
+    if (!Chance(400)) return {};
     cproto::Proposal& p = *other.mutable_proposal();
-    if (p.valid_round() >= 0) return;
+    if (p.valid_round() >= 0) return {};
     *p.mutable_block() = node.app->ProposeBlock(p.height(), Local(node) + 1 + Uniform(0, 50));
     p.set_valid_round(-1);
     const Hash256 hash = consensus::BlockHash(p.block().header());
-    if (hash == consensus::BlockHash(message.proposal().block().header())) return;
+    if (hash == consensus::BlockHash(message.proposal().block().header())) return {};
     auto signature = key.Sign(
         consensus::ProposalText(kChainId, node.epoch().number, p.height(), p.round(),
                                 p.valid_round(), hash));
-    if (!signature.ok()) return;
+    if (!signature.ok()) return {};
     p.set_signature(*signature);
+    if (Chance(500)) {  // a split: half the others see only the second block
+      for (const std::string& id : ids_) {
+        if (id != node.id && side_b.size() < (ids_.size() - 1) / 2 && Chance(600)) side_b.insert(id);
+      }
+      if (!side_b.empty()) {
+        splits_[{p.height(), p.round()}] = {side_b, hash};
+        Event(node.id + " splits height " + std::to_string(p.height()) + " round " +
+              std::to_string(p.round()) + ": a second block for " + std::to_string(side_b.size()) +
+              " members (F12)");
+      }
+    }
   } else {
-    return;
+    return {};
   }
   ++result_.equivocations_injected;
   auto msg = std::make_shared<Msg>();
   msg->consensus = other;
   for (const std::string& id : ids_) {
-    if (id != node.id && Chance(600)) Send(node, id, msg);
+    if (id == node.id) continue;
+    if (side_b.count(id) || (side_b.empty() && Chance(600))) Send(node, id, msg);
   }
+  return side_b;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Faults and load
 
 void Simulation::InjectFault() {
-  static constexpr const char* kNames[] = {"F1", "F2", "F3", "F4",  "F5",  "F6",
-                                           "F7", "F8", "F9", "F10", "F11", "F12"};
-  const auto fault = static_cast<Fault>(Uniform(0, 11));
-  const std::int64_t duration = Uniform(2'000, 9'000);
+  static constexpr const char* kNames[] = {"F1", "F2", "F3",  "F4",  "F5",  "F6",   "F7",
+                                           "F8", "F9", "F10", "F11", "F12", "liar", "hold"};
+  const auto fault = static_cast<Fault>(Uniform(0, 13));
+  const std::int64_t duration = Uniform(2'000, 10'000);
   const std::string name = kNames[static_cast<int>(fault)];
   ++result_.faults;
   ++active_faults_;
@@ -968,6 +1147,7 @@ void Simulation::InjectFault() {
     queue_.emplace(std::pair(now_ + delay, seq_++), [this, fn = std::move(fn)] {
       fn();
       --active_faults_;
+      if (active_faults_ == 0) ScheduleLivenessCheck();
     });
   };
   auto pick = [&](std::size_t count, std::optional<std::string> first = std::nullopt) {
@@ -986,6 +1166,8 @@ void Simulation::InjectFault() {
       if (node.mode == Node::kRunning) {
         Crash(node, why);
         crashed.push_back(id);
+        // The operator copies data/ while the node is down: a later F11 may restore it.
+        if (Chance(400)) node.backup = Node::Backup{node.chain, node.replica_state, node.history_complete};
       }
     }
     later(ms, [this, crashed] {
@@ -1128,12 +1310,46 @@ void Simulation::InjectFault() {
               " to " + std::to_string(keep - 1) + " (F10)");
         node.chain.resize(keep);
       } else {
-        Event(id + " crashed; data wiped, key kept (F11) at height " + std::to_string(node.height()));
-        node.chain.resize(1);
-        node.replica_state.clear();
+        // F11: the signing history is lost, the key and the lease (outside data/) are kept:
+        // data/ removed or emptied, or killed right after a fresh store was made (all three
+        // leave a store without the "history complete" record), or replaced by an older copy.
+        const bool restore = node.backup.has_value() && Chance(500);
+        if (restore) {
+          Event(id + " crashed; data/ restored from a copy at height " +
+                std::to_string(node.backup->chain.size() - 1) + " (F11; it was at " +
+                std::to_string(node.height()) + ")");
+          node.chain = node.backup->chain;
+          node.replica_state = node.backup->replica_state;
+          node.history_complete = node.backup->history_complete;
+        } else {
+          static constexpr const char* kHow[] = {"removed", "emptied", "killed after a fresh store was made"};
+          Event(id + " crashed; data/ " + kHow[Uniform(0, 2)] + ", key kept (F11) at height " +
+                std::to_string(node.height()));
+          node.chain.resize(1);
+          node.replica_state.clear();
+          node.history_complete = false;
+        }
         node.pending_evidence.clear();
-        node.wiped_marker = true;
         for (auto& [key, who] : detected_) who.erase(id);
+        // Sometimes a second member at once (the chain may then halt, safely, until one recovers).
+        if (Chance(250)) {
+          const std::string other = pick(2, id)[1];
+          Node& second = nodes_.at(other);
+          if (second.mode == Node::kRunning) {
+            Crash(second, "");
+            Event(other + " crashed too; data/ removed, key kept (F11, two at once)");
+            second.chain.resize(1);
+            second.replica_state.clear();
+            second.history_complete = false;
+            second.pending_evidence.clear();
+            for (auto& [key, who] : detected_) who.erase(other);
+            ++active_faults_;
+            later(Uniform(500, 3'000), [this, other] {
+              Node& n = nodes_.at(other);
+              if (n.mode == Node::kCrashed) Boot(n);
+            });
+          }
+        }
       }
       later(Uniform(500, 3'000), [this, id] {
         Node& n = nodes_.at(id);
@@ -1141,6 +1357,48 @@ void Simulation::InjectFault() {
         Boot(n);
         Event(id + " restarted at height " + std::to_string(n.height()) +
               (n.recovering ? ", recovering its signing floor" : ""));
+      });
+      break;
+    }
+    case Fault::kLiar: {
+      if (!byzantine_ever_) byzantine_ = pick(1)[0];
+      byzantine_ever_ = true;
+      const std::string liar = *byzantine_;
+      nodes_.at(liar).liar = true;
+      Event(liar + " lies (forged heights in status, substituted bodies in sync answers and relayed "
+            "proposals) for " + Ms(kStart + duration));
+      // Named scenario: a member wiped while another lies (the recovery must not believe it).
+      if (Chance(600)) {
+        const std::string victim = pick(2, liar)[1];
+        Node& v = nodes_.at(victim);
+        if (v.mode == Node::kRunning) {
+          Crash(v, "");
+          Event(victim + " crashed; data/ removed, key kept, while " + liar + " lies (F11)");
+          v.chain.resize(1);
+          v.replica_state.clear();
+          v.history_complete = false;
+          v.pending_evidence.clear();
+          for (auto& [key, who] : detected_) who.erase(victim);
+          ++active_faults_;
+          later(Uniform(200, 1'000), [this, victim] {
+            Node& n = nodes_.at(victim);
+            if (n.mode == Node::kCrashed) Boot(n);
+          });
+        }
+      }
+      later(duration, [this, liar] {
+        nodes_.at(liar).liar = false;
+        Event(liar + " stops lying");
+      });
+      break;
+    }
+    case Fault::kHold: {
+      hold_per_mille_ = static_cast<int>(Uniform(20, 150));
+      Event("messages held (" + std::to_string(hold_per_mille_) +
+            "/1000 of them for 1-30 s, then delivered) for " + Ms(kStart + duration));
+      later(duration, [this] {
+        hold_per_mille_ = 0;
+        Event("no more messages held (those held are still delivered late)");
       });
       break;
     }
@@ -1231,15 +1489,47 @@ void Simulation::ReplayOrForge() {
   queue_.emplace(std::pair(now_ + Uniform(1, 50), seq_++), [this, to, from, msg] { Deliver(to, from, msg); });
 }
 
+bool Simulation::HaltedByDesign() const {
+  const Node& reference = Leader();
+  const Epoch& epoch = reference.epoch();
+  std::size_t may_sign = 0;
+  for (const auto& [id, node] : nodes_) {
+    if (epoch.Has(id) && node.mode == Node::kRunning && !node.recovering && node.replica &&
+        node.replica->sign_floor() <= MaxHeight() + 1) {
+      ++may_sign;
+    }
+  }
+  return may_sign < epoch.set->quorum();
+}
+
+void Simulation::ScheduleLivenessCheck() {
+  const std::uint64_t token = ++heal_token_;
+  const std::uint64_t height = MaxHeight();
+  queue_.emplace(std::pair(now_ + kLivenessMs, seq_++), [this, token, height] {
+    if (token != heal_token_ || active_faults_ != 0) return;  // another fault came meanwhile
+    bool pending = false, all_up = true;
+    for (const auto& [id, node] : nodes_) {
+      pending = pending || std::any_of(node.mempool.begin(), node.mempool.end(),
+                                       [](const auto& e) { return e.second.starts_with("C"); });
+      all_up = all_up && node.mode == Node::kRunning;
+    }
+    if (!pending || !all_up || MaxHeight() > height || HaltedByDesign() || forked_) return;
+    Violation("liveness: every fault had healed at " + Ms(now_ - kLivenessMs) +
+              ", transactions were pending, and no block committed in " + Ms(kStart + kLivenessMs));
+  });
+}
+
 void Simulation::HealAll() {
   blocked_.clear();
   drop_per_mille_ = duplicate_per_mille_ = 0;
   latency_min_ = 2;
   latency_max_ = 12;
   chaos_ = false;
+  hold_per_mille_ = 0;
   for (auto& [id, node] : nodes_) {
     node.clock_offset = 0;
     node.byzantine = false;
+    node.liar = false;
     node.crash_point = -1;
     if (node.mode == Node::kPaused) {
       node.mode = Node::kRunning;
@@ -1347,11 +1637,16 @@ SimResult Simulation::Run() {
     }
     for (std::size_t h = 1; h < node.chain.size(); ++h) {
       auto it = committed_.find(h);
-      if (it == committed_.end() || it->second != node.chain[h].hash) {
+      if ((it == committed_.end() || it->second != node.chain[h].hash) && !forked_) {
         Violation(id + " holds a block at height " + std::to_string(h) + " that differs from the first committed one");
         break;
       }
     }
+  }
+  if (forked_) {
+    Event("forked by an equivocating member in majority mode: convergence, durability and "
+          "liveness are not judged");
+    converged = true;
   }
   if (!converged) {
     std::string heights;
@@ -1366,19 +1661,12 @@ SimResult Simulation::Run() {
   }
   // Members whose signing history was wiped sign nothing below their floor (F11). If too few
   // others remain to form a quorum the network halts, safely, by design.
-  std::size_t may_sign = 0;
-  for (const auto& [id, node] : nodes_) {
-    if (final_epoch.Has(id) && node.mode == Node::kRunning && !node.recovering && node.replica &&
-        node.replica->sign_floor() <= MaxHeight() + 1) {
-      ++may_sign;
-    }
-  }
-  const bool halted_by_design = may_sign < final_epoch.set->quorum();
+  const bool halted_by_design = HaltedByDesign();
   if (halted_by_design) {
-    Event("halted safely: only " + std::to_string(may_sign) + " members may sign at height " +
+    Event("halted safely: too few members may sign at height " +
           std::to_string(MaxHeight() + 1) + " (the others' signing history was wiped)");
   }
-  if (MaxHeight() <= height_at_heal && load_until_ > fault_end && !halted_by_design) {
+  if (MaxHeight() <= height_at_heal && load_until_ > fault_end && !halted_by_design && !forked_) {
     Violation("liveness: no block committed after every fault healed (height " +
               std::to_string(height_at_heal) + ")");
   }
@@ -1393,7 +1681,7 @@ SimResult Simulation::Run() {
     }
     if (!final_epoch.Has(id)) continue;
     for (const std::string& tx : acknowledged_) {
-      if (count[tx] != 1) Violation(id + ": acknowledged transaction " + tx + " is missing");
+      if (count[tx] != 1 && !forked_) Violation(id + ": acknowledged transaction " + tx + " is missing");
     }
   }
   // Accountability: every equivocation an honest member detected (and did not lose in a wipe) is
@@ -1407,7 +1695,7 @@ SimResult Simulation::Run() {
     for (const std::string& id : who) {
       if (final_epoch.Has(id)) members.push_back(id);
     }
-    if (!members.empty() && !committed_keys.count(key) && !halted_by_design) {
+    if (!members.empty() && !committed_keys.count(key) && !halted_by_design && !forked_) {
       Violation("accountability: equivocation " + key + " detected by " + members.front() +
                 " was never committed");
     }
@@ -1426,7 +1714,8 @@ std::string SimResult::Summary() const {
   out << "height " << height << ", " << faults << " faults, " << txs_acknowledged << "/"
       << txs_submitted << " transactions acknowledged, equivocations " << equivocations_injected
       << " injected / " << equivocations_detected << " detected / " << evidence_committed
-      << " committed as evidence, " << messages << " messages, " << violations.size()
+      << " committed as evidence, " << lies << " lies, " << forks_with_evidence
+      << " forks with evidence, " << messages << " messages, " << violations.size()
       << " violations";
   return out.str();
 }

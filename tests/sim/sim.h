@@ -1,22 +1,29 @@
 // colend-sim: a deterministic simulator of whole colend networks in one process.
 //
-// Every member runs the real consensus::Replica with real P-256 keys and signatures. What is
-// simulated: the network (latency, loss, duplication, reordering, partitions, one-way links), the
-// clock (one global time, per-node skew), the store (a durable part that survives a crash and a
-// volatile part that does not) and the node around the replica, which follows colend-node's
-// rules: persist before sending, start a height only when there is something to commit, status
-// announcements every second, block sync in batches from the best peer with every certificate
-// and block checked, equivocation evidence kept durably and committed as a transaction, and a
-// member whose signing history was wiped signing nothing until it knows it cannot have signed
-// at a height before.
+// Every member runs the real consensus::Replica with real P-256 keys and signatures, and the
+// node's own code for what it believes about its peers (node/peer_heights.h: claims certified
+// against its own chain, liars discredited), for the signing recovery of a member whose history
+// is unknown (node/signing_recovery.h) and for the start-up judgement of its data directory and
+// signing lease (node/signing_lease.h). What is simulated: the network (latency, loss,
+// duplication, reordering, messages held 1-30 s, partitions, one-way links), the clock (one
+// global time, per-node skew), the store (a durable part that survives a crash and a volatile
+// part that does not; the lease outside data/ survives a wipe) and the rest of the node around
+// the replica, which follows colend-node's rules (node/node.cc, node/node_sync.cc): persist
+// before sending, start a height only when there is something to commit, status announcements
+// every second, block sync in batches with every certificate and body checked, equivocation
+// evidence kept durably and committed as a transaction. The application is a model (not the
+// real Ledger and contracts; docs/consensus.md §13).
 //
 // All randomness comes from one std::mt19937_64 seeded by the seed, all containers are ordered,
 // and nothing printed depends on signature bytes (ECDSA nonces are random): one seed replays
 // identically.
 //
-// Faults F1-F12 (docs/consensus.md §12) are drawn at random during the fault phase, each healing
-// after a few seconds; then a quiet phase must bring every node to the same chain. The invariants
-// are checked as the run goes and at its end; every breach is a violation line.
+// Faults F1-F12 (docs/consensus.md §12) plus a lying member and held messages are drawn at random
+// during the fault phase, each healing after 2-10 s; then a quiet phase must bring every node to
+// the same chain. The invariants are checked as the run goes (agreement, or in majority mode a
+// fork only with the equivocator's double precommit in both certificates; block times against
+// true time; liveness within 45 s of every moment all faults had healed; no recovered floor from
+// a forged height) and at its end; every breach is a violation line.
 #pragma once
 
 #include <cstdint>
@@ -50,6 +57,10 @@ struct SimResult {
   std::size_t equivocations_detected = 0;  // distinct (member, height, round, kind)
   std::size_t evidence_committed = 0;
   std::size_t messages = 0;
+  std::size_t lies = 0;  // substituted bodies served or relayed by a lying member
+  // Majority-mode forks by the equivocating member, each with its double precommit in both
+  // certificates (checked); 0 in two-thirds mode.
+  std::size_t forks_with_evidence = 0;
   std::string Summary() const;  // one line
 };
 
