@@ -26,7 +26,10 @@ using json = nlohmann::json;
 
 constexpr std::int64_t kDayMs = 86400000;
 constexpr std::int64_t kShanghaiOffsetMs = 8 * 3600 * 1000;
-constexpr std::size_t kOpenLoansPerTickMax = 100000;
+// No rule scans a capped prefix of the loans (docs/lending-rules.md §1.3): the daily rules find
+// the loans due on a day through the wake index, and drawdown reads per-borrower and per-bank
+// counters that every SaveLoan keeps current.
+constexpr std::size_t kScanAll = std::numeric_limits<std::size_t>::max();
 
 // A decision in progress: the transaction, the state, the receipt and what was read.
 class Call {
@@ -225,14 +228,65 @@ std::int64_t WakeDay(const Loan& loan, std::int64_t today) {
   return 0;
 }
 
-void SaveLoan(Call& c, const Loan& loan) {
-  c.state()->Put("loan/" + loan.id, loan.ToText());
-  bool open = loan.status != "closed" && loan.status != "cancelled";
-  if (open) {
-    c.state()->Put("open-loan/" + loan.id, std::to_string(WakeDay(loan, c.today())));
+// "wake/<day, 10 digits>/<loan id>": the open loans the daily rules must look at on that day.
+std::string WakeKey(std::int64_t day, const std::string& id) {
+  char digits[24];
+  std::snprintf(digits, sizeof digits, "%010lld", static_cast<long long>(day));
+  return "wake/" + std::string(digits) + "/" + id;
+}
+
+// Counters of open loans: "count/open-loans/<borrower>" (R-IN-02) and "count/cofunded/<bank>",
+// the principal a bank funded and has not been repaid (R-PRE-06). Zero is stored as absent.
+void AdjustCounter(Call& c, const std::string& key, std::int64_t delta) {
+  if (delta == 0) return;
+  std::int64_t value = 0;
+  if (auto v = c.state()->Get(key)) value = std::stoll(*v);
+  value += delta;
+  if (value == 0) {
+    c.state()->Erase(key);
   } else {
-    c.state()->Erase("open-loan/" + loan.id);
+    c.state()->Put(key, std::to_string(value));
   }
+}
+
+std::int64_t Counter(const StateReader& state, const std::string& key) {
+  auto v = state.Get(key);
+  return v ? std::stoll(*v) : 0;
+}
+
+// Writes the loan and keeps its index entries and its share of the counters current. The
+// "open-loan/<id>" record holds what the loan last contributed: its wake day, its borrower and
+// each bank's outstanding co-funded principal, so the change is applied exactly once.
+void SaveLoan(Call& c, const Loan& loan) {
+  const std::string key = "open-loan/" + loan.id;
+  if (auto old_text = c.state()->Get(key)) {
+    json old = json::parse(*old_text, nullptr, false);
+    assert(old.is_object());
+    c.state()->Erase(WakeKey(old.at("wake").get<std::int64_t>(), loan.id));
+    AdjustCounter(c, "count/open-loans/" + old.at("borrower").get<std::string>(), -1);
+    for (const auto& [member, fen] : old.at("cofunded").items()) {
+      AdjustCounter(c, "count/cofunded/" + member, -fen.get<std::int64_t>());
+    }
+  }
+  c.state()->Put("loan/" + loan.id, loan.ToText());
+  const bool open = loan.status != "closed" && loan.status != "cancelled";
+  if (!open) {
+    c.state()->Erase(key);
+    return;
+  }
+  // The daily rules of today have run (or run in this transaction): the next look is tomorrow at
+  // the earliest.
+  const std::int64_t wake = std::max(WakeDay(loan, c.today()), c.today() + 1);
+  json record = {{"wake", wake}, {"borrower", loan.borrower}, {"cofunded", json::object()}};
+  AdjustCounter(c, "count/open-loans/" + loan.borrower, 1);
+  for (const LenderShare& l : loan.lenders) {
+    const std::int64_t outstanding = l.funded_fen - l.principal_repaid_fen;
+    if (outstanding == 0) continue;
+    record["cofunded"][l.member] = outstanding;
+    AdjustCounter(c, "count/cofunded/" + l.member, outstanding);
+  }
+  c.state()->Put(key, record.dump());
+  c.state()->Put(WakeKey(wake, loan.id), "");
 }
 
 void LoanEvent(Call& c, const Loan& loan, const std::string& rule, const std::string& name,
@@ -420,6 +474,11 @@ void RouteCollection(Call& c, Loan& loan, std::int64_t day) {
   std::string next = stage;
   if (dpd == 0) {
     next = "none";  // cured: the only way back
+    // The AI-collection outcome belonged to that episode: a later one starts from nothing
+    // (docs/lending-rules.md §8.5), or a cured borrower who misses again would go straight to
+    // outsourced collection.
+    loan.ptp_broken = 0;
+    loan.no_contact_days = 0;
   } else {
     std::int64_t overdue = loan.OverdueTotal(day);
     bool ai_failed = loan.ptp_broken >= p.at("ai_fail_ptp_broken").get<int>() ||
@@ -465,6 +524,9 @@ void DailyRules(Call& c, Loan& loan, std::int64_t day) {
     loan.credit_balance_fen = ApplyToBilled(loan, day, loan.credit_balance_fen, &a);
     if (before != loan.credit_balance_fen) {
       LoanEvent(c, loan, "R-IN-05", "CREDIT_APPLIED", {{"amount_fen", before - loan.credit_balance_fen}, {"allocation", AllocationJson(a)}});
+      // Credit that paid the last installment settles the loan (R-POST-07): closed, limit back.
+      CloseIfPaid(c, loan);
+      if (loan.status == "closed") return;
     }
   }
   for (InstallmentState& inst : loan.installments) {
@@ -515,14 +577,31 @@ void DailyRules(Call& c, Loan& loan, std::int64_t day) {
 }
 
 // Activates approved parameter changes whose effective date has come (R-GOV-01).
+// Approved proposals are indexed under "param-due/<effective day, 10 digits>/<proposal id>".
 void ActivateParams(Call& c, std::int64_t day) {
-  for (auto& [key, value] : c.state()->Scan("proposal/", 10000)) {
-    json p = json::parse(value, nullptr, false);
+  char digits[24];
+  std::snprintf(digits, sizeof digits, "%010lld", static_cast<long long>(day));
+  const std::string prefix = "param-due/" + std::string(digits) + "/";
+  for (auto& [due_key, unused] : c.state()->Scan(prefix, kScanAll)) {
+    c.state()->Erase(due_key);
+    const std::string key = "proposal/" + due_key.substr(prefix.size());
+    auto text = c.state()->Get(key);
+    if (!text) continue;
+    json p = json::parse(*text, nullptr, false);
     if (!p.is_object() || p.value("status", "") != "approved") continue;
-    if (p.value("effective_day", std::int64_t{0}) > day) continue;
     json params = CurrentParameters(*c.state());
     int version = params.value("version", 1) + 1;
     for (auto& [k, v] : p.at("changes").items()) params[k] = v;
+    // Other changes may have taken effect since this one was proposed: the merged set is checked
+    // again, and a set that no longer holds together does not take effect.
+    if (Status merged = ValidateParameters(params); !merged.ok()) {
+      p["status"] = "rejected";
+      p["rejected_reason"] = merged.error().message;
+      c.state()->Put(key, p.dump());
+      c.Event("param-event", "R-GOV-01", "PARAM_REJECTED",
+              {{"proposal", p.value("id", "")}, {"reason", merged.error().message}});
+      continue;
+    }
     params["version"] = version;
     c.state()->Put("params/v" + std::to_string(version), params.dump());
     c.state()->Put("params/current-version", std::to_string(version));
@@ -552,41 +631,26 @@ void CancelExpiredFunding(Call& c, Loan& loan) {
 }
 
 // Moves the business date forward to `target`, running every day's rules in order: day by day,
-// and within a day loans in ascending id. Loans are parsed once and written once per transaction.
+// and within a day the loans due that day (the wake index) in ascending id. Each loan is saved
+// (and re-indexed for the next day it needs) before the next one, so a multi-day advance holds
+// only one loan in memory, never the whole book.
 void AdvanceTo(Call& c, std::int64_t target) {
-  std::map<std::string, std::int64_t> wake;  // loan id -> first day it needs the daily rules
-  for (auto& [key, value] : c.state()->Scan("open-loan/", kOpenLoansPerTickMax)) {
-    wake[key.substr(std::string("open-loan/").size())] = value.empty() ? 0 : std::stoll(value);
-  }
-  std::map<std::string, Loan> loans;  // parsed on first use
-  std::set<std::string> dirty;
   std::int64_t day = c.today();
   while (day < target) {
     ++day;
     c.set_today(day);
     ActivateParams(c, day);
-    for (auto& [id, next] : wake) {
-      if (next > day) continue;  // nothing can happen yet
-      auto it = loans.find(id);
-      if (it == loans.end()) {
-        auto loaded = LoadLoan(c, id);
-        assert(loaded.ok());
-        it = loans.emplace(id, std::move(loaded).value()).first;
-      }
-      Loan& loan = it->second;
-      std::int64_t events_before = c.events();
+    const std::string prefix = WakeKey(day, "");
+    for (auto& [key, unused] : c.state()->Scan(prefix, kScanAll)) {
+      auto loaded = LoadLoan(c, key.substr(prefix.size()));
+      assert(loaded.ok());
+      Loan& loan = *loaded;
       CancelExpiredFunding(c, loan);
       DailyRules(c, loan, day);
       AssertConserved(loan);
-      // Every change the daily rules make is an event: no event, nothing changed.
-      if (c.events() != events_before) {
-        dirty.insert(id);
-        bool open = loan.status != "closed" && loan.status != "cancelled";
-        next = open ? WakeDay(loan, day) : std::numeric_limits<std::int64_t>::max();
-      }
+      SaveLoan(c, loan);
     }
   }
-  for (const std::string& id : dirty) SaveLoan(c, loans.at(id));
   c.state()->Put("clock/business-day", std::to_string(target));
   c.Out("business-date", FormatDate(target));
 }
@@ -940,18 +1004,9 @@ void LoanDraw(const CallContext& call, StateOverlay* state, Receipt* receipt) {
   bool term_ok = false;
   for (const json& t : c.params().at("terms")) term_ok |= t.get<std::int64_t>() == *periods;
   if (!term_ok) return c.Reject("R-IN-02", "term-not-offered", std::to_string(*periods) + " periods is not an offered term " + c.params().at("terms").dump());
-  // One pass over the open loans: the borrower's count (R-IN-02) and each bank's co-funded
-  // principal still outstanding (R-PRE-06).
-  std::int64_t active = 0;
-  std::map<std::string, std::int64_t> cofunded;
-  for (auto& [key, unused] : state->Scan("open-loan/", kOpenLoansPerTickMax)) {
-    auto text = state->Get("loan/" + key.substr(10));
-    if (!text) continue;
-    auto open = Loan::FromText(*text);
-    if (!open.ok()) continue;
-    if (open->borrower == *borrower) ++active;
-    for (const LenderShare& l : open->lenders) cofunded[l.member] += l.funded_fen - l.principal_repaid_fen;
-  }
+  // The borrower's open loans (R-IN-02) and, below, each bank's co-funded principal still
+  // outstanding (R-PRE-06): counters kept by SaveLoan, so every open loan counts.
+  const std::int64_t active = Counter(*state, "count/open-loans/" + *borrower);
   if (active >= c.Int("max_concurrent_loans")) return c.Reject("R-IN-02", "too-many-loans", "the borrower already has " + std::to_string(active) + " open loans");
   // R-IN-01: protection level from the deviation of the drawdown's context.
   auto dev = c.YesNo("device-changed", false);
@@ -998,14 +1053,21 @@ void LoanDraw(const CallContext& call, StateOverlay* state, Receipt* receipt) {
   // Concentration (银保监办发〔2021〕24号): for each bank, the co-funded balance with its partner
   // after this drawdown ≤ single_partner_cap_bps of its Tier-1 net capital, and all co-funded
   // loans ≤ total_colend_cap_bps of its total loans; both from the bank's own attested figures.
-  std::int64_t partner_amt = *amount * partner_bps / 10000;
+  // One split for funding and repayment (docs/lending-rules.md §2.7): each leg is the lender's
+  // split of the whole principal, so principal repaid in full returns exactly what it funded,
+  // whatever the split method and the drawdown unit.
+  auto split = ParseSplitMethod(c.Text("split_method"));
+  assert(split.ok());
+  const std::vector<std::int64_t> legs =
+      SplitTargets(*split, {static_cast<int>(lead_bps), static_cast<int>(partner_bps)}, *amount);
+  const std::int64_t partner_amt = legs[1];
   for (const auto& [member, leg] : {std::pair{call.sender.id, *amount - partner_amt}, std::pair{partner, partner_amt}}) {
     auto figures_text = c.Get("bank-figures/" + member);
     json figures = figures_text ? json::parse(*figures_text, nullptr, false) : json();
     if (!figures.is_object() || figures.value("valid_until_day", std::int64_t{0}) < c.today()) {
       return c.Reject("R-PRE-06", "bank-figures-missing", member + " has no current attested Tier-1 capital and total loans (bank.figures): the allocation is pending");
     }
-    std::int64_t after = cofunded[member] + leg;
+    std::int64_t after = Counter(*state, "count/cofunded/" + member) + leg;
     std::int64_t tier1 = figures.value("tier1_capital_fen", std::int64_t{0});
     std::int64_t total = figures.value("total_loans_fen", std::int64_t{0});
     // 128-bit: balances × 10000 can exceed int64 for a large bank.
@@ -1035,8 +1097,6 @@ void LoanDraw(const CallContext& call, StateOverlay* state, Receipt* receipt) {
   loan.terms.compound_enabled = c.params().at("compound_enabled").get<bool>();
   loan.terms.grace_days = static_cast<int>(c.Int("grace_days"));
   loan.terms.report_delay_days = static_cast<int>((c.Int("report_delay_hours") + 23) / 24);
-  auto split = ParseSplitMethod(c.Text("split_method"));
-  assert(split.ok());
   loan.terms.split = *split;
   loan.terms.param_version = c.version();
   auto share = [](std::string member, std::string role, std::int64_t bps, std::int64_t fen) {
@@ -1250,6 +1310,18 @@ void LoanRepay(const CallContext& call, StateOverlay* state, Receipt* receipt) {
   // Credit may be held for coming installments, but never more than settles the whole loan
   // today: beyond that the borrower should settle (interest only to date, R-IN-06).
   std::int64_t quote = loan->SettlementQuote(c.today());
+  const bool unbilled = std::any_of(loan->installments.begin(), loan->installments.end(),
+                                    [&](const InstallmentState& i) { return !i.Paid() && i.due_day > c.today(); });
+  // docs/lending-rules.md §7.1: a payment that reaches today's settlement quote while
+  // installments are still to come would be held as credit, and credit pays installments that
+  // charge full-period interest: it could never settle the loan and would end in a default.
+  // Such a payment is an early settlement: it is refused here, pointing to loan.settle.
+  if (unbilled && *amount + loan->credit_balance_fen >= quote) {
+    return c.Reject("R-IN-05", "settle-instead",
+                    Fen(*amount) + (loan->credit_balance_fen ? " with the credit held (" + Fen(loan->credit_balance_fen) + ")" : std::string()) +
+                        " reaches today's settlement quote " + Fen(quote) +
+                        ": settle the loan early with loan.settle (interest to date only, no fee)");
+  }
   if (*amount + loan->credit_balance_fen > quote) {
     return c.Reject("R-IN-05", "overpayment", Fen(*amount) + " is more than settles the whole loan today (" + Fen(quote - loan->credit_balance_fen) + "); use loan.settle to repay early");
   }
@@ -1385,11 +1457,23 @@ void LoanWriteoff(const CallContext& call, StateOverlay* state, Receipt* receipt
 // ---------------------------------------------------------------------------------------------
 // Parameter governance (R-GOV-01)
 
+// R-GOV-01: a change of a money term needs every lending bank's approval. The lists are explicit
+// (docs/lending-rules.md §9): a name that is in neither list is a money term, so a new parameter
+// never slips through as operational.
+constexpr std::string_view kOperationalTerms[] = {
+    "age_min", "age_max", "ai_collection_max_dpd", "ai_fail_no_contact_days", "ai_fail_ptp_broken",
+    "auth_high_amount_fen", "auth_t_large", "auth_validity_minutes", "auth_w_counterparty",
+    "auth_w_device", "auth_w_location", "auth_w_phone", "collection_agencies",
+    "consent_validity_days", "ext_overdue_min_dpd", "funding_timeout_minutes", "kyc_min_level",
+    "litigation_after_days", "litigation_min_amount_fen", "litigation_min_dpd",
+    "max_auth_failures", "models", "outsourced_min_amount_fen", "prohibited_mcc",
+    "report_delay_hours", "review_period_days", "snapshot_max_age_days"};
+
 bool IsMoneyTerm(const std::string& key) {
-  for (std::string_view s : {"rate", "fen", "share", "multiplier", "cost", "split", "terms", "limit"}) {
-    if (key.find(s) != std::string::npos) return true;
+  for (std::string_view op : kOperationalTerms) {
+    if (key == op) return false;
   }
-  return false;
+  return true;  // rates, fees, shares, limits, caps, day basis, compounding, grace, method, ...
 }
 
 // Checks a changed parameter set against the hard bounds of the profile.
@@ -1489,6 +1573,10 @@ void ParamApprove(const CallContext& call, StateOverlay* state, Receipt* receipt
       return c.Reject("R-GOV-01", "effective-date-passed", "the effective date has passed before the proposal was approved; propose again");
     }
     (*p)["status"] = "approved";
+    char digits[24];
+    std::snprintf(digits, sizeof digits, "%010lld",
+                  static_cast<long long>((*p)["effective_day"].get<std::int64_t>()));
+    state->Put("param-due/" + std::string(digits) + "/" + *id, "");
     c.Event("param-event", "R-GOV-01", "PARAM_APPROVED", {{"proposal", *id}, {"approvals", approvals}, {"effective_date", (*p)["effective_date"]}});
   }
   state->Put("proposal/" + *id, p->dump());
@@ -1580,6 +1668,36 @@ Status ValidateParameters(const nlohmann::json& params) {
     if (!range.is_array() || range.size() != 2) return bad("bounds." + key + " must be [low, high]");
   }
   if (params["day_basis"] != 360 && params["day_basis"] != 365) return bad("day_basis must be 360 or 365");
+  // Relations between parameters (each bound alone is not enough): a lower bound above its upper
+  // bound would make admission's clamp undefined and every drawdown impossible.
+  auto le = [&](const char* low, const char* high) -> Status {
+    if (params[low].get<std::int64_t>() > params[high].get<std::int64_t>()) {
+      return bad(std::string(low) + " (" + params[low].dump() + ") must not exceed " + high + " (" +
+                 params[high].dump() + ")");
+    }
+    return Status::Ok();
+  };
+  COLEND_RETURN_IF_ERROR(le("min_limit_fen", "max_credit_limit_fen"));
+  COLEND_RETURN_IF_ERROR(le("min_limit_fen", "max_business_limit_fen"));
+  COLEND_RETURN_IF_ERROR(le("min_draw_fen", "max_single_draw_fen"));
+  COLEND_RETURN_IF_ERROR(le("share_min_bps", "share_max_bps"));
+  COLEND_RETURN_IF_ERROR(le("age_min", "age_max"));
+  COLEND_RETURN_IF_ERROR(le("special_mention_dpd", "doubtful_dpd"));
+  COLEND_RETURN_IF_ERROR(le("doubtful_dpd", "loss_dpd"));
+  COLEND_RETURN_IF_ERROR(le("multi_lender_min_institutions", "multi_lender_max_institutions"));
+  for (const char* unit : {"draw_unit_fen", "limit_unit_fen"}) {
+    if (params[unit].get<std::int64_t>() < 1) return bad(std::string(unit) + " must be at least 1");
+  }
+  {
+    const json& lo = params["daily_rate_min"];
+    const json& hi = params["daily_rate_max"];
+    const json& def = params["default_daily_rate"];
+    auto r = [](const json& j) { return Rational::Of(j["num"].get<std::int64_t>(), j["den"].get<std::int64_t>()); };
+    if (LessThan(r(hi), r(lo))) return bad("daily_rate_min must not exceed daily_rate_max");
+    if (LessThan(r(def), r(lo)) || LessThan(r(hi), r(def))) {
+      return bad("default_daily_rate must lie within [daily_rate_min, daily_rate_max]");
+    }
+  }
   try {
     Status s = CheckBounds(params);
     if (!s.ok()) return bad(s.error().message);

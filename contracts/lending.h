@@ -12,7 +12,13 @@
 //   borrower/<borrower>     admission record: status, limit, used, review date, risk tier
 //   auth/<borrower>         the latest attested verification result (R-IN-01)
 //   loan/<id>               the loan (loan_model.h)
-//   open-loan/<id>          "" while the loan is not closed or cancelled (the daily rules' list)
+//   open-loan/<id>          while the loan is not closed or cancelled: {"wake": day, "borrower",
+//                           "cofunded": {bank: outstanding principal}}, what it adds to the
+//                           counters and the index below (kept by SaveLoan)
+//   wake/<day 10 digits>/<id>  "": the loan's next look by the daily rules (the wake index)
+//   count/open-loans/<b>    the borrower's open loans (R-IN-02); count/cofunded/<bank> the
+//                           bank's outstanding co-funded principal (R-PRE-06)
+//   param-due/<day 10 digits>/<proposal>  "": an approved proposal taking effect that day
 //   loan-event/<id>/<seq>   the loan's decisions and events, in order
 //   borrower-event/<b>/<seq>, param-event/<seq>
 //   credit-report/<loan>/<lender>  the negative report on a lender's share, while outstanding

@@ -365,11 +365,17 @@ TEST(LendingGovernance, MajorityEveryLenderForMoneyBoundsAndFrozenTerms) {
   std::string eff = FormatDate(chain.Today() + 2);
   EXPECT_EQ(chain.Send("lead-bank", "param.propose", {{"proposal", "P0"}, {"changes", R"({"substandard_dpd":{"lead_bank":91,"partner_bank":60}})"}, {"effective-date", eff}}).code, "out-of-bounds");
   EXPECT_EQ(chain.Send("lead-bank", "param.propose", {{"proposal", "P0"}, {"changes", R"({"grace_days":2})"}, {"effective-date", FormatDate(chain.Today())}}).code, "effective-date-not-future");
+  // An operational parameter: a majority (3 of 5) is enough.
+  ASSERT_TRUE(chain.Send("lead-bank", "param.propose", {{"proposal", "P0"}, {"changes", R"({"report_delay_hours":48})"}, {"effective-date", eff}}).accepted);
+  EXPECT_EQ(chain.Send("payee-bank", "param.approve", {{"proposal", "P0"}}).outputs.at("proposal-status"), "proposed");
+  EXPECT_EQ(chain.Send("credit-bureau", "param.approve", {{"proposal", "P0"}}).outputs.at("proposal-status"), "approved");
+  // grace_days changes what the borrower pays: a money term (it used to pass as operational).
   ASSERT_TRUE(chain.Send("lead-bank", "param.propose", {{"proposal", "P1"}, {"changes", R"({"grace_days":2})"}, {"effective-date", eff}}).accepted);
   Receipt a1 = chain.Send("payee-bank", "param.approve", {{"proposal", "P1"}});
   EXPECT_EQ(a1.outputs.at("proposal-status"), "proposed");
   Receipt a2 = chain.Send("credit-bureau", "param.approve", {{"proposal", "P1"}});
-  EXPECT_EQ(a2.outputs.at("proposal-status"), "approved");  // 3 of 5
+  EXPECT_EQ(a2.outputs.at("proposal-status"), "proposed");  // 3 of 5, but not the partner bank
+  EXPECT_EQ(chain.Send("partner-bank", "param.approve", {{"proposal", "P1"}}).outputs.at("proposal-status"), "approved");
   // A money term also needs every lending bank.
   ASSERT_TRUE(chain.Send("lead-bank", "param.propose", {{"proposal", "P2"}, {"changes", R"({"default_daily_rate":{"num":4,"den":10000}})"}, {"effective-date", eff}}).accepted);
   chain.Send("payee-bank", "param.approve", {{"proposal", "P2"}});
@@ -378,13 +384,224 @@ TEST(LendingGovernance, MajorityEveryLenderForMoneyBoundsAndFrozenTerms) {
   EXPECT_EQ(chain.Send("partner-bank", "param.approve", {{"proposal", "P2"}}).outputs.at("proposal-status"), "approved");
   chain.Advance(2);
   json params = CurrentParameters(chain.tree());
-  EXPECT_EQ(params["version"], 3);
+  EXPECT_EQ(params["version"], 4);
   EXPECT_EQ(params["grace_days"], 2);
   EXPECT_EQ(chain.GetLoan("L1").terms.grace_days, 1);  // frozen at drawdown
   chain.Originate("L2", b, 1000000, 5);
   EXPECT_EQ(chain.GetLoan("L2").terms.grace_days, 2);
   EXPECT_EQ(chain.GetLoan("L2").terms.daily_rate, Rational::Of(4, 10000));
-  EXPECT_EQ(chain.GetLoan("L2").terms.param_version, 3);
+  EXPECT_EQ(chain.GetLoan("L2").terms.param_version, 4);
+}
+
+// R-GOV-01: the money terms are a list, not a substring of the name; every one of these used to
+// change with a majority that did not include the partner bank.
+TEST(LendingGovernance, EveryMoneyTermNeedsEveryLendingBank) {
+  Chain chain;
+  const std::string eff = FormatDate(chain.Today() + 2);
+  int n = 0;
+  for (const char* change : {R"({"compound_enabled":true})", R"({"day_basis":365})",
+                             R"({"grace_days":0})", R"({"amortization_method":"equal-principal"})"}) {
+    const std::string id = "M" + std::to_string(n++);
+    ASSERT_TRUE(chain.Send("lead-bank", "param.propose", {{"proposal", id}, {"changes", change}, {"effective-date", eff}}).accepted) << change;
+    chain.Send("payee-bank", "param.approve", {{"proposal", id}});
+    Receipt third = chain.Send("arbitration", "param.approve", {{"proposal", id}});
+    EXPECT_EQ(third.outputs.at("proposal-status"), "proposed") << change << " passed without the partner bank";
+  }
+}
+
+// Bounds that hold one by one but not together are refused at the proposal, and a merged set that
+// stops holding together because of another change is not activated.
+TEST(LendingGovernance, ParametersMustHoldTogether) {
+  Chain chain;
+  const std::string eff = FormatDate(chain.Today() + 2);
+  const json params = CurrentParameters(chain.tree());
+  const std::string over_cap = std::to_string(params["max_credit_limit_fen"].get<std::int64_t>() + 100);
+  Receipt r = chain.Send("lead-bank", "param.propose", {{"proposal", "P1"}, {"changes", "{\"min_limit_fen\":" + over_cap + "}"}, {"effective-date", eff}});
+  EXPECT_EQ(r.code, "out-of-bounds") << r.message;
+  r = chain.Send("lead-bank", "param.propose", {{"proposal", "P2"}, {"changes", R"({"min_draw_fen":3000000,"max_single_draw_fen":2000000})"}, {"effective-date", eff}});
+  EXPECT_EQ(r.code, "out-of-bounds") << r.message;
+  // Each valid alone: the single cap down to 20,000 fen, the minimum up to 30,000 fen.
+  auto approve_all = [&](const std::string& id) {
+    for (const char* m : {"partner-bank", "payee-bank", "credit-bureau"}) chain.Send(m, "param.approve", {{"proposal", id}});
+  };
+  ASSERT_TRUE(chain.Send("lead-bank", "param.propose", {{"proposal", "PA"}, {"changes", R"({"max_single_draw_fen":20000})"}, {"effective-date", eff}}).accepted);
+  ASSERT_TRUE(chain.Send("lead-bank", "param.propose", {{"proposal", "PB"}, {"changes", R"({"min_draw_fen":30000})"}, {"effective-date", eff}}).accepted);
+  approve_all("PA");
+  approve_all("PB");
+  chain.Advance(2);
+  const json now = CurrentParameters(chain.tree());
+  EXPECT_EQ(now["max_single_draw_fen"], 20000);
+  EXPECT_EQ(now["min_draw_fen"], params["min_draw_fen"]) << "PB must not take effect";
+  const json pb = json::parse(*chain.tree().Get("proposal/PB"));
+  EXPECT_EQ(pb["status"], "rejected");
+}
+
+// Issue: the settlement quote paid with loan.repay while installments were still unbilled was
+// held as credit, which cannot pay full-period interest: the loan (40,000.00 CNY, 20 periods,
+// 0.05 %/day, repaid on day 10) went overdue, was reported and classified. Now it is refused with
+// a pointer to loan.settle, nothing changes, and loan.settle with the same amount closes it.
+TEST(LendingRepay, TheSettlementQuoteByRepayIsRefusedWithAPointerToSettle) {
+  Chain chain;
+  std::string b = chain.Admit("quote-by-repay");
+  chain.Originate("L1", b, 4000000);
+  chain.AdvanceTo(chain.Today() + 10);
+  const Loan before = chain.GetLoan("L1");
+  const std::int64_t quote = before.SettlementQuote(chain.Today());
+  Receipt r = chain.Repay("L1", quote);
+  EXPECT_FALSE(r.accepted);
+  EXPECT_EQ(r.code, "settle-instead") << r.message;
+  EXPECT_NE(r.message.find("loan.settle"), std::string::npos) << r.message;
+  EXPECT_EQ(chain.GetLoan("L1").ToText(), before.ToText()) << "nothing changed";
+  Receipt small = chain.Repay("L1", quote - 1);  // less than the quote: still a repayment
+  ASSERT_TRUE(small.accepted) << small.message;
+  EXPECT_EQ(chain.Repay("L1", 1).code, "settle-instead") << "held credit counts towards the quote";
+  Receipt s = chain.Send("payee-bank", "loan.settle", {{"loan", "L1"}, {"amount-fen", "1"}});
+  ASSERT_TRUE(s.accepted) << s.code << " " << s.message;
+  EXPECT_EQ(chain.GetLoan("L1").status, "closed");
+  chain.Advance(400);
+  chain.Advance(220);
+  const Loan after = chain.GetLoan("L1");
+  EXPECT_EQ(after.status, "closed");
+  EXPECT_FALSE(after.lenders[0].reported);
+  EXPECT_EQ(chain.Borrower(b)["used_fen"], 0);
+}
+
+// Held credit that pays the last installment on its due date closes the loan (the limit comes
+// back, the loan stops waking every day). It used to stay active forever.
+TEST(LendingRepay, CreditThatPaysTheLastInstallmentClosesTheLoan) {
+  Chain chain;
+  std::string b = chain.Admit("credit-closes");
+  chain.Originate("L1", b, 50000, 5);
+  Loan l = chain.GetLoan("L1");
+  for (int k = 0; k < 4; ++k) {
+    chain.AdvanceTo(l.installments[k].due_day);
+    const Loan due = chain.GetLoan("L1");
+    ASSERT_TRUE(chain.Repay("L1", due.installments[k].PrincipalDue() + due.installments[k].InterestDue()).accepted);
+  }
+  // The last installment is prepaid as held credit (as an older chain, or a payment above the
+  // bill on an earlier due date, leaves it).
+  Loan now = chain.GetLoan("L1");
+  now.credit_balance_fen = now.installments[4].PrincipalDue() + now.installments[4].InterestDue();
+  now.received_fen += now.credit_balance_fen;
+  chain.tree().Apply({{"loan/L1", now.ToText()}});
+  chain.AdvanceTo(l.installments[4].due_day);
+  const Loan done = chain.GetLoan("L1");
+  EXPECT_EQ(done.status, "closed");
+  EXPECT_EQ(done.credit_balance_fen, 0);
+  EXPECT_EQ(chain.Borrower(b)["used_fen"], 0);
+  EXPECT_TRUE(chain.tree().Scan("wake/", 10).empty());
+}
+
+// R-POST-05: the AI collector's broken promises and no-contact days belong to one overdue
+// episode. A borrower who cured and later missed again went straight to outsourced collection.
+TEST(LendingCollection, ACureResetsTheAiCollectionOutcome) {
+  Chain chain;
+  std::string b = chain.Admit("cure-resets");
+  chain.Originate("L1", b, 1000000, 5);
+  const Loan l = chain.GetLoan("L1");
+  chain.AdvanceTo(l.installments[0].due_day + 1);
+  ASSERT_TRUE(chain.Send("lead-bank", "collection.outcome", {{"loan", "L1"}, {"ptp-broken", "2"}, {"no-contact-days", "2"}}).accepted);
+  EXPECT_EQ(chain.GetLoan("L1").collection_stage, "outsourced");
+  const Loan due = chain.GetLoan("L1");
+  ASSERT_TRUE(chain.Repay("L1", due.installments[0].PrincipalDue() + due.installments[0].InterestDue() +
+                                    due.PenaltyDue(due.installments[0], chain.Today())).accepted);
+  Loan cured = chain.GetLoan("L1");
+  EXPECT_EQ(cured.collection_stage, "none");
+  EXPECT_EQ(cured.ptp_broken, 0);
+  EXPECT_EQ(cured.no_contact_days, 0);
+  // Missed again: AI collection first, not straight back to the outsourced agency.
+  chain.AdvanceTo(l.installments[1].due_day + 1);
+  EXPECT_EQ(chain.GetLoan("L1").collection_stage, "ai");
+}
+
+// Funding floored the partner's leg while repayments may split by largest remainder: with a
+// drawdown unit of 1 fen the partner got one fen more principal back than it funded. Both now
+// use the same split.
+TEST(LendingSplit, FundingAndRepaymentUseOneSplit) {
+  Chain chain;
+  json params = CurrentParameters(chain.tree());
+  params["draw_unit_fen"] = 1;
+  params["split_method"] = "largest-remainder";
+  chain.tree().Apply({{"params/v1", params.dump()}});
+  std::string b = chain.Admit("one-split");
+  chain.Originate("L1", b, 10001, 5);
+  Loan l = chain.GetLoan("L1");
+  EXPECT_EQ(l.lenders[0].funded_fen + l.lenders[1].funded_fen, 10001);
+  EXPECT_EQ(l.lenders[1].funded_fen, 8001) << "8000.8 rounds to the partner by largest remainder";
+  const std::int64_t quote = l.SettlementQuote(chain.Today());
+  ASSERT_TRUE(chain.Send("payee-bank", "loan.settle", {{"loan", "L1"}, {"amount-fen", std::to_string(quote)}}).accepted);
+  l = chain.GetLoan("L1");
+  for (const LenderShare& share : l.lenders) {
+    EXPECT_EQ(share.principal_repaid_fen, share.funded_fen) << share.member;
+  }
+}
+
+// A big book: 100,001 open loans whose ids sort before the ones under test, none due for a long
+// time. The daily rules and the drawdown checks used to look at the first 100,000 open loans
+// only: past them a loan never went overdue and did not count towards the borrower's limit.
+void SeedBigBook(Chain& chain) {
+  StateWrites book;
+  for (int i = 0; i <= 100000; ++i) {
+    char id[16];
+    std::snprintf(id, sizeof id, "A%06d", i);
+    book[std::string("open-loan/") + id] = "99999999";
+  }
+  chain.tree().Apply(book);
+}
+
+TEST(LendingScale, ALoanPastTheFirstHundredThousandStillGoesOverdue) {
+  Chain chain;
+  SeedBigBook(chain);
+  std::string b = chain.Admit("big-book");
+  chain.Originate("L1", b, 4000000);
+  const std::int64_t due = chain.GetLoan("L1").installments[0].due_day;
+  chain.AdvanceTo(due + 2);
+  Loan l = chain.GetLoan("L1");
+  EXPECT_EQ(l.Dpd(chain.Today()), 2);
+  EXPECT_TRUE(l.lenders[0].reported);
+  EXPECT_GT(l.PenaltyDue(l.installments[0], chain.Today()), 0);
+  EXPECT_TRUE(chain.tree().Get("credit-report/L1/partner-bank").has_value());
+}
+
+TEST(LendingScale, TheConcurrentLoanLimitCountsEveryOpenLoan) {
+  Chain chain;
+  SeedBigBook(chain);
+  std::string b = chain.Admit("many-loans");
+  const std::int64_t max = (*genesis::ProfileParameters("case-study"))["max_concurrent_loans"];
+  for (std::int64_t i = 0; i < max; ++i) chain.Originate("M" + std::to_string(i), b, 10000, 5);
+  EXPECT_EQ(chain.tree().Get("count/open-loans/" + b), std::to_string(max));
+  chain.Auth(b);
+  Receipt r = chain.Send("lead-bank", "loan.draw", chain.Draw("M-one-more", b, 10000, 5));
+  EXPECT_FALSE(r.accepted);
+  EXPECT_EQ(r.code, "too-many-loans") << r.message;
+}
+
+TEST(LendingScale, CountersFollowEveryWriteOfALoan) {
+  Chain chain;
+  std::string b = chain.Admit("counters");
+  chain.Originate("L1", b, 4000000);
+  Loan l = chain.GetLoan("L1");
+  EXPECT_EQ(chain.tree().Get("count/open-loans/" + b), "1");
+  chain.AdvanceTo(l.installments[0].due_day);
+  EXPECT_EQ(chain.tree().Get("count/cofunded/partner-bank"), std::to_string(l.lenders[1].funded_fen));
+  EXPECT_EQ(chain.tree().Get("count/cofunded/lead-bank"), std::to_string(l.lenders[0].funded_fen));
+  ASSERT_TRUE(chain.Repay("L1", 232983).accepted);  // the first installment: principal comes back
+  l = chain.GetLoan("L1");
+  EXPECT_EQ(chain.tree().Get("count/cofunded/partner-bank"),
+            std::to_string(l.lenders[1].funded_fen - l.lenders[1].principal_repaid_fen));
+  // Wake index: exactly one entry, on the next unpaid due date.
+  const auto wake = chain.tree().Scan("wake/", 10);
+  ASSERT_EQ(wake.size(), 1u);
+  char digits[24];
+  std::snprintf(digits, sizeof digits, "%010lld", static_cast<long long>(l.installments[1].due_day));
+  EXPECT_EQ(wake[0].first, "wake/" + std::string(digits) + "/L1");
+  const std::int64_t quote = l.SettlementQuote(chain.Today()) - l.credit_balance_fen;
+  Receipt settled = chain.Send("payee-bank", "loan.settle", {{"loan", "L1"}, {"amount-fen", std::to_string(quote)}});
+  ASSERT_TRUE(settled.accepted) << settled.message;
+  EXPECT_FALSE(chain.tree().Get("count/open-loans/" + b).has_value());
+  EXPECT_FALSE(chain.tree().Get("count/cofunded/partner-bank").has_value());
+  EXPECT_FALSE(chain.tree().Get("count/cofunded/lead-bank").has_value());
+  EXPECT_TRUE(chain.tree().Scan("wake/", 10).empty());
 }
 
 // Conservation over random lifecycles: disbursed = Σ legs; every receipt fully allocated; each
@@ -420,12 +637,16 @@ TEST(LendingConservation, RandomLifecycles) {
         std::int64_t remaining = l.SettlementQuote(chain.Today()) - l.credit_balance_fen;
         if (rng() % 7 == 0) {  // more than settles the loan today is refused, nothing changes
           Receipt over = chain.Repay(id, remaining + 1);
-          ASSERT_EQ(over.code, "overpayment");
+          ASSERT_TRUE(over.code == "overpayment" || over.code == "settle-instead") << over.code;
           ExpectOnlyReceipt(chain);
         }
         std::int64_t amount = std::min<std::int64_t>(remaining, l.OverdueTotal(chain.Today() + 1) + static_cast<std::int64_t>(rng() % 50000));
         if (rng() % 10 == 0 || amount <= 0) continue;  // a missed installment
         Receipt r = chain.Repay(id, amount);
+        if (r.code == "settle-instead") {  // the quote while installments are to come: settle
+          ASSERT_EQ(amount, remaining);
+          break;
+        }
         ASSERT_TRUE(r.accepted) << r.code << " " << r.message;
         paid_in += amount;
         std::int64_t allocated = std::stoll(r.outputs.at("allocated.principal-fen")) +
