@@ -781,6 +781,16 @@ void Replica::State::HelpLaggard(const std::string& member, std::uint32_t their_
   if (it->second.second != kNoDeadline && now < it->second.second + timeouts.rebroadcast_ms) return;
   it->second.second = now;
   SendOwnRoundMessages(highest, member);
+  // We may have left that round without a precommit of our own (a nil precommit quorum, or a
+  // skip to where others were). The precommits we hold for it are what moved us on: relayed, the
+  // laggard can move on too. Without them three members waited forever in a round that a fourth,
+  // since wiped, had helped to leave (colend-sim seed 298, two-thirds).
+  for (const Member& m : validators.members()) {
+    if (m.id == self_id || m.id == member) continue;
+    if (const RecordedVote* theirs = votes.Find(highest, Phase::kPrecommit, m.id)) {
+      Send(VoteMessage(highest, Phase::kPrecommit, m.id, *theirs), member);
+    }
+  }
 }
 
 void Replica::State::Drop(std::string_view kind, std::string_view member,

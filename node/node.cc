@@ -176,15 +176,13 @@ Status Node::JudgeHistory() {
   auto legacy = store_->GetAux("recovering");
   if (!legacy.ok()) return legacy.error();
   data.legacy_recovering = legacy->has_value();
-  data.stored = LeaseMark{ledger_.height() + 1, 0};
+  data.stored = LeaseMark{ledger_.height() + 1, 0, 0};
   auto saved = store_->LoadReplicaState();
   if (!saved.ok()) return saved.error();
   if (*saved) {
-    consensus::proto::ReplicaState state;
-    if (!state.ParseFromString(**saved)) {
-      return MakeError("corrupt-store", "the replica (vote) state does not parse");
-    }
-    data.stored = std::max(data.stored, LeaseMark{state.height(), state.round()});
+    const std::optional<LeaseMark> mark = LeaseMarkOf(**saved);
+    if (!mark) return MakeError("corrupt-store", "the replica (vote) state does not parse");
+    data.stored = std::max(data.stored, *mark);
   }
   const std::string lease_path = config_.Path("signing-lease");
   auto lease = ReadSigningLease(lease_path, crypto::ToHex(genesis_.hash), config_.member_id);
@@ -213,15 +211,17 @@ Status Node::JudgeHistory() {
   return Status::Ok();
 }
 
-bool Node::CoverWithLease() {
-  if (!replica_) return true;
-  const LeaseMark now{replica_->height(), replica_->round()};
+bool Node::CoverWithLease(const std::string& persist) {
+  const std::optional<LeaseMark> mark = LeaseMarkOf(persist);
+  assert(mark.has_value());  // the replica's own serialisation
+  const LeaseMark now = *mark;
   if (now <= lease_) return true;
   Status written = WriteSigningLease(config_.Path("signing-lease"), crypto::ToHex(genesis_.hash),
                                      config_.member_id, now);
   if (!written.ok()) {
     Fatal("cannot extend the signing lease to height " + std::to_string(now.height) + " round " +
-          std::to_string(now.round) + ": " + written.ToString());
+          std::to_string(now.round) + " step " + std::to_string(now.step) + ": " +
+          written.ToString());
     return false;
   }
   lease_ = now;
@@ -290,7 +290,7 @@ void Node::Handle(consensus::Actions actions) {
   if (fatal_) return;
   for (const auto& line : actions.log) Log("consensus: " + line);
   if (actions.persist) {
-    if (!CoverWithLease()) return;
+    if (!CoverWithLease(*actions.persist)) return;
     Status saved = store_->SaveReplicaState(*actions.persist);
     if (!saved.ok()) {
       // Without durable vote state we could sign twice after a crash: stop rather than speak.

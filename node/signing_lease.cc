@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "consensus/consensus.pb.h"
 #include "node/config.h"
 #include "node/signing_recovery.h"
 
@@ -14,7 +15,8 @@ constexpr std::string_view kLeaseMagic = "colend-signing-lease/v1";
 
 std::string LeaseText(const std::string& chain, const std::string& member, LeaseMark mark) {
   return std::string(kLeaseMagic) + "\nchain-genesis " + chain + "\nmember " + member +
-         "\nheight " + std::to_string(mark.height) + "\nround " + std::to_string(mark.round) + "\n";
+         "\nheight " + std::to_string(mark.height) + "\nround " + std::to_string(mark.round) +
+         "\nstep " + std::to_string(mark.step) + "\n";
 }
 
 }  // namespace
@@ -30,12 +32,12 @@ Result<std::optional<LeaseMark>> ReadSigningLease(const std::string& path,
   auto text = ReadFile(path);
   if (!text.ok()) return MakeError("bad-signing-lease", "cannot read " + path);
   std::istringstream in(*text);
-  std::string magic, k1, chain, k2, who, k3, k4;
-  std::uint64_t height = 0, round = 0;
-  if (!std::getline(in, magic) || magic != kLeaseMagic || !(in >> k1 >> chain >> k2 >> who >> k3 >>
-                                                                height >> k4 >> round) ||
+  std::string magic, k1, chain, k2, who, k3, k4, k5;
+  std::uint64_t height = 0, round = 0, step = 0;
+  if (!std::getline(in, magic) || magic != kLeaseMagic ||
+      !(in >> k1 >> chain >> k2 >> who >> k3 >> height >> k4 >> round >> k5 >> step) ||
       k1 != "chain-genesis" || k2 != "member" || k3 != "height" || k4 != "round" ||
-      round > UINT32_MAX) {
+      k5 != "step" || round > UINT32_MAX || step > UINT32_MAX) {
     return MakeError("bad-signing-lease", path + " is not a signing lease; it must not be edited "
                                                  "(docs/operations.md)");
   }
@@ -43,11 +45,18 @@ Result<std::optional<LeaseMark>> ReadSigningLease(const std::string& path,
     return MakeError("bad-signing-lease", path + " is the lease of " + who + " on chain " + chain +
                                               ", not of " + member + " on " + chain_genesis_hex);
   }
-  if (LeaseText(chain, who, {height, static_cast<std::uint32_t>(round)}) != *text) {
+  const LeaseMark mark{height, static_cast<std::uint32_t>(round), static_cast<std::uint32_t>(step)};
+  if (LeaseText(chain, who, mark) != *text) {
     return MakeError("bad-signing-lease", path + " is not in its canonical form; it must not be "
                                                  "edited (docs/operations.md)");
   }
-  return std::optional<LeaseMark>(LeaseMark{height, static_cast<std::uint32_t>(round)});
+  return std::optional<LeaseMark>(mark);
+}
+
+std::optional<LeaseMark> LeaseMarkOf(const std::string& replica_state_bytes) {
+  consensus::proto::ReplicaState state;
+  if (!state.ParseFromString(replica_state_bytes)) return std::nullopt;
+  return LeaseMark{state.height(), state.round(), state.step()};
 }
 
 Status WriteSigningLease(const std::string& path, const std::string& chain_genesis_hex,
@@ -57,13 +66,14 @@ Status WriteSigningLease(const std::string& path, const std::string& chain_genes
 
 HistoryVerdict JudgeSigningHistory(const DataHistory& data, const std::optional<LeaseMark>& lease) {
   HistoryVerdict verdict;
-  if (lease && *lease >= LeaseMark{1, 0} && *lease > data.stored) {
+  if (lease && *lease >= LeaseMark{1, 0, 0} && *lease > data.stored) {
     verdict.recovering = true;
     verdict.lease_floor = SaturatingAdd(lease->height, 1);
     verdict.why = "the data directory's vote state (height " + std::to_string(data.stored.height) +
-                  " round " + std::to_string(data.stored.round) +
-                  ") is behind the signing lease (height " + std::to_string(lease->height) +
-                  " round " + std::to_string(lease->round) +
+                  " round " + std::to_string(data.stored.round) + " step " +
+                  std::to_string(data.stored.step) + ") is behind the signing lease (height " +
+                  std::to_string(lease->height) + " round " + std::to_string(lease->round) +
+                  " step " + std::to_string(lease->step) +
                   "): restored from an older backup, or writes were lost";
   }
   if (!data.complete_marker || data.legacy_recovering) {

@@ -1,7 +1,8 @@
 // The signing lease: a small file outside data/ (<home>/signing-lease) naming the highest
-// (height, round) at which this member may have signed. It is written (synced) before the
-// replica persists and sends anything for a later (height, round), so it is never behind the
-// vote state in data/.
+// (height, round, step) of the replica's vote state: every signature moves one of them forward
+// (a proposal and the prevote that follows it, a prevote, a precommit), so a vote state with the
+// same mark holds every signature made. It is written (synced) before the replica persists and
+// sends anything for a later mark, so it is never behind the vote state in data/.
 //
 // At start the vote state in data/ is compared with it: a data directory whose vote state is
 // behind the lease was restored from an older backup (or lost writes), and one without the
@@ -23,8 +24,13 @@ namespace colend::node {
 struct LeaseMark {
   std::uint64_t height = 0;
   std::uint32_t round = 0;
+  std::uint32_t step = 0;  // the replica's step: propose, prevote, precommit
   auto operator<=>(const LeaseMark&) const = default;
 };
+
+// The mark of a persisted replica state (consensus.proto ReplicaState); nullopt if the bytes do
+// not parse.
+std::optional<LeaseMark> LeaseMarkOf(const std::string& replica_state_bytes);
 
 // Reads <path>; nullopt if the file does not exist, an error if it exists but is not a lease of
 // this chain and member.
@@ -38,7 +44,7 @@ Status WriteSigningLease(const std::string& path, const std::string& chain_genes
 struct DataHistory {
   bool complete_marker = false;        // "signing-history" aux record present
   bool legacy_recovering = false;      // the older "recovering" aux record present
-  LeaseMark stored;                    // max of the vote state's (height, round) and (tip+1, 0)
+  LeaseMark stored;                    // max of the vote state's mark and (tip+1, 0, 0)
 };
 
 struct HistoryVerdict {

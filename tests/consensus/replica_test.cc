@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "test_network.h"
@@ -168,6 +169,25 @@ TEST_F(ReplicaTest, ARelayedProposalWithAnotherBodyDoesNotShadowTheGenuineOne) {
   const auto vote = OwnVote(actions, 0, proto::PHASE_PREVOTE);
   ASSERT_TRUE(vote.has_value());
   EXPECT_EQ(vote->block_hash(), std::string(crypto::AsBytes(BlockHash(genuine.header()))));
+}
+
+// A quorum of nil precommits moves a replica on at once, before it precommits itself. A member
+// still in that round, which saw fewer of those precommits (one signer has since lost its data),
+// must be handed them, or it waits for ever (colend-sim seed 298, two-thirds).
+TEST_F(ReplicaTest, AReplicaThatLeftARoundHandsItsPrecommitsToALaggard) {
+  auto replica = Make();
+  replica->Start(1, kT0);
+  for (std::size_t i : {0, 1, 3}) replica->OnMessage(Vote(i, 0, Phase::kPrecommit, std::nullopt), kT0 + 10);
+  EXPECT_EQ(replica->round(), 1u) << "a nil precommit quorum moved it on";
+  Actions help = replica->OnMessage(Vote(1, 0, Phase::kPrevote, std::nullopt), kT0 + 20);
+  std::set<std::string> relayed;
+  for (const Outbound& out : help.messages) {
+    if (out.to == std::optional<std::string>(Id(1)) && out.message.has_vote() &&
+        out.message.vote().round() == 0 && out.message.vote().phase() == proto::PHASE_PRECOMMIT) {
+      relayed.insert(out.message.vote().member());
+    }
+  }
+  EXPECT_EQ(relayed, (std::set<std::string>{Id(0), Id(3)})) << "the others' precommits of round 0";
 }
 
 TEST_F(ReplicaTest, TimeoutsFireInOrderAndGrowPerRound) {

@@ -128,7 +128,10 @@ def scenario():
            "--effective", eff)
     colend("--home", home(3), "param", "approve", "grace-2")
     r = colend_json("--home", home(4), "param", "approve", "grace-2")
-    expect(r["outputs"]["proposal-status"] == "approved", "3 of 5 members approve: approved")
+    expect(r["outputs"]["proposal-status"] == "proposed",
+           "3 of 5 members approve a money term (grace days): still waiting for the partner bank")
+    r = colend_json("--home", home(2), "param", "approve", "grace-2")
+    expect(r["outputs"]["proposal-status"] == "approved", "the partner bank approves too: approved")
     p = colend("--home", home(2), "param", "propose", "--id", "bad", "--changes",
                '{"substandard_dpd": {"lead_bank": 120, "partner_bank": 90}}', "--effective", eff,
                check=False)
