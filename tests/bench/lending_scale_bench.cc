@@ -31,6 +31,7 @@
 #include "crypto/hash.h"
 #include "crypto/signature.h"
 #include "genesis/genesis.h"
+#include "../contracts/executor_chain.h"
 
 namespace {
 
@@ -76,14 +77,7 @@ const std::int64_t kStartDay = DaysFromCivil(2026, 11, 28);
 class Book {
  public:
   Book() {
-    static const std::vector<std::pair<std::string, std::string>> kMembers = {
-        {"lead-bank", "lead_bank"}, {"partner-bank", "partner_bank"}, {"payee-bank", "payee_bank"},
-        {"credit-bureau", "credit_bureau"}, {"arbitration", "arbitrator"}};
-    ChainRules rules;
-    rules.chain_id = "colend-bench";
-    rules.dev_clock = true;
-    static const crypto::PrivateKey key = *crypto::PrivateKey::Generate(crypto::Suite::kStd);
-    for (const auto& [id, role] : kMembers) rules.members.emplace(id, MemberRecord{id, role, key.Public()});
+    ChainRules rules = testing::DefaultInstitutionRules("colend-bench", true);
     executor_ = std::make_unique<Executor>(rules);
     json params = *genesis::ProfileParameters("case-study");
     params["version"] = 1;
@@ -103,13 +97,7 @@ class Book {
     body.timestamp_ms = time_ms_;
     body.type = type;
     body.fields = std::move(fields);
-    Tx tx;
-    tx.body_text = body.ToText();
-    tx.body = body;
-    tx.id = crypto::Sha256(tx.body_text);
-    StateOverlay overlay(&state_);
-    Receipt r = executor_->Execute(tx, {++height_, time_ms_}, 0, &overlay);
-    state_.Apply(overlay.writes());
+    Receipt r = testing::ExecuteOne(*executor_, &state_, std::move(body), ++height_, time_ms_);
     time_ms_ += 1;
     return r;
   }

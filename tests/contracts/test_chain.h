@@ -12,6 +12,7 @@
 #include "contracts/lending.h"
 #include "contracts/loan_model.h"
 #include "contracts/money.h"
+#include "executor_chain.h"
 #include "genesis/genesis.h"
 
 namespace colend::contracts::testing {
@@ -27,17 +28,7 @@ class Chain {
  public:
   explicit Chain(const std::string& profile = "case-study", bool dev_clock = true,
                  bool bank_figures = true) {
-    static const std::vector<std::pair<std::string, std::string>> kMembers = {
-        {"lead-bank", "lead_bank"}, {"partner-bank", "partner_bank"}, {"payee-bank", "payee_bank"},
-        {"credit-bureau", "credit_bureau"}, {"arbitration", "arbitrator"}};
-    ChainRules rules;
-    rules.chain_id = "colend-test";
-    rules.dev_clock = dev_clock;
-    for (const auto& [id, role] : kMembers) {
-      static std::map<std::string, crypto::PrivateKey> keys;
-      if (!keys.count(id)) keys.emplace(id, *crypto::PrivateKey::Generate(crypto::Suite::kStd));
-      rules.members.emplace(id, MemberRecord{id, role, keys.at(id).Public()});
-    }
+    ChainRules rules = DefaultInstitutionRules("colend-test", dev_clock);
     executor_ = std::make_unique<Executor>(rules);
     json params = *genesis::ProfileParameters(profile);
     params["version"] = 1;
@@ -62,14 +53,7 @@ class Chain {
     body.timestamp_ms = time_ms_;
     body.type = type;
     body.fields = std::move(fields);
-    Tx tx;
-    tx.body_text = body.ToText();
-    tx.body = body;
-    tx.id = crypto::Sha256(tx.body_text);
-    StateOverlay overlay(&tree_);
-    Receipt r = executor_->Execute(tx, {++height_, time_ms_}, 0, &overlay);
-    last_writes_ = overlay.writes();
-    tree_.Apply(overlay.writes());
+    Receipt r = ExecuteOne(*executor_, &tree_, std::move(body), ++height_, time_ms_, &last_writes_);
     time_ms_ += 1000;
     return r;
   }

@@ -73,6 +73,14 @@ class LedgerTest : public ::testing::Test {
     return cert;
   }
 
+  // Blocks 1..count, one anchor each, certified by three members.
+  void CommitAnchorBlocks(Ledger* ledger, std::uint64_t count) {
+    for (std::uint64_t h = 1; h <= count; ++h) {
+      auto block = ledger->BuildBlock(h, kNow + h, "lead-bank", {AnchorTx("doc" + std::to_string(h))}, nullptr);
+      ASSERT_TRUE(ledger->CommitBlock(block, Certify(h, block, 3)).ok());
+    }
+  }
+
   std::unique_ptr<genesis::BuiltConsortium> built_;
   std::unique_ptr<genesis::Genesis> genesis_;
   std::vector<std::string> dirs_;
@@ -299,10 +307,7 @@ TEST_F(LedgerTest, RestartResumesAtTipAndDetectsCorruption) {
     auto store = Store::Open(dir.string(), genesis_->hash);
     Ledger ledger(*genesis_, store->get());
     ASSERT_TRUE(ledger.Open().ok());
-    for (std::uint64_t h = 1; h <= 3; ++h) {
-      auto block = ledger.BuildBlock(h, kNow + h, "lead-bank", {AnchorTx("doc" + std::to_string(h))}, nullptr);
-      ASSERT_TRUE(ledger.CommitBlock(block, Certify(h, block, 3)).ok());
-    }
+    CommitAnchorBlocks(&ledger, 3);
     tip_hash = ledger.last_hash();
     root = ledger.state().Root();
   }
@@ -344,10 +349,7 @@ TEST_F(LedgerTest, ACorruptBlockBelowTheTipIsNeverServed) {
     auto store = Store::Open(dir.string(), genesis_->hash);
     Ledger ledger(*genesis_, store->get());
     ASSERT_TRUE(ledger.Open().ok());
-    for (std::uint64_t h = 1; h <= 3; ++h) {
-      auto block = ledger.BuildBlock(h, kNow + h, "lead-bank", {AnchorTx("doc" + std::to_string(h))}, nullptr);
-      ASSERT_TRUE(ledger.CommitBlock(block, Certify(h, block, 3)).ok());
-    }
+    CommitAnchorBlocks(&ledger, 3);
     for (std::uint64_t h = 0; h <= 3; ++h) EXPECT_TRUE(ledger.ReadBlock(h).ok()) << h;
   }
   {  // block 1's body swapped for another signed transaction, behind the store's back

@@ -1176,6 +1176,24 @@ void Simulation::InjectFault() {
       }
     });
   };
+  // A running member loses its data (key and lease kept) and restarts a little later.
+  auto wipe_and_restart = [&](const std::string& id, const std::string& how, std::int64_t lo,
+                              std::int64_t hi) {
+    Node& node = nodes_.at(id);
+    if (node.mode != Node::kRunning) return;
+    Crash(node, "");
+    Event(id + " crashed" + how);
+    node.chain.resize(1);
+    node.replica_state.clear();
+    node.history_complete = false;
+    node.pending_evidence.clear();
+    for (auto& [key, who] : detected_) who.erase(id);
+    ++active_faults_;
+    later(Uniform(lo, hi), [this, id] {
+      Node& n = nodes_.at(id);
+      if (n.mode == Node::kCrashed) Boot(n);
+    });
+  };
   const std::string proposer = Leader().epoch().set->ProposerFor(MaxHeight() + 1, 0);
   switch (fault) {
     case Fault::kF1: {
@@ -1332,22 +1350,7 @@ void Simulation::InjectFault() {
         // while fewer than a quorum lose their data: a block a quorum committed keeps one copy
         // (losing it on a whole quorum is outside the fault model, docs/consensus.md §12).
         if (Chance(250) && Leader().epoch().set->quorum() > 2) {
-          const std::string other = pick(2, id)[1];
-          Node& second = nodes_.at(other);
-          if (second.mode == Node::kRunning) {
-            Crash(second, "");
-            Event(other + " crashed too; data/ removed, key kept (F11, two at once)");
-            second.chain.resize(1);
-            second.replica_state.clear();
-            second.history_complete = false;
-            second.pending_evidence.clear();
-            for (auto& [key, who] : detected_) who.erase(other);
-            ++active_faults_;
-            later(Uniform(500, 3'000), [this, other] {
-              Node& n = nodes_.at(other);
-              if (n.mode == Node::kCrashed) Boot(n);
-            });
-          }
+          wipe_and_restart(pick(2, id)[1], "too; data/ removed, key kept (F11, two at once)", 500, 3'000);
         }
       }
       later(Uniform(500, 3'000), [this, id] {
@@ -1368,22 +1371,7 @@ void Simulation::InjectFault() {
             "proposals) for " + Ms(kStart + duration));
       // Named scenario: a member wiped while another lies (the recovery must not believe it).
       if (Chance(600)) {
-        const std::string victim = pick(2, liar)[1];
-        Node& v = nodes_.at(victim);
-        if (v.mode == Node::kRunning) {
-          Crash(v, "");
-          Event(victim + " crashed; data/ removed, key kept, while " + liar + " lies (F11)");
-          v.chain.resize(1);
-          v.replica_state.clear();
-          v.history_complete = false;
-          v.pending_evidence.clear();
-          for (auto& [key, who] : detected_) who.erase(victim);
-          ++active_faults_;
-          later(Uniform(200, 1'000), [this, victim] {
-            Node& n = nodes_.at(victim);
-            if (n.mode == Node::kCrashed) Boot(n);
-          });
-        }
+        wipe_and_restart(pick(2, liar)[1], "; data/ removed, key kept, while " + liar + " lies (F11)", 200, 1'000);
       }
       later(duration, [this, liar] {
         nodes_.at(liar).liar = false;
