@@ -155,8 +155,9 @@ Receipt Executor::Execute(const Tx& tx, const BlockContext& block, std::uint32_t
     StateOverlay scope(state);
     CallContext call{tx, sender, block, rules_};
     type->run(call, &scope, &receipt);
-    if (receipt.accepted) state->Absorb(scope);
-    AppendLoanRecords(tx, receipt.accepted ? scope.writes() : StateWrites{}, state);
+    const bool stands = receipt.accepted || receipt.keep_writes;
+    if (stands) state->Absorb(scope);
+    AppendLoanRecords(tx, stands ? scope.writes() : StateWrites{}, state);
   }
   state->Put(ReceiptKey(tx.id), receipt.ToText());
   return receipt;

@@ -80,6 +80,10 @@ struct Receipt {
   std::string rule;  // rule id that decided
   std::string message;
   std::map<std::string, std::string> outputs;  // contract outputs, ordered
+  // A refusal whose consequences stand (not in the text): the transaction is refused, yet what
+  // its refusal caused is written, e.g. a funding leg that comes too late cancels the loan and
+  // reverses the legs at once (docs/lending-rules.md §6.3).
+  bool keep_writes = false;
 
   // Canonical text, stored in state under ReceiptKey(tx_id).
   std::string ToText() const;

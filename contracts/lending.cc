@@ -83,6 +83,11 @@ class Call {
     receipt_->message = std::move(message);
   }
   void Reject(const Error& e) { Reject("", e.code, e.message); }
+  // Refused, but what the refusal caused (written before this call) stands.
+  void RejectStanding(std::string rule, std::string code, std::string message) {
+    Reject(std::move(rule), std::move(code), std::move(message));
+    receipt_->keep_writes = true;
+  }
   void Accept(std::string message) {
     receipt_->accepted = true;
     receipt_->code = "ok";
@@ -614,20 +619,33 @@ void ActivateParams(Call& c, std::int64_t day) {
   }
 }
 
-void CancelExpiredFunding(Call& c, Loan& loan) {
-  if (loan.status != "approval" && loan.status != "funding") return;
-  std::int64_t deadline = loan.created_ms + c.Int("funding_timeout_minutes") * 60000;
-  if (c.ctx().block.timestamp_ms <= deadline) return;
+// R-IN-03 (docs/lending-rules.md §6.3): a loan not funded within funding_timeout_minutes of its
+// drawdown, or funded but not paid out by the end of the business day after its funding, is
+// cancelled and every confirmed leg reversed. Runs in the daily pass, and at once when a late
+// leg or a late payout arrives. True if it cancelled the loan.
+bool CancelExpiredFunding(Call& c, Loan& loan) {
+  std::string reason;
+  if (loan.status == "approval" || loan.status == "funding") {
+    const std::int64_t deadline = loan.created_ms + c.Int("funding_timeout_minutes") * 60000;
+    if (c.ctx().block.timestamp_ms <= deadline) return false;
+    reason = "funding-timeout";
+  } else if (loan.status == "funded") {
+    if (c.today() <= loan.value_day + 1) return false;
+    reason = "payout-timeout";
+  } else {
+    return false;
+  }
   for (const LenderShare& l : loan.lenders) {
     if (l.funding_confirmed) {
       LoanEvent(c, loan, "R-IN-03", "FUNDING_REVERSED", {{"lender", l.member}, {"amount_fen", l.funded_fen}, {"ref", l.funding_ref}});
     }
   }
   loan.status = "cancelled";
-  LoanEvent(c, loan, "R-IN-03", "LOAN_CANCELLED", {{"reason", "funding-timeout"}});
+  LoanEvent(c, loan, "R-IN-03", "LOAN_CANCELLED", {{"reason", reason}});
   Status s = AdjustUsed(c, loan.borrower, -loan.principal_fen);
   assert(s.ok());
   (void)s;
+  return true;
 }
 
 // Moves the business date forward to `target`, running every day's rules in order: day by day,
@@ -645,7 +663,7 @@ void AdvanceTo(Call& c, std::int64_t target) {
       auto loaded = LoadLoan(c, key.substr(prefix.size()));
       assert(loaded.ok());
       Loan& loan = *loaded;
-      CancelExpiredFunding(c, loan);
+      (void)CancelExpiredFunding(c, loan);
       DailyRules(c, loan, day);
       AssertConserved(loan);
       SaveLoan(c, loan);
@@ -1188,8 +1206,10 @@ void LoanFund(const CallContext& call, StateOverlay* state, Receipt* receipt) {
   if (!me) return c.Reject("", "not-a-lender", call.sender.id + " is not a lender of loan " + *id);
   if (loan->status != "funding") return c.Reject("", "wrong-state", "loan " + *id + " is " + loan->status + ", not waiting for funding");
   if (me->funding_confirmed) return c.Reject("", "already-funded", call.sender.id + " already confirmed its leg of loan " + *id);
-  if (call.block.timestamp_ms > loan->created_ms + c.Int("funding_timeout_minutes") * 60000) {
-    return c.Reject("R-IN-03", "funding-expired", "the funding window of " + std::to_string(c.Int("funding_timeout_minutes")) + " minutes has passed; the loan will be reversed");
+  if (CancelExpiredFunding(c, *loan)) {  // too late: cancelled and reversed now
+    SaveLoan(c, *loan);
+    c.Out("loan-status", "cancelled");
+    return c.RejectStanding("R-IN-03", "funding-expired", "the funding window of " + std::to_string(c.Int("funding_timeout_minutes")) + " minutes has passed: this leg is not taken; loan " + *id + " is cancelled and every confirmed leg reversed");
   }
   if (*amount != me->funded_fen) return c.Reject("R-IN-03", "wrong-leg-amount", "the leg of " + call.sender.id + " is " + Fen(me->funded_fen) + ", not " + Fen(*amount));
   me->funding_confirmed = true;
@@ -1245,6 +1265,11 @@ void LoanPayout(const CallContext& call, StateOverlay* state, Receipt* receipt) 
   auto loan = LoadLoan(c, *id);
   if (!loan.ok()) return c.Reject(loan.error());
   if (loan->status != "funded") return c.Reject("R-IN-03", "wrong-state", "loan " + *id + " is " + loan->status + ": payout needs every funding leg confirmed first");
+  if (CancelExpiredFunding(c, *loan)) {  // not paid out by the end of the next business day
+    SaveLoan(c, *loan);
+    c.Out("loan-status", "cancelled");
+    return c.RejectStanding("R-IN-03", "payout-expired", "loan " + *id + " was funded on " + FormatDate(loan->value_day) + " and not paid out by the end of the next business day: it is cancelled and both legs reversed");
+  }
   if (*amount != loan->principal_fen) return c.Reject("R-IN-03", "wrong-payout-amount", "the payout must be the full principal " + Fen(loan->principal_fen) + ", not " + Fen(*amount));
   loan->status = "active";
   loan->virtual_account = *account;

@@ -339,8 +339,60 @@ TEST(LendingFunding, WrongLegAndTimeoutReverse) {
   EXPECT_TRUE(chain.Send("lead-bank", "loan.fund", {{"loan", "L1"}, {"amount-fen", "200000"}, {"ref", "x"}}).accepted);
   EXPECT_EQ(chain.Send("payee-bank", "loan.payout", {{"loan", "L1"}, {"amount-fen", "1000000"}, {"account", "v"}}).code, "wrong-state");
   chain.AddMs(61 * 60 * 1000);
-  EXPECT_EQ(chain.Send("partner-bank", "loan.fund", {{"loan", "L1"}, {"amount-fen", "800000"}, {"ref", "y"}}).code, "funding-expired");
+  Receipt late = chain.Send("partner-bank", "loan.fund", {{"loan", "L1"}, {"amount-fen", "800000"}, {"ref", "y"}});
+  EXPECT_FALSE(late.accepted);
+  EXPECT_EQ(late.code, "funding-expired");
+  // The late leg is refused and the loan reversed at once, not at the next daily pass.
+  EXPECT_EQ(chain.GetLoan("L1").status, "cancelled");
+  EXPECT_EQ(chain.Borrower(b)["used_fen"], 0);
+  EXPECT_FALSE(chain.GetLoan("L1").lenders[1].funding_confirmed) << "the late leg is not taken";
+  bool reversed = false;
+  for (const auto& [key, value] : chain.tree().Scan("loan-event/L1/", 100)) {
+    reversed |= value.find("FUNDING_REVERSED") != std::string::npos && value.find("lead-bank") != std::string::npos;
+  }
+  EXPECT_TRUE(reversed) << "the lead bank's confirmed leg is reversed";
   chain.Advance(1);
+  EXPECT_EQ(chain.GetLoan("L1").status, "cancelled");
+}
+
+// A loan funded by both banks but never paid out used to stay "funded" for ever, its limit used.
+// It is cancelled, both legs reversed, at the end of the business day after its funding; a late
+// payout is refused and reverses it at once.
+TEST(LendingFunding, AFundedLoanNeverPaidOutTimesOut) {
+  Chain chain;
+  std::string b = chain.Admit("no-payout");
+  for (const char* id : {"L1", "L2"}) {
+    chain.Auth(b);
+    ASSERT_TRUE(chain.Send("lead-bank", "loan.draw", chain.Draw(id, b, 1000000, 5)).accepted);
+    ASSERT_TRUE(chain.Send("partner-bank", "loan.approve", {{"loan", id}, {"decision", "approve"}, {"approval-sha256", std::string(64, 'b')}, {"model", "p"}}).accepted);
+    ASSERT_TRUE(chain.Send("lead-bank", "loan.fund", {{"loan", id}, {"amount-fen", "200000"}, {"ref", "x"}}).accepted);
+    ASSERT_TRUE(chain.Send("partner-bank", "loan.fund", {{"loan", id}, {"amount-fen", "800000"}, {"ref", "y"}}).accepted);
+    EXPECT_EQ(chain.GetLoan(id).status, "funded");
+  }
+  chain.Advance(1);  // the next business day: still time to pay out
+  EXPECT_EQ(chain.GetLoan("L1").status, "funded");
+  chain.Advance(1);
+  EXPECT_EQ(chain.GetLoan("L1").status, "cancelled");
+  EXPECT_EQ(chain.GetLoan("L2").status, "cancelled");
+  EXPECT_EQ(chain.Borrower(b)["used_fen"], 0);
+  Receipt r = chain.Send("payee-bank", "loan.payout", {{"loan", "L1"}, {"amount-fen", "1000000"}, {"account", "v"}});
+  EXPECT_EQ(r.code, "wrong-state");
+}
+
+TEST(LendingFunding, ALatePayoutIsRefusedAndReversesTheLoanAtOnce) {
+  Chain chain;
+  std::string b = chain.Admit("late-payout");
+  chain.Auth(b);
+  ASSERT_TRUE(chain.Send("lead-bank", "loan.draw", chain.Draw("L1", b, 1000000, 5)).accepted);
+  ASSERT_TRUE(chain.Send("partner-bank", "loan.approve", {{"loan", "L1"}, {"decision", "approve"}, {"approval-sha256", std::string(64, 'b')}, {"model", "p"}}).accepted);
+  ASSERT_TRUE(chain.Send("lead-bank", "loan.fund", {{"loan", "L1"}, {"amount-fen", "200000"}, {"ref", "x"}}).accepted);
+  ASSERT_TRUE(chain.Send("partner-bank", "loan.fund", {{"loan", "L1"}, {"amount-fen", "800000"}, {"ref", "y"}}).accepted);
+  // Two business days later, with no daily pass in between (the tick's transaction not yet in).
+  json state_day = std::to_string(chain.Today() + 2);
+  chain.tree().Apply({{"clock/business-day", state_day.get<std::string>()}});
+  Receipt r = chain.Send("payee-bank", "loan.payout", {{"loan", "L1"}, {"amount-fen", "1000000"}, {"account", "v"}});
+  EXPECT_FALSE(r.accepted);
+  EXPECT_EQ(r.code, "payout-expired") << r.message;
   EXPECT_EQ(chain.GetLoan("L1").status, "cancelled");
   EXPECT_EQ(chain.Borrower(b)["used_fen"], 0);
 }
