@@ -24,6 +24,8 @@ chosen from a seeded random sequence are injected one after another, always leav
   - corrupt:       bytes of a stopped member's store files are flipped: it must refuse to start
                    or refuse to serve the damaged blocks (never serve a different block); after
                    the operator moves data/ aside it recovers (F10).
+The first five are drawn by default; the others when named with --faults (ctest chaos_recovery
+runs each once), or with --faults all.
 Partitions need a colend-node built with COLEND_TEST_HOOKS; without the hook they are no-ops
 and their checks are skipped (said so in the output).
 
@@ -783,6 +785,7 @@ def fault_corrupt(rng):
     expect_recovery(victim, before, "corrupt store moved aside")
 
 
+CLASSIC_FAULTS = ("kill", "proposer-kill", "pause", "partition", "one-way")
 FAULT_KINDS = {"kill": fault_kill, "proposer-kill": fault_proposer_kill, "pause": fault_pause,
                "partition": fault_partition, "one-way": fault_oneway,
                "wipe-remove": fault_wipe("wipe-remove"), "wipe-empty": fault_wipe("wipe-empty"),
@@ -1049,7 +1052,16 @@ def run_faults(rng, load):
     start = time.time()
     end = start + ARGS.duration
     # Every kind once (in a seeded order), then seeded random picks.
-    kinds = ARGS.faults.split(",") if ARGS.faults else list(FAULT_KINDS)
+    # By default the faults after which the majority must keep committing; the faults that leave a
+    # member's signing history unknown (it then signs nothing for a few heights, so a partition
+    # drawn right after one may halt a side by design) run when named (ctest chaos_recovery), or
+    # with --faults all.
+    if ARGS.faults == "all":
+        kinds = list(FAULT_KINDS)
+    elif ARGS.faults:
+        kinds = ARGS.faults.split(",")
+    else:
+        kinds = list(CLASSIC_FAULTS)
     unknown = [k for k in kinds if k not in FAULT_KINDS]
     if unknown:
         raise SystemExit(f"unknown fault kinds {unknown}; known: {', '.join(FAULT_KINDS)}")
@@ -1091,7 +1103,8 @@ def main():
     parser.add_argument("--suite", default="std", choices=["std", "sm"])
     parser.add_argument("--keep", action="store_true", help="keep the network directory")
     parser.add_argument("--faults", default=None,
-                        help="comma-separated fault kinds to draw from (default: all of them)")
+                        help="comma-separated fault kinds to draw from, or 'all' (default: kill, "
+                             "proposer-kill, pause, partition, one-way)")
     ARGS = parser.parse_args()
     if ARGS.seed is None:
         ARGS.seed = int.from_bytes(os.urandom(4), "big")
