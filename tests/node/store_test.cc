@@ -93,7 +93,9 @@ TEST(Store, AVoteStateRecordThatIsEmptyTruncatedOrDamagedIsRefused) {
       {"truncated", framed.substr(0, framed.size() - 100)},
       {"unframed", votes},
       {"flipped", [&] { std::string f = framed; f[f.size() - 1] ^= 1; return f; }()}};
-  for (const auto& [name, bytes] : damaged) {
+  for (const auto& entry : damaged) {  // not a structured binding: captured below (clang < 16)
+    const std::string& name = entry.first;
+    const std::string& bytes = entry.second;
     with_raw([&](leveldb::DB* db) { ASSERT_TRUE(db->Put(leveldb::WriteOptions(), "m/replica", bytes).ok()); });
     auto store = Store::Open(dir, genesis);
     ASSERT_TRUE(store.ok());
