@@ -657,6 +657,14 @@ def expect_recovery(k, before, how):
     expect(floor <= s["height"] + 4,
            f"{how}: node{k}'s signing floor {floor} is near its tip {s['height']}, not a forged "
            "height")
+    # It takes part again once the others have committed up to its floor. Until then it counts
+    # as down: the next fault waits, so that no more than N - q members sign nothing at once (more
+    # would halt the chain by design, docs/consensus.md §10).
+    deadline = time.time() + 30
+    while time.time() < deadline and max_height(up_nodes()) < floor:
+        time.sleep(0.2)
+    expect(max_height(up_nodes()) >= floor,
+           f"{how}: the chain reaches node{k}'s floor {floor}, so it signs again")
 
 
 def wipe(k, how, rng):
@@ -676,7 +684,8 @@ def wipe(k, how, rng):
         start_node(k)
         # It signs on for a while, then its data is replaced by the older copy.
         top = max_height(up_nodes())
-        wait_height([k], top + 4, 30)
+        expect(wait_height([k], top + 4, 30) is not None,
+               f"{how}: node{k} commits 4 more blocks after the copy was taken")
         time.sleep(rng.uniform(0.5, 1.5))
         before = recovery_lines(k)
         kill_node(k)
