@@ -266,11 +266,14 @@ void SaveLoan(Call& c, const Loan& loan) {
   const std::string key = "open-loan/" + loan.id;
   if (auto old_text = c.state()->Get(key)) {
     json old = json::parse(*old_text, nullptr, false);
-    assert(old.is_object());
-    c.state()->Erase(WakeKey(old.at("wake").get<std::int64_t>(), loan.id));
-    AdjustCounter(c, "count/open-loans/" + old.at("borrower").get<std::string>(), -1);
-    for (const auto& [member, fen] : old.at("cofunded").items()) {
-      AdjustCounter(c, "count/cofunded/" + member, -fen.get<std::int64_t>());
+    // A record written before the index and the counters holds only a wake day: it added
+    // nothing to them, so there is nothing to take back.
+    if (old.is_object()) {
+      c.state()->Erase(WakeKey(old.at("wake").get<std::int64_t>(), loan.id));
+      AdjustCounter(c, "count/open-loans/" + old.at("borrower").get<std::string>(), -1);
+      for (const auto& [member, fen] : old.at("cofunded").items()) {
+        AdjustCounter(c, "count/cofunded/" + member, -fen.get<std::int64_t>());
+      }
     }
   }
   c.state()->Put("loan/" + loan.id, loan.ToText());
