@@ -36,18 +36,18 @@ const std::vector<TxType>& AllTxTypes();
 // decide without lending's Call helper.
 void Reject(Receipt* receipt, std::string code, std::string message);
 
-// Contracts (one file each).
+// Contracts: system/ (evidence, consensus evidence, membership) and lending/.
 // The largest document evidence.attach accepts; nodes fetch documents from peers in one frame.
 inline constexpr std::uint64_t kDocumentBytesMax = 16u << 20;
-bool IsDocumentKind(std::string_view kind);
-bool IsLowerHex64(std::string_view s);  // exactly 64 of [0-9a-f] (evidence_anchor.cc)  // contract | notice | repayment-proof | other
+bool IsDocumentKind(std::string_view kind);  // contract | notice | repayment-proof | other
+bool IsLowerHex64(std::string_view s);  // exactly 64 of [0-9a-f] (decision.cc)
 void RunEvidenceAttach(const CallContext& call, StateOverlay* state, Receipt* receipt);
 void RunEvidenceAnchor(const CallContext& call, StateOverlay* state, Receipt* receipt);
 void RunConsensusEvidence(const CallContext& call, StateOverlay* state, Receipt* receipt);
-// Membership and quorum changes (membership.cc).
+// Membership and quorum changes (system/membership.cc).
 void RunMemberPropose(const CallContext& call, StateOverlay* state, Receipt* receipt);
 void RunMemberApprove(const CallContext& call, StateOverlay* state, Receipt* receipt);
-// Lending (lending.cc).
+// Lending (lending/).
 void RunClockTick(const CallContext& call, StateOverlay* state, Receipt* receipt);
 void RunClockAdvance(const CallContext& call, StateOverlay* state, Receipt* receipt);
 void RunBureauSnapshot(const CallContext& call, StateOverlay* state, Receipt* receipt);
@@ -60,6 +60,7 @@ void RunLoanApprove(const CallContext& call, StateOverlay* state, Receipt* recei
 void RunLoanFund(const CallContext& call, StateOverlay* state, Receipt* receipt);
 void RunLoanPayout(const CallContext& call, StateOverlay* state, Receipt* receipt);
 void RunVaSpend(const CallContext& call, StateOverlay* state, Receipt* receipt);
+void RunUseAttest(const CallContext& call, StateOverlay* state, Receipt* receipt);
 void RunLoanRepay(const CallContext& call, StateOverlay* state, Receipt* receipt);
 void RunLoanSettle(const CallContext& call, StateOverlay* state, Receipt* receipt);
 void RunCollectionOutcome(const CallContext& call, StateOverlay* state, Receipt* receipt);

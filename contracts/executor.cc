@@ -4,7 +4,7 @@
 
 #include "contracts/contract.h"
 #include "contracts/fields.h"
-#include "contracts/loan_records.h"
+#include "contracts/system/loan_records.h"
 
 namespace colend::contracts {
 

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "contracts/contract.h"
-#include "contracts/money.h"
+#include "contracts/lending/money.h"
 
 namespace colend::contracts {
 namespace {
@@ -454,7 +454,7 @@ const std::vector<TxSchema>& AllTxSchemas() {
         Need("borrower", F::kLowerHex64), YesNo("consent-colending"), YesNo("consent-credit-query"),
         Need("consent-date", F::kDate), Need("kyc-date", F::kDate), Int("kyc-level", true, 0, 9),
         Need("model", F::kId), Label("product", false, {"consumer", "business"}),
-        Int("score", true, 0, 1000)}},
+        Int("region", false, 100000, 999999), Int("score", true, 0, 1000)}},
       {"borrower.change",
        {Need("borrower", F::kLowerHex64),
         Label("change", true, {"phone", "bound-card", "device", "id-reverification"})}},
@@ -474,6 +474,10 @@ const std::vector<TxSchema>& AllTxSchemas() {
       {"loan.fund", {Fen("amount-fen", true, 1), Need("loan", F::kId), Need("ref", F::kReference)}},
       {"loan.payout",
        {Need("account", F::kReference), Fen("amount-fen", true, 1), Need("loan", F::kId)}},
+      {"use.attest",
+       {Fen("amount-fen", true, 1), Label("channel", true, {"pos", "online", "cash", "transfer"}),
+        Label("counterparty", true, {"merchant", "individual", "self"}), Need("loan", F::kId),
+        Need("mcc", F::kMcc), Need("ref", F::kReference)}},
       {"va.spend",
        {Fen("amount-fen", true, 1), Label("channel", true, {"pos", "online", "cash", "transfer"}),
         Label("counterparty", true, {"merchant", "individual", "self"}), Need("loan", F::kId),

@@ -37,6 +37,7 @@ const std::vector<TxType>& AllTxTypes() {
       {"loan.fund", {"lead_bank", "partner_bank"}, &RunLoanFund},
       {"loan.payout", {"payee_bank"}, &RunLoanPayout},
       {"va.spend", {"payee_bank"}, &RunVaSpend},
+      {"use.attest", {"payee_bank"}, &RunUseAttest},
       {"loan.repay", {"payee_bank"}, &RunLoanRepay},
       {"loan.settle", {"payee_bank"}, &RunLoanSettle},
       {"collection.outcome", {"lead_bank"}, &RunCollectionOutcome},

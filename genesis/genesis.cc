@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <set>
 
-#include "contracts/lending.h"
+#include "contracts/lending/lending.h"
 #include "crypto/merkle.h"
 
 namespace colend::genesis {
@@ -172,9 +172,9 @@ Result<Genesis> ParseGenesis(std::string raw) {
   if (!g.parameters.is_object()) return Bad("parameters must be an object");
   {
     // The profile's table with the file's parameters over it must be a complete, in-bounds set.
-    nlohmann::json merged = *defaults;
+    nlohmann::json merged = *ProfileBaseParameters(*profile);
     for (auto& [key, value] : g.parameters.items()) {
-      if (!merged.contains(key)) return Bad("parameters." + key + " is not a parameter of the profile");
+      if (!defaults->contains(key)) return Bad("parameters." + key + " is not a parameter of the profile");
       if (key == "bounds" && value != merged[key]) {
         return Bad("parameters.bounds must be the profile's hard bounds; they are not negotiable");
       }

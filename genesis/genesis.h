@@ -53,7 +53,7 @@ struct ConsensusParams {
 
 // The membership in force during one epoch (docs/consensus.md §7). Epoch 0 is the genesis
 // file's; epoch e >= 1 is the document member.approve wrote to the state
-// (contracts/membership.cc), in force from its start height.
+// (contracts/system/membership.cc), in force from its start height.
 struct Membership {
   std::uint64_t epoch = 0;
   std::uint64_t start_height = 1;
@@ -120,8 +120,13 @@ Result<consensus::EquivocationFacts> VerifyEquivocationInItsEpoch(
     const consensus::proto::ConsensusMessage& first,
     const consensus::proto::ConsensusMessage& second);
 
-// The default contract parameters of a profile ("case-study" or "cn-2022"); error for others.
+// The contract parameters of a profile ("case-study" or "cn-2022") that a new genesis file gets;
+// error for others.
 Result<nlohmann::json> ProfileParameters(std::string_view profile);
+// The profile's table as the first chains had it: a genesis file's "parameters" are read over it
+// (parsing, the initial state), so it never changes. ProfileParameters = this + the parameters
+// added or revised since (docs/lending-rules.md §3).
+Result<nlohmann::json> ProfileBaseParameters(std::string_view profile);
 
 // The default consortium: ids and roles of the five institutions, in order.
 struct DefaultMember {

@@ -1,9 +1,9 @@
 // Membership epochs: epoch 0 from the genesis file, later epochs from the documents that
-// member.approve writes to the state (contracts/membership.cc).
+// member.approve writes to the state (contracts/system/membership.cc).
 #include <algorithm>
 #include <set>
 
-#include "contracts/membership.h"
+#include "contracts/system/membership.h"
 #include "genesis/genesis.h"
 
 namespace colend::genesis {

@@ -6,8 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "contracts/loan_records.h"
-#include "contracts/membership.h"
+#include "contracts/system/loan_records.h"
+#include "contracts/system/membership.h"
 #include "contracts/tx.h"
 #include "crypto/merkle.h"
 #include "genesis/genesis.h"

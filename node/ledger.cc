@@ -2,7 +2,7 @@
 
 #include <filesystem>
 
-#include "contracts/lending.h"
+#include "contracts/lending/lending.h"
 
 #include <cstdlib>
 
@@ -20,14 +20,16 @@ contracts::StateWrites InitialState(const genesis::Genesis& genesis) {
   writes["chain/profile"] = genesis.profile;
   writes["params/current-version"] = "1";
   // nlohmann's object is a std::map: the dump is deterministic (keys sorted, no spaces).
-  nlohmann::json params = genesis::ProfileParameters(genesis.profile).value();
+  // The file's parameters over the profile's first table (never over later revisions: a chain's
+  // initial state must not change when the code adds a parameter; genesis/genesis.h).
+  nlohmann::json params = genesis::ProfileBaseParameters(genesis.profile).value();
   params.update(genesis.parameters);
   params["version"] = 1;
   writes["params/v1"] = params.dump();
   // The business date starts at the genesis time's Asia/Shanghai date (clock.tick moves it).
   writes["clock/business-day"] = std::to_string(contracts::ShanghaiDay(genesis.genesis_time_ms));
   for (const auto& m : genesis.members) writes["member/" + m.id] = m.role;
-  // Membership epoch 0 (contracts/membership.cc keeps these current).
+  // Membership epoch 0 (contracts/system/membership.cc keeps these current).
   writes["membership/epoch"] = "0";
   writes["membership/start-height"] = "1";
   writes["membership/quorum"] = std::string(consensus::QuorumRuleName(genesis.quorum));

@@ -13,7 +13,7 @@
 #include <iostream>
 
 #include "contracts/contract.h"
-#include "contracts/lending.h"
+#include "contracts/lending/lending.h"
 #include "node/node_impl.h"
 #include "node/rpc.h"
 #include "node/transport.h"

@@ -2,7 +2,7 @@
 #include <sstream>
 
 #include "contracts/contract.h"
-#include "contracts/lending.h"
+#include "contracts/lending/lending.h"
 #include "node/evidence_export.h"
 #include "node/node_impl.h"
 #include "node/rpc.h"

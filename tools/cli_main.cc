@@ -154,7 +154,7 @@ int main(int argc, char** argv) {
     return RunLocalnet(*args);
   }
   if (command == "loan" || command == "borrower" || command == "bureau" || command == "auth" ||
-      command == "va" || command == "collection" || command == "param" || command == "clock" ||
+      command == "va" || command == "use" || command == "collection" || command == "param" || command == "clock" ||
       command == "bank") {
     return RunLendingCommand(*args);
   }

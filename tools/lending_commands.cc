@@ -10,9 +10,9 @@
 #include <set>
 #include <thread>
 
-#include "contracts/lending.h"
-#include "contracts/loan_model.h"
-#include "contracts/money.h"
+#include "contracts/lending/lending.h"
+#include "contracts/lending/loan_model.h"
+#include "contracts/lending/money.h"
 #include "crypto/hash.h"
 #include "tools/cli.h"
 
@@ -59,6 +59,9 @@ constexpr const char* kOtherUsage = R"(usage: colend --home NODE_DIR COMMAND ...
                                             its own figures for the co-lending caps)
   va spend --loan ID --amount CNY --counterparty merchant|individual|self --mcc NNNN
            --channel pos|online|cash|transfer                            (payee bank)
+  use attest --loan ID --amount CNY --counterparty merchant|individual|self --mcc NNNN
+             --channel pos|online|cash|transfer --ref R   (payee bank: spending of loan money
+                                            it observed; a prohibited use is misuse)
   collection outcome --loan ID --ptp-broken N --no-contact-days N        (lead bank)
   param show [--version N]
   param propose --id P --changes JSON --effective YYYY-MM-DD   (lead or partner bank)
@@ -450,6 +453,15 @@ int SimpleCommand(const Args& args) {
     NEED(mcc, "mcc");
     NEED(channel, "channel");
     return Submit(args, *home, "va.spend", {{"loan", *loan}, {"amount-fen", *amount}, {"counterparty", *cp}, {"mcc", *mcc}, {"channel", *channel}});
+  }
+  if (cmd == "use" && sub == "attest") {
+    NEED(loan, "loan");
+    NEED_FEN(amount, "amount");
+    NEED(cp, "counterparty");
+    NEED(mcc, "mcc");
+    NEED(channel, "channel");
+    NEED(ref, "ref");
+    return Submit(args, *home, "use.attest", {{"loan", *loan}, {"amount-fen", *amount}, {"counterparty", *cp}, {"mcc", *mcc}, {"channel", *channel}, {"ref", *ref}});
   }
   if (cmd == "collection" && sub == "outcome") {
     NEED(loan, "loan");

@@ -1,9 +1,9 @@
 // `colend loan schedule`: the repayment schedule of a loan, computed offline with the same code
-// the contracts use (contracts/money.h), so a lender or borrower can check a plan before drawdown.
+// the contracts use (contracts/lending/money.h), so a lender or borrower can check a plan before drawdown.
 #include <iostream>
 #include <set>
 
-#include "contracts/money.h"
+#include "contracts/lending/money.h"
 #include "tools/cli.h"
 
 namespace colend::cli {

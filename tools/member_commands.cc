@@ -3,7 +3,7 @@
 // next membership epoch begins at the height after the approving block.
 #include <iostream>
 
-#include "contracts/membership.h"
+#include "contracts/system/membership.h"
 #include "tools/cli.h"
 
 namespace colend::cli {

@@ -20,8 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "contracts/lending.h"
-#include "contracts/money.h"
+#include "contracts/lending/lending.h"
+#include "contracts/lending/money.h"
 #include "genesis/builder.h"
 #include "node/evidence_export.h"
 #include "node/ledger.h"

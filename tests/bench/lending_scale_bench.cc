@@ -25,9 +25,9 @@
 
 #include "contracts/contract.h"
 #include "contracts/executor.h"
-#include "contracts/lending.h"
-#include "contracts/loan_model.h"
-#include "contracts/money.h"
+#include "contracts/lending/lending.h"
+#include "contracts/lending/loan_model.h"
+#include "contracts/lending/money.h"
 #include "crypto/hash.h"
 #include "crypto/signature.h"
 #include "genesis/genesis.h"

@@ -6,9 +6,9 @@
 #include <random>
 
 #include "contracts/contract.h"
-#include "contracts/lending.h"
-#include "contracts/loan_model.h"
-#include "contracts/money.h"
+#include "contracts/lending/lending.h"
+#include "contracts/lending/loan_model.h"
+#include "contracts/lending/money.h"
 #include "genesis/genesis.h"
 #include "tests/contracts/test_chain.h"
 

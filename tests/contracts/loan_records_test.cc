@@ -5,7 +5,7 @@
 // not exist; and evidence.attach puts only a document's hash on chain.
 #include <gtest/gtest.h>
 
-#include "contracts/loan_records.h"
+#include "contracts/system/loan_records.h"
 #include "tests/contracts/test_chain.h"
 
 namespace colend::contracts {

@@ -3,7 +3,7 @@
 // the early-settlement and penalty accruals (§2.8, §2.9) and the split facts (§2.7); and that
 // the schedule and split invariants hold over thousands of random loans and streams, with the
 // annuity checked against an independent exact computation (its own base-10^9 big numbers).
-#include "contracts/money.h"
+#include "contracts/lending/money.h"
 
 #include <gtest/gtest.h>
 

@@ -9,9 +9,9 @@
 #include <string>
 
 #include "contracts/contract.h"
-#include "contracts/lending.h"
-#include "contracts/loan_model.h"
-#include "contracts/money.h"
+#include "contracts/lending/lending.h"
+#include "contracts/lending/loan_model.h"
+#include "contracts/lending/money.h"
 #include "executor_chain.h"
 #include "genesis/genesis.h"
 

@@ -20,8 +20,8 @@
 
 #include "contracts/executor.h"
 #include "contracts/fields.h"
-#include "contracts/loan_model.h"
-#include "contracts/loan_records.h"
+#include "contracts/lending/loan_model.h"
+#include "contracts/system/loan_records.h"
 #include "contracts/tx.h"
 #include "tests/fuzz/fixture.h"
 

@@ -8,7 +8,7 @@
 #include <filesystem>
 
 #include "consensus/block.h"
-#include "contracts/membership.h"
+#include "contracts/system/membership.h"
 #include "genesis/builder.h"
 #include "node/ledger.h"
 

@@ -54,7 +54,7 @@ struct CaseData {
   std::int64_t anchor_time_ms = 0;
   std::string anchor_hash;
   std::vector<CaseMember> members;   // of the anchor's epoch
-  nlohmann::json loan;               // state/loan.json parsed (contracts/loan_model.cc ToJson)
+  nlohmann::json loan;               // state/loan.json parsed (contracts/lending/loan_model.cc ToJson)
   std::vector<CaseRecord> records;   // seq order
   std::vector<CaseDocument> documents;
 };

@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "contracts/money.h"
+#include "contracts/lending/money.h"
 #include "crypto/result.h"
 
 namespace colend::contracts {
@@ -98,6 +98,13 @@ struct Loan {
   int ptp_broken = 0;
   int no_contact_days = 0;
   std::uint64_t event_seq = 0;
+  // Loan use (R-IN-07, docs/lending-rules.md §6.5): the day unused money must be returned or
+  // prepaid (set at payout), the day the borrower was prompted, and attested misuse. Stored only
+  // when not zero, so loans without them keep their bytes.
+  std::int64_t use_deadline_day = 0;
+  std::int64_t use_prompted_day = 0;
+  std::int64_t misuse_day = 0;    // first detection
+  std::int64_t misused_fen = 0;   // total attested misuse
 
   nlohmann::json ToJson() const;
   std::string ToText() const { return ToJson().dump(); }

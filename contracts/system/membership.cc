@@ -25,7 +25,7 @@
 //             headers. Epoch 0's document is the genesis file.
 //         membership/proposal/<id>          -> {"id", "base_epoch", "change", "approvals",
 //             "proposer", "status": proposed|approved, "epoch" (once approved)}
-#include "contracts/membership.h"
+#include "contracts/system/membership.h"
 
 #include <cctype>
 #include <set>
@@ -33,7 +33,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "contracts/contract.h"
+#include "contracts/decision.h"
 
 namespace colend::contracts {
 
@@ -184,34 +184,34 @@ void Approve(const CallContext& call, json proposal, StateOverlay* state, Receip
 }  // namespace
 
 void RunMemberPropose(const CallContext& call, StateOverlay* state, Receipt* receipt) {
-  receipt->rule = "MEMBERSHIP";
+  Decision d(call, state, receipt, "MEMBERSHIP");
   for (const auto& [key, value] : call.tx.body.fields) {
     if (key != "proposal" && key != "change" && key != "member" && key != "member-id" &&
         key != "quorum") {
-      return Reject(receipt, "invalid-field", "unknown field '" + key + "'");
+      return d.Reject("", "invalid-field", "unknown field '" + key + "'");
     }
   }
   const std::string* id = call.tx.body.Field("proposal");
   const std::string* kind = call.tx.body.Field("change");
   if (id == nullptr || !IsProposalId(*id)) {
-    return Reject(receipt, "invalid-field", "proposal must be an id of 1-64 [A-Za-z0-9._-]");
+    return d.Reject("", "invalid-field", "proposal must be an id of 1-64 [A-Za-z0-9._-]");
   }
   if (state->Get("membership/proposal/" + *id)) {
-    return Reject(receipt, "duplicate-proposal", "membership proposal '" + *id + "' exists");
+    return d.Reject("", "duplicate-proposal", "membership proposal '" + *id + "' exists");
   }
   if (kind == nullptr || (*kind != "add" && *kind != "remove" && *kind != "quorum")) {
-    return Reject(receipt, "invalid-field", "change must be add, remove or quorum");
+    return d.Reject("", "invalid-field", "change must be add, remove or quorum");
   }
   auto only = [&](const char* field) -> bool {
     for (const char* f : {"member", "member-id", "quorum"}) {
       if (std::string_view(f) != field && call.tx.body.Field(f) != nullptr) {
-        Reject(receipt, "invalid-field",
+        d.Reject("", "invalid-field",
                "field '" + std::string(f) + "' does not belong to change " + *kind);
         return false;
       }
     }
     if (call.tx.body.Field(field) == nullptr) {
-      Reject(receipt, "invalid-field", "change " + *kind + " needs field '" + field + "'");
+      d.Reject("", "invalid-field", "change " + *kind + " needs field '" + field + "'");
       return false;
     }
     return true;
@@ -223,20 +223,20 @@ void RunMemberPropose(const CallContext& call, StateOverlay* state, Receipt* rec
     if (!only("member")) return;
     json member = json::parse(*call.tx.body.Field("member"), nullptr, false);
     if (!member.is_object() || member.size() != 5) {
-      return Reject(receipt, "invalid-field",
+      return d.Reject("", "invalid-field",
                     "member must be a JSON object with exactly id, name, role, tls_certificate "
                     "and signing_certificate");
     }
     if (!call.rules.check_member) {
-      return Reject(receipt, "not-supported", "this chain cannot check new members");
+      return d.Reject("", "not-supported", "this chain cannot check new members");
     }
     auto record = call.rules.check_member(member.dump(), call.block.timestamp_ms);
-    if (!record.ok()) return Reject(receipt, "invalid-member", record.error().message);
+    if (!record.ok()) return d.Reject("", "invalid-member", record.error().message);
     if (members.count(record->id)) {
-      return Reject(receipt, "already-member", "'" + record->id + "' is a member already");
+      return d.Reject("", "already-member", "'" + record->id + "' is a member already");
     }
     if (members.size() + 1 > kMaxMembers) {
-      return Reject(receipt, "too-many-members", "a consortium has at most 64 members");
+      return d.Reject("", "too-many-members", "a consortium has at most 64 members");
     }
     change["member"] = member;
     receipt->outputs["member"] = record->id;
@@ -244,10 +244,10 @@ void RunMemberPropose(const CallContext& call, StateOverlay* state, Receipt* rec
     if (!only("member-id")) return;
     const std::string& member_id = *call.tx.body.Field("member-id");
     if (!members.count(member_id)) {
-      return Reject(receipt, "not-a-member", "'" + member_id + "' is not a current member");
+      return d.Reject("", "not-a-member", "'" + member_id + "' is not a current member");
     }
     if (members.size() - 1 < kMinMembers) {
-      return Reject(receipt, "too-few-members",
+      return d.Reject("", "too-few-members",
                     "removing '" + member_id + "' would leave " +
                         std::to_string(members.size() - 1) +
                         " members; at least 3 are needed to tolerate a failed member");
@@ -258,10 +258,10 @@ void RunMemberPropose(const CallContext& call, StateOverlay* state, Receipt* rec
     if (!only("quorum")) return;
     const std::string& rule = *call.tx.body.Field("quorum");
     if (rule != "majority" && rule != "two-thirds") {
-      return Reject(receipt, "invalid-field", "quorum must be majority or two-thirds");
+      return d.Reject("", "invalid-field", "quorum must be majority or two-thirds");
     }
     if (rule == CurrentRule(*state)) {
-      return Reject(receipt, "no-change", "the quorum rule is " + rule + " already");
+      return d.Reject("", "no-change", "the quorum rule is " + rule + " already");
     }
     change["quorum"] = rule;
     receipt->outputs["quorum-rule"] = rule;
@@ -277,18 +277,18 @@ void RunMemberPropose(const CallContext& call, StateOverlay* state, Receipt* rec
 }
 
 void RunMemberApprove(const CallContext& call, StateOverlay* state, Receipt* receipt) {
-  receipt->rule = "MEMBERSHIP";
+  Decision d(call, state, receipt, "MEMBERSHIP");
   for (const auto& [key, value] : call.tx.body.fields) {
-    if (key != "proposal") return Reject(receipt, "invalid-field", "unknown field '" + key + "'");
+    if (key != "proposal") return d.Reject("", "invalid-field", "unknown field '" + key + "'");
   }
   const std::string* id = call.tx.body.Field("proposal");
-  if (id == nullptr) return Reject(receipt, "invalid-field", "field 'proposal' is required");
-  auto stored = state->Get("membership/proposal/" + *id);
-  if (!stored) return Reject(receipt, "unknown-proposal", "no membership proposal '" + *id + "'");
+  if (id == nullptr) return d.Reject("", "invalid-field", "field 'proposal' is required");
+  auto stored = d.Get("membership/proposal/" + *id);
+  if (!stored) return d.Reject("", "unknown-proposal", "no membership proposal '" + *id + "'");
   if (EpochPending(call, *state, receipt)) return;
   json proposal = json::parse(*stored);
   if (proposal["status"] != "proposed") {
-    return Reject(receipt, "wrong-state",
+    return d.Reject("", "wrong-state",
                   "membership proposal " + *id + " is " + proposal["status"].get<std::string>());
   }
   Approve(call, std::move(proposal), state, receipt);

@@ -12,33 +12,33 @@
 //         count/fault/<member> -> number of distinct equivocations recorded
 #include <string>
 
-#include "contracts/contract.h"
+#include "contracts/decision.h"
 
 namespace colend::contracts {
 void RunConsensusEvidence(const CallContext& call, StateOverlay* state, Receipt* receipt) {
-  receipt->rule = "CONSENSUS-EVIDENCE";
+  Decision d(call, state, receipt, "CONSENSUS-EVIDENCE");
   for (const auto& [key, value] : call.tx.body.fields) {
     if (key != "first" && key != "second" && key != "member" && key != "height" &&
         key != "round" && key != "kind") {
-      return Reject(receipt, "invalid-field", "unknown field '" + key + "'");
+      return d.Reject("", "invalid-field", "unknown field '" + key + "'");
     }
   }
   const std::string* first = call.tx.body.Field("first");
   const std::string* second = call.tx.body.Field("second");
   if (first == nullptr || second == nullptr) {
-    return Reject(receipt, "invalid-field", "fields 'first' and 'second' are required");
+    return d.Reject("", "invalid-field", "fields 'first' and 'second' are required");
   }
   auto first_bytes = crypto::FromHex(*first);
   auto second_bytes = crypto::FromHex(*second);
   if (!first_bytes.ok() || !second_bytes.ok()) {
-    return Reject(receipt, "invalid-field", "'first' and 'second' must be lowercase hex");
+    return d.Reject("", "invalid-field", "'first' and 'second' must be lowercase hex");
   }
   if (!call.rules.verify_equivocation) {
-    return Reject(receipt, "not-supported", "this chain has no equivocation verifier");
+    return d.Reject("", "not-supported", "this chain has no equivocation verifier");
   }
   auto claim = call.rules.verify_equivocation(*first_bytes, *second_bytes, *state);
   if (!claim.ok()) {
-    return Reject(receipt, "invalid-evidence", claim.error().OwnText());
+    return d.Reject("", "invalid-evidence", claim.error().OwnText());
   }
   const std::string* member = call.tx.body.Field("member");
   const std::string* height = call.tx.body.Field("height");
@@ -47,12 +47,12 @@ void RunConsensusEvidence(const CallContext& call, StateOverlay* state, Receipt*
   if (member == nullptr || *member != claim->member || height == nullptr ||
       *height != std::to_string(claim->height) || round == nullptr ||
       *round != std::to_string(claim->round) || kind == nullptr || *kind != claim->kind) {
-    return Reject(receipt, "invalid-evidence",
+    return d.Reject("", "invalid-evidence",
                   "member/height/round/kind do not match what the messages prove: " + claim->key);
   }
   const std::string key = "fault/" + claim->key;
-  if (auto existing = state->Get(key)) {
-    return Reject(receipt, "already-recorded", "equivocation " + claim->key +
+  if (auto existing = d.Get(key)) {
+    return d.Reject("", "already-recorded", "equivocation " + claim->key +
                                                    " was recorded before: " + *existing);
   }
   state->Put(key, "tx " + crypto::ToHex(call.tx.id) + " height " +
@@ -63,9 +63,7 @@ void RunConsensusEvidence(const CallContext& call, StateOverlay* state, Receipt*
   std::uint64_t count = 0;
   if (auto c = state->Get(count_key)) count = std::stoull(*c);
   state->Put(count_key, std::to_string(count + 1));
-  receipt->accepted = true;
-  receipt->code = "ok";
-  receipt->message = "equivocation by " + claim->member + " recorded";
+  d.Accept("equivocation by " + claim->member + " recorded");
   receipt->outputs["member"] = claim->member;
   receipt->outputs["height"] = std::to_string(claim->height);
   receipt->outputs["round"] = std::to_string(claim->round);

@@ -1,4 +1,4 @@
-#include "contracts/loan_records.h"
+#include "contracts/system/loan_records.h"
 
 #include <charconv>
 #include <cstdio>

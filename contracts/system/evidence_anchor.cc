@@ -7,32 +7,24 @@
 // State:  anchor/<sha256> -> first anchoring tx id, height, sender, block time.
 #include <string>
 
-#include "contracts/contract.h"
+#include "contracts/decision.h"
 
 namespace colend::contracts {
-bool IsLowerHex64(std::string_view s) {
-  if (s.size() != 64) return false;
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 void RunEvidenceAnchor(const CallContext& call, StateOverlay* state, Receipt* receipt) {
-  receipt->rule = "EVIDENCE-ANCHOR";
+  Decision d(call, state, receipt, "EVIDENCE-ANCHOR");
   const std::string* digest = call.tx.body.Field("document-sha256");
   if (digest == nullptr || !IsLowerHex64(*digest)) {
-    return Reject(receipt, "invalid-field", "document-sha256 must be 64 lowercase hex digits");
+    return d.Reject("", "invalid-field", "document-sha256 must be 64 lowercase hex digits");
   }
   for (const auto& [key, value] : call.tx.body.fields) {
     if (key != "document-sha256" && key != "document-bytes" && key != "document-name" &&
         key != "loan-id") {
-      return Reject(receipt, "invalid-field", "unknown field '" + key + "'");
+      return d.Reject("", "invalid-field", "unknown field '" + key + "'");
     }
   }
   std::string key = "anchor/" + *digest;
-  if (auto existing = state->Get(key)) {
-    return Reject(receipt, "already-anchored",
+  if (auto existing = d.Get(key)) {
+    return d.Reject("", "already-anchored",
                   "document " + *digest + " was anchored before: " + *existing);
   }
   std::string record = "tx " + crypto::ToHex(call.tx.id) + " height " +
@@ -43,9 +35,7 @@ void RunEvidenceAnchor(const CallContext& call, StateOverlay* state, Receipt* re
   std::uint64_t count = 0;
   if (auto c = state->Get(count_key)) count = std::stoull(*c);
   state->Put(count_key, std::to_string(count + 1));
-  receipt->accepted = true;
-  receipt->code = "ok";
-  receipt->message = "document anchored";
+  d.Accept("document anchored");
   receipt->outputs["document-sha256"] = *digest;
   receipt->outputs["anchored-at-ms"] = std::to_string(call.block.timestamp_ms);
 }

@@ -1,4 +1,4 @@
-#include "contracts/loan_model.h"
+#include "contracts/lending/loan_model.h"
 
 #include <algorithm>
 
@@ -80,7 +80,7 @@ json Loan::ToJson() const {
                                      i.penalty_posted_fen, i.penalty_paid_fen, i.accrual_from_day,
                                      i.reminder_day, i.reported ? 1 : 0}));
   }
-  return {{"id", id},
+  json j = {{"id", id},
           {"borrower", borrower},
           {"status", status},
           {"principal_fen", principal_fen},
@@ -116,6 +116,11 @@ json Loan::ToJson() const {
           {"ptp_broken", ptp_broken},
           {"no_contact_days", no_contact_days},
           {"event_seq", event_seq}};
+  if (use_deadline_day != 0) j["use_deadline_day"] = use_deadline_day;
+  if (use_prompted_day != 0) j["use_prompted_day"] = use_prompted_day;
+  if (misuse_day != 0) j["misuse_day"] = misuse_day;
+  if (misused_fen != 0) j["misused_fen"] = misused_fen;
+  return j;
 }
 
 Result<Loan> Loan::FromText(std::string_view text) {
@@ -202,6 +207,10 @@ Result<Loan> Loan::FromText(std::string_view text) {
     l.ptp_broken = j.at("ptp_broken").get<int>();
     l.no_contact_days = j.at("no_contact_days").get<int>();
     l.event_seq = j.at("event_seq").get<std::uint64_t>();
+    l.use_deadline_day = j.value("use_deadline_day", std::int64_t{0});
+    l.use_prompted_day = j.value("use_prompted_day", std::int64_t{0});
+    l.misuse_day = j.value("misuse_day", std::int64_t{0});
+    l.misused_fen = j.value("misused_fen", std::int64_t{0});
     return l;
   } catch (const json::exception& e) {
     // The library's text goes to `detail`: it must not reach a receipt.

@@ -1,6 +1,6 @@
 // Exact money arithmetic: rationals, round-half-up, parsing, civil dates, repayment schedules and
 // the lender split. No floating point, no clock, no I/O: every node must compute the same fen.
-#include "contracts/money.h"
+#include "contracts/lending/money.h"
 
 #include <algorithm>
 #include <cassert>

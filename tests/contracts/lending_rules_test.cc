@@ -1,0 +1,241 @@
+// R-PRE-05 reviews (SLA, model versions, a failed review), R-PRE-06 licensed regions and R-IN-07
+// loan use (money-transfer categories, attested misuse, the use deadline):
+// docs/lending-rules.md §5.5, §5.6, §6.5.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "test_chain.h"
+
+namespace colend::contracts::testing {
+namespace {
+
+// The event names recorded under `prefix` (e.g. "loan-event/L1/"), in order.
+std::vector<std::string> Events(Chain& chain, const std::string& prefix) {
+  std::vector<std::string> names;
+  for (const auto& [key, value] : chain.tree().Scan(prefix, 100000)) {
+    names.push_back(json::parse(value).at("event").get<std::string>());
+  }
+  return names;
+}
+
+int Count(const std::vector<std::string>& events, const std::string& name) {
+  return static_cast<int>(std::count(events.begin(), events.end(), name));
+}
+
+Fields AdmitFields(Chain& chain, const std::string& b, const std::string& model = "wb-risk-2026.1",
+                   int score = 720) {
+  const std::string today = FormatDate(chain.Today());
+  return {{"borrower", b}, {"score", std::to_string(score)}, {"model", model}, {"age", "30"},
+          {"kyc-level", "3"}, {"kyc-date", today}, {"consent-date", today},
+          {"consent-credit-query", "yes"}, {"consent-colending", "yes"}};
+}
+
+void Snapshot(Chain& chain, const std::string& b) {
+  ASSERT_TRUE(chain.Send("credit-bureau", "bureau.snapshot",
+                         {{"borrower", b}, {"institutions", "1"}, {"outstanding-fen", "0"},
+                          {"limits-fen", "5000000"}, {"overdue-count", "0"}, {"queries-90d", "1"},
+                          {"valid-until", FormatDate(chain.Today() + 30)}})
+                  .accepted);
+}
+
+// Proposes `changes` effective in two days, approved by every member, and moves the clock there.
+void Govern(Chain& chain, const std::string& id, const std::string& changes) {
+  Receipt p = chain.Send("lead-bank", "param.propose", {{"proposal", id}, {"changes", changes}, {"effective-date", FormatDate(chain.Today() + 2)}});
+  ASSERT_TRUE(p.accepted) << p.code << " " << p.message;
+  for (const char* m : {"partner-bank", "payee-bank", "credit-bureau", "arbitration"}) {
+    chain.Send(m, "param.approve", {{"proposal", id}});
+  }
+  chain.Advance(2);
+  ASSERT_EQ(json::parse(*chain.tree().Get("proposal/" + id)).at("status"), "active") << changes;
+}
+
+// A review not completed within review_sla_hours (72 h: three business days) suspends the
+// borrower and freezes the unused limit; the suspension is recorded although the drawdown that
+// found it is refused; a new admission lifts it.
+TEST(LendingReview, AReviewNotCompletedInTimeSuspendsTheBorrower) {
+  Chain chain;
+  const std::string b = chain.Admit("sla");
+  ASSERT_TRUE(chain.Send("payee-bank", "borrower.change", {{"borrower", b}, {"change", "device"}}).accepted);
+  chain.Advance(3);  // the last day of the SLA
+  Receipt within = chain.Send("lead-bank", "loan.draw", chain.Draw("L1", b, 10000));
+  EXPECT_EQ(within.code, "review-pending") << within.message;
+  EXPECT_EQ(chain.Borrower(b).at("status"), "review");
+  chain.Advance(1);
+  Receipt late = chain.Send("lead-bank", "loan.draw", chain.Draw("L1", b, 10000));
+  EXPECT_EQ(late.code, "review-suspended") << late.message;
+  EXPECT_EQ(late.rule, "R-PRE-05");
+  EXPECT_EQ(chain.Borrower(b).at("status"), "suspended");
+  EXPECT_EQ(chain.Borrower(b).at("frozen"), true);
+  EXPECT_EQ(Count(Events(chain, "borrower-event/" + b + "/"), "WHITELIST_SUSPENDED"), 1);
+  Snapshot(chain, b);
+  ASSERT_TRUE(chain.Send("lead-bank", "borrower.admit", AdmitFields(chain, b)).accepted);
+  chain.Auth(b);
+  Receipt again = chain.Send("lead-bank", "loan.draw", chain.Draw("L1", b, 10000));
+  EXPECT_TRUE(again.accepted) << again.code << " " << again.message;
+}
+
+// A borrower under review who fails it (here the score dropped below the model's threshold) is
+// revoked: the refusal stands, the unused limit is frozen, and drawdowns name the revocation.
+TEST(LendingReview, AFailedReviewRevokesTheWhitelist) {
+  Chain chain;
+  const std::string b = chain.Admit("revoke");
+  ASSERT_TRUE(chain.Send("payee-bank", "borrower.change", {{"borrower", b}, {"change", "phone"}}).accepted);
+  Snapshot(chain, b);
+  Receipt failed = chain.Send("lead-bank", "borrower.admit", AdmitFields(chain, b, "wb-risk-2026.1", 500));
+  EXPECT_FALSE(failed.accepted);
+  EXPECT_EQ(failed.code, "score-below-threshold");
+  EXPECT_EQ(chain.Borrower(b).at("status"), "revoked");
+  EXPECT_EQ(chain.Borrower(b).at("frozen"), true);
+  EXPECT_EQ(Count(Events(chain, "borrower-event/" + b + "/"), "WHITELIST_REVOKED"), 1);
+  EXPECT_EQ(chain.Send("lead-bank", "loan.draw", chain.Draw("L1", b, 10000)).code, "whitelist-revoked");
+  // A borrower not under review who fails a new admission keeps the whitelist it has.
+  const std::string c = chain.Admit("keeps");
+  Snapshot(chain, c);
+  EXPECT_EQ(chain.Send("lead-bank", "borrower.admit", AdmitFields(chain, c, "wb-risk-2026.1", 500)).code, "score-below-threshold");
+  EXPECT_EQ(chain.Borrower(c).at("status"), "active");
+}
+
+// A model version registered by governance sends every borrower admitted under an earlier model
+// to review from the activation day; a borrower admitted under the new model is not affected.
+TEST(LendingReview, ANewModelVersionSendsEarlierBorrowersToReview) {
+  Chain chain;
+  const std::string old_b = chain.Admit("old-model");
+  Govern(chain, "M1", R"({"models":{"wb-risk-2026.1":{"min_score":600},"wb-risk-2027.1":{"min_score":620}}})");
+  const std::string new_b = crypto::ToHex(crypto::Sha256("new-model"));
+  Snapshot(chain, new_b);
+  ASSERT_TRUE(chain.Send("lead-bank", "borrower.admit", AdmitFields(chain, new_b, "wb-risk-2027.1")).accepted);
+  Receipt old_draw = chain.Send("lead-bank", "loan.draw", chain.Draw("L1", old_b, 10000));
+  EXPECT_EQ(old_draw.code, "review-pending") << old_draw.message;
+  EXPECT_EQ(chain.Borrower(old_b).at("review_reason"), "model-update");
+  chain.Auth(new_b);
+  Fields d = chain.Draw("L2", new_b, 10000);
+  d["model"] = "wb-risk-2027.1";
+  Receipt new_draw = chain.Send("lead-bank", "loan.draw", d);
+  EXPECT_TRUE(new_draw.accepted) << new_draw.code << " " << new_draw.message;
+  // The SLA runs from the activation day, not from the day the drawdown noticed it.
+  chain.Advance(4);
+  EXPECT_EQ(chain.Send("lead-bank", "loan.draw", chain.Draw("L3", old_b, 10000)).code, "review-suspended");
+}
+
+// The periodic review falls due on next_review_day.
+TEST(LendingReview, ThePeriodicReviewFallsDueOnItsDate) {
+  Chain chain;
+  const std::string b = chain.Admit("periodic");
+  const std::int64_t due = chain.Borrower(b).at("next_review_day").get<std::int64_t>();
+  chain.AdvanceTo(due - 1);
+  chain.Auth(b);
+  // (the bureau snapshot the admission used is stale by now, but drawdowns do not re-read it)
+  Receipt before = chain.Send("lead-bank", "loan.draw", chain.Draw("L1", b, 10000));
+  EXPECT_TRUE(before.accepted) << before.code << " " << before.message;
+  chain.AdvanceTo(due);
+  Receipt on = chain.Send("lead-bank", "loan.draw", chain.Draw("L2", b, 10000));
+  EXPECT_EQ(on.code, "review-pending") << on.message;
+  EXPECT_EQ(chain.Borrower(b).at("review_reason"), "periodic");
+}
+
+// A city commercial bank partner lends only inside its licensed regions; outside them, or for a
+// borrower whose region was never attested, the lead bank funds the whole loan, without the
+// partner's approval or leg, and every repayment goes to the lead.
+TEST(LendingAllocation, AnOutOfRegionPartnerIsReroutedToTheLead) {
+  Chain chain;
+  Govern(chain, "R1", R"({"partner_registry":{"partner-bank":{"type":"city","regions":["3101"]}}})");
+  auto admit = [&](const std::string& seed, const std::string& region) {
+    const std::string b = crypto::ToHex(crypto::Sha256(seed));
+    Snapshot(chain, b);
+    Fields f = AdmitFields(chain, b);
+    if (!region.empty()) f["region"] = region;
+    Receipt r = chain.Send("lead-bank", "borrower.admit", f);
+    EXPECT_TRUE(r.accepted) << r.code << " " << r.message;
+    chain.Auth(b);
+    return b;
+  };
+  const std::string shanghai = admit("in-region", "310104");
+  const std::string beijing = admit("out-of-region", "110101");
+  const std::string unknown = admit("no-region", "");
+  Receipt in = chain.Send("lead-bank", "loan.draw", chain.Draw("LIN", shanghai, 1000000));
+  ASSERT_TRUE(in.accepted) << in.message;
+  EXPECT_EQ(in.outputs.at("partner-leg-fen"), "800000");
+  EXPECT_EQ(in.outputs.count("rerouted"), 0u);
+  for (const auto& [loan, b, why] : {std::tuple{"LOUT", beijing, "outside-licensed-regions"}, std::tuple{"LUNK", unknown, "region-unknown"}}) {
+    Receipt out = chain.Send("lead-bank", "loan.draw", chain.Draw(loan, b, 1000000));
+    ASSERT_TRUE(out.accepted) << out.message;
+    EXPECT_EQ(out.outputs.at("rerouted"), why);
+    EXPECT_EQ(out.outputs.at("lead-leg-fen"), "1000000");
+    EXPECT_EQ(out.outputs.at("partner-leg-fen"), "0");
+    EXPECT_EQ(chain.GetLoan(loan).status, "funding");
+    EXPECT_EQ(chain.Send("partner-bank", "loan.approve", {{"loan", loan}, {"decision", "approve"}, {"approval-sha256", std::string(64, 'b')}, {"model", "p-1"}}).code, "wrong-state");
+  }
+  ASSERT_TRUE(chain.Send("lead-bank", "loan.fund", {{"loan", "LOUT"}, {"amount-fen", "1000000"}, {"ref", "a"}}).accepted);
+  EXPECT_EQ(chain.GetLoan("LOUT").status, "funded");
+  ASSERT_TRUE(chain.Send("payee-bank", "loan.payout", {{"loan", "LOUT"}, {"amount-fen", "1000000"}, {"account", "VA-LOUT"}}).accepted);
+  const Loan loan = chain.GetLoan("LOUT");
+  chain.AdvanceTo(loan.installments[0].due_day);
+  Receipt pay = chain.Repay("LOUT", loan.installments[0].principal_fen + loan.installments[0].interest_fen);
+  ASSERT_TRUE(pay.accepted) << pay.message;
+  EXPECT_EQ(pay.outputs.at("lender.partner-bank.principal-fen"), "0");
+  EXPECT_EQ(pay.outputs.at("lender.partner-bank.interest-fen"), "0");
+  EXPECT_EQ(pay.outputs.at("lender.lead-bank.principal-fen"), std::to_string(loan.installments[0].principal_fen));
+}
+
+// A payment to a money-transfer merchant (MCC 4829) is cash-out by another name: refused from the
+// virtual account whatever the channel; attested after the fact it is misuse, and the loan is
+// never classified better than special mention again, also after on-time payments.
+TEST(LendingUse, MoneyTransferIsBlockedAndAttestedMisuseFloorsTheClass) {
+  Chain chain;
+  const std::string b = chain.Admit("use");
+  chain.Originate("L1", b, 1000000);
+  Receipt blocked = chain.Send("payee-bank", "va.spend", {{"loan", "L1"}, {"amount-fen", "200000"}, {"counterparty", "merchant"}, {"mcc", "4829"}, {"channel", "online"}});
+  EXPECT_EQ(blocked.code, "use-blocked") << blocked.message;
+  ASSERT_TRUE(chain.Send("payee-bank", "va.spend", {{"loan", "L1"}, {"amount-fen", "600000"}, {"counterparty", "merchant"}, {"mcc", "5712"}, {"channel", "pos"}}).accepted);
+  Fields attest = {{"loan", "L1"}, {"amount-fen", "300000"}, {"counterparty", "merchant"}, {"mcc", "5712"}, {"channel", "pos"}, {"ref", "SETTLE-1"}};
+  Receipt fine = chain.Send("payee-bank", "use.attest", attest);
+  ASSERT_TRUE(fine.accepted) << fine.message;
+  EXPECT_EQ(fine.outputs.at("use"), "allowed");
+  attest["amount-fen"] = "600001";  // more than left the virtual account
+  EXPECT_EQ(chain.Send("payee-bank", "use.attest", attest).code, "amount-above-disbursed");
+  attest["amount-fen"] = "300000";
+  attest["mcc"] = "4829";
+  attest["ref"] = "SETTLE-2";
+  Receipt misuse = chain.Send("payee-bank", "use.attest", attest);
+  ASSERT_TRUE(misuse.accepted) << misuse.message;
+  EXPECT_EQ(misuse.outputs.at("use"), "misuse");
+  Loan loan = chain.GetLoan("L1");
+  EXPECT_EQ(loan.misused_fen, 300000);
+  for (const LenderShare& l : loan.lenders) EXPECT_EQ(l.classification, LoanClass::kSpecialMention) << l.member;
+  EXPECT_EQ(Count(Events(chain, "loan-event/L1/"), "MISUSE_DETECTED"), 1);
+  // Paid on time: still special mention after the daily rules of the due date.
+  chain.AdvanceTo(loan.installments[0].due_day);
+  ASSERT_TRUE(chain.Repay("L1", loan.installments[0].principal_fen + loan.installments[0].interest_fen).accepted);
+  chain.Advance(2);
+  for (const LenderShare& l : chain.GetLoan("L1").lenders) EXPECT_EQ(l.classification, LoanClass::kSpecialMention) << l.member;
+}
+
+// Money still unused in the virtual account use_deadline_days (30) after the value date prompts
+// the borrower to return it or prepay: on that day, not before, once.
+TEST(LendingUse, UnusedMoneyIsPromptedAtTheUseDeadline) {
+  Chain chain;
+  const std::string b = chain.Admit("deadline");
+  chain.Originate("L1", b, 1000000);
+  const Loan loan = chain.GetLoan("L1");
+  ASSERT_EQ(loan.use_deadline_day, loan.value_day + 30);
+  chain.AdvanceTo(loan.use_deadline_day - 1);
+  EXPECT_EQ(Count(Events(chain, "loan-event/L1/"), "USE_DEADLINE_PASSED"), 0);
+  chain.Advance(1);
+  EXPECT_EQ(Count(Events(chain, "loan-event/L1/"), "USE_DEADLINE_PASSED"), 1);
+  EXPECT_EQ(chain.GetLoan("L1").use_prompted_day, loan.use_deadline_day);
+  chain.Advance(5);
+  EXPECT_EQ(Count(Events(chain, "loan-event/L1/"), "USE_DEADLINE_PASSED"), 1);
+  // Money used in time: no prompt.
+  const std::string c = chain.Admit("used");
+  chain.Originate("L2", c, 1000000);
+  ASSERT_TRUE(chain.Send("payee-bank", "va.spend", {{"loan", "L2"}, {"amount-fen", "1000000"}, {"counterparty", "merchant"}, {"mcc", "5712"}, {"channel", "pos"}}).accepted);
+  chain.Advance(40);
+  EXPECT_EQ(Count(Events(chain, "loan-event/L2/"), "USE_DEADLINE_PASSED"), 0);
+}
+
+}  // namespace
+}  // namespace colend::contracts::testing
