@@ -1,9 +1,8 @@
 // The co-lending contracts, driven through the executor exactly as a block would run them: roles,
 // the rules' pass/reject/edge cases (docs/lending-rules.md §4-§9) and money conservation over
-// thousands of random loan lifecycles.
+// random loan lifecycles (lending_conservation_test.cc); collection and classification in
+// lending_collection_test.cc.
 #include <gtest/gtest.h>
-
-#include <random>
 
 #include "contracts/contract.h"
 #include "contracts/lending/lending.h"
@@ -260,58 +259,6 @@ TEST(LendingOverdue, PenaltyBelowCapUsesTheMultiplier) {
   EXPECT_EQ(chain.GetLoan("L1").terms.overdue_daily_rate, Rational::Of(9, 20000));
 }
 
-TEST(LendingClassification, SixtyVersusSixtyOneDaysAndPerLenderThresholds) {
-  for (std::string profile : {"case-study", "cn-2022"}) {
-    Chain chain(profile);
-    std::string b = chain.Admit("cls");
-    chain.Originate("L1", b, 1000000, 5);
-    std::int64_t due = chain.GetLoan("L1").installments[0].due_day;
-    chain.AdvanceTo(due + 60);
-    Loan l = chain.GetLoan("L1");
-    EXPECT_EQ(l.lenders[0].classification, LoanClass::kSpecialMention) << profile;
-    chain.Advance(1);
-    l = chain.GetLoan("L1");
-    EXPECT_EQ(l.Dpd(chain.Today()), 61);
-    EXPECT_EQ(l.lenders[0].classification, LoanClass::kSubstandard) << profile;
-    EXPECT_EQ(l.lenders[1].classification,
-              profile == "case-study" ? LoanClass::kSubstandard : LoanClass::kSpecialMention)
-        << profile;
-    if (profile == "cn-2022") {
-      chain.AdvanceTo(due + 90);
-      EXPECT_EQ(chain.GetLoan("L1").lenders[1].classification, LoanClass::kSpecialMention);
-      chain.Advance(1);
-      EXPECT_EQ(chain.GetLoan("L1").lenders[1].classification, LoanClass::kSubstandard);
-    }
-    // dpd > 90: outsourced collection; the stage never goes back while overdue.
-    chain.AdvanceTo(due + 91);
-    EXPECT_EQ(chain.GetLoan("L1").collection_stage, "outsourced");
-    // Partial payment does not upgrade an NPL class while arrears remain.
-    EXPECT_TRUE(chain.Repay("L1", 10000).accepted);
-    EXPECT_EQ(chain.GetLoan("L1").lenders[0].classification, LoanClass::kSubstandard);
-  }
-}
-
-TEST(LendingCollection, LitigationAfterOutsourcedAndWriteOffNeedsLoss) {
-  Chain chain;
-  std::string b = chain.Admit("lit");
-  chain.Originate("L1", b, 4000000, 5);
-  std::int64_t due = chain.GetLoan("L1").installments[0].due_day;
-  chain.AdvanceTo(due + 5);
-  EXPECT_EQ(chain.Send("lead-bank", "loan.writeoff", {{"loan", "L1"}}).code, "class-too-high");
-  EXPECT_TRUE(chain.Send("lead-bank", "collection.outcome", {{"loan", "L1"}, {"ptp-broken", "2"}, {"no-contact-days", "0"}}).accepted);
-  EXPECT_EQ(chain.GetLoan("L1").collection_stage, "outsourced");
-  chain.AdvanceTo(due + 181);
-  EXPECT_EQ(chain.GetLoan("L1").collection_stage, "litigation");
-  chain.AdvanceTo(due + 361);
-  EXPECT_EQ(chain.GetLoan("L1").lenders[1].classification, LoanClass::kLoss);
-  EXPECT_TRUE(chain.Send("partner-bank", "loan.writeoff", {{"loan", "L1"}}).accepted);
-  EXPECT_TRUE(chain.Send("lead-bank", "loan.writeoff", {{"loan", "L1"}}).accepted);
-  EXPECT_EQ(chain.GetLoan("L1").status, "written-off");
-  // A later recovery still goes through the cumulative split.
-  Receipt rec = chain.Repay("L1", 100000);
-  ASSERT_TRUE(rec.accepted) << rec.message;
-}
-
 TEST(LendingLoanUse, VirtualAccountAllowsMerchantsOnly) {
   Chain chain;
   std::string b = chain.Admit("va");
@@ -544,28 +491,6 @@ TEST(LendingRepay, CreditThatPaysTheLastInstallmentClosesTheLoan) {
   EXPECT_TRUE(chain.tree().Scan("wake/", 10).empty());
 }
 
-// R-POST-05: the AI collector's broken promises and no-contact days belong to one overdue
-// episode. A borrower who cured and later missed again went straight to outsourced collection.
-TEST(LendingCollection, ACureResetsTheAiCollectionOutcome) {
-  Chain chain;
-  std::string b = chain.Admit("cure-resets");
-  chain.Originate("L1", b, 1000000, 5);
-  const Loan l = chain.GetLoan("L1");
-  chain.AdvanceTo(l.installments[0].due_day + 1);
-  ASSERT_TRUE(chain.Send("lead-bank", "collection.outcome", {{"loan", "L1"}, {"ptp-broken", "2"}, {"no-contact-days", "2"}}).accepted);
-  EXPECT_EQ(chain.GetLoan("L1").collection_stage, "outsourced");
-  const Loan due = chain.GetLoan("L1");
-  ASSERT_TRUE(chain.Repay("L1", due.installments[0].PrincipalDue() + due.installments[0].InterestDue() +
-                                    due.PenaltyDue(due.installments[0], chain.Today())).accepted);
-  Loan cured = chain.GetLoan("L1");
-  EXPECT_EQ(cured.collection_stage, "none");
-  EXPECT_EQ(cured.ptp_broken, 0);
-  EXPECT_EQ(cured.no_contact_days, 0);
-  // Missed again: AI collection first, not straight back to the outsourced agency.
-  chain.AdvanceTo(l.installments[1].due_day + 1);
-  EXPECT_EQ(chain.GetLoan("L1").collection_stage, "ai");
-}
-
 // Funding floored the partner's leg while repayments may split by largest remainder: with a
 // drawdown unit of 1 fen the partner got one fen more principal back than it funded. Both now
 // use the same split.
@@ -654,90 +579,6 @@ TEST(LendingScale, CountersFollowEveryWriteOfALoan) {
   EXPECT_FALSE(chain.tree().Get("count/cofunded/partner-bank").has_value());
   EXPECT_FALSE(chain.tree().Get("count/cofunded/lead-bank").has_value());
   EXPECT_TRUE(chain.tree().Scan("wake/", 10).empty());
-}
-
-// Conservation over random lifecycles: disbursed = Σ legs; every receipt fully allocated; each
-// lender gets back exactly the principal it funded over a settled loan; nothing negative; every
-// fen the borrower paid is with a lender.
-TEST(LendingConservation, RandomLifecycles) {
-  std::mt19937_64 rng(20261128);
-  int settled = 0, closed_by_schedule = 0, lifecycles = 0;
-  for (int round = 0; round < 40; ++round) {
-    Chain chain(round % 2 ? "cn-2022" : "case-study");
-    std::string b = chain.Admit("conservation" + std::to_string(round), 800);  // 300,000 limit
-    for (int n = 0; n < 50; ++n, ++lifecycles) {
-      std::string id = "R" + std::to_string(round) + "-" + std::to_string(n);
-      std::int64_t principal = (std::uniform_int_distribution<std::int64_t>(1, 400)(rng)) * 10000;
-      int periods = std::array{5, 10, 20}[rng() % 3];
-      Fields extra = {{"daily-rate-num", std::to_string(2 + rng() % 4)}, {"daily-rate-den", "10000"},
-                      {"method", rng() % 2 ? "equal-principal" : "equal-installment"}};
-      if (chain.Borrower(b)["next_review_day"].get<std::int64_t>() <= chain.Today()) {
-        chain.Admit("conservation" + std::to_string(round), 800);  // the yearly review (R-PRE-05)
-      }
-      ASSERT_NO_FATAL_FAILURE(chain.Originate(id, b, principal, periods, extra));
-      Loan l = chain.GetLoan(id);
-      ASSERT_EQ(l.lenders[0].funded_fen + l.lenders[1].funded_fen, principal);
-      std::int64_t paid_in = 0;
-      bool settle_early = rng() % 3 == 0;
-      for (int k = 0; k < periods && chain.GetLoan(id).status == "active"; ++k) {
-        l = chain.GetLoan(id);
-        // Pay on the due date, late, within grace, or skip; sometimes with odd amounts.
-        std::int64_t late = std::array{0, 0, 0, 0, 1, 2, 5, 40}[rng() % 8];
-        chain.AdvanceTo(l.installments[k].due_day + late);
-        if (settle_early && k == periods / 2) break;
-        l = chain.GetLoan(id);
-        std::int64_t remaining = l.SettlementQuote(chain.Today()) - l.credit_balance_fen;
-        if (rng() % 7 == 0) {  // more than settles the loan today is refused, nothing changes
-          Receipt over = chain.Repay(id, remaining + 1);
-          ASSERT_TRUE(over.code == "overpayment" || over.code == "settle-instead") << over.code;
-          ExpectOnlyReceipt(chain);
-        }
-        std::int64_t amount = std::min<std::int64_t>(remaining, l.OverdueTotal(chain.Today() + 1) + static_cast<std::int64_t>(rng() % 50000));
-        if (rng() % 10 == 0 || amount <= 0) continue;  // a missed installment
-        Receipt r = chain.Repay(id, amount);
-        if (r.code == "settle-instead") {  // the quote while installments are to come: settle
-          ASSERT_EQ(amount, remaining);
-          break;
-        }
-        ASSERT_TRUE(r.accepted) << r.code << " " << r.message;
-        paid_in += amount;
-        std::int64_t allocated = std::stoll(r.outputs.at("allocated.principal-fen")) +
-                                 std::stoll(r.outputs.at("allocated.interest-fen")) +
-                                 std::stoll(r.outputs.at("allocated.penalty-fen")) +
-                                 std::stoll(r.outputs.at("credit-held-fen"));
-        ASSERT_EQ(allocated, amount) << id;
-      }
-      l = chain.GetLoan(id);
-      if (l.status == "active") {
-        std::int64_t quote = l.SettlementQuote(chain.Today()) - l.credit_balance_fen;
-        Receipt s = chain.Send("payee-bank", "loan.settle", {{"loan", id}, {"amount-fen", std::to_string(quote)}});
-        ASSERT_TRUE(s.accepted) << id << " " << s.code << " " << s.message;
-        paid_in += quote;
-        ++settled;
-      } else {
-        ++closed_by_schedule;
-      }
-      l = chain.GetLoan(id);
-      ASSERT_EQ(l.status, "closed") << id;
-      ASSERT_EQ(l.received_fen, paid_in);
-      std::int64_t with_lenders = 0;
-      for (const LenderShare& s : l.lenders) {
-        ASSERT_EQ(s.principal_repaid_fen, s.funded_fen) << id << " " << s.member;
-        ASSERT_GE(s.interest_repaid_fen, 0);
-        ASSERT_GE(s.penalty_repaid_fen, 0);
-        with_lenders += s.principal_repaid_fen + s.interest_repaid_fen + s.penalty_repaid_fen;
-      }
-      ASSERT_EQ(with_lenders + l.credit_balance_fen, paid_in) << id;
-      ASSERT_EQ(l.credit_balance_fen, 0);
-      // The partner's cumulative share of each component is the floor of its share.
-      ASSERT_EQ(l.lenders[1].interest_repaid_fen, l.cum_interest_fen * l.lenders[1].share_bps / 10000);
-      ASSERT_EQ(l.lenders[1].penalty_repaid_fen, l.cum_penalty_fen * l.lenders[1].share_bps / 10000);
-    }
-    ASSERT_EQ(chain.Borrower(b)["used_fen"], 0);
-  }
-  EXPECT_EQ(lifecycles, 2000);
-  EXPECT_GT(settled, 100);
-  EXPECT_GT(closed_by_schedule, 100);
 }
 
 }  // namespace
