@@ -429,6 +429,48 @@ void VaSpend(const CallContext& call, StateOverlay* state, Receipt* receipt) {
   c.Accept(Fen(*amount) + " paid to a merchant (" + *mcc + ")");
 }
 
+// Acceleration on misuse (R-IN-07, `accelerate_on_misuse`; docs/lending-rules.md §6.5): every
+// installment not yet due is replaced by one due today, of the principal not yet billed and the
+// interest accrued on it since the last due date (or the value date), as the settlement quote
+// counts it. Unpaid, it is overdue from tomorrow like any installment; held credit pays it now.
+void Accelerate(Call& c, Loan& loan) {
+  const std::int64_t today = c.today();
+  std::int64_t unbilled = 0, last_due = loan.value_day;
+  int first_period = 0, replaced = 0;
+  std::vector<InstallmentState> kept;
+  for (const InstallmentState& inst : loan.installments) {
+    if (inst.due_day <= today) {
+      kept.push_back(inst);
+      last_due = std::max(last_due, inst.due_day);
+      continue;
+    }
+    unbilled += inst.PrincipalDue();
+    if (first_period == 0) first_period = inst.period;
+    ++replaced;
+  }
+  if (unbilled == 0) return;
+  InstallmentState now;
+  now.period = first_period;
+  now.due_day = today;
+  now.principal_fen = unbilled;
+  now.interest_fen = AccrueFen(unbilled, loan.terms.daily_rate, std::max<std::int64_t>(0, today - last_due));
+  kept.push_back(now);
+  loan.installments = std::move(kept);
+  LoanEvent(c, loan, "R-IN-07", "LOAN_ACCELERATED",
+            {{"principal_fen", now.principal_fen}, {"interest_fen", now.interest_fen},
+             {"due", FormatDate(today)}, {"installments_replaced", replaced}});
+  if (loan.credit_balance_fen > 0) {
+    Allocation a;
+    const std::int64_t before = loan.credit_balance_fen;
+    loan.credit_balance_fen = ApplyToBilled(loan, today, loan.credit_balance_fen, &a);
+    if (before != loan.credit_balance_fen) {
+      LoanEvent(c, loan, "R-IN-05", "CREDIT_APPLIED", {{"amount_fen", before - loan.credit_balance_fen}, {"allocation", AllocationJson(a)}});
+    }
+    CloseIfPaid(c, loan);
+  }
+  c.Out("accelerated-fen", now.principal_fen + now.interest_fen);
+}
+
 // use.attest (payee bank): spending of this loan's money that the payee bank observed after it
 // left the virtual account (the merchant's settlement, the borrower's account statement). Judged
 // by the same rule as va.spend; a prohibited use is misuse (MISUSE_DETECTED): the loan's class is
@@ -467,10 +509,28 @@ void UseAttest(const CallContext& call, StateOverlay* state, Receipt* receipt) {
   loan->misused_fen += *amount;
   LoanEvent(c, *loan, "R-IN-07", "MISUSE_DETECTED", {{"amount_fen", *amount}, {"misused_fen", loan->misused_fen}, {"mcc", *mcc}, {"channel", *channel}, {"counterparty", *cp}, {"ref", *ref}, {"reason", verdict}});
   Classify(c, *loan, c.today());
+  if (first) {
+    // The misuse rate (R-IN-07): from detection, overdue amounts bear the heavier of the penalty
+    // rate and misuse_multiplier × the contract rate, never both, within the annual cost cap.
+    // What accrued so far is posted at the old rate first.
+    const json m = c.params().value("misuse_multiplier", json{{"num", 3}, {"den", 2}});
+    const Rational daily = loan->terms.daily_rate;
+    const Rational misuse = Rational::Of(daily.num * m.at("num").get<std::int64_t>(), daily.den * m.at("den").get<std::int64_t>());
+    const Rational cap = Rational::Of(c.Int("max_total_annual_cost_bps"), 10000 * c.Int("day_basis"));
+    const Rational heavier = Min(LessThan(loan->terms.overdue_daily_rate, misuse) ? misuse : loan->terms.overdue_daily_rate, cap);
+    if (LessThan(loan->terms.overdue_daily_rate, heavier)) {
+      for (InstallmentState& inst : loan->installments) PostPenalty(*loan, inst, c.today());
+      loan->terms.overdue_daily_rate = heavier;
+      c.Out("overdue-daily-rate", std::to_string(heavier.num) + "/" + std::to_string(heavier.den));
+    }
+  }
+  const bool accelerate = c.params().value("accelerate_on_misuse", false);
+  if (accelerate && first && loan->status == "active") Accelerate(c, *loan);
   SaveLoan(c, *loan);
   c.Out("use", "misuse");
   c.Out("misused-fen", loan->misused_fen);
-  c.Accept("misuse of " + Fen(*amount) + " recorded (" + verdict + "); the loan is classified at least special mention");
+  c.Accept("misuse of " + Fen(*amount) + " recorded (" + verdict + "); the loan is classified at least special mention" +
+           (accelerate && first ? "; the loan is accelerated: everything is due today" : ""));
 }
 
 }  // namespace

@@ -214,6 +214,43 @@ TEST(LendingUse, MoneyTransferIsBlockedAndAttestedMisuseFloorsTheClass) {
   for (const LenderShare& l : chain.GetLoan("L1").lenders) EXPECT_EQ(l.classification, LoanClass::kSpecialMention) << l.member;
 }
 
+// With accelerate_on_misuse, the first detected misuse makes everything due today: the principal
+// not yet billed and the interest accrued on it since the value date replace the later
+// installments. The misuse rate (here 2 × the contract rate, heavier than the 1.5 × penalty
+// rate) applies to overdue amounts from then on, within the annual cost cap.
+TEST(LendingUse, MisuseRaisesTheOverdueRateAndAcceleratesWhenTheTermsSaySo) {
+  Chain chain;
+  Govern(chain, "A1", R"({"accelerate_on_misuse":true,"misuse_multiplier":{"num":2,"den":1}})");
+  const std::string b = chain.Admit("accelerate");
+  chain.Originate("L1", b, 1000000, 10, {{"daily-rate-num", "2"}, {"daily-rate-den", "10000"}});
+  ASSERT_TRUE(chain.Send("payee-bank", "va.spend", {{"loan", "L1"}, {"amount-fen", "1000000"}, {"counterparty", "merchant"}, {"mcc", "5712"}, {"channel", "pos"}}).accepted);
+  const Loan before = chain.GetLoan("L1");
+  ASSERT_EQ(before.installments.size(), 10u);
+  EXPECT_EQ(before.terms.overdue_daily_rate.num * 10000, 3 * before.terms.overdue_daily_rate.den);  // 1.5 × 2/10000
+  chain.Advance(10);
+  Receipt misuse = chain.Send("payee-bank", "use.attest", {{"loan", "L1"}, {"amount-fen", "600000"}, {"counterparty", "individual"}, {"mcc", "5712"}, {"channel", "online"}, {"ref", "STMT-1"}});
+  ASSERT_TRUE(misuse.accepted) << misuse.message;
+  const Loan after = chain.GetLoan("L1");
+  ASSERT_EQ(after.installments.size(), 1u);
+  EXPECT_EQ(after.installments[0].due_day, chain.Today());
+  EXPECT_EQ(after.installments[0].principal_fen, 1000000);
+  EXPECT_EQ(after.installments[0].interest_fen, 2000);  // 1,000,000 × 2/10000 × 10 days
+  EXPECT_EQ(misuse.outputs.at("accelerated-fen"), "1002000");
+  EXPECT_EQ(after.terms.overdue_daily_rate.num * 10000, 4 * after.terms.overdue_daily_rate.den);  // 2 × 2/10000
+  EXPECT_EQ(Count(Events(chain, "loan-event/L1/"), "LOAN_ACCELERATED"), 1);
+  // Unpaid, it is overdue like any installment.
+  chain.Advance(3);
+  EXPECT_GT(chain.GetLoan("L1").Dpd(chain.Today()), 0);
+  // Without the term, misuse changes the rate but not the schedule.
+  Chain plain;
+  const std::string c = plain.Admit("no-accelerate");
+  plain.Originate("L2", c, 1000000, 10, {{"daily-rate-num", "2"}, {"daily-rate-den", "10000"}});
+  ASSERT_TRUE(plain.Send("payee-bank", "va.spend", {{"loan", "L2"}, {"amount-fen", "1000000"}, {"counterparty", "merchant"}, {"mcc", "5712"}, {"channel", "pos"}}).accepted);
+  ASSERT_TRUE(plain.Send("payee-bank", "use.attest", {{"loan", "L2"}, {"amount-fen", "600000"}, {"counterparty", "merchant"}, {"mcc", "4829"}, {"channel", "online"}, {"ref", "STMT-2"}}).accepted);
+  EXPECT_EQ(plain.GetLoan("L2").installments.size(), 10u);
+  EXPECT_EQ(plain.GetLoan("L2").terms.overdue_daily_rate.num * 10000, 3 * plain.GetLoan("L2").terms.overdue_daily_rate.den);  // 1.5 × = the default multiplier
+}
+
 // Money still unused in the virtual account use_deadline_days (30) after the value date prompts
 // the borrower to return it or prepay: on that day, not before, once.
 TEST(LendingUse, UnusedMoneyIsPromptedAtTheUseDeadline) {
