@@ -220,6 +220,13 @@ std::string Certificate::Organization() const {
   return NameEntry(X509_get_subject_name(impl_->cert.get()), NID_organizationName);
 }
 
+std::int64_t Certificate::NotAfterUnix() const {
+  const ASN1_TIME* t = X509_get0_notAfter(impl_->cert.get());
+  std::tm tm{};
+  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return 0;
+  return static_cast<std::int64_t>(timegm(&tm));
+}
+
 Result<PublicKey> Certificate::SubjectKey(Suite suite) const {
   const EVP_PKEY* pkey = X509_get0_pubkey(impl_->cert.get());
   if (pkey == nullptr) return OpenSslError("bad-key", "certificate subject key does not decode");

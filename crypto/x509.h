@@ -36,6 +36,8 @@ class Certificate {
   Hash256 Fingerprint() const;  // SHA-256 of the DER encoding
   std::string CommonName() const;
   std::string Organization() const;
+  // The end of the validity period, seconds since the epoch (0 if it cannot be read).
+  std::int64_t NotAfterUnix() const;
   // The subject key, interpreted in `suite` (error "wrong-curve" if it is not that suite's curve).
   Result<PublicKey> SubjectKey(Suite suite) const;
   // Checks that `issuer` signed this certificate, that issuer is a CA, and, when `at_unix` is

@@ -306,11 +306,15 @@ void Node::Handle(consensus::Actions actions) {
       BroadcastMessage(message);
     }
   }
-  if (!actions.equivocations.empty()) ReportEquivocations(actions.equivocations);
+  if (!actions.equivocations.empty()) {
+    metrics_.EquivocationsSeen(actions.equivocations.size());
+    ReportEquivocations(actions.equivocations);
+  }
   if (actions.decision) {
     const auto& d = *actions.decision;
     Status committed = ledger_.CommitBlock(d.block, d.certificate);
     if (!committed.ok()) return Fatal("cannot commit decided block: " + committed.ToString());
+    decided_round_ = d.certificate.round();
     AfterCommit(d.block, "committed in round " + std::to_string(d.certificate.round()) + " with " +
                              std::to_string(d.certificate.endorsements_size()) + " endorsements");
   }
@@ -334,6 +338,7 @@ void Node::StartHeight() {
   std::uint64_t next = ledger_.height() + 1;
   if (active_height_ == next) return;
   active_height_ = next;
+  height_started_mono_ms_ = MonoMs();
   if (!replica_started_) {
     replica_started_ = true;
     Handle(replica_->Start(next, ReplicaNow()));
@@ -365,6 +370,7 @@ void Node::ScheduleStartHeight() {
 }
 
 void Node::AfterCommit(const consensus::proto::Block& block, const std::string& how) {
+  CountCommitted(block);
   for (const auto& wire : block.txs()) {
     auto tx = contracts::DecodeTx(wire);
     if (!tx.ok()) continue;

@@ -24,6 +24,7 @@
 #include "node/document_store.h"
 #include "node/ledger.h"
 #include "node/mempool.h"
+#include "node/metrics.h"
 #include "node/node.pb.h"
 #include "node/peer_heights.h"
 #include "node/serve_budget.h"
@@ -175,6 +176,12 @@ class Node : public consensus::Application {
   Result<json> RpcTx(const json& params);
   Result<json> RpcBlock(const json& params);
   json RpcStatus();
+  // Operators (node_metrics.cc): the Prometheus text of GET /metrics, and readiness (GET
+  // /health): live, and ready when synced, connected to a quorum and signing.
+  json RpcMetrics();
+  json RpcHealth();
+  MetricsGauges Gauges();
+  void CountCommitted(const consensus::proto::Block& block);
 
   NodeHost host_;
   NodeConfig config_;
@@ -206,6 +213,9 @@ class Node : public consensus::Application {
   std::uint64_t epoch_ = 0;  // the membership epoch the replica and transport were set up for
   bool start_scheduled_ = false;
   std::uint64_t active_height_ = 0;  // height the replica works on; 0 while idle
+  NodeMetrics metrics_;
+  std::int64_t height_started_mono_ms_ = 0;        // MonoMs() when active_height_ began
+  std::optional<std::uint32_t> decided_round_;     // set while AfterCommit handles a decision
   bool fatal_ = false;
   PeerHeights peers_;
   // A proposer that has just committed height h proposes h+1 at once, often before the last

@@ -16,12 +16,14 @@ Result<json> Node::HandleRpc(const std::string& method, const json& params) {
   if (method == "tx") return RpcTx(params);
   if (method == "block") return RpcBlock(params);
   if (method == "status") return RpcStatus();
+  if (method == "metrics") return RpcMetrics();
+  if (method == "health") return RpcHealth();
   if (method == "faults") return RpcFaults();
   if (method == "state") return RpcState(params);
   if (method == "evidence_export") return RpcEvidenceExport(params);
   return MakeError("method-not-found",
                    "unknown method '" + method +
-                       "'; methods: submit, tx, block, status, faults, state, evidence_export");
+                       "'; methods: submit, tx, block, status, metrics, health, faults, state, evidence_export");
 }
 
 Result<json> Node::RpcSubmit(const json& params) {
@@ -32,7 +34,10 @@ Result<json> Node::RpcSubmit(const json& params) {
   if (!wire.ok()) return MakeError("invalid-params", "tx is not hex: " + wire.error().message);
   crypto::Hash256 id{};
   Status admitted = AdmitTx(*wire, &id);
-  if (!admitted.ok()) return admitted.error();
+  if (!admitted.ok()) {
+    metrics_.TxRefused(admitted.error().code);
+    return admitted.error();
+  }
   proto::PeerMessage gossip;
   gossip.mutable_txs()->add_txs(*wire);
   BroadcastMessage(gossip);

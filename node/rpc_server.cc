@@ -225,11 +225,36 @@ Response NotAllowed(unsigned version, std::string_view allow, const std::string&
 
 Response Route(const Request& request, const RpcHandler& handler) {
   const unsigned version = request.version();
-  if (request.target() == "/health") {
+  // Operators' pages (docs/operations.md, "Metrics and health"): answered by the handler's
+  // "health" and "metrics" methods; a server whose handler has neither answers /health "ok".
+  const std::string_view target = request.target();
+  if (target == "/health" || target == "/health/live" || target == "/health/ready" ||
+      target == "/metrics") {
     if (request.method() != http::verb::get) {
-      return NotAllowed(version, "GET", "use GET /health");
+      return NotAllowed(version, "GET", "use GET " + std::string(target));
     }
-    return MakeResponse(http::status::ok, version, "ok\n", "text/plain");
+    if (target == "/metrics") {
+      auto metrics = handler("metrics", json::object());
+      if (!metrics.ok() || !metrics->contains("text") || !(*metrics)["text"].is_string()) {
+        return JsonResponse(http::status::not_found, version,
+                            ErrorReply(nullptr, kInvalidRequest, "this server has no metrics"));
+      }
+      return MakeResponse(http::status::ok, version, (*metrics)["text"].get<std::string>(),
+                          "text/plain; version=0.0.4; charset=utf-8");
+    }
+    if (target == "/health/live") return MakeResponse(http::status::ok, version, "ok\n", "text/plain");
+    auto health = handler("health", json::object());
+    if (!health.ok()) {
+      if (target == "/health") return MakeResponse(http::status::ok, version, "ok\n", "text/plain");
+      return JsonResponse(http::status::not_found, version,
+                          ErrorReply(nullptr, kInvalidRequest, "this server has no readiness"));
+    }
+    const bool ready = health->value("ready", false);
+    // /health answers 200 while the node is live (its body says whether it is ready);
+    // /health/ready answers 503 until it is, for load balancers and orchestrators.
+    return JsonResponse(target == "/health/ready" && !ready ? http::status::service_unavailable
+                                                           : http::status::ok,
+                        version, *health);
   }
   if (request.target() == "/") {
     if (request.method() != http::verb::post) return NotAllowed(version, "POST", "use POST /");

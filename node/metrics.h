@@ -1,0 +1,85 @@
+// The node's metrics in the Prometheus text exposition format (version 0.0.4), served at
+// GET /metrics on the RPC address (docs/operations.md, "Metrics"). Counters and histograms are
+// updated as the node runs; gauges are read when scraped. Names follow Prometheus conventions:
+// colend_ prefix, _total for counters, base units (_seconds, _bytes).
+//
+// Not consensus code: figures here never reach a block or a state root (doubles are fine).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace colend::node {
+
+class Histogram {
+ public:
+  explicit Histogram(std::vector<double> upper_bounds);
+  void Observe(double value);
+  // The histogram's lines under `name` (…_bucket{le=…}, …_sum, …_count).
+  void Render(const std::string& name, std::string* out) const;
+
+ private:
+  std::vector<double> bounds_;
+  std::vector<std::uint64_t> counts_;  // per bucket, not cumulative
+  double sum_ = 0;
+  std::uint64_t count_ = 0;
+};
+
+// Read at scrape time.
+struct MetricsGauges {
+  std::uint64_t height = 0;
+  std::uint32_t round = 0;             // of the height in progress (0 when idle)
+  std::uint64_t mempool_txs = 0;
+  std::uint64_t mempool_bytes = 0;
+  std::uint64_t peers_connected = 0;
+  std::uint64_t members = 0;
+  std::uint64_t quorum = 0;
+  std::uint64_t best_peer_height = 0;  // highest certified claim of a peer
+  std::map<std::string, std::uint64_t> peer_heights;  // certified claims, by member id
+  std::string signing_state;           // signing | recovering | not-a-member
+  std::uint64_t membership_epoch = 0;
+  std::uint64_t data_bytes = 0;        // the LevelDB directory's files
+  std::uint64_t rss_bytes = 0;
+  // Seconds until each certificate of this member expires, by kind (tls, signing).
+  std::map<std::string, std::int64_t> certificate_expiry_seconds;
+};
+
+class NodeMetrics {
+ public:
+  NodeMetrics();
+
+  // A block committed by consensus (`latency_seconds`: from the start of its height) or by sync
+  // (no latency).
+  void BlockCommitted(std::size_t txs, std::size_t bytes, std::uint32_t round,
+                      std::optional<double> latency_seconds);
+  // The receipt of a committed transaction.
+  void TxCommitted(bool accepted, const std::string& code, const std::string& rule);
+  // A transaction refused before any block (mempool admission), by reason code.
+  void TxRefused(const std::string& code);
+  void EquivocationsSeen(std::size_t count);
+
+  std::string Render(const MetricsGauges& gauges) const;
+
+ private:
+  Histogram commit_latency_;
+  Histogram rounds_;
+  Histogram block_txs_;
+  Histogram block_bytes_;
+  std::uint64_t blocks_consensus_ = 0;
+  std::uint64_t blocks_sync_ = 0;
+  std::map<std::string, std::uint64_t> accepted_;                          // rule
+  std::map<std::pair<std::string, std::string>, std::uint64_t> rejected_;  // (code, rule)
+  std::map<std::string, std::uint64_t> refused_;                           // code
+  std::uint64_t equivocations_ = 0;
+};
+
+// This process's resident set size, from /proc/self/statm; 0 if unreadable.
+std::uint64_t ProcessRssBytes();
+// The total size of the regular files under `dir` (not following links); 0 if unreadable.
+std::uint64_t DirectoryBytes(const std::string& dir);
+
+}  // namespace colend::node

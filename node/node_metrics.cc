@@ -1,0 +1,79 @@
+// The operator's view of a node: GET /metrics (Prometheus text, node/metrics.h) and GET /health
+// (live, and ready when synced, connected to a quorum and signing); docs/operations.md,
+// "Metrics and health".
+#include "contracts/executor.h"
+#include "node/node_impl.h"
+#include "node/rpc.h"
+#include "node/transport.h"
+
+namespace colend::node::detail {
+
+void Node::CountCommitted(const consensus::proto::Block& block) {
+  std::optional<double> latency;
+  std::uint32_t round = 0;
+  if (decided_round_) {
+    round = *decided_round_;
+    if (height_started_mono_ms_ > 0) {
+      latency = static_cast<double>(MonoMs() - height_started_mono_ms_) / 1000.0;
+    }
+    decided_round_.reset();
+  }
+  metrics_.BlockCommitted(static_cast<std::size_t>(block.txs_size()), block.ByteSizeLong(), round,
+                          latency);
+  for (const auto& wire : block.txs()) {
+    auto tx = contracts::DecodeTx(wire);
+    if (!tx.ok()) continue;
+    auto text = ledger_.state().Get(contracts::ReceiptKey(tx->id));
+    if (!text) continue;
+    auto receipt = contracts::Receipt::ParseText(*text);
+    if (!receipt.ok()) continue;
+    metrics_.TxCommitted(receipt->accepted, receipt->code, receipt->rule);
+  }
+}
+
+MetricsGauges Node::Gauges() {
+  MetricsGauges g;
+  g.height = ledger_.height();
+  g.round = (replica_ && active_height_ != 0) ? replica_->round() : 0;
+  g.mempool_txs = mempool_.size();
+  g.mempool_bytes = mempool_.bytes();
+  g.peers_connected = transport_ ? transport_->ConnectedPeers().size() : 0;
+  g.members = ledger_.validators().size();
+  g.quorum = ledger_.validators().quorum();
+  g.membership_epoch = ledger_.membership().epoch;
+  g.best_peer_height = peers_.BestClaim();
+  for (const auto& [peer, report] : peers_.CertifiedReports()) {
+    g.peer_heights[peer] = report.certified_height;
+  }
+  g.signing_state = recovering_ ? "recovering" : replica_ ? "signing" : "not-a-member";
+  g.data_bytes = DirectoryBytes(config_.Path("data"));
+  g.rss_bytes = ProcessRssBytes();
+  if (const auto* member = genesis_.FindMember(config_.member_id)) {
+    const std::int64_t now_s = NowMs() / 1000;
+    g.certificate_expiry_seconds["tls"] = member->tls_certificate.NotAfterUnix() - now_s;
+    g.certificate_expiry_seconds["signing"] = member->signing_certificate.NotAfterUnix() - now_s;
+  }
+  return g;
+}
+
+json Node::RpcMetrics() { return json{{"text", metrics_.Render(Gauges())}}; }
+
+json Node::RpcHealth() {
+  const MetricsGauges g = Gauges();
+  const bool synced = g.best_peer_height <= g.height;
+  // This node counts towards the quorum itself when it is a member.
+  const std::uint64_t reachable = g.peers_connected + (replica_ ? 1 : 0);
+  const bool quorum_connected = reachable >= g.quorum;
+  const bool signing = g.signing_state == "signing";
+  return json{{"live", true},
+              {"ready", synced && quorum_connected && signing},
+              {"synced", synced},
+              {"height", g.height},
+              {"best_peer_height", g.best_peer_height},
+              {"quorum_connected", quorum_connected},
+              {"reachable_members", reachable},
+              {"quorum", g.quorum},
+              {"signing_state", g.signing_state}};
+}
+
+}  // namespace colend::node::detail
