@@ -84,7 +84,7 @@ inline constexpr std::size_t kLoanSequenceTxs = 9;
 struct LoadOptions {
   double rate = 0;  // offered tx/s over all clients; 0: as fast as it goes
   double duration_s = 20;
-  std::size_t inflight_max = 2000;  // without a rate: submitted, not yet committed, all clients
+  std::size_t inflight_max = 500;   // without a rate: submitted, not yet committed, all clients
   std::int64_t drain_ms = 30000;    // after the last submit, how long to wait for commits
 };
 

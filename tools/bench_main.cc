@@ -23,7 +23,7 @@ Drives the running local network in D (made with `colend localnet init`, started
   --duration S   seconds of load (default 20; at most 300: pre-signed transactions must stay
                  within the chain's transaction time window)
   --rate R       offered load in transactions per second over all clients; without it, as fast
-                 as the network commits, with at most --inflight N (default 2000) submitted and
+                 as the network commits, with at most --inflight N (default 500) submitted and
                  not yet committed
   --clients C    concurrent clients (default 8, at most 128), client c on node (c mod N): each
                  submits on one kept connection and waits for its commits with wait_tx on another
@@ -122,7 +122,7 @@ Result<Options> ParseOptions(const cli::Args& args) {
   auto rate = Number(args, "rate", 0, 1e6);
   if (args.Has("rate") && !rate.ok()) return rate.error();
   auto clients = Number(args, "clients", 8, kClientsMax);
-  auto inflight = Number(args, "inflight", 2000, 200000);
+  auto inflight = Number(args, "inflight", 500, 200000);
   for (const auto* n : {&clients, &inflight}) {
     if (!n->ok()) return n->error();
     if (std::floor(n->value()) != n->value()) {
