@@ -72,7 +72,12 @@ void Submitter(const Endpoint& endpoint, const std::vector<PlannedTx>& stream, s
     state->outstanding.push_back(base + k);
     state->changed.notify_all();
   }
-  if (k == stream.size() && MonoUs() < end_us) *exhausted = true;
+  if (k == stream.size()) {
+    // Out of transactions while the schedule (or the duration) still wanted more.
+    const double next_due =
+        start_us + static_cast<double>(k * clients + client) * 1e6 / std::max(options.rate, 1e-9);
+    *exhausted = options.rate > 0 ? next_due < static_cast<double>(end_us) : MonoUs() < end_us;
+  }
   std::lock_guard<std::mutex> lock(state->mutex);
   state->submitting_done = true;
   state->changed.notify_all();
