@@ -154,7 +154,11 @@ Status Node::Start(const std::string& tls_cert_pem, const std::string& tls_key_p
         "the consortium CA");
   }
   rpc_ = std::make_unique<RpcServer>(
-      *host_.io, rc, [this](const std::string& method, const json& params) { return HandleRpc(method, params); });
+      *host_.io, rc,
+      [this](const std::string& method, const json& params) { return HandleRpc(method, params); },
+      [this](const std::string& method, const json& params, RpcReply reply) {
+        return HandleDeferredRpc(method, params, std::move(reply));
+      });
   if (!rpc_->Start(&error)) return MakeError("rpc-bind-failed", error);
   Log("listening: p2p " + config_.p2p_host + ":" + std::to_string(transport_->listen_port()) +
       ", rpc " + config_.rpc_host + ":" + std::to_string(rpc_->port()) +
@@ -266,6 +270,9 @@ void Node::Shutdown() {
   replica_timer_->Cancel();
   start_timer_->Cancel();
   housekeeping_timer_->Cancel();
+  for (auto& [number, waiter] : waiters_) waiter.timer->Cancel();
+  waiters_.clear();  // their connections close with the server
+  waiting_for_.clear();
   if (rpc_) rpc_->Stop();
   if (transport_) transport_->Stop();
 }
@@ -371,14 +378,18 @@ void Node::ScheduleStartHeight() {
 
 void Node::AfterCommit(const consensus::proto::Block& block, const std::string& how) {
   CountCommitted(block);
+  std::vector<crypto::Hash256> committed;
+  committed.reserve(block.txs_size());
   for (const auto& wire : block.txs()) {
     auto tx = contracts::DecodeTx(wire);
     if (!tx.ok()) continue;
     mempool_.Remove(tx->id);
+    committed.push_back(tx->id);
     if (tx->body.type == "consensus.evidence") {
       ResubmitPendingEvidence();  // drops what is now committed
     }
   }
+  NotifyWaiters(committed);  // wait_tx calls waiting for one of these answer now
   Log("block " + std::to_string(ledger_.height()) + " " + crypto::ToHex(ledger_.last_hash()) +
       " txs " + std::to_string(block.txs_size()) + " " + how);
   WantDocuments(block);

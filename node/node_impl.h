@@ -27,6 +27,7 @@
 #include "node/metrics.h"
 #include "node/node.pb.h"
 #include "node/peer_heights.h"
+#include "node/rpc.h"
 #include "node/serve_budget.h"
 #include "node/signing_lease.h"
 #include "node/store.h"
@@ -62,6 +63,14 @@ inline constexpr std::size_t kEarlyMessagesMax = 256;
 // peers for per housekeeping tick.
 inline constexpr std::size_t kWantedDocumentsMax = 10000;
 inline constexpr std::size_t kDocumentRequestsPerTick = 4;
+// wait_tx (node_rpc.cc): at most this many calls wait at once (half of the RPC server's default
+// connections_max, so waiting clients never hold every connection; beyond it: error
+// "too-many-waiters"), each at most kWaitTimeoutMsMax (beyond it: invalid-params), on at most
+// kWaitIdsMax transactions.
+inline constexpr std::size_t kRpcWaitersMax = 128;
+inline constexpr std::int64_t kWaitTimeoutMsMax = 60000;
+inline constexpr std::int64_t kWaitTimeoutMsDefault = 10000;
+inline constexpr std::size_t kWaitIdsMax = 1024;
 // The data directory's record that this member's signing history is complete (written by
 // `colend-node --init` and when a recovery ends; docs/consensus.md §10).
 inline constexpr char kSigningHistoryKey[] = "signing-history";
@@ -172,8 +181,18 @@ class Node : public consensus::Application {
   Status AdmitTx(const std::string& wire, crypto::Hash256* id);
 
   Result<json> HandleRpc(const std::string& method, const json& params);
+  // Methods that answer later (rpc.h, RpcDeferredHandler): wait_tx.
+  bool HandleDeferredRpc(const std::string& method, const json& params, RpcReply reply);
+  void RpcWaitTx(const json& params, RpcReply reply);
+  // The answer of a wait: `tx`'s answer for one id, or committed/pending lists for several.
+  json WaitAnswer(const std::vector<crypto::Hash256>& ids, bool several, bool timed_out);
+  // Answers and forgets waiter `number`.
+  void FinishWaiter(std::uint64_t number, bool timed_out);
+  // After a commit: answers every waiter one of whose transactions `committed` holds.
+  void NotifyWaiters(const std::vector<crypto::Hash256>& committed);
   Result<json> RpcSubmit(const json& params);
   Result<json> RpcTx(const json& params);
+  json TxAnswer(const crypto::Hash256& id);  // the tx method's answer
   Result<json> RpcBlock(const json& params);
   json RpcStatus();
   // Operators (node_metrics.cc): the Prometheus text of GET /metrics, and readiness (GET
@@ -226,6 +245,16 @@ class Node : public consensus::Application {
   std::int64_t sync_deadline_ms_ = 0;
   std::deque<proto::StoredBlock> sync_queue_;  // a batch being applied, one block per io event
   std::uint64_t sync_applied_ = 0;
+  // wait_tx calls not answered yet, by number, and the transactions they wait for.
+  struct TxWaiter {
+    std::vector<crypto::Hash256> ids;
+    bool several = false;  // asked with "ids" (answered with lists) rather than "id"
+    RpcReply reply;
+    std::unique_ptr<HostTimer> timer;
+  };
+  std::map<std::uint64_t, TxWaiter> waiters_;
+  std::multimap<crypto::Hash256, std::uint64_t> waiting_for_;
+  std::uint64_t next_waiter_ = 0;
 };
 
 }  // namespace detail

@@ -1,4 +1,4 @@
-// The node's JSON-RPC methods: submit, tx, block, status, faults, state, evidence_export.
+// The node's JSON-RPC methods: submit, tx, wait_tx, block, status, faults, state, evidence_export.
 #include <sstream>
 
 #include "contracts/contract.h"
@@ -23,7 +23,119 @@ Result<json> Node::HandleRpc(const std::string& method, const json& params) {
   if (method == "evidence_export") return RpcEvidenceExport(params);
   return MakeError("method-not-found",
                    "unknown method '" + method +
-                       "'; methods: submit, tx, block, status, metrics, health, faults, state, evidence_export");
+                       "'; methods: submit, tx, wait_tx, block, status, metrics, health, faults, "
+                       "state, evidence_export");
+}
+
+bool Node::HandleDeferredRpc(const std::string& method, const json& params, RpcReply reply) {
+  if (method != "wait_tx") return false;
+  RpcWaitTx(params, std::move(reply));
+  return true;
+}
+
+// wait_tx {"id": ID, "timeout_ms": N} answers as `tx` does as soon as ID is committed (at once if
+// it is), or after N ms (default kWaitTimeoutMsDefault) with its status then and "timed_out":
+// true. With {"ids": [ID, ...]} (at most kWaitIdsMax) it answers as soon as any of them is
+// committed: {"committed": [tx answers], "pending": [ids], "height", "timed_out"}. The answer is
+// sent from AfterCommit (NotifyWaiters) or from the waiter's timer: nothing blocks the io thread.
+void Node::RpcWaitTx(const json& params, RpcReply reply) {
+  const std::string usage =
+      "wait_tx needs {\"id\": \"<64 hex digits>\"} or {\"ids\": [up to " +
+      std::to_string(kWaitIdsMax) + " ids]}, and optionally \"timeout_ms\": 0.." +
+      std::to_string(kWaitTimeoutMsMax);
+  if (!params.is_object() || params.contains("id") == params.contains("ids")) {
+    return reply(MakeError("invalid-params", usage));
+  }
+  const bool several = params.contains("ids");
+  json listed = several ? params["ids"] : json::array({params["id"]});
+  if (!listed.is_array() || listed.empty() || listed.size() > kWaitIdsMax) {
+    return reply(MakeError("invalid-params", usage));
+  }
+  std::vector<crypto::Hash256> ids;
+  ids.reserve(listed.size());
+  for (const json& text : listed) {
+    if (!text.is_string()) return reply(MakeError("invalid-params", usage));
+    auto id = crypto::Hash256FromHex(text.get<std::string>());
+    if (!id.ok()) return reply(MakeError("invalid-params", "ids must be 64 hex digits; " + usage));
+    ids.push_back(*id);
+  }
+  std::int64_t timeout_ms = kWaitTimeoutMsDefault;
+  if (params.contains("timeout_ms")) {
+    const json& t = params["timeout_ms"];
+    if (!t.is_number_unsigned() || t.get<std::uint64_t>() > std::uint64_t(kWaitTimeoutMsMax)) {
+      return reply(MakeError("invalid-params", "timeout_ms must be an integer from 0 to " +
+                                                   std::to_string(kWaitTimeoutMsMax) +
+                                                   " (ms); wait again for longer"));
+    }
+    timeout_ms = t.get<std::int64_t>();
+  }
+  for (const auto& id : ids) {
+    if (store_->FindTx(id)) return reply(WaitAnswer(ids, several, false));
+  }
+  if (timeout_ms == 0) return reply(WaitAnswer(ids, several, true));
+  if (waiters_.size() >= kRpcWaitersMax) {
+    return reply(MakeError("too-many-waiters",
+                           std::to_string(waiters_.size()) + " calls are already waiting on this "
+                           "node, the most it keeps at once (" + std::to_string(kRpcWaitersMax) +
+                           "); retry later, wait on several ids in one call, or ask tx"));
+  }
+  const std::uint64_t number = next_waiter_++;
+  TxWaiter& waiter = waiters_[number];
+  waiter.ids = std::move(ids);
+  waiter.several = several;
+  waiter.reply = std::move(reply);
+  waiter.timer = host_.make_timer();
+  for (const auto& id : waiter.ids) waiting_for_.emplace(id, number);
+  waiter.timer->Arm(timeout_ms, [this, number] { FinishWaiter(number, /*timed_out=*/true); });
+}
+
+json Node::WaitAnswer(const std::vector<crypto::Hash256>& ids, bool several, bool timed_out) {
+  if (!several) {
+    json out = TxAnswer(ids.front());
+    out["timed_out"] = timed_out;
+    return out;
+  }
+  json committed = json::array();
+  json pending = json::array();
+  for (const auto& id : ids) {
+    if (store_->FindTx(id)) {
+      committed.push_back(TxAnswer(id));
+    } else {
+      pending.push_back(crypto::ToHex(id));
+    }
+  }
+  return json{{"committed", std::move(committed)},
+              {"pending", std::move(pending)},
+              {"height", ledger_.height()},
+              {"timed_out", timed_out}};
+}
+
+void Node::FinishWaiter(std::uint64_t number, bool timed_out) {
+  auto it = waiters_.find(number);
+  if (it == waiters_.end()) return;
+  TxWaiter waiter = std::move(it->second);
+  waiters_.erase(it);
+  for (const auto& id : waiter.ids) {
+    auto [first, last] = waiting_for_.equal_range(id);
+    for (auto entry = first; entry != last; ++entry) {
+      if (entry->second == number) {
+        waiting_for_.erase(entry);
+        break;
+      }
+    }
+  }
+  waiter.timer->Cancel();
+  waiter.reply(WaitAnswer(waiter.ids, waiter.several, timed_out));
+}
+
+void Node::NotifyWaiters(const std::vector<crypto::Hash256>& committed) {
+  if (waiters_.empty()) return;
+  std::set<std::uint64_t> due;
+  for (const auto& id : committed) {
+    auto [first, last] = waiting_for_.equal_range(id);
+    for (auto entry = first; entry != last; ++entry) due.insert(entry->second);
+  }
+  for (std::uint64_t number : due) FinishWaiter(number, /*timed_out=*/false);
 }
 
 Result<json> Node::RpcSubmit(const json& params) {
@@ -51,6 +163,11 @@ Result<json> Node::RpcTx(const json& params) {
   }
   auto id = crypto::Hash256FromHex(params["id"].get<std::string>());
   if (!id.ok()) return MakeError("invalid-params", "id must be 64 hex digits");
+  return TxAnswer(*id);
+}
+
+json Node::TxAnswer(const crypto::Hash256& tx_id) {
+  const crypto::Hash256* id = &tx_id;
   json out = {{"tx", crypto::ToHex(*id)}};
   if (auto location = store_->FindTx(*id)) {
     out["status"] = "committed";

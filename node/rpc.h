@@ -5,6 +5,8 @@
 // A body above body_bytes_max gets HTTP 413 and a -32600 error naming the limit; the node keeps
 // running. GET /health answers 200 "ok".
 //
+// Methods may also answer later (RpcDeferredHandler, a long poll).
+//
 // Thread safety: handlers are called on the io_context's thread, one at a time.
 #pragma once
 
@@ -61,13 +63,25 @@ struct RpcServerConfig {
 using RpcHandler = std::function<Result<nlohmann::json>(const std::string& method,
                                                          const nlohmann::json& params)>;
 
+// Methods that answer later (a long poll such as the node's wait_tx). The server offers every
+// well-formed request to the deferred handler first: it returns false when `method` is not one of
+// its own (the plain handler then answers), or true after taking `reply`, which it calls once, on
+// the io thread, at once or later; the HTTP answer is written then. Until then the connection
+// counts as being answered (never evicted). A reply after the client went away or after Stop
+// does nothing. The handler must bound how long it keeps a reply (a timeout): a kept reply keeps
+// its connection open.
+using RpcReply = std::function<void(Result<nlohmann::json>)>;
+using RpcDeferredHandler = std::function<bool(const std::string& method,
+                                              const nlohmann::json& params, RpcReply reply)>;
+
 // One JSON-RPC exchange without HTTP: the request body in, the response object out (errors as
 // JSON-RPC error objects; never throws for any body). The server's core, exposed for fuzzing.
 nlohmann::json HandleJsonRpc(const std::string& body, const RpcHandler& handler);
 
 class RpcServer {
  public:
-  RpcServer(boost::asio::io_context& io, RpcServerConfig config, RpcHandler handler);
+  RpcServer(boost::asio::io_context& io, RpcServerConfig config, RpcHandler handler,
+            RpcDeferredHandler deferred = nullptr);
   ~RpcServer();
   bool Start(std::string* error);  // binds; error if the port is taken
   void Stop();
@@ -88,5 +102,26 @@ class RpcServer {
 Result<nlohmann::json> RpcCall(const std::string& host, std::uint16_t port,
                                const std::string& method, const nlohmann::json& params,
                                std::int64_t timeout_ms, const RpcTlsConfig* tls = nullptr);
+
+// Blocking client that keeps one HTTP/1.1 connection open across calls (keep-alive), for clients
+// that make many calls (colend-bench): no connect per call, no TIME_WAIT per call. Loopback
+// without TLS only. Connects on the first call; after any failure the connection is dropped and
+// the next call connects again. A call on a kept connection that the server had closed meanwhile
+// (its idle timeout) is sent once more on a new connection, so a call may reach the server twice
+// (submit answers the second with duplicate-transaction). Errors as RpcCall's. One thread at a
+// time.
+class RpcConnection {
+ public:
+  RpcConnection(std::string host, std::uint16_t port);
+  ~RpcConnection();
+  RpcConnection(const RpcConnection&) = delete;
+  RpcConnection& operator=(const RpcConnection&) = delete;
+  Result<nlohmann::json> Call(const std::string& method, const nlohmann::json& params,
+                              std::int64_t timeout_ms);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace colend::node

@@ -42,7 +42,8 @@ std::string Dump(const json& value) {
 }
 
 // Turns the HTTP response into the call's result (see rpc.h for the error codes).
-Result<json> InterpretResponse(const http::response<http::string_body>& response) {
+Result<json> InterpretResponse(const http::response<http::string_body>& response,
+                               std::int64_t request_id = kRequestId) {
   const unsigned status = response.result_int();
   const json reply = json::parse(response.body(), nullptr, /*allow_exceptions=*/false);
   if (reply.is_discarded() || !reply.is_object()) {
@@ -68,7 +69,7 @@ Result<json> InterpretResponse(const http::response<http::string_body>& response
   }
   auto result = reply.find("result");
   auto id = reply.find("id");
-  if (result == reply.end() || id == reply.end() || *id != kRequestId) {
+  if (result == reply.end() || id == reply.end() || *id != request_id) {
     return MakeError("rpc-bad-response", "response lacks a result for our request id");
   }
   return *result;
@@ -229,6 +230,139 @@ Result<nlohmann::json> RpcCall(const std::string& host, std::uint16_t port,
     return call.Outcome();
   } catch (const std::exception& e) {
     // Not expected (all I/O uses error codes); kept so nothing escapes into the CLI.
+    return MakeError("rpc-bad-response", std::string("rpc client failure: ") + e.what());
+  }
+}
+
+// RpcConnection: the same exchange as Call, on one kept connection, driven by io.run() per step.
+struct RpcConnection::Impl {
+  Impl(std::string host_in, std::uint16_t port_in)
+      : host(std::move(host_in)), port(port_in), where(host + ":" + std::to_string(port)) {}
+
+  // Runs the io_context until the pending operation completes; returns its error.
+  error_code Run(error_code* slot) {
+    io.restart();
+    io.run();
+    return *slot;
+  }
+
+  Result<json> Connect(std::chrono::milliseconds timeout) {
+    error_code ec;
+    std::vector<tcp::endpoint> endpoints;
+    const auto address = asio::ip::make_address(host, ec);
+    if (!ec) {
+      endpoints.emplace_back(address, port);
+    } else {
+      tcp::resolver resolver(io);
+      auto results = resolver.resolve(host, std::to_string(port), ec);
+      if (ec) return MakeError("rpc-unreachable", "cannot resolve " + host + ": " + ec.message());
+      for (const auto& entry : results) endpoints.push_back(entry.endpoint());
+    }
+    stream.emplace(io);
+    stream->expires_after(timeout);
+    error_code result;
+    stream->async_connect(endpoints, [&result](const error_code& e, const tcp::endpoint&) {
+      result = e;
+    });
+    if (Run(&result)) {
+      stream.reset();
+      const std::string why = result == beast::error::timeout ? "timed out" : result.message();
+      return MakeError("rpc-unreachable",
+                       "cannot connect to " + where + ": " + why + " (is the node running?)");
+    }
+    error_code ignored;
+    stream->socket().set_option(tcp::no_delay(true), ignored);
+    buffer.clear();
+    return json();
+  }
+
+  // One request and its response on the open connection. `transport_failed` tells a broken
+  // connection (worth one retry on a fresh one) from an answer or a timeout.
+  Result<json> Exchange(http::request<http::string_body>& request, std::int64_t id,
+                        std::chrono::milliseconds timeout, bool* transport_failed) {
+    *transport_failed = false;
+    stream->expires_after(timeout);
+    error_code result;
+    http::async_write(*stream, request, [&result](const error_code& e, std::size_t) {
+      result = e;
+    });
+    if (!Run(&result)) {
+      http::response_parser<http::string_body> parser;
+      parser.body_limit(kResponseBytesMax);
+      http::async_read(*stream, buffer, parser, [&result](const error_code& e, std::size_t) {
+        result = e;
+      });
+      if (!Run(&result)) {
+        auto response = parser.release();
+        const bool keep = response.keep_alive();
+        Result<json> outcome = InterpretResponse(response, id);
+        if (!keep) Drop();
+        return outcome;
+      }
+    }
+    Drop();
+    if (result == beast::error::timeout) {
+      return MakeError("rpc-timeout", "no answer from " + where + " within " +
+                                          std::to_string(timeout.count()) + " ms");
+    }
+    *transport_failed = true;
+    return MakeError("rpc-bad-response", where + ": connection failed: " + result.message());
+  }
+
+  void Drop() {
+    if (!stream) return;
+    error_code ignored;
+    stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream->close();
+    stream.reset();
+    buffer.clear();
+  }
+
+  const std::string host;
+  const std::uint16_t port;
+  const std::string where;
+  asio::io_context io;
+  std::optional<beast::tcp_stream> stream;
+  beast::flat_buffer buffer;
+  std::int64_t next_id = 1;
+};
+
+RpcConnection::RpcConnection(std::string host, std::uint16_t port)
+    : impl_(std::make_unique<Impl>(std::move(host), port)) {}
+
+RpcConnection::~RpcConnection() {
+  if (impl_) impl_->Drop();
+}
+
+Result<json> RpcConnection::Call(const std::string& method, const json& params,
+                                 std::int64_t timeout_ms) {
+  try {
+    const std::int64_t id = impl_->next_id++;
+    json body = {{"jsonrpc", "2.0"}, {"id", id}, {"method", method}};
+    if (!params.is_null()) body["params"] = params;
+    http::request<http::string_body> request(http::verb::post, "/", 11);
+    request.set(http::field::host, impl_->where);
+    request.set(http::field::user_agent, "colend-rpc");
+    request.set(http::field::content_type, "application/json");
+    request.keep_alive(true);
+    request.body() = Dump(body);
+    request.prepare_payload();
+    const auto timeout = std::chrono::milliseconds(std::max<std::int64_t>(timeout_ms, 1));
+    // A kept connection may have been closed by the server's idle timeout: one more try on a
+    // new connection then.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      const bool reused = impl_->stream.has_value();
+      if (!reused) {
+        auto connected = impl_->Connect(timeout);
+        if (!connected.ok()) return connected.error();
+      }
+      bool transport_failed = false;
+      Result<json> outcome = impl_->Exchange(request, id, timeout, &transport_failed);
+      if (!transport_failed || !reused) return outcome;
+    }
+    return MakeError("rpc-bad-response", "no answer from " + impl_->where);
+  } catch (const std::exception& e) {
+    impl_->Drop();
     return MakeError("rpc-bad-response", std::string("rpc client failure: ") + e.what());
   }
 }

@@ -25,6 +25,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "node/rpc.h"
@@ -116,6 +117,17 @@ std::string ParseErrorDetail(const std::string& body) {
   return detail;
 }
 
+// The reply object for a handler's outcome.
+json ResultReply(const json& id, const Result<json>& result) {
+  if (result.ok()) return {{"jsonrpc", "2.0"}, {"id", id}, {"result", result.value()}};
+  const Error& error = result.error();
+  // Standard codes speak for themselves; application errors carry the stable reason code.
+  if (error.code == "method-not-found") return ErrorReply(id, kMethodNotFound, error.message);
+  if (error.code == "invalid-params") return ErrorReply(id, kInvalidParams, error.message);
+  if (error.code == "internal-error") return ErrorReply(id, kInternalError, error.message);
+  return ErrorReply(id, kApplicationError, error.message, error.code);
+}
+
 json CallHandler(const RpcHandler& handler, const json& id, const std::string& method,
                  const json& params) {
   std::optional<Result<json>> result;
@@ -124,12 +136,7 @@ json CallHandler(const RpcHandler& handler, const json& id, const std::string& m
   } catch (const std::exception& e) {
     return ErrorReply(id, kInternalError, std::string("internal error: ") + e.what());
   }
-  if (result->ok()) return {{"jsonrpc", "2.0"}, {"id", id}, {"result", result->value()}};
-  const Error& error = result->error();
-  // Standard codes speak for themselves; application errors carry the stable reason code.
-  if (error.code == "method-not-found") return ErrorReply(id, kMethodNotFound, error.message);
-  if (error.code == "invalid-params") return ErrorReply(id, kInvalidParams, error.message);
-  return ErrorReply(id, kApplicationError, error.message, error.code);
+  return ResultReply(id, *result);
 }
 
 // How deep arrays and objects nest in `body` (outside strings), scanned before any DOM is built:
@@ -159,12 +166,22 @@ std::size_t JsonNestingDepth(const std::string& body) {
 
 }  // namespace
 
-json HandleJsonRpc(const std::string& body, const RpcHandler& handler) {
+namespace {
+
+// A well-formed JSON-RPC request, ready for a handler.
+struct ParsedRequest {
+  json id;
+  std::string method;
+  json params;  // null when absent
+};
+
+// The request in `body`, or the error reply that answers it.
+std::variant<ParsedRequest, json> ParseRequest(const std::string& body) {
   if (JsonNestingDepth(body) > kJsonDepthMax) {
     return ErrorReply(nullptr, kInvalidRequest,
                       "JSON nests deeper than " + std::to_string(kJsonDepthMax) + " levels");
   }
-  const json request = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  json request = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (request.is_discarded()) {
     return ErrorReply(nullptr, kParseError, "parse error: " + ParseErrorDetail(body));
   }
@@ -194,8 +211,17 @@ json HandleJsonRpc(const std::string& body, const RpcHandler& handler) {
     return ErrorReply(*id, kInvalidRequest, "params must be an object or an array");
   }
   // Absent params reach the handler as null.
-  return CallHandler(handler, *id, method->get<std::string>(),
-                     params == request.end() ? json() : *params);
+  return ParsedRequest{*id, method->get<std::string>(),
+                       params == request.end() ? json() : std::move(*params)};
+}
+
+}  // namespace
+
+json HandleJsonRpc(const std::string& body, const RpcHandler& handler) {
+  auto parsed = ParseRequest(body);
+  if (auto* reply = std::get_if<json>(&parsed)) return std::move(*reply);
+  const ParsedRequest& request = std::get<ParsedRequest>(parsed);
+  return CallHandler(handler, request.id, request.method, request.params);
 }
 
 namespace {
@@ -279,10 +305,12 @@ class SessionBase {
 }  // namespace
 
 struct RpcServer::Impl : std::enable_shared_from_this<RpcServer::Impl> {
-  Impl(asio::io_context& io_in, RpcServerConfig config_in, RpcHandler handler_in)
+  Impl(asio::io_context& io_in, RpcServerConfig config_in, RpcHandler handler_in,
+       RpcDeferredHandler deferred_in)
       : io(io_in),
         config(std::move(config_in)),
         handler(std::move(handler_in)),
+        deferred(std::move(deferred_in)),
         acceptor(io_in),
         accept_retry_timer(io_in) {}
 
@@ -305,6 +333,7 @@ struct RpcServer::Impl : std::enable_shared_from_this<RpcServer::Impl> {
   asio::io_context& io;
   const RpcServerConfig config;
   const RpcHandler handler;
+  const RpcDeferredHandler deferred;  // may be empty
   std::optional<ssl::context> tls;  // set when config.tls is
   tcp::acceptor acceptor;
   asio::steady_timer accept_retry_timer;
@@ -405,11 +434,51 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
     if (error) return Close();  // end of stream, idle timeout, reset
     Request request = parser_->release();
-    Response response = Route(request, server_->handler);
     const bool keep_alive = request.keep_alive();
-    response.keep_alive(keep_alive);
     ++answered_;
-    Write(std::move(response), keep_alive ? Then::kRead : Then::kClose);
+    std::optional<Response> response = Answer(request, keep_alive);
+    if (!response) return;  // a deferred method writes its answer when it has one
+    response->keep_alive(keep_alive);
+    Write(std::move(*response), keep_alive ? Then::kRead : Then::kClose);
+  }
+
+  // The answer to `request`, or nothing when a deferred method took it (rpc.h).
+  std::optional<Response> Answer(const Request& request, bool keep_alive) {
+    if (request.target() != "/" || request.method() != http::verb::post) {
+      return Route(request, server_->handler);
+    }
+    const unsigned version = request.version();
+    auto parsed = ParseRequest(request.body());
+    if (auto* reply = std::get_if<json>(&parsed)) {
+      return JsonResponse(http::status::ok, version, *reply);
+    }
+    ParsedRequest& call = std::get<ParsedRequest>(parsed);
+    if (server_->deferred && Defer(call, version, keep_alive)) return std::nullopt;
+    return JsonResponse(http::status::ok, version,
+                        CallHandler(server_->handler, call.id, call.method, call.params));
+  }
+
+  // Offers the call to the deferred handler; true when it took it (this session then waits for
+  // the reply, which holds it alive).
+  bool Defer(const ParsedRequest& call, unsigned version, bool keep_alive) {
+    auto replied = std::make_shared<bool>(false);
+    RpcReply reply = [self = this->shared_from_this(), id = call.id, version, keep_alive,
+                      replied](Result<json> result) {
+      if (*replied) return;
+      *replied = true;
+      if (self->server_->stopped) return self->Close();
+      Response response = JsonResponse(http::status::ok, version, ResultReply(id, result));
+      response.keep_alive(keep_alive);
+      self->Write(std::move(response), keep_alive ? Then::kRead : Then::kClose);
+    };
+    try {
+      return server_->deferred(call.method, call.params, reply);
+    } catch (const std::exception& e) {
+      if (!*replied) {
+        reply(MakeError("internal-error", std::string("internal error: ") + e.what()));
+      }
+      return true;
+    }
   }
 
   enum class Then { kRead, kClose, kLinger };
@@ -599,8 +668,10 @@ void RpcServer::Impl::Stop() {
   for (auto& session : open) session->Close();
 }
 
-RpcServer::RpcServer(boost::asio::io_context& io, RpcServerConfig config, RpcHandler handler)
-    : impl_(std::make_shared<Impl>(io, std::move(config), std::move(handler))) {}
+RpcServer::RpcServer(boost::asio::io_context& io, RpcServerConfig config, RpcHandler handler,
+                     RpcDeferredHandler deferred)
+    : impl_(std::make_shared<Impl>(io, std::move(config), std::move(handler),
+                                   std::move(deferred))) {}
 
 RpcServer::~RpcServer() { impl_->Stop(); }
 

@@ -4,7 +4,8 @@ set -euo pipefail
 packages=(build-essential cmake ninja-build ccache pkg-config python3 openssl
           libssl-dev libleveldb-dev libboost1.81-dev libprotobuf-dev protobuf-compiler
           libgtest-dev nlohmann-json3-dev libzip-dev unzip chromium
-          clang libclang-rt-14-dev)
+          clang libclang-rt-14-dev
+          etcd-server etcd-client python3-matplotlib)  # the last three: scripts/bench*.sh
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -8,7 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "contracts/tx.h"
 #include "crypto/result.h"
+#include "crypto/signature.h"
 #include "genesis/genesis.h"
 #include "node/config.h"
 
@@ -59,6 +61,21 @@ Result<Home> LoadHome(const std::string& home_dir);
 Result<Home> LoadHome(const Args& args);  // --home, required
 std::int64_t NowMs();
 
+// The home node's signing key (signing.key, in the chain's suite).
+Result<crypto::PrivateKey> LoadSigningKey(const Home& home);
+// Builds a transaction of `type` with `fields` as the home node's institution and signs it with
+// `key`; the fields are checked as the nodes check them (contracts/fields.h) before signing.
+// The one signer of the CLI and of colend-bench.
+Result<contracts::Tx> SignTxAs(const Home& home, const crypto::PrivateKey& key,
+                               const std::string& type,
+                               const std::map<std::string, std::string>& fields,
+                               std::uint64_t nonce, std::int64_t timestamp_ms);
+// The node's wait_tx limit on one call (node/node_impl.h, kWaitTimeoutMsMax).
+inline constexpr std::int64_t kWaitTxTimeoutMsMax = 60000;
+// Waits (wait_tx on the node: no polling) up to `timeout_ms` for transaction `id` (hex) to be
+// committed; its "tx" answer, or error "not-committed" naming the peers connected.
+Result<nlohmann::json> WaitForCommit(const node::NodeConfig& config, const std::string& id,
+                                     std::int64_t timeout_ms);
 // Signs a transaction of `type` with `fields` as the home node's institution, submits it and
 // waits up to `timeout_ms` for the commit. Returns the node's "tx" answer (status, height,
 // accepted, code, rule, message, outputs). Error if it is not committed in time.

@@ -4,11 +4,9 @@
 // version); --json prints the node's answer. Exit 0 when accepted, 1 when rejected or on error,
 // 2 on bad usage. Views (loan list/show/events, borrower show, param show, clock show) read the
 // committed state and compute with the contracts' own code, so they show what the chain decides.
-#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <set>
-#include <thread>
 
 #include "contracts/lending/lending.h"
 #include "contracts/lending/loan_model.h"
@@ -733,23 +731,18 @@ int RunLocalnetDemo(const Args& args) {
   if (received != (*fin)["received_fen"].get<std::int64_t>()) return Fail("the lenders' totals do not add up to what the borrower paid");
   d.Say("   status " + (*fin)["status"].get<std::string>() + "; borrower paid " + C((*fin)["received_fen"]) + " in total, every fen allocated");
   d.Say("");
-  // Every node: same height, same state root.
+  // Every node: the settlement committed (each node is asked with wait_tx, which answers at the
+  // commit: no polling), then the state root at that height, which every node holds.
+  const std::string last_tx = (*settled)["tx"].get<std::string>();
   std::uint64_t height = 0;
   std::map<std::string, std::string> roots;
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    roots.clear();
-    std::uint64_t top = 0, low = UINT64_MAX;
-    for (const Home& h : d.net().all) {
-      auto st = CallNode(h.config, "status", json::object(), 3000);
-      if (!st.ok()) return Fail(st.error());
-      top = std::max<std::uint64_t>(top, (*st)["height"].get<std::uint64_t>());
-      low = std::min<std::uint64_t>(low, (*st)["height"].get<std::uint64_t>());
+  for (const Home& h : d.net().all) {
+    auto committed = WaitForCommit(h.config, last_tx, 20000);
+    if (!committed.ok()) {
+      return Fail("the nodes did not reach the same height within 20 s: " + h.config.member_id +
+                  ": " + committed.error().message);
     }
-    if (top == low) {
-      height = top;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    height = std::max<std::uint64_t>(height, (*committed)["height"].get<std::uint64_t>());
   }
   if (height == 0) return Fail("the nodes did not reach the same height within 20 s");
   std::set<std::string> distinct;

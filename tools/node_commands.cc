@@ -228,19 +228,23 @@ Result<Home> LoadHome(const Args& args) {
   return LoadHome(home);
 }
 
-Result<json> SubmitAndWait(const Home& home, const std::string& type,
-                           const std::map<std::string, std::string>& fields,
-                           std::int64_t timeout_ms) {
+Result<crypto::PrivateKey> LoadSigningKey(const Home& home) {
   auto key_pem = node::ReadFile(home.config.Path("signing.key"));
   if (!key_pem.ok()) return key_pem.error();
   auto key = crypto::PrivateKey::FromPem(*key_pem, home.genesis.suite);
   if (!key.ok()) return MakeError(key.error().code, "signing.key: " + key.error().message);
+  return key;
+}
+
+Result<contracts::Tx> SignTxAs(const Home& home, const crypto::PrivateKey& key,
+                               const std::string& type,
+                               const std::map<std::string, std::string>& fields,
+                               std::uint64_t nonce, std::int64_t timestamp_ms) {
   contracts::TxBody body;
   body.chain_id = home.genesis.chain_id;
   body.sender = home.config.member_id;
-  std::random_device random;
-  body.nonce = (static_cast<std::uint64_t>(random()) << 32) | random();
-  body.timestamp_ms = NowMs();
+  body.nonce = nonce;
+  body.timestamp_ms = timestamp_ms;
   body.type = type;
   for (const auto& [k, v] : fields) {
     if (!contracts::IsValidFieldValue(v)) {
@@ -251,29 +255,61 @@ Result<json> SubmitAndWait(const Home& home, const std::string& type,
   // The nodes refuse a transaction whose fields are not its type's, in their formats, with the
   // same code and message (contracts/fields.h): say so before signing.
   COLEND_RETURN_IF_ERROR(contracts::CheckTxFields(body));
-  auto tx = contracts::SignTx(body, *key);
+  return contracts::SignTx(body, key);
+}
+
+Result<json> WaitForCommit(const node::NodeConfig& config, const std::string& id,
+                           std::int64_t timeout_ms) {
+  const std::int64_t deadline = NowMs() + timeout_ms;
+  while (true) {
+    // The node answers as soon as the transaction is committed (wait_tx, docs/operations.md);
+    // a wait longer than the node's limit is several waits.
+    const std::int64_t left = std::max<std::int64_t>(0, deadline - NowMs());
+    const std::int64_t wait_ms = std::min<std::int64_t>(left, kWaitTxTimeoutMsMax);
+    auto status =
+        CallNode(config, "wait_tx", json{{"id", id}, {"timeout_ms", wait_ms}}, wait_ms + 5000);
+    if (status.ok() && (*status)["status"] == "committed") {
+      status->erase("timed_out");  // the answer as `tx` gives it: the CLI's output is unchanged
+      return *status;
+    }
+    if (!status.ok()) {
+      const std::string& code = status.error().code;
+      // The node keeps a bounded number of waiting calls (too-many-waiters), or was briefly
+      // out of reach: try again shortly, within the deadline. Other errors are final.
+      if (code != "too-many-waiters" && code != "rpc-unreachable" && code != "rpc-timeout" &&
+          code != "rpc-bad-response") {
+        return status.error();
+      }
+      if (code != "rpc-timeout" && NowMs() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+    }
+    if (NowMs() >= deadline) break;
+  }
+  std::string peers = "unknown";
+  auto s = CallNode(config, "status", json::object(), 2000);
+  if (s.ok()) {
+    peers = std::to_string((*s)["peers"].size()) + " of " + (*s)["members"].dump() +
+            " members connected, quorum " + (*s)["quorum"].dump();
+  }
+  return MakeError("not-committed", "transaction " + id + " was not committed within " +
+                                        std::to_string(timeout_ms / 1000) +
+                                        " s; it is still pending (" + peers +
+                                        "). Is a quorum of members running?");
+}
+
+Result<json> SubmitAndWait(const Home& home, const std::string& type,
+                           const std::map<std::string, std::string>& fields,
+                           std::int64_t timeout_ms) {
+  auto key = LoadSigningKey(home);
+  if (!key.ok()) return key.error();
+  std::random_device random;
+  const std::uint64_t nonce = (static_cast<std::uint64_t>(random()) << 32) | random();
+  auto tx = SignTxAs(home, *key, type, fields, nonce, NowMs());
   if (!tx.ok()) return tx.error();
   auto submitted = CallNode(home.config, "submit", json{{"tx", crypto::ToHex(tx->Encode())}});
   if (!submitted.ok()) return submitted.error();
-  std::string id = crypto::ToHex(tx->id);
-  std::int64_t deadline = NowMs() + timeout_ms;
-  while (true) {
-    auto status = CallNode(home.config, "tx", json{{"id", id}}, 5000);
-    if (status.ok() && (*status)["status"] == "committed") return *status;
-    if (NowMs() > deadline) {
-      std::string peers = "unknown";
-      auto s = CallNode(home.config, "status", json::object(), 2000);
-      if (s.ok()) {
-        peers = std::to_string((*s)["peers"].size()) + " of " + (*s)["members"].dump() +
-                " members connected, quorum " + (*s)["quorum"].dump();
-      }
-      return MakeError("not-committed", "transaction " + id + " was not committed within " +
-                                            std::to_string(timeout_ms / 1000) +
-                                            " s; it is still pending (" + peers +
-                                            "). Is a quorum of members running?");
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  return WaitForCommit(home.config, crypto::ToHex(tx->id), timeout_ms);
 }
 
 std::string DescribeReceipt(const json& t) {

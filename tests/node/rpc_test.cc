@@ -482,6 +482,133 @@ TEST_F(RpcTlsTest, TheClientRefusesAServerOutsideItsCa) {
   EXPECT_EQ(result.error().code, "rpc-tls-failed") << result.error().ToString();
 }
 
+// Deferred methods (rpc.h, RpcDeferredHandler): "later" keeps its reply until the test answers
+// it; "now" answers inside the handler; every other method goes to the plain handler.
+class RpcDeferredTest : public RpcTest {
+ protected:
+  void SetUp() override {
+    RpcTest::SetUp();
+    std::string error;
+    ASSERT_TRUE(OnIo([&] {
+      deferred_server_.emplace(
+          io_, RpcServerConfig{}, TestHandler,
+          [this](const std::string& method, const json& params, RpcReply reply) {
+            if (method == "now") {
+              reply(json{{"now", params}});
+              return true;
+            }
+            if (method != "later") return false;
+            kept_.push_back(std::move(reply));
+            return true;
+          });
+      return deferred_server_->Start(&error);
+    })) << error;
+    deferred_port_ = OnIo([&] { return deferred_server_->port(); });
+  }
+  void TearDown() override {
+    OnIo([&] {
+      kept_.clear();
+      deferred_server_.reset();
+    });
+    RpcTest::TearDown();
+  }
+  std::size_t Kept() {
+    return OnIo([&] { return kept_.size(); });
+  }
+  // Waits until `n` replies are kept (the calls reached the server).
+  void AwaitKept(std::size_t n) {
+    for (int i = 0; i < 500 && Kept() < n; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_EQ(Kept(), n);
+  }
+  std::optional<RpcServer> deferred_server_;
+  std::uint16_t deferred_port_ = 0;
+  std::vector<RpcReply> kept_;  // touched on the io thread only
+};
+
+TEST_F(RpcDeferredTest, AnswerIsWrittenWhenTheReplyComes) {
+  auto pending = std::async(std::launch::async, [&] {
+    return RpcCall("127.0.0.1", deferred_port_, "later", json{{"x", 1}}, kCallTimeoutMs);
+  });
+  AwaitKept(1);
+  // Nothing is answered until the reply: the io thread is free meanwhile (another call is served).
+  EXPECT_EQ(pending.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+  auto sum = RpcCall("127.0.0.1", deferred_port_, "add", json::array({2, 3}), kCallTimeoutMs);
+  ASSERT_TRUE(sum.ok()) << sum.error().ToString();
+  EXPECT_EQ(*sum, 5);
+  OnIo([&] { kept_[0](json{{"done", true}}); });
+  auto answer = pending.get();
+  ASSERT_TRUE(answer.ok()) << answer.error().ToString();
+  EXPECT_EQ(*answer, (json{{"done", true}}));
+  // A second reply is ignored.
+  OnIo([&] { kept_[0](json{{"again", true}}); });
+}
+
+TEST_F(RpcDeferredTest, ErrorsAndImmediateRepliesAndKeepAlive) {
+  auto later = std::async(std::launch::async, [&] {
+    return RpcCall("127.0.0.1", deferred_port_, "later", json::object(), kCallTimeoutMs);
+  });
+  AwaitKept(1);
+  OnIo([&] { kept_[0](MakeError("too-many-waiters", "try later")); });
+  auto refused = later.get();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "too-many-waiters");
+  // A reply given inside the handler, twice on one kept-alive connection.
+  RawClient client(deferred_port_);
+  for (int i = 0; i < 2; ++i) {
+    HttpReply reply = client.Exchange(Post(R"({"jsonrpc":"2.0","id":7,"method":"now","params":[1]})"));
+    EXPECT_EQ(reply.status, 200);
+    EXPECT_EQ(json::parse(reply.body)["result"], (json{{"now", {1}}}));
+  }
+}
+
+TEST_F(RpcDeferredTest, ReplyAfterTheClientLeftOrAfterStopDoesNothing) {
+  {
+    RawClient gone(deferred_port_);
+    gone.Send(Post(R"({"jsonrpc":"2.0","id":1,"method":"later"})"));
+    AwaitKept(1);
+  }  // the client hangs up before the answer
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  OnIo([&] { kept_[0](json("late")); });
+  EXPECT_TRUE(RpcCall("127.0.0.1", deferred_port_, "echo", json::array(), kCallTimeoutMs).ok());
+  RawClient waiting(deferred_port_);
+  waiting.Send(Post(R"({"jsonrpc":"2.0","id":2,"method":"later"})"));
+  AwaitKept(2);
+  OnIo([&] {
+    deferred_server_->Stop();
+    kept_[1](json("after stop"));
+  });
+  EXPECT_EQ(waiting.ReadReply().status, 0);  // closed without an answer
+}
+
+// RpcConnection keeps one connection across calls and reconnects after the server closed it.
+TEST_F(RpcTest, KeptConnectionAnswersAndReconnects) {
+  RpcServerConfig config;
+  config.header_timeout_ms = 100;  // closes an idle kept connection quickly
+  std::optional<RpcServer> impatient;
+  const std::uint16_t port = StartServer(&impatient, config);
+  ASSERT_NE(port, 0);
+  RpcConnection connection("127.0.0.1", port);
+  for (int i = 0; i < 3; ++i) {
+    auto sum = connection.Call("add", json::array({i, 1}), kCallTimeoutMs);
+    ASSERT_TRUE(sum.ok()) << sum.error().ToString();
+    EXPECT_EQ(*sum, i + 1);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the server hung up meanwhile
+  auto again = connection.Call("echo", json{{"a", 1}}, kCallTimeoutMs);
+  ASSERT_TRUE(again.ok()) << again.error().ToString();
+  EXPECT_EQ(*again, (json{{"a", 1}}));
+  auto unknown = connection.Call("nope", json::object(), kCallTimeoutMs);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, "rpc-error--32601");
+  OnIo([&] { impatient.reset(); });
+  RpcConnection closed("127.0.0.1", port);
+  auto unreachable = closed.Call("echo", json::array(), kCallTimeoutMs);
+  ASSERT_FALSE(unreachable.ok());
+  EXPECT_EQ(unreachable.error().code, "rpc-unreachable");
+}
+
 TEST_F(RpcTest, StartFailsWhenThePortIsTaken) {
   std::string error;
   RpcServerConfig config;

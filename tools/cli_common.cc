@@ -1,0 +1,94 @@
+// Shared pieces of the colend command-line tools (tools/cli.h): arguments, output, node access.
+// Linked into `colend` and `colend-bench` (library colend_cli).
+#include <unistd.h>
+
+#include <iostream>
+#include <optional>
+
+#include "node/rpc.h"
+#include "tools/cli.h"
+
+namespace colend::cli {
+
+bool IsFlag(const std::string& name) {
+  return name == "json" || name == "help" || name == "dev-clock" || name == "kill" ||
+         name == "device-changed" || name == "phone-changed" || name == "counterparty-new" ||
+         name == "decline" || name == "no-consent";
+}
+
+Result<Args> ParseArgs(int argc, char** argv) {
+  Args args;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "-h") arg = "--help";
+    if (arg.rfind("--", 0) == 0 && arg.size() > 2) {
+      std::string name = arg.substr(2);
+      std::string value;
+      auto eq = name.find('=');
+      if (eq != std::string::npos) {
+        value = name.substr(eq + 1);
+        name = name.substr(0, eq);
+      } else if (IsFlag(name)) {
+        value = "true";
+      } else if (i + 1 < argc) {
+        value = argv[++i];
+      } else {
+        return MakeError("usage", "option --" + name + " needs a value");
+      }
+      args.options[name] = value;
+    } else {
+      args.words.push_back(arg);
+    }
+  }
+  return args;
+}
+
+int Fail(const std::string& message) {
+  std::cerr << "colend: " << message << std::endl;
+  return 1;
+}
+
+int Fail(const Error& error) { return Fail(error.message + " [" + error.code + "]"); }
+
+void Print(const Args& args, const nlohmann::json& result, const std::string& text) {
+  if (args.Has("json")) {
+    std::cout << result.dump(2) << std::endl;
+  } else {
+    std::cout << text << std::flush;
+  }
+}
+
+Result<nlohmann::json> CallNode(const node::NodeConfig& config, const std::string& method,
+                                const nlohmann::json& params, std::int64_t timeout_ms) {
+  // A node serving its JSON-RPC beyond loopback (rpc_remote) requires TLS with a certificate
+  // from the consortium CA: the CLI presents the node home's TLS certificate.
+  std::optional<node::RpcTlsConfig> tls;
+  if (config.rpc_remote) {
+    auto ca = node::ReadFile(config.Path("ca.pem"));
+    auto cert = node::ReadFile(config.Path("tls.pem"));
+    auto key = node::ReadFile(config.Path("tls.key"));
+    if (!ca.ok() || !cert.ok() || !key.ok()) {
+      return MakeError("rpc-tls-failed", "rpc_remote is set: the CLI needs ca.pem, tls.pem and "
+                                         "tls.key in " + config.home);
+    }
+    tls = node::RpcTlsConfig{*ca, *cert, *key};
+  }
+  auto result = node::RpcCall(config.rpc_host, config.rpc_port, method, params, timeout_ms,
+                              tls ? &*tls : nullptr);
+  if (!result.ok() && result.error().code == "rpc-unreachable") {
+    return MakeError("rpc-unreachable", "the node " + config.member_id + " at " + config.rpc_host +
+                                            ":" + std::to_string(config.rpc_port) +
+                                            " is not answering (is it running?)");
+  }
+  return result;
+}
+
+std::string ProgramDirectory() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return ".";
+  std::string path(buf, static_cast<std::size_t>(n));
+  return path.substr(0, path.find_last_of('/'));
+}
+
+}  // namespace colend::cli
