@@ -68,6 +68,9 @@ namespace colend::crypto {
 
 struct PublicKey::Impl {
   internal::PkeyPtr pkey;  // public part only
+  // Its SubjectPublicKeyInfo DER, encoded once: Verify keys its cache by it, and encoding on
+  // every call cost OpenSSL 3 an encoder lookup under locks (half the verify rate, issue 15).
+  std::string der;
 };
 
 struct PrivateKey::Impl {

@@ -165,7 +165,9 @@ Result<PublicKey> PublicKey::FromDer(std::string_view spki_der, Suite suite) {
   Result<PkeyPtr> pkey = ParseSpki(spki_der);
   if (!pkey.ok()) return pkey.error();
   COLEND_RETURN_IF_ERROR(internal::CheckKeySuite(pkey->get(), suite));
-  return PublicKey(std::make_shared<const Impl>(Impl{std::move(*pkey)}), suite);
+  std::string der = internal::PublicKeyDer(pkey->get());
+  if (der.empty()) internal::Fatal("i2d_PUBKEY");
+  return PublicKey(std::make_shared<const Impl>(Impl{std::move(*pkey), std::move(der)}), suite);
 }
 
 Result<PublicKey> PublicKey::FromPem(std::string_view pem, Suite suite) {
@@ -182,11 +184,7 @@ std::string PublicKey::ToPem() const {
   return internal::MemBioContents(bio.get());
 }
 
-std::string PublicKey::ToDer() const {
-  std::string der = internal::PublicKeyDer(impl_->pkey.get());
-  if (der.empty()) internal::Fatal("i2d_PUBKEY");
-  return der;
-}
+std::string PublicKey::ToDer() const { return impl_->der; }
 
 namespace {
 
@@ -242,7 +240,7 @@ Status PublicKey::Verify(std::string_view message, std::string_view der_signatur
   if (!strict.ok() && strict.error().code != "non-canonical-signature") return strict;
   std::optional<Hash256> cache_key;
   if (strict.ok()) {
-    cache_key = VerificationKey(suite_, ToDer(), message, der_signature);
+    cache_key = VerificationKey(suite_, impl_->der, message, der_signature);
     if (VerifiedCache().Contains(*cache_key)) return strict;
   }
   Result<DigestCtx> ctx = NewDigestCtx(impl_->pkey.get(), suite_, /*sign=*/false);
