@@ -35,6 +35,9 @@ struct NodeConfig {
   std::uint16_t rpc_port = 0;
   bool rpc_remote = false;  // serve the JSON-RPC beyond loopback, over TLS with client certificates
   std::vector<PeerConfig> peers;
+  // From the command line (colend-node --log-level, --log-format), not config.json.
+  std::string log_level = "info";
+  std::string log_format = "text";
 
   std::string Path(const std::string& name) const { return home + "/" + name; }
   std::string ToJson() const;

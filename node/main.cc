@@ -8,11 +8,14 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: colend-node --home DIR [--init]\n"
+    "usage: colend-node --home DIR [--init] [--log-level debug|info|warn|error]\n"
+    "                   [--log-format text|json]\n"
     "\n"
     "Runs one institution's colend ledger node in the foreground until SIGINT or SIGTERM.\n"
     "DIR holds config.json, genesis.json, tls.key, tls.pem, signing.key, signing.pem and data/\n"
-    "(made by 'colend localnet init'). Logs go to standard error.\n"
+    "(made by 'colend localnet init'). Logs go to standard error, one event per line with its\n"
+    "level and key=value fields (--log-format json: one JSON object per line); --log-level\n"
+    "(default info) drops events below it (consensus steps are debug).\n"
     "\n"
     "--init  create DIR/data for a member that has never signed on this chain, and exit.\n"
     "        Start a new member with --init first: a node that finds no data/ assumes its data\n"
@@ -35,6 +38,14 @@ int main(int argc, char** argv) {
       options.home = argv[++i];
     } else if (arg.rfind("--home=", 0) == 0) {
       options.home = arg.substr(7);
+    } else if (arg == "--log-level" && i + 1 < argc) {
+      options.log_level = argv[++i];
+    } else if (arg.rfind("--log-level=", 0) == 0) {
+      options.log_level = arg.substr(12);
+    } else if (arg == "--log-format" && i + 1 < argc) {
+      options.log_format = argv[++i];
+    } else if (arg.rfind("--log-format=", 0) == 0) {
+      options.log_format = arg.substr(13);
     } else {
       std::cerr << "colend-node: unknown argument '" << arg << "'\n" << kUsage;
       return 2;

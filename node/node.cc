@@ -71,12 +71,19 @@ Node::Node(NodeHost host, NodeConfig config, genesis::Genesis genesis,
 
 Node::~Node() = default;
 
-void Node::Log(const std::string& line) {
-  std::cerr << IsoTime(NowMs()) << " [" << config_.member_id << "] " << line << std::endl;
+Logger MakeLogger(const NodeConfig& config) {
+  auto level = ParseLogLevel(config.log_level);
+  auto format = ParseLogFormat(config.log_format);
+  return Logger(config.member_id, level.ok() ? *level : LogLevel::kInfo,
+                format.ok() ? *format : LogFormat::kText, &std::cerr);
+}
+
+void Node::LogAt(LogLevel level, const std::string& message, const LogFields& fields) {
+  logger_.Write(NowMs(), level, message, fields);
 }
 
 void Node::Fatal(const std::string& what) {
-  Log("FATAL: " + what + "; stopping");
+  LogAt(LogLevel::kError, "FATAL: " + what + "; stopping");
   fatal_ = true;
   host_.stop();
 }
@@ -295,7 +302,10 @@ consensus::proto::Block Node::ProposeBlock(std::uint64_t height, std::int64_t no
 
 void Node::Handle(consensus::Actions actions) {
   if (fatal_) return;
-  for (const auto& line : actions.log) Log("consensus: " + line);
+  for (const auto& line : actions.log) {
+    LogAt(LogLevel::kDebug, "consensus: " + line,
+          {{"height", std::to_string(active_height_)}});
+  }
   if (actions.persist) {
     if (!CoverWithLease(*actions.persist)) return;
     Status saved = store_->SaveReplicaState(*actions.persist);
@@ -390,8 +400,12 @@ void Node::AfterCommit(const consensus::proto::Block& block, const std::string& 
     }
   }
   NotifyWaiters(committed);  // wait_tx calls waiting for one of these answer now
-  Log("block " + std::to_string(ledger_.height()) + " " + crypto::ToHex(ledger_.last_hash()) +
-      " txs " + std::to_string(block.txs_size()) + " " + how);
+  LogAt(LogLevel::kInfo,
+        "block " + std::to_string(ledger_.height()) + " " + crypto::ToHex(ledger_.last_hash()) +
+            " txs " + std::to_string(block.txs_size()) + " " + how,
+        {{"height", std::to_string(ledger_.height())},
+         {"hash", crypto::ToHex(ledger_.last_hash())},
+         {"txs", std::to_string(block.txs_size())}});
   WantDocuments(block);
   if (ledger_.membership().epoch != epoch_) {
     const genesis::Membership& m = ledger_.membership();
@@ -584,8 +598,12 @@ int RunNode(const NodeOptions& options) {
     std::cerr << "colend-node: " << what << std::endl;
     return 1;
   };
+  if (auto level = ParseLogLevel(options.log_level); !level.ok()) return fail(level.error().message);
+  if (auto format = ParseLogFormat(options.log_format); !format.ok()) return fail(format.error().message);
   auto config = LoadNodeConfig(options.home);
   if (!config.ok()) return fail(config.error().message);
+  config->log_level = options.log_level;
+  config->log_format = options.log_format;
   auto genesis_text = ReadHomeFile(*config, "genesis.json");
   if (!genesis_text.ok()) return fail(genesis_text.error().message);
   auto genesis = genesis::ParseGenesis(*genesis_text);

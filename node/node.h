@@ -17,6 +17,9 @@ struct NodeOptions {
   // Create data/ for a member that has never signed on this chain, then exit. A node started
   // without data/ instead assumes its data was wiped and recovers before signing (F11).
   bool init = false;
+  // The log (node/log.h): debug | info | warn | error, and text | json.
+  std::string log_level = "info";
+  std::string log_format = "text";
 };
 
 // Runs the node until SIGINT/SIGTERM. Returns the process exit code; failures to start are

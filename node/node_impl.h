@@ -23,6 +23,7 @@
 #include "node/config.h"
 #include "node/document_store.h"
 #include "node/ledger.h"
+#include "node/log.h"
 #include "node/mempool.h"
 #include "node/metrics.h"
 #include "node/node.pb.h"
@@ -30,6 +31,7 @@
 #include "node/rpc.h"
 #include "node/serve_budget.h"
 #include "node/signing_lease.h"
+#include "node/signing_recovery.h"
 #include "node/store.h"
 
 namespace boost::asio {
@@ -79,6 +81,8 @@ std::int64_t NowMs();   // Unix milliseconds
 std::int64_t MonoMs();  // steady milliseconds for deadlines
 consensus::Now ReplicaNow();
 std::string IsoTime(std::int64_t ms);
+// The node's logger from its configuration (levels and formats checked by RunNode before).
+Logger MakeLogger(const NodeConfig& config);
 
 // One rearmable timer of the host (an Asio steady_timer in colend-node).
 class HostTimer {
@@ -126,7 +130,9 @@ class Node : public consensus::Application {
   Status CheckBody(const consensus::proto::Block& block) override { return Ledger::CheckBody(block); }
 
  private:
-  void Log(const std::string& line);
+  void Log(const std::string& line) { LogAt(LogLevel::kInfo, line); }
+  // One event at `level` with key=value fields (node/log.h).
+  void LogAt(LogLevel level, const std::string& message, const LogFields& fields = {});
   // Stops the node after an error that makes going on unsafe (see fatal()).
   void Fatal(const std::string& what);
   void Handle(consensus::Actions actions);
@@ -195,6 +201,8 @@ class Node : public consensus::Application {
   json TxAnswer(const crypto::Hash256& id);  // the tx method's answer
   Result<json> RpcBlock(const json& params);
   json RpcStatus();
+  // What ComputeSigningFloor makes of this node's recovery now (node/signing_recovery.h).
+  RecoveryProgress SigningRecoveryProgress();
   // Operators (node_metrics.cc): the Prometheus text of GET /metrics, and readiness (GET
   // /health): live, and ready when synced, connected to a quorum and signing.
   json RpcMetrics();
@@ -233,6 +241,7 @@ class Node : public consensus::Application {
   bool start_scheduled_ = false;
   std::uint64_t active_height_ = 0;  // height the replica works on; 0 while idle
   NodeMetrics metrics_;
+  Logger logger_ = MakeLogger(config_);  // config_ is declared (and initialised) earlier
   std::int64_t height_started_mono_ms_ = 0;        // MonoMs() when active_height_ began
   std::optional<std::uint32_t> decided_round_;     // set while AfterCommit handles a decision
   bool fatal_ = false;

@@ -358,14 +358,7 @@ json Node::RpcStatus() {
   auto pending = store_->ScanAux("evidence/");
   out["pending_evidence"] = pending.ok() ? json(pending->size()) : json(nullptr);
   if (recovering_) {
-    RecoveryInput input;
-    input.self = config_.member_id;
-    input.our_height = ledger_.height();
-    input.epoch = &ledger_.validators();
-    input.best_claim = best;
-    input.reports = peers_.CertifiedReports();
-    input.lease_floor = lease_floor_;
-    const RecoveryProgress progress = ComputeSigningFloor(input);
+    const RecoveryProgress progress = SigningRecoveryProgress();
     out["recovery"] = {{"why", recovering_why_},
                        {"certified_reports", progress.counted},
                        {"reports_needed", progress.needed},

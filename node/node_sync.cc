@@ -174,7 +174,7 @@ void Node::ApplySyncedBlock(const std::string& peer) {
   }
 }
 
-void Node::TryRecoverSigning() {
+RecoveryProgress Node::SigningRecoveryProgress() {
   RecoveryInput input;
   input.self = config_.member_id;
   input.our_height = ledger_.height();
@@ -182,7 +182,11 @@ void Node::TryRecoverSigning() {
   input.best_claim = peers_.BestClaim();
   input.reports = peers_.CertifiedReports();
   input.lease_floor = lease_floor_;
-  const RecoveryProgress progress = ComputeSigningFloor(input);
+  return ComputeSigningFloor(input);
+}
+
+void Node::TryRecoverSigning() {
+  const RecoveryProgress progress = SigningRecoveryProgress();
   if (!progress.floor) return;
   if (!replica_) return;  // not a member now: the floor is raised when it is one again
   const std::uint64_t floor = *progress.floor;

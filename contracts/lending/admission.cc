@@ -65,7 +65,6 @@ int AuthLevelRank(std::string_view level) {
 namespace colend::contracts {
 namespace {
 
-using lending::Call;
 using json = nlohmann::json;
 using namespace lending;  // NOLINT: the module's own helpers
 
@@ -301,7 +300,6 @@ void BorrowerChange(const CallContext& call, StateOverlay* state, Receipt* recei
   state->Put("borrower/" + *borrower, rec->dump());
   c.Accept("review triggered: new drawdowns are blocked until the borrower is re-admitted");
 }
-
 
 // auth.result (lead bank's verifier): the attested outcome of an SMS or face/voice check.
 void AuthResult(const CallContext& call, StateOverlay* state, Receipt* receipt) {

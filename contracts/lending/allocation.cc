@@ -91,19 +91,5 @@ void AssertConserved(const Loan& loan) {
   assert(with_lenders == loan.cum_principal_fen + loan.cum_interest_fen + loan.cum_penalty_fen);
   (void)with_lenders;
 }
+
 }  // namespace colend::contracts::lending
-
-namespace colend::contracts {
-namespace {
-
-using lending::Call;
-using json = nlohmann::json;
-using namespace lending;  // NOLINT: the module's own helpers
-
-
-
-}  // namespace
-
-
-
-}  // namespace colend::contracts

@@ -153,19 +153,5 @@ void CloseIfPaid(Call& c, Loan& loan) {
   LoanEvent(c, loan, "R-POST-07", "LIMIT_RESTORED", {{"borrower", loan.borrower}, {"amount_fen", loan.principal_fen}});
   c.Out("loan-status", "closed");
 }
+
 }  // namespace colend::contracts::lending
-
-namespace colend::contracts {
-namespace {
-
-using lending::Call;
-using json = nlohmann::json;
-using namespace lending;  // NOLINT: the module's own helpers
-
-
-
-}  // namespace
-
-
-
-}  // namespace colend::contracts

@@ -202,6 +202,7 @@ void AdvanceTo(Call& c, std::int64_t target) {
   c.state()->Put("clock/business-day", std::to_string(target));
   c.Out("business-date", FormatDate(target));
 }
+
 }  // namespace colend::contracts::lending
 
 namespace colend::contracts {
@@ -210,10 +211,8 @@ namespace {
 constexpr std::int64_t kDayMs = 86400000;
 constexpr std::int64_t kShanghaiOffsetMs = 8 * 3600 * 1000;
 
-using lending::Call;
 using json = nlohmann::json;
 using namespace lending;  // NOLINT: the module's own helpers
-
 
 // clock.tick: moves the business date to the Asia/Shanghai date of the block (plus any
 // development offset). Any member may send it; the lead bank's node does so after midnight.

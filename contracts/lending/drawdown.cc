@@ -2,14 +2,9 @@
 // (R-IN-01 .. R-IN-04, R-IN-07, R-PRE-06; docs/lending-rules.md §6).
 #include "contracts/lending/call.h"
 
-namespace colend::contracts::lending {
-
-}  // namespace colend::contracts::lending
-
 namespace colend::contracts {
 namespace {
 
-using lending::Call;
 using json = nlohmann::json;
 using namespace lending;  // NOLINT: the module's own helpers
 

@@ -53,12 +53,12 @@ void ActivateParams(Call& c, std::int64_t day) {
     c.ReloadParams();
   }
 }
+
 }  // namespace colend::contracts::lending
 
 namespace colend::contracts {
 namespace {
 
-using lending::Call;
 using json = nlohmann::json;
 using namespace lending;  // NOLINT: the module's own helpers
 

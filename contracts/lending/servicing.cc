@@ -2,14 +2,9 @@
 // (R-IN-05, R-IN-06, R-POST-05, R-POST-08; docs/lending-rules.md §7, §8).
 #include "contracts/lending/call.h"
 
-namespace colend::contracts::lending {
-
-}  // namespace colend::contracts::lending
-
 namespace colend::contracts {
 namespace {
 
-using lending::Call;
 using json = nlohmann::json;
 using namespace lending;  // NOLINT: the module's own helpers
 
