@@ -31,7 +31,7 @@
 #include "crypto/hash.h"
 #include "crypto/signature.h"
 #include "genesis/genesis.h"
-#include "../contracts/executor_chain.h"
+#include "lending_book.h"
 
 namespace {
 
@@ -39,103 +39,8 @@ using namespace colend;            // NOLINT
 using namespace colend::contracts;  // NOLINT
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-class MapState : public StateReader {
- public:
-  std::optional<std::string> Get(std::string_view key) const override {
-    auto it = entries_.find(key);
-    if (it == entries_.end()) return std::nullopt;
-    return it->second;
-  }
-  std::vector<std::pair<std::string, std::string>> Scan(std::string_view prefix,
-                                                        std::size_t limit) const override {
-    std::vector<std::pair<std::string, std::string>> out;
-    for (auto it = entries_.lower_bound(prefix);
-         it != entries_.end() && it->first.compare(0, prefix.size(), prefix) == 0 && out.size() < limit;
-         ++it) {
-      out.emplace_back(it->first, it->second);
-    }
-    return out;
-  }
-  void Apply(const StateWrites& writes) {
-    for (const auto& [k, v] : writes) {
-      if (v) {
-        entries_[k] = *v;
-      } else {
-        entries_.erase(k);
-      }
-    }
-  }
-  std::size_t size() const { return entries_.size(); }
-
- private:
-  std::map<std::string, std::string, std::less<>> entries_;
-};
-
-const std::int64_t kStartDay = DaysFromCivil(2026, 11, 28);
-
-class Book {
- public:
-  Book() {
-    ChainRules rules = testing::DefaultInstitutionRules("colend-bench", true);
-    executor_ = std::make_unique<Executor>(rules);
-    json params = *genesis::ProfileParameters("case-study");
-    params["version"] = 1;
-    state_.Apply({{"params/current-version", "1"},
-                  {"params/v1", params.dump()},
-                  {"clock/business-day", std::to_string(kStartDay)}});
-    for (const char* bank : {"lead-bank", "partner-bank"}) {
-      Must(Send(bank, "bank.figures", {{"tier1-capital-fen", "900000000000000"}, {"total-loans-fen", "900000000000000"}, {"valid-until", "2999-12-31"}}));
-    }
-  }
-
-  Receipt Send(const std::string& sender, const std::string& type, std::map<std::string, std::string> fields) {
-    TxBody body;
-    body.chain_id = "colend-bench";
-    body.sender = sender;
-    body.nonce = ++nonce_;
-    body.timestamp_ms = time_ms_;
-    body.type = type;
-    body.fields = std::move(fields);
-    Receipt r = testing::ExecuteOne(*executor_, &state_, std::move(body), ++height_, time_ms_);
-    time_ms_ += 1;
-    return r;
-  }
-  static void Must(const Receipt& r) {
-    if (!r.accepted) {
-      std::fprintf(stderr, "lending_scale_bench: %s refused: %s %s\n", r.type.c_str(), r.code.c_str(), r.message.c_str());
-      std::exit(1);
-    }
-  }
-  std::int64_t Today() const { return BusinessDay(state_); }
-
-  std::string Admit(std::uint64_t n) {
-    const std::string b = crypto::ToHex(crypto::Sha256("borrower " + std::to_string(n)));
-    const std::string today = FormatDate(Today());
-    Must(Send("credit-bureau", "bureau.snapshot", {{"borrower", b}, {"institutions", "1"}, {"outstanding-fen", "0"}, {"limits-fen", "5000000"}, {"overdue-count", "0"}, {"queries-90d", "1"}, {"valid-until", FormatDate(Today() + 3000)}}));
-    Must(Send("lead-bank", "borrower.admit", {{"borrower", b}, {"score", "720"}, {"model", "wb-risk-2026.1"}, {"age", "30"}, {"kyc-level", "3"}, {"kyc-date", today}, {"consent-date", today}, {"consent-credit-query", "yes"}, {"consent-colending", "yes"}}));
-    return b;
-  }
-  Receipt Draw(const std::string& loan, const std::string& b) {
-    Must(Send("lead-bank", "auth.result", {{"borrower", b}, {"level", "face"}, {"result", "pass"}, {"ref", "r"}}));
-    return Send("lead-bank", "loan.draw", {{"loan", loan}, {"borrower", b}, {"amount-fen", "10000"}, {"periods", "5"}, {"approval-sha256", std::string(64, 'a')}, {"model", "wb-risk-2026.1"}});
-  }
-  void Originate(const std::string& loan, const std::string& b) {
-    Must(Draw(loan, b));
-    Must(Send("partner-bank", "loan.approve", {{"loan", loan}, {"decision", "approve"}, {"approval-sha256", std::string(64, 'b')}, {"model", "p-1"}}));
-    Loan l = *Loan::FromText(*state_.Get("loan/" + loan));
-    Must(Send("lead-bank", "loan.fund", {{"loan", loan}, {"amount-fen", std::to_string(l.lenders[0].funded_fen)}, {"ref", "a"}}));
-    Must(Send("partner-bank", "loan.fund", {{"loan", loan}, {"amount-fen", std::to_string(l.lenders[1].funded_fen)}, {"ref", "b"}}));
-    Must(Send("payee-bank", "loan.payout", {{"loan", loan}, {"amount-fen", "10000"}, {"account", "VA-bench"}}));
-  }
-  MapState& state() { return state_; }
-
- private:
-  std::unique_ptr<Executor> executor_;
-  MapState state_;
-  std::uint64_t nonce_ = 0, height_ = 0;
-  std::int64_t time_ms_ = (kStartDay * 86400 + 3600) * 1000;
-};
+using colend::bench::Book;
+using colend::bench::kStartDay;
 
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
