@@ -78,11 +78,8 @@ void BureauSnapshot(const CallContext& call, StateOverlay* state, Receipt* recei
       !s.ok()) {
     return c.Reject(s.error());
   }
-  auto borrower = c.Str("borrower");
+  auto borrower = c.BorrowerId();
   if (!borrower.ok()) return c.Reject(borrower.error());
-  if (!IsLowerHex64(*borrower)) {
-    return c.Reject("", "invalid-field", "borrower must be a pseudonymous id: 64 lowercase hex digits (a salted SHA-256), never a name or an ID number");
-  }
   auto inst = c.Int("institutions", 0, 1000);
   auto outstanding = c.Int("outstanding-fen", 0, kAmountFenMax);
   auto limits = c.Int("limits-fen", 0, kAmountFenMax);
@@ -160,11 +157,8 @@ void BorrowerAdmit(const CallContext& call, StateOverlay* state, Receipt* receip
       !s.ok()) {
     return c.Reject(s.error());
   }
-  auto borrower = c.Str("borrower");
+  auto borrower = c.BorrowerId();
   if (!borrower.ok()) return c.Reject(borrower.error());
-  if (!IsLowerHex64(*borrower)) {
-    return c.Reject("", "invalid-field", "borrower must be a pseudonymous id: 64 lowercase hex digits (a salted SHA-256), never a name or an ID number");
-  }
   auto kyc = c.Int("kyc-level", 0, 9);
   auto kyc_date = c.Date("kyc-date");
   auto consent_date = c.Date("consent-date");

@@ -53,6 +53,15 @@ Result<std::int64_t> Call::Date(const char* key) const {
   return *d;
 }
 
+Result<std::string> Call::BorrowerId() const {
+  auto borrower = Str("borrower");
+  if (!borrower.ok()) return borrower.error();
+  if (!IsLowerHex64(*borrower)) {
+    return MakeError("invalid-field", "borrower must be a pseudonymous id: 64 lowercase hex digits (a salted SHA-256), never a name or an ID number");
+  }
+  return *borrower;
+}
+
 bool IsLoanId(std::string_view s) {
   return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||

@@ -53,6 +53,8 @@ class Call : public Decision {
   std::int64_t Int(const char* key) const { return params_.at(key).get<std::int64_t>(); }
   Rational Rate(const char* key) const;
   std::string Text(const char* key) const { return params_.at(key).get<std::string>(); }
+  // The required "borrower" field: a pseudonymous id (64 lowercase hex digits), never a name.
+  Result<std::string> BorrowerId() const;
   // A required date field, YYYY-MM-DD.
   Result<std::int64_t> Date(const char* key) const;
 
