@@ -100,6 +100,17 @@ void NodeMetrics::TxCommitted(bool accepted, const std::string& code, const std:
   }
 }
 
+void NodeMetrics::RecordRejection(Rejection rejection) {
+  if (recent_rejections_.size() == kRecentRejectionsMax) recent_rejections_.pop_front();
+  recent_rejections_.push_back(std::move(rejection));
+}
+
+std::map<std::string, std::uint64_t> NodeMetrics::RejectionsByRule() const {
+  std::map<std::string, std::uint64_t> by_rule;
+  for (const auto& [key, n] : rejected_) by_rule[key.second.empty() ? "-" : key.second] += n;
+  return by_rule;
+}
+
 void NodeMetrics::TxRefused(const std::string& code) { ++refused_[code]; }
 
 void NodeMetrics::EquivocationsSeen(std::size_t count) { equivocations_ += count; }

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -62,6 +63,21 @@ class NodeMetrics {
   void TxRefused(const std::string& code);
   void EquivocationsSeen(std::size_t count);
 
+  // The latest refusals in committed blocks, newest last (at most kRecentRejectionsMax: the
+  // dashboard's list; the counters above keep every one), and the refusal counts by rule id.
+  struct Rejection {
+    std::uint64_t height = 0;
+    std::string tx;  // id, hex
+    std::string type;
+    std::string code;
+    std::string rule;
+    std::string message;
+  };
+  static constexpr std::size_t kRecentRejectionsMax = 50;
+  void RecordRejection(Rejection rejection);
+  const std::deque<Rejection>& recent_rejections() const { return recent_rejections_; }
+  std::map<std::string, std::uint64_t> RejectionsByRule() const;
+
   std::string Render(const MetricsGauges& gauges) const;
 
  private:
@@ -75,6 +91,7 @@ class NodeMetrics {
   std::map<std::pair<std::string, std::string>, std::uint64_t> rejected_;  // (code, rule)
   std::map<std::string, std::uint64_t> refused_;                           // code
   std::uint64_t equivocations_ = 0;
+  std::deque<Rejection> recent_rejections_;
 };
 
 // This process's resident set size, from /proc/self/statm; 0 if unreadable.

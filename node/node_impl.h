@@ -208,6 +208,8 @@ class Node : public consensus::Application {
   json RpcMetrics();
   json RpcHealth();
   MetricsGauges Gauges();
+  // The page at GET / (node_dashboard.cc): blocks, members, loans, refusals, read-only.
+  json RpcDashboard();
   void CountCommitted(const consensus::proto::Block& block);
 
   NodeHost host_;

@@ -28,6 +28,10 @@ void Node::CountCommitted(const consensus::proto::Block& block) {
     auto receipt = contracts::Receipt::ParseText(*text);
     if (!receipt.ok()) continue;
     metrics_.TxCommitted(receipt->accepted, receipt->code, receipt->rule);
+    if (!receipt->accepted) {
+      metrics_.RecordRejection({receipt->height, crypto::ToHex(receipt->tx_id), receipt->type,
+                                receipt->code, receipt->rule, receipt->message});
+    }
   }
 }
 

@@ -1,4 +1,5 @@
-// The node's JSON-RPC methods: submit, tx, wait_tx, block, status, faults, state, evidence_export.
+// The node's JSON-RPC methods: submit, tx, wait_tx, block, status, faults, state, evidence_export
+// (metrics and health: node_metrics.cc; dashboard: node_dashboard.cc).
 #include <sstream>
 
 #include "contracts/contract.h"
@@ -18,13 +19,14 @@ Result<json> Node::HandleRpc(const std::string& method, const json& params) {
   if (method == "status") return RpcStatus();
   if (method == "metrics") return RpcMetrics();
   if (method == "health") return RpcHealth();
+  if (method == "dashboard") return RpcDashboard();
   if (method == "faults") return RpcFaults();
   if (method == "state") return RpcState(params);
   if (method == "evidence_export") return RpcEvidenceExport(params);
   return MakeError("method-not-found",
                    "unknown method '" + method +
-                       "'; methods: submit, tx, wait_tx, block, status, metrics, health, faults, "
-                       "state, evidence_export");
+                       "'; methods: submit, tx, wait_tx, block, status, metrics, health, "
+                       "dashboard, faults, state, evidence_export");
 }
 
 bool Node::HandleDeferredRpc(const std::string& method, const json& params, RpcReply reply) {

@@ -28,6 +28,7 @@
 #include <variant>
 #include <vector>
 
+#include "node/dashboard_page.h"
 #include "node/rpc.h"
 #include "node/tls_context.h"
 
@@ -282,9 +283,23 @@ Response Route(const Request& request, const RpcHandler& handler) {
                                                            : http::status::ok,
                         version, *health);
   }
-  if (request.target() == "/") {
-    if (request.method() != http::verb::post) return NotAllowed(version, "POST", "use POST /");
+  if (request.target() == "/" && request.method() == http::verb::post) {
     return JsonResponse(http::status::ok, version, HandleJsonRpc(request.body(), handler));
+  }
+  // The read-only dashboard (dashboard_page.h): GET /, /dashboard.js, /dashboard.css.
+  if (const StaticPage* page = FindStaticPage(target)) {
+    if (request.method() != http::verb::get) {
+      return NotAllowed(version, target == "/" ? "GET, POST" : "GET",
+                        target == "/" ? "use POST / for JSON-RPC, GET / for the dashboard"
+                                      : "use GET " + std::string(target));
+    }
+    Response response = MakeResponse(http::status::ok, version, std::string(page->body),
+                                      std::string(page->content_type));
+    response.set("Content-Security-Policy", kDashboardCsp);
+    response.set("X-Content-Type-Options", "nosniff");
+    response.set(http::field::cache_control, "no-store");
+    response.set("Referrer-Policy", "no-referrer");
+    return response;
   }
   return JsonResponse(http::status::not_found, version,
                       ErrorReply(nullptr, kInvalidRequest, "no such path; use POST /"));

@@ -5,7 +5,7 @@ packages=(build-essential cmake ninja-build ccache pkg-config python3 openssl
           libssl-dev libleveldb-dev libboost1.81-dev libprotobuf-dev protobuf-compiler
           libgtest-dev nlohmann-json3-dev libzip-dev unzip chromium python3-prometheus-client
           clang libclang-rt-14-dev
-          libbenchmark-dev etcd-server etcd-client python3-matplotlib)  # the last four: benchmarks
+          python3-pil libbenchmark-dev etcd-server etcd-client python3-matplotlib)  # python3-pil: the dashboard test; the last four: benchmarks
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -284,10 +284,22 @@ TEST_F(RpcTest, HealthPathsAndVerbs) {
   HttpReply health = client.Exchange("GET /health HTTP/1.1\r\nHost: test\r\n\r\n");
   EXPECT_EQ(health.status, 200);
   EXPECT_EQ(health.body, "ok\n");
+  // GET / is the dashboard: self-contained, served with a policy that allows this origin only.
   HttpReply get_root = client.Exchange("GET / HTTP/1.1\r\nHost: test\r\n\r\n");
-  EXPECT_EQ(get_root.status, 405);
-  EXPECT_NE(get_root.head.find("Allow: POST"), std::string::npos);
-  EXPECT_EQ(ErrorOf(get_root)["code"], -32600);
+  EXPECT_EQ(get_root.status, 200);
+  EXPECT_NE(get_root.head.find("Content-Type: text/html"), std::string::npos);
+  EXPECT_NE(get_root.head.find("Content-Security-Policy: default-src 'none'; script-src 'self'"),
+            std::string::npos);
+  EXPECT_NE(get_root.body.find("<script src=\"/dashboard.js\""), std::string::npos);
+  EXPECT_EQ(get_root.body.find("http"), std::string::npos) << "the page loads nothing from elsewhere";
+  HttpReply script = client.Exchange("GET /dashboard.js HTTP/1.1\r\nHost: test\r\n\r\n");
+  EXPECT_EQ(script.status, 200);
+  EXPECT_NE(script.head.find("Content-Type: text/javascript"), std::string::npos);
+  EXPECT_EQ(script.body.find("innerHTML"), std::string::npos) << "chain text is never markup";
+  HttpReply delete_root = client.Exchange("DELETE / HTTP/1.1\r\nHost: test\r\n\r\n");
+  EXPECT_EQ(delete_root.status, 405);
+  EXPECT_NE(delete_root.head.find("Allow: GET, POST"), std::string::npos);
+  EXPECT_EQ(ErrorOf(delete_root)["code"], -32600);
   HttpReply elsewhere =
       client.Exchange("POST /admin HTTP/1.1\r\nHost: test\r\nContent-Length: 2\r\n\r\n{}");
   EXPECT_EQ(elsewhere.status, 404);
