@@ -434,7 +434,7 @@ const std::vector<TxSchema>& AllTxSchemas() {
         Label("kind", true, {"proposal", "prevote", "precommit"}), Need("member", F::kMemberId),
         Int("round", true, 0, kUint32Max), Need("second", F::kHexBytes)}},
       {"member.propose",
-       {Label("change", true, {"add", "remove", "quorum"}), May("member", F::kMemberJson),
+       {Label("change", true, {"add", "remove", "quorum", "rotate"}), May("member", F::kMemberJson),
         May("member-id", F::kMemberId), Need("proposal", F::kId),
         Label("quorum", false, {"majority", "two-thirds"})}},
       {"member.approve", {Need("proposal", F::kId)}},

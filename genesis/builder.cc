@@ -23,35 +23,43 @@ std::vector<Plan> PlanMembers(int n) {
 
 Result<BuiltMember> BuildMember(const Plan& plan, int index, const ConsortiumOptions& options,
                                 const crypto::Certificate& ca, const crypto::PrivateKey& ca_key) {
+  return IssueMemberKeys(plan.id, plan.name, plan.role, options.suite, ca, ca_key, options.now_ms,
+                         100 + 2 * static_cast<std::uint64_t>(index));
+}
+
+}  // namespace
+
+Result<BuiltMember> IssueMemberKeys(const std::string& id, const std::string& name,
+                                    const std::string& role, crypto::Suite suite,
+                                    const crypto::Certificate& ca, const crypto::PrivateKey& ca_key,
+                                    std::int64_t now_ms, std::uint64_t serial) {
   auto tls_key = crypto::PrivateKey::Generate(crypto::Suite::kStd);
   if (!tls_key.ok()) return tls_key.error();
-  auto signing_key = crypto::PrivateKey::Generate(options.suite);
+  auto signing_key = crypto::PrivateKey::Generate(suite);
   if (!signing_key.ok()) return signing_key.error();
-  std::int64_t now_s = options.now_ms / 1000;
+  std::int64_t now_s = now_ms / 1000;
   crypto::CertificateSpec spec;
-  spec.organization = plan.name;
+  spec.organization = name;
   spec.not_before_unix = now_s - 3600;
   spec.not_after_unix = now_s + 5LL * 365 * 86400;
-  spec.serial = 100 + 2 * static_cast<std::uint64_t>(index);
-  spec.common_name = plan.id + " node";
+  spec.serial = serial;
+  spec.common_name = id + " node";
   spec.tls_server_and_client = true;
   spec.ip_addresses = {"127.0.0.1"};
   spec.dns_names = {"localhost"};
   auto tls_cert = crypto::IssueCertificate(spec, tls_key->Public(), &ca, ca_key);
   if (!tls_cert.ok()) return tls_cert.error();
   crypto::CertificateSpec sign_spec = spec;
-  sign_spec.common_name = plan.id + " signing";
+  sign_spec.common_name = id + " signing";
   sign_spec.serial = spec.serial + 1;
   sign_spec.tls_server_and_client = false;
   sign_spec.ip_addresses.clear();
   sign_spec.dns_names.clear();
   auto sign_cert = crypto::IssueCertificate(sign_spec, signing_key->Public(), &ca, ca_key);
   if (!sign_cert.ok()) return sign_cert.error();
-  return BuiltMember{plan.id,   plan.name,    plan.role, *tls_key,
+  return BuiltMember{id,   name,    role, *tls_key,
                      *signing_key, *tls_cert, *sign_cert};
 }
-
-}  // namespace
 
 nlohmann::json MemberJson(const BuiltMember& member) {
   return {{"id", member.id},

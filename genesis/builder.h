@@ -42,6 +42,14 @@ struct BuiltConsortium {
 
 Result<BuiltConsortium> BuildConsortium(const ConsortiumOptions& options);
 
+// New TLS and signing keys for an existing member, with certificates issued by the consortium
+// CA (valid from an hour before `now_ms` for five years; `serial` must be new for this CA): what
+// `colend localnet rekey` stages for a key rotation (member.propose change=rotate).
+Result<BuiltMember> IssueMemberKeys(const std::string& id, const std::string& name,
+                                    const std::string& role, crypto::Suite suite,
+                                    const crypto::Certificate& ca, const crypto::PrivateKey& ca_key,
+                                    std::int64_t now_ms, std::uint64_t serial);
+
 // The member object of a genesis file (and of member.propose change=add): id, name, role and
 // both certificates in PEM.
 nlohmann::json MemberJson(const BuiltMember& member);

@@ -1,7 +1,9 @@
 #include "genesis/genesis.h"
 
 #include <algorithm>
+#include <initializer_list>
 #include <set>
+#include <string_view>
 
 #include "contracts/lending/lending.h"
 #include "crypto/merkle.h"
@@ -26,6 +28,20 @@ Result<T> Required(const nlohmann::json& obj, const std::string& key, const std:
   return it->get<T>();
 }
 
+// Every key of `obj` must be one of `known`: a misspelt key is an error, never a silent default
+// (docs/configuration.md lists every key).
+Status OnlyKeys(const nlohmann::json& obj, std::initializer_list<std::string_view> known,
+                const std::string& where) {
+  for (const auto& [key, value] : obj.items()) {
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      std::string list;
+      for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+      return Bad(where + " has an unknown key '" + key.substr(0, 64) + "' (known: " + list + ")");
+    }
+  }
+  return Status::Ok();
+}
+
 Result<std::int64_t> PositiveMs(const nlohmann::json& obj, const char* key, std::int64_t low,
                                 std::int64_t high) {
   auto v = Required<std::int64_t>(obj, key, "consensus");
@@ -39,6 +55,11 @@ Result<std::int64_t> PositiveMs(const nlohmann::json& obj, const char* key, std:
 
 Status ParseConsensus(const nlohmann::json& c, ConsensusParams* out) {
   if (!c.is_object()) return Bad("consensus must be an object");
+  COLEND_RETURN_IF_ERROR(OnlyKeys(c,
+                                  {"timeout_propose_ms", "timeout_prevote_ms", "timeout_precommit_ms",
+                                   "timeout_round_increment_ms", "block_time_skew_ms_max",
+                                   "tx_time_window_ms", "block_txs_max", "block_interval_ms"},
+                                  "consensus"));
   struct Field {
     const char* key;
     std::int64_t* target;
@@ -70,6 +91,8 @@ Result<GenesisMember> ParseMember(const nlohmann::json& m, const std::string& wh
                                   const crypto::Certificate& ca, crypto::Suite suite,
                                   std::optional<std::int64_t> at_unix) {
   if (!m.is_object()) return Bad(where + " must be an object");
+  COLEND_RETURN_IF_ERROR(
+      OnlyKeys(m, {"id", "name", "role", "tls_certificate", "signing_certificate"}, where));
   auto id = Required<std::string>(m, "id", where);
   auto name = Required<std::string>(m, "name", where);
   auto role = Required<std::string>(m, "role", where);
@@ -118,6 +141,11 @@ Result<Genesis> ParseGenesis(std::string raw) {
   auto format = Required<std::string>(json, "format", "genesis");
   if (!format.ok()) return format.error();
   if (*format != "colend-genesis/v1") return Bad("format must be colend-genesis/v1");
+  COLEND_RETURN_IF_ERROR(OnlyKeys(json,
+                                  {"format", "chain_id", "genesis_time_ms", "suite", "quorum",
+                                   "dev_clock", "ca_certificate", "profile", "consensus", "members",
+                                   "parameters"},
+                                  "genesis"));
   Genesis g;
   auto chain_id = Required<std::string>(json, "chain_id", "genesis");
   auto time = Required<std::int64_t>(json, "genesis_time_ms", "genesis");

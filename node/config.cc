@@ -117,6 +117,7 @@ std::string NodeConfig::ToJson() const {
   nlohmann::json j = {{"member_id", member_id}, {"p2p_host", p2p_host}, {"p2p_port", p2p_port},
                       {"rpc_host", rpc_host},   {"rpc_port", rpc_port}};
   if (rpc_remote) j["rpc_remote"] = true;
+  if (!state_dir.empty()) j["state_dir"] = state_dir;
   j["peers"] = nlohmann::json::array();
   for (const auto& p : peers) j["peers"].push_back({{"id", p.id}, {"host", p.host}, {"port", p.port}});
   return j.dump(2) + "\n";
@@ -134,7 +135,8 @@ Result<NodeConfig> LoadNodeConfig(const std::string& home) {
   if (j.is_discarded() || !j.is_object()) return Bad(config.Path("config.json") + " is not a JSON object");
   std::string where = "config";
   COLEND_RETURN_IF_ERROR(
-      OnlyKeys(j, {"member_id", "p2p_host", "p2p_port", "rpc_host", "rpc_port", "rpc_remote", "peers"},
+      OnlyKeys(j, {"member_id", "p2p_host", "p2p_port", "rpc_host", "rpc_port", "rpc_remote", "peers",
+                   "state_dir"},
                where));
   auto member = String(j, "member_id", where);
   auto p2p_host = String(j, "p2p_host", where);
@@ -161,6 +163,15 @@ Result<NodeConfig> LoadNodeConfig(const std::string& home) {
   }
   config.p2p_port = *p2p_port;
   config.rpc_port = *rpc_port;
+  if (auto state = j.find("state_dir"); state != j.end()) {
+    if (!state->is_string() || !state->get<std::string>().starts_with("/") ||
+        state->get<std::string>().size() > 4096) {
+      return Bad("config.state_dir must be an absolute path (where data/, documents/ and "
+                 "signing-lease are kept)");
+    }
+    config.state_dir = state->get<std::string>();
+    while (config.state_dir.size() > 1 && config.state_dir.ends_with('/')) config.state_dir.pop_back();
+  }
   auto peers = j.find("peers");
   if (peers == j.end() || !peers->is_array()) return Bad("config.peers must be an array");
   for (std::size_t i = 0; i < peers->size(); ++i) {

@@ -1,15 +1,18 @@
 // A node's home directory: config.json, genesis.json, its keys and its data.
 //
 //   config.json   {"member_id", "p2p_host", "p2p_port", "rpc_host", "rpc_port",
-//                  "peers": [{"id", "host", "port"}], optional "rpc_remote": bool}
-//                 Unknown keys are refused. rpc_host must be a loopback address unless
+//                  "peers": [{"id", "host", "port"}], optional "rpc_remote": bool,
+//                  optional "state_dir": absolute path}
+//                 Unknown keys are refused (docs/configuration.md lists every key). rpc_host must be a loopback address unless
 //                 rpc_remote is true; then the JSON-RPC is served over TLS and requires a client
 //                 certificate issued by the consortium CA (docs/operations.md).
 //   genesis.json  the consortium's genesis file (identical on every node)
 //   tls.key/.pem  this member's TLS key and CA-issued certificate (P-256)
 //   signing.key   this member's ledger signing key (suite of the chain)
 //   signing.pem   its CA-issued certificate
-//   data/         LevelDB
+//   data/         LevelDB                                  } in state_dir when set (the
+//   documents/    evidence documents held for the bundle   } packaged node: /var/lib/colend),
+//   signing-lease the highest height this member may sign  } else in the home directory
 #pragma once
 
 #include <cstdint>
@@ -35,11 +38,17 @@ struct NodeConfig {
   std::uint16_t rpc_port = 0;
   bool rpc_remote = false;  // serve the JSON-RPC beyond loopback, over TLS with client certificates
   std::vector<PeerConfig> peers;
+  // Where the node writes (data/, documents/, signing-lease); empty: the home directory. Lets
+  // the configuration and keys live read-only in /etc/colend and the state in /var/lib/colend.
+  std::string state_dir;
   // From the command line (colend-node --log-level, --log-format), not config.json.
   std::string log_level = "info";
   std::string log_format = "text";
 
   std::string Path(const std::string& name) const { return home + "/" + name; }
+  std::string StatePath(const std::string& name) const {
+    return (state_dir.empty() ? home : state_dir) + "/" + name;
+  }
   std::string ToJson() const;
 };
 

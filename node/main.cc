@@ -8,12 +8,13 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: colend-node --home DIR [--init] [--log-level debug|info|warn|error]\n"
+    "usage: colend-node --home DIR [--init | --check-config] [--log-level debug|info|warn|error]\n"
     "                   [--log-format text|json]\n"
     "\n"
     "Runs one institution's colend ledger node in the foreground until SIGINT or SIGTERM.\n"
     "DIR holds config.json, genesis.json, tls.key, tls.pem, signing.key, signing.pem and data/\n"
-    "(made by 'colend localnet init'). Logs go to standard error, one event per line with its\n"
+    "(made by 'colend localnet init'; with \"state_dir\" in config.json, data/ and the other\n"
+    "files the node writes are kept there: docs/configuration.md). Logs go to standard error, one event per line with its\n"
     "level and key=value fields (--log-format json: one JSON object per line); --log-level\n"
     "(default info) drops events below it (consensus steps are debug).\n"
     "\n"
@@ -34,6 +35,8 @@ int main(int argc, char** argv) {
     }
     if (arg == "--init") {
       options.init = true;
+    } else if (arg == "--check-config") {
+      options.check_config = true;
     } else if (arg == "--home" && i + 1 < argc) {
       options.home = argv[++i];
     } else if (arg.rfind("--home=", 0) == 0) {
@@ -50,6 +53,10 @@ int main(int argc, char** argv) {
       std::cerr << "colend-node: unknown argument '" << arg << "'\n" << kUsage;
       return 2;
     }
+  }
+  if (options.init && options.check_config) {
+    std::cerr << "colend-node: --init and --check-config exclude each other\n" << kUsage;
+    return 2;
   }
   if (options.home.empty()) {
     std::cerr << "colend-node: --home is required\n" << kUsage;

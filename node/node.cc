@@ -1,15 +1,10 @@
 #include "node/node.h"
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <algorithm>
 #include <cassert>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <filesystem>
 #include <iostream>
 
 #include "contracts/contract.h"
@@ -62,7 +57,7 @@ Node::Node(NodeHost host, NodeConfig config, genesis::Genesis genesis,
       store_(std::move(store)),
       ledger_(genesis_, store_.get()),
       signing_key_(signing_key),
-      documents_(config_.Path("documents")),
+      documents_(config_.StatePath("documents")),
       signer_(std::move(signing_key)),
       mempool_(MempoolLimits{}),
       replica_timer_(host_.make_timer()),
@@ -89,6 +84,8 @@ void Node::Fatal(const std::string& what) {
 }
 
 Status Node::Start(const std::string& tls_cert_pem, const std::string& tls_key_pem) {
+  tls_cert_pem_ = tls_cert_pem;
+  tls_key_pem_ = tls_key_pem;
   COLEND_RETURN_IF_ERROR(ledger_.Open());
   Log("chain " + genesis_.chain_id + " genesis " + crypto::ToHex(genesis_.hash) + " at height " +
       std::to_string(ledger_.height()) + " block " + crypto::ToHex(ledger_.last_hash()));
@@ -113,8 +110,8 @@ Status Node::Start(const std::string& tls_cert_pem, const std::string& tls_key_p
   tc.listen_host = config_.p2p_host;
   tc.listen_port = config_.p2p_port;
   tc.ca_pem = genesis_.ca_certificate.ToPem();
-  tc.cert_pem = tls_cert_pem;
-  tc.key_pem = tls_key_pem;
+  tc.cert_pem = tls_cert_pem_;  // the staged one when the epoch in force lists it
+  tc.key_pem = tls_key_pem_;
   tc.genesis_hash = genesis_.hash;
   tc.fault_file = config_.Path("test-partition");
   if (TransportTestHooksCompiled()) Log("test hook: transport fault file " + tc.fault_file);
@@ -195,7 +192,7 @@ Status Node::JudgeHistory() {
     if (!mark) return MakeError("corrupt-store", "the replica (vote) state does not parse");
     data.stored = std::max(data.stored, *mark);
   }
-  const std::string lease_path = config_.Path("signing-lease");
+  const std::string lease_path = config_.StatePath("signing-lease");
   auto lease = ReadSigningLease(lease_path, crypto::ToHex(genesis_.hash), config_.member_id);
   if (!lease.ok()) return lease.error();
   const HistoryVerdict verdict = JudgeSigningHistory(data, *lease);
@@ -227,7 +224,7 @@ bool Node::CoverWithLease(const std::string& persist) {
   assert(mark.has_value());  // the replica's own serialisation
   const LeaseMark now = *mark;
   if (now <= lease_) return true;
-  Status written = WriteSigningLease(config_.Path("signing-lease"), crypto::ToHex(genesis_.hash),
+  Status written = WriteSigningLease(config_.StatePath("signing-lease"), crypto::ToHex(genesis_.hash),
                                      config_.member_id, now);
   if (!written.ok()) {
     Fatal("cannot extend the signing lease to height " + std::to_string(now.height) + " round " +
@@ -237,6 +234,47 @@ bool Node::CoverWithLease(const std::string& persist) {
   }
   lease_ = now;
   return true;
+}
+
+void Node::AdoptRotatedKeys(const genesis::GenesisMember& me) {
+  const std::string epoch = std::to_string(ledger_.membership().epoch);
+  // The epoch lists a key or certificate this node neither uses nor has staged: the operator may
+  // have staged it since the node started (no restart needed), so read the staged files now.
+  auto current_tls = crypto::Certificate::FromPem(tls_cert_pem_);
+  const bool signing_unknown =
+      me.signing_key.ToDer() != signing_key_.Public().ToDer() &&
+      !(staged_.signing && me.signing_key.ToDer() == staged_.signing->Public().ToDer());
+  const bool tls_unknown = (!current_tls.ok() || me.tls_certificate.Fingerprint() != current_tls->Fingerprint()) &&
+                           me.tls_certificate.Fingerprint() != staged_.tls_fingerprint;
+  if (!tls_cert_pem_.empty() && (signing_unknown || tls_unknown)) {
+    std::vector<std::string> notes;
+    auto fresh = LoadStagedKeys(config_, genesis_, &notes);
+    if (fresh.ok()) {
+      staged_ = std::move(fresh).value();
+    } else {
+      Log("membership epoch " + epoch + " lists keys of " + config_.member_id +
+          " this node does not hold, and its staged keys do not load: " + fresh.error().message);
+    }
+  }
+  if (staged_.signing && me.signing_key.ToDer() != signing_key_.Public().ToDer() &&
+      me.signing_key.ToDer() == staged_.signing->Public().ToDer()) {
+    signing_key_ = *staged_.signing;
+    signer_.Replace(*staged_.signing);
+    Log("membership epoch " + epoch +
+        " lists this member's rotated signing key: signing with signing.next.key from height " +
+        std::to_string(ledger_.height() + 1));
+  }
+  if (!staged_.tls_cert_pem.empty() && me.tls_certificate.Fingerprint() == staged_.tls_fingerprint &&
+      tls_cert_pem_ != staged_.tls_cert_pem) {
+    tls_cert_pem_ = staged_.tls_cert_pem;
+    tls_key_pem_ = staged_.tls_key_pem;
+    std::string error;
+    if (transport_ && !transport_->SetIdentity(tls_cert_pem_, tls_key_pem_, &error)) {
+      return Fatal("the rotated TLS certificate does not load: " + error);
+    }
+    Log("membership epoch " + epoch +
+        " lists this member's rotated TLS certificate: presenting tls.next.pem");
+  }
 }
 
 std::vector<PeerAddress> Node::MemberPeers() const {
@@ -253,6 +291,7 @@ std::vector<PeerAddress> Node::MemberPeers() const {
 Status Node::ApplyMembership() {
   const genesis::Membership& membership = ledger_.membership();
   const genesis::GenesisMember* me = membership.Find(config_.member_id);
+  if (me != nullptr) AdoptRotatedKeys(*me);
   const bool member = me != nullptr && me->signing_key.ToDer() == signing_key_.Public().ToDer();
   if (me != nullptr && !member) {
     Log("membership epoch " + std::to_string(membership.epoch) + " lists " + config_.member_id +
@@ -565,107 +604,5 @@ void Node::MaybeTickClock() {
 }
 
 }  // namespace detail
-
-namespace {
-namespace asio = boost::asio;
-using detail::Node;
-
-class AsioTimer : public detail::HostTimer {
- public:
-  explicit AsioTimer(asio::io_context& io) : timer_(io) {}
-  void Arm(std::int64_t delay_ms, std::function<void()> fire) override {
-    timer_.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(0, delay_ms)));
-    timer_.async_wait([fire = std::move(fire)](const boost::system::error_code& ec) {
-      if (!ec) fire();
-    });
-  }
-  void Cancel() override { timer_.cancel(); }
-
- private:
-  asio::steady_timer timer_;
-};
-
-Result<std::string> ReadHomeFile(const NodeConfig& config, const char* name) {
-  auto text = ReadFile(config.Path(name));
-  if (!text.ok()) return MakeError("missing-file", "cannot read " + config.Path(name));
-  return text;
-}
-
-}  // namespace
-
-int RunNode(const NodeOptions& options) {
-  auto fail = [](const std::string& what) {
-    std::cerr << "colend-node: " << what << std::endl;
-    return 1;
-  };
-  if (auto level = ParseLogLevel(options.log_level); !level.ok()) return fail(level.error().message);
-  if (auto format = ParseLogFormat(options.log_format); !format.ok()) return fail(format.error().message);
-  auto config = LoadNodeConfig(options.home);
-  if (!config.ok()) return fail(config.error().message);
-  config->log_level = options.log_level;
-  config->log_format = options.log_format;
-  auto genesis_text = ReadHomeFile(*config, "genesis.json");
-  if (!genesis_text.ok()) return fail(genesis_text.error().message);
-  auto genesis = genesis::ParseGenesis(*genesis_text);
-  if (!genesis.ok()) return fail(config->Path("genesis.json") + ": " + genesis.error().message);
-  auto tls_cert = ReadHomeFile(*config, "tls.pem");
-  auto tls_key = ReadHomeFile(*config, "tls.key");
-  auto signing_pem = ReadHomeFile(*config, "signing.key");
-  for (const auto* r : {&tls_cert, &tls_key, &signing_pem}) {
-    if (!r->ok()) return fail(r->error().message);
-  }
-  auto signing_key = crypto::PrivateKey::FromPem(*signing_pem, genesis->suite);
-  if (!signing_key.ok()) return fail("signing.key: " + signing_key.error().message);
-  // A genesis member's key must match its certificate. A member_id the genesis file does not
-  // list is an institution that joins by a membership change: its node syncs, and signs once an
-  // epoch lists it with this key.
-  if (const auto* member = genesis->FindMember(config->member_id)) {
-    if (signing_key->Public().ToDer() != member->signing_key.ToDer()) {
-      return fail("signing.key does not match " + config->member_id +
-                  "'s signing certificate in genesis.json");
-    }
-  }
-  if (options.init) {
-    std::error_code fs_error;
-    if (std::filesystem::exists(config->Path("data"), fs_error) || fs_error) {
-      return fail(config->Path("data") + " exists already; --init is only for a new member");
-    }
-    if (std::filesystem::exists(config->Path("signing-lease"), fs_error) || fs_error) {
-      return fail(config->Path("signing-lease") +
-                  " exists: this member has signed on a chain before, so --init would hide its "
-                  "signing history. Start the node without --init: it recovers that history "
-                  "from its peers (docs/operations.md, Backup and restore)");
-    }
-    Status made = InitialiseMemberData(config->Path("data"), *genesis);
-    if (!made.ok()) return fail(made.ToString());
-    std::cout << "initialised " << config->Path("data") << " for " << config->member_id
-              << " (a member that has never signed on chain " << genesis->chain_id << ")\n";
-    return 0;
-  }
-  auto store = Store::Open(config->Path("data"), genesis->hash);
-  if (!store.ok()) return fail(store.error().message);
-
-  asio::io_context io;
-  detail::NodeHost host;
-  host.io = &io;
-  host.make_timer = [&io]() -> std::unique_ptr<detail::HostTimer> {
-    return std::make_unique<AsioTimer>(io);
-  };
-  host.post = [&io](std::function<void()> fn) { asio::post(io, std::move(fn)); };
-  host.stop = [&io] { io.stop(); };
-  Node node(std::move(host), *config, std::move(genesis).value(), std::move(signing_key).value(),
-            std::move(store).value());
-  Status started = node.Start(*tls_cert, *tls_key);
-  if (!started.ok()) return fail(started.ToString());
-  asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code&, int signal) {
-    std::cerr << "colend-node: signal " << signal << ", stopping" << std::endl;
-    node.Shutdown();
-    io.stop();
-  });
-  io.run();
-  if (node.fatal()) return fail("stopped after a fatal error (see the FATAL line above)");
-  return 0;
-}
 
 }  // namespace colend::node

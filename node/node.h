@@ -17,6 +17,9 @@ struct NodeOptions {
   // Create data/ for a member that has never signed on this chain, then exit. A node started
   // without data/ instead assumes its data was wiped and recovers before signing (F11).
   bool init = false;
+  // Check config.json, genesis.json, the keys and the state directory as a start would, print
+  // what was found, and exit: 0 when the node could start, 1 naming the first problem.
+  bool check_config = false;
   // The log (node/log.h): debug | info | warn | error, and text | json.
   std::string log_level = "info";
   std::string log_format = "text";

@@ -70,6 +70,9 @@ inline constexpr std::size_t kDocumentRequestsPerTick = 4;
 // "too-many-waiters"), each at most kWaitTimeoutMsMax (beyond it: invalid-params), on at most
 // kWaitIdsMax transactions.
 inline constexpr std::size_t kRpcWaitersMax = 128;
+// A certificate of this member that runs out within this many days is reported in `status`
+// (and by colend-node --check-config); /metrics gives the exact seconds.
+inline constexpr std::int64_t kCertificateWarnDays = 42;
 inline constexpr std::int64_t kWaitTimeoutMsMax = 60000;
 inline constexpr std::int64_t kWaitTimeoutMsDefault = 10000;
 inline constexpr std::size_t kWaitIdsMax = 1024;
@@ -104,10 +107,26 @@ class KeySigner : public consensus::Signer {
  public:
   explicit KeySigner(crypto::PrivateKey key) : key_(std::move(key)) {}
   std::string Sign(std::string_view message) override;
+  void Replace(crypto::PrivateKey key) { key_ = std::move(key); }
 
  private:
   crypto::PrivateKey key_;
 };
+
+// Keys a member prepared for a rotation (docs/consensus.md §7.3): signing.next.key, and
+// tls.next.pem with tls.next.key. The node takes each up when the membership epoch in force
+// lists it for this member, and keeps the old ones until then.
+struct RotationKeys {
+  std::optional<crypto::PrivateKey> signing;
+  std::string tls_cert_pem;
+  std::string tls_key_pem;
+  crypto::Hash256 tls_fingerprint{};
+};
+
+// Reads the staged keys of `config`'s home (none staged: empty), checked as at start: the TLS key
+// is the certificate's, the certificate the consortium CA's. Notes say what was found.
+Result<RotationKeys> LoadStagedKeys(const NodeConfig& config, const genesis::Genesis& genesis,
+                                    std::vector<std::string>* notes);
 
 class Node : public consensus::Application {
  public:
@@ -115,6 +134,8 @@ class Node : public consensus::Application {
        crypto::PrivateKey signing_key, std::unique_ptr<Store> store);
   ~Node() override;
 
+  // Keys staged for a rotation; before Start.
+  void StageRotation(RotationKeys staged) { staged_ = std::move(staged); }
   Status Start(const std::string& tls_cert_pem, const std::string& tls_key_pem);
   void Shutdown();
   // True after a fatal error stopped the node: the process must exit non-zero, so that a service
@@ -163,6 +184,9 @@ class Node : public consensus::Application {
   // (none while this node is not a member: it syncs and serves, and signs nothing) and the
   // transport's peers. At start and whenever a committed block began a new epoch.
   Status ApplyMembership();
+  // Switches to the staged signing key or TLS certificate that the epoch in force lists for
+  // this member (a rotation took effect).
+  void AdoptRotatedKeys(const genesis::GenesisMember& me);
   std::vector<PeerAddress> MemberPeers() const;
   void StartHeight();
   void ScheduleStartHeight();
@@ -218,6 +242,10 @@ class Node : public consensus::Application {
   std::unique_ptr<Store> store_;
   Ledger ledger_;
   crypto::PrivateKey signing_key_;
+  // Our TLS certificate and key in use, and keys staged for a rotation (StageRotation).
+  std::string tls_cert_pem_;
+  std::string tls_key_pem_;
+  RotationKeys staged_;
   bool recovering_ = false;  // signing history unknown: sync only, sign nothing
   std::string recovering_why_;
   std::uint64_t lease_floor_ = 0;  // from a signing lease ahead of the data directory

@@ -50,9 +50,11 @@ MetricsGauges Node::Gauges() {
     g.peer_heights[peer] = report.certified_height;
   }
   g.signing_state = recovering_ ? "recovering" : replica_ ? "signing" : "not-a-member";
-  g.data_bytes = DirectoryBytes(config_.Path("data"));
+  g.data_bytes = DirectoryBytes(config_.StatePath("data"));
   g.rss_bytes = ProcessRssBytes();
-  if (const auto* member = genesis_.FindMember(config_.member_id)) {
+  // The certificates peers and verifiers check now: the epoch in force's (after a rotation, the
+  // rotated ones).
+  if (const auto* member = ledger_.membership().Find(config_.member_id)) {
     const std::int64_t now_s = NowMs() / 1000;
     g.certificate_expiry_seconds["tls"] = member->tls_certificate.NotAfterUnix() - now_s;
     g.certificate_expiry_seconds["signing"] = member->signing_certificate.NotAfterUnix() - now_s;

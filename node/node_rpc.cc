@@ -357,6 +357,29 @@ json Node::RpcStatus() {
                         {"sign_floor", 0}};
   }
   out["blocks_to_sync"] = best > ledger_.height() ? best - ledger_.height() : 0;
+  // This member's certificates in the epoch in force, and a warning weeks before one runs out
+  // (docs/operations.md, "Key rotation").
+  if (const auto* me = ledger_.membership().Find(config_.member_id)) {
+    json certificates = json::object();
+    std::string warning;
+    const std::int64_t now_s = NowMs() / 1000;
+    for (const auto& [kind, cert] : {std::pair<const char*, const crypto::Certificate*>{
+                                         "tls", &me->tls_certificate},
+                                     {"signing", &me->signing_certificate}}) {
+      const std::int64_t not_after = cert->NotAfterUnix();
+      const std::int64_t days_left = (not_after - now_s) / 86400;
+      certificates[kind] = {{"not_after", IsoTime(not_after * 1000)},
+                            {"days_left", days_left},
+                            {"sha256", crypto::ToHex(cert->Fingerprint())}};
+      if (days_left < kCertificateWarnDays) {
+        warning += std::string(warning.empty() ? "" : "; ") + "the " + kind +
+                   " certificate expires in " + std::to_string(days_left) +
+                   " days: rotate it (colend member propose --rotate)";
+      }
+    }
+    if (!warning.empty()) certificates["warning"] = warning;
+    out["certificates"] = certificates;
+  }
   auto pending = store_->ScanAux("evidence/");
   out["pending_evidence"] = pending.ok() ? json(pending->size()) : json(nullptr);
   if (recovering_) {

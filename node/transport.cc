@@ -152,7 +152,9 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
   const PeerHandler on_peer;
   const LogHandler log;
   std::string genesis_hex;
-  std::optional<ssl::context> tls;
+  // Our certificate and key; replaced by SetIdentity (a key rotation). Each connection keeps the
+  // context it was made with.
+  std::shared_ptr<ssl::context> tls;
   tcp::acceptor acceptor;
   asio::steady_timer accept_retry_timer;
   std::map<std::string, std::unique_ptr<PeerState>> peers;  // by member id
@@ -183,7 +185,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
         impl_(std::move(impl)),
         direction_(direction),
         peer_id_(std::move(peer_id)),
-        stream_(impl_->io, *impl_->tls),
+        tls_(impl_->tls),
+        stream_(impl_->io, *tls_),
         resolver_(impl_->io),
         handshake_timer_(impl_->io) {}
 
@@ -229,6 +232,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string remote_;  // "ip:port", for log lines
   std::string remote_address_;
   bool spoke_ = false;
+  std::shared_ptr<ssl::context> tls_;  // the context this connection was made with
   ssl::stream<tcp::socket> stream_;
   tcp::resolver resolver_;
   asio::steady_timer handshake_timer_;
@@ -554,9 +558,13 @@ bool Transport::Impl::CheckConfig(std::string* error) const {
 
 bool Transport::Impl::BuildTlsContext(std::string* error) {
   std::string why;
-  tls = MakeTlsContext(config.ca_pem, config.cert_pem, config.key_pem, &why);
-  if (!tls && error) *error = "transport: " + why;
-  return tls.has_value();
+  auto made = MakeTlsContext(config.ca_pem, config.cert_pem, config.key_pem, &why);
+  if (!made) {
+    if (error) *error = "transport: " + why;
+    return false;
+  }
+  tls = std::make_shared<ssl::context>(std::move(*made));
+  return true;
 }
 
 bool Transport::Impl::Listen(std::string* error) {
@@ -887,7 +895,7 @@ void Transport::SetPeers(const std::vector<PeerAddress>& peers) {
     it = impl.peers.erase(it);  // OnClosed finds no peer state from here on
     if (outbound) outbound->Close("");
     if (inbound) inbound->Close("");
-    impl.Log("peer " + id + " is no longer a member: disconnected");
+    impl.Log("peer " + id + (wanted.count(id) ? " changed its TLS certificate or address" : " is no longer a member") + ": disconnected");
     if (was_up && impl.on_peer) impl.on_peer(id, false);
   }
   for (const auto& [id, address] : wanted) {
@@ -899,6 +907,22 @@ void Transport::SetPeers(const std::vector<PeerAddress>& peers) {
     impl.Log("peer " + id + " is a member: admitted");
     if (impl.started) impl.Dial(peer);
   }
+}
+
+bool Transport::SetIdentity(const std::string& cert_pem, const std::string& key_pem,
+                            std::string* error) {
+  Impl& impl = *impl_;
+  std::string why;
+  auto made = MakeTlsContext(impl.config.ca_pem, cert_pem, key_pem, &why);
+  if (!made) {
+    if (error) *error = "transport: " + why;
+    return false;
+  }
+  impl.tls = std::make_shared<ssl::context>(std::move(*made));
+  // Open connections keep the certificate they were made with; peers that took up the same
+  // epoch close theirs (our fingerprint changed) and meet the new certificate when they dial.
+  impl.Log("TLS identity replaced: new connections present the rotated certificate");
+  return true;
 }
 
 std::vector<std::string> Transport::ConnectedPeers() const {

@@ -95,6 +95,9 @@ class Transport {
   // Replaces the peers (a membership epoch began): peers no longer listed are disconnected and
   // their certificates refused from now on; new ones are admitted and dialed.
   void SetPeers(const std::vector<PeerAddress>& peers);
+  // Replaces our TLS certificate and key for every connection made from now on (a key rotation
+  // took effect). False with `error` when they do not load or do not match.
+  bool SetIdentity(const std::string& cert_pem, const std::string& key_pem, std::string* error);
   // Peers with an authenticated outbound connection, sorted.
   std::vector<std::string> ConnectedPeers() const;
   std::uint16_t listen_port() const;  // the bound port (useful with port 0)

@@ -50,6 +50,7 @@ int RunLoanSchedule(const Args& args);  // loan schedule (offline, no node)
 // loan, borrower, bureau, auth, va, collection, param, clock (lending_commands.cc)
 int RunLendingCommand(const Args& args);
 int RunLocalnetDemo(const Args& args);  // localnet demo (demo.cc)
+int RunLocalnetRekey(const Args& args);  // localnet rekey (localnet_rekey.cc)
 std::string ProgramDirectory();
 
 // The --home node's configuration and genesis.

@@ -15,6 +15,7 @@ Local network (development and demos):
   localnet up --dir D [--node K]          start every node (or node K) in the background
   localnet down --dir D [--node K] [--kill]   stop them (SIGTERM; --kill: SIGKILL)
   localnet status --dir D                 one line per node
+  localnet rekey --dir D --node K         stage new keys for node K (a key rotation)
 
 Acting as the --home node's institution:
   status                                  the node's chain, height, peers and addresses
@@ -65,6 +66,7 @@ int main(int argc, char** argv) {
   const std::string& command = args->words[0];
   if (command == "localnet") {
     if (args->words.size() > 1 && args->words[1] == "demo") return RunLocalnetDemo(*args);
+    if (args->words.size() > 1 && args->words[1] == "rekey") return RunLocalnetRekey(*args);
     return RunLocalnet(*args);
   }
   if (command == "loan" || command == "borrower" || command == "bureau" || command == "auth" ||

@@ -58,7 +58,7 @@ int Attach(const Args& args) {
   }
   auto home = LoadHome(args);
   if (!home.ok()) return Fail(home.error());
-  node::DocumentStore documents(home->config.Path("documents"));
+  node::DocumentStore documents(home->config.StatePath("documents"));
   auto stored = documents.Put(*content);
   if (!stored.ok()) return Fail(stored.error());
   std::map<std::string, std::string> fields = {
@@ -84,7 +84,7 @@ int Export(const Args& args) {
   if (!home.ok()) return Fail(home.error());
   auto exported = CallNode(home->config, "evidence_export", {{"loan", loan}}, 120000);
   if (!exported.ok()) return Fail(exported.error());
-  node::DocumentStore documents(home->config.Path("documents"));
+  node::DocumentStore documents(home->config.StatePath("documents"));
   auto bundle = evidence::AssembleBundle(*exported, documents);
   if (!bundle.ok()) return Fail(bundle.error());
   Status written = evidence::WriteZip(out_path, bundle->entries, bundle->exported_at_ms / 1000);

@@ -181,7 +181,7 @@ int Init(const Args& args) {
     }
     // data/ now: these members have never signed, so they may vote from the first block (a
     // node that finds no data/ assumes a wipe and recovers first; see colend-node --init).
-    Status made = node::InitialiseMemberData(c.Path("data"), *parsed);
+    Status made = node::InitialiseMemberData(c.StatePath("data"), *parsed);
     if (!made.ok()) return Fail(made.error());
   }
   Status s = node::WriteFile(dir + "/genesis.json", genesis_text);

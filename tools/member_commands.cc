@@ -21,6 +21,12 @@ constexpr const char* kMemberUsage = R"(usage: colend --home NODE_DIR member SUB
                                         id, name, role, tls_certificate, signing_certificate,
                                         certificates issued by the consortium CA)
   propose --id P --quorum majority|two-thirds   propose another quorum rule
+  propose --id P --rotate MEMBER_JSON   propose new certificates for a current member (a key
+                                        rotation): the member object with the same id, name and
+                                        role and its new TLS and/or signing certificate
+                                        (member.next.json of `colend localnet rekey`); the
+                                        member's node takes up its staged keys (tls.next.*,
+                                        signing.next.key) when the new epoch begins
   approve P                             approve a proposal as the --home institution
 The proposer's approval counts. A change needs the approval of a quorum of the current epoch's
 members (the count that commits a block); it takes effect from the height after the block that
@@ -140,9 +146,10 @@ int RunMemberCommand(const Args& args) {
   }
   if (sub == "propose") {
     const std::string id = args.Get("id");
-    const int kinds = args.Has("remove") + args.Has("add") + args.Has("quorum");
+    const int kinds = args.Has("remove") + args.Has("add") + args.Has("quorum") + args.Has("rotate");
     if (id.empty() || kinds != 1) {
-      std::cerr << "colend: member propose needs --id and one of --remove, --add, --quorum\n"
+      std::cerr << "colend: member propose needs --id and one of --remove, --add, --quorum, "
+                   "--rotate\n"
                 << kMemberUsage;
       return 2;
     }
@@ -154,11 +161,14 @@ int RunMemberCommand(const Args& args) {
       fields["change"] = "quorum";
       fields["quorum"] = args.Get("quorum");
     } else {
-      auto text = node::ReadFile(args.Get("add"));
-      if (!text.ok()) return Fail("--add: cannot read " + args.Get("add"));
+      const std::string option = args.Has("add") ? "add" : "rotate";
+      auto text = node::ReadFile(args.Get(option));
+      if (!text.ok()) return Fail("--" + option + ": cannot read " + args.Get(option));
       json member = json::parse(*text, nullptr, false);
-      if (!member.is_object()) return Fail("--add: " + args.Get("add") + " is not a JSON object");
-      fields["change"] = "add";
+      if (!member.is_object()) {
+        return Fail("--" + option + ": " + args.Get(option) + " is not a JSON object");
+      }
+      fields["change"] = option;
       fields["member"] = member.dump();
     }
     return Report(args, SubmitAndWait(*home, "member.propose", fields));

@@ -233,6 +233,21 @@ Result<crypto::PrivateKey> LoadSigningKey(const Home& home) {
   if (!key_pem.ok()) return key_pem.error();
   auto key = crypto::PrivateKey::FromPem(*key_pem, home.genesis.suite);
   if (!key.ok()) return MakeError(key.error().code, "signing.key: " + key.error().message);
+  // A staged rotation (docs/consensus.md §7.3): once the epoch in force lists signing.next.key
+  // for this member, transactions are signed with it, as the node's votes are.
+  auto next_pem = node::ReadFile(home.config.Path("signing.next.key"));
+  if (!next_pem.ok()) return key;
+  auto next = crypto::PrivateKey::FromPem(*next_pem, home.genesis.suite);
+  if (!next.ok()) return MakeError(next.error().code, "signing.next.key: " + next.error().message);
+  auto record = CallNode(home.config, "state",
+                         {{"key", "membership/member/" + home.config.member_id}});
+  if (!record.ok() || !(*record)["value"].is_string()) return key;
+  auto member = nlohmann::json::parse((*record)["value"].get<std::string>(), nullptr, false);
+  if (!member.is_object() || !member["signing_certificate"].is_string()) return key;
+  auto cert = crypto::Certificate::FromPem(member["signing_certificate"].get<std::string>());
+  if (!cert.ok()) return key;
+  auto listed = cert->SubjectKey(home.genesis.suite);
+  if (listed.ok() && listed->ToDer() == next->Public().ToDer()) return next;
   return key;
 }
 

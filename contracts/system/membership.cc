@@ -9,9 +9,12 @@
 // next height, whose header names it (membership-epoch, membership-sha256).
 //
 // Fields: member.propose  proposal   id, 1-64 of [A-Za-z0-9._-]
-//                         change     add | remove | quorum
+//                         change     add | remove | quorum | rotate
 //                         member     (add) the new member as a genesis member object, JSON:
 //                                    {"id", "name", "role", "tls_certificate", "signing_certificate"}
+//                                    (rotate) a current member's object with new certificates: same
+//                                    id, name and role; its TLS or signing certificate (or both)
+//                                    replaced (docs/consensus.md §7.3, key rotation)
 //                         member-id  (remove) the member to remove
 //                         quorum     (quorum) majority | two-thirds
 //         member.approve  proposal
@@ -90,7 +93,7 @@ void ApplyChange(const CallContext& call, const json& proposal, StateOverlay* st
   std::string rule = CurrentRule(*state);
   const json& change = proposal["change"];
   const std::string kind = change["kind"].get<std::string>();
-  if (kind == "add") {
+  if (kind == "add" || kind == "rotate") {
     const json& member = change["member"];
     const std::string id = member["id"].get<std::string>();
     members[id] = member;
@@ -199,8 +202,9 @@ void RunMemberPropose(const CallContext& call, StateOverlay* state, Receipt* rec
   if (state->Get("membership/proposal/" + *id)) {
     return d.Reject("", "duplicate-proposal", "membership proposal '" + *id + "' exists");
   }
-  if (kind == nullptr || (*kind != "add" && *kind != "remove" && *kind != "quorum")) {
-    return d.Reject("", "invalid-field", "change must be add, remove or quorum");
+  if (kind == nullptr ||
+      (*kind != "add" && *kind != "remove" && *kind != "quorum" && *kind != "rotate")) {
+    return d.Reject("", "invalid-field", "change must be add, remove, quorum or rotate");
   }
   auto only = [&](const char* field) -> bool {
     for (const char* f : {"member", "member-id", "quorum"}) {
@@ -240,6 +244,48 @@ void RunMemberPropose(const CallContext& call, StateOverlay* state, Receipt* rec
     }
     change["member"] = member;
     receipt->outputs["member"] = record->id;
+  } else if (*kind == "rotate") {
+    // Key rotation: the member stays, its certificates change from the next epoch on. Blocks and
+    // transactions before it keep verifying with the keys of their own epoch's document.
+    if (!only("member")) return;
+    json member = json::parse(*call.tx.body.Field("member"), nullptr, false);
+    if (!member.is_object() || member.size() != 5) {
+      return d.Reject("", "invalid-field",
+                      "member must be a JSON object with exactly id, name, role, tls_certificate "
+                      "and signing_certificate");
+    }
+    if (!call.rules.check_member) {
+      return d.Reject("", "not-supported", "this chain cannot check new certificates");
+    }
+    auto record = call.rules.check_member(member.dump(), call.block.timestamp_ms);
+    if (!record.ok()) return d.Reject("", "invalid-member", record.error().message);
+    auto current = members.find(record->id);
+    if (current == members.end()) {
+      return d.Reject("", "not-a-member",
+                      "'" + record->id + "' is not a current member; add it with change add");
+    }
+    const json& old = current->second;
+    if (member["name"] != old["name"] || member["role"] != old["role"]) {
+      return d.Reject("", "invalid-member",
+                      "a rotation keeps the member's name and role; it changes certificates only");
+    }
+    const bool new_tls = member["tls_certificate"] != old["tls_certificate"];
+    const bool new_signing = member["signing_certificate"] != old["signing_certificate"];
+    if (!new_tls && !new_signing) {
+      return d.Reject("", "no-change", "both certificates are the member's current ones");
+    }
+    // A certificate moved from another member would make two members one identity.
+    for (const auto& [other_id, other] : members) {
+      if (other_id == record->id) continue;
+      if (other["tls_certificate"] == member["tls_certificate"] ||
+          other["signing_certificate"] == member["signing_certificate"]) {
+        return d.Reject("", "invalid-member",
+                        "a certificate of the rotation belongs to member '" + other_id + "'");
+      }
+    }
+    change["member"] = member;
+    receipt->outputs["member"] = record->id;
+    receipt->outputs["rotates"] = new_tls && new_signing ? "tls,signing" : new_tls ? "tls" : "signing";
   } else if (*kind == "remove") {
     if (!only("member-id")) return;
     const std::string& member_id = *call.tx.body.Field("member-id");

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 
@@ -33,6 +34,39 @@ TEST(Golden, GenesisHashInitialStateRootAndHeader) {
   EXPECT_EQ(crypto::ToHex(genesis->hash), kGoldenGenesisHash);
   EXPECT_EQ(crypto::ToHex(root), kGoldenInitialStateRoot);
   EXPECT_EQ(crypto::ToHex(consensus::BlockHash(header.ToText())), kGoldenGenesisHeaderHash);
+}
+
+// docs/configuration.md: a genesis file with a key the format does not have (a misspelt
+// consensus timeout, a member field) is refused naming the key, never read with a default.
+TEST(GenesisKeys, UnknownKeysAreRefusedAtEveryLevel) {
+  std::ifstream in(std::string(COLEND_SOURCE_DIR) + "/tests/golden/genesis.json",
+                   std::ios::binary);
+  ASSERT_TRUE(in);
+  std::ostringstream raw;
+  raw << in.rdbuf();
+  const nlohmann::json golden = nlohmann::json::parse(raw.str());
+  struct Case {
+    const char* where;
+    nlohmann::json::json_pointer at;
+    const char* key;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"top level", nlohmann::json::json_pointer(""), "quorom", "genesis has an unknown key 'quorom'"},
+      {"consensus", nlohmann::json::json_pointer("/consensus"), "timeout_propse_ms",
+       "consensus has an unknown key 'timeout_propse_ms'"},
+      {"member", nlohmann::json::json_pointer("/members/1"), "tls_cert",
+       "members[1] has an unknown key 'tls_cert'"},
+  };
+  for (const Case& c : cases) {
+    nlohmann::json changed = golden;
+    changed[c.at][c.key] = 1;
+    auto parsed = genesis::ParseGenesis(changed.dump(2));
+    ASSERT_FALSE(parsed.ok()) << c.where;
+    EXPECT_NE(parsed.error().message.find(c.message), std::string::npos)
+        << c.where << ": " << parsed.error().message;
+  }
+  EXPECT_TRUE(genesis::ParseGenesis(golden.dump(2)).ok()) << "the unchanged file still parses";
 }
 
 }  // namespace
