@@ -360,8 +360,13 @@ std::string UnknownKey(std::string_view key) {
   bool plain = !key.empty() && key.size() <= 32 && LongestNumber(key) <= kReferenceDigitsMax;
   for (char c : key)
     plain = plain && (IsLower(c) || IsDigit(c) || c == '-' || c == '.' || c == '_');
-  return plain ? "'" + std::string(key) + "'"
-               : "of " + std::to_string(key.size()) + " bytes (name withheld)";
+  std::string named;
+  if (plain) {
+    named.reserve(key.size() + 2);
+    named.append(1, '\'').append(key).append(1, '\'');
+    return named;
+  }
+  return "of " + std::to_string(key.size()) + " bytes (name withheld)";
 }
 
 Error UnknownField(const TxSchema& schema, std::string_view key) {

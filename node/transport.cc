@@ -352,12 +352,10 @@ bool Connection::VerifyCertificate(bool preverified, ssl::verify_context& contex
   }
   if (X509_STORE_CTX_get_error_depth(store) != 0) return true;
   std::string reason;
-  auto member = impl_->MemberOfCertificate(X509_STORE_CTX_get_current_cert(store), &reason);
-  if (member && direction_ == Direction::kOutbound && *member != peer_id_) {
-    reason = "certificate belongs to member " + *member + ", not the member dialed";
-    member.reset();
-  }
-  if (!member) {
+  const auto member = impl_->MemberOfCertificate(X509_STORE_CTX_get_current_cert(store), &reason);
+  const bool wrong_peer = member && direction_ == Direction::kOutbound && *member != peer_id_;
+  if (wrong_peer) reason = "certificate belongs to member " + *member + ", not the member dialed";
+  if (!member || wrong_peer) {
     reject_reason_ = reason;
     // Without an error set, OpenSSL would tell the peer "internal error".
     X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
