@@ -223,30 +223,10 @@ void RunMemberPropose(const CallContext& call, StateOverlay* state, Receipt* rec
   if (EpochPending(call, *state, receipt)) return;
   std::map<std::string, json> members = CurrentMembers(*state);
   json change = {{"kind", *kind}};
-  if (*kind == "add") {
-    if (!only("member")) return;
-    json member = json::parse(*call.tx.body.Field("member"), nullptr, false);
-    if (!member.is_object() || member.size() != 5) {
-      return d.Reject("", "invalid-field",
-                    "member must be a JSON object with exactly id, name, role, tls_certificate "
-                    "and signing_certificate");
-    }
-    if (!call.rules.check_member) {
-      return d.Reject("", "not-supported", "this chain cannot check new members");
-    }
-    auto record = call.rules.check_member(member.dump(), call.block.timestamp_ms);
-    if (!record.ok()) return d.Reject("", "invalid-member", record.error().message);
-    if (members.count(record->id)) {
-      return d.Reject("", "already-member", "'" + record->id + "' is a member already");
-    }
-    if (members.size() + 1 > kMaxMembers) {
-      return d.Reject("", "too-many-members", "a consortium has at most 64 members");
-    }
-    change["member"] = member;
-    receipt->outputs["member"] = record->id;
-  } else if (*kind == "rotate") {
-    // Key rotation: the member stays, its certificates change from the next epoch on. Blocks and
-    // transactions before it keep verifying with the keys of their own epoch's document.
+  if (*kind == "add" || *kind == "rotate") {
+    // add: a new member; rotate (key rotation): the member stays, its certificates change from
+    // the next epoch on, and blocks and transactions before it keep verifying with the keys of
+    // their own epoch's document. Either way the object is checked as a genesis member's.
     if (!only("member")) return;
     json member = json::parse(*call.tx.body.Field("member"), nullptr, false);
     if (!member.is_object() || member.size() != 5) {
@@ -255,37 +235,47 @@ void RunMemberPropose(const CallContext& call, StateOverlay* state, Receipt* rec
                       "and signing_certificate");
     }
     if (!call.rules.check_member) {
-      return d.Reject("", "not-supported", "this chain cannot check new certificates");
+      return d.Reject("", "not-supported", "this chain cannot check new members");
     }
     auto record = call.rules.check_member(member.dump(), call.block.timestamp_ms);
     if (!record.ok()) return d.Reject("", "invalid-member", record.error().message);
-    auto current = members.find(record->id);
-    if (current == members.end()) {
-      return d.Reject("", "not-a-member",
-                      "'" + record->id + "' is not a current member; add it with change add");
-    }
-    const json& old = current->second;
-    if (member["name"] != old["name"] || member["role"] != old["role"]) {
-      return d.Reject("", "invalid-member",
-                      "a rotation keeps the member's name and role; it changes certificates only");
-    }
-    const bool new_tls = member["tls_certificate"] != old["tls_certificate"];
-    const bool new_signing = member["signing_certificate"] != old["signing_certificate"];
-    if (!new_tls && !new_signing) {
-      return d.Reject("", "no-change", "both certificates are the member's current ones");
-    }
-    // A certificate moved from another member would make two members one identity.
-    for (const auto& [other_id, other] : members) {
-      if (other_id == record->id) continue;
-      if (other["tls_certificate"] == member["tls_certificate"] ||
-          other["signing_certificate"] == member["signing_certificate"]) {
-        return d.Reject("", "invalid-member",
-                        "a certificate of the rotation belongs to member '" + other_id + "'");
+    if (*kind == "add") {
+      if (members.count(record->id)) {
+        return d.Reject("", "already-member", "'" + record->id + "' is a member already");
       }
+      if (members.size() + 1 > kMaxMembers) {
+        return d.Reject("", "too-many-members", "a consortium has at most 64 members");
+      }
+    } else {
+      auto current = members.find(record->id);
+      if (current == members.end()) {
+        return d.Reject("", "not-a-member",
+                        "'" + record->id + "' is not a current member; add it with change add");
+      }
+      const json& old = current->second;
+      if (member["name"] != old["name"] || member["role"] != old["role"]) {
+        return d.Reject("", "invalid-member",
+                        "a rotation keeps the member's name and role; it changes certificates only");
+      }
+      const bool new_tls = member["tls_certificate"] != old["tls_certificate"];
+      const bool new_signing = member["signing_certificate"] != old["signing_certificate"];
+      if (!new_tls && !new_signing) {
+        return d.Reject("", "no-change", "both certificates are the member's current ones");
+      }
+      // A certificate moved from another member would make two members one identity.
+      for (const auto& [other_id, other] : members) {
+        if (other_id == record->id) continue;
+        if (other["tls_certificate"] == member["tls_certificate"] ||
+            other["signing_certificate"] == member["signing_certificate"]) {
+          return d.Reject("", "invalid-member",
+                          "a certificate of the rotation belongs to member '" + other_id + "'");
+        }
+      }
+      receipt->outputs["rotates"] =
+          new_tls && new_signing ? "tls,signing" : new_tls ? "tls" : "signing";
     }
     change["member"] = member;
     receipt->outputs["member"] = record->id;
-    receipt->outputs["rotates"] = new_tls && new_signing ? "tls,signing" : new_tls ? "tls" : "signing";
   } else if (*kind == "remove") {
     if (!only("member-id")) return;
     const std::string& member_id = *call.tx.body.Field("member-id");
