@@ -57,7 +57,7 @@ json Node::RpcDashboard() {
   out["blocks"] = blocks;
 
   // Each member of the current epoch: this node's own state, the others as this node sees them.
-  const MetricsGauges gauges = Gauges();
+  const MetricsGauges gauges = Gauges(GaugeScope::kChain);
   std::set<std::string> connected;
   if (transport_) {
     for (const auto& peer : transport_->ConnectedPeers()) connected.insert(peer);

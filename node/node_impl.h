@@ -231,7 +231,11 @@ class Node : public consensus::Application {
   // /health): live, and ready when synced, connected to a quorum and signing.
   json RpcMetrics();
   json RpcHealth();
-  MetricsGauges Gauges();
+  // kChain: the chain and consensus figures only, cheap enough for every /health probe and
+  // dashboard refresh; kAll adds those that read the disk and /proc (store size, RSS) and the
+  // certificates, for /metrics.
+  enum class GaugeScope { kChain, kAll };
+  MetricsGauges Gauges(GaugeScope scope);
   // The page at GET / (node_dashboard.cc): blocks, members, loans, refusals, read-only.
   json RpcDashboard();
   void CountCommitted(const consensus::proto::Block& block);

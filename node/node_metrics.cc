@@ -35,7 +35,7 @@ void Node::CountCommitted(const consensus::proto::Block& block) {
   }
 }
 
-MetricsGauges Node::Gauges() {
+MetricsGauges Node::Gauges(GaugeScope scope) {
   MetricsGauges g;
   g.height = ledger_.height();
   g.round = (replica_ && active_height_ != 0) ? replica_->round() : 0;
@@ -50,6 +50,7 @@ MetricsGauges Node::Gauges() {
     g.peer_heights[peer] = report.certified_height;
   }
   g.signing_state = recovering_ ? "recovering" : replica_ ? "signing" : "not-a-member";
+  if (scope == GaugeScope::kChain) return g;
   g.data_bytes = DirectoryBytes(config_.StatePath("data"));
   g.rss_bytes = ProcessRssBytes();
   // The certificates peers and verifiers check now: the epoch in force's (after a rotation, the
@@ -62,10 +63,10 @@ MetricsGauges Node::Gauges() {
   return g;
 }
 
-json Node::RpcMetrics() { return json{{"text", metrics_.Render(Gauges())}}; }
+json Node::RpcMetrics() { return json{{"text", metrics_.Render(Gauges(GaugeScope::kAll))}}; }
 
 json Node::RpcHealth() {
-  const MetricsGauges g = Gauges();
+  const MetricsGauges g = Gauges(GaugeScope::kChain);
   const bool synced = g.best_peer_height <= g.height;
   // This node counts towards the quorum itself when it is a member.
   const std::uint64_t reachable = g.peers_connected + (replica_ ? 1 : 0);
