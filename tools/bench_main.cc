@@ -9,37 +9,12 @@
 
 #include "node/rpc.h"
 #include "tools/bench.h"
+#include "tools/cli_spec.h"
 
 namespace colend::bench {
 namespace {
 
 using json = nlohmann::json;
-
-constexpr const char* kUsage = R"(usage: colend-bench --dir D [--duration S] [--rate R] [--clients C]
-                    [--mix anchor|loans] [--inflight N] [--json]
-Drives the running local network in D (made with `colend localnet init`, started with
-`colend localnet up`) and measures it.
-
-  --duration S   seconds of load (default 20; at most 300: pre-signed transactions must stay
-                 within the chain's transaction time window)
-  --rate R       offered load in transactions per second over all clients; without it, as fast
-                 as the network commits, with at most --inflight N (default 500) submitted and
-                 not yet committed
-  --clients C    concurrent clients (default 8, at most 128), client c on node (c mod N): each
-                 submits on one kept connection and waits for its commits with wait_tx on another
-  --mix loans    (default) each borrower: bureau snapshot, admission, drawdown, partner approval,
-                 two funding legs, payout, two repayments, each signed by the member whose role
-                 sends it, sent in that order by one client
-  --mix anchor   evidence.anchor records signed by every member in turn
-  --json         one JSON object instead of the table
-
-Measures: committed tx/s (committed in blocks, from the first submit to the last commit), commit
-latency p50/p90/p99/max (submit until a client waiting on the node with wait_tx saw it
-committed), the signature-verification bound of this machine in the same run (distinct signatures
-of the chain's suite verified with OpenSSL on all cores, divided by the number of nodes: each node
-verifies each transaction once; also shown through the nodes' own check), and the node processes' peak RSS (VmHWM, and VmRSS sampled during the load).
-Exit 0 after a run, 1 when the network cannot be driven, 2 on bad usage.
-)";
 
 constexpr double kDurationMax = 300;
 constexpr std::size_t kClientsMax = 128;
@@ -47,8 +22,8 @@ constexpr std::size_t kPresignMax = 300000;
 constexpr std::size_t kPresignMin = 2000;
 constexpr std::int64_t kSampleMs = 500;
 
-int Usage(const std::string& message) {
-  std::cerr << "colend-bench: " << message << "\n" << kUsage;
+int Usage(const cli::Args& args, const std::string& message) {
+  std::cerr << "colend-bench: " << message << "\n" << args.usage;
   return 2;
 }
 
@@ -103,12 +78,7 @@ struct Options {
 };
 
 Result<Options> ParseOptions(const cli::Args& args) {
-  static const std::set<std::string> kKnown = {"dir",      "duration", "rate", "clients",
-                                               "mix",      "inflight", "json", "help"};
-  for (const auto& [name, value] : args.options) {
-    if (!kKnown.count(name)) return MakeError("usage", "unknown option --" + name);
-  }
-  if (!args.words.empty()) return MakeError("usage", "unexpected argument '" + args.words[0] + "'");
+  // Unknown options and stray words are refused by the parser (kProgram below).
   Options o;
   o.dir = args.Get("dir");
   if (o.dir.empty()) return MakeError("usage", "--dir D is required");
@@ -325,15 +295,56 @@ int Run(const Options& o) {
   return 0;
 }
 
+int Main(const cli::Args& args) {
+  auto options = ParseOptions(args);
+  if (!options.ok()) return Usage(args, options.error().message);
+  return Run(*options);
+}
+
+cli::ProgramSpec Program() {
+  cli::ProgramSpec p;
+  p.name = "colend-bench";
+  p.summary = "colend-bench: drives a running local network and measures it";
+  cli::CommandSpec c;
+  c.run = Main;
+  c.options = {
+      {"dir", "D", "the local network (made with `colend localnet init`, started with "
+                   "`colend localnet up`)", true},
+      {"duration", "S", "seconds of load (default 20; at most 300: pre-signed transactions must "
+                        "stay within the chain's transaction time window)"},
+      {"rate", "R", "offered load in transactions per second over all clients; without it, as "
+                    "fast as the network commits, with at most --inflight submitted and not yet "
+                    "committed"},
+      {"inflight", "N", "the most transactions submitted and not yet committed (default 500)"},
+      {"clients", "C", "concurrent clients (default 8, at most 128), client c on node (c mod N): "
+                       "each submits on one kept connection and waits for its commits with "
+                       "wait_tx on another"},
+      {"mix", "loans|anchor", "loans (default): each borrower's bureau snapshot, admission, "
+                              "drawdown, partner approval, two funding legs, payout, two "
+                              "repayments, each signed by the member whose role sends it; anchor: "
+                              "evidence.anchor records signed by every member in turn"},
+      {"json", "", "one JSON object instead of the table"}};
+  p.commands = {c};
+  p.details =
+      "Measures: committed tx/s (committed in blocks, from the first submit to the last commit),\n"
+      "commit latency p50/p90/p99/max (submit until a client waiting on the node with wait_tx saw\n"
+      "it committed), the signature-verification bound of this machine in the same run (distinct\n"
+      "signatures of the chain's suite verified with OpenSSL on all cores, divided by the number\n"
+      "of nodes: each node verifies each transaction once; also shown through the nodes' own\n"
+      "check), and the node processes' peak RSS (VmHWM, and VmRSS sampled during the load).\n"
+      "Exit 0 after a run, 1 when the network cannot be driven, 2 on bad usage.";
+  return p;
+}
+
 }  // namespace
 }  // namespace colend::bench
 
 int main(int argc, char** argv) {
   using namespace colend;
-  auto args = cli::ParseArgs(argc, argv);
-  if (!args.ok()) return bench::Usage(args.error().message);
-  if (args->Has("help")) return std::cout << bench::kUsage, 0;
-  auto options = bench::ParseOptions(*args);
-  if (!options.ok()) return bench::Usage(options.error().message);
-  return bench::Run(*options);
+  static const cli::ProgramSpec program = bench::Program();
+  cli::Args args;
+  int exit_code = 0;
+  const cli::CommandSpec* command = cli::ParseCommandLine(program, argc, argv, &args, &exit_code);
+  if (command == nullptr) return exit_code;
+  return command->run(args);
 }

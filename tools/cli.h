@@ -14,22 +14,23 @@
 #include "genesis/genesis.h"
 #include "node/config.h"
 
+namespace colend::contracts {
+struct Loan;
+}  // namespace colend::contracts
+
 namespace colend::cli {
 
 // Parsed arguments: positional words and --options (flags have the value "true").
 struct Args {
   std::vector<std::string> words;
   std::map<std::string, std::string> options;
+  std::string usage;  // the command's generated help (tools/cli_spec.h), for usage errors
   bool Has(const std::string& name) const { return options.count(name) > 0; }
   std::string Get(const std::string& name, const std::string& fallback = "") const {
     auto it = options.find(name);
     return it == options.end() ? fallback : it->second;
   }
 };
-
-// Options that take no value.
-bool IsFlag(const std::string& name);
-Result<Args> ParseArgs(int argc, char** argv);
 
 // Prints an error ("colend: <message>") to stderr and returns the exit code 1.
 int Fail(const std::string& message);
@@ -53,6 +54,7 @@ int RunLocalnetDemo(const Args& args);  // localnet demo (demo.cc)
 int RunLocalnetRekey(const Args& args);  // localnet rekey (localnet_rekey.cc)
 std::string ProgramDirectory();
 
+
 // The --home node's configuration and genesis.
 struct Home {
   node::NodeConfig config;
@@ -60,6 +62,13 @@ struct Home {
 };
 Result<Home> LoadHome(const std::string& home_dir);
 Result<Home> LoadHome(const Args& args);  // --home, required
+
+// The committed state record `key` as the node's `state` method answers it ({value, height,
+// business_day}); the loan `id` decoded with the contracts' own code (error "loan-not-found").
+// (lending_commands.cc)
+Result<nlohmann::json> StateGet(const Home& home, const std::string& key);
+Result<contracts::Loan> FetchLoan(const Home& home, const std::string& id, std::int64_t* day);
+
 std::int64_t NowMs();
 
 // The home node's signing key (signing.key, in the chain's suite).

@@ -10,39 +10,6 @@
 
 namespace colend::cli {
 
-bool IsFlag(const std::string& name) {
-  return name == "json" || name == "help" || name == "dev-clock" || name == "kill" ||
-         name == "device-changed" || name == "phone-changed" || name == "counterparty-new" ||
-         name == "decline" || name == "no-consent";
-}
-
-Result<Args> ParseArgs(int argc, char** argv) {
-  Args args;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "-h") arg = "--help";
-    if (arg.rfind("--", 0) == 0 && arg.size() > 2) {
-      std::string name = arg.substr(2);
-      std::string value;
-      auto eq = name.find('=');
-      if (eq != std::string::npos) {
-        value = name.substr(eq + 1);
-        name = name.substr(0, eq);
-      } else if (IsFlag(name)) {
-        value = "true";
-      } else if (i + 1 < argc) {
-        value = argv[++i];
-      } else {
-        return MakeError("usage", "option --" + name + " needs a value");
-      }
-      args.options[name] = value;
-    } else {
-      args.words.push_back(arg);
-    }
-  }
-  return args;
-}
-
 int Fail(const std::string& message) {
   std::cerr << "colend: " << message << std::endl;
   return 1;

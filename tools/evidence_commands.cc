@@ -16,18 +16,7 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr const char* kAttachUsage =
-    "usage: colend --home NODE_DIR evidence attach --loan ID --file F\n"
-    "                     --kind contract|notice|repayment-proof|other [--label TEXT] [--timeout S]\n"
-    "  Attaches a document to a loan: its bytes go into the node's document store (the other\n"
-    "  nodes fetch them), its SHA-256, size and kind into a signed evidence.attach record of the\n"
-    "  loan. --label is stored on chain only as its SHA-256 (never put a name or ID in clear).\n";
 
-constexpr const char* kExportUsage =
-    "usage: colend --home NODE_DIR evidence export --loan ID --out FILE.zip [--json]\n"
-    "  Writes the loan's evidence bundle: every signed record with its receipt and proofs, the\n"
-    "  blocks' headers and endorsements, the membership documents, the documents, a report and\n"
-    "  the verification tools. Verify it with: colend-verify FILE.zip --root-sha256 FP\n";
 
 std::int64_t TimeoutMs(const Args& args) {
   const std::string t = args.Get("timeout", "30");
@@ -40,10 +29,9 @@ std::int64_t TimeoutMs(const Args& args) {
 }
 
 int Attach(const Args& args) {
-  if (args.Has("help")) return std::cout << kAttachUsage, 0;
   const std::string loan = args.Get("loan"), file = args.Get("file"), kind = args.Get("kind");
   if (loan.empty() || file.empty() || kind.empty()) {
-    return std::cerr << "colend: --loan, --file and --kind are required\n" << kAttachUsage, 2;
+    return std::cerr << "colend: --loan, --file and --kind are required\n" << args.usage, 2;
   }
   if (!contracts::IsDocumentKind(kind)) {
     return std::cerr << "colend: --kind must be contract, notice, repayment-proof or other\n", 2;
@@ -75,10 +63,9 @@ int Attach(const Args& args) {
 }
 
 int Export(const Args& args) {
-  if (args.Has("help")) return std::cout << kExportUsage, 0;
   const std::string loan = args.Get("loan"), out_path = args.Get("out");
   if (loan.empty() || out_path.empty()) {
-    return std::cerr << "colend: --loan and --out are required\n" << kExportUsage, 2;
+    return std::cerr << "colend: --loan and --out are required\n" << args.usage, 2;
   }
   auto home = LoadHome(args);
   if (!home.ok()) return Fail(home.error());

@@ -12,32 +12,10 @@ namespace {
 using json = nlohmann::json;
 namespace money = colend::contracts;
 
-constexpr const char* kLoanScheduleUsage =
-    "usage: colend loan schedule --principal CNY --periods N (--daily-rate R% | --annual-rate R%)\n"
-    "         [--method equal-installment|equal-principal] [--split LEAD/PARTNER]\n"
-    "         [--start YYYY-MM-DD] [--json]\n"
-    "The repayment schedule of a loan, computed offline (no node needed) with exact integer\n"
-    "arithmetic, amounts rounded half-up to the fen (docs/lending-rules.md §2.1, §2.2, §2.5).\n"
-    "  --principal     amount in CNY, at most 2 decimals (40000.00)\n"
-    "  --periods       number of monthly installments, 1..360\n"
-    "  --daily-rate    daily rate in percent (0.05%); --annual-rate: nominal annual rate (18%)\n"
-    "  --method        equal-installment (default, 等额本息): period rate = daily rate × 30, or\n"
-    "                  annual rate / 12; the last installment absorbs the rounding.\n"
-    "                  equal-principal (等额本金): principal P/n, the last period takes the\n"
-    "                  remainder; interest on the balance at the daily rate (daily rate, or\n"
-    "                  annual rate / 360) for the days of the period (30 without --start)\n"
-    "  --split         lead/partner shares in percent, two positive integers summing to 100\n"
-    "                  (default 20/80); principal and interest are split cumulatively, partner\n"
-    "                  rounded down, lead takes the remainder\n"
-    "  --start         value date: period k is due k months later, clamped to the month's end\n"
-    "  --json          {principal_fen, periods, method, period_rate, daily_rate, split,\n"
-    "                  installments: [...], totals, schedule_sha256}; amounts in fen\n"
-    "Exit codes: 0 success, 1 invalid value, 2 bad usage.\n";
-
 constexpr int kPeriodsMax = 360;
 
-int Usage(const std::string& message) {
-  std::cerr << "colend: " << message << "\n" << kLoanScheduleUsage;
+int Usage(const Args& args, const std::string& message) {
+  std::cerr << "colend: " << message << "\n" << args.usage;
   return 2;
 }
 
@@ -183,18 +161,10 @@ std::string ToText(const money::ScheduleInput& input, const std::string& rate_te
 }  // namespace
 
 int RunLoanSchedule(const Args& args) {
-  if (args.Has("help")) return std::cout << kLoanScheduleUsage, 0;
-  static const std::set<std::string> kKnown = {"principal", "periods", "daily-rate", "annual-rate",
-                                               "method",    "split",   "start",      "json",
-                                               "help",      "home"};
-  for (const auto& [name, value] : args.options) {
-    if (!kKnown.count(name)) return Usage("loan schedule does not take --" + name);
-  }
-  if (args.words.size() != 2) return Usage("loan schedule takes no positional arguments");
-  if (!args.Has("principal")) return Usage("--principal is required");
-  if (!args.Has("periods")) return Usage("--periods is required");
+  // Unknown options, stray words and missing --principal/--periods are refused by the parser
+  // (tools/cli_spec.cc).
   if (args.Has("daily-rate") == args.Has("annual-rate")) {
-    return Usage("give exactly one of --daily-rate and --annual-rate");
+    return Usage(args, "give exactly one of --daily-rate and --annual-rate");
   }
 
   money::ScheduleInput input;

@@ -29,27 +29,6 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-constexpr const char* kInitUsage =
-    "usage: colend localnet init --dir D [--nodes N] [--suite std|sm]\n"
-    "         [--quorum majority|two-thirds] [--profile case-study|cn-2022] [--dev-clock]\n"
-    "         [--chain-id ID] [--block-interval-ms MS] [--timeout-propose-ms MS] [--spare S]\n"
-    "Writes D/genesis.json, the consortium CA (D/ca.pem, D/ca.key) and D/node1 .. D/nodeN, each\n"
-    "with config.json (free loopback ports), genesis.json, TLS and signing keys and certificates.\n"
-    "N defaults to 5: lead-bank, partner-bank, payee-bank, credit-bureau, arbitration.\n"
-    "--block-interval-ms (default 200) is how long a proposer batches transactions;\n"
-    "--timeout-propose-ms (default 1500) how long members wait for a proposal before moving on.\n"
-    "--spare S (default 0) adds D/node(N+1) .. D/node(N+S): institutions with CA-issued keys that\n"
-    "are not in the genesis file and may join by `colend member propose --add nodeK/member.json`.\n"
-    "Every node directory holds member.json, its institution's member object.\n";
-constexpr const char* kUpUsage =
-    "usage: colend localnet up --dir D [--node K] [--timeout SECONDS]\n"
-    "Starts every node of D (or only node K) in the background: pid in D/nodeK/node.pid, log in\n"
-    "D/nodeK/node.log. Waits until they answer and are connected to each other.\n";
-constexpr const char* kDownUsage =
-    "usage: colend localnet down --dir D [--node K] [--kill]\n"
-    "Stops every node of D (or only node K) with SIGTERM, or SIGKILL with --kill.\n";
-constexpr const char* kStatusUsage =
-    "usage: colend localnet status --dir D\nOne line per node: member, pid, height, peers.\n";
 
 std::int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -75,9 +54,8 @@ Result<std::uint16_t> FreePort() {
 }
 
 int Init(const Args& args) {
-  if (args.Has("help")) return std::cout << kInitUsage, 0;
   std::string dir = args.Get("dir");
-  if (dir.empty()) return std::cerr << "colend: --dir is required\n" << kInitUsage, 2;
+  if (dir.empty()) return std::cerr << "colend: --dir is required\n" << args.usage, 2;
   int nodes = 0;
   try {
     nodes = std::stoi(args.Get("nodes", "5"));
@@ -324,9 +302,8 @@ std::string LogTail(const std::string& home) {
 }
 
 int Up(const Args& args) {
-  if (args.Has("help")) return std::cout << kUpUsage, 0;
   std::string dir = args.Get("dir");
-  if (dir.empty()) return std::cerr << "colend: --dir is required\n" << kUpUsage, 2;
+  if (dir.empty()) return std::cerr << "colend: --dir is required\n" << args.usage, 2;
   auto homes = NodeDirs(dir, args.Get("node"));
   if (homes.empty()) return Fail("no node directories in " + dir + " (run 'colend localnet init')");
   std::int64_t timeout_ms = 30000;
@@ -397,9 +374,8 @@ int Up(const Args& args) {
 }
 
 int Down(const Args& args) {
-  if (args.Has("help")) return std::cout << kDownUsage, 0;
   std::string dir = args.Get("dir");
-  if (dir.empty()) return std::cerr << "colend: --dir is required\n" << kDownUsage, 2;
+  if (dir.empty()) return std::cerr << "colend: --dir is required\n" << args.usage, 2;
   auto homes = NodeDirs(dir, args.Get("node"));
   if (homes.empty()) return Fail("no node directories in " + dir);
   int sig = args.Has("kill") ? SIGKILL : SIGTERM;
@@ -430,9 +406,8 @@ int Down(const Args& args) {
 }
 
 int LocalStatus(const Args& args) {
-  if (args.Has("help")) return std::cout << kStatusUsage, 0;
   std::string dir = args.Get("dir");
-  if (dir.empty()) return std::cerr << "colend: --dir is required\n" << kStatusUsage, 2;
+  if (dir.empty()) return std::cerr << "colend: --dir is required\n" << args.usage, 2;
   json out = json::array();
   std::string text;
   for (const auto& home : NodeDirs(dir, "")) {
@@ -466,9 +441,7 @@ int RunLocalnet(const Args& args) {
   if (sub == "up") return Up(args);
   if (sub == "down") return Down(args);
   if (sub == "status") return LocalStatus(args);
-  std::string usage = std::string(kInitUsage) + kUpUsage + kDownUsage + kStatusUsage;
-  if (args.Has("help") && sub.empty()) return std::cout << usage, 0;
-  std::cerr << "colend: localnet needs init, up, down or status\n" << usage;
+  std::cerr << "colend: localnet needs init, up, down or status\n" << args.usage;
   return 2;
 }
 

@@ -13,18 +13,12 @@
 
 namespace colend::cli {
 
-constexpr const char* kRekeyUsage =
-    "usage: colend localnet rekey --dir D --node K\n"
-    "Stages a key rotation for D/nodeK: new TLS and signing keys with certificates from the local\n"
-    "CA (D/ca.key), written as tls.next.key, tls.next.pem, signing.next.key, signing.next.pem and\n"
-    "member.next.json. Then: colend --home D/nodeK member propose --id P --rotate "
-    "D/nodeK/member.next.json\n";
 
 int RunLocalnetRekey(const Args& args) {
   const std::string dir = args.Get("dir");
   const std::string node_text = args.Get("node");
   if (dir.empty() || node_text.empty() || args.words.size() != 2) {
-    std::cerr << "colend: localnet rekey needs --dir and --node\n" << kRekeyUsage;
+    std::cerr << "colend: localnet rekey needs --dir and --node\n" << args.usage;
     return 2;
   }
   int k = 0;

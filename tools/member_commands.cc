@@ -11,27 +11,6 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr const char* kMemberUsage = R"(usage: colend --home NODE_DIR member SUBCOMMAND ... [--json]
-  list                                  the current epoch: members, quorum rule, proposals
-  epochs                                every epoch: start height, quorum rule, members, SHA-256
-                                        (--json: with each membership document's exact text)
-  propose --id P --remove MEMBER        propose removing a member
-  propose --id P --add MEMBER_JSON      propose adding an institution; MEMBER_JSON is its genesis
-                                        member object (the member.json in its node directory:
-                                        id, name, role, tls_certificate, signing_certificate,
-                                        certificates issued by the consortium CA)
-  propose --id P --quorum majority|two-thirds   propose another quorum rule
-  propose --id P --rotate MEMBER_JSON   propose new certificates for a current member (a key
-                                        rotation): the member object with the same id, name and
-                                        role and its new TLS and/or signing certificate
-                                        (member.next.json of `colend localnet rekey`); the
-                                        member's node takes up its staged keys (tls.next.*,
-                                        signing.next.key) when the new epoch begins
-  approve P                             approve a proposal as the --home institution
-The proposer's approval counts. A change needs the approval of a quorum of the current epoch's
-members (the count that commits a block); it takes effect from the height after the block that
-completes the approvals, which is still certified under the old rules.
-)";
 
 Result<json> State(const Home& home, const json& params) {
   return CallNode(home.config, "state", params);
@@ -128,10 +107,6 @@ int Report(const Args& args, const Result<json>& tx) {
 }  // namespace
 
 int RunMemberCommand(const Args& args) {
-  if (args.Has("help") || args.words.size() < 2) {
-    std::cout << kMemberUsage;
-    return args.Has("help") ? 0 : 2;
-  }
   auto home = LoadHome(args);
   if (!home.ok()) return Fail(home.error());
   const std::string& sub = args.words[1];
@@ -139,7 +114,7 @@ int RunMemberCommand(const Args& args) {
   if (sub == "epochs") return Epochs(args, *home);
   if (sub == "approve") {
     if (args.words.size() != 3) {
-      std::cerr << "colend: member approve needs the proposal id\n" << kMemberUsage;
+      std::cerr << "colend: member approve needs the proposal id\n" << args.usage;
       return 2;
     }
     return Report(args, SubmitAndWait(*home, "member.approve", {{"proposal", args.words[2]}}));
@@ -150,7 +125,7 @@ int RunMemberCommand(const Args& args) {
     if (id.empty() || kinds != 1) {
       std::cerr << "colend: member propose needs --id and one of --remove, --add, --quorum, "
                    "--rotate\n"
-                << kMemberUsage;
+                << args.usage;
       return 2;
     }
     std::map<std::string, std::string> fields = {{"proposal", id}};
@@ -173,7 +148,7 @@ int RunMemberCommand(const Args& args) {
     }
     return Report(args, SubmitAndWait(*home, "member.propose", fields));
   }
-  std::cerr << "colend: unknown member subcommand '" << sub << "'\n" << kMemberUsage;
+  std::cerr << "colend: unknown member subcommand '" << sub << "'\n" << args.usage;
   return 2;
 }
 

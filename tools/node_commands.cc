@@ -16,34 +16,8 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr const char* kStatusUsage =
-    "usage: colend --home NODE_DIR status [--json]\n"
-    "The node's chain id, height, last block hash, connected peers and addresses.\n";
-constexpr const char* kFaultsUsage =
-    "usage: colend --home NODE_DIR faults [--json]\n"
-    "Equivocations committed on chain: each member who signed two conflicting consensus\n"
-    "messages, with height, round, kind (proposal, prevote, precommit), the evidence transaction\n"
-    "and who reported it. JSON: {\"faults\": [...]}. Exit 0 (an empty list is good news).\n";
-constexpr const char* kBlockUsage =
-    "usage: colend --home NODE_DIR block HEIGHT [--json]\n"
-    "A committed block: hash, previous hash, timestamp, transaction ids, and the endorsements\n"
-    "(member, signature) of its commit certificate. Binary values are hex.\n";
-constexpr const char* kTxUsage =
-    "usage: colend --home NODE_DIR tx ID [--json]\n"
-    "A transaction's status (committed, pending or unknown), its height and its receipt.\n";
-constexpr const char* kAnchorUsage =
-    "usage: colend --home NODE_DIR evidence anchor --file F [--name LABEL] [--loan-id ID]\n"
-    "         [--timeout SECONDS] [--json]\n"
-    "Anchors the SHA-256 of file F on the chain as a record signed by the node's institution,\n"
-    "and waits (default 30 s) until it is committed. Exits 1 if it is not committed in time.\n"
-    "  --name LABEL  goes on chain in clear: 1-64 of [A-Za-z0-9._-] (e.g. loan-contract.pdf),\n"
-    "                never a person's name, an ID, phone or account number (no number of 6 or\n"
-    "                more digits). Default: F's file name, if it is such a label.\n"
-    "  --loan-id ID  the loan the document belongs to, 1-64 of [A-Za-z0-9._-].\n"
-    "Field formats: docs/transactions.md.\n";
 
 int Status(const Args& args) {
-  if (args.Has("help")) return std::cout << kStatusUsage, 0;
   auto home = LoadHome(args);
   if (!home.ok()) return Fail(home.error());
   auto status = CallNode(home->config, "status", json::object());
@@ -73,8 +47,7 @@ int Status(const Args& args) {
 }
 
 int Faults(const Args& args) {
-  if (args.Has("help")) return std::cout << kFaultsUsage, 0;
-  if (args.words.size() != 1) return std::cerr << "colend: faults takes no arguments\n" << kFaultsUsage, 2;
+  if (args.words.size() != 1) return std::cerr << "colend: faults takes no arguments\n" << args.usage, 2;
   auto home = LoadHome(args);
   if (!home.ok()) return Fail(home.error());
   auto faults = CallNode(home->config, "faults", json::object());
@@ -93,8 +66,7 @@ int Faults(const Args& args) {
 }
 
 int Block(const Args& args) {
-  if (args.Has("help")) return std::cout << kBlockUsage, 0;
-  if (args.words.size() != 2) return std::cerr << "colend: block needs HEIGHT\n" << kBlockUsage, 2;
+  if (args.words.size() != 2) return std::cerr << "colend: block needs HEIGHT\n" << args.usage, 2;
   std::uint64_t height = 0;
   try {
     std::size_t used = 0;
@@ -135,8 +107,7 @@ std::string DescribeTx(const json& t) {
 }
 
 int Tx(const Args& args) {
-  if (args.Has("help")) return std::cout << kTxUsage, 0;
-  if (args.words.size() != 2) return std::cerr << "colend: tx needs ID\n" << kTxUsage, 2;
+  if (args.words.size() != 2) return std::cerr << "colend: tx needs ID\n" << args.usage, 2;
   if (!crypto::Hash256FromHex(args.words[1]).ok()) {
     return Fail("ID must be a transaction id of 64 hex digits, not '" + args.words[1] + "'");
   }
@@ -154,9 +125,8 @@ std::string BaseName(const std::string& path) {
 }
 
 int Anchor(const Args& args) {
-  if (args.Has("help")) return std::cout << kAnchorUsage, 0;
   std::string file = args.Get("file");
-  if (file.empty()) return std::cerr << "colend: --file is required\n" << kAnchorUsage, 2;
+  if (file.empty()) return std::cerr << "colend: --file is required\n" << args.usage, 2;
   std::int64_t timeout_ms = 30000;
   try {
     timeout_ms = static_cast<std::int64_t>(std::stod(args.Get("timeout", "30")) * 1000);
@@ -172,7 +142,7 @@ int Anchor(const Args& args) {
     const std::string value = args.Get(flag);
     if (auto s = contracts::CheckField("evidence.anchor", key, value); !s.ok()) {
       return std::cerr << "colend: --" << flag << ": " << s.error().message << " ["
-                       << s.error().code << "]\n" << kAnchorUsage, 2;
+                       << s.error().code << "]\n" << args.usage, 2;
     }
     fields[key] = value;
   }
@@ -357,8 +327,7 @@ int RunNodeCommand(const Args& args) {
     std::string sub = args.words.size() > 1 ? args.words[1] : "";
     if (sub == "anchor") return Anchor(args);
     if (int rc = RunEvidenceCommand(args); rc >= 0) return rc;
-    if (args.Has("help")) return std::cout << kAnchorUsage, 0;
-    std::cerr << "colend: evidence needs a subcommand: anchor, attach or export\n" << kAnchorUsage;
+    std::cerr << "colend: evidence needs a subcommand: anchor, attach or export\n" << args.usage;
     return 2;
   }
   return 2;

@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""The colend command line on its parser (issue 16 item 7), driven as a user drives it.
+
+Proves:
+  - every command a user knows (the list below, from the README and docs/) exists, and `--help`
+    on it and on every group exits 0 with a usage line naming the whole command; the help of a
+    command lists every option it accepts, and `colend help X` is `colend X --help`;
+  - for every command: an unknown option, a stray word, a repeated option and each missing
+    required option or argument exit 2 with a message naming it, print nothing on stdout and
+    never reach the node (a --home that does not exist is not even read);
+  - bad usage against a running node changes nothing: no transaction is signed or submitted;
+  - options work before and after the command, as --name value and --name=value; a value that
+    looks like a negative number is a value.
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import netlib
+from netlib import colend, expect, home
+
+# The commands of the README, docs/operations.md and docs/lending-rules.md.
+COMMANDS = [
+    "localnet init", "localnet up", "localnet down", "localnet status", "localnet rekey",
+    "localnet demo", "status", "block", "tx", "faults", "evidence anchor", "evidence attach",
+    "evidence export", "member list", "member epochs", "member propose", "member approve",
+    "loan schedule", "loan list", "loan show", "loan events", "loan draw", "loan approve",
+    "loan fund", "loan payout", "loan repay", "loan settle", "loan writeoff", "borrower ref",
+    "borrower admit", "borrower change", "borrower show", "borrower events", "bureau snapshot",
+    "auth result", "bank figures", "va spend", "use attest", "collection outcome", "param show",
+    "param propose", "param approve", "clock show", "clock tick", "clock advance",
+]
+MISSING_HOME = "/nonexistent/colend-home"
+
+
+def run(*argv):
+    return subprocess.run([os.path.join(netlib.BIN, "colend")] + list(argv), capture_output=True,
+                          text=True, timeout=60)
+
+
+def section(text, title):
+    """The entries of a help section: [(first word, rest of line)]."""
+    out, inside = [], False
+    for line in text.splitlines():
+        if line.rstrip() == title + ":":
+            inside = True
+            continue
+        if inside:
+            if not line.startswith("  "):
+                if line.strip():
+                    break
+                continue
+            if line.startswith("    "):   # a wrapped description
+                continue
+            parts = line.strip().split(None, 1)
+            out.append((parts[0], parts[1] if len(parts) > 1 else ""))
+    return out
+
+
+def tree():
+    """Walks the generated help: {command path: help text} for groups and commands."""
+    found, todo = {}, [""]
+    while todo:
+        path = todo.pop()
+        p = run(*path.split(), "--help")
+        expect(p.returncode == 0 and p.stderr == "", f"'colend {path} --help' exits 0")
+        usage = "Usage: colend" + (" " + path if path else "")
+        expect(usage in p.stdout, f"'colend {path} --help' shows '{usage}'")
+        found[path] = p.stdout
+        for name, _ in section(p.stdout, "Subcommands"):
+            todo.append((path + " " + name).strip())
+    return found
+
+
+def options_of(help_text):
+    """{--name: (placeholder or None, required)} and the positional names of a command's help."""
+    opts = {}
+    for name, rest in section(help_text, "Options"):
+        if name == "-h,--help":
+            continue
+        words = rest.split()
+        placeholder = None
+        if words and words[0] != "REQUIRED" and not words[0][0].islower():
+            placeholder = words[0]
+        if words and words[0] in ("majority|two-thirds", "std|sm", "case-study|cn-2022",
+                                  "equal-installment|equal-principal", "consumer|business",
+                                  "none|fraud|court", "sms|face", "pass|fail",
+                                  "merchant|individual|self", "pos|online|cash|transfer",
+                                  "phone|bound-card|device|id-reverification",
+                                  "contract|notice|repayment-proof|other", "loans|anchor"):
+            placeholder = words[0]
+        opts[name] = (placeholder, "REQUIRED" in words)
+    positionals = [name for name, _ in section(help_text, "Positionals")]
+    return opts, positionals
+
+
+def usage_error(p, what, needle):
+    """Exit 2, nothing on stdout, and the first line of stderr (the message, before the help)
+    names `needle`."""
+    first = p.stderr.splitlines()[0] if p.stderr else ""
+    expect(p.returncode == 2 and needle in first and p.stdout == "",
+           f"{what}: exit {p.returncode}, says '{needle}': {first}")
+
+
+def full_argv(path, opts, positionals, skip=None):
+    argv = path.split()
+    for name, (placeholder, required) in opts.items():
+        if required and name != skip:
+            argv += [name, "x1"]
+    argv += ["arg1" for p in positionals if p != skip]
+    return argv
+
+
+def offline_checks():
+    helps = tree()
+    for c in COMMANDS:
+        expect(c in helps, f"command '{c}' exists")
+    expect(run("help", "loan", "draw").stdout == run("loan", "draw", "--help").stdout,
+           "'colend help loan draw' is 'colend loan draw --help'")
+    # Every option the handlers read is declared (a sample a user relies on).
+    draw, _ = options_of(helps["loan draw"])
+    for name in ("--loan", "--borrower", "--amount", "--periods", "--daily-rate", "--method",
+                 "--device-changed", "--approval", "--model", "--home", "--json"):
+        expect(name in draw, f"loan draw --help lists {name}")
+    expect(draw["--loan"][1] and not draw["--daily-rate"][1], "loan draw marks --loan required")
+
+    leaves = [c for c in helps if c and "Subcommands:" not in helps[c]]
+    for path in leaves:
+        opts, positionals = options_of(helps[path])
+        base = full_argv(path, opts, positionals)
+        if "--home" in opts:
+            base += ["--home", MISSING_HOME]
+        usage_error(run(*base, "--no-such-option", "v"), f"{path}: an unknown option",
+                    "--no-such-option")
+        usage_error(run(*base, "stray-word"), f"{path}: a stray word", "stray-word")
+        for name, (placeholder, required) in opts.items():
+            if required:
+                argv = full_argv(path, opts, positionals, skip=name)
+                usage_error(run(*argv), f"{path}: without {name}", name + " is required")
+            if placeholder and name != "--home":
+                usage_error(run(*base, name, "a", name, "b"), f"{path}: {name} twice", name)
+        for pos in positionals:
+            usage_error(run(*full_argv(path, opts, positionals, skip=pos)),
+                        f"{path}: without {pos}", pos + " is required")
+    for group in [c for c in helps if "Subcommands:" in helps[c]]:
+        usage_error(run(*group.split(), "no-such-command"), f"'{group or 'colend'}' with an "
+                    "unknown command", "unknown command 'no-such-command'")
+        p = run(*group.split())
+        expect(p.returncode == 2 and "Usage:" in p.stderr, f"'{group or 'colend'}' alone: exit 2 "
+               "with its help")
+
+    # Option forms and places.
+    sched = ["loan", "schedule", "--principal", "1000.00", "--periods", "3", "--daily-rate",
+             "0.05%"]
+    a, b = run(*sched, "--json"), run("--json", *sched)
+    c = run("loan", "schedule", "--principal=1000.00", "--periods=3", "--daily-rate=0.05%",
+            "--json")
+    expect(a.returncode == 0 and a.stdout == b.stdout == c.stdout and a.stdout.startswith("{"),
+           "--json after or before the command, --name=value: the same output")
+    p = run("loan", "schedule", "--principal", "-5", "--periods", "3", "--daily-rate", "0.05%")
+    expect(p.returncode == 1 and "principal" in p.stderr,
+           f"--principal -5 is a value, refused by the command: {p.stderr.strip()[:120]}")
+    p = run("--home", "a", "status", "--home", "b")
+    usage_error(p, "--home at two places", "--home")
+
+
+def online_checks():
+    colend("localnet", "init", "--dir", netlib.DIR, "--nodes", "1", "--dev-clock")
+    colend("localnet", "up", "--dir", netlib.DIR)
+    try:
+        h = home(1)
+        before = colend("--home", h, "status", "--json").stdout
+        height0 = int(re.search(r'"height": (\d+)', before).group(1))
+        bad = [
+            ["loan", "draw", "--loan", "L1", "--borrower", "B1", "--amount", "100.00",
+             "--periods", "3", "--amout", "5"],
+            ["loan", "draw", "--loan", "L1", "--loan", "L2", "--borrower", "B1", "--amount",
+             "100.00", "--periods", "3"],
+            ["loan", "draw", "--loan", "L1", "--borrower", "B1", "--periods", "3"],
+            ["clock", "advance", "--days", "3", "extra"],
+            ["evidence", "anchor", "--file", "/etc/hostname", "--nmae", "x"],
+        ]
+        for argv in bad:
+            usage_error(run("--home", h, *argv), " ".join(argv[:2]) + " (bad usage, running node)",
+                        "")
+        p = run("--home", h, "clock", "advance", "--days", "1")
+        expect(p.returncode == 0, f"a good command still works on the same node: {p.stderr}")
+        after = colend("--home", h, "status", "--json").stdout
+        height1 = int(re.search(r'"height": (\d+)', after).group(1))
+        p = run("--home", h, "loan", "show", "L1")
+        expect(p.returncode == 1 and "does not exist" in p.stderr,
+               "no loan L1 was drawn by any bad command")
+        p = run("--home", h, "clock", "show", "--json")
+        expect('"offset_days": 1' in p.stdout,
+               "the clock moved 1 day (the good command), not 4 (the one with a stray word)")
+        expect(height1 >= height0, "the node kept running")
+    finally:
+        colend("localnet", "down", "--dir", netlib.DIR, check=False)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="colend-cli-")
+    netlib.configure(args.bin, os.path.join(tmp, "net"))
+    try:
+        offline_checks()
+        online_checks()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"cli: {netlib.CHECKS['passed']} checks passed, {netlib.CHECKS['failed']} failed")
+    sys.exit(1 if netlib.CHECKS["failed"] else 0)
+
+
+if __name__ == "__main__":
+    main()
