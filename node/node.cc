@@ -62,7 +62,8 @@ Node::Node(NodeHost host, NodeConfig config, genesis::Genesis genesis,
       mempool_(MempoolLimits{}),
       replica_timer_(host_.make_timer()),
       start_timer_(host_.make_timer()),
-      housekeeping_timer_(host_.make_timer()) {}
+      housekeeping_timer_(host_.make_timer()),
+      gossip_timer_(host_.make_timer()) {}
 
 Node::~Node() = default;
 
@@ -316,6 +317,7 @@ void Node::Shutdown() {
   replica_timer_->Cancel();
   start_timer_->Cancel();
   housekeeping_timer_->Cancel();
+  gossip_timer_->Cancel();
   for (auto& [number, waiter] : waiters_) waiter.timer->Cancel();
   waiters_.clear();  // their connections close with the server
   waiting_for_.clear();
@@ -371,8 +373,10 @@ void Node::Handle(consensus::Actions actions) {
     Status committed = ledger_.CommitBlock(d.block, d.certificate);
     if (!committed.ok()) return Fatal("cannot commit decided block: " + committed.ToString());
     decided_round_ = d.certificate.round();
-    AfterCommit(d.block, "committed in round " + std::to_string(d.certificate.round()) + " with " +
-                             std::to_string(d.certificate.endorsements_size()) + " endorsements");
+    AfterCommit(d.block,
+                "committed in round " + std::to_string(d.certificate.round()) + " with " +
+                    std::to_string(d.certificate.endorsements_size()) + " endorsements",
+                /*decided=*/true);
   }
   ArmReplicaTimer();
 }
@@ -416,16 +420,19 @@ void Node::StartHeight() {
 
 // Blocks are made only when there is something to commit; the short delay lets transactions
 // that arrive together share a block.
-void Node::ScheduleStartHeight() {
+void Node::ScheduleStartHeight() { ScheduleStartHeight(genesis_.consensus.block_interval_ms); }
+
+void Node::ScheduleStartHeight(std::int64_t delay_ms) {
   if (active_height_ == ledger_.height() + 1 || start_scheduled_ || mempool_.size() == 0) return;
   start_scheduled_ = true;
-  start_timer_->Arm(genesis_.consensus.block_interval_ms, [this] {
+  start_timer_->Arm(delay_ms, [this] {
     start_scheduled_ = false;
     StartHeight();
   });
 }
 
-void Node::AfterCommit(const consensus::proto::Block& block, const std::string& how) {
+void Node::AfterCommit(const consensus::proto::Block& block, const std::string& how,
+                       bool decided) {
   CountCommitted(block);
   std::vector<crypto::Hash256> committed;
   committed.reserve(block.txs_size());
@@ -467,7 +474,15 @@ void Node::AfterCommit(const consensus::proto::Block& block, const std::string& 
   VerifyPeerClaims();
   if (recovering_) TryRecoverSigning();
   AnnounceStatus();
-  ScheduleStartHeight();
+  // Transactions still pending after a block this replica decided waited through that height:
+  // the next one starts at once (from the io loop, not inside Handle), so a loaded network does
+  // not idle a batching window per block. The window is for a pool that was empty, and for
+  // blocks taken from a sync (catching up, the height is started once, later).
+  if (decided) {
+    ScheduleStartHeight(0);
+  } else {
+    ScheduleStartHeight();
+  }
 }
 
 void Node::Housekeeping() {
@@ -491,6 +506,27 @@ void Node::SendTo(const std::string& peer, const proto::PeerMessage& message) {
 
 void Node::BroadcastMessage(const proto::PeerMessage& message) {
   transport_->Broadcast(message.SerializeAsString());
+}
+
+void Node::GossipTx(const std::string& wire) {
+  gossip_batch_.mutable_txs()->add_txs(wire);
+  gossip_batch_bytes_ += wire.size();
+  if (static_cast<std::size_t>(gossip_batch_.txs().txs_size()) >= kGossipBatchTxsMax ||
+      gossip_batch_bytes_ >= kGossipBatchBytesMax) {
+    return FlushGossip();
+  }
+  if (gossip_armed_) return;
+  gossip_armed_ = true;
+  gossip_timer_->Arm(kGossipDelayMs, [this] { FlushGossip(); });
+}
+
+void Node::FlushGossip() {
+  gossip_timer_->Cancel();
+  gossip_armed_ = false;
+  if (gossip_batch_.txs().txs_size() == 0) return;
+  BroadcastMessage(gossip_batch_);
+  gossip_batch_.Clear();
+  gossip_batch_bytes_ = 0;
 }
 
 void Node::OnFrame(const std::string& peer, std::string frame) {
@@ -597,9 +633,7 @@ void Node::MaybeTickClock() {
   Status admitted = AdmitTx(wire, &id);
   if (!admitted.ok()) return Log("clock.tick not admitted: " + admitted.ToString());
   Log("new business day: submitted clock.tick " + crypto::ToHex(id).substr(0, 16));
-  proto::PeerMessage gossip;
-  gossip.mutable_txs()->add_txs(wire);
-  BroadcastMessage(gossip);
+  GossipTx(wire);
   ScheduleStartHeight();
 }
 

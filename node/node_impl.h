@@ -61,6 +61,13 @@ inline constexpr std::size_t kFrameOverheadBytes = 64 * 1024;
 static_assert(kSyncResponseBytesMax >= kBlockBytesMax, "a sync answer holds at least one block");
 // Consensus messages for the height after the one being decided, kept until it starts.
 inline constexpr std::size_t kEarlyMessagesMax = 256;
+// Transactions this node admits from its clients go to the peers in batches: one frame to each
+// peer carries every transaction admitted in the kGossipDelayMs after the first, or goes at once
+// when it holds kGossipBatchTxsMax transactions or kGossipBatchBytesMax bytes. (One frame per
+// transaction per peer was a TLS record, a write and a parse each.)
+inline constexpr std::int64_t kGossipDelayMs = 5;
+inline constexpr std::size_t kGossipBatchTxsMax = 1000;
+inline constexpr std::size_t kGossipBatchBytesMax = 1u << 20;
 // Documents of committed evidence.attach records this node still lacks, and how many it asks
 // peers for per housekeeping tick.
 inline constexpr std::size_t kWantedDocumentsMax = 10000;
@@ -189,11 +196,19 @@ class Node : public consensus::Application {
   void AdoptRotatedKeys(const genesis::GenesisMember& me);
   std::vector<PeerAddress> MemberPeers() const;
   void StartHeight();
+  // Starts the next height after `delay_ms` (default: the genesis block interval, the batching
+  // window) if transactions are pending and none is running.
   void ScheduleStartHeight();
-  void AfterCommit(const consensus::proto::Block& block, const std::string& how);
+  void ScheduleStartHeight(std::int64_t delay_ms);
+  // `decided`: committed by this node's replica (not synced).
+  void AfterCommit(const consensus::proto::Block& block, const std::string& how, bool decided);
   void Housekeeping();
   void SendTo(const std::string& peer, const proto::PeerMessage& message);
   void BroadcastMessage(const proto::PeerMessage& message);
+  // Queues a transaction admitted here for the next gossip batch (kGossipDelayMs); FlushGossip
+  // sends the batch to every peer.
+  void GossipTx(const std::string& wire);
+  void FlushGossip();
   void AnnounceStatus();
   void RequestBlocks(const std::string& peer);
   bool SyncIdle() const;
@@ -269,6 +284,10 @@ class Node : public consensus::Application {
   std::unique_ptr<HostTimer> replica_timer_;
   std::unique_ptr<HostTimer> start_timer_;
   std::unique_ptr<HostTimer> housekeeping_timer_;
+  std::unique_ptr<HostTimer> gossip_timer_;
+  proto::PeerMessage gossip_batch_;  // admitted here, not yet sent to the peers
+  std::size_t gossip_batch_bytes_ = 0;
+  bool gossip_armed_ = false;
   bool replica_started_ = false;
   consensus::ReplicaTimeouts timeouts_;
   std::uint64_t epoch_ = 0;  // the membership epoch the replica and transport were set up for

@@ -152,9 +152,7 @@ Result<json> Node::RpcSubmit(const json& params) {
     metrics_.TxRefused(admitted.error().code);
     return admitted.error();
   }
-  proto::PeerMessage gossip;
-  gossip.mutable_txs()->add_txs(*wire);
-  BroadcastMessage(gossip);
+  GossipTx(*wire);
   ScheduleStartHeight();
   return json{{"tx", crypto::ToHex(id)}, {"status", "pending"}};
 }

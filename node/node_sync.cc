@@ -155,7 +155,7 @@ void Node::ApplySyncedBlock(const std::string& peer) {
       peers_.Discredit(peer, MonoMs());
     } else {
       ++sync_applied_;
-      AfterCommit(stored.block(), "synced from " + peer);
+      AfterCommit(stored.block(), "synced from " + peer, /*decided=*/false);
     }
   }
   if (!sync_queue_.empty()) {

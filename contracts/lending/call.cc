@@ -8,15 +8,15 @@ namespace colend::contracts::lending {
 Call::Call(const CallContext& call, StateOverlay* state, Receipt* receipt, std::string rule)
     : Decision(call, state, receipt, std::move(rule)) {
   today_ = BusinessDay(*state);
-  params_ = CurrentParameters(*state);
-  version_ = params_.value("version", 0);
+  params_ = SharedParameters(*state);
+  version_ = params_->value("version", 0);
   Out("param-version", std::to_string(version_));
   Out("business-date", FormatDate(today_));
 }
 
 void Call::ReloadParams() {
-  params_ = CurrentParameters(*state());
-  version_ = params_.value("version", 0);
+  params_ = SharedParameters(*state());
+  version_ = params_->value("version", 0);
 }
 
 void Call::Event(const std::string& prefix, const std::string& rule, const std::string& name,
@@ -39,7 +39,7 @@ void Call::Event(const std::string& prefix, const std::string& rule, const std::
 }
 
 Rational Call::Rate(const char* key) const {
-  const json& r = params_.at(key);
+  const json& r = params_->at(key);
   return Rational::Of(r.at("num").get<std::int64_t>(), r.at("den").get<std::int64_t>());
 }
 

@@ -4,6 +4,7 @@
 // lending.h. The rules: docs/lending-rules.md.
 #pragma once
 
+#include <memory>
 #include <algorithm>
 #include <array>
 #include <cassert>
@@ -39,7 +40,7 @@ class Call : public Decision {
 
   std::int64_t today() const { return today_; }
   void set_today(std::int64_t day) { today_ = day; }
-  const json& params() const { return params_; }
+  const json& params() const { return *params_; }
   int version() const { return version_; }
   std::int64_t events() const { return events_; }
   void ReloadParams();
@@ -50,16 +51,16 @@ class Call : public Decision {
 
   // Typed parameters (the set is validated at genesis and on every change).
   using Decision::Int;
-  std::int64_t Int(const char* key) const { return params_.at(key).get<std::int64_t>(); }
+  std::int64_t Int(const char* key) const { return params_->at(key).get<std::int64_t>(); }
   Rational Rate(const char* key) const;
-  std::string Text(const char* key) const { return params_.at(key).get<std::string>(); }
+  std::string Text(const char* key) const { return params_->at(key).get<std::string>(); }
   // The required "borrower" field: a pseudonymous id (64 lowercase hex digits), never a name.
   Result<std::string> BorrowerId() const;
   // A required date field, YYYY-MM-DD.
   Result<std::int64_t> Date(const char* key) const;
 
  private:
-  json params_;
+  std::shared_ptr<const json> params_;  // never null
   int version_ = 0;
   std::int64_t today_ = 0;
   std::int64_t events_ = 0;

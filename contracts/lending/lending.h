@@ -25,6 +25,7 @@
 //   event/seq               the last event sequence number
 #pragma once
 
+#include <memory>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -42,6 +43,8 @@ std::int64_t BusinessDay(const StateReader& state);
 std::int64_t ShanghaiDay(std::int64_t unix_ms);
 // The current parameter set (with "version"), or an empty object if the state has none.
 nlohmann::json CurrentParameters(const StateReader& state);
+// The same, shared and read-only: parsed once per distinct record, not on every call.
+std::shared_ptr<const nlohmann::json> SharedParameters(const StateReader& state);
 // Checks a complete parameter set: every parameter the contracts read is present with its type,
 // and every value is within the hard bounds in its "bounds" table. Error "invalid-parameter"
 // naming the parameter. Genesis and every governance change go through it.

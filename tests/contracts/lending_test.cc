@@ -408,6 +408,27 @@ TEST(LendingGovernance, EveryMoneyTermNeedsEveryLendingBank) {
   }
 }
 
+// The parsed parameter set is kept between calls (a node's hot path) but is always that of the
+// record read: two states with the same version number and other texts (two chains, or a record
+// rewritten in place) each get their own, in any order.
+TEST(LendingGovernance, ParametersAreAlwaysThoseOfTheStateRead) {
+  StateTree a, b;
+  a.Apply({{"params/current-version", "1"}, {"params/v1", R"({"grace_days":1})"}});
+  b.Apply({{"params/current-version", "1"}, {"params/v1", R"({"grace_days":3})"}});
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(SharedParameters(a)->at("grace_days"), 1);
+    EXPECT_EQ(SharedParameters(b)->at("grace_days"), 3);
+    EXPECT_EQ(CurrentParameters(a)["grace_days"], 1);
+  }
+  a.Apply({{"params/v1", R"({"grace_days":2})"}});
+  EXPECT_EQ(SharedParameters(a)->at("grace_days"), 2);
+  EXPECT_EQ(SharedParameters(a)->at("version"), 1);
+  a.Apply({{"params/current-version", "2"}, {"params/v2", R"({"grace_days":2})"}});
+  EXPECT_EQ(SharedParameters(a)->at("version"), 2);
+  StateTree none;
+  EXPECT_TRUE(SharedParameters(none)->empty());
+}
+
 // Bounds that hold one by one but not together are refused at the proposal, and a merged set that
 // stops holding together because of another change is not activated.
 TEST(LendingGovernance, ParametersMustHoldTogether) {
