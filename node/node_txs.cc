@@ -1,0 +1,85 @@
+// Transactions at a node: admission to the mempool (envelope, duplicates, quotas), gossip to the
+// peers in batches, and the lead bank's clock.tick when a new business day begins.
+#include "contracts/lending/lending.h"
+#include "node/node_impl.h"
+
+namespace colend::node::detail {
+
+Status Node::AdmitTx(const std::string& wire, crypto::Hash256* id) {
+  auto tx = contracts::DecodeTx(wire);
+  if (!tx.ok()) return tx.error();
+  *id = tx->id;
+  if (mempool_.Contains(tx->id) || store_->FindTx(tx->id)) {
+    return MakeError("duplicate-transaction",
+                     "transaction " + crypto::ToHex(tx->id) + " was submitted before");
+  }
+  COLEND_RETURN_IF_ERROR(ledger_.executor().CheckEnvelope(*tx, ledger_.state(), NowMs()));
+  switch (mempool_.Add(tx->id, tx->body.sender, wire)) {
+    case Mempool::Admission::kAdded:
+      break;
+    case Mempool::Admission::kDuplicate:
+      return MakeError("duplicate-transaction",
+                       "transaction " + crypto::ToHex(tx->id) + " was submitted before");
+    case Mempool::Admission::kFull:
+      return MakeError("mempool-full", "the node has " + std::to_string(mempool_.size()) +
+                                           " pending transactions (" + std::to_string(mempool_.bytes()) +
+                                           " bytes); retry later");
+    case Mempool::Admission::kSenderQuota:
+      return MakeError("sender-quota", "sender " + tx->body.sender + " has reached its quota of " +
+                                           std::to_string(mempool_.limits().sender_txs_max) +
+                                           " pending transactions or " +
+                                           std::to_string(mempool_.limits().sender_bytes_max) +
+                                           " pending bytes; retry when they commit");
+  }
+  return Status::Ok();
+}
+
+void Node::MaybeTickClock() {
+  const genesis::GenesisMember* me = ledger_.membership().Find(config_.member_id);
+  if (me == nullptr || me->role != "lead_bank") return;
+  if (peers_.BestClaim() > ledger_.height()) return;  // syncing: the state is not current
+  if (last_clock_tick_mono_ && MonoMs() - *last_clock_tick_mono_ < kClockTickRetryMs) return;
+  const std::int64_t now = NowMs();
+  std::int64_t offset = 0;
+  if (auto o = ledger_.state().Get("clock/offset-days")) offset = std::stoll(*o);
+  if (contracts::ShanghaiDay(now) + offset <= contracts::BusinessDay(ledger_.state())) return;
+  last_clock_tick_mono_ = MonoMs();
+  contracts::TxBody body;
+  body.chain_id = genesis_.chain_id;
+  body.sender = config_.member_id;
+  body.nonce = static_cast<std::uint64_t>(now) * 1000 + (evidence_nonce_++ % 1000);
+  body.timestamp_ms = now;
+  body.type = "clock.tick";
+  auto tx = contracts::SignTx(body, signing_key_);
+  if (!tx.ok()) return Log("cannot sign clock.tick: " + tx.error().ToString());
+  const std::string wire = tx->Encode();
+  crypto::Hash256 id{};
+  Status admitted = AdmitTx(wire, &id);
+  if (!admitted.ok()) return Log("clock.tick not admitted: " + admitted.ToString());
+  Log("new business day: submitted clock.tick " + crypto::ToHex(id).substr(0, 16));
+  GossipTx(wire);
+  ScheduleStartHeight();
+}
+
+void Node::GossipTx(const std::string& wire) {
+  gossip_batch_.mutable_txs()->add_txs(wire);
+  gossip_batch_bytes_ += wire.size();
+  if (static_cast<std::size_t>(gossip_batch_.txs().txs_size()) >= kGossipBatchTxsMax ||
+      gossip_batch_bytes_ >= kGossipBatchBytesMax) {
+    return FlushGossip();
+  }
+  if (gossip_armed_) return;
+  gossip_armed_ = true;
+  gossip_timer_->Arm(kGossipDelayMs, [this] { FlushGossip(); });
+}
+
+void Node::FlushGossip() {
+  gossip_timer_->Cancel();
+  gossip_armed_ = false;
+  if (gossip_batch_.txs().txs_size() == 0) return;
+  BroadcastMessage(gossip_batch_);
+  gossip_batch_.Clear();
+  gossip_batch_bytes_ = 0;
+}
+
+}  // namespace colend::node::detail
