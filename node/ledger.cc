@@ -154,7 +154,8 @@ Status Ledger::Open() {
 consensus::proto::Block Ledger::BuildBlock(std::uint64_t height, std::int64_t timestamp_ms,
                                            const std::string& proposer,
                                            const std::vector<std::string>& candidates,
-                                           std::vector<Dropped>* dropped) {
+                                           std::vector<Dropped>* dropped,
+                                           const std::function<bool()>& out_of_time) {
   assert(height == this->height() + 1);
   contracts::StateOverlay overlay(&state_);
   contracts::BlockContext context{height, timestamp_ms};
@@ -176,6 +177,7 @@ consensus::proto::Block Ledger::BuildBlock(std::uint64_t height, std::int64_t ti
     bytes += wire.size() + kPerTxFramingBytes;
     block.add_txs(wire);
     txs.push_back(std::move(tx).value());
+    if (out_of_time && out_of_time()) break;  // the rest waits for the next block
   }
   consensus::BlockHeader header;
   header.chain_id = genesis_.chain_id;

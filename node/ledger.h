@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -58,11 +59,14 @@ class Ledger {
     Error error;
   };
   // A block for `height` (= height()+1) of the candidates (wire bytes, in order) that pass the
-  // envelope checks; the others are reported in `dropped`.
+  // envelope checks; the others are reported in `dropped`. `out_of_time`, when given, is asked
+  // after each transaction executed: true ends the block there (the rest waits, in order), so a
+  // proposer under load sends its proposal well within the others' propose timeout.
   consensus::proto::Block BuildBlock(std::uint64_t height, std::int64_t timestamp_ms,
                                      const std::string& proposer,
                                      const std::vector<std::string>& candidates,
-                                     std::vector<Dropped>* dropped);
+                                     std::vector<Dropped>* dropped,
+                                     const std::function<bool()>& out_of_time = {});
   Status ValidateBlock(std::uint64_t height, const consensus::proto::Block& block,
                        std::int64_t now_ms, bool check_timeliness);
   // The body is the one the header commits to: transaction count and transaction root

@@ -328,9 +328,13 @@ consensus::proto::Block Node::ProposeBlock(std::uint64_t height, std::int64_t no
   // The timestamp must exceed the parent's even if our clock is behind it by a little.
   std::int64_t timestamp = std::max(now_ms, ledger_.last_header().timestamp_ms + 1);
   std::vector<Ledger::Dropped> dropped;
+  // Building executes the transactions: at most a quarter of the propose timeout of it, so the
+  // proposal reaches the others well before they give up on it (a proposer's own choice; the
+  // others validate whatever it holds).
+  const std::int64_t deadline = MonoMs() + genesis_.consensus.timeout_propose_ms / kBuildBudgetDivisor;
   auto block = ledger_.BuildBlock(height, timestamp, config_.member_id,
                                   mempool_.Oldest(genesis_.consensus.block_txs_max, kBlockBytesMax),
-                                  &dropped);
+                                  &dropped, [deadline] { return MonoMs() >= deadline; });
   for (const auto& d : dropped) {
     Log("dropping transaction " + crypto::ToHex(d.tx_id) + ": " + d.error.ToString());
     mempool_.Remove(d.tx_id);

@@ -61,6 +61,9 @@ inline constexpr std::size_t kFrameOverheadBytes = 64 * 1024;
 static_assert(kSyncResponseBytesMax >= kBlockBytesMax, "a sync answer holds at least one block");
 // Consensus messages for the height after the one being decided, kept until it starts.
 inline constexpr std::size_t kEarlyMessagesMax = 256;
+// A proposer spends at most timeout_propose_ms / kBuildBudgetDivisor executing the transactions of
+// its block (Node::ProposeBlock); what does not fit waits for the next block.
+inline constexpr std::int64_t kBuildBudgetDivisor = 4;
 // Transactions this node admits from its clients go to the peers in batches: one frame to each
 // peer carries every transaction admitted in the kGossipDelayMs after the first, or goes at once
 // when it holds kGossipBatchTxsMax transactions or kGossipBatchBytesMax bytes. (One frame per

@@ -109,6 +109,31 @@ TEST_F(LedgerTest, BlockBuiltByOneCommitsOnAnother) {
   EXPECT_EQ(a.height(), 1u);
 }
 
+// A proposer out of its time budget ends the block after the transaction it just executed; the
+// rest stays for the next block, in order, and the short block is valid for everyone.
+TEST_F(LedgerTest, ABlockEndsWhenTheProposerIsOutOfTime) {
+  auto store_a = OpenStore("a");
+  auto store_b = OpenStore("b");
+  Ledger a(*genesis_, store_a.get());
+  Ledger b(*genesis_, store_b.get());
+  ASSERT_TRUE(a.Open().ok());
+  ASSERT_TRUE(b.Open().ok());
+  std::vector<std::string> candidates;
+  for (int i = 0; i < 5; ++i) candidates.push_back(AnchorTx("doc-" + std::to_string(i)));
+  int asked = 0;
+  auto block = a.BuildBlock(1, kNow, "lead-bank", candidates, nullptr, [&] { return ++asked >= 2; });
+  ASSERT_EQ(block.txs_size(), 2);
+  EXPECT_EQ(block.txs(0), candidates[0]);
+  EXPECT_EQ(block.txs(1), candidates[1]);
+  Status valid = b.ValidateBlock(1, block, kNow + 100, true);
+  ASSERT_TRUE(valid.ok()) << valid.ToString();
+  auto cert = Certify(1, block, 3);
+  ASSERT_TRUE(a.CommitBlock(block, cert).ok());
+  std::vector<std::string> rest(candidates.begin() + 2, candidates.end());
+  auto next = a.BuildBlock(2, kNow + 1, "lead-bank", rest, nullptr, [] { return false; });
+  EXPECT_EQ(next.txs_size(), 3);
+}
+
 // 600 signed transactions of ~60 KB used to make a 36 MB block no peer could receive: the builder
 // stops at kBlockBytesMax (the rest waits for the next block), and an endorser refuses a block over
 // it as invalid even when every transaction in it is fine. Padding with unknown fields is refused
