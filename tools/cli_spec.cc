@@ -146,7 +146,7 @@ std::vector<CommandSpec> NodeCommands() {
           true, {Req("loan", "ID", "the loan"), Req("out", "FILE.zip", "the bundle to write")}, {},
           "Every signed record with its receipt and proofs, the blocks' headers and endorsements,\n"
           "the membership documents, the documents, a report and the verification tools. Verify\n"
-          "it with: colend-verify FILE.zip --root-sha256 FP (docs/evidence.md)."),
+          "it with: colend-verify FILE.zip --root-sha256 FP (docs/evidence-bundle.md)."),
   };
 }
 

@@ -34,6 +34,22 @@ class LedgerTest : public ::testing::Test {
     for (const auto& d : dirs_) std::filesystem::remove_all(d);
   }
 
+  // Two members' ledgers, each on a store of its own, both open at the genesis block.
+  struct TwoLedgers {
+    std::unique_ptr<Store> store_a, store_b;
+    std::unique_ptr<Ledger> a, b;
+  };
+  TwoLedgers OpenTwo() {
+    TwoLedgers t;
+    t.store_a = OpenStore("a");
+    t.store_b = OpenStore("b");
+    t.a = std::make_unique<Ledger>(*genesis_, t.store_a.get());
+    t.b = std::make_unique<Ledger>(*genesis_, t.store_b.get());
+    EXPECT_TRUE(t.a->Open().ok());
+    EXPECT_TRUE(t.b->Open().ok());
+    return t;
+  }
+
   std::unique_ptr<Store> OpenStore(const std::string& name) {
     auto dir = std::filesystem::temp_directory_path() /
                ("colend-ledger-" + name + "-" + std::to_string(::getpid()));
@@ -87,12 +103,9 @@ class LedgerTest : public ::testing::Test {
 };
 
 TEST_F(LedgerTest, BlockBuiltByOneCommitsOnAnother) {
-  auto store_a = OpenStore("a");
-  auto store_b = OpenStore("b");
-  Ledger a(*genesis_, store_a.get());
-  Ledger b(*genesis_, store_b.get());
-  ASSERT_TRUE(a.Open().ok());
-  ASSERT_TRUE(b.Open().ok());
+  auto two = OpenTwo();
+  Ledger& a = *two.a;
+  Ledger& b = *two.b;
   EXPECT_EQ(a.last_hash(), b.last_hash());  // same genesis block everywhere
 
   std::vector<Ledger::Dropped> dropped;
@@ -112,12 +125,9 @@ TEST_F(LedgerTest, BlockBuiltByOneCommitsOnAnother) {
 // A proposer out of its time budget ends the block after the transaction it just executed; the
 // rest stays for the next block, in order, and the short block is valid for everyone.
 TEST_F(LedgerTest, ABlockEndsWhenTheProposerIsOutOfTime) {
-  auto store_a = OpenStore("a");
-  auto store_b = OpenStore("b");
-  Ledger a(*genesis_, store_a.get());
-  Ledger b(*genesis_, store_b.get());
-  ASSERT_TRUE(a.Open().ok());
-  ASSERT_TRUE(b.Open().ok());
+  auto two = OpenTwo();
+  Ledger& a = *two.a;
+  Ledger& b = *two.b;
   std::vector<std::string> candidates;
   for (int i = 0; i < 5; ++i) candidates.push_back(AnchorTx("doc-" + std::to_string(i)));
   int asked = 0;
