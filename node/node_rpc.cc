@@ -255,8 +255,10 @@ Result<json> Node::RpcEvidenceExport(const json& params) {
               {"anchor_height", evidence->anchor_height}};
 }
 
-// Raw state for clients: {"key": K} gives one value; {"prefix": P, "limit": N} the entries under
-// P in key order (the CLI builds loan views from these with the contracts' own code).
+// Raw state for clients: {"key": K} gives one value; {"prefix": P, "limit": N, "after": A} the
+// entries under P in key order, after key A when given, at most N (kStateScanMax), with "more":
+// whether entries under P follow, so a client pages through them all (the CLI builds loan views
+// from these with the contracts' own code).
 Result<json> Node::RpcState(const json& params) {
   if (!params.is_object()) return MakeError("invalid-params", "state needs {\"key\"} or {\"prefix\"}");
   json out;
@@ -269,15 +271,28 @@ Result<json> Node::RpcState(const json& params) {
     return out;
   }
   if (params.contains("prefix") && params["prefix"].is_string()) {
+    const std::string prefix = params["prefix"].get<std::string>();
     std::size_t limit = 1000;
-    if (params.contains("limit") && params["limit"].is_number_unsigned()) {
+    if (params.contains("limit")) {
+      if (!params["limit"].is_number_unsigned() || params["limit"].get<std::size_t>() == 0) {
+        return MakeError("invalid-params", "limit must be a whole number from 1 to " +
+                                               std::to_string(kStateScanMax));
+      }
       limit = std::min<std::size_t>(params["limit"].get<std::size_t>(), kStateScanMax);
     }
-    json entries = json::array();
-    for (auto& [k, v] : ledger_.state().Scan(params["prefix"].get<std::string>(), limit)) {
-      entries.push_back({{"key", k}, {"value", v}});
+    const auto& all = ledger_.state().entries();
+    auto it = all.lower_bound(prefix);
+    if (params.contains("after")) {
+      if (!params["after"].is_string()) return MakeError("invalid-params", "after must be a key");
+      const std::string after = params["after"].get<std::string>();
+      if (after >= prefix) it = all.upper_bound(after);
     }
-    out["entries"] = entries;
+    json entries = json::array();
+    for (; it != all.end() && it->first.starts_with(prefix) && entries.size() < limit; ++it) {
+      entries.push_back({{"key", it->first}, {"value", it->second.value}});
+    }
+    out["entries"] = std::move(entries);
+    out["more"] = it != all.end() && it->first.starts_with(prefix);
     return out;
   }
   return MakeError("invalid-params", "state needs {\"key\": K} or {\"prefix\": P, \"limit\": N}");

@@ -38,6 +38,11 @@ int Fail(const Error& error);
 // Prints `result` as JSON when --json is given, otherwise `text`.
 void Print(const Args& args, const nlohmann::json& result, const std::string& text);
 
+// Every committed state entry under `prefix`, paged through the node's `state` method (at most
+// kStateScanMax a call, node/node_impl.h): the last page's answer with "entries" holding all of
+// them. Pages are read one after another, so entries written between two reads may be missing
+// or new; each entry is as committed at some height.
+Result<nlohmann::json> ScanState(const node::NodeConfig& config, const std::string& prefix);
 // Calls the --home node's JSON-RPC method.
 Result<nlohmann::json> CallNode(const node::NodeConfig& config, const std::string& method,
                                 const nlohmann::json& params, std::int64_t timeout_ms = 10000);

@@ -50,6 +50,26 @@ Result<nlohmann::json> CallNode(const node::NodeConfig& config, const std::strin
   return result;
 }
 
+Result<nlohmann::json> ScanState(const node::NodeConfig& config, const std::string& prefix) {
+  constexpr std::size_t kPage = 10000;  // the node's kStateScanMax
+  nlohmann::json all = nlohmann::json::array();
+  std::string after;
+  for (;;) {
+    nlohmann::json params = {{"prefix", prefix}, {"limit", kPage}};
+    if (!after.empty()) params["after"] = after;
+    auto page = CallNode(config, "state", params);
+    if (!page.ok()) return page.error();
+    const nlohmann::json& entries = (*page)["entries"];
+    for (const auto& e : entries) all.push_back(e);
+    if (!page->value("more", false) || entries.empty()) {
+      (*page)["entries"] = std::move(all);
+      page->erase("more");
+      return page;
+    }
+    after = entries.back()["key"].get<std::string>();
+  }
+}
+
 std::string ProgramDirectory() {
   char buf[4096];
   ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);

@@ -70,11 +70,6 @@ Result<std::string> ValidUntil(const Args& args, const Home& home, std::int64_t 
   return contracts::FormatDate((*day)["business_day"].get<std::int64_t>() + days);
 }
 
-Result<json> StateScan(const Home& home, const std::string& prefix, std::size_t limit = 10000) {
-  auto r = CallNode(home.config, "state", json{{"prefix", prefix}, {"limit", limit}});
-  if (!r.ok()) return r.error();
-  return *r;
-}
 
 int Submit(const Args& args, const Home& home, const std::string& type, const Fields& fields,
            const std::string& extra = "") {
@@ -119,7 +114,7 @@ std::string LoanText(const json& v) {
 }
 
 int LoanList(const Args& args, const Home& home) {
-  auto r = StateScan(home, "loan/");
+  auto r = ScanState(home.config, "loan/");
   if (!r.ok()) return Fail(r.error());
   std::int64_t day = (*r)["business_day"].get<std::int64_t>();
   json loans = json::array();
@@ -155,7 +150,7 @@ int LoanShow(const Args& args, const Home& home, const std::string& usage) {
 // leaving out the keys every event has and the subject's own key.
 Result<std::pair<json, std::string>> Events(const Home& home, const std::string& prefix,
                                             const std::string& subject_key) {
-  auto r = StateScan(home, prefix);
+  auto r = ScanState(home.config, prefix);
   if (!r.ok()) return r.error();
   json events = json::array();
   std::string text;
@@ -429,7 +424,7 @@ int SimpleCommand(const Args& args) {
       if (!r.ok()) return Fail(r.error());
       params = json::parse((*r)["value"].get<std::string>());
     }
-    auto proposals = StateScan(*home, "proposal/");
+    auto proposals = ScanState(home->config, "proposal/");
     json out = {{"parameters", params}, {"proposals", json::array()}};
     if (proposals.ok()) {
       for (const json& e : (*proposals)["entries"]) out["proposals"].push_back(json::parse(e["value"].get<std::string>()));

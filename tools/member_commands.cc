@@ -20,8 +20,8 @@ int List(const Args& args, const Home& home) {
   auto epoch = State(home, {{"key", "membership/epoch"}});
   auto rule = State(home, {{"key", "membership/quorum"}});
   auto start = State(home, {{"key", "membership/start-height"}});
-  auto members = State(home, {{"prefix", "member/"}, {"limit", 100}});
-  auto proposals = State(home, {{"prefix", "membership/proposal/"}, {"limit", 1000}});
+  auto members = ScanState(home.config, "member/");
+  auto proposals = ScanState(home.config, "membership/proposal/");
   for (const auto* r : {&epoch, &rule, &start, &members, &proposals}) {
     if (!r->ok()) return Fail(r->error());
   }
@@ -52,7 +52,7 @@ int List(const Args& args, const Home& home) {
 }
 
 int Epochs(const Args& args, const Home& home) {
-  auto docs = State(home, {{"prefix", "membership/epoch/"}, {"limit", 1000}});
+  auto docs = ScanState(home.config, "membership/epoch/");
   if (!docs.ok()) return Fail(docs.error());
   json list = json::array();
   json ids = json::array();

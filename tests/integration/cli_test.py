@@ -10,10 +10,14 @@ Proves:
     never reach the node (a --home that does not exist is not even read);
   - bad usage against a running node changes nothing: no transaction is signed or submitted;
   - options work before and after the command, as --name value and --name=value; a value that
-    looks like a negative number is a value.
+    looks like a negative number is a value;
+  - no listing is silently capped: the node's `state` prefix scan says "more" when entries follow
+    and pages with "after" through all of them, each once, in key order.
 """
 import argparse
+import json
 import os
+import urllib.request
 import re
 import shutil
 import subprocess
@@ -168,10 +172,50 @@ def offline_checks():
     usage_error(p, "--home at two places", "--home")
 
 
+def rpc(k, method, params):
+    with open(os.path.join(home(k), "config.json")) as f:
+        port = json.load(f)["rpc_port"]
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/", data=body,
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def paging_checks():
+    whole = rpc(1, "state", {"prefix": "", "limit": 10000})["result"]
+    keys = [e["key"] for e in whole["entries"]]
+    expect(not whole["more"] and len(keys) > 6 and keys == sorted(keys),
+           f"one scan of the whole state: {len(keys)} entries in key order, no more")
+    paged, after, pages, sizes = [], None, 0, []
+    while pages <= len(keys):
+        params = {"prefix": "", "limit": 3}
+        if after is not None:
+            params["after"] = after
+        page = rpc(1, "state", params)["result"]
+        pages += 1
+        sizes.append(len(page["entries"]))
+        paged += [e["key"] for e in page["entries"]]
+        if not page["more"]:
+            break
+        after = page["entries"][-1]["key"]
+    expect(all(n == 3 for n in sizes[:-1]) and 0 < sizes[-1] <= 3,
+           f"every page but the last is full, the last holds the rest: {sizes[-3:]}")
+    expect(paged == keys, f"{pages} pages of 3 give the same {len(keys)} entries, each once")
+    sub = rpc(1, "state", {"prefix": "params/", "limit": 1})["result"]
+    expect(len(sub["entries"]) == 1 and sub["more"], "a prefix scan cut at its limit says more")
+    last = rpc(1, "state", {"prefix": "params/", "after": "params/\xff"})["result"]
+    expect(last["entries"] == [] and not last["more"], "after the last key: nothing, no more")
+    bad = rpc(1, "state", {"prefix": "", "limit": 0})
+    expect("error" in bad and "limit" in bad["error"].get("message", ""),
+           f"limit 0 is refused naming it: {bad.get('error')}")
+
+
 def online_checks():
     colend("localnet", "init", "--dir", netlib.DIR, "--nodes", "1", "--dev-clock")
     colend("localnet", "up", "--dir", netlib.DIR)
     try:
+        paging_checks()
         h = home(1)
         before = colend("--home", h, "status", "--json").stdout
         height0 = int(re.search(r'"height": (\d+)', before).group(1))
