@@ -84,6 +84,19 @@ std::string HelpOf(const CLI::App* app) {
   return app->help(prefix);
 }
 
+// CLI11's message, except for an option with a value given twice at one level, which is said
+// as for two levels (below): "--loan given more than once".
+std::string Explain(const CLI::App* at, const CLI::ParseError& e) {
+  for (const CLI::App* a = at; a != nullptr; a = a->get_parent()) {
+    for (const CLI::Option* opt : a->get_options()) {
+      if (opt->get_expected_max() == 1 && opt->count() > 1 && !opt->get_name().empty()) {
+        return opt->get_name() + " given more than once";
+      }
+    }
+  }
+  return e.what();
+}
+
 // `colend help loan draw` is `colend loan draw --help`.
 std::vector<std::string> Words(int argc, char** argv) {
   std::vector<std::string> words(argv + 1, argv + argc);
@@ -129,8 +142,8 @@ const CommandSpec* ParseCommandLine(const ProgramSpec& program, int argc, char**
   } catch (const CLI::ParseError& e) {
     *exit_code = 2;
     if (refuse_extras()) return nullptr;
-    std::cerr << program.name << ": " << e.what() << "\n" << HelpOf(Deepest(&root));
-    *exit_code = 2;
+    std::cerr << program.name << ": " << Explain(Deepest(&root), e) << "\n"
+              << HelpOf(Deepest(&root));
     return nullptr;
   }
   if (refuse_extras()) {
