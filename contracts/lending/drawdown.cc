@@ -1,5 +1,8 @@
 // Drawdown, the partner's approval, funding legs, payout and the use of the money
 // (R-IN-01 .. R-IN-04, R-IN-07, R-PRE-06; docs/lending-rules.md §6).
+#include <optional>
+#include <utility>
+
 #include "contracts/lending/call.h"
 
 namespace colend::contracts {
@@ -114,72 +117,91 @@ void LoanDraw(const CallContext& call, StateOverlay* state, Receipt* receipt) {
   // R-PRE-06: co-lending allocation within the profile's share bounds.
   c.receipt()->rule = "R-PRE-06";
   std::int64_t lead_bps = c.Int("lead_share_bps"), partner_bps = c.Int("partner_share_bps");
-  std::string partner;
-  for (const auto& [mid, m] : call.rules.members) {
-    if (m.role == "partner_bank") {
-      partner = mid;
-      break;
+  for (std::int64_t s : {lead_bps, partner_bps}) {
+    if (s < c.Int("share_min_bps") || s > c.Int("share_max_bps")) {
+      return c.Reject("R-PRE-06", "share-out-of-bounds", "a lender share of " + std::to_string(s) + " bps is outside the profile's bounds");
     }
   }
-  if (partner.empty()) return c.Reject("R-PRE-06", "no-partner", "the consortium has no partner bank");
-  // Licensed regions (docs/lending-rules.md §5.6): a city or rural commercial bank funds only
-  // borrowers inside its licensed area (the region code attested at admission, matched by a
-  // 2-digit province, 4-digit city or 6-digit district prefix) unless it is exempt as an
-  // online-only lender; otherwise the lead bank funds the whole loan.
-  std::string reroute;
-  std::string region;
-  if (rec->contains("region")) region = std::to_string(rec->at("region").get<std::int64_t>());
-  if (const json registry = c.params().value("partner_registry", json::object()); registry.contains(partner)) {
-    const json& entry = registry.at(partner);
-    const std::string type = entry.value("type", "national");
-    if ((type == "city" || type == "rural") && !entry.value("online_exempt", false)) {
-      bool inside = false;
-      for (const json& r : entry.value("regions", json::array())) {
-        const std::string prefix = r.get<std::string>();
-        inside = inside || (!region.empty() && region.compare(0, prefix.size(), prefix) == 0);
-      }
-      if (!inside) reroute = region.empty() ? "region-unknown" : "outside-licensed-regions";
-    }
-  }
-  if (!reroute.empty()) {
-    lead_bps = 10000;
-    partner_bps = 0;
-  } else {
-    for (std::int64_t s : {lead_bps, partner_bps}) {
-      if (s < c.Int("share_min_bps") || s > c.Int("share_max_bps")) {
-        return c.Reject("R-PRE-06", "share-out-of-bounds", "a lender share of " + std::to_string(s) + " bps is outside the profile's bounds");
-      }
-    }
-  }
-  // Concentration (银保监办发〔2021〕24号): for each bank, the co-funded balance with its partner
-  // after this drawdown ≤ single_partner_cap_bps of its Tier-1 net capital, and all co-funded
-  // loans ≤ total_colend_cap_bps of its total loans; both from the bank's own attested figures.
   // One split for funding and repayment (docs/lending-rules.md §2.7): each leg is the lender's
   // split of the whole principal, so principal repaid in full returns exactly what it funded,
   // whatever the split method and the drawdown unit.
   auto split = ParseSplitMethod(c.Text("split_method"));
   assert(split.ok());
-  const std::vector<std::int64_t> legs =
-      SplitTargets(*split, {static_cast<int>(lead_bps), static_cast<int>(partner_bps)}, *amount);
-  const std::int64_t partner_amt = legs[1];
-  for (const auto& [member, leg] : {std::pair{call.sender.id, *amount - partner_amt}, std::pair{partner, partner_amt}}) {
-    if (leg == 0) continue;  // not lending on this loan (rerouted to the lead)
+  const std::int64_t shared_partner_amt =
+      SplitTargets(*split, {static_cast<int>(lead_bps), static_cast<int>(partner_bps)}, *amount)[1];
+  // Concentration (银保监办发〔2021〕24号): for a bank, the co-funded balance with its partner after
+  // this drawdown ≤ single_partner_cap_bps of its Tier-1 net capital, and all co-funded loans ≤
+  // total_colend_cap_bps of its total loans; both from the bank's own attested figures.
+  // Returns the refusal (code, message), or nothing when the bank may fund `leg`.
+  auto over_cap = [&](const std::string& member, std::int64_t leg) -> std::optional<std::pair<std::string, std::string>> {
     auto figures_text = c.Get("bank-figures/" + member);
     json figures = figures_text ? json::parse(*figures_text, nullptr, false) : json();
     if (!figures.is_object() || figures.value("valid_until_day", std::int64_t{0}) < c.today()) {
-      return c.Reject("R-PRE-06", "bank-figures-missing", member + " has no current attested Tier-1 capital and total loans (bank.figures): the allocation is pending");
+      return std::pair{std::string("bank-figures-missing"), member + " has no current attested Tier-1 capital and total loans (bank.figures): the allocation is pending"};
     }
     std::int64_t after = Counter(*state, "count/cofunded/" + member) + leg;
     std::int64_t tier1 = figures.value("tier1_capital_fen", std::int64_t{0});
     std::int64_t total = figures.value("total_loans_fen", std::int64_t{0});
     // 128-bit: balances × 10000 can exceed int64 for a large bank.
     if (static_cast<__int128>(after) * 10000 > static_cast<__int128>(c.Int("single_partner_cap_bps")) * tier1) {
-      return c.Reject("R-PRE-06", "colend-cap-exceeded", member + "'s co-funded balance would be " + Fen(after) + ", above " + std::to_string(c.Int("single_partner_cap_bps") / 100) + " % of its Tier-1 net capital " + Fen(tier1));
+      return std::pair{std::string("colend-cap-exceeded"), member + "'s co-funded balance would be " + Fen(after) + ", above " + std::to_string(c.Int("single_partner_cap_bps") / 100) + " % of its Tier-1 net capital " + Fen(tier1)};
     }
     if (static_cast<__int128>(after) * 10000 > static_cast<__int128>(c.Int("total_colend_cap_bps")) * total) {
-      return c.Reject("R-PRE-06", "colend-cap-exceeded", member + "'s co-funded loans would be " + Fen(after) + ", above " + std::to_string(c.Int("total_colend_cap_bps") / 100) + " % of its total loans " + Fen(total));
+      return std::pair{std::string("colend-cap-exceeded"), member + "'s co-funded loans would be " + Fen(after) + ", above " + std::to_string(c.Int("total_colend_cap_bps") / 100) + " % of its total loans " + Fen(total)};
     }
+    return std::nullopt;
+  };
+  // The partner (docs/lending-rules.md §5.6): the first partner bank, by member id, that may
+  // lend in the borrower's region and whose concentration caps allow its leg. A city or rural
+  // commercial bank funds only borrowers inside its licensed area (the region code attested at
+  // admission, matched by a 2-digit province, 4-digit city or 6-digit district prefix) unless it
+  // is exempt as an online-only lender. When no partner may lend in the region the lead bank
+  // funds the whole loan; when some may but every one of them is at its cap, the drawdown is
+  // refused with the first one's reason.
+  std::string region;
+  if (rec->contains("region")) region = std::to_string(rec->at("region").get<std::int64_t>());
+  const json registry = c.params().value("partner_registry", json::object());
+  auto region_refusal = [&](const std::string& member) -> std::string {
+    if (!registry.contains(member)) return "";
+    const json& entry = registry.at(member);
+    const std::string type = entry.value("type", "national");
+    if ((type != "city" && type != "rural") || entry.value("online_exempt", false)) return "";
+    for (const json& r : entry.value("regions", json::array())) {
+      const std::string prefix = r.get<std::string>();
+      if (!region.empty() && region.compare(0, prefix.size(), prefix) == 0) return "";
+    }
+    return region.empty() ? "region-unknown" : "outside-licensed-regions";
+  };
+  std::string partner, first_partner, reroute;
+  std::optional<std::pair<std::string, std::string>> cap_refusal;
+  json skipped = json::array();
+  for (const auto& [mid, m] : call.rules.members) {
+    if (m.role != "partner_bank") continue;
+    if (first_partner.empty()) first_partner = mid;
+    if (std::string why = region_refusal(mid); !why.empty()) {
+      if (reroute.empty()) reroute = why;
+      skipped.push_back({{"member", mid}, {"reason", why}});
+      continue;
+    }
+    if (auto cap = over_cap(mid, shared_partner_amt)) {
+      if (!cap_refusal) cap_refusal = cap;
+      skipped.push_back({{"member", mid}, {"reason", cap->first}});
+      continue;
+    }
+    partner = mid;
+    break;
   }
+  if (first_partner.empty()) return c.Reject("R-PRE-06", "no-partner", "the consortium has no partner bank");
+  if (partner.empty() && cap_refusal) return c.Reject("R-PRE-06", cap_refusal->first, cap_refusal->second);
+  if (!partner.empty()) {
+    reroute.clear();  // an eligible partner lends: no reroute to the lead
+  } else {
+    partner = first_partner;  // named on the loan with a zero share
+    lead_bps = 10000;
+    partner_bps = 0;
+  }
+  const std::int64_t partner_amt = reroute.empty() ? shared_partner_amt : 0;
+  if (auto cap = over_cap(call.sender.id, *amount - partner_amt)) return c.Reject("R-PRE-06", cap->first, cap->second);
   Loan loan;
   loan.id = *id;
   loan.borrower = *borrower;
@@ -230,10 +252,18 @@ void LoanDraw(const CallContext& call, StateOverlay* state, Receipt* receipt) {
   assert(used.ok());
   (void)used;
   LoanEvent(c, loan, "R-IN-02", "DRAWDOWN_ACCEPTED", {{"amount_fen", *amount}, {"periods", *periods}, {"protection_level", level}, {"lead_approval", *approval}, {"lead_model", *model}});
-  LoanEvent(c, loan, "R-PRE-06", "COLEND_ALLOCATED", {{"lead", {{"member", call.sender.id}, {"share_bps", lead_bps}, {"amount_fen", *amount - partner_amt}}}, {"partner", {{"member", partner}, {"share_bps", partner_bps}, {"amount_fen", partner_amt}}}});
+  json allocated = {{"lead", {{"member", call.sender.id}, {"share_bps", lead_bps}, {"amount_fen", *amount - partner_amt}}}, {"partner", {{"member", partner}, {"share_bps", partner_bps}, {"amount_fen", partner_amt}}}};
+  if (!skipped.empty()) allocated["skipped"] = skipped;  // partners passed over, with the reason
+  LoanEvent(c, loan, "R-PRE-06", "COLEND_ALLOCATED", allocated);
   c.Out("loan", *id);
   c.Out("lead-leg-fen", *amount - partner_amt);
   c.Out("partner-leg-fen", partner_amt);
+  c.Out("partner", partner);
+  if (!skipped.empty()) {
+    std::string list;
+    for (const json& k : skipped) list += (list.empty() ? "" : ",") + k.at("member").get<std::string>() + ":" + k.at("reason").get<std::string>();
+    c.Out("skipped-partners", list);
+  }
   if (!reroute.empty()) {
     // The partner takes no part: nothing for it to approve or fund.
     loan.lenders[1].funding_confirmed = true;

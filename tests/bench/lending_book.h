@@ -4,6 +4,7 @@
 // tests/bench/micro_bench.cc).
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -27,22 +28,31 @@ using json = nlohmann::json;
 
 class MapState : public StateReader {
  public:
+  // What the contracts asked of the state since the last Reset(): the work a rule does, counted
+  // (independent of the machine, so a book's growth shows in these exactly).
+  struct Ops {
+    std::uint64_t gets = 0, scans = 0, scanned = 0, writes = 0;
+  };
   std::optional<std::string> Get(std::string_view key) const override {
+    ++ops_.gets;
     auto it = entries_.find(key);
     if (it == entries_.end()) return std::nullopt;
     return it->second;
   }
   std::vector<std::pair<std::string, std::string>> Scan(std::string_view prefix,
                                                         std::size_t limit) const override {
+    ++ops_.scans;
     std::vector<std::pair<std::string, std::string>> out;
     for (auto it = entries_.lower_bound(prefix);
          it != entries_.end() && it->first.compare(0, prefix.size(), prefix) == 0 && out.size() < limit;
          ++it) {
       out.emplace_back(it->first, it->second);
     }
+    ops_.scanned += out.size();
     return out;
   }
   void Apply(const StateWrites& writes) {
+    ops_.writes += writes.size();
     for (const auto& [k, v] : writes) {
       if (v) {
         entries_[k] = *v;
@@ -52,8 +62,11 @@ class MapState : public StateReader {
     }
   }
   std::size_t size() const { return entries_.size(); }
+  const Ops& ops() const { return ops_; }
+  void ResetOps() { ops_ = Ops{}; }
 
  private:
+  mutable Ops ops_;
   std::map<std::string, std::string, std::less<>> entries_;
 };
 

@@ -23,10 +23,11 @@ rule: R-PRE-06
 message: drawdown of 10,000.00 CNY accepted; waiting for the partner bank's approval
 out.business-date: 2026-11-28
 out.events: 2
-out.inputs-sha256: 4e3e5bdb1ab42b42a750f2e3cc6397129edfde6b17fb034d551ab49ee7f88c9d
+out.inputs-sha256: 419f442d4a85a8c80e7d861ac40df6fdcc08508ddc2a220dfc2e597673a76153
 out.lead-leg-fen: 200000
 out.loan: L-golden
 out.param-version: 1
+out.partner: partner-bank
 out.partner-leg-fen: 800000
 out.protection-level: none
 out.protection-score: 0
@@ -75,7 +76,11 @@ out.param-version: 1
 //   b1f527a5…: first pinned (issue 13).
 //   f430ee7d…: the wake index, the open-loan and co-funded counters and param-due entries
 //              (issue 14: no rule scans a capped list of loans); receipts unchanged.
-constexpr const char* kGoldenStateRoot = "3ab0828d7d4ca0ae4158a1d8423603a59d02c7910a097b63c02000efaf373e3c";
+//   3ab0828d…: R-PRE-05 review SLA, R-PRE-06 regions, R-IN-07 misuse (issue 14, 2a4fa61).
+//   235e3be5…: the partner is the first eligible partner bank (issue 14, docs/lending-rules.md
+//              §5.6): a drawdown's receipt names it (out.partner) and reads the partner's
+//              figures before the lead's (its inputs hash changed).
+constexpr const char* kGoldenStateRoot = "235e3be5718dc33f00d469fba38191d28a7c98c43bd40234b8eedc03b5707f7c";
 
 TEST(Golden, ReceiptsAndStateRootOfAFixedLendingSequence) {
   Chain chain;

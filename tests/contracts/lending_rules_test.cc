@@ -46,8 +46,8 @@ void Snapshot(Chain& chain, const std::string& b) {
 void Govern(Chain& chain, const std::string& id, const std::string& changes) {
   Receipt p = chain.Send("lead-bank", "param.propose", {{"proposal", id}, {"changes", changes}, {"effective-date", FormatDate(chain.Today() + 2)}});
   ASSERT_TRUE(p.accepted) << p.code << " " << p.message;
-  for (const char* m : {"partner-bank", "payee-bank", "credit-bureau", "arbitration"}) {
-    chain.Send(m, "param.approve", {{"proposal", id}});
+  for (const std::string& m : chain.MemberIds()) {
+    if (m != "lead-bank") chain.Send(m, "param.approve", {{"proposal", id}});
   }
   chain.Advance(2);
   ASSERT_EQ(json::parse(*chain.tree().Get("proposal/" + id)).at("status"), "active") << changes;
@@ -179,6 +179,84 @@ TEST(LendingAllocation, AnOutOfRegionPartnerIsReroutedToTheLead) {
   EXPECT_EQ(pay.outputs.at("lender.partner-bank.principal-fen"), "0");
   EXPECT_EQ(pay.outputs.at("lender.partner-bank.interest-fen"), "0");
   EXPECT_EQ(pay.outputs.at("lender.lead-bank.principal-fen"), std::to_string(loan.installments[0].principal_fen));
+}
+
+// With several partner banks the loan goes to the first (by member id) that may lend in the
+// borrower's region and whose caps allow its leg; the lead funds it all only when no partner may
+// lend in the region, and a partner at its cap is passed over for the next one.
+TEST(LendingAllocation, AnIneligiblePartnerIsPassedOverForTheNextEligibleOne) {
+  Chain chain;
+  chain.AddMember("partner-bank-2", "partner_bank");
+  chain.AddMember("partner-bank-3", "partner_bank");
+  ASSERT_TRUE(chain.Send("partner-bank-2", "bank.figures", {{"tier1-capital-fen", "10000000000000"}, {"total-loans-fen", "100000000000000"}, {"valid-until", "2999-12-31"}}).accepted);
+  // partner-bank-3: Tier-1 capital of 40,000.00 CNY, so a 25 % cap of 10,000.00 CNY.
+  ASSERT_TRUE(chain.Send("partner-bank-3", "bank.figures", {{"tier1-capital-fen", "4000000"}, {"total-loans-fen", "100000000000000"}, {"valid-until", "2999-12-31"}}).accepted);
+  Govern(chain, "R1", R"({"partner_registry":{"partner-bank":{"type":"city","regions":["3101"]},"partner-bank-2":{"type":"rural","regions":["11"]},"partner-bank-3":{"type":"city","regions":["44"]}}})");
+  auto admit = [&](const std::string& seed, const std::string& region) {
+    const std::string b = crypto::ToHex(crypto::Sha256(seed));
+    Snapshot(chain, b);
+    Fields f = AdmitFields(chain, b);
+    if (!region.empty()) f["region"] = region;
+    Receipt r = chain.Send("lead-bank", "borrower.admit", f);
+    EXPECT_TRUE(r.accepted) << r.code << " " << r.message;
+    chain.Auth(b);
+    return b;
+  };
+  const std::string shanghai = admit("sh", "310104"), beijing = admit("bj", "110101"),
+                    guangzhou = admit("gz", "440103"), chengdu = admit("cd", "510104");
+  Receipt sh = chain.Send("lead-bank", "loan.draw", chain.Draw("LSH", shanghai, 1000000));
+  ASSERT_TRUE(sh.accepted) << sh.message;
+  EXPECT_EQ(sh.outputs.at("partner"), "partner-bank");
+  EXPECT_EQ(sh.outputs.count("skipped-partners"), 0u);
+  // Beijing: partner-bank is outside its regions, partner-bank-2 lends 80 %.
+  Receipt bj = chain.Send("lead-bank", "loan.draw", chain.Draw("LBJ", beijing, 1000000));
+  ASSERT_TRUE(bj.accepted) << bj.message;
+  EXPECT_EQ(bj.outputs.at("partner"), "partner-bank-2");
+  EXPECT_EQ(bj.outputs.at("partner-leg-fen"), "800000");
+  EXPECT_EQ(bj.outputs.count("rerouted"), 0u);
+  EXPECT_EQ(bj.outputs.at("skipped-partners"), "partner-bank:outside-licensed-regions");
+  EXPECT_EQ(chain.GetLoan("LBJ").lenders[1].member, "partner-bank-2");
+  EXPECT_EQ(chain.GetLoan("LBJ").status, "approval");
+  // Only partner-bank-2 may approve it.
+  EXPECT_FALSE(chain.Send("partner-bank", "loan.approve", {{"loan", "LBJ"}, {"decision", "approve"}, {"approval-sha256", std::string(64, 'b')}, {"model", "p-1"}}).accepted);
+  Receipt ok = chain.Send("partner-bank-2", "loan.approve", {{"loan", "LBJ"}, {"decision", "approve"}, {"approval-sha256", std::string(64, 'b')}, {"model", "p-1"}});
+  EXPECT_TRUE(ok.accepted) << ok.message;
+  // Guangzhou: only partner-bank-3 is licensed there, and a leg of 8,000.00 CNY fits its cap
+  // once, not twice. At its cap, the drawdown is refused: the lead does not take the place of a
+  // partner that may lend in the region.
+  Receipt gz1 = chain.Send("lead-bank", "loan.draw", chain.Draw("LGZ1", guangzhou, 1000000));
+  ASSERT_TRUE(gz1.accepted) << gz1.message;
+  EXPECT_EQ(gz1.outputs.at("partner"), "partner-bank-3");
+  chain.Auth(guangzhou);
+  Receipt gz2 = chain.Send("lead-bank", "loan.draw", chain.Draw("LGZ2", guangzhou, 1000000));
+  EXPECT_EQ(gz2.code, "colend-cap-exceeded") << gz2.message;
+  EXPECT_NE(gz2.message.find("partner-bank-3"), std::string::npos) << gz2.message;
+  // Chengdu: no partner may lend there, so the lead funds 100 %.
+  Receipt cd = chain.Send("lead-bank", "loan.draw", chain.Draw("LCD", chengdu, 1000000));
+  ASSERT_TRUE(cd.accepted) << cd.message;
+  EXPECT_EQ(cd.outputs.at("rerouted"), "outside-licensed-regions");
+  EXPECT_EQ(cd.outputs.at("partner-leg-fen"), "0");
+  EXPECT_EQ(cd.outputs.at("skipped-partners"), "partner-bank:outside-licensed-regions,partner-bank-2:outside-licensed-regions,partner-bank-3:outside-licensed-regions");
+}
+
+// A partner at its concentration cap is passed over for the next partner that may lend.
+TEST(LendingAllocation, APartnerAtItsCapIsPassedOverForTheNext) {
+  Chain chain;
+  chain.AddMember("partner-bank-2", "partner_bank");
+  ASSERT_TRUE(chain.Send("partner-bank-2", "bank.figures", {{"tier1-capital-fen", "10000000000000"}, {"total-loans-fen", "100000000000000"}, {"valid-until", "2999-12-31"}}).accepted);
+  // partner-bank: a 25 % cap of 10,000.00 CNY.
+  ASSERT_TRUE(chain.Send("partner-bank", "bank.figures", {{"tier1-capital-fen", "4000000"}, {"total-loans-fen", "100000000000000"}, {"valid-until", "2999-12-31"}}).accepted);
+  const std::string b = chain.Admit("cap");
+  chain.Auth(b);
+  Receipt first = chain.Send("lead-bank", "loan.draw", chain.Draw("L1", b, 1000000));
+  ASSERT_TRUE(first.accepted) << first.message;
+  EXPECT_EQ(first.outputs.at("partner"), "partner-bank");
+  chain.Auth(b);
+  Receipt second = chain.Send("lead-bank", "loan.draw", chain.Draw("L2", b, 1000000));
+  ASSERT_TRUE(second.accepted) << second.code << " " << second.message;
+  EXPECT_EQ(second.outputs.at("partner"), "partner-bank-2");
+  EXPECT_EQ(second.outputs.at("skipped-partners"), "partner-bank:colend-cap-exceeded");
+  EXPECT_EQ(second.outputs.at("partner-leg-fen"), "800000");
 }
 
 // A payment to a money-transfer merchant (MCC 4829) is cash-out by another name: refused from the

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "contracts/contract.h"
 #include "contracts/lending/lending.h"
@@ -58,6 +59,17 @@ class Chain {
     return r;
   }
 
+  // A member joins (as a membership epoch would add it), with a fresh key.
+  void AddMember(const std::string& id, const std::string& role) {
+    auto members = executor_->rules().members;
+    members.emplace(id, MemberRecord{id, role, crypto::PrivateKey::Generate(crypto::Suite::kStd)->Public()});
+    executor_->SetMembers(std::move(members));
+  }
+  std::vector<std::string> MemberIds() const {
+    std::vector<std::string> ids;
+    for (const auto& [id, m] : executor_->rules().members) ids.push_back(id);
+    return ids;
+  }
   std::int64_t Today() const { return BusinessDay(tree_); }
   void Advance(std::int64_t days) {
     if (days <= 0) return;
