@@ -112,6 +112,35 @@ TEST_F(ExecutorTest, EnvelopeChecks) {
   EXPECT_EQ(executor.CheckEnvelope(*unknown, state_, kBlockTime).error().code, "unknown-type");
 }
 
+// A signature that verified once is not checked again (docs/consensus.md §4), but nothing else
+// passes for it: another signature over the same bytes, other bytes under the same id and
+// signature, or the same transaction after the sender's key changed are each verified and refused.
+TEST_F(ExecutorTest, ARememberedSignatureVouchesOnlyForItsOwnBytesKeyAndSignature) {
+  Executor executor(rules_);
+  auto code = [&](const Tx& t) {
+    Status s = executor.CheckSignature(t);
+    return s.ok() ? std::string("ok") : s.error().code;
+  };
+  Tx good = Anchor("lead-bank", std::string(64, 'c'));
+  ASSERT_TRUE(executor.CheckSignature(good).ok());
+  ASSERT_TRUE(executor.CheckSignature(good).ok());  // remembered
+  // Another signature over the same body (a forger's): not covered by the remembered one.
+  Tx forged = good;
+  forged.signature = Anchor("partner-bank", std::string(64, 'c')).signature;
+  EXPECT_EQ(code(forged), "bad-signature");
+  // Other bytes presented with the remembered id and signature.
+  Tx altered = good;
+  altered.body_text.back() = altered.body_text.back() == 'c' ? 'd' : 'c';
+  EXPECT_EQ(code(altered), "bad-signature");
+  // The sender's key changes (a new epoch): the old signature no longer verifies.
+  auto new_key = crypto::PrivateKey::Generate(crypto::Suite::kStd);
+  ASSERT_TRUE(new_key.ok());
+  auto members = rules_.members;
+  members.at("lead-bank").signing_key = new_key->Public();
+  executor.SetMembers(members);
+  EXPECT_EQ(code(good), "bad-signature");
+}
+
 TEST_F(ExecutorTest, BadFieldsAreRejectedWithoutStateChange) {
   Executor executor(rules_);
   Tx tx = Anchor("lead-bank", "ABCDEF");  // not 64 lowercase hex
