@@ -1,6 +1,8 @@
 // Per-type field schemas (fields.h; the rules in prose: docs/transactions.md).
 #include "contracts/fields.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -305,6 +307,11 @@ Status CheckFormat(const Where& where, const FieldRule& rule, std::string_view v
     case F::kDate:
       if (!ParseDate(value).ok()) return bad();
       return Status::Ok();
+    case F::kAgeBand: {
+      int low = 0, high = 0;
+      if (!ParseAgeBand(value, &low, &high)) return bad();
+      return Status::Ok();
+    }
     case F::kMcc:
       if (value.size() != 4) return bad();
       for (char c : value) {
@@ -415,6 +422,8 @@ std::string_view FieldFormatName(FieldFormat format) {
       return "a calendar date YYYY-MM-DD";
     case F::kMcc:
       return "a merchant category code: 4 decimal digits";
+    case F::kAgeBand:
+      return "an age band LO-HI in years (0 <= LO <= HI <= 150, at most 5 years wide)";
     case F::kLabel:
       return "one of";
     case F::kParamChanges:
@@ -455,7 +464,8 @@ const std::vector<TxSchema>& AllTxSchemas() {
        {Fen("tier1-capital-fen", true, 1, kBankFigureFenMax),
         Fen("total-loans-fen", true, 1, kBankFigureFenMax), Need("valid-until", F::kDate)}},
       {"borrower.admit",
-       {Int("age", true, 0, 150), Label("blacklist", false, {"none", "fraud", "court"}),
+       {Int("age", false, 0, kAgeMax), May("age-band", F::kAgeBand),
+        Label("blacklist", false, {"none", "fraud", "court"}),
         Need("borrower", F::kLowerHex64), YesNo("consent-colending"), YesNo("consent-credit-query"),
         Need("consent-date", F::kDate), Need("kyc-date", F::kDate), Int("kyc-level", true, 0, 9),
         Need("model", F::kId), Label("product", false, {"consumer", "business"}),
@@ -531,6 +541,33 @@ Status CheckTxFields(const TxBody& body) {
     }
   }
   return Status::Ok();
+}
+
+bool ParseAgeBand(std::string_view text, int* low, int* high) {
+  const std::size_t dash = text.find('-');
+  if (dash == std::string_view::npos) return false;
+  std::int64_t lo = 0, hi = 0;
+  if (!ParseDecimal(text.substr(0, dash), &lo) || !ParseDecimal(text.substr(dash + 1), &hi)) return false;
+  if (lo > hi || hi > kAgeMax || hi - lo >= kAgeBandYearsMax) return false;
+  *low = static_cast<int>(lo);
+  *high = static_cast<int>(hi);
+  return true;
+}
+
+std::pair<int, int> AgeBandFor(int age, int age_min, int age_max) {
+  int lo = age / kAgeBandYearsMax * kAgeBandYearsMax;
+  int hi = std::min(lo + kAgeBandYearsMax - 1, kAgeMax);
+  // Cut at each bound the band crosses, keeping the side the age is on.
+  for (int bound : {age_min, age_max + 1}) {  // the first age inside, the first age above
+    if (lo < bound && bound <= hi) {
+      if (age < bound) {
+        hi = bound - 1;
+      } else {
+        lo = bound;
+      }
+    }
+  }
+  return {lo, hi};
 }
 
 }  // namespace colend::contracts

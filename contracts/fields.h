@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <limits>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "contracts/tx.h"
@@ -48,6 +49,10 @@ inline constexpr std::int64_t kBankFigureFenMax = std::numeric_limits<std::int64
 inline constexpr std::int64_t kAdvanceDaysMax = 400;
 // evidence.anchor document-bytes: the anchored file's size, up to 1 TiB (only its hash is sent).
 inline constexpr std::int64_t kAnchorDocumentBytesMax = std::int64_t{1} << 40;
+// borrower.admit age-band "LO-HI": at most this many years wide (an exact age is a band of one
+// year), so the chain learns the age only to within five years (docs/lending-rules.md §5.3).
+inline constexpr int kAgeBandYearsMax = 5;
+inline constexpr int kAgeMax = 150;
 
 // ---- Schemas --------------------------------------------------------------------------------
 
@@ -64,6 +69,7 @@ enum class FieldFormat {
   kInteger,       // decimal integer, no sign, no leading zero, within [low, high]
   kDate,          // YYYY-MM-DD, a calendar date
   kMcc,           // a merchant category code (ISO 18245): exactly 4 decimal digits
+  kAgeBand,       // "LO-HI", ages in years: 0 <= LO <= HI <= kAgeMax, HI - LO < kAgeBandYearsMax
   kLabel,         // one of `labels`
   kParamChanges,  // a JSON object; every string in it screened as an id
   kMemberJson,    // a JSON object; its id, name and role strings screened for hidden characters
@@ -104,5 +110,12 @@ Status CheckTxFields(const TxBody& body);
 // One field of a transaction of `type` (unknown field and format checks, as CheckTxFields): for
 // the CLI, to refuse a value before signing with the same reason the node would give.
 Status CheckField(std::string_view type, std::string_view key, std::string_view value);
+
+// Age bands (borrower.admit). Parses "LO-HI" in the kAgeBand format; false otherwise.
+bool ParseAgeBand(std::string_view text, int* low, int* high);
+// The band a lead bank attests for `age` under the bounds [age_min, age_max] of R-PRE-03: the
+// five-year band [5k, 5k+4] holding the age, cut at a bound so that it lies wholly inside or
+// wholly outside [age_min, age_max] (the rule decides on the band as it would on the age).
+std::pair<int, int> AgeBandFor(int age, int age_min, int age_max);
 
 }  // namespace colend::contracts

@@ -85,7 +85,7 @@ std::vector<Draft> LoanSequence(const LoanRoles& r, const ChainFacts& facts, con
         {"max-dpd", "0"}, {"total-loans-fen", "0"}, {"liquid-assets-fen", "10000000"},
         {"valid-until", contracts::FormatDate(facts.business_day + 30)}}},
       {r.lead, "borrower.admit",
-       {{"borrower", borrower}, {"score", "720"}, {"model", "wb-risk-2026.1"}, {"age", "32"},
+       {{"borrower", borrower}, {"score", "720"}, {"model", "wb-risk-2026.1"}, {"age-band", "30-34"},
         {"kyc-level", "3"}, {"kyc-date", today}, {"consent-date", today},
         {"consent-credit-query", "yes"}, {"consent-colending", "yes"}, {"product", "consumer"}}},
       {r.lead, "loan.draw",

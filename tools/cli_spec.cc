@@ -258,7 +258,10 @@ std::vector<CommandSpec> PartyCommands() {
       Cmd({"borrower", "admit"}, "admit a borrower (lead bank)", RunLendingCommand, true,
           {Req("borrower", "B", "the pseudonymous borrower id"),
            Req("score", "N", "the risk score"), Req("model", "M", "the risk model version"),
-           Req("age", "N", "age in years"), Req("kyc-level", "N", "the KYC level"),
+           Opt("age", "N", "age in years: sent as the five-year band holding it, cut at the "
+                           "age bounds of R-PRE-03 (the chain never sees the exact age)"),
+           Opt("age-band", "LO-HI", "the age band to attest, at most 5 years wide (instead of --age)"),
+           Req("kyc-level", "N", "the KYC level"),
            Req("kyc-date", "YYYY-MM-DD", "the date of the KYC check"),
            Req("consent-date", "YYYY-MM-DD", "the date of the borrower's consent to the credit "
                                              "query and to co-lending"),

@@ -134,7 +134,7 @@ int RunLocalnetDemo(const Args& args) {
   d.Say("   " + name("credit_bureau") + " attests a snapshot: borrows at 1 other institution, nothing overdue");
   std::string today_s = contracts::FormatDate(*today0);
   DEMO_TRY(admit, d.Step("lead_bank", "borrower.admit",
-                         {{"borrower", borrower}, {"score", "720"}, {"model", "wb-risk-2026.1"}, {"age", "32"},
+                         {{"borrower", borrower}, {"score", "720"}, {"model", "wb-risk-2026.1"}, {"age-band", "30-34"},
                           {"kyc-level", "3"}, {"kyc-date", today_s}, {"consent-date", today_s},
                           {"consent-credit-query", "yes"}, {"consent-colending", "yes"}, {"product", "consumer"}}));
   d.Say("   " + name("lead_bank") + " admits the borrower: " + (*admit)["message"].get<std::string>());

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <set>
 
+#include "contracts/fields.h"
 #include "contracts/lending/lending.h"
 #include "contracts/lending/loan_model.h"
 #include "contracts/lending/money.h"
@@ -313,13 +314,36 @@ int BorrowerCommand(const Args& args) {
     NEED(borrower, "borrower");
     NEED(score, "score");
     NEED(model, "model");
-    NEED(age, "age");
     NEED(kyc, "kyc-level");
     NEED(kyc_date, "kyc-date");
     NEED(consent_date, "consent-date");
+    // The chain takes the age as a band (docs/lending-rules.md §5.3): --age N is turned into the
+    // five-year band holding it, cut at the current parameters' age bounds, before signing.
+    std::string band;
+    if (args.Has("age") == args.Has("age-band")) return Usage("borrower admit needs --age N or --age-band LO-HI (one of them)", usage);
+    if (args.Has("age-band")) {
+      band = args.Get("age-band");
+    } else {
+      std::int64_t age = -1;
+      const std::string text = args.Get("age");
+      if (text.empty() || text.size() > 3 || text.find_first_not_of("0123456789") != std::string::npos ||
+          (age = std::stoll(text)) > contracts::kAgeMax) {
+        return Usage("--age must be a whole number of years, 0-150", usage);
+      }
+      auto v = StateGet(*home, "params/current-version");
+      if (!v.ok()) return Fail(v.error());
+      auto r = StateGet(*home, "params/v" + (*v)["value"].get<std::string>());
+      if (!r.ok()) return Fail(r.error());
+      const json params = json::parse((*r)["value"].get<std::string>(), nullptr, false);
+      if (!params.is_object() || !params.contains("age_min") || !params.contains("age_max")) {
+        return Fail("the chain's parameters have no age_min/age_max");
+      }
+      auto [lo, hi] = contracts::AgeBandFor(static_cast<int>(age), params["age_min"].get<int>(), params["age_max"].get<int>());
+      band = std::to_string(lo) + "-" + std::to_string(hi);
+    }
     bool consent = !args.Has("no-consent");
     return Submit(args, *home, "borrower.admit",
-                  {{"borrower", *borrower}, {"score", *score}, {"model", *model}, {"age", *age},
+                  {{"borrower", *borrower}, {"score", *score}, {"model", *model}, {"age-band", band},
                    {"kyc-level", *kyc}, {"kyc-date", *kyc_date}, {"consent-date", *consent_date},
                    {"consent-credit-query", consent ? "yes" : "no"},
                    {"consent-colending", consent ? "yes" : "no"},

@@ -153,7 +153,7 @@ void BorrowerAdmit(const CallContext& call, StateOverlay* state, Receipt* receip
   Call c(call, state, receipt, "R-PRE-01");
   if (auto s = c.OnlyFields({"borrower", "kyc-level", "kyc-date", "consent-credit-query",
                              "consent-colending", "consent-date", "score", "model", "age",
-                             "blacklist", "product", "region"});
+                             "age-band", "blacklist", "product", "region"});
       !s.ok()) {
     return c.Reject(s.error());
   }
@@ -165,10 +165,22 @@ void BorrowerAdmit(const CallContext& call, StateOverlay* state, Receipt* receip
   auto query = c.YesNo("consent-credit-query", false);
   auto colending = c.YesNo("consent-colending", false);
   auto score = c.Int("score", 0, 1000);
-  auto age = c.Int("age", 0, 150);
   auto model = c.Str("model");
-  for (auto* r : {&kyc, &kyc_date, &consent_date, &score, &age}) {
+  for (auto* r : {&kyc, &kyc_date, &consent_date, &score}) {
     if (!r->ok()) return c.Reject(r->error());
+  }
+  // The age as a band (docs/lending-rules.md §5.3): `age-band` LO-HI, or an exact `age` (a band
+  // of one year, accepted from integrations that send it); exactly one of the two.
+  int age_low = 0, age_high = 0;
+  if (c.Field("age-band") && c.Field("age")) return c.Reject("", "invalid-field", "give age-band or age, not both");
+  if (c.Field("age-band")) {
+    if (!ParseAgeBand(*c.Field("age-band"), &age_low, &age_high)) {
+      return c.Reject("", "invalid-field", "age-band must be LO-HI in years, at most " + std::to_string(kAgeBandYearsMax) + " years wide");
+    }
+  } else {
+    auto age = c.Int("age", 0, kAgeMax);
+    if (!age.ok()) return c.Reject("", "invalid-field", "age-band (LO-HI in years) is required");
+    age_low = age_high = static_cast<int>(*age);
   }
   if (!query.ok()) return c.Reject(query.error());
   if (!colending.ok()) return c.Reject(colending.error());
@@ -244,8 +256,14 @@ void BorrowerAdmit(const CallContext& call, StateOverlay* state, Receipt* receip
   std::int64_t min_score = models.at(*model).at("min_score").get<std::int64_t>();
   if (*score < min_score) return refuse("R-PRE-03", "score-below-threshold", "score " + std::to_string(*score) + " is below " + std::to_string(min_score) + " for model " + *model);
   if (blacklist != "none") return refuse("R-PRE-03", "blacklisted", "blacklist hit: " + blacklist);
-  if (*age < c.Int("age_min") || *age > c.Int("age_max")) {
-    return refuse("R-PRE-03", "age-out-of-range", "age " + std::to_string(*age) + " is outside [" + std::to_string(c.Int("age_min")) + ", " + std::to_string(c.Int("age_max")) + "]");
+  {
+    const std::int64_t age_min = c.Int("age_min"), age_max = c.Int("age_max");
+    const std::string band = age_low == age_high ? "age " + std::to_string(age_low) : "age band " + std::to_string(age_low) + "-" + std::to_string(age_high);
+    const std::string bounds = "[" + std::to_string(age_min) + ", " + std::to_string(age_max) + "]";
+    if (age_high < age_min || age_low > age_max) return refuse("R-PRE-03", "age-out-of-range", band + " is outside " + bounds);
+    if (age_low < age_min || age_high > age_max) {
+      return c.Reject("R-PRE-03", "age-band-crosses-bound", band + " lies partly outside " + bounds + ": attest a band wholly inside or wholly outside it");
+    }
   }
   // R-PRE-04
   std::int64_t limit = 0;

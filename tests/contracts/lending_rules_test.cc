@@ -8,6 +8,7 @@
 #include <tuple>
 #include <vector>
 
+#include "contracts/fields.h"
 #include "test_chain.h"
 
 namespace colend::contracts::testing {
@@ -257,6 +258,77 @@ TEST(LendingAllocation, APartnerAtItsCapIsPassedOverForTheNext) {
   EXPECT_EQ(second.outputs.at("partner"), "partner-bank-2");
   EXPECT_EQ(second.outputs.at("skipped-partners"), "partner-bank:colend-cap-exceeded");
   EXPECT_EQ(second.outputs.at("partner-leg-fen"), "800000");
+}
+
+// The age goes on chain as a band of at most five years (docs/lending-rules.md §5.3): R-PRE-03
+// decides on the band as it would on the age, refuses a band that crosses a bound, and refuses a
+// band too wide or malformed; an exact age (a one-year band) is still understood.
+TEST(LendingAdmission, TheAgeIsAttestedAsABandAndDecidedOnIt) {
+  Chain chain;  // case-study bounds: [18, 60]
+  auto admit = [&](const std::string& seed, const Fields& age) {
+    const std::string b = crypto::ToHex(crypto::Sha256(seed));
+    Snapshot(chain, b);
+    Fields f = AdmitFields(chain, b);
+    f.erase("age");
+    for (const auto& [k, v] : age) f[k] = v;
+    return chain.Send("lead-bank", "borrower.admit", f);
+  };
+  for (const char* inside : {"30-34", "18-19", "60-60", "56-60", "18-22"}) {
+    Receipt r = admit(std::string("in ") + inside, {{"age-band", inside}});
+    EXPECT_TRUE(r.accepted) << inside << ": " << r.code << " " << r.message;
+  }
+  for (const char* outside : {"15-17", "61-64", "0-4", "146-150"}) {
+    Receipt r = admit(std::string("out ") + outside, {{"age-band", outside}});
+    EXPECT_EQ(r.code, "age-out-of-range") << outside << ": " << r.message;
+  }
+  for (const char* crossing : {"15-19", "16-18", "58-62", "60-61"}) {
+    Receipt r = admit(std::string("cross ") + crossing, {{"age-band", crossing}});
+    EXPECT_EQ(r.code, "age-band-crosses-bound") << crossing << ": " << r.message;
+    EXPECT_EQ(r.rule, "R-PRE-03");
+  }
+  for (const char* bad : {"30-35", "34-30", "030-34", "30-", "-30", "30", "30 - 34", "150-151", "a-b", ""}) {
+    Receipt r = admit(std::string("bad ") + bad, {{"age-band", bad}});
+    EXPECT_EQ(r.code, "invalid-field") << "'" << bad << "': " << r.message;
+  }
+  EXPECT_EQ(admit("both", {{"age-band", "30-34"}, {"age", "32"}}).code, "invalid-field");
+  EXPECT_EQ(admit("neither", {}).code, "invalid-field");
+  EXPECT_TRUE(admit("exact", {{"age", "32"}}).accepted);
+  EXPECT_EQ(admit("exact old", {{"age", "61"}}).code, "age-out-of-range");
+  // The schema the node checks before a block takes the band and refuses a wide one.
+  TxBody body;
+  body.type = "borrower.admit";
+  body.fields = AdmitFields(chain, std::string(64, 'a'));
+  body.fields.erase("age");
+  body.fields["age-band"] = "30-34";
+  EXPECT_TRUE(CheckTxFields(body).ok());
+  body.fields["age-band"] = "30-39";
+  EXPECT_FALSE(CheckTxFields(body).ok());
+}
+
+// The band the CLI attests for an exact age: checked against its definition, age by age, for
+// several bounds (an oracle that shares nothing with AgeBandFor but the definition).
+TEST(LendingAdmission, TheCliBandHoldsTheAgeAndLiesOnOneSideOfEachBound) {
+  for (const auto& [age_min, age_max] : {std::pair{18, 60}, std::pair{18, 55}, std::pair{20, 20}, std::pair{22, 67}, std::pair{0, 150}}) {
+    for (int age = 0; age <= 150; ++age) {
+      auto [lo, hi] = AgeBandFor(age, age_min, age_max);
+      SCOPED_TRACE(std::to_string(age) + " in [" + std::to_string(age_min) + ", " + std::to_string(age_max) + "] -> " + std::to_string(lo) + "-" + std::to_string(hi));
+      EXPECT_LE(lo, age);
+      EXPECT_GE(hi, age);
+      EXPECT_LE(hi - lo + 1, 5);
+      EXPECT_LE(hi, 150);
+      EXPECT_EQ(lo / 5, hi / 5);  // inside one five-year band: no finer than needed, never wider
+      const bool age_inside = age >= age_min && age <= age_max;
+      for (int a = lo; a <= hi; ++a) EXPECT_EQ(a >= age_min && a <= age_max, age_inside) << a;
+      // As wide as the bounds allow: the neighbours of the band inside its five-year band are
+      // on the other side of a bound.
+      if (lo % 5 != 0) {
+        EXPECT_NE(lo - 1 >= age_min && lo - 1 <= age_max, age_inside);
+      }
+      if (hi % 5 != 4 && hi < 150) {
+        EXPECT_NE(hi + 1 >= age_min && hi + 1 <= age_max, age_inside);
+      }
+    }
+  }
 }
 
 // A payment to a money-transfer merchant (MCC 4829) is cash-out by another name: refused from the
