@@ -138,22 +138,26 @@ TEST(LendingReview, ThePeriodicReviewFallsDueOnItsDate) {
   EXPECT_EQ(chain.Borrower(b).at("review_reason"), "periodic");
 }
 
+// Admits a borrower (clean snapshot) with the attested region code ("" for none), verified for
+// a drawdown; returns the borrower id.
+std::string AdmitInRegion(Chain& chain, const std::string& seed, const std::string& region) {
+  const std::string b = crypto::ToHex(crypto::Sha256(seed));
+  Snapshot(chain, b);
+  Fields f = AdmitFields(chain, b);
+  if (!region.empty()) f["region"] = region;
+  Receipt r = chain.Send("lead-bank", "borrower.admit", f);
+  EXPECT_TRUE(r.accepted) << r.code << " " << r.message;
+  chain.Auth(b);
+  return b;
+}
+
 // A city commercial bank partner lends only inside its licensed regions; outside them, or for a
 // borrower whose region was never attested, the lead bank funds the whole loan, without the
 // partner's approval or leg, and every repayment goes to the lead.
 TEST(LendingAllocation, AnOutOfRegionPartnerIsReroutedToTheLead) {
   Chain chain;
   Govern(chain, "R1", R"({"partner_registry":{"partner-bank":{"type":"city","regions":["3101"]}}})");
-  auto admit = [&](const std::string& seed, const std::string& region) {
-    const std::string b = crypto::ToHex(crypto::Sha256(seed));
-    Snapshot(chain, b);
-    Fields f = AdmitFields(chain, b);
-    if (!region.empty()) f["region"] = region;
-    Receipt r = chain.Send("lead-bank", "borrower.admit", f);
-    EXPECT_TRUE(r.accepted) << r.code << " " << r.message;
-    chain.Auth(b);
-    return b;
-  };
+  auto admit = [&](const std::string& seed, const std::string& region) { return AdmitInRegion(chain, seed, region); };
   const std::string shanghai = admit("in-region", "310104");
   const std::string beijing = admit("out-of-region", "110101");
   const std::string unknown = admit("no-region", "");
@@ -193,16 +197,7 @@ TEST(LendingAllocation, AnIneligiblePartnerIsPassedOverForTheNextEligibleOne) {
   // partner-bank-3: Tier-1 capital of 40,000.00 CNY, so a 25 % cap of 10,000.00 CNY.
   ASSERT_TRUE(chain.Send("partner-bank-3", "bank.figures", {{"tier1-capital-fen", "4000000"}, {"total-loans-fen", "100000000000000"}, {"valid-until", "2999-12-31"}}).accepted);
   Govern(chain, "R1", R"({"partner_registry":{"partner-bank":{"type":"city","regions":["3101"]},"partner-bank-2":{"type":"rural","regions":["11"]},"partner-bank-3":{"type":"city","regions":["44"]}}})");
-  auto admit = [&](const std::string& seed, const std::string& region) {
-    const std::string b = crypto::ToHex(crypto::Sha256(seed));
-    Snapshot(chain, b);
-    Fields f = AdmitFields(chain, b);
-    if (!region.empty()) f["region"] = region;
-    Receipt r = chain.Send("lead-bank", "borrower.admit", f);
-    EXPECT_TRUE(r.accepted) << r.code << " " << r.message;
-    chain.Auth(b);
-    return b;
-  };
+  auto admit = [&](const std::string& seed, const std::string& region) { return AdmitInRegion(chain, seed, region); };
   const std::string shanghai = admit("sh", "310104"), beijing = admit("bj", "110101"),
                     guangzhou = admit("gz", "440103"), chengdu = admit("cd", "510104");
   Receipt sh = chain.Send("lead-bank", "loan.draw", chain.Draw("LSH", shanghai, 1000000));
