@@ -206,8 +206,11 @@ void BorrowerAdmit(const CallContext& call, StateOverlay* state, Receipt* receip
     const std::string st = existing->value("status", "");
     in_review = st == "review" || st == "suspended";
   }
+  // A refusal on the borrower's credit (R-PRE-02, R-PRE-03) stands with its event, so that the
+  // borrower's events show it (docs/lending-rules.md §5.2).
   auto refuse = [&](const std::string& rule, const std::string& code, const std::string& message) {
-    if (!in_review) return c.Reject(rule, code, message);
+    BorrowerEvent(c, *borrower, rule, "ADMISSION_REJECTED", {{"reason", code}});
+    if (!in_review) return c.RejectStanding(rule, code, message);
     (*existing)["status"] = "revoked";
     (*existing)["frozen"] = true;
     state->Put("borrower/" + *borrower, existing->dump());
@@ -244,7 +247,6 @@ void BorrowerAdmit(const CallContext& call, StateOverlay* state, Receipt* receip
               n_inst <= c.Int("multi_lender_max_institutions") &&
               snap.value("queries_90d", std::int64_t{0}) <= c.Int("multi_lender_max_queries_90d");
     if (!ok) {
-      BorrowerEvent(c, *borrower, "R-PRE-02", "ADMISSION_REJECTED", {{"reason", "multi-lender"}});
       return refuse("R-PRE-02", "multi-lender-rejected", "borrowing at " + std::to_string(n_inst) + " institutions without a clean record (overdue " + std::to_string(snap.value("overdue_count", 0)) + ", utilisation or enquiries above the limits)");
     }
   }

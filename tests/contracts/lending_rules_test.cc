@@ -300,6 +300,46 @@ TEST(LendingAdmission, TheAgeIsAttestedAsABandAndDecidedOnIt) {
   EXPECT_FALSE(CheckTxFields(body).ok());
 }
 
+// A refusal on the borrower's credit (multi-lender borrowing, score, blacklist, age) stands with
+// an ADMISSION_REJECTED event in the borrower's events, and admits nobody; a refusal that only
+// waits for missing input (KYC, consent, snapshot) leaves no event.
+TEST(LendingAdmission, ACreditRefusalStandsInTheBorrowersEvents) {
+  Chain chain;
+  const std::string b = crypto::ToHex(crypto::Sha256("refused"));
+  auto events = [&] {
+    std::vector<std::string> out;
+    for (const auto& [k, v] : chain.tree().Scan("borrower-event/" + b + "/", 1000)) {
+      const json e = json::parse(v);
+      out.push_back(e.at("event").get<std::string>() + ":" + e.value("reason", ""));
+    }
+    return out;
+  };
+  Fields f = AdmitFields(chain, b);
+  f["kyc-level"] = "0";
+  EXPECT_EQ(chain.Send("lead-bank", "borrower.admit", f).code, "kyc-insufficient");
+  f["kyc-level"] = "3";
+  EXPECT_EQ(chain.Send("lead-bank", "borrower.admit", f).code, "bureau-snapshot-missing");
+  EXPECT_TRUE(events().empty());
+  ASSERT_TRUE(chain.Send("credit-bureau", "bureau.snapshot",
+                         {{"borrower", b}, {"institutions", "3"}, {"outstanding-fen", "0"}, {"limits-fen", "5000000"},
+                          {"overdue-count", "2"}, {"queries-90d", "1"}, {"valid-until", FormatDate(chain.Today() + 30)}})
+                  .accepted);
+  Receipt multi = chain.Send("lead-bank", "borrower.admit", f);
+  EXPECT_EQ(multi.code, "multi-lender-rejected");
+  Snapshot(chain, b);
+  f["score"] = "100";
+  EXPECT_EQ(chain.Send("lead-bank", "borrower.admit", f).code, "score-below-threshold");
+  f["score"] = "720";
+  f["blacklist"] = "fraud";
+  EXPECT_EQ(chain.Send("lead-bank", "borrower.admit", f).code, "blacklisted");
+  EXPECT_EQ(events(), (std::vector<std::string>{"ADMISSION_REJECTED:multi-lender-rejected",
+                                                "ADMISSION_REJECTED:score-below-threshold",
+                                                "ADMISSION_REJECTED:blacklisted"}));
+  EXPECT_FALSE(chain.tree().Get("borrower/" + b).has_value());  // nobody admitted
+  f.erase("blacklist");
+  EXPECT_TRUE(chain.Send("lead-bank", "borrower.admit", f).accepted);
+}
+
 // The band the CLI attests for an exact age: checked against its definition, age by age, for
 // several bounds (an oracle that shares nothing with AgeBandFor but the definition).
 TEST(LendingAdmission, TheCliBandHoldsTheAgeAndLiesOnOneSideOfEachBound) {
