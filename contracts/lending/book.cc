@@ -64,6 +64,11 @@ std::int64_t Counter(const StateReader& state, const std::string& key) {
   return v ? std::stoll(*v) : 0;
 }
 
+std::int64_t Counter(Call& c, const std::string& key) {
+  auto v = c.Get(key);
+  return v ? std::stoll(*v) : 0;
+}
+
 // Writes the loan and keeps its index entries and its share of the counters current. The
 // "open-loan/<id>" record holds what the loan last contributed: its wake day, its borrower and
 // each bank's outstanding co-funded principal, so the change is applied exactly once.

@@ -78,6 +78,8 @@ Result<Loan> LoadLoan(Call& c, const std::string& id);
 std::string WakeKey(std::int64_t day, const std::string& id);
 void AdjustCounter(Call& c, const std::string& key, std::int64_t delta);
 std::int64_t Counter(const StateReader& state, const std::string& key);
+// A counter a decision depends on: read through the decision, so it is in the inputs hash.
+std::int64_t Counter(Call& c, const std::string& key);
 // Writes the loan and keeps its wake index entry and its share of the counters current.
 void SaveLoan(Call& c, const Loan& loan);
 void LoanEvent(Call& c, const Loan& loan, const std::string& rule, const std::string& name,

@@ -86,7 +86,7 @@ void LoanDraw(const CallContext& call, StateOverlay* state, Receipt* receipt) {
   if (!term_ok) return c.Reject("R-IN-02", "term-not-offered", std::to_string(*periods) + " periods is not an offered term " + c.params().at("terms").dump());
   // The borrower's open loans (R-IN-02) and, below, each bank's co-funded principal still
   // outstanding (R-PRE-06): counters kept by SaveLoan, so every open loan counts.
-  const std::int64_t active = Counter(*state, "count/open-loans/" + *borrower);
+  const std::int64_t active = Counter(c, "count/open-loans/" + *borrower);
   if (active >= c.Int("max_concurrent_loans")) return c.Reject("R-IN-02", "too-many-loans", "the borrower already has " + std::to_string(active) + " open loans");
   // R-IN-01: protection level from the deviation of the drawdown's context.
   auto dev = c.YesNo("device-changed", false);
@@ -139,7 +139,7 @@ void LoanDraw(const CallContext& call, StateOverlay* state, Receipt* receipt) {
     if (!figures.is_object() || figures.value("valid_until_day", std::int64_t{0}) < c.today()) {
       return std::pair{std::string("bank-figures-missing"), member + " has no current attested Tier-1 capital and total loans (bank.figures): the allocation is pending"};
     }
-    std::int64_t after = Counter(*state, "count/cofunded/" + member) + leg;
+    std::int64_t after = Counter(c, "count/cofunded/" + member) + leg;
     std::int64_t tier1 = figures.value("tier1_capital_fen", std::int64_t{0});
     std::int64_t total = figures.value("total_loans_fen", std::int64_t{0});
     // 128-bit: balances × 10000 can exceed int64 for a large bank.

@@ -366,6 +366,25 @@ TEST(LendingAdmission, TheCliBandHoldsTheAgeAndLiesOnOneSideOfEachBound) {
   }
 }
 
+// The drawdown's inputs hash covers the counters it decided on (the borrower's open loans for
+// R-IN-02, each bank's co-funded balance for R-PRE-06): two chains that differ only in one of
+// them give the same decision with different inputs hashes, so a replay can tell them apart.
+TEST(LendingDrawdown, TheInputsHashCoversTheCountersTheDecisionRead) {
+  auto draw = [](const std::string& key, const std::string& value) {
+    Chain chain;
+    const std::string b = chain.Admit("counted");
+    if (!key.empty()) chain.tree().Apply({{key + (key.ends_with("/") ? b : ""), value}});
+    Receipt r = chain.Send("lead-bank", "loan.draw", chain.Draw("L1", b, 1000000));
+    EXPECT_TRUE(r.accepted) << r.message;
+    return r.outputs.at("inputs-sha256");
+  };
+  const std::string plain = draw("", "");
+  EXPECT_EQ(draw("", ""), plain);  // the same chain twice: the same hash
+  EXPECT_NE(draw("count/open-loans/", "3"), plain);
+  EXPECT_NE(draw("count/cofunded/partner-bank", "100"), plain);
+  EXPECT_NE(draw("count/cofunded/lead-bank", "100"), plain);
+}
+
 // A payment to a money-transfer merchant (MCC 4829) is cash-out by another name: refused from the
 // virtual account whatever the channel; attested after the fact it is misuse, and the loan is
 // never classified better than special mention again, also after on-time payments.
