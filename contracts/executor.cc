@@ -84,28 +84,6 @@ Result<Receipt> Receipt::ParseText(std::string_view text) {
 
 Executor::Executor(ChainRules rules) : rules_(std::move(rules)) {}
 
-bool Executor::VerifiedSignatures::Contains(const Key& k) const {
-  std::lock_guard lock(mu_);
-  return set_.count(k) != 0;
-}
-
-void Executor::VerifiedSignatures::Add(Key k) {
-  std::lock_guard lock(mu_);
-  auto [it, inserted] = set_.insert(std::move(k));
-  if (!inserted) return;
-  order_.push_back(it);
-  if (order_.size() > kVerifiedSignatureMemo) {
-    set_.erase(order_.front());
-    order_.pop_front();
-  }
-}
-
-void Executor::VerifiedSignatures::Clear() {
-  std::lock_guard lock(mu_);
-  set_.clear();
-  order_.clear();
-}
-
 Status Executor::CheckSignature(const Tx& tx) const {
   if (tx.body.chain_id != rules_.chain_id) {
     return MakeError("wrong-chain", "transaction is for chain '" + tx.body.chain_id +
@@ -116,16 +94,11 @@ Status Executor::CheckSignature(const Tx& tx) const {
     return MakeError("unknown-sender",
                      "sender '" + tx.body.sender + "' is not a member of the consortium");
   }
-  // Keyed by the hash of the bytes verified (not the id a caller set), sender and signature.
-  VerifiedSignatures::Key key{crypto::Sha256(tx.body_text), tx.body.sender, tx.signature};
-  if (!verified_->Contains(key)) {
-    Status verified = member->second.signing_key.Verify(tx.body_text, tx.signature);
-    if (!verified.ok()) {
-      return MakeError(verified.error().code, "signature of transaction " + crypto::ToHex(tx.id) +
-                                                  " is not valid for sender '" + tx.body.sender +
-                                                  "': " + verified.error().message);
-    }
-    verified_->Add(std::move(key));
+  Status verified = member->second.signing_key.Verify(tx.body_text, tx.signature);
+  if (!verified.ok()) {
+    return MakeError(verified.error().code, "signature of transaction " + crypto::ToHex(tx.id) +
+                                                " is not valid for sender '" + tx.body.sender +
+                                                "': " + verified.error().message);
   }
   if (FindTxType(tx.body.type) == nullptr) {
     return MakeError("unknown-type", "unknown transaction type '" + tx.body.type + "'");

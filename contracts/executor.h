@@ -10,14 +10,9 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
-#include <memory>
-#include <mutex>
-#include <set>
 #include <string>
-#include <tuple>
 
 #include "contracts/state.h"
 #include "contracts/tx.h"
@@ -101,17 +96,10 @@ class Executor {
  public:
   explicit Executor(ChainRules rules);
   const ChainRules& rules() const { return rules_; }
-  // A membership epoch began: senders are checked against these members from now on (and the
-  // signatures verified under the old members are forgotten).
+  // A membership epoch began: senders are checked against these members from now on.
   void SetMembers(std::map<std::string, MemberRecord, std::less<>> members) {
     rules_.members = std::move(members);
-    verified_->Clear();
   }
-
-  // At most this many verified signatures are remembered (oldest forgotten first): a node checks
-  // a transaction's signature at admission and again when a block holding it is built or
-  // validated; the second check is answered from memory (docs/consensus.md §4).
-  static constexpr std::size_t kVerifiedSignatureMemo = 65536;
 
   // Signature and membership only (what a mempool can check without a block).
   Status CheckSignature(const Tx& tx) const;
@@ -127,22 +115,7 @@ class Executor {
                   StateOverlay* state) const;
 
  private:
-  // Signatures that verified: (SHA-256 of the signed bytes, sender, signature).
-  // The answer is what verifying again would give, so this changes no result, only its cost.
-  class VerifiedSignatures {
-   public:
-    using Key = std::tuple<crypto::Hash256, std::string, std::string>;
-    bool Contains(const Key& k) const;
-    void Add(Key k);
-    void Clear();
-
-   private:
-    mutable std::mutex mu_;
-    std::set<Key> set_;
-    std::deque<std::set<Key>::iterator> order_;
-  };
   ChainRules rules_;
-  std::unique_ptr<VerifiedSignatures> verified_ = std::make_unique<VerifiedSignatures>();
 };
 
 }  // namespace colend::contracts

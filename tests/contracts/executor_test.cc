@@ -112,9 +112,10 @@ TEST_F(ExecutorTest, EnvelopeChecks) {
   EXPECT_EQ(executor.CheckEnvelope(*unknown, state_, kBlockTime).error().code, "unknown-type");
 }
 
-// A signature that verified once is not checked again (docs/consensus.md §4), but nothing else
-// passes for it: another signature over the same bytes, other bytes under the same id and
-// signature, or the same transaction after the sender's key changed are each verified and refused.
+// A signature that verified once is not checked again (the verified-signature memory of
+// PublicKey::Verify, docs/consensus.md §4), but nothing else passes for it: another signature over
+// the same bytes, other bytes under the same id and signature, or the same transaction after the
+// sender's key changed are each verified and refused.
 TEST_F(ExecutorTest, ARememberedSignatureVouchesOnlyForItsOwnBytesKeyAndSignature) {
   Executor executor(rules_);
   auto code = [&](const Tx& t) {
