@@ -11,8 +11,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <random>
+#include <set>
 #include <thread>
 
 #include "crypto/signature.h"
@@ -36,21 +39,42 @@ std::int64_t NowMs() {
       .count();
 }
 
-Result<std::uint16_t> FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return MakeError("no-port", "cannot create a socket");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(fd);
-    return MakeError("no-port", "cannot find a free loopback port");
+// The first port the kernel hands out for outgoing connections and for port 0 (Linux's
+// ip_local_port_range; 32768 when it cannot be read).
+int EphemeralLow() {
+  int low = 32768, high = 60999;
+  if (FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
+    if (std::fscanf(f, "%d %d", &low, &high) != 2) low = 32768;
+    std::fclose(f);
   }
-  ::close(fd);
-  return ntohs(addr.sin_port);
+  return low;
+}
+
+// A loopback port that is free now, chosen at random below the ephemeral range: a port there is
+// never handed out by the kernel for an outgoing connection or a bind to port 0, so no other
+// process takes it between `localnet init` and `localnet up` (ports from bind(0) were, at times,
+// under parallel tests). `taken` holds the ports this network already has.
+Result<std::uint16_t> FreePort(std::set<std::uint16_t>* taken) {
+  static std::mt19937 rng(std::random_device{}());
+  const int low = 10000, high = std::max(low + 1000, EphemeralLow()) - 1;
+  std::uniform_int_distribution<int> pick(low, high);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const auto port = static_cast<std::uint16_t>(pick(rng));
+    if (taken->count(port)) continue;
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return MakeError("no-port", "cannot create a socket");
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    if (free) {
+      taken->insert(port);
+      return port;
+    }
+  }
+  return MakeError("no-port", "cannot find a free loopback port below " + std::to_string(EphemeralLow()));
 }
 
 int Init(const Args& args) {
@@ -127,9 +151,10 @@ int Init(const Args& args) {
   all.insert(all.end(), built->spares.begin(), built->spares.end());
   const int homes = static_cast<int>(all.size());
   std::vector<node::NodeConfig> configs(homes);
+  std::set<std::uint16_t> taken;
   for (int i = 0; i < homes; ++i) {
-    auto p2p = FreePort();
-    auto rpc = FreePort();
+    auto p2p = FreePort(&taken);
+    auto rpc = FreePort(&taken);
     if (!p2p.ok() || !rpc.ok()) return Fail("cannot find free loopback ports");
     configs[i].home = dir + "/node" + std::to_string(i + 1);
     configs[i].member_id = all[i].id;
