@@ -179,7 +179,8 @@ void BorrowerAdmit(const CallContext& call, StateOverlay* state, Receipt* receip
     }
   } else {
     auto age = c.Int("age", 0, kAgeMax);
-    if (!age.ok()) return c.Reject("", "invalid-field", "age-band (LO-HI in years) is required");
+    if (!age.ok() && !c.Field("age")) return c.Reject("", "invalid-field", "age-band (LO-HI in years) is required");
+    if (!age.ok()) return c.Reject(age.error());  // names the field and its range
     age_low = age_high = static_cast<int>(*age);
   }
   if (!query.ok()) return c.Reject(query.error());
