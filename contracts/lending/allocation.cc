@@ -30,6 +30,15 @@ void PostPenalty(Loan& loan, InstallmentState& inst, std::int64_t day) {
   inst.accrual_from_day = day;
 }
 
+// Posts the misuse surcharge accrued up to `day` in every period (docs/lending-rules.md §6.5) as
+// penalty of that period's installment, and restarts the accrual from `day`. Called before any
+// money reaches an installment, so that a period's surcharge is posted before it can be paid.
+void PostMisuse(Loan& loan, std::int64_t day) {
+  if (loan.misuse_from_day == 0 || day <= loan.misuse_from_day) return;
+  for (InstallmentState& inst : loan.installments) inst.penalty_posted_fen += loan.UnpostedMisuse(inst, day);
+  loan.misuse_from_day = day;
+}
+
 // Pays as much of `inst` as `*amount` allows, in the order penalty → interest → principal.
 void PayInstallment(Loan& loan, InstallmentState& inst, std::int64_t day, std::int64_t* amount,
                     Allocation* a) {
@@ -52,6 +61,7 @@ void PayInstallment(Loan& loan, InstallmentState& inst, std::int64_t day, std::i
 // Applies `amount` to everything billed on or before `day` (overdue periods oldest first, then
 // the period due today); returns what is left over.
 std::int64_t ApplyToBilled(Loan& loan, std::int64_t day, std::int64_t amount, Allocation* a) {
+  PostMisuse(loan, day);
   for (InstallmentState& inst : loan.installments) {
     if (amount == 0) break;
     if (inst.due_day > day || inst.Paid()) continue;

@@ -99,6 +99,7 @@ struct Allocation {
 };
 void Split(Loan& loan, int component, std::int64_t amount, Allocation* a);
 void PostPenalty(Loan& loan, InstallmentState& inst, std::int64_t day);
+void PostMisuse(Loan& loan, std::int64_t day);
 void PayInstallment(Loan& loan, InstallmentState& inst, std::int64_t day, std::int64_t* amount,
                     Allocation* a);
 std::int64_t ApplyToBilled(Loan& loan, std::int64_t day, std::int64_t amount, Allocation* a);

@@ -112,8 +112,9 @@ void DailyRules(Call& c, Loan& loan, std::int64_t day) {
                  {"grace_until", FormatDate(inst.due_day + loan.terms.grace_days)}});
     }
     // Grace over: overdue, penalty accrues from the day after the due date (R-POST-02).
+    // (Not when only posted penalty is left: penalty never accrues on penalty.)
     if (day - inst.due_day > loan.terms.grace_days && inst.accrual_from_day == 0 &&
-        inst.penalty_posted_fen == inst.penalty_paid_fen) {
+        (inst.PrincipalDue() > 0 || inst.InterestDue() > 0)) {
       inst.accrual_from_day = inst.due_day + 1;
       LoanEvent(c, loan, "R-POST-02", "OVERDUE_STARTED",
                 {{"period", inst.period},

@@ -531,6 +531,7 @@ void UseAttest(const CallContext& call, StateOverlay* state, Receipt* receipt) {
   }
   const bool first = loan->misuse_day == 0;
   if (first) loan->misuse_day = c.today();
+  PostMisuse(*loan, c.today());  // the surcharge so far on the misused amount known so far
   loan->misused_fen += *amount;
   LoanEvent(c, *loan, "R-IN-07", "MISUSE_DETECTED", {{"amount_fen", *amount}, {"misused_fen", loan->misused_fen}, {"mcc", *mcc}, {"channel", *channel}, {"counterparty", *cp}, {"ref", *ref}, {"reason", verdict}});
   Classify(c, *loan, c.today());
@@ -547,6 +548,14 @@ void UseAttest(const CallContext& call, StateOverlay* state, Receipt* receipt) {
       for (InstallmentState& inst : loan->installments) PostPenalty(*loan, inst, c.today());
       loan->terms.overdue_daily_rate = heavier;
       c.Out("overdue-daily-rate", std::to_string(heavier.num) + "/" + std::to_string(heavier.den));
+    }
+    // Misused principal not yet due bears the misuse rate too (docs/lending-rules.md §6.5): the
+    // contract interest of its periods plus the surcharge min(misuse, cap) − contract rate.
+    const Rational surcharge = MinusOrZero(Min(misuse, cap), daily);
+    if (surcharge.num != 0) {
+      loan->misuse_surcharge_rate = surcharge;
+      loan->misuse_from_day = c.today();
+      c.Out("misuse-surcharge-daily-rate", std::to_string(surcharge.num) + "/" + std::to_string(surcharge.den));
     }
   }
   const bool accelerate = c.params().value("accelerate_on_misuse", false);

@@ -1,6 +1,7 @@
 #include "contracts/lending/loan_model.h"
 
 #include <algorithm>
+#include <cassert>
 
 namespace colend::contracts {
 namespace {
@@ -120,6 +121,10 @@ json Loan::ToJson() const {
   if (use_prompted_day != 0) j["use_prompted_day"] = use_prompted_day;
   if (misuse_day != 0) j["misuse_day"] = misuse_day;
   if (misused_fen != 0) j["misused_fen"] = misused_fen;
+  if (misuse_from_day != 0) {
+    j["misuse_from_day"] = misuse_from_day;
+    j["misuse_surcharge_rate"] = RateJson(misuse_surcharge_rate);
+  }
   return j;
 }
 
@@ -211,6 +216,12 @@ Result<Loan> Loan::FromText(std::string_view text) {
     l.use_prompted_day = j.value("use_prompted_day", std::int64_t{0});
     l.misuse_day = j.value("misuse_day", std::int64_t{0});
     l.misused_fen = j.value("misused_fen", std::int64_t{0});
+    l.misuse_from_day = j.value("misuse_from_day", std::int64_t{0});
+    if (l.misuse_from_day != 0) {
+      auto r = RateFrom(j.at("misuse_surcharge_rate"));
+      if (!r.ok()) return r.error();
+      l.misuse_surcharge_rate = *r;
+    }
     return l;
   } catch (const json::exception& e) {
     // The library's text goes to `detail`: it must not reach a receipt.
@@ -233,8 +244,23 @@ std::int64_t Loan::UnpostedPenalty(const InstallmentState& inst, std::int64_t da
   return p;
 }
 
+std::int64_t Loan::UnpostedMisuse(const InstallmentState& inst, std::int64_t day) const {
+  if (misuse_from_day == 0 || installments.empty()) return 0;
+  const std::size_t k = static_cast<std::size_t>(&inst - installments.data());
+  assert(k < installments.size());
+  const std::int64_t period_start = k == 0 ? value_day : installments[k - 1].due_day;
+  const std::int64_t from = std::max(period_start, misuse_from_day);
+  const std::int64_t to = std::min(inst.due_day, day);
+  if (to <= from) return 0;
+  // The principal outstanding during this period (this installment's and every later one's, as
+  // scheduled); of it, the misused money bears the surcharge (docs/lending-rules.md §6.5).
+  std::int64_t outstanding = 0;
+  for (std::size_t i = k; i < installments.size(); ++i) outstanding += installments[i].principal_fen;
+  return AccrueFen(std::min(misused_fen, outstanding), misuse_surcharge_rate, to - from);
+}
+
 std::int64_t Loan::PenaltyDue(const InstallmentState& inst, std::int64_t day) const {
-  return inst.penalty_posted_fen - inst.penalty_paid_fen + UnpostedPenalty(inst, day);
+  return inst.penalty_posted_fen - inst.penalty_paid_fen + UnpostedPenalty(inst, day) + UnpostedMisuse(inst, day);
 }
 
 std::int64_t Loan::PrincipalOutstanding() const {
@@ -258,7 +284,9 @@ std::int64_t Loan::SettlementQuote(std::int64_t day) const {
       billed += i.PrincipalDue() + i.InterestDue() + PenaltyDue(i, day);
       last_due = std::max(last_due, i.due_day);
     } else {
+      // A period not yet due owes no penalty, only the misuse surcharge accrued in it so far.
       unbilled_principal += i.PrincipalDue();
+      billed += PenaltyDue(i, day);
     }
   }
   std::int64_t accrued = AccrueFen(unbilled_principal, terms.daily_rate, std::max<std::int64_t>(0, day - last_due));
@@ -298,9 +326,7 @@ json Loan::View(std::int64_t day) const {
   v["dpd"] = dpd;
   std::int64_t penalty = 0, interest_due = 0;
   for (const InstallmentState& i : installments) {
-    if (i.due_day <= day || i.penalty_posted_fen > 0) {
-      penalty += PenaltyDue(i, day);
-    }
+    penalty += PenaltyDue(i, day);  // not yet due: the misuse surcharge accrued so far, if any
     if (i.due_day <= day) interest_due += i.InterestDue();
   }
   v["principal_outstanding_fen"] = PrincipalOutstanding();
@@ -317,6 +343,11 @@ json Loan::View(std::int64_t day) const {
   v["virtual_account_balance_fen"] = va_balance_fen;
   v["credit_balance_fen"] = credit_balance_fen;
   v["received_fen"] = received_fen;
+  if (misuse_day != 0) {  // R-IN-07 (docs/lending-rules.md §6.5)
+    v["misuse_date"] = FormatDate(misuse_day);
+    v["misused_fen"] = misused_fen;
+    v["misuse_surcharge_daily_rate"] = std::to_string(misuse_surcharge_rate.num) + "/" + std::to_string(misuse_surcharge_rate.den);
+  }
   v["schedule_sha256"] = schedule_sha256;
   std::int64_t next_due = 0;
   for (const InstallmentState& i : installments) {
@@ -352,7 +383,7 @@ json Loan::View(std::int64_t day) const {
                     {"interest_fen", i.interest_fen},
                     {"principal_paid_fen", i.principal_paid_fen},
                     {"interest_paid_fen", i.interest_paid_fen},
-                    {"penalty_fen", i.penalty_posted_fen + UnpostedPenalty(i, day)},
+                    {"penalty_fen", i.penalty_posted_fen + UnpostedPenalty(i, day) + UnpostedMisuse(i, day)},
                     {"penalty_paid_fen", i.penalty_paid_fen},
                     {"state", state}});
   }

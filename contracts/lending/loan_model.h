@@ -105,6 +105,12 @@ struct Loan {
   std::int64_t use_prompted_day = 0;
   std::int64_t misuse_day = 0;    // first detection
   std::int64_t misused_fen = 0;   // total attested misuse
+  // The misuse surcharge (R-IN-07, docs/lending-rules.md §6.5): from detection, the misused
+  // principal not yet due bears misuse_multiplier × the contract rate (within the annual cost
+  // cap), i.e. the contract rate plus this surcharge, accrued per period and posted as penalty
+  // of that period's installment. Unposted accrual runs from misuse_from_day (0: none).
+  std::int64_t misuse_from_day = 0;
+  Rational misuse_surcharge_rate;
 
   nlohmann::json ToJson() const;
   std::string ToText() const { return ToJson().dump(); }
@@ -117,6 +123,12 @@ struct Loan {
   // RoundHalfUp(overdue principal × overdue rate × days) + the same on overdue interest when
   // compounding is enabled (docs/lending-rules.md §2.9). 算头不算尾: `day` itself is not counted.
   std::int64_t UnpostedPenalty(const InstallmentState& inst, std::int64_t day) const;
+  // The misuse surcharge accrued in `inst`'s period (from the later of the period's start and
+  // misuse_from_day, to the earlier of its due date and `day`) and not yet posted:
+  // RoundHalfUp(min(misused, principal outstanding in the period) × surcharge rate × days).
+  // `inst` must be one of this loan's installments.
+  std::int64_t UnpostedMisuse(const InstallmentState& inst, std::int64_t day) const;
+  // Posted, unpaid penalty + unposted penalty + unposted misuse surcharge.
   std::int64_t PenaltyDue(const InstallmentState& inst, std::int64_t day) const;
   // Outstanding on `day`: principal not repaid + billed interest not paid + penalty due.
   std::int64_t PrincipalOutstanding() const;

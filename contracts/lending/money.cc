@@ -356,6 +356,20 @@ bool LessThan(const Rational& a, const Rational& b) {
 
 Rational Min(const Rational& a, const Rational& b) { return LessThan(b, a) ? b : a; }
 
+Rational MinusOrZero(const Rational& a, const Rational& b) {
+  if (!LessThan(b, a)) return Rational{0, 1};
+  const i128 num = static_cast<i128>(a.num) * b.den - static_cast<i128>(b.num) * a.den;
+  const i128 den = static_cast<i128>(a.den) * b.den;
+  i128 g = num, r = den;  // Euclid (std::gcd is not defined for __int128 in strict C++)
+  while (r != 0) {
+    const i128 t = g % r;
+    g = r;
+    r = t;
+  }
+  assert(num / g <= kInt64Max && den / g <= kInt64Max);
+  return Rational{static_cast<std::int64_t>(num / g), static_cast<std::int64_t>(den / g)};
+}
+
 std::int64_t RoundHalfUp(u128 num, u128 den) {
   assert(den > 0);
   // (2·num + den) / (2·den) without the 2·num overflow: floor(num/den + 1/2).

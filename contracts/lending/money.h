@@ -27,6 +27,8 @@ struct Rational {
 };
 bool LessThan(const Rational& a, const Rational& b);  // exact comparison (128-bit)
 Rational Min(const Rational& a, const Rational& b);
+// a − b, exact and reduced; 0 when b >= a (rates are never negative). Asserts it fits int64.
+Rational MinusOrZero(const Rational& a, const Rational& b);
 
 // Round half up of num/den to an integer; num >= 0, den > 0. Asserts the result fits int64.
 std::int64_t RoundHalfUp(unsigned __int128 num, unsigned __int128 den);

@@ -43,17 +43,6 @@ void Snapshot(Chain& chain, const std::string& b) {
                   .accepted);
 }
 
-// Proposes `changes` effective in two days, approved by every member, and moves the clock there.
-void Govern(Chain& chain, const std::string& id, const std::string& changes) {
-  Receipt p = chain.Send("lead-bank", "param.propose", {{"proposal", id}, {"changes", changes}, {"effective-date", FormatDate(chain.Today() + 2)}});
-  ASSERT_TRUE(p.accepted) << p.code << " " << p.message;
-  for (const std::string& m : chain.MemberIds()) {
-    if (m != "lead-bank") chain.Send(m, "param.approve", {{"proposal", id}});
-  }
-  chain.Advance(2);
-  ASSERT_EQ(json::parse(*chain.tree().Get("proposal/" + id)).at("status"), "active") << changes;
-}
-
 // A review not completed within review_sla_hours (72 h: three business days) suspends the
 // borrower and freezes the unused limit; the suspension is recorded although the drawdown that
 // found it is refused; a new admission lifts it.
@@ -413,8 +402,10 @@ TEST(LendingUse, MoneyTransferIsBlockedAndAttestedMisuseFloorsTheClass) {
   EXPECT_EQ(Count(Events(chain, "loan-event/L1/"), "MISUSE_DETECTED"), 1);
   // Paid on time: still special mention after the daily rules of the due date.
   chain.AdvanceTo(loan.installments[0].due_day);
-  ASSERT_TRUE(chain.Repay("L1", loan.installments[0].principal_fen + loan.installments[0].interest_fen).accepted);
+  const Loan due = chain.GetLoan("L1");  // with the misuse surcharge of period 1 (§6.5)
+  ASSERT_TRUE(chain.Repay("L1", due.installments[0].principal_fen + due.installments[0].interest_fen + due.PenaltyDue(due.installments[0], chain.Today())).accepted);
   chain.Advance(2);
+  ASSERT_EQ(chain.GetLoan("L1").Dpd(chain.Today()), 0);
   for (const LenderShare& l : chain.GetLoan("L1").lenders) EXPECT_EQ(l.classification, LoanClass::kSpecialMention) << l.member;
 }
 

@@ -139,4 +139,15 @@ class Chain {
   StateWrites last_writes_;
 };
 
+// Proposes `changes` effective in two days, approved by every member, and moves the clock there.
+inline void Govern(Chain& chain, const std::string& id, const std::string& changes) {
+  Receipt p = chain.Send("lead-bank", "param.propose", {{"proposal", id}, {"changes", changes}, {"effective-date", FormatDate(chain.Today() + 2)}});
+  ASSERT_TRUE(p.accepted) << p.code << " " << p.message;
+  for (const std::string& m : chain.MemberIds()) {
+    if (m != "lead-bank") chain.Send(m, "param.approve", {{"proposal", id}});
+  }
+  chain.Advance(2);
+  ASSERT_EQ(json::parse(*chain.tree().Get("proposal/" + id)).at("status"), "active") << changes;
+}
+
 }  // namespace colend::contracts::testing
