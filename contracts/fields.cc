@@ -464,7 +464,7 @@ const std::vector<TxSchema>& AllTxSchemas() {
        {Fen("tier1-capital-fen", true, 1, kBankFigureFenMax),
         Fen("total-loans-fen", true, 1, kBankFigureFenMax), Need("valid-until", F::kDate)}},
       {"borrower.admit",
-       {Int("age", false, 0, kAgeMax), May("age-band", F::kAgeBand),
+       {Need("age-band", F::kAgeBand),
         Label("blacklist", false, {"none", "fraud", "court"}),
         Need("borrower", F::kLowerHex64), YesNo("consent-colending"), YesNo("consent-credit-query"),
         Need("consent-date", F::kDate), Need("kyc-date", F::kDate), Int("kyc-level", true, 0, 9),
@@ -531,6 +531,11 @@ Status CheckTxFields(const TxBody& body) {
   if (schema == nullptr) return UnknownType(body.type);
   for (const auto& [key, value] : body.fields) {
     const FieldRule* rule = FindRule(*schema, key);
+    if (rule == nullptr && key == "age" && schema->type == std::string_view("borrower.admit")) {
+      // docs/lending-rules.md §5.3: the age goes on chain only as a band (no personal data in
+      // clear); said plainly, since integrations that sent the exact age were once accepted.
+      return MakeError("invalid-field", "borrower.admit: field 'age' is refused: an exact age is personal data and never goes on chain; send age-band LO-HI (at most " + std::to_string(kAgeBandYearsMax) + " years wide)");
+    }
     if (rule == nullptr) return UnknownField(*schema, key);
     COLEND_RETURN_IF_ERROR(CheckValue(schema->type, *rule, value));
   }

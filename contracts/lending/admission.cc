@@ -169,19 +169,16 @@ void BorrowerAdmit(const CallContext& call, StateOverlay* state, Receipt* receip
   for (auto* r : {&kyc, &kyc_date, &consent_date, &score}) {
     if (!r->ok()) return c.Reject(r->error());
   }
-  // The age as a band (docs/lending-rules.md §5.3): `age-band` LO-HI, or an exact `age` (a band
-  // of one year, accepted from integrations that send it); exactly one of the two.
+  // The age as a band (docs/lending-rules.md §5.3): `age-band` LO-HI; an exact `age` is personal
+  // data and is refused (the node refuses it before a block, CheckTxFields; this is the same rule
+  // for a block that carries one).
   int age_low = 0, age_high = 0;
-  if (c.Field("age-band") && c.Field("age")) return c.Reject("", "invalid-field", "give age-band or age, not both");
-  if (c.Field("age-band")) {
-    if (!ParseAgeBand(*c.Field("age-band"), &age_low, &age_high)) {
-      return c.Reject("", "invalid-field", "age-band must be LO-HI in years, at most " + std::to_string(kAgeBandYearsMax) + " years wide");
-    }
-  } else {
-    auto age = c.Int("age", 0, kAgeMax);
-    if (!age.ok() && !c.Field("age")) return c.Reject("", "invalid-field", "age-band (LO-HI in years) is required");
-    if (!age.ok()) return c.Reject(age.error());  // names the field and its range
-    age_low = age_high = static_cast<int>(*age);
+  if (c.Field("age")) {
+    return c.Reject("", "invalid-field", "an exact age is personal data and never goes on chain: send age-band LO-HI (at most " + std::to_string(kAgeBandYearsMax) + " years wide)");
+  }
+  if (!c.Field("age-band")) return c.Reject("", "invalid-field", "age-band (LO-HI in years) is required");
+  if (!ParseAgeBand(*c.Field("age-band"), &age_low, &age_high)) {
+    return c.Reject("", "invalid-field", "age-band must be LO-HI in years, at most " + std::to_string(kAgeBandYearsMax) + " years wide");
   }
   if (!query.ok()) return c.Reject(query.error());
   if (!colending.ok()) return c.Reject(colending.error());

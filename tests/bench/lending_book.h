@@ -111,7 +111,7 @@ class Book {
     const std::string b = crypto::ToHex(crypto::Sha256("borrower " + std::to_string(n)));
     const std::string today = FormatDate(Today());
     Must(Send("credit-bureau", "bureau.snapshot", {{"borrower", b}, {"institutions", "1"}, {"outstanding-fen", "0"}, {"limits-fen", "5000000"}, {"overdue-count", "0"}, {"queries-90d", "1"}, {"valid-until", FormatDate(Today() + 3000)}}));
-    Must(Send("lead-bank", "borrower.admit", {{"borrower", b}, {"score", "720"}, {"model", "wb-risk-2026.1"}, {"age", "30"}, {"kyc-level", "3"}, {"kyc-date", today}, {"consent-date", today}, {"consent-credit-query", "yes"}, {"consent-colending", "yes"}}));
+    Must(Send("lead-bank", "borrower.admit", {{"borrower", b}, {"score", "720"}, {"model", "wb-risk-2026.1"}, {"age-band", "30-34"}, {"kyc-level", "3"}, {"kyc-date", today}, {"consent-date", today}, {"consent-credit-query", "yes"}, {"consent-colending", "yes"}}));
     return b;
   }
   Receipt Draw(const std::string& loan, const std::string& b) {

@@ -125,7 +125,7 @@ std::map<std::string, Fields> CliValues() {
        {{"borrower", kBorrower},
         {"score", "720"},
         {"model", "wb-risk-2026.1"},
-        {"age", "32"},
+        {"age-band", "30-34"},
         {"kyc-level", "3"},
         {"kyc-date", "2026-11-28"},
         {"consent-date", "2026-11-28"},

@@ -73,7 +73,7 @@ class Ledger {
     std::string b = crypto::ToHex(crypto::Sha256("borrower " + seed));
     const std::string today = IsoDate(Today());
     EXPECT_TRUE(Send("credit-bureau", "bureau.snapshot", {{"borrower", b}, {"institutions", "1"}, {"outstanding-fen", "0"}, {"limits-fen", "5000000"}, {"overdue-count", "0"}, {"queries-90d", "1"}, {"valid-until", IsoDate(Today() + 30)}}).accepted);
-    Receipt r = Send("lead-bank", "borrower.admit", {{"borrower", b}, {"score", "800"}, {"model", "wb-risk-2026.1"}, {"age", "30"}, {"kyc-level", "3"}, {"kyc-date", today}, {"consent-date", today}, {"consent-credit-query", "yes"}, {"consent-colending", "yes"}});
+    Receipt r = Send("lead-bank", "borrower.admit", {{"borrower", b}, {"score", "800"}, {"model", "wb-risk-2026.1"}, {"age-band", "30-34"}, {"kyc-level", "3"}, {"kyc-date", today}, {"consent-date", today}, {"consent-credit-query", "yes"}, {"consent-colending", "yes"}});
     EXPECT_TRUE(r.accepted) << r.code << " " << r.message;
     return b;
   }

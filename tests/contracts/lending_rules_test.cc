@@ -30,7 +30,7 @@ int Count(const std::vector<std::string>& events, const std::string& name) {
 Fields AdmitFields(Chain& chain, const std::string& b, const std::string& model = "wb-risk-2026.1",
                    int score = 720) {
   const std::string today = FormatDate(chain.Today());
-  return {{"borrower", b}, {"score", std::to_string(score)}, {"model", model}, {"age", "30"},
+  return {{"borrower", b}, {"score", std::to_string(score)}, {"model", model}, {"age-band", "30-34"},
           {"kyc-level", "3"}, {"kyc-date", today}, {"consent-date", today},
           {"consent-credit-query", "yes"}, {"consent-colending", "yes"}};
 }
@@ -246,14 +246,14 @@ TEST(LendingAllocation, APartnerAtItsCapIsPassedOverForTheNext) {
 
 // The age goes on chain as a band of at most five years (docs/lending-rules.md §5.3): R-PRE-03
 // decides on the band as it would on the age, refuses a band that crosses a bound, and refuses a
-// band too wide or malformed; an exact age (a one-year band) is still understood.
+// band too wide or malformed; an exact age is refused.
 TEST(LendingAdmission, TheAgeIsAttestedAsABandAndDecidedOnIt) {
   Chain chain;  // case-study bounds: [18, 60]
   auto admit = [&](const std::string& seed, const Fields& age) {
     const std::string b = crypto::ToHex(crypto::Sha256(seed));
     Snapshot(chain, b);
     Fields f = AdmitFields(chain, b);
-    f.erase("age");
+    f.erase("age-band");
     for (const auto& [k, v] : age) f[k] = v;
     return chain.Send("lead-bank", "borrower.admit", f);
   };
@@ -276,13 +276,22 @@ TEST(LendingAdmission, TheAgeIsAttestedAsABandAndDecidedOnIt) {
   }
   EXPECT_EQ(admit("both", {{"age-band", "30-34"}, {"age", "32"}}).code, "invalid-field");
   EXPECT_EQ(admit("neither", {}).code, "invalid-field");
-  EXPECT_TRUE(admit("exact", {{"age", "32"}}).accepted);
-  EXPECT_EQ(admit("exact old", {{"age", "61"}}).code, "age-out-of-range");
+  // An exact age is personal data: refused by the contract and, before a block, by the node.
+  Receipt exact = admit("exact", {{"age", "32"}});
+  EXPECT_EQ(exact.code, "invalid-field");
+  EXPECT_NE(exact.message.find("age-band"), std::string::npos) << exact.message;
+  TxBody with_age;
+  with_age.type = "borrower.admit";
+  with_age.fields = AdmitFields(chain, std::string(64, 'a'));
+  with_age.fields.erase("age-band");
+  with_age.fields["age"] = "32";
+  Status refused = CheckTxFields(with_age);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("personal data"), std::string::npos) << refused.error().message;
   // The schema the node checks before a block takes the band and refuses a wide one.
   TxBody body;
   body.type = "borrower.admit";
   body.fields = AdmitFields(chain, std::string(64, 'a'));
-  body.fields.erase("age");
   body.fields["age-band"] = "30-34";
   EXPECT_TRUE(CheckTxFields(body).ok());
   body.fields["age-band"] = "30-39";

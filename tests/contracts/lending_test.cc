@@ -133,7 +133,7 @@ TEST(LendingAdmission, WhitelistMultiLenderAndConsent) {
   Chain chain;
   std::string b = crypto::ToHex(crypto::Sha256("b"));
   std::string today = FormatDate(chain.Today());
-  Fields admit = {{"borrower", b}, {"score", "600"}, {"model", "wb-risk-2026.1"}, {"age", "30"},
+  Fields admit = {{"borrower", b}, {"score", "600"}, {"model", "wb-risk-2026.1"}, {"age-band", "30-34"},
                   {"kyc-level", "3"}, {"kyc-date", today}, {"consent-date", today},
                   {"consent-credit-query", "yes"}, {"consent-colending", "yes"}};
   EXPECT_EQ(chain.Send("lead-bank", "borrower.admit", admit).code, "bureau-snapshot-missing");

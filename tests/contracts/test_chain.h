@@ -98,7 +98,7 @@ class Chain {
                     .accepted);
     Receipt r = Send("lead-bank", "borrower.admit",
                      {{"borrower", b}, {"score", std::to_string(score)}, {"model", "wb-risk-2026.1"},
-                      {"age", "30"}, {"kyc-level", "3"}, {"kyc-date", today}, {"consent-date", today},
+                      {"age-band", "30-34"}, {"kyc-level", "3"}, {"kyc-date", today}, {"consent-date", today},
                       {"consent-credit-query", "yes"}, {"consent-colending", "yes"}});
     EXPECT_TRUE(r.accepted) << r.code << " " << r.message;
     return b;
