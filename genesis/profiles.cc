@@ -117,6 +117,9 @@ json Revisions() {
       {"use_deadline_days", 30},
       {"misuse_multiplier", Rate(3, 2)},
       {"accelerate_on_misuse", false},
+      // docs/lending-rules.md §1.2: a clock transaction begins no new day once it has looked at
+      // this many loans (1..1,000,000, checked by governance: the bounds table never changes).
+      {"clock_loans_per_tx", 10000},
   };
 }
 

@@ -274,6 +274,7 @@ class Node : public consensus::Application {
   LeaseMark lease_;                // the lease on file
   std::uint64_t evidence_nonce_ = 0;
   std::optional<std::int64_t> last_clock_tick_mono_;  // MonoMs() of the last clock.tick sent
+  std::int64_t last_clock_tick_day_ = 0;  // the business day when it was sent
   DocumentStore documents_;
   std::set<crypto::Hash256> wanted_documents_;
   std::uint64_t document_ask_round_ = 0;

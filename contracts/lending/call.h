@@ -122,6 +122,11 @@ void DailyRules(Call& c, Loan& loan, std::int64_t day);
 inline constexpr std::int64_t kReviewSlaHoursDefault = 72;
 // R-IN-07: days after the value date by which loan money must be used (docs/lending-rules.md §6.5).
 inline constexpr std::int64_t kUseDeadlineDaysDefault = 30;
+// The daily rules of one clock transaction stop before a new day once they have looked at this
+// many loans (parameter clock_loans_per_tx, docs/lending-rules.md §1.2): a day is never split, the
+// next clock.tick continues, and a block holds one bounded part of a long advance.
+inline constexpr std::int64_t kClockLoansPerTxDefault = 10000;
+inline constexpr std::int64_t kClockLoansPerTxMax = 1000000;
 std::int64_t ReviewSlaDays(const Call& c);
 // Puts the borrower record `rec` under review from `since` (REVIEW_TRIGGERED).
 void StartReview(Call& c, json& rec, const std::string& reason, std::int64_t since);
@@ -135,7 +140,8 @@ int AuthLevelRank(std::string_view level);
 // R-IN-03 timeouts: true if it cancelled the loan (legs reversed, limit restored).
 bool CancelExpiredFunding(Call& c, Loan& loan);
 // Runs every business day's rules up to `target` and records the new business date.
-void AdvanceTo(Call& c, std::int64_t target);
+// Returns the business day reached (the target, or an earlier day when the budget ran out).
+std::int64_t AdvanceTo(Call& c, std::int64_t target);
 // Activates the approved parameter changes effective on `day` (R-GOV-01).
 void ActivateParams(Call& c, std::int64_t day);
 

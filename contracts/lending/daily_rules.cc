@@ -181,11 +181,18 @@ bool CancelExpiredFunding(Call& c, Loan& loan) {
 
 // Moves the business date forward to `target`, running every day's rules in order: day by day,
 // and within a day the loans due that day (the wake index) in ascending id. Each loan is saved
-// (and re-indexed for the next day it needs) before the next one, so a multi-day advance holds
-// only one loan in memory, never the whole book.
-void AdvanceTo(Call& c, std::int64_t target) {
-  std::int64_t day = c.today();
+// (and re-indexed for the next day it needs) before the next one, so the contract holds one loan
+// at a time. A transaction's writes stay in its block until commit, so a long advance is cut
+// into transactions (docs/lending-rules.md §1.2): once clock_loans_per_tx loans have been looked
+// at, no new day is begun; the day reached is the business date, and the next clock.tick (the
+// lead bank's node sends one at once) continues to the target. A day is never split, so every
+// transaction sees the rules of each day either wholly run or not at all.
+std::int64_t AdvanceTo(Call& c, std::int64_t target) {
+  const std::int64_t start = c.today();
+  const std::int64_t budget = c.params().value("clock_loans_per_tx", kClockLoansPerTxDefault);
+  std::int64_t day = start, looked_at = 0;
   while (day < target) {
+    if (day > start && looked_at >= budget) break;
     ++day;
     c.set_today(day);
     ActivateParams(c, day);
@@ -198,10 +205,14 @@ void AdvanceTo(Call& c, std::int64_t target) {
       DailyRules(c, loan, day);
       AssertConserved(loan);
       SaveLoan(c, loan);
+      ++looked_at;
     }
   }
-  c.state()->Put("clock/business-day", std::to_string(target));
-  c.Out("business-date", FormatDate(target));
+  c.state()->Put("clock/business-day", std::to_string(day));
+  c.Out("business-date", FormatDate(day));
+  c.Out("loans-looked-at", looked_at);
+  if (day < target) c.Out("pending-until", FormatDate(target));
+  return day;
 }
 
 }  // namespace colend::contracts::lending
@@ -214,6 +225,13 @@ constexpr std::int64_t kShanghaiOffsetMs = 8 * 3600 * 1000;
 
 using json = nlohmann::json;
 using namespace lending;  // NOLINT: the module's own helpers
+
+// The receipt's note when a clock transaction stopped short of its target (§1.2).
+std::string Pending(std::int64_t reached, std::int64_t target) {
+  if (reached >= target) return "";
+  return "; " + std::to_string(target - reached) + " more day(s) to " + FormatDate(target) +
+         " follow in the next clock.tick (at most clock_loans_per_tx loans a transaction)";
+}
 
 // clock.tick: moves the business date to the Asia/Shanghai date of the block (plus any
 // development offset). Any member may send it; the lead bank's node does so after midnight.
@@ -228,8 +246,8 @@ void ClockTick(const CallContext& call, StateOverlay* state, Receipt* receipt) {
                                              " is already current for this block");
   }
   if (target - c.today() > kAdvanceDaysMax) target = c.today() + kAdvanceDaysMax;
-  AdvanceTo(c, target);
-  c.Accept("business date is now " + FormatDate(target));
+  const std::int64_t reached = AdvanceTo(c, target);
+  c.Accept("business date is now " + FormatDate(reached) + Pending(reached, target));
 }
 
 // clock.advance (development genesis only): moves the business date N days forward.
@@ -246,9 +264,9 @@ void ClockAdvance(const CallContext& call, StateOverlay* state, Receipt* receipt
   if (auto o = state->Get("clock/offset-days")) offset = std::stoll(*o);
   state->Put("clock/offset-days", std::to_string(offset + *days));
   std::int64_t from = c.today();
-  AdvanceTo(c, from + *days);
-  c.Accept("business date advanced " + std::to_string(*days) + " days from " + FormatDate(from) +
-           " to " + FormatDate(from + *days));
+  const std::int64_t reached = AdvanceTo(c, from + *days);
+  c.Accept("business date advanced " + std::to_string(reached - from) + " days from " + FormatDate(from) +
+           " to " + FormatDate(reached) + Pending(reached, from + *days));
 }
 
 }  // namespace

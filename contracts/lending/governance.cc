@@ -70,7 +70,7 @@ using namespace lending;  // NOLINT: the module's own helpers
 constexpr std::string_view kOperationalTerms[] = {
     "age_min", "age_max", "ai_collection_max_dpd", "ai_fail_no_contact_days", "ai_fail_ptp_broken",
     "auth_high_amount_fen", "auth_t_large", "auth_validity_minutes", "auth_w_counterparty",
-    "auth_w_device", "auth_w_location", "auth_w_phone", "collection_agencies",
+    "auth_w_device", "auth_w_location", "auth_w_phone", "clock_loans_per_tx", "collection_agencies",
     "consent_validity_days", "ext_overdue_min_dpd", "funding_timeout_minutes", "kyc_min_level",
     "litigation_after_days", "litigation_min_amount_fen", "litigation_min_dpd",
     "max_auth_failures", "models", "outsourced_min_amount_fen", "prohibited_mcc",
@@ -277,6 +277,12 @@ Status ValidateParameters(const nlohmann::json& params) {
     const json& h = params["review_sla_hours"];
     if (!h.is_number_integer() || h.get<std::int64_t>() < 1 || h.get<std::int64_t>() > 8760) {
       return bad("review_sla_hours must be an integer in 1..8760");
+    }
+  }
+  if (params.contains("clock_loans_per_tx")) {
+    const json& n = params["clock_loans_per_tx"];
+    if (!n.is_number_integer() || n.get<std::int64_t>() < 1 || n.get<std::int64_t>() > kClockLoansPerTxMax) {
+      return bad("clock_loans_per_tx must be an integer in 1.." + std::to_string(kClockLoansPerTxMax));
     }
   }
   if (params.contains("use_deadline_days")) {
