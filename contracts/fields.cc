@@ -457,6 +457,7 @@ const std::vector<TxSchema>& AllTxSchemas() {
       {"bureau.snapshot",
        {Need("borrower", F::kLowerHex64), Int("institutions", true, 0, 1000),
         Fen("limits-fen", true, 0), Fen("liquid-assets-fen", false, 0),
+        Int("lookback-months", false, 1, 120),
         Int("max-dpd", false, 0, 100000), Fen("outstanding-fen", true, 0),
         Int("overdue-count", true, 0, 100000), Int("queries-90d", true, 0, 100000),
         Fen("total-loans-fen", false, 0), Need("valid-until", F::kDate)}},

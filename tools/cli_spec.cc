@@ -286,6 +286,8 @@ std::vector<CommandSpec> PartyCommands() {
            Req("outstanding", "CNY", "outstanding debt"), Req("limits", "CNY", "granted limits"),
            Req("overdue-count", "N", "overdue loans"), Req("queries-90d", "N",
                                                             "credit queries in 90 days"),
+           Opt("lookback-months", "N",
+               "the months the overdue count covers (1-120; default: the rules' window)"),
            Opt("max-dpd", "N", "the largest days past due (default 0)"),
            Opt("total-loans", "CNY", "total loans"), Opt("liquid-assets", "CNY", "liquid assets"),
            Opt("valid-days", "N", "days the snapshot stays usable (default 30)")},

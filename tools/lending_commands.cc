@@ -373,6 +373,7 @@ int BureauCommand(const Args& args) {
   Fields f = {{"borrower", *borrower}, {"institutions", *inst}, {"outstanding-fen", *outstanding},
               {"limits-fen", *limits}, {"overdue-count", *overdue}, {"queries-90d", *queries},
               {"max-dpd", args.Get("max-dpd", "0")}};
+  if (args.Has("lookback-months")) f["lookback-months"] = args.Get("lookback-months");
   if (args.Has("total-loans")) {
     NEED_FEN(t, "total-loans");
     f["total-loans-fen"] = *t;

@@ -74,7 +74,7 @@ void BureauSnapshot(const CallContext& call, StateOverlay* state, Receipt* recei
   Call c(call, state, receipt, "R-PRE-02");
   if (auto s = c.OnlyFields({"borrower", "institutions", "outstanding-fen", "limits-fen",
                              "overdue-count", "queries-90d", "max-dpd", "total-loans-fen",
-                             "liquid-assets-fen", "valid-until"});
+                             "liquid-assets-fen", "valid-until", "lookback-months"});
       !s.ok()) {
     return c.Reject(s.error());
   }
@@ -89,7 +89,8 @@ void BureauSnapshot(const CallContext& call, StateOverlay* state, Receipt* recei
   auto total = c.IntOr("total-loans-fen", 0, kAmountFenMax, 0);
   auto liquid = c.IntOr("liquid-assets-fen", 0, kAmountFenMax, 0);
   auto valid = c.Date("valid-until");
-  for (auto* r : {&inst, &outstanding, &limits, &overdue, &queries, &max_dpd, &total, &liquid, &valid}) {
+  auto lookback = c.IntOr("lookback-months", 1, 120, 0);  // 0: not stated
+  for (auto* r : {&inst, &outstanding, &limits, &overdue, &queries, &max_dpd, &total, &liquid, &valid, &lookback}) {
     if (!r->ok()) return c.Reject(r->error());
   }
   if (*valid < c.today()) return c.Reject("", "invalid-field", "valid-until is before the business date " + FormatDate(c.today()));
@@ -98,6 +99,7 @@ void BureauSnapshot(const CallContext& call, StateOverlay* state, Receipt* recei
                {"max_dpd", *max_dpd}, {"total_loans_fen", *total}, {"liquid_assets_fen", *liquid},
                {"taken_day", c.today()}, {"valid_until_day", *valid},
                {"tx", crypto::ToHex(call.tx.id)}};
+  if (*lookback != 0) snap["lookback_months"] = *lookback;  // stored only when stated
   state->Put("bureau/" + *borrower, snap.dump());
   c.Accept("credit-bureau snapshot recorded, valid until " + FormatDate(*valid));
   // R-POST-06 for a borrower already admitted.
@@ -240,6 +242,17 @@ void BorrowerAdmit(const CallContext& call, StateOverlay* state, Receipt* receip
   std::int64_t n_inst = snap.value("institutions", std::int64_t{0});
   bool multi = n_inst >= c.Int("multi_lender_min_institutions");
   if (multi) {
+    // The overdue count must cover multi_lender_lookback_months (docs/lending-rules.md §5.2): a
+    // snapshot that states a shorter window cannot show a clean record; one that states none
+    // attests over the rules' window.
+    const std::int64_t window = c.Int("multi_lender_lookback_months");
+    const std::int64_t covered = snap.value("lookback_months", window);
+    if (covered < window) {
+      return c.Reject("R-PRE-02", "bureau-lookback-short",
+                      "the credit-bureau snapshot counts overdue loans over " + std::to_string(covered) +
+                          " months; borrowing at several institutions is judged over " + std::to_string(window) +
+                          " (multi_lender_lookback_months): the credit bureau must attest over the full window (pending)");
+    }
     bool ok = snap.value("overdue_count", std::int64_t{0}) == 0 &&
               snap.value("outstanding_fen", std::int64_t{0}) * 10000 <= c.Int("multi_lender_utilisation_max_bps") * snap.value("limits_fen", std::int64_t{0}) &&
               n_inst <= c.Int("multi_lender_max_institutions") &&

@@ -135,6 +135,17 @@ Status AdjustUsed(Call& c, const std::string& borrower, std::int64_t delta) {
   return Status::Ok();
 }
 
+void WithdrawReportsIfCured(Call& c, Loan& loan) {
+  if (loan.Dpd(c.today()) != 0) return;
+  for (LenderShare& l : loan.lenders) {
+    if (l.reported) {
+      l.reported = false;
+      c.state()->Erase("credit-report/" + loan.id + "/" + l.member);
+      LoanEvent(c, loan, "R-POST-03", "CREDIT_REPORT_UPDATE", {{"lender", l.member}, {"status", "cured"}});
+    }
+  }
+}
+
 // Closure (R-POST-07): every installment paid.
 void CloseIfPaid(Call& c, Loan& loan) {
   for (const InstallmentState& i : loan.installments) {

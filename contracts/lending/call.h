@@ -90,6 +90,9 @@ std::vector<int> Shares(const Loan& loan);
 Status AdjustUsed(Call& c, const std::string& borrower, std::int64_t delta);
 // Closure (R-POST-07): every installment paid → closed, reports withdrawn, limit restored.
 void CloseIfPaid(Call& c, Loan& loan);
+// R-POST-03: when nothing is past due any more, each outstanding negative report is withdrawn
+// (CREDIT_REPORT_UPDATE cured). Run after every payment, whether repaid or from held credit.
+void WithdrawReportsIfCured(Call& c, Loan& loan);
 
 // ---- Allocation (allocation.cc) --------------------------------------------------------------
 

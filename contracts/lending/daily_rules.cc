@@ -96,6 +96,7 @@ void DailyRules(Call& c, Loan& loan, std::int64_t day) {
     loan.credit_balance_fen = ApplyToBilled(loan, day, loan.credit_balance_fen, &a);
     if (before != loan.credit_balance_fen) {
       LoanEvent(c, loan, "R-IN-05", "CREDIT_APPLIED", {{"amount_fen", before - loan.credit_balance_fen}, {"allocation", AllocationJson(a)}});
+      WithdrawReportsIfCured(c, loan);
       // Credit that paid the last installment settles the loan (R-POST-07): closed, limit back.
       CloseIfPaid(c, loan);
       if (loan.status == "closed") return;

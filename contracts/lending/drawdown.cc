@@ -490,6 +490,7 @@ void Accelerate(Call& c, Loan& loan) {
     loan.credit_balance_fen = ApplyToBilled(loan, today, loan.credit_balance_fen, &a);
     if (before != loan.credit_balance_fen) {
       LoanEvent(c, loan, "R-IN-05", "CREDIT_APPLIED", {{"amount_fen", before - loan.credit_balance_fen}, {"allocation", AllocationJson(a)}});
+      WithdrawReportsIfCured(c, loan);
     }
     CloseIfPaid(c, loan);
   }

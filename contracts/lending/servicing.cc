@@ -52,15 +52,7 @@ void LoanRepay(const CallContext& call, StateOverlay* state, Receipt* receipt) {
     LoanEvent(c, *loan, "R-IN-05", "LENDER_ALLOCATED", {{"lender", member}, {"principal_fen", parts[0]}, {"interest_fen", parts[1]}, {"penalty_fen", parts[2]}});
   }
   // Cured: update the reports and the collection stage, reclassify.
-  if (loan->Dpd(c.today()) == 0) {
-    for (LenderShare& l : loan->lenders) {
-      if (l.reported) {
-        l.reported = false;
-        state->Erase("credit-report/" + loan->id + "/" + l.member);
-        LoanEvent(c, *loan, "R-POST-03", "CREDIT_REPORT_UPDATE", {{"lender", l.member}, {"status", "cured"}});
-      }
-    }
-  }
+  WithdrawReportsIfCured(c, *loan);
   Classify(c, *loan, c.today());
   if (loan->collection_stage != "none") RouteCollection(c, *loan, c.today());
   CloseIfPaid(c, *loan);

@@ -478,5 +478,48 @@ TEST(LendingUse, UnusedMoneyIsPromptedAtTheUseDeadline) {
   EXPECT_EQ(Count(Events(chain, "loan-event/L2/"), "USE_DEADLINE_PASSED"), 0);
 }
 
+// R-PRE-02 judges borrowing at several institutions on the overdue loans of the last
+// multi_lender_lookback_months (24): a snapshot whose count covers fewer months cannot show a
+// clean record and is refused pending a full one; one that states no window attests over the
+// rules' window; a borrower at one institution is not judged on it.
+TEST(LendingAdmission, TheOverdueCountMustCoverTheLookbackWindow) {
+  Chain chain;
+  auto snapshot = [&](const std::string& b, const std::string& institutions, const std::string& months) {
+    Fields f = {{"borrower", b}, {"institutions", institutions}, {"outstanding-fen", "0"},
+                {"limits-fen", "5000000"}, {"overdue-count", "0"}, {"queries-90d", "1"},
+                {"valid-until", FormatDate(chain.Today() + 30)}};
+    if (!months.empty()) f["lookback-months"] = months;
+    Receipt r = chain.Send("credit-bureau", "bureau.snapshot", f);
+    EXPECT_TRUE(r.accepted) << r.message;
+  };
+  const std::string b = crypto::ToHex(crypto::Sha256("lookback"));
+  snapshot(b, "3", "12");
+  Receipt short_window = chain.Send("lead-bank", "borrower.admit", AdmitFields(chain, b));
+  EXPECT_EQ(short_window.code, "bureau-lookback-short") << short_window.message;
+  EXPECT_NE(short_window.message.find("12 months"), std::string::npos) << short_window.message;
+  EXPECT_FALSE(chain.tree().Get("borrower/" + b).has_value());
+  snapshot(b, "3", "24");
+  Receipt full = chain.Send("lead-bank", "borrower.admit", AdmitFields(chain, b));
+  ASSERT_TRUE(full.accepted) << full.message;
+  EXPECT_EQ(full.outputs.at("multi-lender"), "flagged");
+  // At one institution the window does not matter.
+  const std::string single = crypto::ToHex(crypto::Sha256("lookback single"));
+  snapshot(single, "1", "6");
+  EXPECT_TRUE(chain.Send("lead-bank", "borrower.admit", AdmitFields(chain, single)).accepted);
+  // The window is the parameter's: raised to 36, a 24-month count is short; no window stated
+  // attests over the rules' window.
+  Govern(chain, "LB36", R"({"multi_lender_lookback_months":36})");
+  const std::string c = crypto::ToHex(crypto::Sha256("lookback 36"));
+  snapshot(c, "3", "24");
+  EXPECT_EQ(chain.Send("lead-bank", "borrower.admit", AdmitFields(chain, c)).code, "bureau-lookback-short");
+  snapshot(c, "3", "");
+  EXPECT_TRUE(chain.Send("lead-bank", "borrower.admit", AdmitFields(chain, c)).accepted);
+  // Out of range: refused as a field.
+  Fields bad = {{"borrower", c}, {"institutions", "3"}, {"outstanding-fen", "0"}, {"limits-fen", "5000000"},
+                {"overdue-count", "0"}, {"queries-90d", "1"}, {"valid-until", FormatDate(chain.Today() + 30)},
+                {"lookback-months", "0"}};
+  EXPECT_EQ(chain.Send("credit-bureau", "bureau.snapshot", bad).code, "invalid-field");
+}
+
 }  // namespace
 }  // namespace colend::contracts::testing
