@@ -31,8 +31,10 @@ void PostPenalty(Loan& loan, InstallmentState& inst, std::int64_t day) {
 }
 
 // Posts the misuse surcharge accrued up to `day` in every period (docs/lending-rules.md §6.5) as
-// penalty of that period's installment, and restarts the accrual from `day`. Called before any
-// money reaches an installment, so that a period's surcharge is posted before it can be paid.
+// penalty of that period's installment, and restarts the accrual from `day`. Called when money
+// is about to reach an installment (a payment, held credit on a billed installment, a
+// settlement) and at each detection, so that a period's surcharge is posted before it can be
+// paid; those events alone split the accrual (one rounding per posting, as penalty).
 void PostMisuse(Loan& loan, std::int64_t day) {
   if (loan.misuse_from_day == 0 || day <= loan.misuse_from_day) return;
   for (InstallmentState& inst : loan.installments) inst.penalty_posted_fen += loan.UnpostedMisuse(inst, day);
@@ -61,7 +63,10 @@ void PayInstallment(Loan& loan, InstallmentState& inst, std::int64_t day, std::i
 // Applies `amount` to everything billed on or before `day` (overdue periods oldest first, then
 // the period due today); returns what is left over.
 std::int64_t ApplyToBilled(Loan& loan, std::int64_t day, std::int64_t amount, Allocation* a) {
-  PostMisuse(loan, day);
+  const bool reaches = amount > 0 && std::any_of(loan.installments.begin(), loan.installments.end(), [day](const InstallmentState& i) {
+    return i.due_day <= day && !i.Paid();
+  });
+  if (reaches) PostMisuse(loan, day);
   for (InstallmentState& inst : loan.installments) {
     if (amount == 0) break;
     if (inst.due_day > day || inst.Paid()) continue;

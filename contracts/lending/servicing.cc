@@ -82,6 +82,7 @@ void LoanSettle(const CallContext& call, StateOverlay* state, Receipt* receipt) 
   }
   Allocation a;
   loan->received_fen += *amount;
+  PostMisuse(*loan, day);  // the surcharge of the period not yet due is in the quote (§2.8)
   std::int64_t left = ApplyToBilled(*loan, day, *amount + loan->credit_balance_fen, &a);
   loan->credit_balance_fen = 0;
   // Unbilled periods: interest only for the days since the last due date, then the principal.

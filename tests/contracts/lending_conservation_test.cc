@@ -365,6 +365,29 @@ struct Round {
     seen[before.status == "written-off" ? "settled-after-writeoff" : "settled"]++;
   }
 
+  // Some of the loan's money is spent at a merchant and the payee bank later attests part of what
+  // left the virtual account as money transfer (MCC 4829): misuse, with the misuse rate and its
+  // surcharge on principal not yet due (§6.5), from the parameters in force.
+  void Misuse(const std::string& id) {
+    OLoan& o = loans.at(id);
+    const json l = chain.Get("loan/" + id);
+    const i64 in_account = l.at("va_balance_fen");
+    if (in_account > 0 && o.status == "active") {  // a written-off loan's account is closed
+      const i64 spend = 1 + static_cast<i64>(rng() % in_account);
+      ASSERT_TRUE(chain.Send("payee-bank", "va.spend", {{"loan", id}, {"amount-fen", std::to_string(spend)}, {"counterparty", "merchant"}, {"mcc", "5712"}, {"channel", "pos"}}).accepted);
+    }
+    const i64 left_account = o.principal - chain.Get("loan/" + id).at("va_balance_fen").get<i64>();
+    if (left_account <= 0) return;
+    const i64 amount = 1 + static_cast<i64>(rng() % left_account);
+    Receipt r = chain.Send("payee-bank", "use.attest", {{"loan", id}, {"amount-fen", std::to_string(amount)}, {"counterparty", "merchant"}, {"mcc", "4829"}, {"channel", "online"}, {"ref", "STMT-" + std::to_string(rng() % 100000)}});
+    ASSERT_TRUE(r.accepted) << id << " " << r.code << " " << r.message;
+    const Frac cap{params.at("max_total_annual_cost_bps").get<i64>(), 10000 * params.at("day_basis").get<i64>()};
+    const bool first = !o.misuse_seen;
+    o.Misuse(chain.Today(), amount, RateOf(params.at("misuse_multiplier")), cap);
+    seen[first ? "misuse" : "misuse-again"]++;
+    if (o.misuse_from != 0) seen["misuse-surcharge"]++;
+  }
+
   // One step: time passes to the next thing a borrower does, who does it.
   void Step() {
     std::vector<std::string> open;
@@ -407,6 +430,9 @@ struct Round {
       o.status = "written-off";
       seen["written-off"]++;
       if (rng() % 3) persona[id] = 1;  // recoveries follow (a written-off loan is looked at daily)
+    }
+    if (rng() % 6 == 0) {
+      ASSERT_NO_FATAL_FAILURE(Misuse(id));
     }
     const i64 billed = o.Billed(today), quote = o.Quote(today) - o.credit;
     const i64 installment = o.inst.back().principal + o.inst.back().interest;
@@ -464,7 +490,7 @@ TEST(LendingConservation, RandomLifecycles) {
                         "repay-ok", "repay-settle-instead", "repay-overpayment", "penalty-paid",
                         "credit-held", "closed-by-repay", "settled", "late-over-40", "late-over-365",
                         "written-off", "governance-in-force", "end-active", "end-written-off",
-                        "end-closed", "invalid-schedule"}) {
+                        "end-closed", "invalid-schedule", "misuse", "misuse-again", "misuse-surcharge"}) {
     EXPECT_GT(seen[k], 0) << k;
   }
 }

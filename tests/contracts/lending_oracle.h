@@ -238,6 +238,11 @@ struct OLoan {
   i64 credit = 0, received = 0;
   i64 cum[3] = {0, 0, 0};  // principal, interest, penalty paid (the lenders' streams)
   i64 interest_waived = 0;
+  // Attested misuse (§6.5): the misused amount, the surcharge σ over the contract rate, and the
+  // day from which the surcharge of each period is not yet posted (0: none).
+  i64 misused = 0, misuse_from = 0;
+  bool misuse_seen = false;
+  Frac surcharge;
 
   bool Open() const { return status == "active" || status == "written-off"; }
   i64 Unposted(const Inst& i, i64 day) const {
@@ -246,7 +251,46 @@ struct OLoan {
     if (compound) p += Accrue(i.InterestDue(), overdue, day - i.accrual_from);
     return p;
   }
-  i64 PenaltyDue(const Inst& i, i64 day) const { return i.penalty_posted - i.penalty_paid + Unposted(i, day); }
+  // The surcharge of period k (its previous due date, or the value date, to its due date) from
+  // the later of its start and misuse_from to the earlier of its due date and `day`, on the
+  // misused money still outstanding in the period (at most its scheduled opening balance).
+  i64 MisuseUnposted(std::size_t k, i64 day) const {
+    if (misuse_from == 0) return 0;
+    const i64 start = k == 0 ? value_day : inst[k - 1].due;
+    const i64 from = std::max(start, misuse_from), to = std::min(inst[k].due, day);
+    i64 opening = 0;
+    for (std::size_t j = k; j < inst.size(); ++j) opening += inst[j].principal;
+    return Accrue(std::min(misused, opening), surcharge, to - from);
+  }
+  i64 PenaltyDue(std::size_t k, i64 day) const {
+    const Inst& i = inst[k];
+    return i.penalty_posted - i.penalty_paid + Unposted(i, day) + MisuseUnposted(k, day);
+  }
+  void PostMisuse(i64 day) {
+    if (misuse_from == 0 || day <= misuse_from) return;
+    for (std::size_t k = 0; k < inst.size(); ++k) inst[k].penalty_posted += MisuseUnposted(k, day);
+    misuse_from = day;
+  }
+  // use.attest of a prohibited use (§6.5), with the parameters in force: the misuse rate
+  // min(daily × multiplier, cap) raises ρ (penalty so far posted first) and, above the contract
+  // rate, adds the surcharge on misused principal not yet due.
+  void Misuse(i64 day, i64 amount, Frac multiplier, Frac cap) {
+    const bool first = !misuse_seen;
+    misuse_seen = true;
+    PostMisuse(day);
+    misused += amount;
+    if (!first) return;
+    Frac rate{daily.n * multiplier.n, daily.d * multiplier.d};
+    if (Less(cap, rate)) rate = cap;
+    if (Less(overdue, rate)) {
+      for (Inst& i : inst) Post(i, day);
+      overdue = rate;
+    }
+    if (Less(daily, rate)) {
+      surcharge = {rate.n * daily.d - daily.n * rate.d, rate.d * daily.d};
+      misuse_from = day;
+    }
+  }
   i64 Dpd(i64 day) const {
     for (const Inst& i : inst) {
       if (i.due < day && !i.Paid()) return day - i.due;
@@ -260,7 +304,7 @@ struct OLoan {
   i64 Billed(i64 day) const {
     i64 t = 0;
     for (const Inst& i : inst) {
-      if (i.due <= day) t += i.PrincipalDue() + i.InterestDue() + PenaltyDue(i, day);
+      if (i.due <= day) t += i.PrincipalDue() + i.InterestDue() + PenaltyDue(static_cast<std::size_t>(&i - inst.data()), day);
     }
     return t;
   }
@@ -284,7 +328,11 @@ struct OLoan {
   // §2.8
   i64 Quote(i64 day) const {
     const i64 u = UnbilledPrincipal(day);
-    return Billed(day) + u + Accrue(u, daily, std::max<i64>(0, day - LastDue(day)));
+    i64 surcharge_so_far = 0;  // the misuse surcharge of periods not yet due
+    for (std::size_t k = 0; k < inst.size(); ++k) {
+      if (inst[k].due > day) surcharge_so_far += PenaltyDue(k, day);
+    }
+    return Billed(day) + u + Accrue(u, daily, std::max<i64>(0, day - LastDue(day))) + surcharge_so_far;
   }
 
   void Post(Inst& i, i64 day) {
@@ -304,6 +352,10 @@ struct OLoan {
     if (i.PrincipalDue() == 0 && i.InterestDue() == 0) i.accrual_from = 0;
   }
   i64 ApplyBilled(i64 day, i64 amount, Paid3* got) {
+    // The misuse surcharge is posted when money is about to reach a billed installment (§6.5).
+    bool reaches = false;
+    for (const Inst& i : inst) reaches = reaches || (i.due <= day && !i.Paid());
+    if (amount > 0 && reaches) PostMisuse(day);
     for (Inst& i : inst) {
       if (amount == 0) break;
       if (i.due > day || i.Paid()) continue;
@@ -333,7 +385,7 @@ struct OLoan {
     }
     for (Inst& i : inst) {
       if (i.Paid() || i.due >= day) continue;
-      if (day - i.due > grace && i.accrual_from == 0 && i.penalty_posted == i.penalty_paid) {
+      if (day - i.due > grace && i.accrual_from == 0 && (i.PrincipalDue() > 0 || i.InterestDue() > 0)) {
         i.accrual_from = i.due + 1;
       }
     }
@@ -359,6 +411,7 @@ struct OLoan {
     if (!Open()) return "wrong-state";
     if (amount != Quote(day) - credit) return "settlement-amount-mismatch";
     received += amount;
+    PostMisuse(day);
     i64 left = ApplyBilled(day, amount + credit, got);
     credit = 0;
     const i64 u = UnbilledPrincipal(day);
