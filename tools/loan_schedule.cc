@@ -12,8 +12,6 @@ namespace {
 using json = nlohmann::json;
 namespace money = colend::contracts;
 
-constexpr int kPeriodsMax = 360;
-
 int Usage(const Args& args, const std::string& message) {
   std::cerr << "colend: " << message << "\n" << args.usage;
   return 2;
@@ -26,9 +24,9 @@ Result<int> ParsePeriods(const std::string& text) {
     if (c < '0' || c > '9') digits = false;
   }
   if (digits) periods = std::stoi(text);
-  if (!digits || periods < 1 || periods > kPeriodsMax) {
+  if (!digits || periods < 1 || periods > money::kSchedulePeriodsMax) {
     return MakeError("invalid-periods", "--periods must be an integer 1.." +
-                                            std::to_string(kPeriodsMax) + ", not '" + text + "'");
+                                            std::to_string(money::kSchedulePeriodsMax) + ", not '" + text + "'");
   }
   return periods;
 }
@@ -54,10 +52,6 @@ Result<std::pair<int, int>> ParseSplit(const std::string& text) {
   int partner = percent(text.substr(slash + 1));
   if (lead <= 0 || partner <= 0 || lead + partner != 100) return invalid();
   return std::make_pair(lead * 100, partner * 100);
-}
-
-std::string RationalText(const money::Rational& r) {
-  return std::to_string(r.num) + "/" + std::to_string(r.den);
 }
 
 std::string PadLeft(const std::string& s, std::size_t width) {
@@ -104,8 +98,8 @@ json ToJson(const money::ScheduleInput& input, const std::vector<money::Installm
       {"principal_fen", input.principal_fen},
       {"periods", input.periods},
       {"method", std::string(money::MethodName(input.method))},
-      {"period_rate", RationalText(input.period_rate)},
-      {"daily_rate", RationalText(input.daily_rate)},
+      {"period_rate", money::RationalText(input.period_rate)},
+      {"daily_rate", money::RationalText(input.daily_rate)},
       {"split", {{"lead_bps", input.lead_share_bps}, {"partner_bps", input.partner_share_bps}}},
       {"installments", installments},
       {"totals",
@@ -124,8 +118,8 @@ std::string ToText(const money::ScheduleInput& input, const std::string& rate_te
   std::string text = "principal  " + money::FormatCny(input.principal_fen) + " CNY over " +
                      std::to_string(input.periods) + " periods, " +
                      std::string(money::MethodName(input.method)) + "\n";
-  text += "rate       " + rate_text + " (period rate " + RationalText(input.period_rate) +
-          ", daily rate " + RationalText(input.daily_rate) + ")\n";
+  text += "rate       " + rate_text + " (period rate " + money::RationalText(input.period_rate) +
+          ", daily rate " + money::RationalText(input.daily_rate) + ")\n";
   text += "split      lead " + std::to_string(input.lead_share_bps / 100) + "% / partner " +
           std::to_string(input.partner_share_bps / 100) + "%\n\n";
   const bool dated = input.has_value_day;
@@ -201,7 +195,7 @@ int RunLoanSchedule(const Args& args) {
     return Fail(std::string(args.Has("daily-rate") ? "--daily-rate " : "--annual-rate ") +
                 rate_text + " gives a " +
                 (input.method == money::Method::kEqualInstallment ? "period" : "daily") +
-                " rate of " + RationalText(used) + ", above 100 %");
+                " rate of " + money::RationalText(used) + ", above 100 %");
   }
 
   auto split = ParseSplit(args.Get("split", "20/80"));

@@ -122,8 +122,7 @@ void DailyRules(Call& c, Loan& loan, std::int64_t day) {
                  {"overdue_principal_fen", inst.PrincipalDue()},
                  {"overdue_interest_fen", inst.InterestDue()},
                  {"penalty_from", FormatDate(inst.accrual_from_day)},
-                 {"overdue_daily_rate", std::to_string(loan.terms.overdue_daily_rate.num) + "/" +
-                                            std::to_string(loan.terms.overdue_daily_rate.den)}});
+                 {"overdue_daily_rate", RationalText(loan.terms.overdue_daily_rate)}});
     }
     // R-POST-03: still overdue a full report delay after the reminder, grace passed.
     if (!inst.reported && inst.reminder_day > 0 &&

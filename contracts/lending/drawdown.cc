@@ -45,7 +45,7 @@ void LoanDraw(const CallContext& call, StateOverlay* state, Receipt* receipt) {
     daily = Rational::Of(*n, *d);
   }
   if (LessThan(daily, rate_min) || LessThan(rate_max, daily)) {
-    return c.Reject("R-IN-02", "rate-out-of-range", "daily rate " + std::to_string(daily.num) + "/" + std::to_string(daily.den) + " is outside the allowed range");
+    return c.Reject("R-IN-02", "rate-out-of-range", "daily rate " + RationalText(daily) + " is outside the allowed range");
   }
   Method method = Method::kEqualInstallment;
   {
@@ -548,7 +548,7 @@ void UseAttest(const CallContext& call, StateOverlay* state, Receipt* receipt) {
     if (LessThan(loan->terms.overdue_daily_rate, heavier)) {
       for (InstallmentState& inst : loan->installments) PostPenalty(*loan, inst, c.today());
       loan->terms.overdue_daily_rate = heavier;
-      c.Out("overdue-daily-rate", std::to_string(heavier.num) + "/" + std::to_string(heavier.den));
+      c.Out("overdue-daily-rate", RationalText(heavier));
     }
     // Misused principal not yet due bears the misuse rate too (docs/lending-rules.md §6.5): the
     // contract interest of its periods plus the surcharge min(misuse, cap) − contract rate.
@@ -556,7 +556,7 @@ void UseAttest(const CallContext& call, StateOverlay* state, Receipt* receipt) {
     if (surcharge.num != 0) {
       loan->misuse_surcharge_rate = surcharge;
       loan->misuse_from_day = c.today();
-      c.Out("misuse-surcharge-daily-rate", std::to_string(surcharge.num) + "/" + std::to_string(surcharge.den));
+      c.Out("misuse-surcharge-daily-rate", RationalText(surcharge));
     }
   }
   const bool accelerate = c.params().value("accelerate_on_misuse", false);

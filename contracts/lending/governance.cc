@@ -104,7 +104,7 @@ Status CheckBounds(const json& params) {
       Rational lo = Rational::Of(range[0].at("num").get<std::int64_t>(), range[0].at("den").get<std::int64_t>());
       Rational hi = Rational::Of(range[1].at("num").get<std::int64_t>(), range[1].at("den").get<std::int64_t>());
       if (LessThan(x, lo) || LessThan(hi, x)) {
-        return MakeError("out-of-bounds", key + " = " + std::to_string(x.num) + "/" + std::to_string(x.den) + " is outside the hard bounds");
+        return MakeError("out-of-bounds", key + " = " + RationalText(x) + " is outside the hard bounds");
       }
     } else if (v.is_object()) {  // per-role integers, e.g. substandard_dpd
       for (auto& [role, x] : v.items()) {

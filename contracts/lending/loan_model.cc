@@ -315,10 +315,9 @@ json Loan::View(std::int64_t day) const {
   v["principal_fen"] = principal_fen;
   v["periods"] = periods;
   v["method"] = MethodName(terms.method);
-  v["daily_rate"] = std::to_string(terms.daily_rate.num) + "/" + std::to_string(terms.daily_rate.den);
-  v["period_rate"] = std::to_string(terms.period_rate.num) + "/" + std::to_string(terms.period_rate.den);
-  v["overdue_daily_rate"] = std::to_string(terms.overdue_daily_rate.num) + "/" +
-                            std::to_string(terms.overdue_daily_rate.den);
+  v["daily_rate"] = RationalText(terms.daily_rate);
+  v["period_rate"] = RationalText(terms.period_rate);
+  v["overdue_daily_rate"] = RationalText(terms.overdue_daily_rate);
   v["param_version"] = terms.param_version;
   v["business_date"] = FormatDate(day);
   bool live = status == "active" || status == "written-off";
@@ -346,7 +345,7 @@ json Loan::View(std::int64_t day) const {
   if (misuse_day != 0) {  // R-IN-07 (docs/lending-rules.md §6.5)
     v["misuse_date"] = FormatDate(misuse_day);
     v["misused_fen"] = misused_fen;
-    v["misuse_surcharge_daily_rate"] = std::to_string(misuse_surcharge_rate.num) + "/" + std::to_string(misuse_surcharge_rate.den);
+    v["misuse_surcharge_daily_rate"] = RationalText(misuse_surcharge_rate);
   }
   v["schedule_sha256"] = schedule_sha256;
   std::int64_t next_due = 0;

@@ -16,6 +16,11 @@
 
 namespace colend::contracts {
 
+// A schedule has at most this many periods (30 years of months).
+inline constexpr int kSchedulePeriodsMax = 360;
+// Lenders' shares are basis points summing to this.
+inline constexpr int kShareBpsTotal = 10000;
+
 // A non-negative rational with a positive denominator, kept reduced.
 struct Rational {
   std::int64_t num = 0;
@@ -29,6 +34,8 @@ bool LessThan(const Rational& a, const Rational& b);  // exact comparison (128-b
 Rational Min(const Rational& a, const Rational& b);
 // a − b, exact and reduced; 0 when b >= a (rates are never negative). Asserts it fits int64.
 Rational MinusOrZero(const Rational& a, const Rational& b);
+bool IsValidRational(const Rational& r);      // den > 0, num >= 0
+std::string RationalText(const Rational& r);  // "num/den"
 
 // Round half up of num/den to an integer; num >= 0, den > 0. Asserts the result fits int64.
 std::int64_t RoundHalfUp(unsigned __int128 num, unsigned __int128 den);

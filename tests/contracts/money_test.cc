@@ -15,7 +15,7 @@ namespace {
 
 // --- an independent exact check of the annuity ---------------------------------------------
 // Base-10^9 digits, little-endian; only +, × and comparison (no division), so it shares nothing
-// with money.cc's BigUint.
+// with schedule.cc's BigUint.
 using Decimal = std::vector<std::uint64_t>;
 constexpr std::uint64_t kBase = 1'000'000'000;
 
