@@ -1,3 +1,5 @@
+// The chain checks of the evidence bundle verifier (verifier.h): the ZIP layout, the bundle
+// file, trust, membership epochs, blocks and their commit certificates; Printable and the entry.
 #include "tools/evidence/bundle_verifier.h"
 
 #include <algorithm>
@@ -14,594 +16,345 @@
 #include "crypto/signature.h"
 #include "crypto/x509.h"
 #include "tools/evidence/bundle_text.h"
+#include "tools/evidence/verifier.h"
 
-namespace colend::evidence {
-namespace {
+namespace colend::evidence::verifier {
 
-using Files = std::map<std::string, std::string>;
-using crypto::Hash256;
 using json = nlohmann::json;
 
 using bundle_text::Decimal;
-using bundle_text::Hex32;
-using bundle_text::Lines;
-using bundle_text::ParseLines;
-using bundle_text::HasExactKeys;
-using bundle_text::Header;
-using bundle_text::ParseHeader;
-using bundle_text::Inclusion;
-using bundle_text::ParseInclusion;
-using bundle_text::StateRootOf;
 using bundle_text::Digits;
+using bundle_text::HasExactKeys;
+using bundle_text::Hex32;
+using bundle_text::Inclusion;
+using bundle_text::Lines;
 using bundle_text::NormaliseFingerprint;
+using bundle_text::ParseHeader;
+using bundle_text::ParseInclusion;
+using bundle_text::ParseLines;
+using bundle_text::StateRootOf;
 
-struct Epoch {
-  std::uint64_t number = 0;
-  std::uint64_t start_height = 1;
-  Hash256 sha256{};
-  std::size_t quorum = 0;
-  std::map<std::string, crypto::Certificate> members;  // id -> signing certificate
-};
+std::vector<CheckLine> Verifier::Run() {
+  CheckZip();
+  if (!LoadBundle()) return lines_;
+  if (!CheckTrust()) return lines_;
+  if (!CheckMembership()) return lines_;
+  CheckBlocks();
+  CheckRecords();
+  CheckBlockSet();
+  CheckLoanRecords();
+  CheckEvents();
+  CheckDocuments();
+  return lines_;
+}
 
-// ---- the verifier --------------------------------------------------------------------------------
+void Verifier::Pass(std::string check, std::string detail) { lines_.push_back({true, Printable(check), Printable(detail)}); }
 
-class Verifier {
- public:
-  Verifier(const Files& files, std::string first_entry, std::string root, std::string genesis)
-      : files_(files), first_entry_(std::move(first_entry)), root_(std::move(root)),
-        genesis_(NormaliseFingerprint(std::move(genesis))) {}
+bool Verifier::Fail(std::string check, std::string detail) {
+  lines_.push_back({false, Printable(check), Printable(detail)});
+  return false;
+}
 
-  std::vector<CheckLine> Run() {
-    CheckZip();
-    if (!LoadBundle()) return lines_;
-    if (!CheckTrust()) return lines_;
-    if (!CheckMembership()) return lines_;
-    CheckBlocks();
-    CheckRecords();
-    CheckBlockSet();
-    CheckLoanRecords();
-    CheckEvents();
-    CheckDocuments();
-    return lines_;
-  }
+const std::string* Verifier::File(const std::string& path) const {
+  auto it = files_.find(path);
+  return it == files_.end() ? nullptr : &it->second;
+}
 
- private:
-  void Pass(std::string check, std::string detail) { lines_.push_back({true, Printable(check), Printable(detail)}); }
-  bool Fail(std::string check, std::string detail) {
-    lines_.push_back({false, Printable(check), Printable(detail)});
-    return false;
-  }
-  const std::string* File(const std::string& path) const {
-    auto it = files_.find(path);
-    return it == files_.end() ? nullptr : &it->second;
-  }
-
-  void CheckZip() {
-    static const std::regex kLayout(
-        "mimetype|README\\.txt|VERIFY\\.md|MANIFEST\\.sha256|bundle\\.txt|trust/ca\\.pem|"
-        "consortium/epoch-[0-9]{6}\\.json|consortium/epoch-[0-9]{6}/(members\\.txt|[a-z0-9-]{1,64}\\.pem)|"
-        "blocks/[0-9]{12}/(header\\.txt|round\\.txt|ledger-proof\\.txt|endorsements/[a-z0-9-]{1,64}\\.der)|"
-        "records/[0-9]{6}/(tx\\.txt|tx\\.sig|leaf\\.txt|tx-proof\\.txt|receipt\\.txt|receipt-proof\\.txt)|"
-        "state/(loan-records\\.txt|loan-records-proof\\.txt|loan\\.json|loan-proof\\.txt)|"
-        "state/events/[0-9]{12}(\\.json|-proof\\.txt)|documents/[0-9a-f]{64}|report/case\\.html|"
-        "tools/verify\\.sh");
-    std::size_t outside = 0;
-    for (const auto& [name, bytes] : files_) {
-      if (!std::regex_match(name, kLayout)) {
-        Fail("zip", "entry '" + name + "' is not part of the bundle layout");
-        ++outside;
-      }
-    }
-    if (first_entry_ != "mimetype" || !File("mimetype") ||
-        *File("mimetype") != "application/vnd.etsi.asic-e+zip") {
-      Fail("zip", "the first entry must be mimetype with application/vnd.etsi.asic-e+zip");
+void Verifier::CheckZip() {
+  static const std::regex kLayout(
+      "mimetype|README\\.txt|VERIFY\\.md|MANIFEST\\.sha256|bundle\\.txt|trust/ca\\.pem|"
+      "consortium/epoch-[0-9]{6}\\.json|consortium/epoch-[0-9]{6}/(members\\.txt|[a-z0-9-]{1,64}\\.pem)|"
+      "blocks/[0-9]{12}/(header\\.txt|round\\.txt|ledger-proof\\.txt|endorsements/[a-z0-9-]{1,64}\\.der)|"
+      "records/[0-9]{6}/(tx\\.txt|tx\\.sig|leaf\\.txt|tx-proof\\.txt|receipt\\.txt|receipt-proof\\.txt)|"
+      "state/(loan-records\\.txt|loan-records-proof\\.txt|loan\\.json|loan-proof\\.txt)|"
+      "state/events/[0-9]{12}(\\.json|-proof\\.txt)|documents/[0-9a-f]{64}|report/case\\.html|"
+      "tools/verify\\.sh");
+  std::size_t outside = 0;
+  for (const auto& [name, bytes] : files_) {
+    if (!std::regex_match(name, kLayout)) {
+      Fail("zip", "entry '" + name + "' is not part of the bundle layout");
       ++outside;
     }
-    if (outside == 0) Pass("zip", std::to_string(files_.size()) + " entries, all within the layout");
   }
-
-  bool LoadBundle() {
-    const std::string* text = File("bundle.txt");
-    auto lines = text ? ParseLines(*text, "colend-evidence-bundle/v1") : std::nullopt;
-    if (!lines || !HasExactKeys(*lines, {"chain-id", "suite", "loan", "records", "anchor-height",
-                                         "exported-by", "exported-at-ms"})) {
-      return Fail("bundle", "bundle.txt is missing or malformed");
-    }
-    chain_id_ = lines->Get("chain-id");
-    loan_ = lines->Get("loan");
-    auto records = Decimal(lines->Get("records"));
-    auto anchor = Decimal(lines->Get("anchor-height"));
-    auto suite = crypto::ParseSuite(lines->Get("suite"));
-    if (!records || !anchor || !suite.ok() || loan_.empty()) {
-      return Fail("bundle", "bundle.txt has a malformed records, anchor-height, suite or loan");
-    }
-    records_ = *records;
-    anchor_ = *anchor;
-    suite_ = *suite;
-    Pass("bundle", "loan " + loan_ + ", " + std::to_string(records_) + " records, anchor height " +
-                       std::to_string(anchor_) + " (claims, checked below)");
-    return true;
+  if (first_entry_ != "mimetype" || !File("mimetype") ||
+      *File("mimetype") != "application/vnd.etsi.asic-e+zip") {
+    Fail("zip", "the first entry must be mimetype with application/vnd.etsi.asic-e+zip");
+    ++outside;
   }
+  if (outside == 0) Pass("zip", std::to_string(files_.size()) + " entries, all within the layout");
+}
 
-  bool CheckTrust() {
-    const std::string* pem = File("trust/ca.pem");
-    auto ca = pem ? crypto::Certificate::FromPem(*pem) : Result<crypto::Certificate>(MakeError("", ""));
-    if (!ca.ok()) return Fail("trust", "trust/ca.pem is missing or not a certificate");
-    const std::string fp = crypto::ToHex(ca->Fingerprint());
-    if (fp != NormaliseFingerprint(root_)) {
-      return Fail("trust", "trust/ca.pem has SHA-256 fingerprint " + fp +
-                               ", not the trusted " + NormaliseFingerprint(root_));
-    }
-    ca_ = *ca;
-    Pass("trust", "consortium root CA " + ca_.CommonName() + " has the trusted fingerprint " + fp);
-    return true;
+bool Verifier::LoadBundle() {
+  const std::string* text = File("bundle.txt");
+  auto lines = text ? ParseLines(*text, "colend-evidence-bundle/v1") : std::nullopt;
+  if (!lines || !HasExactKeys(*lines, {"chain-id", "suite", "loan", "records", "anchor-height",
+                                       "exported-by", "exported-at-ms"})) {
+    return Fail("bundle", "bundle.txt is missing or malformed");
   }
-
-  bool CheckMembership() {
-    Hash256 previous{};
-    for (std::uint64_t e = 0;; ++e) {
-      const std::string path = "consortium/epoch-" + Digits(e, 6);
-      const std::string* text = File(path + ".json");
-      if (!text) {
-        if (e == 0) return Fail("membership", "consortium/epoch-000000.json (the genesis file) is missing");
-        break;
-      }
-      auto doc = json::parse(*text, nullptr, false);
-      const std::string check = "membership epoch " + std::to_string(e);
-      if (!doc.is_object() || !doc.contains("members") || !doc["members"].is_array() ||
-          !doc.contains("quorum") || !doc["quorum"].is_string() || doc.value("chain_id", "") != chain_id_) {
-        return Fail(check, "the document is not a membership of chain " + chain_id_);
-      }
-      Epoch epoch;
-      epoch.number = e;
-      epoch.sha256 = crypto::Sha256(*text);
-      if (e == 0 && !genesis_.empty() && crypto::ToHex(epoch.sha256) != genesis_) {
-        return Fail(check, "the genesis file has SHA-256 " + crypto::ToHex(epoch.sha256) +
-                               ", not the pinned genesis " + genesis_);
-      }
-      if (e == 0) {
-        if (doc.value("ca_certificate", "") != *File("trust/ca.pem")) {
-          return Fail(check, "the genesis file's ca_certificate is not trust/ca.pem");
-        }
-        if (doc.value("suite", "") != crypto::SuiteName(suite_)) {
-          return Fail(check, "the genesis file's suite is not bundle.txt's " + std::string(crypto::SuiteName(suite_)));
-        }
-        if (!doc.contains("consensus") || !doc["consensus"].is_object() ||
-            !doc["consensus"].contains("tx_time_window_ms") ||
-            !doc["consensus"]["tx_time_window_ms"].is_number_unsigned()) {
-          return Fail(check, "the genesis file has no consensus.tx_time_window_ms");
-        }
-        // The bounds a node accepts (genesis.cc: 1 s to 1 day); a larger value would overflow
-        // the time-window arithmetic below.
-        if (doc["consensus"]["tx_time_window_ms"].get<std::uint64_t>() < 1000 ||
-            doc["consensus"]["tx_time_window_ms"].get<std::uint64_t>() > 86400000) {
-          return Fail(check, "the genesis file's consensus.tx_time_window_ms is outside 1000..86400000");
-        }
-        tx_window_ms_ = doc["consensus"]["tx_time_window_ms"].get<std::int64_t>();
-      } else {
-        if (doc.value("format", "") != "colend-membership/v1" || !doc.contains("epoch") ||
-            !doc["epoch"].is_number_unsigned() || doc["epoch"].get<std::uint64_t>() != e ||
-            !doc.contains("start_height") || !doc["start_height"].is_number_unsigned() ||
-            doc.value("previous_sha256", "") != crypto::ToHex(previous)) {
-          return Fail(check, "format, epoch number or previous_sha256 (expected " +
-                                 crypto::ToHex(previous) + ") is wrong");
-        }
-        epoch.start_height = doc["start_height"].get<std::uint64_t>();
-        if (epoch.start_height <= epochs_.back().start_height) {
-          return Fail(check, "start_height does not increase over the previous epoch's");
-        }
-      }
-      const std::string rule = doc["quorum"].get<std::string>();
-      const std::size_t n = doc["members"].size();
-      if (rule == "majority") {
-        epoch.quorum = n / 2 + 1;
-      } else if (rule == "two-thirds") {
-        epoch.quorum = 2 * n / 3 + 1;
-      } else {
-        return Fail(check, "unknown quorum rule '" + rule + "'");
-      }
-      std::string listed;
-      for (const auto& m : doc["members"]) {
-        if (!m.is_object() || !m.contains("id") || !m["id"].is_string() ||
-            !m.contains("signing_certificate") || !m["signing_certificate"].is_string()) {
-          return Fail(check, "a member entry is malformed");
-        }
-        const std::string id = m["id"].get<std::string>();
-        auto cert = crypto::Certificate::FromPem(m["signing_certificate"].get<std::string>());
-        if (!cert.ok() || !epoch.members.emplace(id, *cert).second) {
-          return Fail(check, "member " + id + " has an unreadable certificate or appears twice");
-        }
-        const std::string* pem = File(path + "/" + id + ".pem");
-        if (!pem || *pem != m["signing_certificate"].get<std::string>()) {
-          return Fail(check, path + "/" + id + ".pem is not member " + id + "'s signing certificate");
-        }
-      }
-      for (const auto& [id, cert] : epoch.members) listed += id + "\n";
-      const std::string* members_txt = File(path + "/members.txt");
-      if (!members_txt || *members_txt != listed) {
-        return Fail(check, path + "/members.txt does not list exactly the document's members");
-      }
-      for (const auto& [name, bytes] : files_) {
-        if (name.starts_with(path + "/") && name.ends_with(".pem") &&
-            !epoch.members.count(name.substr(path.size() + 1, name.size() - path.size() - 5))) {
-          return Fail(check, name + " is not a member of the epoch");
-        }
-      }
-      Pass(check, std::to_string(n) + " members, quorum " + std::to_string(epoch.quorum) + " (" +
-                      rule + "), from height " + std::to_string(epoch.start_height) + ", sha256 " +
-                      crypto::ToHex(epoch.sha256));
-      previous = epoch.sha256;
-      epochs_.push_back(std::move(epoch));
-    }
-    return true;
+  chain_id_ = lines->Get("chain-id");
+  loan_ = lines->Get("loan");
+  auto records = Decimal(lines->Get("records"));
+  auto anchor = Decimal(lines->Get("anchor-height"));
+  auto suite = crypto::ParseSuite(lines->Get("suite"));
+  if (!records || !anchor || !suite.ok() || loan_.empty()) {
+    return Fail("bundle", "bundle.txt has a malformed records, anchor-height, suite or loan");
   }
+  records_ = *records;
+  anchor_ = *anchor;
+  suite_ = *suite;
+  Pass("bundle", "loan " + loan_ + ", " + std::to_string(records_) + " records, anchor height " +
+                     std::to_string(anchor_) + " (claims, checked below)");
+  return true;
+}
 
-  const Epoch& EpochOf(std::uint64_t height) const {
-    const Epoch* found = &epochs_.front();
-    for (const Epoch& e : epochs_) {
-      if (e.number == 0 || e.start_height <= height) found = &e;
-    }
-    return *found;
+bool Verifier::CheckTrust() {
+  const std::string* pem = File("trust/ca.pem");
+  auto ca = pem ? crypto::Certificate::FromPem(*pem) : Result<crypto::Certificate>(MakeError("", ""));
+  if (!ca.ok()) return Fail("trust", "trust/ca.pem is missing or not a certificate");
+  const std::string fp = crypto::ToHex(ca->Fingerprint());
+  if (fp != NormaliseFingerprint(root_)) {
+    return Fail("trust", "trust/ca.pem has SHA-256 fingerprint " + fp +
+                             ", not the trusted " + NormaliseFingerprint(root_));
   }
+  ca_ = *ca;
+  Pass("trust", "consortium root CA " + ca_.CommonName() + " has the trusted fingerprint " + fp);
+  return true;
+}
 
-  // A member's signing certificate in `epoch`, issued by the CA and valid at `time_ms`.
-  std::optional<crypto::PublicKey> MemberKey(const Epoch& epoch, const std::string& id,
-                                             std::int64_t time_ms, std::string* why) const {
-    auto it = epoch.members.find(id);
-    if (it == epoch.members.end()) {
-      *why = id + " is not a member of epoch " + std::to_string(epoch.number);
-      return std::nullopt;
+bool Verifier::CheckMembership() {
+  Hash256 previous{};
+  for (std::uint64_t e = 0;; ++e) {
+    const std::string path = "consortium/epoch-" + Digits(e, 6);
+    const std::string* text = File(path + ".json");
+    if (!text) {
+      if (e == 0) return Fail("membership", "consortium/epoch-000000.json (the genesis file) is missing");
+      break;
     }
-    Status issued = it->second.VerifyIssuedBy(ca_, time_ms / 1000);
-    if (!issued.ok()) {
-      *why = id + "'s certificate is not valid at the block time: " + issued.error().code;
-      return std::nullopt;
+    auto doc = json::parse(*text, nullptr, false);
+    const std::string check = "membership epoch " + std::to_string(e);
+    if (!doc.is_object() || !doc.contains("members") || !doc["members"].is_array() ||
+        !doc.contains("quorum") || !doc["quorum"].is_string() || doc.value("chain_id", "") != chain_id_) {
+      return Fail(check, "the document is not a membership of chain " + chain_id_);
     }
-    auto key = it->second.SubjectKey(suite_);
-    if (!key.ok()) {
-      *why = id + "'s certificate does not carry a key of suite " + std::string(crypto::SuiteName(suite_));
-      return std::nullopt;
+    Epoch epoch;
+    epoch.number = e;
+    epoch.sha256 = crypto::Sha256(*text);
+    if (e == 0 && !genesis_.empty() && crypto::ToHex(epoch.sha256) != genesis_) {
+      return Fail(check, "the genesis file has SHA-256 " + crypto::ToHex(epoch.sha256) +
+                             ", not the pinned genesis " + genesis_);
     }
-    return *key;
-  }
-
-  void CheckBlocks() {
-    std::set<std::uint64_t> heights;
+    if (e == 0) {
+      if (doc.value("ca_certificate", "") != *File("trust/ca.pem")) {
+        return Fail(check, "the genesis file's ca_certificate is not trust/ca.pem");
+      }
+      if (doc.value("suite", "") != crypto::SuiteName(suite_)) {
+        return Fail(check, "the genesis file's suite is not bundle.txt's " + std::string(crypto::SuiteName(suite_)));
+      }
+      if (!doc.contains("consensus") || !doc["consensus"].is_object() ||
+          !doc["consensus"].contains("tx_time_window_ms") ||
+          !doc["consensus"]["tx_time_window_ms"].is_number_unsigned()) {
+        return Fail(check, "the genesis file has no consensus.tx_time_window_ms");
+      }
+      // The bounds a node accepts (genesis.cc: 1 s to 1 day); a larger value would overflow
+      // the time-window arithmetic below.
+      if (doc["consensus"]["tx_time_window_ms"].get<std::uint64_t>() < 1000 ||
+          doc["consensus"]["tx_time_window_ms"].get<std::uint64_t>() > 86400000) {
+        return Fail(check, "the genesis file's consensus.tx_time_window_ms is outside 1000..86400000");
+      }
+      tx_window_ms_ = doc["consensus"]["tx_time_window_ms"].get<std::int64_t>();
+    } else {
+      if (doc.value("format", "") != "colend-membership/v1" || !doc.contains("epoch") ||
+          !doc["epoch"].is_number_unsigned() || doc["epoch"].get<std::uint64_t>() != e ||
+          !doc.contains("start_height") || !doc["start_height"].is_number_unsigned() ||
+          doc.value("previous_sha256", "") != crypto::ToHex(previous)) {
+        return Fail(check, "format, epoch number or previous_sha256 (expected " +
+                               crypto::ToHex(previous) + ") is wrong");
+      }
+      epoch.start_height = doc["start_height"].get<std::uint64_t>();
+      if (epoch.start_height <= epochs_.back().start_height) {
+        return Fail(check, "start_height does not increase over the previous epoch's");
+      }
+    }
+    const std::string rule = doc["quorum"].get<std::string>();
+    const std::size_t n = doc["members"].size();
+    if (rule == "majority") {
+      epoch.quorum = n / 2 + 1;
+    } else if (rule == "two-thirds") {
+      epoch.quorum = 2 * n / 3 + 1;
+    } else {
+      return Fail(check, "unknown quorum rule '" + rule + "'");
+    }
+    std::string listed;
+    for (const auto& m : doc["members"]) {
+      if (!m.is_object() || !m.contains("id") || !m["id"].is_string() ||
+          !m.contains("signing_certificate") || !m["signing_certificate"].is_string()) {
+        return Fail(check, "a member entry is malformed");
+      }
+      const std::string id = m["id"].get<std::string>();
+      auto cert = crypto::Certificate::FromPem(m["signing_certificate"].get<std::string>());
+      if (!cert.ok() || !epoch.members.emplace(id, *cert).second) {
+        return Fail(check, "member " + id + " has an unreadable certificate or appears twice");
+      }
+      const std::string* pem = File(path + "/" + id + ".pem");
+      if (!pem || *pem != m["signing_certificate"].get<std::string>()) {
+        return Fail(check, path + "/" + id + ".pem is not member " + id + "'s signing certificate");
+      }
+    }
+    for (const auto& [id, cert] : epoch.members) listed += id + "\n";
+    const std::string* members_txt = File(path + "/members.txt");
+    if (!members_txt || *members_txt != listed) {
+      return Fail(check, path + "/members.txt does not list exactly the document's members");
+    }
     for (const auto& [name, bytes] : files_) {
-      if (!name.starts_with("blocks/") || name.size() < 20) continue;
-      std::uint64_t h = 0;
-      const char* digits = name.data() + 7;
-      auto [p, ec] = std::from_chars(digits, digits + 12, h);
-      if (ec == std::errc() && p == digits + 12) heights.insert(h);
-    }
-    if (heights.empty() || *heights.rbegin() != anchor_) {
-      Fail("anchor", "the newest block in the bundle is not bundle.txt's anchor height " + std::to_string(anchor_));
-      return;
-    }
-    // The anchor first: every other block is proven into its ledger root.
-    std::vector<std::uint64_t> order(heights.rbegin(), heights.rend());
-    std::int64_t later_time = INT64_MAX;
-    for (std::uint64_t h : order) {
-      CheckBlock(h);
-      auto it = headers_.find(h);
-      if (it == headers_.end()) continue;
-      if (it->second.time_ms >= later_time) {
-        Fail("block " + std::to_string(h), "timestamp does not increase with height");
+      if (name.starts_with(path + "/") && name.ends_with(".pem") &&
+          !epoch.members.count(name.substr(path.size() + 1, name.size() - path.size() - 5))) {
+        return Fail(check, name + " is not a member of the epoch");
       }
-      later_time = it->second.time_ms;
     }
+    Pass(check, std::to_string(n) + " members, quorum " + std::to_string(epoch.quorum) + " (" +
+                    rule + "), from height " + std::to_string(epoch.start_height) + ", sha256 " +
+                    crypto::ToHex(epoch.sha256));
+    previous = epoch.sha256;
+    epochs_.push_back(std::move(epoch));
   }
+  return true;
+}
 
-  void CheckBlock(std::uint64_t h) {
-    const std::string check = "block " + std::to_string(h);
-    const std::string dir = "blocks/" + Digits(h, 12);
-    const std::string* text = File(dir + "/header.txt");
-    auto header = text ? ParseHeader(*text) : std::nullopt;
-    if (!header || header->height != h || header->chain_id != chain_id_) {
-      Fail(check, dir + "/header.txt is missing, malformed, or not height " + std::to_string(h) +
-                      " of chain " + chain_id_);
-      return;
-    }
-    const Epoch& epoch = EpochOf(h);
-    if (header->epoch != epoch.number || header->membership_sha256 != epoch.sha256) {
-      Fail(check, "names membership epoch " + std::to_string(header->epoch) +
-                      "; height " + std::to_string(h) + " belongs to epoch " +
-                      std::to_string(epoch.number) + " (document sha256 " + crypto::ToHex(epoch.sha256) + ")");
-      return;
-    }
-    const std::string* round_text = File(dir + "/round.txt");
-    auto round = round_text && !round_text->empty() && round_text->back() == '\n'
-                     ? Decimal(std::string_view(*round_text).substr(0, round_text->size() - 1))
-                     : std::nullopt;
-    if (!round || *round > UINT32_MAX) {
-      Fail(check, dir + "/round.txt is missing or malformed");
-      return;
-    }
-    const std::string vote = "colend-vote/v1\nchain-id: " + chain_id_ + "\nepoch: " +
-                             std::to_string(epoch.number) + "\nheight: " + std::to_string(h) +
-                             "\nround: " + std::to_string(*round) +
-                             "\nphase: precommit\nblock-hash: " + crypto::ToHex(header->hash) + "\n";
-    std::size_t valid = 0;
-    std::set<std::string> distinct_keys;
-    const std::string prefix = dir + "/endorsements/";
-    for (const auto& [name, sig] : files_) {
-      if (!name.starts_with(prefix)) continue;
-      const std::string member = name.substr(prefix.size(), name.size() - prefix.size() - 4);
-      std::string why;
-      auto key = MemberKey(epoch, member, header->time_ms, &why);
-      if (!key) {
-        Fail(check, "endorsement by " + why);
-        continue;
-      }
-      Status ok = key->Verify(vote, sig);
-      if (!ok.ok()) {
-        Fail(check, "endorsement of " + member + " does not verify over the precommit of this header (" +
-                        ok.error().code + ")");
-        continue;
-      }
-      if (distinct_keys.insert(key->ToDer()).second) ++valid;
-    }
-    if (valid < epoch.quorum) {
-      Fail(check, std::to_string(valid) + " valid endorsements of distinct members; epoch " +
-                      std::to_string(epoch.number) + " needs " + std::to_string(epoch.quorum));
-      return;
-    }
-    if (h < anchor_) {
-      if (!headers_.count(anchor_)) {
-        Fail(check, "cannot be linked: the anchor block did not verify");
-        return;
-      }
-      const Header& anchor = headers_.at(anchor_);
-      const std::string* proof_text = File(dir + "/ledger-proof.txt");
-      auto proof = proof_text ? ParseInclusion(*proof_text) : std::nullopt;
-      if (!proof || proof->index != h || proof->size != anchor.ledger_size ||
-          !crypto::VerifyMerkleInclusion(crypto::MerkleLeafHash(*text), h, anchor.ledger_size,
-                                         proof->path, anchor.ledger_root)) {
-        Fail(check, "ledger proof does not place this header at index " + std::to_string(h) +
-                        " under the anchor's ledger-root (size " + std::to_string(anchor.ledger_size) + ")");
-        return;
-      }
-    }
-    Pass(check, "hash " + crypto::ToHex(header->hash).substr(0, 16) + "..., " + std::to_string(valid) +
-                    " of quorum " + std::to_string(epoch.quorum) + " endorsements (epoch " +
-                    std::to_string(epoch.number) + ")" + (h < anchor_ ? ", in the anchor's history" : ", the anchor"));
-    headers_.emplace(h, std::move(*header));
+const Epoch& Verifier::EpochOf(std::uint64_t height) const {
+  const Epoch* found = &epochs_.front();
+  for (const Epoch& e : epochs_) {
+    if (e.number == 0 || e.start_height <= height) found = &e;
   }
+  return *found;
+}
 
-  void CheckRecords() {
-    std::uint64_t last_height = 0;
-    for (std::uint64_t seq = 1;; ++seq) {
-      const std::string dir = "records/" + Digits(seq, 6);
-      if (!File(dir + "/tx.txt")) {
-        if (seq <= records_) Fail("record " + std::to_string(seq), dir + " is missing");
-        if (seq <= records_) continue;
-        break;
-      }
-      if (seq > records_) {
-        Fail("record " + std::to_string(seq), "bundle.txt claims only " + std::to_string(records_) + " records");
-      }
-      CheckRecord(seq, dir, &last_height);
-    }
+// A member's signing certificate in `epoch`, issued by the CA and valid at `time_ms`.
+std::optional<crypto::PublicKey> Verifier::MemberKey(const Epoch& epoch, const std::string& id,
+                                           std::int64_t time_ms, std::string* why) const {
+  auto it = epoch.members.find(id);
+  if (it == epoch.members.end()) {
+    *why = id + " is not a member of epoch " + std::to_string(epoch.number);
+    return std::nullopt;
   }
+  Status issued = it->second.VerifyIssuedBy(ca_, time_ms / 1000);
+  if (!issued.ok()) {
+    *why = id + "'s certificate is not valid at the block time: " + issued.error().code;
+    return std::nullopt;
+  }
+  auto key = it->second.SubjectKey(suite_);
+  if (!key.ok()) {
+    *why = id + "'s certificate does not carry a key of suite " + std::string(crypto::SuiteName(suite_));
+    return std::nullopt;
+  }
+  return *key;
+}
 
-  void CheckRecord(std::uint64_t seq, const std::string& dir, std::uint64_t* last_height) {
-    const std::string check = "record " + std::to_string(seq);
-    const std::string* tx = File(dir + "/tx.txt");
-    const std::string* sig = File(dir + "/tx.sig");
-    const std::string* leaf = File(dir + "/leaf.txt");
-    const std::string* receipt = File(dir + "/receipt.txt");
-    const std::string* tx_proof = File(dir + "/tx-proof.txt");
-    const std::string* receipt_proof = File(dir + "/receipt-proof.txt");
-    if (!sig || !leaf || !receipt || !tx_proof || !receipt_proof) {
-      Fail(check, dir + " lacks one of tx.sig, leaf.txt, tx-proof.txt, receipt.txt, receipt-proof.txt");
-      return;
+void Verifier::CheckBlocks() {
+  std::set<std::uint64_t> heights;
+  for (const auto& [name, bytes] : files_) {
+    if (!name.starts_with("blocks/") || name.size() < 20) continue;
+    std::uint64_t h = 0;
+    const char* digits = name.data() + 7;
+    auto [p, ec] = std::from_chars(digits, digits + 12, h);
+    if (ec == std::errc() && p == digits + 12) heights.insert(h);
+  }
+  if (heights.empty() || *heights.rbegin() != anchor_) {
+    Fail("anchor", "the newest block in the bundle is not bundle.txt's anchor height " + std::to_string(anchor_));
+    return;
+  }
+  // The anchor first: every other block is proven into its ledger root.
+  std::vector<std::uint64_t> order(heights.rbegin(), heights.rend());
+  std::int64_t later_time = INT64_MAX;
+  for (std::uint64_t h : order) {
+    CheckBlock(h);
+    auto it = headers_.find(h);
+    if (it == headers_.end()) continue;
+    if (it->second.time_ms >= later_time) {
+      Fail("block " + std::to_string(h), "timestamp does not increase with height");
     }
-    const std::string tx_id = crypto::ToHex(crypto::Sha256(*tx));
-    tx_ids_.push_back(tx_id);
-    const std::string expected_leaf = "colend-tx-leaf/v1\ntx-id: " + tx_id + "\nsig-sha256: " +
-                                      crypto::ToHex(crypto::Sha256(*sig)) + "\n";
-    if (*leaf != expected_leaf) {
-      Fail(check, "leaf.txt is not the leaf of tx.txt (id " + tx_id + ") and tx.sig");
-      return;
-    }
-    auto body = ParseLines(*tx, "colend-tx/v1");
-    if (!body || body->items.size() < 5 || body->items[0].first != "chain-id" ||
-        body->items[1].first != "sender" || body->items[2].first != "nonce" ||
-        body->items[3].first != "timestamp-ms" || body->items[4].first != "type" ||
-        body->items[0].second != chain_id_) {
-      Fail(check, "tx.txt is not a transaction of chain " + chain_id_);
-      return;
-    }
-    auto r = ParseLines(*receipt, "colend-receipt/v1");
-    const std::uint64_t kNone = UINT64_MAX;
-    const std::uint64_t block_height = r ? Decimal(r->Get("height")).value_or(kNone) : kNone;
-    const std::uint64_t tx_index = r ? Decimal(r->Get("index")).value_or(kNone) : kNone;
-    if (!r || r->Get("tx-id") != tx_id || block_height == kNone || tx_index == kNone ||
-        r->Count("tx-id") != 1 || r->Count("height") != 1 || r->Count("index") != 1) {
-      Fail(check, "receipt.txt is not the receipt of transaction " + tx_id);
-      return;
-    }
-    const std::uint64_t* height = &block_height;
-    const std::uint64_t* index = &tx_index;
-    auto header = headers_.find(*height);
-    if (header == headers_.end()) {
-      Fail(check, "its block " + std::to_string(*height) + " is not a verified block of the bundle");
-      return;
-    }
-    if (*height < *last_height) Fail(check, "records are not in chain order (height " + std::to_string(*height) + ")");
-    record_heights_.insert(*height);
-    *last_height = *height;
-    const Epoch& epoch = EpochOf(*height);
+    later_time = it->second.time_ms;
+  }
+}
+
+void Verifier::CheckBlock(std::uint64_t h) {
+  const std::string check = "block " + std::to_string(h);
+  const std::string dir = "blocks/" + Digits(h, 12);
+  const std::string* text = File(dir + "/header.txt");
+  auto header = text ? ParseHeader(*text) : std::nullopt;
+  if (!header || header->height != h || header->chain_id != chain_id_) {
+    Fail(check, dir + "/header.txt is missing, malformed, or not height " + std::to_string(h) +
+                    " of chain " + chain_id_);
+    return;
+  }
+  const Epoch& epoch = EpochOf(h);
+  if (header->epoch != epoch.number || header->membership_sha256 != epoch.sha256) {
+    Fail(check, "names membership epoch " + std::to_string(header->epoch) +
+                    "; height " + std::to_string(h) + " belongs to epoch " +
+                    std::to_string(epoch.number) + " (document sha256 " + crypto::ToHex(epoch.sha256) + ")");
+    return;
+  }
+  const std::string* round_text = File(dir + "/round.txt");
+  auto round = round_text && !round_text->empty() && round_text->back() == '\n'
+                   ? Decimal(std::string_view(*round_text).substr(0, round_text->size() - 1))
+                   : std::nullopt;
+  if (!round || *round > UINT32_MAX) {
+    Fail(check, dir + "/round.txt is missing or malformed");
+    return;
+  }
+  const std::string vote = "colend-vote/v1\nchain-id: " + chain_id_ + "\nepoch: " +
+                           std::to_string(epoch.number) + "\nheight: " + std::to_string(h) +
+                           "\nround: " + std::to_string(*round) +
+                           "\nphase: precommit\nblock-hash: " + crypto::ToHex(header->hash) + "\n";
+  std::size_t valid = 0;
+  std::set<std::string> distinct_keys;
+  const std::string prefix = dir + "/endorsements/";
+  for (const auto& [name, sig] : files_) {
+    if (!name.starts_with(prefix)) continue;
+    const std::string member = name.substr(prefix.size(), name.size() - prefix.size() - 4);
     std::string why;
-    auto key = MemberKey(epoch, body->items[1].second, header->second.time_ms, &why);
+    auto key = MemberKey(epoch, member, header->time_ms, &why);
     if (!key) {
-      Fail(check, "sender " + why);
-      return;
+      Fail(check, "endorsement by " + why);
+      continue;
     }
-    Status signed_ok = key->Verify(*tx, *sig);
-    if (!signed_ok.ok()) {
-      Fail(check, "the signature of " + body->items[1].second + " does not verify over tx.txt (" +
-                      signed_ok.error().code + ")");
-      return;
+    Status ok = key->Verify(vote, sig);
+    if (!ok.ok()) {
+      Fail(check, "endorsement of " + member + " does not verify over the precommit of this header (" +
+                      ok.error().code + ")");
+      continue;
     }
-    auto proof = ParseInclusion(*tx_proof);
-    if (!proof || proof->index != *index || proof->size != header->second.tx_count ||
-        !crypto::VerifyMerkleInclusion(crypto::MerkleLeafHash(*leaf), *index, header->second.tx_count,
-                                       proof->path, header->second.tx_root)) {
-      Fail(check, "tx-proof does not place the leaf at index " + std::to_string(*index) +
-                      " of block " + std::to_string(*height) + "'s tx-root");
-      return;
-    }
-    auto time = Decimal(body->items[3].second);
-    const std::int64_t block_ms = header->second.time_ms;
-    if (!time || static_cast<std::int64_t>(*time) < block_ms - tx_window_ms_ ||
-        static_cast<std::int64_t>(*time) > block_ms + tx_window_ms_) {
-      Fail(check, "transaction time " + body->items[3].second + " is outside ±" +
-                      std::to_string(tx_window_ms_) + " ms of block " + std::to_string(*height) +
-                      "'s time " + std::to_string(block_ms));
-      return;
-    }
-    if (!StateProven("tx/" + tx_id, *receipt, *receipt_proof)) {
-      Fail(check, "receipt-proof does not prove receipt.txt at key tx/" + tx_id + " under the anchor's state-root");
-      return;
-    }
-    if (body->items[4].second == "evidence.attach" && r->Get("status") == "accepted") {
-      attached_.insert(body->Get("document-sha256"));
-    }
-    Pass(check, body->items[4].second + " by " + body->items[1].second + " (" + r->Get("status") +
-                    "), block " + std::to_string(*height) + " index " + std::to_string(*index));
+    if (distinct_keys.insert(key->ToDer()).second) ++valid;
   }
-
-  bool StateProven(const std::string& key, const std::string& value, const std::string& proof) const {
-    auto anchor = headers_.find(anchor_);
-    if (anchor == headers_.end()) return false;
-    auto root = StateRootOf(proof, key, value);
-    return root && *root == anchor->second.state_root;
+  if (valid < epoch.quorum) {
+    Fail(check, std::to_string(valid) + " valid endorsements of distinct members; epoch " +
+                    std::to_string(epoch.number) + " needs " + std::to_string(epoch.quorum));
+    return;
   }
-
-  // A bundle ships the blocks that hold the loan's records and the anchor, nothing else.
-  void CheckBlockSet() {
-    for (const auto& [h, header] : headers_) {
-      if (h != anchor_ && !record_heights_.count(h)) {
-        Fail("block " + std::to_string(h), "holds no record of loan " + loan_ +
-                                               " (a bundle ships only the record blocks and the anchor)");
-      }
+  if (h < anchor_) {
+    if (!headers_.count(anchor_)) {
+      Fail(check, "cannot be linked: the anchor block did not verify");
+      return;
+    }
+    const Header& anchor = headers_.at(anchor_);
+    const std::string* proof_text = File(dir + "/ledger-proof.txt");
+    auto proof = proof_text ? ParseInclusion(*proof_text) : std::nullopt;
+    if (!proof || proof->index != h || proof->size != anchor.ledger_size ||
+        !crypto::VerifyMerkleInclusion(crypto::MerkleLeafHash(*text), h, anchor.ledger_size,
+                                       proof->path, anchor.ledger_root)) {
+      Fail(check, "ledger proof does not place this header at index " + std::to_string(h) +
+                      " under the anchor's ledger-root (size " + std::to_string(anchor.ledger_size) + ")");
+      return;
     }
   }
+  Pass(check, "hash " + crypto::ToHex(header->hash).substr(0, 16) + "..., " + std::to_string(valid) +
+                  " of quorum " + std::to_string(epoch.quorum) + " endorsements (epoch " +
+                  std::to_string(epoch.number) + ")" + (h < anchor_ ? ", in the anchor's history" : ", the anchor"));
+  headers_.emplace(h, std::move(*header));
+}
 
-  void CheckLoanRecords() {
-    const std::string* text = File("state/loan-records.txt");
-    const std::string* proof = File("state/loan-records-proof.txt");
-    const std::string* loan = File("state/loan.json");
-    const std::string* loan_proof = File("state/loan-proof.txt");
-    if (!text || !proof || !StateProven("loan-records/" + loan_, *text, *proof)) {
-      Fail("loan-records", "state/loan-records.txt is not proven at key loan-records/" + loan_ + " under the anchor");
-      return;
-    }
-    if (!loan || !loan_proof || !StateProven("loan/" + loan_, *loan, *loan_proof)) {
-      Fail("loan-records", "state/loan.json is not proven at key loan/" + loan_ + " under the anchor");
-      return;
-    }
-    auto lines = ParseLines(*text, "colend-loan-records/v1");
-    const std::uint64_t count_value =
-        lines ? Decimal(lines->Get("count")).value_or(UINT64_MAX) : UINT64_MAX;
-    const std::uint64_t events_value =
-        lines ? Decimal(lines->Get("events")).value_or(UINT64_MAX) : UINT64_MAX;
-    if (!lines || !HasExactKeys(*lines, {"loan", "count", "events", "head"}) ||
-        lines->Get("loan") != loan_ || count_value == UINT64_MAX || events_value == UINT64_MAX) {
-      Fail("loan-records", "state/loan-records.txt is malformed");
-      return;
-    }
-    const std::uint64_t* count = &count_value;
-    events_committed_ = events_value;
-    if (*count != records_ || *count != tx_ids_.size()) {
-      Fail("loan-records", "the chain holds " + std::to_string(*count) + " records of loan " + loan_ +
-                               "; the bundle claims " + std::to_string(records_) + " and ships " +
-                               std::to_string(tx_ids_.size()));
-      return;
-    }
-    std::string head(64, '0');
-    for (std::size_t k = 0; k < tx_ids_.size(); ++k) {
-      head = crypto::ToHex(crypto::Sha256("colend-loan-record/v1\nprev: " + head + "\nseq: " +
-                                          std::to_string(k + 1) + "\ntx-id: " + tx_ids_[k] + "\n"));
-    }
-    if (head != lines->Get("head")) {
-      Fail("loan-records", "the records' chain head " + head + " is not the committed head " +
-                               lines->Get("head") + ": a record was dropped, added, replaced or reordered");
-      return;
-    }
-    Pass("loan-records", "the chain state at the anchor holds exactly these " + std::to_string(*count) +
-                             " records of loan " + loan_ + " in this order (head " + head.substr(0, 16) + "...)");
-  }
+}  // namespace colend::evidence::verifier
 
-  void CheckEvents() {
-    std::set<std::string> ids(tx_ids_.begin(), tx_ids_.end());
-    std::size_t events = 0, failed = 0;
-    for (const auto& [name, bytes] : files_) {
-      if (!name.starts_with("state/events/") || !name.ends_with(".json")) continue;
-      ++events;
-      const std::string seq = name.substr(13, 12);
-      const std::string* proof = File("state/events/" + seq + "-proof.txt");
-      auto event = json::parse(bytes, nullptr, false);
-      if (!proof || !StateProven("loan-event/" + loan_ + "/" + seq, bytes, *proof)) {
-        ++failed;
-        Fail("event " + seq, "not proven at key loan-event/" + loan_ + "/" + seq + " under the anchor");
-      } else if (!event.is_object() || !event.contains("tx") || !event["tx"].is_string() ||
-                 !ids.count(event["tx"].get<std::string>())) {
-        ++failed;
-        Fail("event " + seq, "does not name a transaction among the bundle's records");
-      }
-    }
-    if (events != events_committed_) {
-      ++failed;
-      Fail("events", "the chain holds " + std::to_string(events_committed_) + " events of loan " + loan_ +
-                         "; the bundle ships " + std::to_string(events));
-    }
-    if (failed == 0) Pass("events", std::to_string(events) + " events of the loan (all of them), each proven and produced by one of its records");
-  }
-
-  void CheckDocuments() {
-    std::size_t failed = 0, present = 0;
-    for (const auto& [name, bytes] : files_) {
-      if (!name.starts_with("documents/")) continue;
-      const std::string sha = name.substr(10);
-      ++present;
-      if (crypto::ToHex(crypto::Sha256(bytes)) != sha) {
-        ++failed;
-        Fail("document " + sha.substr(0, 16), name + " does not hash to its name: the document was changed");
-      } else if (!attached_.count(sha)) {
-        ++failed;
-        Fail("document " + sha.substr(0, 16), name + " is not attached to the loan by an accepted record");
-      }
-    }
-    for (const auto& sha : attached_) {
-      if (!File("documents/" + sha)) {
-        ++failed;
-        Fail("document " + sha.substr(0, 16), "attached by a record but missing from documents/");
-      }
-    }
-    if (failed == 0) Pass("documents", std::to_string(present) + " documents, each hashing to a value committed by the loan's records");
-  }
-
-  const Files& files_;
-  std::string first_entry_;
-  std::string root_;
-  std::string genesis_;
-  std::vector<CheckLine> lines_;
-  std::string chain_id_, loan_;
-  std::uint64_t records_ = 0, anchor_ = 0;
-  crypto::Suite suite_ = crypto::Suite::kStd;
-  crypto::Certificate ca_;
-  std::int64_t tx_window_ms_ = 0;
-  std::vector<Epoch> epochs_;
-  std::map<std::uint64_t, Header> headers_;
-  std::vector<std::string> tx_ids_;
-  std::set<std::uint64_t> record_heights_;
-  std::uint64_t events_committed_ = UINT64_MAX;
-  std::set<std::string> attached_;
-};
-
-}  // namespace
+namespace colend::evidence {
 
 std::string Printable(std::string_view text) {
   std::string out;
@@ -643,10 +396,10 @@ std::string Printable(std::string_view text) {
   return out;
 }
 
-std::vector<CheckLine> VerifyBundle(const Files& files, const std::string& first_entry,
+std::vector<CheckLine> VerifyBundle(const verifier::Files& files, const std::string& first_entry,
                                     const std::string& root_sha256,
                                     const std::string& genesis_sha256) {
-  return Verifier(files, first_entry, root_sha256, genesis_sha256).Run();
+  return verifier::Verifier(files, first_entry, root_sha256, genesis_sha256).Run();
 }
 
 }  // namespace colend::evidence
