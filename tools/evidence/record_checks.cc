@@ -20,19 +20,6 @@
 
 namespace colend::evidence::verifier {
 
-using json = nlohmann::json;
-
-using bundle_text::Decimal;
-using bundle_text::Digits;
-using bundle_text::HasExactKeys;
-using bundle_text::Hex32;
-using bundle_text::Inclusion;
-using bundle_text::Lines;
-using bundle_text::NormaliseFingerprint;
-using bundle_text::ParseHeader;
-using bundle_text::ParseInclusion;
-using bundle_text::ParseLines;
-using bundle_text::StateRootOf;
 
 void Verifier::CheckRecords() {
   std::uint64_t last_height = 0;

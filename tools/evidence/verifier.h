@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "crypto/hash.h"
 #include "crypto/signature.h"
 #include "crypto/x509.h"
@@ -22,7 +24,19 @@ namespace colend::evidence::verifier {
 
 using Files = std::map<std::string, std::string>;
 using crypto::Hash256;
+using json = nlohmann::json;
+using bundle_text::Decimal;
+using bundle_text::Digits;
+using bundle_text::HasExactKeys;
 using bundle_text::Header;
+using bundle_text::Hex32;
+using bundle_text::Inclusion;
+using bundle_text::Lines;
+using bundle_text::NormaliseFingerprint;
+using bundle_text::ParseHeader;
+using bundle_text::ParseInclusion;
+using bundle_text::ParseLines;
+using bundle_text::StateRootOf;
 
 struct Epoch {
   std::uint64_t number = 0;
