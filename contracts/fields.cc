@@ -433,6 +433,8 @@ std::string_view FieldFormatName(FieldFormat format) {
   return "?";
 }
 
+static_assert(kAgeBandYearsMax == 5, "borrower.admit's refusal of an exact age names the band's width");
+
 const std::vector<TxSchema>& AllTxSchemas() {
   static const std::vector<TxSchema> kSchemas = {
       {"evidence.anchor",
@@ -470,7 +472,10 @@ const std::vector<TxSchema>& AllTxSchemas() {
         Need("borrower", F::kLowerHex64), YesNo("consent-colending"), YesNo("consent-credit-query"),
         Need("consent-date", F::kDate), Need("kyc-date", F::kDate), Int("kyc-level", true, 0, 9),
         Need("model", F::kId), Label("product", false, {"consumer", "business"}),
-        Int("region", false, 100000, 999999), Int("score", true, 0, 1000)}},
+        Int("region", false, 100000, 999999), Int("score", true, 0, 1000)},
+       // docs/lending-rules.md §5.3: the age goes on chain only as a band (no personal data).
+       {{"age", "an exact age is personal data and never goes on chain; send age-band LO-HI "
+                "(at most 5 years wide)"}}},
       {"borrower.change",
        {Need("borrower", F::kLowerHex64),
         Label("change", true, {"phone", "bound-card", "device", "id-reverification"})}},
@@ -532,12 +537,15 @@ Status CheckTxFields(const TxBody& body) {
   if (schema == nullptr) return UnknownType(body.type);
   for (const auto& [key, value] : body.fields) {
     const FieldRule* rule = FindRule(*schema, key);
-    if (rule == nullptr && key == "age" && schema->type == std::string_view("borrower.admit")) {
-      // docs/lending-rules.md §5.3: the age goes on chain only as a band (no personal data in
-      // clear); said plainly, since integrations that sent the exact age were once accepted.
-      return MakeError("invalid-field", "borrower.admit: field 'age' is refused: an exact age is personal data and never goes on chain; send age-band LO-HI (at most " + std::to_string(kAgeBandYearsMax) + " years wide)");
+    if (rule == nullptr) {
+      for (const RefusedField& r : schema->refused) {
+        if (r.key == key) {
+          return MakeError("invalid-field", std::string(schema->type) + ": field '" + std::string(key) +
+                                                "' is refused: " + std::string(r.why));
+        }
+      }
+      return UnknownField(*schema, key);
     }
-    if (rule == nullptr) return UnknownField(*schema, key);
     COLEND_RETURN_IF_ERROR(CheckValue(schema->type, *rule, value));
   }
   for (const FieldRule& rule : schema->fields) {

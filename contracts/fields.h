@@ -83,9 +83,17 @@ struct FieldRule {
   std::vector<std::string_view> labels;  // kLabel
 };
 
+// A field a type once took and now refuses, with why and what to send instead: refused by name
+// rather than as an unknown field, so an integration that still sends it learns what to change.
+struct RefusedField {
+  std::string_view key;
+  std::string_view why;
+};
+
 struct TxSchema {
   std::string_view type;
   std::vector<FieldRule> fields;  // in ascending key order
+  std::vector<RefusedField> refused = {};
 };
 
 // Every transaction type's schema (the same types as AllTxTypes()).
