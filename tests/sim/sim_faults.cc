@@ -285,11 +285,7 @@ void Simulation::SubmitClientTx() {
   ++result_.txs_submitted;
   if (node.mode != Node::kRunning) return;  // the client sees an error: not acknowledged
   submitted_to_[tx] = id;
-  AddToMempool(node, tx);
-  auto gossip = std::make_shared<Msg>();
-  gossip->kind = Msg::kTxs;
-  gossip->txs.push_back(tx);
-  Broadcast(node, gossip);
+  SubmitAndGossip(node, tx);
 }
 
 // docs/consensus.md §7: a member proposes a membership change (committed once in a block): re-add
@@ -318,11 +314,7 @@ void Simulation::ProposeMembershipChange() {
     return;
   }
   Event("membership change " + change + " proposed via " + via);
-  AddToMempool(node, tx);
-  auto gossip = std::make_shared<Msg>();
-  gossip->kind = Msg::kTxs;
-  gossip->txs.push_back(tx);
-  Broadcast(node, gossip);
+  SubmitAndGossip(node, tx);
 }
 
 // F8: an old message replayed, or a vote signed for another chain; both must change nothing.

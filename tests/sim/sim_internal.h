@@ -508,6 +508,8 @@ class Simulation {
   void TryRecover(Node& node);
   void Receive(Node& node, const std::string& from, const MsgPtr& msg);
   void AddToMempool(Node& node, const std::string& tx);
+  // A transaction the node itself submits: into its mempool and gossiped to every peer.
+  void SubmitAndGossip(Node& node, const std::string& tx);
   void Send(const Node& from, const std::string& to, MsgPtr msg);
   void Broadcast(const Node& from, const MsgPtr& msg);
   void Deliver(const std::string& to, const std::string& from, const MsgPtr& msg);

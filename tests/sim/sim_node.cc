@@ -148,11 +148,7 @@ void Simulation::Handle(Node& node, Actions actions) {
     if (node.committed_txs.count("key:" + key) || node.pending_evidence.count(key)) continue;
     const std::string tx = EvidenceTx(key, e);
     node.pending_evidence[key] = tx;  // durable until committed
-    AddToMempool(node, tx);
-    auto gossip = std::make_shared<Msg>();
-    gossip->kind = Msg::kTxs;
-    gossip->txs.push_back(tx);
-    Broadcast(node, gossip);
+    SubmitAndGossip(node, tx);
   }
   if (actions.decision) {
     Commit(node, actions.decision->block, actions.decision->certificate,
@@ -369,6 +365,14 @@ void Simulation::AddToMempool(Node& node, const std::string& tx) {
   node.mempool.emplace(seq, tx);
   node.in_mempool.emplace(tx, seq);
   ScheduleStart(node);
+}
+
+void Simulation::SubmitAndGossip(Node& node, const std::string& tx) {
+  AddToMempool(node, tx);
+  auto gossip = std::make_shared<Msg>();
+  gossip->kind = Msg::kTxs;
+  gossip->txs.push_back(tx);
+  Broadcast(node, gossip);
 }
 
 void Simulation::Receive(Node& node, const std::string& from, const MsgPtr& msg) {
