@@ -381,10 +381,14 @@ Status InitialiseMemberData(const std::string& data_path, const genesis::Genesis
   }
   auto store = Store::Open(data_path, genesis.hash);
   if (!store.ok()) return store.error();
-  Ledger ledger(genesis, store->get());
+  return InitialiseMemberStore(store->get(), genesis);
+}
+
+Status InitialiseMemberStore(Store* store, const genesis::Genesis& genesis) {
+  Ledger ledger(genesis, store);
   COLEND_RETURN_IF_ERROR(ledger.Open());
   // Last: a crash before this line leaves a store without it, which the node treats as wiped.
-  return (*store)->PutAux("signing-history", "complete: initialised for a member that has never signed");
+  return store->PutAux("signing-history", "complete: initialised for a member that has never signed");
 }
 
 }  // namespace colend::node

@@ -108,6 +108,8 @@ class Ledger {
 // genesis block, and the record that its signing history is complete (so it may vote at once;
 // docs/consensus.md §10). Refuses ("data-exists") a directory that exists.
 Status InitialiseMemberData(const std::string& data_path, const genesis::Genesis& genesis);
+// The same on a store already opened (empty, for `genesis`): what InitialiseMemberData writes.
+Status InitialiseMemberStore(Store* store, const genesis::Genesis& genesis);
 
 // The state a genesis file sets up before any block: members, roles and contract parameters.
 contracts::StateWrites InitialState(const genesis::Genesis& genesis);

@@ -29,8 +29,6 @@ std::int64_t MonoMs() {
       .count();
 }
 
-consensus::Now ReplicaNow() { return consensus::Now(NowMs(), MonoMs()); }
-
 std::string IsoTime(std::int64_t ms) {
   std::time_t seconds = ms / 1000;
   std::tm tm{};
@@ -66,15 +64,15 @@ Node::Node(NodeHost host, NodeConfig config, genesis::Genesis genesis,
 
 Node::~Node() = default;
 
-Logger MakeLogger(const NodeConfig& config) {
+Logger MakeLogger(const NodeConfig& config, std::ostream* out) {
   auto level = ParseLogLevel(config.log_level);
   auto format = ParseLogFormat(config.log_format);
   return Logger(config.member_id, level.ok() ? *level : LogLevel::kInfo,
-                format.ok() ? *format : LogFormat::kText, &std::cerr);
+                format.ok() ? *format : LogFormat::kText, out != nullptr ? out : &std::cerr);
 }
 
 void Node::LogAt(LogLevel level, const std::string& message, const LogFields& fields) {
-  logger_.Write(NowMs(), level, message, fields);
+  logger_.Write(WallMs(), level, message, fields);
 }
 
 void Node::Fatal(const std::string& what) {
@@ -116,8 +114,8 @@ Status Node::Start(const std::string& tls_cert_pem, const std::string& tls_key_p
   tc.fault_file = config_.Path("test-partition");
   if (TransportTestHooksCompiled()) Log("test hook: transport fault file " + tc.fault_file);
   tc.peers = MemberPeers();
-  transport_ = std::make_unique<Transport>(
-      *host_.io, tc,
+  transport_ = host_.make_network(
+      tc,
       [this](const std::string& peer, std::string frame) { OnFrame(peer, std::move(frame)); },
       [this](const std::string& peer, bool up) { OnPeerConnection(peer, up); },
       [this](const std::string& line) { Log("p2p: " + line); });
@@ -145,13 +143,25 @@ Status Node::Start(const std::string& tls_cert_pem, const std::string& tls_key_p
   }
   std::string error;
   if (!transport_->Start(&error)) return MakeError("p2p-bind-failed", error);
+  if (host_.serve_rpc) {
+    COLEND_RETURN_IF_ERROR(StartRpc());
+  } else {
+    Log("no RPC server (the host calls the node's methods itself): p2p " + config_.p2p_host + ":" +
+        std::to_string(transport_->listen_port()));
+  }
+  Housekeeping();
+  return Status::Ok();
+}
+
+Status Node::StartRpc() {
+  std::string error;
   RpcServerConfig rc;
   rc.host = config_.rpc_host;
   rc.port = config_.rpc_port;
   if (config_.rpc_remote) {
     // Beyond loopback (config.json "rpc_remote": true, docs/operations.md): TLS 1.3 with a client
     // certificate the consortium CA issued, our TLS certificate as the server's.
-    rc.tls = RpcTlsConfig{genesis_.ca_certificate.ToPem(), tls_cert_pem, tls_key_pem};
+    rc.tls = RpcTlsConfig{genesis_.ca_certificate.ToPem(), tls_cert_pem_, tls_key_pem_};
     Log("WARNING: rpc_remote is set: the JSON-RPC on " + config_.rpc_host + ":" +
         std::to_string(config_.rpc_port) +
         " is reachable beyond this host; it requires TLS with a client certificate issued by "
@@ -167,7 +177,6 @@ Status Node::Start(const std::string& tls_cert_pem, const std::string& tls_key_p
   Log("listening: p2p " + config_.p2p_host + ":" + std::to_string(transport_->listen_port()) +
       ", rpc " + config_.rpc_host + ":" + std::to_string(rpc_->port()) +
       (config_.rpc_remote ? " (TLS, client certificates required)" : ""));
-  Housekeeping();
   return Status::Ok();
 }
 
@@ -331,10 +340,10 @@ consensus::proto::Block Node::ProposeBlock(std::uint64_t height, std::int64_t no
   // Building executes the transactions: at most a quarter of the propose timeout of it, so the
   // proposal reaches the others well before they give up on it (a proposer's own choice; the
   // others validate whatever it holds).
-  const std::int64_t deadline = MonoMs() + genesis_.consensus.timeout_propose_ms / kBuildBudgetDivisor;
+  const std::int64_t deadline = SteadyMs() + genesis_.consensus.timeout_propose_ms / kBuildBudgetDivisor;
   auto block = ledger_.BuildBlock(height, timestamp, config_.member_id,
                                   mempool_.Oldest(genesis_.consensus.block_txs_max, kBlockBytesMax),
-                                  &dropped, [deadline] { return MonoMs() >= deadline; });
+                                  &dropped, [this, deadline] { return SteadyMs() >= deadline; });
   for (const auto& d : dropped) {
     Log("dropping transaction " + crypto::ToHex(d.tx_id) + ": " + d.error.ToString());
     mempool_.Remove(d.tx_id);
@@ -386,10 +395,10 @@ void Node::Handle(consensus::Actions actions) {
 
 void Node::ArmReplicaTimer() {
   if (active_height_ == 0 || !replica_) return;
-  std::int64_t delay = std::max<std::int64_t>(0, replica_->next_deadline_ms() - MonoMs());
+  std::int64_t delay = std::max<std::int64_t>(0, replica_->next_deadline_ms() - SteadyMs());
   replica_timer_->Arm(delay, [this] {
     if (active_height_ == 0 || !replica_) return;
-    Handle(replica_->OnTick(ReplicaNow()));
+    Handle(replica_->OnTick(ClockNow()));
   });
 }
 
@@ -401,12 +410,12 @@ void Node::StartHeight() {
   std::uint64_t next = ledger_.height() + 1;
   if (active_height_ == next) return;
   active_height_ = next;
-  height_started_mono_ms_ = MonoMs();
+  height_started_mono_ms_ = SteadyMs();
   if (!replica_started_) {
     replica_started_ = true;
-    Handle(replica_->Start(next, ReplicaNow()));
+    Handle(replica_->Start(next, ClockNow()));
   } else {
-    Handle(replica_->AdvanceTo(next, ReplicaNow()));
+    Handle(replica_->AdvanceTo(next, ClockNow()));
   }
   std::deque<consensus::proto::ConsensusMessage> early;
   early.swap(early_messages_);
@@ -414,7 +423,7 @@ void Node::StartHeight() {
     const std::uint64_t height =
         message.has_proposal() ? message.proposal().height() : message.vote().height();
     if (replica_ && height == next && active_height_ == next && ledger_.height() + 1 == next) {
-      Handle(replica_->OnMessage(message, ReplicaNow()));
+      Handle(replica_->OnMessage(message, ClockNow()));
     } else if (height > ledger_.height() + 1) {
       early_messages_.push_back(message);  // still ahead (kept in arrival order)
     }
@@ -553,14 +562,14 @@ void Node::OnConsensus(const std::string& peer,
       early_messages_.push_back(message);
     }
     // A hint only (never certified, never counted by a recovery): the peer saw height-1 decided.
-    peers_.Claim(peer, height - 1, std::nullopt, false, MonoMs());
+    peers_.Claim(peer, height - 1, std::nullopt, false, SteadyMs());
     if (SyncIdle() && peers_.ClaimOf(peer) > ledger_.height()) RequestBlocks(peer);
     return;
   }
   if (recovering_ || !replica_) return;
   if (active_height_ != height) StartHeight();
   if (active_height_ != height || !replica_) return;
-  Handle(replica_->OnMessage(message, ReplicaNow()));
+  Handle(replica_->OnMessage(message, ClockNow()));
 }
 
 }  // namespace detail

@@ -28,8 +28,8 @@ void Node::ReportEquivocations(const std::vector<consensus::Equivocation>& found
     contracts::TxBody body;
     body.chain_id = genesis_.chain_id;
     body.sender = config_.member_id;
-    body.nonce = static_cast<std::uint64_t>(NowMs()) * 1000 + (evidence_nonce_++ % 1000);
-    body.timestamp_ms = NowMs();
+    body.nonce = static_cast<std::uint64_t>(WallMs()) * 1000 + (evidence_nonce_++ % 1000);
+    body.timestamp_ms = WallMs();
     body.type = "consensus.evidence";
     body.fields["first"] = crypto::ToHex(e.first.SerializeAsString());
     body.fields["second"] = crypto::ToHex(e.second.SerializeAsString());
@@ -79,7 +79,7 @@ void Node::ResubmitPendingEvidence() {
         !e.second.ParseFromString(*second)) {
       continue;
     }
-    if (Status ok = ledger_.executor().CheckEnvelope(*tx, ledger_.state(), NowMs()); ok.ok()) {
+    if (Status ok = ledger_.executor().CheckEnvelope(*tx, ledger_.state(), WallMs()); ok.ok()) {
       crypto::Hash256 id{};
       if (AdmitTx(wire, &id).ok()) {
         proto::PeerMessage gossip;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <iosfwd>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -28,6 +29,7 @@
 #include "node/metrics.h"
 #include "node/node.pb.h"
 #include "node/peer_heights.h"
+#include "node/peer_network.h"
 #include "node/rpc.h"
 #include "node/serve_budget.h"
 #include "node/signing_lease.h"
@@ -40,7 +42,6 @@ class io_context;
 
 namespace colend::node {
 
-class Transport;
 class RpcServer;
 struct PeerAddress;
 
@@ -90,12 +91,12 @@ inline constexpr std::size_t kWaitIdsMax = 1024;
 // `colend-node --init` and when a recovery ends; docs/consensus.md §10).
 inline constexpr char kSigningHistoryKey[] = "signing-history";
 
-std::int64_t NowMs();   // Unix milliseconds
+std::int64_t NowMs();   // Unix milliseconds of the system clock
 std::int64_t MonoMs();  // steady milliseconds for deadlines
-consensus::Now ReplicaNow();
 std::string IsoTime(std::int64_t ms);
-// The node's logger from its configuration (levels and formats checked by RunNode before).
-Logger MakeLogger(const NodeConfig& config);
+// The node's logger from its configuration (levels and formats checked by RunNode before),
+// writing to `out` (null: standard error).
+Logger MakeLogger(const NodeConfig& config, std::ostream* out = nullptr);
 
 // One rearmable timer of the host (an Asio steady_timer in colend-node).
 class HostTimer {
@@ -105,12 +106,20 @@ class HostTimer {
   virtual void Cancel() = 0;
 };
 
-// What the node logic needs from its host besides the transport and the RPC server.
+// What the node logic needs from its host: time, timers, a network and a way to stop.
+// colend-node (node/startup.cc) gives it Asio timers, the system clocks and the TLS transport;
+// colend-sim (tests/sim/) runs the very same Node over simulated time and a simulated network,
+// so the node may reach the world only through these (docs/consensus.md §13).
 struct NodeHost {
-  boost::asio::io_context* io = nullptr;  // for the transport and the RPC server
+  boost::asio::io_context* io = nullptr;  // for the RPC server (serve_rpc)
   std::function<std::unique_ptr<HostTimer>()> make_timer;
   std::function<void(std::function<void()>)> post;  // run later on the io thread
   std::function<void()> stop;                       // stop the io loop (after a fatal error)
+  std::function<std::int64_t()> wall_ms = NowMs;    // Unix milliseconds
+  std::function<std::int64_t()> steady_ms = MonoMs; // milliseconds that never step back
+  PeerNetworkFactory make_network;                  // the peer-to-peer network
+  bool serve_rpc = true;  // false: no RPC server; the host calls Node::Call
+  std::ostream* log = nullptr;  // where the log goes (null: standard error)
 };
 
 class KeySigner : public consensus::Signer {
@@ -151,6 +160,8 @@ class Node : public consensus::Application {
   // True after a fatal error stopped the node: the process must exit non-zero, so that a service
   // manager (systemd Restart=on-failure) restarts it and operators see the failure.
   bool fatal() const { return fatal_; }
+  // A JSON-RPC method called by the host itself (the RPC server calls the same HandleRpc).
+  Result<json> Call(const std::string& method, const json& params) { return HandleRpc(method, params); }
 
   // consensus::Application
   consensus::proto::Block ProposeBlock(std::uint64_t height, std::int64_t now_ms) override;
@@ -162,8 +173,14 @@ class Node : public consensus::Application {
 
  private:
   void Log(const std::string& line) { LogAt(LogLevel::kInfo, line); }
+  // The host's clocks (NodeHost): never the system's directly.
+  std::int64_t WallMs() const { return host_.wall_ms(); }
+  std::int64_t SteadyMs() const { return host_.steady_ms(); }
+  consensus::Now ClockNow() const { return consensus::Now(WallMs(), SteadyMs()); }
   // One event at `level` with key=value fields (node/log.h).
   void LogAt(LogLevel level, const std::string& message, const LogFields& fields = {});
+  // The JSON-RPC server on config_.rpc_host:rpc_port (Start, when the host serves RPC).
+  Status StartRpc();
   // Stops the node after an error that makes going on unsafe (see fatal()).
   void Fatal(const std::string& what);
   void Handle(consensus::Actions actions);
@@ -283,7 +300,7 @@ class Node : public consensus::Application {
   ServeBudget serve_budget_;
   std::map<std::string, std::int64_t> last_budget_log_;  // MonoMs() of the last refusal logged
   std::unique_ptr<consensus::Replica> replica_;
-  std::unique_ptr<Transport> transport_;
+  std::unique_ptr<PeerNetwork> transport_;
   std::unique_ptr<RpcServer> rpc_;
   std::unique_ptr<HostTimer> replica_timer_;
   std::unique_ptr<HostTimer> start_timer_;
@@ -298,7 +315,7 @@ class Node : public consensus::Application {
   bool start_scheduled_ = false;
   std::uint64_t active_height_ = 0;  // height the replica works on; 0 while idle
   NodeMetrics metrics_;
-  Logger logger_ = MakeLogger(config_);  // config_ is declared (and initialised) earlier
+  Logger logger_ = MakeLogger(config_, host_.log);  // host_ and config_ are initialised earlier
   std::int64_t height_started_mono_ms_ = 0;        // MonoMs() when active_height_ began
   std::optional<std::uint32_t> decided_round_;     // set while AfterCommit handles a decision
   bool fatal_ = false;

@@ -14,7 +14,7 @@ void Node::CountCommitted(const consensus::proto::Block& block) {
   if (decided_round_) {
     round = *decided_round_;
     if (height_started_mono_ms_ > 0) {
-      latency = static_cast<double>(MonoMs() - height_started_mono_ms_) / 1000.0;
+      latency = static_cast<double>(SteadyMs() - height_started_mono_ms_) / 1000.0;
     }
     decided_round_.reset();
   }
@@ -56,7 +56,7 @@ MetricsGauges Node::Gauges(GaugeScope scope) {
   // The certificates peers and verifiers check now: the epoch in force's (after a rotation, the
   // rotated ones).
   if (const auto* member = ledger_.membership().Find(config_.member_id)) {
-    const std::int64_t now_s = NowMs() / 1000;
+    const std::int64_t now_s = WallMs() / 1000;
     g.certificate_expiry_seconds["tls"] = member->tls_certificate.NotAfterUnix() - now_s;
     g.certificate_expiry_seconds["signing"] = member->signing_certificate.NotAfterUnix() - now_s;
   }

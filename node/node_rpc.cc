@@ -239,7 +239,7 @@ Result<json> Node::RpcEvidenceExport(const json& params) {
     return MakeError("invalid-params", "evidence_export needs {\"loan\": \"<loan id>\"}");
   }
   auto evidence = ExportLoanEvidence(ledger_, params["loan"].get<std::string>(),
-                                     config_.member_id, NowMs());
+                                     config_.member_id, WallMs());
   if (!evidence.ok()) return evidence.error();
   json files = json::array();
   for (const auto& file : evidence->files) {
@@ -343,7 +343,7 @@ json Node::RpcStatus() {
               {"last_block_hash", crypto::ToHex(ledger_.last_hash())},
               {"last_block_time", ledger_.last_header().timestamp_ms},
               {"peers", transport_->ConnectedPeers()},
-              {"rpc_address", config_.rpc_host + ":" + std::to_string(rpc_->port())},
+              {"rpc_address", config_.rpc_host + ":" + std::to_string(rpc_ ? rpc_->port() : config_.rpc_port)},
               {"p2p_address", config_.p2p_host + ":" + std::to_string(transport_->listen_port())},
               {"mempool_size", mempool_.size()},
               {"syncing", best > ledger_.height()},
@@ -375,7 +375,7 @@ json Node::RpcStatus() {
   if (const auto* me = ledger_.membership().Find(config_.member_id)) {
     json certificates = json::object();
     std::string warning;
-    const std::int64_t now_s = NowMs() / 1000;
+    const std::int64_t now_s = WallMs() / 1000;
     for (const auto& [kind, cert] : {std::pair<const char*, const crypto::Certificate*>{
                                          "tls", &me->tls_certificate},
                                      {"signing", &me->signing_certificate}}) {

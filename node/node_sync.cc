@@ -28,7 +28,7 @@ void Node::AnnounceStatus() {
   BroadcastMessage(message);
 }
 
-bool Node::SyncIdle() const { return sync_peer_.empty() || MonoMs() > sync_deadline_ms_; }
+bool Node::SyncIdle() const { return sync_peer_.empty() || SteadyMs() > sync_deadline_ms_; }
 
 void Node::RequestBlocks(const std::string& peer) {
   const std::uint64_t claim = peers_.ClaimOf(peer);
@@ -40,7 +40,7 @@ void Node::RequestBlocks(const std::string& peer) {
   message.mutable_block_request()->set_count(
       static_cast<std::uint32_t>(std::min<std::uint64_t>(behind, kSyncBlocksPerRequestMax)));
   sync_peer_ = peer;
-  sync_deadline_ms_ = MonoMs() + kSyncRequestTimeoutMs;
+  sync_deadline_ms_ = SteadyMs() + kSyncRequestTimeoutMs;
   Log("syncing: at height " + std::to_string(ledger_.height()) + ", " + peer + " claims " +
       std::to_string(claim) + " (" + std::to_string(behind) + " blocks behind); requesting from " +
       std::to_string(from));
@@ -66,14 +66,14 @@ void Node::VerifyPeerClaims() {
         if (!header.ok()) return std::nullopt;
         return consensus::BlockHash(header->block().header());
       },
-      MonoMs());
+      SteadyMs());
 }
 
 void Node::OnStatus(const std::string& peer, const proto::StatusAnnounce& status) {
   if (status.last_block_hash().size() != 32) return;
   crypto::Hash256 hash{};
   std::copy(status.last_block_hash().begin(), status.last_block_hash().end(), hash.begin());
-  peers_.Claim(peer, status.height(), hash, status.recovering(), MonoMs());
+  peers_.Claim(peer, status.height(), hash, status.recovering(), SteadyMs());
   VerifyPeerClaims();
   if (recovering_) TryRecoverSigning();
   if (peers_.ClaimOf(peer) > ledger_.height() && SyncIdle()) RequestBlocks(peer);
@@ -108,11 +108,11 @@ void Node::OnBlockRequest(const std::string& peer, const proto::BlockRequest& re
 }
 
 bool Node::TakeServeBudget(const std::string& peer, const char* what) {
-  if (serve_budget_.TakeRequest(peer, MonoMs())) return true;
+  if (serve_budget_.TakeRequest(peer, SteadyMs())) return true;
   const std::string line = std::string("not answering ") + what + " requests from " + peer +
                            ": over its serving budget";
-  if (last_budget_log_[peer] + 60000 <= MonoMs()) {
-    last_budget_log_[peer] = MonoMs();
+  if (last_budget_log_[peer] + 60000 <= SteadyMs()) {
+    last_budget_log_[peer] = SteadyMs();
     Log(line);
   }
   return false;
@@ -131,12 +131,12 @@ void Node::OnBlockResponse(const std::string& peer, const proto::BlockResponse& 
       Log("sync: " + peer + " claimed height " + std::to_string(peers_.ClaimOf(peer)) +
           " but served no block above " + std::to_string(ledger_.height()) +
           "; ignoring its claims for " + std::to_string(kDiscreditMs / 1000) + " s");
-      peers_.Discredit(peer, MonoMs());
+      peers_.Discredit(peer, SteadyMs());
     }
     return;
   }
   sync_applied_ = 0;
-  sync_deadline_ms_ = MonoMs() + kSyncRequestTimeoutMs;
+  sync_deadline_ms_ = SteadyMs() + kSyncRequestTimeoutMs;
   ApplySyncedBlock(peer);
 }
 
@@ -152,14 +152,14 @@ void Node::ApplySyncedBlock(const std::string& peer) {
           committed.ToString() + "; ignoring its claims for " +
           std::to_string(kDiscreditMs / 1000) + " s");
       sync_queue_.clear();
-      peers_.Discredit(peer, MonoMs());
+      peers_.Discredit(peer, SteadyMs());
     } else {
       ++sync_applied_;
       AfterCommit(stored.block(), "synced from " + peer, /*decided=*/false);
     }
   }
   if (!sync_queue_.empty()) {
-    sync_deadline_ms_ = MonoMs() + kSyncRequestTimeoutMs;
+    sync_deadline_ms_ = SteadyMs() + kSyncRequestTimeoutMs;
     host_.post([this, peer] { ApplySyncedBlock(peer); });
     return;
   }
@@ -190,7 +190,7 @@ void Node::TryRecoverSigning() {
   if (!progress.floor) return;
   if (!replica_) return;  // not a member now: the floor is raised when it is one again
   const std::uint64_t floor = *progress.floor;
-  Handle(replica_->RaiseSignFloor(floor, ReplicaNow()));
+  Handle(replica_->RaiseSignFloor(floor, ClockNow()));
   if (fatal_) return;
   // The raised floor is durable in the vote state now: the history is complete again.
   Status marked = store_->PutAux(kSigningHistoryKey, "complete: recovered, signing from height " +

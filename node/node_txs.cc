@@ -13,7 +13,7 @@ Status Node::AdmitTx(const std::string& wire, crypto::Hash256* id) {
     return MakeError("duplicate-transaction",
                      "transaction " + crypto::ToHex(tx->id) + " was submitted before");
   }
-  COLEND_RETURN_IF_ERROR(ledger_.executor().CheckEnvelope(*tx, ledger_.state(), NowMs()));
+  COLEND_RETURN_IF_ERROR(ledger_.executor().CheckEnvelope(*tx, ledger_.state(), WallMs()));
   switch (mempool_.Add(tx->id, tx->body.sender, wire)) {
     case Mempool::Admission::kAdded:
       break;
@@ -41,15 +41,15 @@ void Node::MaybeTickClock() {
   const std::int64_t business_day = contracts::BusinessDay(ledger_.state());
   // Retried after kClockTickRetryMs, or at once when the last one committed short of its target
   // (docs/lending-rules.md §1.2: a long advance is cut into transactions of whole days).
-  if (last_clock_tick_mono_ && MonoMs() - *last_clock_tick_mono_ < kClockTickRetryMs &&
+  if (last_clock_tick_mono_ && SteadyMs() - *last_clock_tick_mono_ < kClockTickRetryMs &&
       business_day <= last_clock_tick_day_) {
     return;
   }
-  const std::int64_t now = NowMs();
+  const std::int64_t now = WallMs();
   std::int64_t offset = 0;
   if (auto o = ledger_.state().Get("clock/offset-days")) offset = std::stoll(*o);
   if (contracts::ShanghaiDay(now) + offset <= business_day) return;
-  last_clock_tick_mono_ = MonoMs();
+  last_clock_tick_mono_ = SteadyMs();
   last_clock_tick_day_ = business_day;
   contracts::TxBody body;
   body.chain_id = genesis_.chain_id;

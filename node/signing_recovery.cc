@@ -16,8 +16,14 @@ RecoveryProgress ComputeSigningFloor(const RecoveryInput& input) {
   }
   progress.caught_up = SaturatingAdd(input.our_height, kRecoveryLagMax) >= input.best_claim;
   if (progress.counted < progress.needed || !progress.caught_up) return progress;
-  // Our own tip bounds every certified report and is at least as high: the safer floor.
-  progress.floor = std::max(SaturatingAdd(input.our_height, 3), input.lease_floor);
+  // A signing lease that survived bounds exactly what this member may have signed (it is written
+  // before anything is signed): the next height, or the first the lease leaves free. Without one
+  // only the quorum argument does: tip + 3, from our own tip, which bounds every certified report
+  // and is at least as high. (tip + 3 with a lease was safe too, but two such members of five in
+  // two-thirds mode then left tip + 1 without a quorum for ever.)
+  progress.floor = input.lease_floor > 0
+                       ? std::max(SaturatingAdd(input.our_height, 1), input.lease_floor)
+                       : SaturatingAdd(input.our_height, 3);
   return progress;
 }
 

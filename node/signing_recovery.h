@@ -9,7 +9,9 @@
 // nothing was signed at or above tip + 3. The members and the quorum are those of the epoch in
 // force at this node's tip, which must be (nearly) the reported tips: the node first syncs.
 // Members that are recovering themselves do not count: their tips were synced from others.
-// A signing lease (node/signing_lease.h) may raise the floor further. All arithmetic saturates.
+// A member whose signing lease (node/signing_lease.h) survived knows exactly the highest height
+// it may have signed at: its floor is the later of tip + 1 and the lease's next height. All
+// arithmetic saturates.
 //
 // Pure and deterministic; shared by colend-node and colend-sim.
 #pragma once
@@ -35,7 +37,7 @@ struct RecoveryInput {
   const consensus::ValidatorSet* epoch = nullptr;  // in force for our_height + 1
   std::uint64_t best_claim = 0;               // PeerHeights::BestClaim()
   std::map<std::string, PeerHeights::Report> reports;  // PeerHeights::CertifiedReports()
-  std::uint64_t lease_floor = 0;              // SigningLease: lowest height not leased
+  std::uint64_t lease_floor = 0;  // SigningLease: lowest height not leased; 0: no lease survived
 };
 
 struct RecoveryProgress {

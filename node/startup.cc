@@ -15,6 +15,7 @@
 
 #include "node/node.h"
 #include "node/node_impl.h"
+#include "node/transport.h"
 
 namespace colend::node {
 namespace {
@@ -246,6 +247,12 @@ int RunNode(const NodeOptions& options) {
   };
   host.post = [&io](std::function<void()> fn) { asio::post(io, std::move(fn)); };
   host.stop = [&io] { io.stop(); };
+  host.make_network = [&io](TransportConfig tc, PeerNetwork::FrameHandler on_frame,
+                            PeerNetwork::PeerHandler on_peer,
+                            PeerNetwork::LogHandler log) -> std::unique_ptr<PeerNetwork> {
+    return std::make_unique<Transport>(io, std::move(tc), std::move(on_frame), std::move(on_peer),
+                                       std::move(log));
+  };
   Node node(std::move(host), *config, std::move(*genesis), std::move(files->signing_key),
             std::move(store).value());
   node.StageRotation(std::move(files->staged));

@@ -70,8 +70,9 @@ Store::Store(std::unique_ptr<leveldb::DB> db) : db_(std::move(db)) {}
 Store::~Store() = default;
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
-                                           const crypto::Hash256& genesis_hash) {
+                                           const crypto::Hash256& genesis_hash, leveldb::Env* env) {
   leveldb::Options options;
+  if (env != nullptr) options.env = env;
   options.create_if_missing = true;
   options.paranoid_checks = true;
   leveldb::DB* raw = nullptr;

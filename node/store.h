@@ -27,6 +27,7 @@
 
 namespace leveldb {
 class DB;
+class Env;
 }
 
 namespace colend::node {
@@ -44,9 +45,11 @@ struct Tip {
 class Store {
  public:
   // Opens (creating if needed) the database at `path`. A database created for another genesis
-  // is refused ("wrong-chain-data").
+  // is refused ("wrong-chain-data"). `env`: LevelDB's file system (default: the host's; the
+  // simulator gives an in-memory one that can lose unsynced writes). It must outlive the Store.
   static Result<std::unique_ptr<Store>> Open(const std::string& path,
-                                             const crypto::Hash256& genesis_hash);
+                                             const crypto::Hash256& genesis_hash,
+                                             leveldb::Env* env = nullptr);
   ~Store();
 
   // Every read verifies LevelDB's block checksums (a damaged file is an error, never data), and

@@ -213,13 +213,18 @@ def wiped_member(genesis):
     colend("localnet", "down", "--dir", DIR, "--node", "4", "--kill")
     shutil.rmtree(os.path.join(home(4), "data"))
     tip = status(1)["height"]
+    # The lease outside data/ names the highest height node4 may have signed at (it is written
+    # before anything is signed): the floor must be above it, and above the tip.
+    lease = dict(line.split(" ", 1) for line in open(os.path.join(home(4), "signing-lease")).read().splitlines()[1:])
+    leased = int(lease["height"])
     colend("localnet", "up", "--dir", DIR, "--node", "4")
     wait_until("node4 reports its signing floor", lambda: status(4)["consensus"]["sign_floor"] > 0, 30)
     floor = status(4)["consensus"]["sign_floor"]
     log = open(os.path.join(home(4), "node.log")).read()
     expect("signing history unknown" in log and "signing floor recovered" in log,
            f"node4 logs that its history is unknown, then its floor: signing from height {floor}")
-    expect(floor >= tip + 3, f"floor {floor} is above every height it could have signed (tip {tip} + 2)")
+    expect(floor > leased and floor > tip,
+           f"floor {floor} is above every height it could have signed (lease {leased}, tip {tip})")
     wait_until(f"node4 syncs to height {tip}", lambda: status(4)["height"] >= tip, 60)
     # Commit blocks past the floor; node4 must not endorse any height below it.
     last = None

@@ -63,6 +63,21 @@ TEST(SigningRecovery, CertifiedReportsFromTheEpochSetTheFloor) {
   EXPECT_EQ(*Floor(peers, 40, epoch, /*lease_floor=*/90).floor, 90u) << "a lease raises it";
 }
 
+// Two of five members lose their data in two-thirds mode (q = 4) and keep their leases. With the
+// floor at tip + 3 neither could sign tip + 1 or tip + 2, so those heights never had a quorum and
+// the chain stopped for good (found by colend-sim --real-node, seed 27, two-thirds). A lease is
+// an exact bound of what the member signed: it signs again from the next height it leaves free.
+TEST(SigningRecovery, ASurvivingLeaseLetsTheMemberSignTheNextFreeHeight) {
+  const auto epoch = Epoch(5, 0, consensus::QuorumRule::kTwoThirds);  // n - q + 1 = 2 reports
+  PeerHeights peers;
+  for (const char* p : {"m1", "m2", "m3"}) peers.Claim(p, 13, HashOf(13), false, 0);
+  peers.Verify(13, ChainTo(13), 0);
+  EXPECT_EQ(*Floor(peers, 13, epoch, /*lease_floor=*/15).floor, 15u) << "leased up to 14";
+  EXPECT_EQ(*Floor(peers, 13, epoch, /*lease_floor=*/9).floor, 14u) << "an old lease: tip + 1";
+  EXPECT_EQ(*Floor(peers, 13, epoch).floor, 16u) << "no lease: tip + 3";
+  EXPECT_EQ(*Floor(peers, UINT64_MAX, epoch, /*lease_floor=*/3).floor, UINT64_MAX) << "saturates";
+}
+
 // Today a status of 2^64-3 set the floor to 0 (top + 3 wrapped) and one of 10^15 silenced the
 // member for good: an uncertified claim now counts for nothing, and a claim the node cannot
 // verify keeps it from finishing only until the liar is found out.

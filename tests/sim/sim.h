@@ -65,5 +65,8 @@ struct SimResult {
 };
 
 SimResult RunSimulation(const SimOptions& options);
+// The same kind of run with every member the real node logic (node_world.cc): colend-sim
+// --real-node. txs_acknowledged counts the admitted transactions that committed.
+SimResult RunNodeSimulation(const SimOptions& options);
 
 }  // namespace colend::sim

@@ -1,0 +1,57 @@
+// A LevelDB file system for simulated members (colend-sim --real-node): LevelDB's in-memory Env
+// (memenv) with the two storage faults of docs/consensus.md §12 that a process crash alone does
+// not cause:
+//   - LoseUnsyncedWrites: a power loss. Every file keeps only what was Sync'ed (the node's
+//     store syncs each block batch, the vote state and its own records, so nothing it
+//     acknowledged may be lost);
+//   - Corrupt: a damaged file. One byte of a table, log or manifest file is flipped (the store
+//     must refuse it, never serve it).
+// Both are applied only while no database is open on the Env. Thread-safe: LevelDB's compaction
+// thread writes files too.
+#pragma once
+
+#include <leveldb/env.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+
+namespace colend::sim {
+
+class FaultEnv final : public leveldb::EnvWrapper {
+ public:
+  FaultEnv();
+  ~FaultEnv() override;
+
+  leveldb::Status NewWritableFile(const std::string& name, leveldb::WritableFile** result) override;
+  leveldb::Status NewAppendableFile(const std::string& name, leveldb::WritableFile** result) override;
+  leveldb::Status RemoveFile(const std::string& name) override;
+  leveldb::Status RenameFile(const std::string& from, const std::string& to) override;
+
+  // Cuts every file written through this Env back to its last Sync (a file never synced becomes
+  // empty). Returns how many bytes were lost.
+  std::uint64_t LoseUnsyncedWrites();
+  // Flips one byte of a random table, log or manifest file under `dir`; false if there is none.
+  // `what` names the file and offset.
+  bool Corrupt(const std::string& dir, std::mt19937_64& rng, std::string* what);
+
+  // Called by the files this Env hands out.
+  void Appended(const std::string& name, std::uint64_t bytes);
+  void Synced(const std::string& name);
+
+ private:
+  struct Written {
+    std::uint64_t size = 0;
+    std::uint64_t synced = 0;
+  };
+  leveldb::Status Rewrite(const std::string& name, std::uint64_t keep, std::int64_t flip_at);
+
+  std::unique_ptr<leveldb::Env> memory_;
+  std::mutex mutex_;
+  std::map<std::string, Written> files_;
+};
+
+}  // namespace colend::sim
