@@ -94,7 +94,6 @@ Status Node::Start(const std::string& tls_cert_pem, const std::string& tls_key_p
   epoch_ = ledger_.membership().epoch;
   COLEND_RETURN_IF_ERROR(ApplyMembership());
   COLEND_RETURN_IF_ERROR(JudgeHistory());
-  ResubmitPendingEvidence();
   auto wanted = store_->ScanAux("doc-wanted/");
   if (!wanted.ok()) return wanted.error();
   for (const auto& [key, unused] : *wanted) {
@@ -143,6 +142,10 @@ Status Node::Start(const std::string& tls_cert_pem, const std::string& tls_key_p
   }
   std::string error;
   if (!transport_->Start(&error)) return MakeError("p2p-bind-failed", error);
+  // Evidence detected before a restart and not yet committed goes out again: after the network
+  // exists (before it, a restart with pending evidence crashed the node; colend-sim --real-node
+  // seed 3).
+  ResubmitPendingEvidence();
   if (host_.serve_rpc) {
     COLEND_RETURN_IF_ERROR(StartRpc());
   } else {

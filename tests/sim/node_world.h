@@ -1,0 +1,191 @@
+// The world of colend-sim --real-node (node_world.cc): its members, event queue, network and
+// faults. Shared by node_world.cc (hosting the nodes), node_world_faults.cc (faults, load and
+// the Byzantine member) and node_world_checks.cc (the invariants). See node_world.cc.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "fault_env.h"
+#include "genesis/builder.h"
+#include "genesis/genesis.h"
+#include "node/node_impl.h"
+#include "sim.h"
+
+namespace colend::sim::world {
+
+using json = nlohmann::json;
+using node::detail::Node;
+using node::detail::NodeHost;
+
+// 2026-09-21 10:00 in Asia/Shanghai: no business day ends during a run.
+constexpr std::int64_t kStartMs = 1'789'956'000'000;
+constexpr std::int64_t kSkewMaxMs = 2'000;        // each member's clock is off by at most this
+constexpr std::int64_t kBlockTimeSlackMs = 5'000; // a block's time never runs ahead of true time by more
+constexpr std::int64_t kCheckEveryMs = 500;       // agreement and block-time checks
+
+class World;
+class SimNetwork;
+
+struct Member {
+  explicit Member(genesis::BuiltMember built) : keys(std::move(built)) {}
+  std::size_t index = 0;
+  std::string id;
+  genesis::BuiltMember keys;
+  std::unique_ptr<FaultEnv> env;  // the data directory: survives a crash, not a wipe
+  bool corrupted = false;         // a byte of its store was flipped since it last started clean
+  std::string home;                   // the signing lease and documents (survive a wipe)
+  std::unique_ptr<Node> node;
+  SimNetwork* net = nullptr;
+  std::uint64_t incarnation = 0;  // events of an earlier run of the process are dropped
+  std::int64_t skew_ms = 0;
+  std::int64_t paused_until = 0;
+  bool up = false;
+  std::uint64_t checked_height = 0;  // heights already compared with the world's chain
+  std::uint64_t nonce = 0;
+};
+
+class World {
+ public:
+  World(const SimOptions& options, SimResult* result)
+      : options_(options), result_(result), rng_(options.seed) {}
+  ~World();
+
+  bool Setup();
+  void Run();
+
+  std::int64_t now() const { return now_; }
+  // Runs `fn` at `at` as an event of `member`'s current process: dropped if it crashed since,
+  // deferred while it is paused.
+  void AtMember(Member& member, std::int64_t at, std::function<void()> fn);
+  void Transmit(const Member& from, const std::string& to, std::string frame);
+  bool LinkOpen(const std::string& from, const std::string& to) const {
+    return cut_.count({from, to}) == 0;
+  }
+  bool IsUp(const std::string& id) const {
+    auto it = by_id_.find(id);
+    return it != by_id_.end() && it->second->up;
+  }
+  void Violation(const std::string& what) {
+    result_->violations.push_back("t=" + std::to_string(now_ - kStartMs) + "ms " + what);
+  }
+
+ private:
+  void At(std::int64_t at, std::function<void()> fn) { queue_.emplace(std::make_pair(at, seq_++), std::move(fn)); }
+  void RunUntil(std::int64_t end);
+  bool Boot(Member& member, bool first);
+  void Crash(Member& member, const std::string& why);
+  void Event(const std::string& what) {
+    result_->events.push_back("t=" + std::to_string((now_ - kStartMs) / 1000) + "s " + what);
+  }
+  std::int64_t Uniform(std::int64_t lo, std::int64_t hi) {
+    return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng_);
+  }
+  bool Chance(double p) { return std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
+  Member& Random() { return *members_[static_cast<std::size_t>(Uniform(0, static_cast<std::int64_t>(members_.size()) - 1))]; }
+  void Stopped(Member& member);
+  void OperatorMovesDataAside(Member& member);
+  void ObserveSigned(const std::string& from, const std::string& frame);
+  // The Byzantine member's network (node_world_faults.cc): what it sends `to` instead of
+  // `frame` (lies about heights and bodies, votes signed twice); empty: drop nothing extra.
+  std::string Tamper(const Member& from, const std::string& frame);
+  void InjectFault();
+  void Submit();
+  void Check();
+  void FinalChecks();
+  Result<json> Call(Member& member, const std::string& method, const json& params);
+
+  SimOptions options_;
+  SimResult* result_;
+  std::mt19937_64 rng_;
+  std::int64_t now_ = kStartMs;
+  std::uint64_t seq_ = 0;
+  std::map<std::pair<std::int64_t, std::uint64_t>, std::function<void()>> queue_;
+  genesis::Genesis genesis_;
+  std::string root_;  // temporary directory of the members' homes
+  std::vector<std::unique_ptr<Member>> members_;
+  std::map<std::string, Member*> by_id_;
+  std::set<std::pair<std::string, std::string>> cut_;  // directed links that lose every frame
+  double loss_ = 0;          // probability a frame is lost (fault phase only)
+  std::set<std::string> holding_;  // members whose outgoing frames are held 1-30 s
+  bool faults_on_ = true;
+  std::map<std::uint64_t, std::string> chain_;  // height -> block hash, as first seen
+  std::map<std::string, std::int64_t> acknowledged_;  // tx id -> when a member admitted it
+  std::int64_t fault_end_ = 0;
+  std::ostringstream quiet_log_;
+  std::string byzantine_;  // the member whose frames lie and whose votes may be signed twice
+  // (member, height, round, phase or -1 for a proposal) -> what it signed there
+  std::map<std::tuple<std::string, std::uint64_t, std::uint32_t, int>, std::string> signed_;
+};
+
+class SimTimer final : public node::detail::HostTimer {
+ public:
+  SimTimer(World& world, Member& member) : world_(world), member_(member) {}
+  void Arm(std::int64_t delay_ms, std::function<void()> fire) override {
+    const std::uint64_t generation = ++*generation_;
+    std::weak_ptr<std::uint64_t> alive = generation_;
+    world_.AtMember(member_, world_.now() + std::max<std::int64_t>(0, delay_ms),
+                    [alive, generation, fire = std::move(fire)] {
+                      auto current = alive.lock();
+                      if (current && *current == generation) fire();
+                    });
+  }
+  void Cancel() override { ++*generation_; }
+
+ private:
+  World& world_;
+  Member& member_;
+  std::shared_ptr<std::uint64_t> generation_ = std::make_shared<std::uint64_t>(0);
+};
+
+// The node's PeerNetwork: frames go through World::Transmit. Connections are up while both
+// members run; a partition loses frames on a link that stays up (as colend-node's transport
+// fault hook does).
+class SimNetwork final : public node::PeerNetwork {
+ public:
+  SimNetwork(World& world, Member& self, FrameHandler on_frame, PeerHandler on_peer)
+      : world_(world), self_(self), on_frame_(std::move(on_frame)), on_peer_(std::move(on_peer)) {}
+  bool Start(std::string*) override { return true; }
+  void Stop() override {}
+  void Send(const std::string& peer, std::string frame) override {
+    if (peers_.count(peer) != 0) world_.Transmit(self_, peer, std::move(frame));
+  }
+  void Broadcast(const std::string& frame) override {
+    for (const std::string& peer : peers_) world_.Transmit(self_, peer, frame);
+  }
+  void SetPeers(const std::vector<node::PeerAddress>& peers) override {
+    peers_.clear();
+    for (const auto& peer : peers) peers_.insert(peer.id);
+  }
+  bool SetIdentity(const std::string&, const std::string&, std::string*) override { return true; }
+  std::vector<std::string> ConnectedPeers() const override {
+    std::vector<std::string> up;
+    for (const std::string& peer : peers_) {
+      if (world_.IsUp(peer)) up.push_back(peer);
+    }
+    return up;
+  }
+  std::uint16_t listen_port() const override { return 0; }
+
+  void Deliver(const std::string& from, const std::string& frame) { on_frame_(from, frame); }
+  void Connection(const std::string& peer, bool up) {
+    if (peers_.count(peer) != 0) on_peer_(peer, up);
+  }
+
+ private:
+  World& world_;
+  Member& self_;
+  FrameHandler on_frame_;
+  PeerHandler on_peer_;
+  std::set<std::string> peers_;
+};
+
+}  // namespace colend::sim::world

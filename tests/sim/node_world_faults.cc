@@ -1,0 +1,161 @@
+// colend-sim --real-node: the faults, the load and the Byzantine member (node_world.h).
+#include "consensus/block.h"
+#include "consensus/consensus.pb.h"
+#include "node/node.pb.h"
+#include "node_world.h"
+
+namespace colend::sim::world {
+
+void World::InjectFault() {
+  ++result_->faults;
+  Member& member = Random();
+  const std::int64_t heal = Uniform(1'000, 10'000);
+  switch (Uniform(0, 7)) {
+    case 0: {  // crash, restart later
+      if (!member.up) break;
+      Crash(member, "crashes for " + std::to_string(heal) + " ms");
+      At(now_ + heal, [this, &member] {
+        if (!member.up && Boot(member, false)) Event(member.id + " restarts");
+      });
+      break;
+    }
+    case 1: {  // the data directory is lost; the signing lease outside it survives (F11)
+      if (!member.up) break;
+      Crash(member, "crashes and loses its data directory");
+      member.env = std::make_unique<FaultEnv>();
+      At(now_ + heal, [this, &member] {
+        if (!member.up && Boot(member, false)) Event(member.id + " restarts with an empty data directory");
+      });
+      break;
+    }
+    case 2: {  // a pause (a stalled process or VM)
+      if (!member.up) break;
+      member.paused_until = std::max(member.paused_until, now_ + heal);
+      Event(member.id + " pauses for " + std::to_string(heal) + " ms");
+      break;
+    }
+    case 3: {  // a partition: member alone, both ways
+      Event(member.id + " is cut off for " + std::to_string(heal) + " ms");
+      std::vector<std::pair<std::string, std::string>> links;
+      for (auto& other : members_) {
+        if (other->id == member.id) continue;
+        links.push_back({member.id, other->id});
+        links.push_back({other->id, member.id});
+      }
+      for (const auto& link : links) cut_.insert(link);
+      At(now_ + heal, [this, links] {
+        for (const auto& link : links) cut_.erase(link);
+      });
+      break;
+    }
+    case 4: {  // lossy network
+      loss_ = 0.05 * static_cast<double>(Uniform(1, 6));
+      Event("the network loses " + std::to_string(static_cast<int>(loss_ * 100)) + "% of frames");
+      At(now_ + heal, [this] { loss_ = 0; });
+      break;
+    }
+    case 6: {  // a power loss: the crash also loses what was written but not synced
+      if (!member.up) break;
+      Crash(member, "loses power for " + std::to_string(heal) + " ms");
+      const std::uint64_t lost = member.env->LoseUnsyncedWrites();
+      Event(member.id + "'s store lost " + std::to_string(lost) + " unsynced bytes");
+      At(now_ + heal, [this, &member] {
+        if (!member.up && Boot(member, false)) Event(member.id + " restarts after the power loss");
+      });
+      break;
+    }
+    case 7: {  // a damaged store: one byte of a file flipped while the node is down
+      if (!member.up) break;
+      Crash(member, "crashes");
+      std::string what;
+      if (member.env->Corrupt("/data", rng_, &what)) {
+        member.corrupted = true;
+        Event(member.id + "'s store is damaged: " + what);
+      }
+      At(now_ + heal, [this, &member] {
+        if (!member.up && Boot(member, false)) Event(member.id + " restarts");
+      });
+      break;
+    }
+    default: {  // frames from this member are held 1-30 s
+      holding_.insert(member.id);
+      Event("frames from " + member.id + " are held 1-30 s for " + std::to_string(heal) + " ms");
+      At(now_ + heal, [this, id = member.id] { holding_.erase(id); });
+      break;
+    }
+  }
+}
+
+void World::Submit() {
+  Member& member = Random();
+  if (!member.up || member.paused_until > now_) return;
+  contracts::TxBody body;
+  body.chain_id = genesis_.chain_id;
+  body.sender = member.id;
+  body.nonce = ++member.nonce + (member.incarnation << 32);
+  body.timestamp_ms = now_ + member.skew_ms;
+  body.type = "evidence.anchor";
+  body.fields["document-sha256"] =
+      crypto::ToHex(crypto::Sha256("colend-sim " + std::to_string(options_.seed) + " " +
+                                   std::to_string(result_->txs_submitted)));
+  body.fields["document-bytes"] = std::to_string(1000 + result_->txs_submitted);
+  auto tx = contracts::SignTx(body, member.keys.signing_key);
+  if (!tx.ok()) {
+    Violation("cannot sign: " + tx.error().ToString());
+    return;
+  }
+  ++result_->txs_submitted;
+  auto answer = Call(member, "submit", json{{"tx", crypto::ToHex(tx->Encode())}});
+  if (answer.ok()) acknowledged_[crypto::ToHex(tx->id)] = now_;
+}
+
+// The Byzantine member's network during the faults (docs/consensus.md §12, liar): forged
+// heights in its status (2^64 - 3, 10^15, or a little ahead with a made-up hash), a transaction
+// dropped from a block it serves at sync or from a proposal it sends (the header and its
+// signatures stay genuine), and a vote sent to this peer for another value, signed with its key.
+std::string World::Tamper(const Member& from, const std::string& frame) {
+  node::proto::PeerMessage message;
+  if (!message.ParseFromString(frame)) return frame;
+  if (message.has_status() && Chance(0.5)) {
+    const std::uint64_t height = message.status().height();
+    const std::uint64_t forged[] = {UINT64_MAX - 2, 1'000'000'000'000'000ull,
+                                    height + static_cast<std::uint64_t>(Uniform(1, 3))};
+    message.mutable_status()->set_height(forged[Uniform(0, 2)]);
+    message.mutable_status()->set_last_block_hash(std::string(crypto::AsBytes(crypto::Sha256(std::to_string(rng_())))));
+    ++result_->lies;
+    return message.SerializeAsString();
+  }
+  if (message.has_block_response() && Chance(0.5)) {
+    for (auto& stored : *message.mutable_block_response()->mutable_blocks()) {
+      if (stored.block().txs_size() == 0) continue;
+      stored.mutable_block()->mutable_txs()->RemoveLast();
+      ++result_->lies;
+      return message.SerializeAsString();
+    }
+    return frame;
+  }
+  if (!message.has_consensus()) return frame;
+  auto* consensus = message.mutable_consensus();
+  if (consensus->has_proposal() && consensus->proposal().block().txs_size() > 0 && Chance(0.3)) {
+    consensus->mutable_proposal()->mutable_block()->mutable_txs()->RemoveLast();
+    ++result_->lies;
+    return message.SerializeAsString();
+  }
+  if (consensus->has_vote() && consensus->vote().member() == from.id && Chance(0.3)) {
+    consensus::proto::Vote* vote = consensus->mutable_vote();
+    // The other value: nil for a block, a block no one proposed for nil.
+    std::optional<crypto::Hash256> other;
+    if (vote->block_hash().empty()) other = crypto::Sha256("colend-sim other block " + std::to_string(rng_()));
+    const consensus::Phase phase =
+        vote->phase() == consensus::proto::PHASE_PREVOTE ? consensus::Phase::kPrevote : consensus::Phase::kPrecommit;
+    auto signature = from.keys.signing_key.Sign(
+        consensus::VoteText(genesis_.chain_id, 0, vote->height(), vote->round(), phase, other));
+    if (!signature.ok()) return frame;
+    vote->set_block_hash(other ? std::string(crypto::AsBytes(*other)) : std::string());
+    vote->set_signature(*signature);
+    return message.SerializeAsString();
+  }
+  return frame;
+}
+
+}  // namespace colend::sim::world
