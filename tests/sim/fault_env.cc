@@ -142,6 +142,21 @@ std::uint64_t FaultEnv::LoseUnsyncedWrites() {
   return lost;
 }
 
+bool FaultEnv::CopyFrom(FaultEnv& source, const std::string& dir) {
+  std::vector<std::string> mine, theirs;
+  if (target()->GetChildren(dir, &mine).ok()) {
+    for (const std::string& child : mine) RemoveFile(dir + "/" + child);
+  }
+  if (!source.target()->GetChildren(dir, &theirs).ok()) return false;
+  target()->CreateDir(dir);
+  for (const std::string& child : theirs) {
+    std::string contents;
+    if (!leveldb::ReadFileToString(source.target(), dir + "/" + child, &contents).ok()) return false;
+    if (!leveldb::WriteStringToFile(target(), contents, dir + "/" + child).ok()) return false;
+  }
+  return true;
+}
+
 bool FaultEnv::Corrupt(const std::string& dir, std::mt19937_64& rng, std::string* what) {
   std::vector<std::string> children, candidates;
   if (!target()->GetChildren(dir, &children).ok()) return false;

@@ -38,6 +38,10 @@ class FaultEnv final : public leveldb::EnvWrapper {
   // `what` names the file and offset.
   bool Corrupt(const std::string& dir, std::mt19937_64& rng, std::string* what);
 
+  // Replaces everything under `dir` with a copy of `source`'s files there (an operator
+  // restoring a copy of data/ taken while the node was stopped). False if a file did not copy.
+  bool CopyFrom(FaultEnv& source, const std::string& dir);
+
   // Called by the files this Env hands out.
   void Appended(const std::string& name, std::uint64_t bytes);
   void Synced(const std::string& name);

@@ -41,6 +41,8 @@ struct Member {
   std::string id;
   genesis::BuiltMember keys;
   std::unique_ptr<FaultEnv> env;  // the data directory: survives a crash, not a wipe
+  std::unique_ptr<FaultEnv> backup;  // a copy of data/ taken while the node was stopped
+  std::uint64_t backup_height = 0;
   bool corrupted = false;         // a byte of its store was flipped since it last started clean
   std::string home;                   // the signing lease and documents (survive a wipe)
   std::unique_ptr<Node> node;

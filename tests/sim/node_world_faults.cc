@@ -10,7 +10,7 @@ void World::InjectFault() {
   ++result_->faults;
   Member& member = Random();
   const std::int64_t heal = Uniform(1'000, 10'000);
-  switch (Uniform(0, 7)) {
+  switch (Uniform(0, 10)) {
     case 0: {  // crash, restart later
       if (!member.up) break;
       Crash(member, "crashes for " + std::to_string(heal) + " ms");
@@ -75,6 +75,51 @@ void World::InjectFault() {
       At(now_ + heal, [this, &member] {
         if (!member.up && Boot(member, false)) Event(member.id + " restarts");
       });
+      break;
+    }
+    case 8: {  // F11: data/ replaced by an older copy (the lease, outside it, is newer)
+      if (!member.up) break;
+      const std::uint64_t height = member.checked_height;
+      Crash(member, "crashes");
+      if (member.backup == nullptr || Chance(0.5)) {
+        // The operator copies data/ while the node is down; a later fault may restore it.
+        auto copy = std::make_unique<FaultEnv>();
+        if (copy->CopyFrom(*member.env, "/data")) {
+          member.backup = std::move(copy);
+          member.backup_height = height;
+          Event(member.id + "'s data/ is copied while it is down (at height " + std::to_string(height) + ")");
+        }
+      } else {
+        auto restored = std::make_unique<FaultEnv>();
+        if (restored->CopyFrom(*member.backup, "/data")) {
+          member.env = std::move(restored);
+          Event(member.id + "'s data/ is replaced by the copy from height " +
+                std::to_string(member.backup_height) + " (F11)");
+        }
+      }
+      At(now_ + heal, [this, &member] {
+        if (!member.up && Boot(member, false)) Event(member.id + " restarts");
+      });
+      break;
+    }
+    case 9: {  // F11: killed between creating a fresh store and writing its history record
+      if (!member.up) break;
+      Crash(member, "loses data/; the operator starts it and it is killed right after the store is made");
+      member.env = std::make_unique<FaultEnv>();
+      if (auto store = node::Store::Open("/data", genesis_.hash, member.env.get()); !store.ok()) {
+        Violation(member.id + ": a fresh store does not open: " + store.error().ToString());
+      }
+      At(now_ + heal, [this, &member] {
+        if (!member.up && Boot(member, false)) Event(member.id + " restarts on the half-made store");
+      });
+      break;
+    }
+    case 10: {  // F9: the clock runs far off (beyond the genesis skew bound) for a while
+      const std::int64_t skew = (Chance(0.5) ? 1 : -1) * Uniform(6'000, 30'000);
+      const std::int64_t before = member.skew_ms;
+      member.skew_ms = skew;
+      Event(member.id + "'s clock is off by " + std::to_string(skew) + " ms for " + std::to_string(heal) + " ms (F9)");
+      At(now_ + heal, [&member, before] { member.skew_ms = before; });
       break;
     }
     default: {  // frames from this member are held 1-30 s
