@@ -117,6 +117,10 @@ bool World::Setup() {
   for (auto& member : members_) {
     if (!Boot(*member, true)) return false;
   }
+  auto status = Call(*members_.front(), "status", json::object());
+  if (!status.ok()) return false;
+  const std::size_t quorum = (*status)["quorum"].get<std::size_t>();
+  history_loss_max_ = members_.size() - std::min(quorum, members_.size()) + (Chance(0.1) ? 1 : 0);
   return true;
 }
 

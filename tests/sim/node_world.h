@@ -123,6 +123,8 @@ class World {
   std::map<std::string, std::int64_t> acknowledged_;  // tx id -> when a member admitted it
   std::int64_t fault_end_ = 0;
   std::ostringstream quiet_log_;
+  std::set<std::string> history_lost_;  // members a fault made lose their signing history
+  std::size_t history_loss_max_ = 0;      // n - q, or one more in one seed of ten
   std::string byzantine_;  // the member whose frames lie and whose votes may be signed twice
   // (member, height, round, phase or -1 for a proposal) -> what it signed there
   std::map<std::tuple<std::string, std::uint64_t, std::uint32_t, int>, std::string> signed_;

@@ -10,7 +10,17 @@ void World::InjectFault() {
   ++result_->faults;
   Member& member = Random();
   const std::int64_t heal = Uniform(1'000, 10'000);
-  switch (Uniform(0, 10)) {
+  std::int64_t kind = Uniform(0, 10);
+  // Faults that lose a member's signing history (1, 8, 9): at most n - q members per run, so
+  // that a quorum can always sign again once the faults end and liveness is judged; one seed in
+  // ten may go one further (the chain may then halt, safely, by design: docs/consensus.md §10.6).
+  const bool loses_history = kind == 1 || kind == 8 || kind == 9;
+  if (loses_history && history_lost_.count(member.id) == 0 &&
+      history_lost_.size() >= history_loss_max_) {
+    kind = 0;
+  }
+  if (loses_history && kind != 0) history_lost_.insert(member.id);
+  switch (kind) {
     case 0: {  // crash, restart later
       if (!member.up) break;
       Crash(member, "crashes for " + std::to_string(heal) + " ms");
