@@ -12,7 +12,8 @@
 // before sending, start a height only when there is something to commit, status announcements
 // every second, block sync in batches with every certificate and body checked, equivocation
 // evidence kept durably and committed as a transaction. The application is a model (not the
-// real Ledger and contracts; docs/consensus.md §13).
+// real Ledger and contracts; docs/consensus.md §13). RunNodeSimulation (--real-node,
+// node_world.cc) runs colend-node's own node logic instead of this model.
 //
 // All randomness comes from one std::mt19937_64 seeded by the seed, all containers are ordered,
 // and nothing printed depends on signature bytes (ECDSA nonces are random): one seed replays
