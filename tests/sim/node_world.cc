@@ -119,8 +119,10 @@ bool World::Setup() {
   }
   auto status = Call(*members_.front(), "status", json::object());
   if (!status.ok()) return false;
-  const std::size_t quorum = (*status)["quorum"].get<std::size_t>();
-  history_loss_max_ = members_.size() - std::min(quorum, members_.size()) + (Chance(0.1) ? 1 : 0);
+  // With membership changes the rule may switch to two-thirds: its larger quorum bounds it.
+  const std::size_t n = members_.size();
+  const std::size_t quorum = options_.membership_changes ? n * 2 / 3 + 1 : (*status)["quorum"].get<std::size_t>();
+  history_loss_max_ = n - std::min(quorum, n) + (Chance(0.1) ? 1 : 0);
   return true;
 }
 
@@ -264,6 +266,11 @@ void World::Run() {
       if (!member->up) Boot(*member, false);
     }
   });
+  if (options_.membership_changes) {
+    for (int i = 1; i <= 2; ++i) {
+      if (Chance(0.7)) At(kStartMs + options_.fault_ms * i / 3 + Uniform(0, 2'000), [this] { ProposeMembershipChange(); });
+    }
+  }
   for (std::int64_t t = kStartMs + kCheckEveryMs; t <= end; t += kCheckEveryMs) {
     At(t, [this] { Check(); });
   }

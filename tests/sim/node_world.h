@@ -100,7 +100,11 @@ class World {
   // `frame` (lies about heights and bodies, votes signed twice); empty: drop nothing extra.
   std::string Tamper(const Member& from, const std::string& frame);
   void InjectFault();
+  // Signs a transaction of `member` and submits it to its own node; the id once admitted.
+  Result<crypto::Hash256> SubmitTx(Member& member, const std::string& type,
+                                   std::map<std::string, std::string> fields);
   void Submit();
+  void ProposeMembershipChange();
   void Check();
   void FinalChecks();
   Result<json> Call(Member& member, const std::string& method, const json& params);
@@ -120,12 +124,15 @@ class World {
   std::set<std::string> holding_;  // members whose outgoing frames are held 1-30 s
   bool faults_on_ = true;
   std::map<std::uint64_t, std::string> chain_;  // height -> block hash, as first seen
-  std::map<std::string, std::int64_t> acknowledged_;  // tx id -> when a member admitted it
+  // tx id -> when and by which member's node it was admitted
+  std::map<std::string, std::pair<std::int64_t, std::string>> acknowledged_;
   std::int64_t fault_end_ = 0;
   std::ostringstream quiet_log_;
   std::set<std::string> history_lost_;  // members a fault made lose their signing history
   std::size_t history_loss_max_ = 0;      // n - q, or one more in one seed of ten
-  std::string byzantine_;  // the member whose frames lie and whose votes may be signed twice
+  std::string byzantine_;
+  std::uint64_t epoch_ = 0;  // the membership epoch most recently seen in force
+  std::uint64_t membership_changes_ = 0;  // the member whose frames lie and whose votes may be signed twice
   // (member, height, round, phase or -1 for a proposal) -> what it signed there
   std::map<std::tuple<std::string, std::uint64_t, std::uint32_t, int>, std::string> signed_;
 };
@@ -179,7 +186,10 @@ class SimNetwork final : public node::PeerNetwork {
   }
   std::uint16_t listen_port() const override { return 0; }
 
-  void Deliver(const std::string& from, const std::string& frame) { on_frame_(from, frame); }
+  // Frames from peers of the epoch in force only (the transport refuses a removed member).
+  void Deliver(const std::string& from, const std::string& frame) {
+    if (peers_.count(from) != 0) on_frame_(from, frame);
+  }
   void Connection(const std::string& peer, bool up) {
     if (peers_.count(peer) != 0) on_peer_(peer, up);
   }

@@ -50,6 +50,7 @@ void World::Check() {
     auto status = Call(*member, "status", json::object());
     if (!status.ok()) continue;
     const std::uint64_t height = (*status)["height"].get<std::uint64_t>();
+    epoch_ = std::max(epoch_, (*status)["membership"]["epoch"].get<std::uint64_t>());
     for (std::uint64_t h = member->checked_height + 1; h <= height; ++h) {
       auto block = Call(*member, "block", json{{"height", h}});
       if (!block.ok()) {
@@ -88,24 +89,48 @@ void World::Check() {
 }
 
 void World::FinalChecks() {
-  std::set<std::uint64_t> heights;
+  // The final epoch: the one in force at the highest member. Members it does not list (removed)
+  // are refused by the others and may stay behind; their blocks were still compared above.
+  std::map<std::string, json> statuses;
+  json final_status;
   for (auto& member : members_) {
     auto status = Call(*member, "status", json::object());
     if (!status.ok()) {
       Violation(member->id + " is not running at the end");
       continue;
     }
-    heights.insert((*status)["height"].get<std::uint64_t>());
+    if (final_status.is_null() || (*status)["height"] > final_status["height"]) final_status = *status;
+    statuses[member->id] = std::move(status).value();
+  }
+  if (final_status.is_null()) return;
+  std::set<std::string> final_members;
+  for (const json& id : final_status["membership"]["members"]) final_members.insert(id.get<std::string>());
+  if (final_status["membership"]["epoch"].get<std::uint64_t>() > 0) {
+    Event("final membership epoch " + final_status["membership"]["epoch"].dump() + ": " +
+          final_status["quorum_rule"].get<std::string>() + ", " + std::to_string(final_members.size()) +
+          " members");
+  }
+  std::set<std::uint64_t> heights;
+  for (const auto& [id, status] : statuses) {
+    if (final_members.count(id) != 0) heights.insert(status["height"].get<std::uint64_t>());
   }
   if (heights.size() != 1) {
     std::string list;
-    for (auto& member : members_) list += " " + member->id + "@" + std::to_string(member->checked_height);
+    for (const auto& [id, status] : statuses) list += " " + id + "@" + status["height"].dump();
     Violation("no convergence after the quiet phase:" + list);
     return;
   }
   result_->height = *heights.begin();
+  Member* reader_member = nullptr;
+  for (auto& member : members_) {
+    if (final_members.count(member->id) != 0 && statuses.count(member->id) != 0) {
+      reader_member = member.get();
+      break;
+    }
+  }
+  if (reader_member == nullptr) return;
   // Evidence on chain (docs/consensus.md §11): it may name only the member that signed twice.
-  auto faults = Call(*members_.front(), "faults", json::object());
+  auto faults = Call(*reader_member, "faults", json::object());
   if (faults.ok()) {
     std::set<std::string> kinds;
     for (const json& fault : (*faults)["faults"]) {
@@ -121,12 +146,12 @@ void World::FinalChecks() {
   }
   // Members whose signing history was lost sign nothing below their floor (docs/consensus.md
   // §10): when fewer than a quorum may sign the next height, the chain halts, safely, by design.
-  std::size_t may_sign = 0, quorum = 0;
-  for (auto& member : members_) {
-    auto status = Call(*member, "status", json::object());
-    quorum = (*status)["quorum"].get<std::size_t>();
-    const json& consensus = (*status)["consensus"];
-    if (!status->contains("recovery") && consensus["signing"].get<std::string>().rfind("no:", 0) != 0 &&
+  std::size_t may_sign = 0;
+  const std::size_t quorum = final_status["quorum"].get<std::size_t>();
+  for (const auto& [id, status] : statuses) {
+    const json& consensus = status["consensus"];
+    if (final_members.count(id) != 0 && !status.contains("recovery") &&
+        consensus["signing"].get<std::string>().rfind("no:", 0) != 0 &&
         consensus["sign_floor"].get<std::uint64_t>() <= result_->height + 1) {
       ++may_sign;
     }
@@ -137,16 +162,18 @@ void World::FinalChecks() {
           std::to_string(quorum) + " (the others' signing history was lost)");
     return;
   }
-  Member& reader = *members_.front();
+  Member& reader = *reader_member;
   std::size_t lost = 0;
   std::string first_lost;
-  for (const auto& [id, admitted] : acknowledged_) {
+  for (const auto& [id, admission] : acknowledged_) {
+    const auto& [admitted, by] = admission;
     auto answer = Call(reader, "tx", json{{"id", id}});
     if (answer.ok() && answer->value("status", "") == "committed") {
       ++result_->txs_acknowledged;
-    } else if (admitted >= fault_end_) {
-      // Admitted while nothing failed: the network must commit it. (One admitted during the
-      // faults may be lost with the mempool of a member that crashed before gossiping it.)
+    } else if (admitted >= fault_end_ && final_members.count(by) != 0) {
+      // Admitted while nothing failed, by a member's node: the network must commit it. (One
+      // admitted during the faults may be lost with the mempool of a member that crashed before
+      // gossiping it; a removed member's node is refused by the others and cannot pass it on.)
       if (lost++ == 0) first_lost = id;
     }
   }

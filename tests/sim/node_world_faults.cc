@@ -1,4 +1,6 @@
 // colend-sim --real-node: the faults, the load and the Byzantine member (node_world.h).
+#include <algorithm>
+
 #include "consensus/block.h"
 #include "consensus/consensus.pb.h"
 #include "node/node.pb.h"
@@ -11,10 +13,11 @@ void World::InjectFault() {
   Member& member = Random();
   const std::int64_t heal = Uniform(1'000, 10'000);
   std::int64_t kind = Uniform(0, 10);
-  // Faults that lose a member's signing history (1, 8, 9): at most n - q members per run, so
-  // that a quorum can always sign again once the faults end and liveness is judged; one seed in
-  // ten may go one further (the chain may then halt, safely, by design: docs/consensus.md §10.6).
-  const bool loses_history = kind == 1 || kind == 8 || kind == 9;
+  // Faults that lose a member's signing history (1, 8, 9, and 7: a damaged store is moved
+  // aside): at most n - q members per run, so that a quorum can always sign again once the
+  // faults end and liveness is judged; one seed in ten may go one further (the chain may then
+  // halt, safely, by design: docs/consensus.md §10.6).
+  const bool loses_history = kind == 1 || kind == 7 || kind == 8 || kind == 9;
   if (loses_history && history_lost_.count(member.id) == 0 &&
       history_lost_.size() >= history_loss_max_) {
     kind = 0;
@@ -141,27 +144,88 @@ void World::InjectFault() {
   }
 }
 
-void World::Submit() {
-  Member& member = Random();
-  if (!member.up || member.paused_until > now_) return;
+Result<crypto::Hash256> World::SubmitTx(Member& member, const std::string& type,
+                                         std::map<std::string, std::string> fields) {
+  if (!member.up || member.paused_until > now_) return MakeError("down", member.id + " is down");
   contracts::TxBody body;
   body.chain_id = genesis_.chain_id;
   body.sender = member.id;
   body.nonce = ++member.nonce + (member.incarnation << 32);
   body.timestamp_ms = now_ + member.skew_ms;
-  body.type = "evidence.anchor";
-  body.fields["document-sha256"] =
-      crypto::ToHex(crypto::Sha256("colend-sim " + std::to_string(options_.seed) + " " +
-                                   std::to_string(result_->txs_submitted)));
-  body.fields["document-bytes"] = std::to_string(1000 + result_->txs_submitted);
+  body.type = type;
+  body.fields = std::move(fields);
   auto tx = contracts::SignTx(body, member.keys.signing_key);
   if (!tx.ok()) {
     Violation("cannot sign: " + tx.error().ToString());
-    return;
+    return tx.error();
   }
-  ++result_->txs_submitted;
   auto answer = Call(member, "submit", json{{"tx", crypto::ToHex(tx->Encode())}});
-  if (answer.ok()) acknowledged_[crypto::ToHex(tx->id)] = now_;
+  if (!answer.ok()) return answer.error();
+  return tx->id;
+}
+
+void World::Submit() {
+  Member& member = Random();
+  if (!member.up || member.paused_until > now_) return;
+  const std::string n = std::to_string(result_->txs_submitted++);
+  auto id = SubmitTx(member, "evidence.anchor",
+                     {{"document-sha256", crypto::ToHex(crypto::Sha256("colend-sim " + std::to_string(options_.seed) + " " + n))},
+                      {"document-bytes", std::to_string(1000 + result_->txs_submitted)}});
+  if (id.ok()) acknowledged_[crypto::ToHex(*id)] = {now_, member.id};
+}
+
+// docs/consensus.md §7, with real member.propose and member.approve transactions: re-add a
+// removed member, remove one (while more than three remain) or switch the quorum rule. The
+// proposer counts as the first approval; every other member of the epoch approves 0.2-3 s later
+// if it is up then (under faults the change may stay pending).
+void World::ProposeMembershipChange() {
+  json membership;
+  for (auto& member : members_) {
+    if (!member->up) continue;
+    auto status = Call(*member, "status", json::object());
+    if (status.ok() && (membership.is_null() || (*status)["membership"]["epoch"] > membership["epoch"])) {
+      membership = (*status)["membership"];
+      membership["rule"] = (*status)["quorum_rule"];
+    }
+  }
+  if (membership.is_null()) return;
+  std::vector<std::string> current, removed;
+  for (const json& id : membership["members"]) current.push_back(id.get<std::string>());
+  for (auto& member : members_) {
+    if (std::find(current.begin(), current.end(), member->id) == current.end()) removed.push_back(member->id);
+  }
+  const std::string proposal = "sim-change-" + std::to_string(++membership_changes_);
+  std::map<std::string, std::string> fields = {{"proposal", proposal}};
+  const std::int64_t choice = Uniform(0, 2);
+  std::string what;
+  if (choice == 0 && !removed.empty()) {
+    const Member& back = *by_id_.at(removed[static_cast<std::size_t>(Uniform(0, static_cast<std::int64_t>(removed.size()) - 1))]);
+    fields["change"] = "add";
+    fields["member"] = genesis::MemberJson(back.keys).dump();
+    what = "re-add " + back.id;
+  } else if (choice == 1 && current.size() > 3) {
+    const std::string& gone = current[static_cast<std::size_t>(Uniform(0, static_cast<std::int64_t>(current.size()) - 1))];
+    fields["change"] = "remove";
+    fields["member-id"] = gone;
+    what = "remove " + gone;
+  } else {
+    const std::string rule = membership["rule"] == "majority" ? "two-thirds" : "majority";
+    fields["change"] = "quorum";
+    fields["quorum"] = rule;
+    what = "switch to " + rule;
+  }
+  Member& proposer = *by_id_.at(current[static_cast<std::size_t>(Uniform(0, static_cast<std::int64_t>(current.size()) - 1))]);
+  auto id = SubmitTx(proposer, "member.propose", fields);
+  Event("membership change " + proposal + " (" + what + ") proposed by " + proposer.id +
+        (id.ok() ? "" : ": not admitted (" + id.error().code + ")"));
+  if (!id.ok()) return;
+  for (const std::string& approver : current) {
+    if (approver == proposer.id) continue;
+    At(now_ + Uniform(200, 3'000), [this, approver, proposal] {
+      auto approved = SubmitTx(*by_id_.at(approver), "member.approve", {{"proposal", proposal}});
+      if (approved.ok()) Event(approver + " approves " + proposal);
+    });
+  }
 }
 
 // The Byzantine member's network during the faults (docs/consensus.md §12, liar): forged
@@ -204,7 +268,7 @@ std::string World::Tamper(const Member& from, const std::string& frame) {
     const consensus::Phase phase =
         vote->phase() == consensus::proto::PHASE_PREVOTE ? consensus::Phase::kPrevote : consensus::Phase::kPrecommit;
     auto signature = from.keys.signing_key.Sign(
-        consensus::VoteText(genesis_.chain_id, 0, vote->height(), vote->round(), phase, other));
+        consensus::VoteText(genesis_.chain_id, epoch_, vote->height(), vote->round(), phase, other));
     if (!signature.ok()) return frame;
     vote->set_block_hash(other ? std::string(crypto::AsBytes(*other)) : std::string());
     vote->set_signature(*signature);
