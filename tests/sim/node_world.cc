@@ -104,7 +104,7 @@ bool World::Setup() {
     member->home = root_ + "/" + member->id;
     std::filesystem::create_directories(member->home, ec);
     member->env = std::make_unique<FaultEnv>();
-    member->skew_ms = Uniform(-kSkewMaxMs, kSkewMaxMs);
+    member->skew_ms = member->base_skew_ms = Uniform(-kSkewMaxMs, kSkewMaxMs);
     by_id_[member->id] = member.get();
     members_.push_back(std::move(member));
   }
@@ -263,6 +263,7 @@ void World::Run() {
     Event("faults end; every member restarts and the network heals");
     for (auto& member : members_) {
       member->paused_until = 0;
+      member->skew_ms = member->base_skew_ms;
       if (!member->up) Boot(*member, false);
     }
   });

@@ -49,6 +49,7 @@ struct Member {
   SimNetwork* net = nullptr;
   std::uint64_t incarnation = 0;  // events of an earlier run of the process are dropped
   std::int64_t skew_ms = 0;
+  std::int64_t base_skew_ms = 0;  // within the genesis bound; F9 moves skew_ms beyond it a while
   std::int64_t paused_until = 0;
   bool up = false;
   std::uint64_t checked_height = 0;  // heights already compared with the world's chain
@@ -125,7 +126,12 @@ class World {
   bool faults_on_ = true;
   std::map<std::uint64_t, std::string> chain_;  // height -> block hash, as first seen
   // tx id -> when and by which member's node it was admitted
-  std::map<std::string, std::pair<std::int64_t, std::string>> acknowledged_;
+  struct Admission {
+    std::int64_t at = 0;
+    std::string by;
+    std::uint64_t incarnation = 0;  // of the admitting node's process
+  };
+  std::map<std::string, Admission> acknowledged_;
   std::int64_t fault_end_ = 0;
   std::ostringstream quiet_log_;
   std::set<std::string> history_lost_;  // members a fault made lose their signing history

@@ -166,14 +166,15 @@ void World::FinalChecks() {
   std::size_t lost = 0;
   std::string first_lost;
   for (const auto& [id, admission] : acknowledged_) {
-    const auto& [admitted, by] = admission;
     auto answer = Call(reader, "tx", json{{"id", id}});
     if (answer.ok() && answer->value("status", "") == "committed") {
       ++result_->txs_acknowledged;
-    } else if (admitted >= fault_end_ && final_members.count(by) != 0) {
-      // Admitted while nothing failed, by a member's node: the network must commit it. (One
-      // admitted during the faults may be lost with the mempool of a member that crashed before
-      // gossiping it; a removed member's node is refused by the others and cannot pass it on.)
+    } else if (admission.at >= fault_end_ && final_members.count(admission.by) != 0 &&
+               by_id_.at(admission.by)->incarnation == admission.incarnation) {
+      // Admitted while nothing failed, by a member's node that is still the same process: the
+      // network must commit it. (One admitted by a node that crashed or was stopped since, before
+      // gossiping it, is lost with its mempool: the client saw only "pending". A removed member's
+      // node is refused by the others and cannot pass it on.)
       if (lost++ == 0) first_lost = id;
     }
   }

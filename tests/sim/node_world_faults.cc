@@ -129,10 +129,9 @@ void World::InjectFault() {
     }
     case 10: {  // F9: the clock runs far off (beyond the genesis skew bound) for a while
       const std::int64_t skew = (Chance(0.5) ? 1 : -1) * Uniform(6'000, 30'000);
-      const std::int64_t before = member.skew_ms;
       member.skew_ms = skew;
       Event(member.id + "'s clock is off by " + std::to_string(skew) + " ms for " + std::to_string(heal) + " ms (F9)");
-      At(now_ + heal, [&member, before] { member.skew_ms = before; });
+      At(now_ + heal, [&member] { member.skew_ms = member.base_skew_ms; });
       break;
     }
     default: {  // frames from this member are held 1-30 s
@@ -171,7 +170,7 @@ void World::Submit() {
   auto id = SubmitTx(member, "evidence.anchor",
                      {{"document-sha256", crypto::ToHex(crypto::Sha256("colend-sim " + std::to_string(options_.seed) + " " + n))},
                       {"document-bytes", std::to_string(1000 + result_->txs_submitted)}});
-  if (id.ok()) acknowledged_[crypto::ToHex(*id)] = {now_, member.id};
+  if (id.ok()) acknowledged_[crypto::ToHex(*id)] = Admission{now_, member.id, member.incarnation};
 }
 
 // docs/consensus.md §7, with real member.propose and member.approve transactions: re-add a
