@@ -12,6 +12,7 @@ class TrackedFile final : public leveldb::WritableFile {
   TrackedFile(FaultEnv* env, std::string name, leveldb::WritableFile* file)
       : env_(env), name_(std::move(name)), file_(file) {}
   leveldb::Status Append(const leveldb::Slice& data) override {
+    if (!env_->WriteAllowed()) return leveldb::Status::IOError(name_, "simulated crash at a write");
     leveldb::Status s = file_->Append(data);
     if (s.ok()) env_->Appended(name_, data.size());
     return s;
@@ -19,6 +20,7 @@ class TrackedFile final : public leveldb::WritableFile {
   leveldb::Status Close() override { return file_->Close(); }
   leveldb::Status Flush() override { return file_->Flush(); }
   leveldb::Status Sync() override {
+    if (!env_->WriteAllowed()) return leveldb::Status::IOError(name_, "simulated crash at a write");
     leveldb::Status s = file_->Sync();
     if (s.ok()) env_->Synced(name_);
     return s;
@@ -38,7 +40,36 @@ FaultEnv::FaultEnv() : EnvWrapper(leveldb::NewMemEnv(leveldb::Env::Default())) {
 
 FaultEnv::~FaultEnv() = default;
 
+void FaultEnv::CrashAfterWrites(std::uint64_t writes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  crash_armed_ = true;
+  crash_reached_ = false;
+  writes_left_ = writes;
+}
+
+bool FaultEnv::CrashPointReached() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return crash_reached_;
+}
+
+void FaultEnv::ClearCrashPoint() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  crash_armed_ = crash_reached_ = false;
+}
+
+bool FaultEnv::WriteAllowed() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!crash_armed_) return true;
+  if (writes_left_ == 0) {
+    crash_reached_ = true;
+    return false;
+  }
+  --writes_left_;
+  return true;
+}
+
 leveldb::Status FaultEnv::NewWritableFile(const std::string& name, leveldb::WritableFile** result) {
+  if (!WriteAllowed()) return leveldb::Status::IOError(name, "simulated crash at a write");
   leveldb::WritableFile* file = nullptr;
   leveldb::Status s = target()->NewWritableFile(name, &file);
   if (!s.ok()) return s;

@@ -42,7 +42,15 @@ class FaultEnv final : public leveldb::EnvWrapper {
   // restoring a copy of data/ taken while the node was stopped). False if a file did not copy.
   bool CopyFrom(FaultEnv& source, const std::string& dir);
 
-  // Called by the files this Env hands out.
+  // F7, a process killed at a write step: after `writes` more appends or syncs every write fails,
+  // as if nothing after that point reached a file; CrashPointReached() then says so, and the
+  // world kills the member (then LoseUnsyncedWrites, ClearCrashPoint, restart).
+  void CrashAfterWrites(std::uint64_t writes);
+  bool CrashPointReached();
+  void ClearCrashPoint();
+
+  // Called by the files this Env hands out. WriteAllowed is false past the crash point.
+  bool WriteAllowed();
   void Appended(const std::string& name, std::uint64_t bytes);
   void Synced(const std::string& name);
 
@@ -56,6 +64,9 @@ class FaultEnv final : public leveldb::EnvWrapper {
   std::unique_ptr<leveldb::Env> memory_;
   std::mutex mutex_;
   std::map<std::string, Written> files_;
+  bool crash_armed_ = false;
+  bool crash_reached_ = false;
+  std::uint64_t writes_left_ = 0;
 };
 
 }  // namespace colend::sim

@@ -10,10 +10,12 @@
 // per member. Nothing of the node is re-implemented here: the world only schedules events,
 // carries frames, injects faults and checks.
 //
-// Faults (each healing after 1-10 s, during the fault phase): crashes and restarts; wiped data
-// directories (the lease survives, F11); power losses (unsynced writes lost); damaged stores
-// (a flipped byte; the operator moves data/ aside once the node refuses it); pauses; a member
-// cut off; lossy networks; frames held 1-30 s; duplicated frames.
+// Faults (each healing after 1-10 s, during the fault phase): crashes and restarts; kills at a
+// store write (F7); wiped data directories, older copies, half-made stores (the lease survives,
+// F11); power losses (unsynced writes lost); damaged stores (a flipped byte; the operator moves
+// data/ aside once the node refuses it); pauses; a member cut off; lossy networks; frames held
+// 1-30 s, duplicated or replayed, votes for another chain (F8); clocks beyond the bound (F9);
+// membership changes by real transactions; a Byzantine member (node_world_faults.cc).
 // Checks: every height has one block at every member (agreement); no member signs two different
 // votes or proposals for one (height, round, kind), seen on the wire; block times within the
 // clock-skew bound of true time; no fatal stop and no refused read unless its store was damaged;
@@ -56,6 +58,10 @@ void World::Transmit(const Member& from, const std::string& to, std::string fram
   ++result_->messages;
   if (faults_on_ && from.id == byzantine_) frame = Tamper(from, frame);
   ObserveSigned(from.id, frame);
+  if (faults_on_ && Chance(0.01)) {
+    recent_.emplace_back(from.id, frame);
+    if (recent_.size() > 200) recent_.pop_front();
+  }
   auto it = by_id_.find(to);
   if (it == by_id_.end() || !LinkOpen(from.id, to)) return;
   if (faults_on_ && Chance(loss_)) return;
@@ -128,6 +134,14 @@ bool World::Setup() {
 
 bool World::Boot(Member& member, bool first) {
   auto store = node::Store::Open("/data", genesis_.hash, member.env.get());
+  if (!store.ok() && member.env->CrashPointReached()) {
+    // Killed (F7) while LevelDB recovered its log at start: the process is gone; start again.
+    member.env->LoseUnsyncedWrites();
+    member.env->ClearCrashPoint();
+    Event(member.id + " is killed at a write while opening its store (F7)");
+    RestartAt(member, now_ + 1'000, "restarts");
+    return false;
+  }
   if (!store.ok()) {
     if (!member.corrupted) {
       Violation(member.id + " cannot open its store: " + store.error().ToString());
@@ -178,6 +192,13 @@ bool World::Boot(Member& member, bool first) {
     member.net = nullptr;
     member.up = false;
     ++member.incarnation;
+    if (member.env->CrashPointReached()) {  // killed while starting (F7): start again
+      member.env->LoseUnsyncedWrites();
+      member.env->ClearCrashPoint();
+      Event(member.id + " is killed at a write while starting (F7)");
+      RestartAt(member, now_ + 1'000, "restarts");
+      return false;
+    }
     if (!member.corrupted) {
       Violation(member.id + " does not start: " + started.ToString());
       return false;
@@ -212,6 +233,7 @@ void World::Crash(Member& member, const std::string& why) {
 // from a store the world damaged; then the operator moves data/ aside and starts it again
 // (docs/operations.md, A corrupt store).
 void World::Stopped(Member& member) {
+  if (member.env->CrashPointReached()) return;  // the process dies at that write anyway
   const bool expected = member.corrupted;
   if (!expected) Violation(member.id + " stopped on a fatal error");
   At(now_, [this, &member, expected] {
@@ -229,6 +251,12 @@ void World::OperatorMovesDataAside(Member& member) {
   });
 }
 
+void World::RestartAt(Member& member, std::int64_t at, const std::string& how) {
+  At(at, [this, &member, how] {
+    if (!member.up && Boot(member, false)) Event(member.id + " " + how);
+  });
+}
+
 Result<json> World::Call(Member& member, const std::string& method, const json& params) {
   if (!member.up || member.node == nullptr) return MakeError("down", member.id + " is down");
   return member.node->Call(method, params);
@@ -240,6 +268,7 @@ void World::RunUntil(std::int64_t end) {
     now_ = node.key().first;
     std::function<void()> fn = std::move(node.mapped());
     fn();
+    KillAtCrashPoints();
   }
   now_ = end;
 }
@@ -262,6 +291,7 @@ void World::Run() {
     cut_.clear();
     Event("faults end; every member restarts and the network heals");
     for (auto& member : members_) {
+      member->env->ClearCrashPoint();
       member->paused_until = 0;
       member->skew_ms = member->base_skew_ms;
       if (!member->up) Boot(*member, false);

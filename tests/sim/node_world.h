@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -86,6 +87,8 @@ class World {
   void RunUntil(std::int64_t end);
   bool Boot(Member& member, bool first);
   void Crash(Member& member, const std::string& why);
+  // Starts `member` again at `at` unless it runs by then; the event says it `how` ("restarts").
+  void RestartAt(Member& member, std::int64_t at, const std::string& how);
   void Event(const std::string& what) {
     result_->events.push_back("t=" + std::to_string((now_ - kStartMs) / 1000) + "s " + what);
   }
@@ -100,6 +103,10 @@ class World {
   // The Byzantine member's network (node_world_faults.cc): what it sends `to` instead of
   // `frame` (lies about heights and bodies, votes signed twice); empty: drop nothing extra.
   std::string Tamper(const Member& from, const std::string& frame);
+  // F7: kills every member whose store reached its crash point (after each event).
+  void KillAtCrashPoints();
+  // F8: a recent frame delivered again, or a vote signed for another chain.
+  void ReplayOrForge();
   void InjectFault();
   // Signs a transaction of `member` and submits it to its own node; the id once admitted.
   Result<crypto::Hash256> SubmitTx(Member& member, const std::string& type,
@@ -136,6 +143,7 @@ class World {
   std::ostringstream quiet_log_;
   std::set<std::string> history_lost_;  // members a fault made lose their signing history
   std::size_t history_loss_max_ = 0;      // n - q, or one more in one seed of ten
+  std::deque<std::pair<std::string, std::string>> recent_;  // (sender, consensus frame) for F8
   std::string byzantine_;
   std::uint64_t epoch_ = 0;  // the membership epoch most recently seen in force
   std::uint64_t membership_changes_ = 0;  // the member whose frames lie and whose votes may be signed twice

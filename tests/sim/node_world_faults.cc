@@ -12,7 +12,7 @@ void World::InjectFault() {
   ++result_->faults;
   Member& member = Random();
   const std::int64_t heal = Uniform(1'000, 10'000);
-  std::int64_t kind = Uniform(0, 10);
+  std::int64_t kind = Uniform(0, 12);
   // Faults that lose a member's signing history (1, 8, 9, and 7: a damaged store is moved
   // aside): at most n - q members per run, so that a quorum can always sign again once the
   // faults end and liveness is judged; one seed in ten may go one further (the chain may then
@@ -27,18 +27,14 @@ void World::InjectFault() {
     case 0: {  // crash, restart later
       if (!member.up) break;
       Crash(member, "crashes for " + std::to_string(heal) + " ms");
-      At(now_ + heal, [this, &member] {
-        if (!member.up && Boot(member, false)) Event(member.id + " restarts");
-      });
+      RestartAt(member, now_ + heal, "restarts");
       break;
     }
     case 1: {  // the data directory is lost; the signing lease outside it survives (F11)
       if (!member.up) break;
       Crash(member, "crashes and loses its data directory");
       member.env = std::make_unique<FaultEnv>();
-      At(now_ + heal, [this, &member] {
-        if (!member.up && Boot(member, false)) Event(member.id + " restarts with an empty data directory");
-      });
+      RestartAt(member, now_ + heal, "restarts with an empty data directory");
       break;
     }
     case 2: {  // a pause (a stalled process or VM)
@@ -72,9 +68,7 @@ void World::InjectFault() {
       Crash(member, "loses power for " + std::to_string(heal) + " ms");
       const std::uint64_t lost = member.env->LoseUnsyncedWrites();
       Event(member.id + "'s store lost " + std::to_string(lost) + " unsynced bytes");
-      At(now_ + heal, [this, &member] {
-        if (!member.up && Boot(member, false)) Event(member.id + " restarts after the power loss");
-      });
+      RestartAt(member, now_ + heal, "restarts after the power loss");
       break;
     }
     case 7: {  // a damaged store: one byte of a file flipped while the node is down
@@ -85,9 +79,7 @@ void World::InjectFault() {
         member.corrupted = true;
         Event(member.id + "'s store is damaged: " + what);
       }
-      At(now_ + heal, [this, &member] {
-        if (!member.up && Boot(member, false)) Event(member.id + " restarts");
-      });
+      RestartAt(member, now_ + heal, "restarts");
       break;
     }
     case 8: {  // F11: data/ replaced by an older copy (the lease, outside it, is newer)
@@ -110,9 +102,7 @@ void World::InjectFault() {
                 std::to_string(member.backup_height) + " (F11)");
         }
       }
-      At(now_ + heal, [this, &member] {
-        if (!member.up && Boot(member, false)) Event(member.id + " restarts");
-      });
+      RestartAt(member, now_ + heal, "restarts");
       break;
     }
     case 9: {  // F11: killed between creating a fresh store and writing its history record
@@ -122,9 +112,7 @@ void World::InjectFault() {
       if (auto store = node::Store::Open("/data", genesis_.hash, member.env.get()); !store.ok()) {
         Violation(member.id + ": a fresh store does not open: " + store.error().ToString());
       }
-      At(now_ + heal, [this, &member] {
-        if (!member.up && Boot(member, false)) Event(member.id + " restarts on the half-made store");
-      });
+      RestartAt(member, now_ + heal, "restarts on the half-made store");
       break;
     }
     case 10: {  // F9: the clock runs far off (beyond the genesis skew bound) for a while
@@ -134,6 +122,17 @@ void World::InjectFault() {
       At(now_ + heal, [&member] { member.skew_ms = member.base_skew_ms; });
       break;
     }
+    case 11: {  // F7: the process is killed at one of its next writes
+      if (!member.up) break;
+      const std::uint64_t writes = static_cast<std::uint64_t>(Uniform(0, 30));
+      member.env->CrashAfterWrites(writes);
+      Event(member.id + " will be killed at its store's write " + std::to_string(writes + 1) + " from now (F7)");
+      break;
+    }
+    case 12: {  // F8
+      ReplayOrForge();
+      break;
+    }
     default: {  // frames from this member are held 1-30 s
       holding_.insert(member.id);
       Event("frames from " + member.id + " are held 1-30 s for " + std::to_string(heal) + " ms");
@@ -141,6 +140,49 @@ void World::InjectFault() {
       break;
     }
   }
+}
+
+void World::KillAtCrashPoints() {
+  for (auto& member : members_) {
+    if (!member->up || !member->env->CrashPointReached()) continue;
+    Member& dying = *member;
+    Crash(dying, "is killed at a write (F7)");
+    const std::uint64_t lost = dying.env->LoseUnsyncedWrites();
+    dying.env->ClearCrashPoint();
+    if (lost > 0) Event(dying.id + "'s store lost " + std::to_string(lost) + " unsynced bytes");
+    RestartAt(dying, now_ + Uniform(500, 3'000), "restarts after being killed at a write");
+  }
+}
+
+// F8: an old consensus frame delivered again from its sender, or a vote for the next height
+// signed by a member for another chain: neither may change anything.
+void World::ReplayOrForge() {
+  Member& to = Random();
+  if (!to.up || to.net == nullptr) return;
+  if (!recent_.empty() && Chance(0.5)) {
+    const auto& [from, frame] = recent_[static_cast<std::size_t>(Uniform(0, static_cast<std::int64_t>(recent_.size()) - 1))];
+    Event("an old frame of " + from + " is replayed to " + to.id + " (F8)");
+    to.net->Deliver(from, frame);
+    return;
+  }
+  Member& signer = Random();
+  auto status = Call(to, "status", json::object());
+  if (!status.ok()) return;
+  const std::uint64_t height = (*status)["height"].get<std::uint64_t>() + 1;
+  const crypto::Hash256 hash = crypto::Sha256("foreign block " + std::to_string(height));
+  auto signature = signer.keys.signing_key.Sign(
+      consensus::VoteText("another-chain", epoch_, height, 0, consensus::Phase::kPrecommit, hash));
+  if (!signature.ok()) return;
+  node::proto::PeerMessage message;
+  consensus::proto::Vote* vote = message.mutable_consensus()->mutable_vote();
+  vote->set_height(height);
+  vote->set_round(0);
+  vote->set_phase(consensus::proto::PHASE_PRECOMMIT);
+  vote->set_block_hash(std::string(crypto::AsBytes(hash)));
+  vote->set_member(signer.id);
+  vote->set_signature(*signature);
+  Event(signer.id + "'s precommit for another chain reaches " + to.id + " (F8)");
+  to.net->Deliver(signer.id, message.SerializeAsString());
 }
 
 Result<crypto::Hash256> World::SubmitTx(Member& member, const std::string& type,

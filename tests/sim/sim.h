@@ -55,7 +55,8 @@ struct SimResult {
   std::size_t txs_submitted = 0;
   std::size_t txs_acknowledged = 0;
   std::size_t equivocations_injected = 0;
-  std::size_t equivocations_detected = 0;  // distinct (member, height, round, kind)
+  std::size_t equivocations_detected = 0;  // distinct (member, height, round, kind); 0 with
+                                           // --real-node, which counts only what committed
   std::size_t evidence_committed = 0;
   std::size_t messages = 0;
   std::size_t lies = 0;  // substituted bodies served or relayed by a lying member
