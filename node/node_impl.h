@@ -1,8 +1,9 @@
 // The node's event logic, shared by the files of the node module (node.cc: start-up, consensus
 // and commits; node_sync.cc: status, block sync, serving blocks and the signing recovery;
 // node_evidence.cc: equivocation evidence and documents; node_rpc.cc: the JSON-RPC methods).
-// Nothing here includes Asio: timers and posting go through NodeHost, so the io_context and its
-// headers stay in node.cc.
+// Nothing here includes Asio: clocks, timers, posting and the peer network go through NodeHost,
+// so the io_context and its headers stay in node/startup.cc, and colend-sim --real-node hosts the
+// very same Node (tests/sim/node_world.cc).
 //
 // Thread safety: everything runs on one io thread.
 #pragma once
@@ -43,7 +44,6 @@ class io_context;
 namespace colend::node {
 
 class RpcServer;
-struct PeerAddress;
 
 namespace detail {
 
