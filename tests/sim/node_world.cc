@@ -22,9 +22,9 @@
 // after the quiet phase every member is at one height and every transaction admitted in it has
 // committed, unless fewer than a quorum may sign (a halt by design, docs/consensus.md §10).
 //
-// Replays: the fault schedule and the load follow the seed, but ECDSA signatures are randomised,
-// so block sizes, and with them the byte a damaged-store fault flips, vary between runs.
-#include "node_world.h"
+// Replays: not exact. ECDSA signatures are randomised and reach block hashes, and one generator
+// per seed draws faults and network randomness in event order, so a seed may run differently
+// twice (docs/consensus.md §13).
 
 #include <cstdlib>
 #include <filesystem>
