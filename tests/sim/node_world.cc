@@ -25,6 +25,7 @@
 // Replays: not exact. ECDSA signatures are randomised and reach block hashes, and one generator
 // per seed draws faults and network randomness in event order, so a seed may run differently
 // twice (docs/consensus.md §13).
+#include "node_world.h"
 
 #include <cstdlib>
 #include <filesystem>
