@@ -58,7 +58,7 @@ void World::AtMember(Member& member, std::int64_t at, std::function<void()> fn) 
 void World::Transmit(const Member& from, const std::string& to, std::string frame) {
   ++result_->messages;
   if (faults_on_ && from.id == byzantine_) frame = Tamper(from, frame);
-  ObserveSigned(from.id, frame);
+  ObserveSigned(frame);
   if (faults_on_ && Chance(0.01)) {
     recent_.emplace_back(from.id, frame);
     if (recent_.size() > 200) recent_.pop_front();
@@ -137,11 +137,7 @@ bool World::Boot(Member& member, bool first) {
   auto store = node::Store::Open("/data", genesis_.hash, member.env.get());
   if (!store.ok() && member.env->CrashPointReached()) {
     // Killed (F7) while LevelDB recovered its log at start: the process is gone; start again.
-    member.env->LoseUnsyncedWrites();
-    member.env->ClearCrashPoint();
-    Event(member.id + " is killed at a write while opening its store (F7)");
-    RestartAt(member, now_ + 1'000, "restarts");
-    return false;
+    return KilledWhileStarting(member, "opening its store");
   }
   if (!store.ok()) {
     if (!member.corrupted) {
@@ -193,13 +189,7 @@ bool World::Boot(Member& member, bool first) {
     member.net = nullptr;
     member.up = false;
     ++member.incarnation;
-    if (member.env->CrashPointReached()) {  // killed while starting (F7): start again
-      member.env->LoseUnsyncedWrites();
-      member.env->ClearCrashPoint();
-      Event(member.id + " is killed at a write while starting (F7)");
-      RestartAt(member, now_ + 1'000, "restarts");
-      return false;
-    }
+    if (member.env->CrashPointReached()) return KilledWhileStarting(member, "starting");
     if (!member.corrupted) {
       Violation(member.id + " does not start: " + started.ToString());
       return false;
@@ -250,6 +240,14 @@ void World::OperatorMovesDataAside(Member& member) {
     member.corrupted = false;
     if (Boot(member, false)) Event(member.id + " restarts with its damaged data/ moved aside");
   });
+}
+
+bool World::KilledWhileStarting(Member& member, const std::string& when) {
+  member.env->LoseUnsyncedWrites();
+  member.env->ClearCrashPoint();
+  Event(member.id + " is killed at a write while " + when + " (F7)");
+  RestartAt(member, now_ + 1'000, "restarts");
+  return false;
 }
 
 void World::RestartAt(Member& member, std::int64_t at, const std::string& how) {

@@ -87,6 +87,9 @@ class World {
   void RunUntil(std::int64_t end);
   bool Boot(Member& member, bool first);
   void Crash(Member& member, const std::string& why);
+  // F7 during Boot: drops the unsynced writes, clears the crash point, starts it again in 1 s;
+  // false (Boot's answer).
+  bool KilledWhileStarting(Member& member, const std::string& when);
   // Starts `member` again at `at` unless it runs by then; the event says it `how` ("restarts").
   void RestartAt(Member& member, std::int64_t at, const std::string& how);
   void Event(const std::string& what) {
@@ -99,7 +102,7 @@ class World {
   Member& Random() { return *members_[static_cast<std::size_t>(Uniform(0, static_cast<std::int64_t>(members_.size()) - 1))]; }
   void Stopped(Member& member);
   void OperatorMovesDataAside(Member& member);
-  void ObserveSigned(const std::string& from, const std::string& frame);
+  void ObserveSigned(const std::string& frame);
   // The Byzantine member's network (node_world_faults.cc): what it sends `to` instead of
   // `frame` (lies about heights and bodies, votes signed twice); empty: drop nothing extra.
   std::string Tamper(const Member& from, const std::string& frame);

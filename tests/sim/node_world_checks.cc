@@ -7,7 +7,7 @@ namespace colend::sim::world {
 
 // Every vote and proposal on the wire, by (member, height, round, kind): a second one with other
 // content is a double signature, whoever receives it. The Byzantine member's are counted.
-void World::ObserveSigned(const std::string& from, const std::string& frame) {
+void World::ObserveSigned(const std::string& frame) {
   node::proto::PeerMessage message;
   if (!message.ParseFromString(frame) || !message.has_consensus()) return;
   const auto& c = message.consensus();
@@ -37,7 +37,6 @@ void World::ObserveSigned(const std::string& from, const std::string& frame) {
       it->second = content;
       return;
     }
-    (void)from;
     Violation(member + " signed twice at height " + std::to_string(height) + " round " +
               std::to_string(round) + (kind < 0 ? " (proposal)" : " (vote phase " + std::to_string(kind) + ")"));
     it->second = content;
