@@ -188,7 +188,7 @@ bool FaultEnv::CopyFrom(FaultEnv& source, const std::string& dir) {
   return true;
 }
 
-bool FaultEnv::Corrupt(const std::string& dir, std::mt19937_64& rng, std::string* what) {
+bool FaultEnv::Damage(const std::string& dir, std::mt19937_64& rng, bool truncate, std::string* what) {
   std::vector<std::string> children, candidates;
   if (!target()->GetChildren(dir, &children).ok()) return false;
   for (const std::string& child : children) {
@@ -201,10 +201,25 @@ bool FaultEnv::Corrupt(const std::string& dir, std::mt19937_64& rng, std::string
   const std::string name = candidates[rng() % candidates.size()];
   std::uint64_t size = 0;
   target()->GetFileSize(dir + "/" + name, &size);
-  const std::int64_t at = static_cast<std::int64_t>(rng() % size);
-  if (!Rewrite(dir + "/" + name, UINT64_MAX, at).ok()) return false;
-  *what = name + " byte " + std::to_string(at) + " of " + std::to_string(size);
+  const std::uint64_t at = rng() % size;
+  if (!Rewrite(dir + "/" + name, truncate ? at : UINT64_MAX, truncate ? -1 : static_cast<std::int64_t>(at)).ok()) {
+    return false;
+  }
+  if (truncate) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    files_.erase(dir + "/" + name);
+  }
+  *what = truncate ? name + " cut to " + std::to_string(at) + " of " + std::to_string(size) + " bytes (F10)"
+                   : name + " byte " + std::to_string(at) + " of " + std::to_string(size) + " flipped";
   return true;
+}
+
+bool FaultEnv::Corrupt(const std::string& dir, std::mt19937_64& rng, std::string* what) {
+  return Damage(dir, rng, false, what);
+}
+
+bool FaultEnv::Truncate(const std::string& dir, std::mt19937_64& rng, std::string* what) {
+  return Damage(dir, rng, true, what);
 }
 
 }  // namespace colend::sim

@@ -1,11 +1,12 @@
 // A LevelDB file system for simulated members (colend-sim --real-node): LevelDB's in-memory Env
-// (memenv) with the two storage faults of docs/consensus.md §12 that a process crash alone does
+// (memenv) with the storage faults of docs/consensus.md §12 that a process crash alone does
 // not cause:
 //   - LoseUnsyncedWrites: a power loss. Every file keeps only what was Sync'ed (the node's
 //     store syncs each block batch, the vote state and its own records, so nothing it
 //     acknowledged may be lost);
 //   - Corrupt: a damaged file. One byte of a table, log or manifest file is flipped (the store
-//     must refuse it, never serve it).
+//     must refuse it, never serve it);
+//   - Truncate: a file cut short (F10), which may silently lose synced records.
 // Both are applied only while no database is open on the Env. Thread-safe: LevelDB's compaction
 // thread writes files too.
 #pragma once
@@ -37,6 +38,10 @@ class FaultEnv final : public leveldb::EnvWrapper {
   // Flips one byte of a random table, log or manifest file under `dir`; false if there is none.
   // `what` names the file and offset.
   bool Corrupt(const std::string& dir, std::mt19937_64& rng, std::string* what);
+  // F10: cuts a random table, log or manifest file under `dir` to a random shorter length (what
+  // a file system may leave after a failure below the node); false if there is none. Synced
+  // records may be lost silently: LevelDB takes a cut log's end for an interrupted write.
+  bool Truncate(const std::string& dir, std::mt19937_64& rng, std::string* what);
 
   // Replaces everything under `dir` with a copy of `source`'s files there (an operator
   // restoring a copy of data/ taken while the node was stopped). False if a file did not copy.
@@ -60,6 +65,7 @@ class FaultEnv final : public leveldb::EnvWrapper {
     std::uint64_t synced = 0;
   };
   leveldb::Status Rewrite(const std::string& name, std::uint64_t keep, std::int64_t flip_at);
+  bool Damage(const std::string& dir, std::mt19937_64& rng, bool truncate, std::string* what);
 
   std::unique_ptr<leveldb::Env> memory_;
   std::mutex mutex_;

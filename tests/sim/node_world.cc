@@ -57,7 +57,7 @@ void World::AtMember(Member& member, std::int64_t at, std::function<void()> fn) 
 
 void World::Transmit(const Member& from, const std::string& to, std::string frame) {
   ++result_->messages;
-  if (faults_on_ && from.id == byzantine_) frame = Tamper(from, frame);
+  if (faults_on_ && from.id == byzantine_) frame = Tamper(from, to, frame);
   ObserveSigned(frame);
   if (faults_on_ && Chance(0.01)) {
     recent_.emplace_back(from.id, frame);
@@ -272,33 +272,73 @@ void World::RunUntil(std::int64_t end) {
   now_ = end;
 }
 
+void World::HealAll(const std::string& why) {
+  faults_on_ = false;
+  loss_ = 0;
+  holding_.clear();
+  cut_.clear();
+  Event(why);
+  for (auto& member : members_) {
+    member->env->ClearCrashPoint();
+    member->paused_until = 0;
+    member->skew_ms = member->base_skew_ms;
+    if (!member->up) Boot(*member, false);
+  }
+}
+
+// After every healing: some member of the epoch in force must commit a block within
+// kLivenessMs (the load keeps transactions pending), unless fewer than a quorum may sign (a
+// halt by design, docs/consensus.md §10.6) or a majority-mode fork split the members.
+void World::CheckLiveness(std::uint64_t height_at_heal, std::int64_t healed_at) {
+  if (TopHeight() > height_at_heal || forked_) return;
+  std::string why;
+  if (HaltedByDesign(&why)) {
+    Event("no block since the healing at t=" + std::to_string((healed_at - kStartMs) / 1000) + "s: " + why);
+    return;
+  }
+  Violation("liveness: every fault healed at t=" + std::to_string(healed_at - kStartMs) +
+            "ms, transactions were pending, and no block committed in " +
+            std::to_string(kLivenessMs) + " ms (height " + std::to_string(height_at_heal) + ")");
+}
+
+std::uint64_t World::TopHeight() {
+  std::uint64_t top = 0;
+  for (auto& member : members_) {
+    auto status = Call(*member, "status", json::object());
+    if (status.ok()) top = std::max(top, (*status)["height"].get<std::uint64_t>());
+  }
+  return top;
+}
+
 void World::Run() {
-  const std::int64_t fault_end = kStartMs + options_.fault_ms;
+  // Fault windows of kFaultWindowMs, each followed by kHealPeriodMs in which everything has
+  // healed and liveness is judged; the last is followed by the quiet phase (heal_ms).
+  const std::int64_t windows = std::max<std::int64_t>(1, options_.fault_ms / kFaultWindowMs);
+  const std::int64_t fault_end = kStartMs + windows * (kFaultWindowMs + kHealPeriodMs) - kHealPeriodMs;
   fault_end_ = fault_end;
   const std::int64_t end = fault_end + options_.heal_ms;
   // The load: a transaction every 20-300 ms to a random member, until the last 10 s.
   for (std::int64_t t = kStartMs + 500; t < end - 10'000; t += Uniform(20, 300)) {
     At(t, [this] { Submit(); });
   }
-  for (std::int64_t t = kStartMs + 2'000; t < fault_end; t += Uniform(1'000, 4'000)) {
-    At(t, [this] { InjectFault(); });
-  }
-  At(fault_end, [this] {
-    faults_on_ = false;
-    loss_ = 0;
-    holding_.clear();
-    cut_.clear();
-    Event("faults end; every member restarts and the network heals");
-    for (auto& member : members_) {
-      member->env->ClearCrashPoint();
-      member->paused_until = 0;
-      member->skew_ms = member->base_skew_ms;
-      if (!member->up) Boot(*member, false);
+  for (std::int64_t w = 0; w < windows; ++w) {
+    const std::int64_t from = kStartMs + w * (kFaultWindowMs + kHealPeriodMs);
+    const std::int64_t healed = from + kFaultWindowMs;
+    if (w > 0) At(from, [this] { faults_on_ = true; });
+    for (std::int64_t t = from + 2'000; t < healed; t += Uniform(1'000, 4'000)) {
+      At(t, [this] { InjectFault(); });
     }
-  });
-  if (options_.membership_changes) {
-    for (int i = 1; i <= 2; ++i) {
-      if (Chance(0.7)) At(kStartMs + options_.fault_ms * i / 3 + Uniform(0, 2'000), [this] { ProposeMembershipChange(); });
+    if (options_.membership_changes && Chance(0.5)) {
+      At(from + Uniform(0, kFaultWindowMs), [this] { ProposeMembershipChange(); });
+    }
+    if (healed == fault_end) {
+      At(healed, [this] { HealAll("faults end; every member restarts and the network heals"); });
+    } else {
+      At(healed, [this, healed] {
+        HealAll("every fault heals; a block must commit within " + std::to_string(kLivenessMs / 1000) + " s");
+        const std::uint64_t height = TopHeight();
+        At(healed + kLivenessMs, [this, height, healed] { CheckLiveness(height, healed); });
+      });
     }
   }
   for (std::int64_t t = kStartMs + kCheckEveryMs; t <= end; t += kCheckEveryMs) {

@@ -32,6 +32,9 @@ constexpr std::int64_t kStartMs = 1'789'956'000'000;
 constexpr std::int64_t kSkewMaxMs = 2'000;        // each member's clock is off by at most this
 constexpr std::int64_t kBlockTimeSlackMs = 5'000; // a block's time never runs ahead of true time by more
 constexpr std::int64_t kCheckEveryMs = 500;       // agreement and block-time checks
+constexpr std::int64_t kFaultWindowMs = 10'000;   // faults are drawn in windows this long,
+constexpr std::int64_t kHealPeriodMs = 20'000;    // each followed by a period with none,
+constexpr std::int64_t kLivenessMs = 15'000;      // in which a block must commit within this
 
 class World;
 class SimNetwork;
@@ -104,8 +107,17 @@ class World {
   void OperatorMovesDataAside(Member& member);
   void ObserveSigned(const std::string& frame);
   // The Byzantine member's network (node_world_faults.cc): what it sends `to` instead of
-  // `frame` (lies about heights and bodies, votes signed twice); empty: drop nothing extra.
-  std::string Tamper(const Member& from, const std::string& frame);
+  // `frame` (lies about heights and bodies, votes signed twice, a second block for some peers).
+  std::string Tamper(const Member& from, const std::string& to, const std::string& frame);
+  // F12 split (node_world_faults.cc): the Byzantine member's node builds a second real block
+  // for the height of its proposal `message`, signs a proposal of it and picks the peers that
+  // see only that one. Recorded in splits_ (an entry with no peers: no split at this slot).
+  void MaybeSplit(const Member& from, const node::proto::PeerMessage& message);
+  // Two blocks committed at `height` (the first seen `a`, then `b`, as "block" RPC answers):
+  // accepted only as a fork by the Byzantine member in majority mode, whose precommits for both
+  // blocks, each verified against its key, are in the two certificates and who is the only
+  // member in both. Otherwise why it is not.
+  bool ForkHasEvidence(std::uint64_t height, const json& a, const json& b, std::string* why);
   // F7: kills every member whose store reached its crash point (after each event).
   void KillAtCrashPoints();
   // F8: a recent frame delivered again, or a vote signed for another chain.
@@ -118,6 +130,13 @@ class World {
   void ProposeMembershipChange();
   void Check();
   void FinalChecks();
+  // Ends every fault: restarts the members that are down, heals the network and the clocks.
+  void HealAll(const std::string& why);
+  void CheckLiveness(std::uint64_t height_at_heal, std::int64_t healed_at);
+  std::uint64_t TopHeight();
+  // Fewer members of the epoch in force at the top may sign its next height than its quorum
+  // (the others' signing history was lost: docs/consensus.md §10.6); `why` says so.
+  bool HaltedByDesign(std::string* why);
   Result<json> Call(Member& member, const std::string& method, const json& params);
 
   SimOptions options_;
@@ -134,7 +153,17 @@ class World {
   double loss_ = 0;          // probability a frame is lost (fault phase only)
   std::set<std::string> holding_;  // members whose outgoing frames are held 1-30 s
   bool faults_on_ = true;
-  std::map<std::uint64_t, std::string> chain_;  // height -> block hash, as first seen
+  std::map<std::uint64_t, std::string> chain_;  // height -> block hash and tx ids, as first seen
+  std::map<std::uint64_t, json> first_blocks_;  // height -> that block ("block" RPC answer)
+  bool forked_ = false;  // a fork with its evidence: convergence is no longer expected
+  struct Split {
+    std::set<std::string> side_b;  // the peers shown the second block instead
+    std::string hash_a;            // the first block's hash (raw bytes, as in a vote)
+    crypto::Hash256 hash_b{};      // the second's
+    std::uint64_t epoch = 0;       // of the height (from the block header)
+    std::string frame_b;           // the second proposal, signed
+  };
+  std::map<std::pair<std::uint64_t, std::uint32_t>, Split> splits_;  // (height, round)
   // tx id -> when and by which member's node it was admitted
   struct Admission {
     std::int64_t at = 0;

@@ -1,4 +1,5 @@
 // colend-sim --real-node: the invariants (node_world.h).
+#include "consensus/block.h"
 #include "consensus/consensus.pb.h"
 #include "node/node.pb.h"
 #include "node_world.h"
@@ -73,9 +74,21 @@ void World::Check() {
       std::string hash = (*block)["hash"].get<std::string>();
       for (const json& tx : (*block)["txs"]) hash += " " + tx.get<std::string>();
       auto [it, inserted] = chain_.emplace(h, hash);
+      if (inserted) first_blocks_[h] = *block;
+      std::string why;
       if (!inserted && it->second != hash) {
-        Violation("fork at height " + std::to_string(h) + ": " + member->id + " has " +
-                  hash.substr(0, 16) + ", another member " + it->second.substr(0, 16));
+        if (ForkHasEvidence(h, first_blocks_.at(h), *block, &why)) {
+          if (!forked_) {
+            Event("FORK at height " + std::to_string(h) + " (majority mode): " + member->id +
+                  " committed the second block of " + byzantine_ + ", whose precommits for both "
+                  "blocks are in the two certificates: signed evidence of its double signature");
+          }
+          forked_ = true;
+          ++result_->forks_with_evidence;
+        } else {
+          Violation("fork at height " + std::to_string(h) + ": " + member->id + " has " +
+                    hash.substr(0, 16) + ", another member " + it->second.substr(0, 16) + " (" + why + ")");
+        }
       }
       const std::int64_t time = (*block)["timestamp"].get<std::int64_t>();
       if (inserted && time > now_ + kBlockTimeSlackMs) {
@@ -85,6 +98,79 @@ void World::Check() {
       member->checked_height = h;
     }
   }
+}
+
+bool World::ForkHasEvidence(std::uint64_t height, const json& a, const json& b, std::string* why) {
+  std::map<std::string, std::string> signed_a;
+  for (const json& e : a["endorsements"]) signed_a[e["member"].get<std::string>()] = e["signature"].get<std::string>();
+  std::set<std::string> both;
+  for (const json& e : b["endorsements"]) {
+    if (signed_a.count(e["member"].get<std::string>()) != 0) both.insert(e["member"].get<std::string>());
+  }
+  if (both.empty()) {
+    *why = "no member endorsed both";
+    return false;
+  }
+  for (const std::string& member : both) {
+    if (member != byzantine_) {
+      *why = member + ", which is honest, endorsed both";
+      return false;
+    }
+  }
+  // Its two precommits, verified: the signed evidence an arbitrator would be shown.
+  const crypto::PublicKey key = by_id_.at(byzantine_)->keys.signing_key.Public();
+  for (const json* block : {&a, &b}) {
+    auto header = consensus::BlockHeader::ParseText((*block)["header"].get<std::string>());
+    auto hash = crypto::Hash256FromHex((*block)["hash"].get<std::string>());
+    std::string signature_hex;
+    for (const json& e : (*block)["endorsements"]) {
+      if (e["member"] == byzantine_) signature_hex = e["signature"].get<std::string>();
+    }
+    auto signature = crypto::FromHex(signature_hex);
+    if (!header.ok() || !hash.ok() || !signature.ok()) {
+      *why = "unreadable block or certificate";
+      return false;
+    }
+    const std::string text = consensus::VoteText(genesis_.chain_id, header->membership_epoch, height,
+                                                 (*block)["certificate_round"].get<std::uint32_t>(),
+                                                 consensus::Phase::kPrecommit, *hash);
+    if (!key.Verify(text, *signature).ok()) {
+      *why = "the precommit of " + byzantine_ + " in a certificate does not verify";
+      return false;
+    }
+  }
+  return true;
+}
+
+bool World::HaltedByDesign(std::string* why) {
+  std::map<std::string, json> statuses;
+  json top;
+  for (auto& member : members_) {
+    auto status = Call(*member, "status", json::object());
+    if (!status.ok()) continue;
+    if (top.is_null() || (*status)["height"] > top["height"]) top = *status;
+    statuses[member->id] = std::move(status).value();
+  }
+  if (top.is_null()) return false;
+  std::set<std::string> members;
+  for (const json& id : top["membership"]["members"]) members.insert(id.get<std::string>());
+  const std::uint64_t next = top["height"].get<std::uint64_t>() + 1;
+  // Members whose signing history was lost sign nothing below their floor (docs/consensus.md
+  // §10): when fewer than a quorum may sign the next height, the chain halts, safely, by design.
+  std::size_t may_sign = 0;
+  const std::size_t quorum = top["quorum"].get<std::size_t>();
+  for (const auto& [id, status] : statuses) {
+    const json& consensus = status["consensus"];
+    if (members.count(id) != 0 && !status.contains("recovery") &&
+        consensus["signing"].get<std::string>().rfind("no:", 0) != 0 &&
+        consensus["sign_floor"].get<std::uint64_t>() <= next) {
+      ++may_sign;
+    }
+  }
+  if (may_sign >= quorum) return false;
+  *why = std::to_string(may_sign) + " members may sign at height " + std::to_string(next) +
+         ", fewer than the quorum of " + std::to_string(quorum) + " (the others' signing history was lost)";
+  return true;
 }
 
 void World::FinalChecks() {
@@ -113,16 +199,18 @@ void World::FinalChecks() {
   for (const auto& [id, status] : statuses) {
     if (final_members.count(id) != 0) heights.insert(status["height"].get<std::uint64_t>());
   }
-  if (heights.size() != 1) {
+  if (heights.size() != 1 && !forked_) {
     std::string list;
     for (const auto& [id, status] : statuses) list += " " + id + "@" + status["height"].dump();
     Violation("no convergence after the quiet phase:" + list);
     return;
   }
-  result_->height = *heights.begin();
+  result_->height = *heights.rbegin();
+  // The reader: a member of the final epoch at the top (after a fork, on the longer chain).
   Member* reader_member = nullptr;
   for (auto& member : members_) {
-    if (final_members.count(member->id) != 0 && statuses.count(member->id) != 0) {
+    if (final_members.count(member->id) != 0 && statuses.count(member->id) != 0 &&
+        statuses[member->id]["height"].get<std::uint64_t>() == result_->height) {
       reader_member = member.get();
       break;
     }
@@ -143,22 +231,16 @@ void World::FinalChecks() {
     }
     result_->evidence_committed = kinds.size();
   }
-  // Members whose signing history was lost sign nothing below their floor (docs/consensus.md
-  // §10): when fewer than a quorum may sign the next height, the chain halts, safely, by design.
-  std::size_t may_sign = 0;
-  const std::size_t quorum = final_status["quorum"].get<std::size_t>();
-  for (const auto& [id, status] : statuses) {
-    const json& consensus = status["consensus"];
-    if (final_members.count(id) != 0 && !status.contains("recovery") &&
-        consensus["signing"].get<std::string>().rfind("no:", 0) != 0 &&
-        consensus["sign_floor"].get<std::uint64_t>() <= result_->height + 1) {
-      ++may_sign;
-    }
+  if (forked_) {
+    // The members on the other branch cannot join this one (its blocks do not follow theirs):
+    // liveness and durability are not judged after a fork (docs/consensus.md §12 F12).
+    Event("forked by " + byzantine_ + " in majority mode: convergence and the quiet-phase "
+          "commitments are not judged");
+    return;
   }
-  if (may_sign < quorum) {
-    Event("halted safely: " + std::to_string(may_sign) + " members may sign at height " +
-          std::to_string(result_->height + 1) + ", fewer than the quorum of " +
-          std::to_string(quorum) + " (the others' signing history was lost)");
+  std::string halted;
+  if (HaltedByDesign(&halted)) {
+    Event("halted safely: " + halted);
     return;
   }
   Member& reader = *reader_member;

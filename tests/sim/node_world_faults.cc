@@ -71,11 +71,13 @@ void World::InjectFault() {
       RestartAt(member, now_ + heal, "restarts after the power loss");
       break;
     }
-    case 7: {  // a damaged store: one byte of a file flipped while the node is down
+    case 7: {  // a damaged store: one byte of a file flipped, or a file cut short (F10), while
+               // the node is down
       if (!member.up) break;
       Crash(member, "crashes");
       std::string what;
-      if (member.env->Corrupt("/data", rng_, &what)) {
+      const bool truncate = Chance(0.5);
+      if (truncate ? member.env->Truncate("/data", rng_, &what) : member.env->Corrupt("/data", rng_, &what)) {
         member.corrupted = true;
         Event(member.id + "'s store is damaged: " + what);
       }
@@ -269,13 +271,79 @@ void World::ProposeMembershipChange() {
   }
 }
 
+// F12 split: a second real block for the height of the Byzantine member's fresh proposal (its
+// own node builds it, 1-50 ms later than the first), shown instead of the first to up to
+// (n - 1) / 2 of the others; its votes for the first block reach them as votes for the second
+// (Tamper). In majority mode that can fork the chain: two quorums of three of five share only
+// the member that signed both (docs/consensus.md §12 F12).
+void World::MaybeSplit(const Member& from, const node::proto::PeerMessage& message) {
+  const consensus::proto::Proposal& p = message.consensus().proposal();
+  Split& split = splits_[{p.height(), p.round()}];
+  // Rare in majority mode, where a split may fork the chain and end what the seed can judge;
+  // frequent in two-thirds mode, where it must never fork.
+  const double chance = options_.rule == consensus::QuorumRule::kMajority ? 0.05 : 0.25;
+  if (p.valid_round() >= 0 || p.proposer() != from.id || from.node == nullptr || !Chance(chance)) return;
+  auto header = consensus::BlockHeader::ParseText(p.block().header());
+  if (!header.ok()) return;
+  consensus::proto::Block second = from.node->ProposeBlock(p.height(), header->timestamp_ms + Uniform(1, 50));
+  const crypto::Hash256 hash_a = consensus::BlockHash(p.block().header());
+  const crypto::Hash256 hash_b = consensus::BlockHash(second.header());
+  if (hash_a == hash_b) return;
+  auto signature = from.keys.signing_key.Sign(consensus::ProposalText(
+      genesis_.chain_id, header->membership_epoch, p.height(), p.round(), -1, hash_b));
+  if (!signature.ok()) return;
+  node::proto::PeerMessage other = message;
+  consensus::proto::Proposal* q = other.mutable_consensus()->mutable_proposal();
+  *q->mutable_block() = std::move(second);
+  q->set_signature(*signature);
+  for (const auto& member : members_) {
+    if (member->id != from.id && split.side_b.size() < (members_.size() - 1) / 2 && Chance(0.6)) {
+      split.side_b.insert(member->id);
+    }
+  }
+  if (split.side_b.empty()) return;
+  split.hash_a = std::string(crypto::AsBytes(hash_a));
+  split.hash_b = hash_b;
+  split.epoch = header->membership_epoch;
+  split.frame_b = other.SerializeAsString();
+  ++result_->equivocations_injected;
+  std::string side;
+  for (const std::string& id : split.side_b) side += " " + id;
+  Event(from.id + " splits height " + std::to_string(p.height()) + " round " + std::to_string(p.round()) +
+        ": a second block for" + side + " (F12)");
+}
+
 // The Byzantine member's network during the faults (docs/consensus.md §12, liar): forged
 // heights in its status (2^64 - 3, 10^15, or a little ahead with a made-up hash), a transaction
 // dropped from a block it serves at sync or from a proposal it sends (the header and its
-// signatures stay genuine), and a vote sent to this peer for another value, signed with its key.
-std::string World::Tamper(const Member& from, const std::string& frame) {
+// signatures stay genuine), a second block for some peers (MaybeSplit), and a vote sent to this
+// peer for another value, signed with its key.
+std::string World::Tamper(const Member& from, const std::string& to, const std::string& frame) {
   node::proto::PeerMessage message;
   if (!message.ParseFromString(frame)) return frame;
+  if (message.has_consensus()) {
+    const auto& c = message.consensus();
+    const bool proposal = c.has_proposal();
+    const std::uint64_t height = proposal ? c.proposal().height() : c.vote().height();
+    const std::uint32_t round = proposal ? c.proposal().round() : c.vote().round();
+    if (proposal && splits_.count({height, round}) == 0) MaybeSplit(from, message);
+    auto split = splits_.find({height, round});
+    if (split != splits_.end() && split->second.side_b.count(to) != 0) {
+      if (proposal && c.proposal().proposer() == from.id) return split->second.frame_b;
+      if (c.has_vote() && c.vote().member() == from.id && c.vote().block_hash() == split->second.hash_a) {
+        const consensus::Phase phase = c.vote().phase() == consensus::proto::PHASE_PREVOTE
+                                           ? consensus::Phase::kPrevote
+                                           : consensus::Phase::kPrecommit;
+        auto signature = from.keys.signing_key.Sign(consensus::VoteText(
+            genesis_.chain_id, split->second.epoch, height, round, phase, split->second.hash_b));
+        if (!signature.ok()) return frame;
+        consensus::proto::Vote* vote = message.mutable_consensus()->mutable_vote();
+        vote->set_block_hash(std::string(crypto::AsBytes(split->second.hash_b)));
+        vote->set_signature(*signature);
+        return message.SerializeAsString();
+      }
+    }
+  }
   if (message.has_status() && Chance(0.5)) {
     const std::uint64_t height = message.status().height();
     const std::uint64_t forged[] = {UINT64_MAX - 2, 1'000'000'000'000'000ull,
