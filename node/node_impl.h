@@ -2,7 +2,7 @@
 // and commits; node_sync.cc: status, block sync, serving blocks and the signing recovery;
 // node_evidence.cc: equivocation evidence and documents; node_rpc.cc: the JSON-RPC methods).
 // Nothing here includes Asio: clocks, timers, posting and the peer network go through NodeHost,
-// so the io_context and its headers stay in node/startup.cc, and colend-sim --real-node hosts the
+// so the io_context and its headers stay in node/startup.cc, and colend-sim hosts the
 // very same Node (tests/sim/node_world.cc).
 //
 // Thread safety: everything runs on one io thread.

@@ -1,4 +1,4 @@
-// A LevelDB file system for simulated members (colend-sim --real-node): LevelDB's in-memory Env
+// A LevelDB file system for simulated members (colend-sim): LevelDB's in-memory Env
 // (memenv) with the storage faults of docs/consensus.md §12 that a process crash alone does
 // not cause:
 //   - LoseUnsyncedWrites: a power loss. Every file keeps only what was Sync'ed (the node's

@@ -5,9 +5,9 @@
 //   colend-sim --seeds N [options]    seeds 1..N (or --first F .. F+N-1): a line per failing seed,
 //                                     then "N seeds, M violations"
 // Options: --nodes K (default 5), --quorum majority|two-thirds, --fault-seconds T (30),
-//          --heal-seconds T (30), --trace (every replica log line; with --seed),
+//          --heal-seconds T (30), --trace (every node log line; with --seed),
 //          --no-membership-changes (no membership or quorum-rule change is proposed),
-//          --real-node (every member is the real node logic: node_world.cc)
+//          --real-node (accepted and ignored: every member always is the real node logic)
 // Exit 0 only if there were no violations; 2 on bad arguments.
 #include <chrono>
 #include <cstdio>
@@ -21,12 +21,12 @@ namespace {
 constexpr const char* kUsage =
     "usage: colend-sim (--seed S | --seeds N [--first F]) [--nodes K] "
     "[--quorum majority|two-thirds] [--fault-seconds T] [--heal-seconds T] [--trace]\n"
-    "                  [--no-membership-changes] [--real-node]\n"
+    "                  [--no-membership-changes]\n"
     "--quorum is the genesis rule; membership changes (re-add, remove, quorum-rule switch) are\n"
     "proposed during the fault phase unless --no-membership-changes.\n"
-    "--real-node: every member is colend-node's own node logic (real ledger, contracts and LevelDB\n"
-    "store) over simulated time and network; faults: crashes, wiped data, pauses, partitions,\n"
-    "lost, duplicated and held messages.\n";
+    "Every member is colend-node's own node logic (replica, ledger, contracts, LevelDB store, sync,\n"
+    "recovery, evidence) over simulated time, network and storage. --real-node is accepted for\n"
+    "older scripts and changes nothing.\n";
 
 bool ParseNumber(const std::string& text, std::uint64_t* out) {
   if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) {
@@ -46,7 +46,7 @@ int Fail(const std::string& message) {
 int main(int argc, char** argv) {
   colend::sim::SimOptions options;
   std::uint64_t seed = 0, seeds = 0, first = 1;
-  bool one = false, many = false, real_node = false;
+  bool one = false, many = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&](std::uint64_t* out) {
@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
     } else if (arg == "--trace") {
       options.trace = true;
     } else if (arg == "--real-node") {
-      real_node = true;
+      // Accepted for older scripts: the real node logic is the only simulator.
     } else if (arg == "--no-membership-changes") {
       options.membership_changes = false;
     } else {
@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
   }
   if (one == many) return Fail("give exactly one of --seed S and --seeds N");
   const std::string mode(colend::consensus::QuorumRuleName(options.rule));
-  auto run = real_node ? colend::sim::RunNodeSimulation : colend::sim::RunSimulation;
+  auto run = colend::sim::RunSimulation;
   if (one) {
     options.seed = seed;
     std::printf("seed %llu: %zu nodes, quorum %s\n", static_cast<unsigned long long>(seed),

@@ -1,4 +1,4 @@
-// colend-sim --real-node: whole networks of the real node logic under faults (sim.h,
+// colend-sim: whole networks of the real node logic under faults (sim.h,
 // docs/consensus.md §12-§13).
 //
 // Each member is colend-node's own node::detail::Node (replica, ledger and contracts, LevelDB
@@ -351,7 +351,17 @@ void World::Run() {
 
 }  // namespace world
 
-SimResult RunNodeSimulation(const SimOptions& options) {
+std::string SimResult::Summary() const {
+  std::ostringstream out;
+  out << "height " << height << ", " << faults << " faults, " << txs_acknowledged << "/"
+      << txs_submitted << " transactions committed, equivocations " << equivocations_injected
+      << " injected / " << evidence_committed << " committed as evidence, " << lies << " lies, "
+      << forks_with_evidence << " forks with evidence, " << messages << " messages, "
+      << violations.size() << " violations";
+  return out.str();
+}
+
+SimResult RunSimulation(const SimOptions& options) {
   SimResult result;
   world::World world(options, &result);
   if (world.Setup()) world.Run();

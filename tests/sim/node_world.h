@@ -1,4 +1,4 @@
-// The world of colend-sim --real-node (node_world.cc): its members, event queue, network and
+// The world of colend-sim (node_world.cc): its members, event queue, network and
 // faults. Shared by node_world.cc (hosting the nodes), node_world_faults.cc (faults, load and
 // the Byzantine member) and node_world_checks.cc (the invariants). See node_world.cc.
 #pragma once
@@ -30,8 +30,8 @@ using node::detail::NodeHost;
 // 2026-09-21 10:00 in Asia/Shanghai: no business day ends during a run.
 constexpr std::int64_t kStartMs = 1'789'956'000'000;
 constexpr std::int64_t kSkewMaxMs = 2'000;        // each member's clock is off by at most this
-constexpr std::int64_t kBlockTimeSlackMs = 5'000; // a block's time never runs ahead of true time by more
 constexpr std::int64_t kCheckEveryMs = 500;       // agreement and block-time checks
+constexpr std::uint64_t kFloorSlack = 10;         // a signing floor above the top by more: forged
 constexpr std::int64_t kFaultWindowMs = 10'000;   // faults are drawn in windows this long,
 constexpr std::int64_t kHealPeriodMs = 20'000;    // each followed by a period with none,
 constexpr std::int64_t kLivenessMs = 15'000;      // in which a block must commit within this

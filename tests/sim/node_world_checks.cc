@@ -1,4 +1,4 @@
-// colend-sim --real-node: the invariants (node_world.h).
+// colend-sim: the invariants (node_world.h).
 #include "consensus/block.h"
 #include "consensus/consensus.pb.h"
 #include "node/node.pb.h"
@@ -51,6 +51,15 @@ void World::Check() {
     if (!status.ok()) continue;
     const std::uint64_t height = (*status)["height"].get<std::uint64_t>();
     epoch_ = std::max(epoch_, (*status)["membership"]["epoch"].get<std::uint64_t>());
+    // A recovered floor comes from the member's own synced tip (+3) or its lease, never from a
+    // claimed height: far above the chain anyone has committed, it was forged (docs/consensus.md
+    // §10), and the member would never sign again.
+    const std::uint64_t floor = (*status)["consensus"]["sign_floor"].get<std::uint64_t>();
+    const std::uint64_t top = chain_.empty() ? 0 : chain_.rbegin()->first;
+    if (floor > top + kFloorSlack) {
+      Violation(member->id + " has the signing floor " + std::to_string(floor) + ", far above the top of the chain (" +
+                std::to_string(top) + "): a forged height counted");
+    }
     for (std::uint64_t h = member->checked_height + 1; h <= height; ++h) {
       auto block = Call(*member, "block", json{{"height", h}});
       if (!block.ok()) {
@@ -91,7 +100,11 @@ void World::Check() {
         }
       }
       const std::int64_t time = (*block)["timestamp"].get<std::int64_t>();
-      if (inserted && time > now_ + kBlockTimeSlackMs) {
+      // Endorsers refuse a header more than block_time_skew_ms_max off their own clock, and
+      // every quorum holds one whose clock is within kSkewMaxMs of true time: no block is
+      // dated further ahead than the sum (docs/consensus.md §12, Time).
+      const std::int64_t slack = kSkewMaxMs + genesis_.consensus.block_time_skew_ms_max;
+      if (inserted && time > now_ + slack) {
         Violation("block " + std::to_string(h) + " is dated " + std::to_string(time - now_) +
                   " ms ahead of true time");
       }

@@ -1,4 +1,4 @@
-// colend-sim --real-node: the faults, the load and the Byzantine member (node_world.h).
+// colend-sim: the faults, the load and the Byzantine member (node_world.h).
 #include <algorithm>
 
 #include "consensus/block.h"
@@ -24,10 +24,17 @@ void World::InjectFault() {
   }
   if (loses_history && kind != 0) history_lost_.insert(member.id);
   switch (kind) {
-    case 0: {  // crash, restart later
+    case 0: {  // crash, restart later; one time in five two or three members at once (F3, F4)
       if (!member.up) break;
       Crash(member, "crashes for " + std::to_string(heal) + " ms");
       RestartAt(member, now_ + heal, "restarts");
+      const std::int64_t more = Chance(0.2) ? Uniform(1, 2) : 0;
+      for (std::int64_t i = 0; i < more; ++i) {
+        Member& other = Random();
+        if (!other.up) continue;
+        Crash(other, "crashes with it");
+        RestartAt(other, now_ + heal, "restarts");
+      }
       break;
     }
     case 1: {  // the data directory is lost; the signing lease outside it survives (F11)
@@ -43,13 +50,21 @@ void World::InjectFault() {
       Event(member.id + " pauses for " + std::to_string(heal) + " ms");
       break;
     }
-    case 3: {  // a partition: member alone, both ways
-      Event(member.id + " is cut off for " + std::to_string(heal) + " ms");
+    case 3: {  // a partition: one or two members apart (F5), both ways or only outgoing (F6)
+      std::set<std::string> side = {member.id};
+      if (Chance(0.5)) side.insert(Random().id);
+      const bool one_way = Chance(0.3);
+      std::string names;
+      for (const std::string& id : side) names += (names.empty() ? "" : " and ") + id;
+      Event(names + (one_way ? " cannot send to the others for " : side.size() == 1 ? " is cut off for " : " are cut off for ") + std::to_string(heal) +
+            " ms" + (one_way ? " (one-way)" : ""));
       std::vector<std::pair<std::string, std::string>> links;
-      for (auto& other : members_) {
-        if (other->id == member.id) continue;
-        links.push_back({member.id, other->id});
-        links.push_back({other->id, member.id});
+      for (const std::string& id : side) {
+        for (auto& other : members_) {
+          if (side.count(other->id) != 0) continue;
+          links.push_back({id, other->id});
+          if (!one_way) links.push_back({other->id, id});
+        }
       }
       for (const auto& link : links) cut_.insert(link);
       At(now_ + heal, [this, links] {

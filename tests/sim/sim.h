@@ -1,30 +1,21 @@
-// colend-sim: a deterministic simulator of whole colend networks in one process.
+// colend-sim: whole colend networks in one process, under faults, with invariants checked.
 //
-// Every member runs the real consensus::Replica with real P-256 keys and signatures, and the
-// node's own code for what it believes about its peers (node/peer_heights.h: claims certified
-// against its own chain, liars discredited), for the signing recovery of a member whose history
-// is unknown (node/signing_recovery.h) and for the start-up judgement of its data directory and
-// signing lease (node/signing_lease.h). What is simulated: the network (latency, loss,
-// duplication, reordering, messages held 1-30 s, partitions, one-way links), the clock (one
-// global time, per-node skew), the store (a durable part that survives a crash and a volatile
-// part that does not; the lease outside data/ survives a wipe) and the rest of the node around
-// the replica, which follows colend-node's rules (node/node.cc, node/node_sync.cc): persist
-// before sending, start a height only when there is something to commit, status announcements
-// every second, block sync in batches with every certificate and body checked, equivocation
-// evidence kept durably and committed as a transaction. The application is a model (not the
-// real Ledger and contracts; docs/consensus.md §13). RunNodeSimulation (--real-node,
-// node_world.cc) runs colend-node's own node logic instead of this model.
+// Every member is colend-node's own node logic (node::detail::Node: the replica, the Ledger and
+// the contracts, the Store on LevelDB, mempool, gossip, block sync, signing lease and recovery,
+// equivocation evidence, the JSON-RPC methods) on the host interfaces colend-node gives it over
+// Asio and TLS (node/node_impl.h NodeHost, node/peer_network.h). The simulator supplies only the
+// world around the nodes: simulated time, a simulated network and LevelDB on an in-memory file
+// system that can lose unsynced writes or be damaged (fault_env.h). Nothing of the node is
+// written here (node_world.cc).
 //
-// All randomness comes from one std::mt19937_64 seeded by the seed, all containers are ordered,
-// and nothing printed depends on signature bytes (ECDSA nonces are random): one seed replays
-// identically.
+// Faults (docs/consensus.md §12) are drawn from the seed in windows of 10 s of simulated time,
+// each followed by 20 s with none in which a block must commit; the last is followed by a quiet
+// phase after which every member must be at one height with every transaction admitted in it
+// committed. Every breach is a violation line.
 //
-// Faults F1-F12 (docs/consensus.md §12) plus a lying member and held messages are drawn at random
-// during the fault phase, each healing after 2-10 s; then a quiet phase must bring every node to
-// the same chain. The invariants are checked as the run goes (agreement, or in majority mode a
-// fork only with the equivocator's double precommit in both certificates; block times against
-// true time; liveness within 45 s of every moment all faults had healed; no recovered floor from
-// a forged height) and at its end; every breach is a violation line.
+// Replays are not exact: ECDSA signatures are randomised and reach block hashes, and one
+// generator per seed draws the faults and the network's randomness in event order
+// (docs/consensus.md §13).
 #pragma once
 
 #include <cstdint>
@@ -39,36 +30,32 @@ struct SimOptions {
   std::uint64_t seed = 1;
   std::size_t nodes = 5;
   consensus::QuorumRule rule = consensus::QuorumRule::kMajority;
-  std::int64_t fault_ms = 30'000;  // simulated time during which faults are injected
-  std::int64_t heal_ms = 30'000;   // quiet time after: every node must converge
-  bool trace = false;              // also print every replica log line
-  // Membership changes (docs/consensus.md §7) proposed during the fault phase: re-adding a
-  // removed member, removing one (while more than three remain), switching the quorum rule.
+  std::int64_t fault_ms = 30'000;  // simulated time in fault windows (10 s each)
+  std::int64_t heal_ms = 30'000;   // quiet time after the last: every member must converge
+  bool trace = false;              // also print every node log line
+  // Membership changes (docs/consensus.md §7) proposed during the fault windows by real
+  // member.propose and member.approve transactions: re-adding a removed member, removing one
+  // (while more than three remain), switching the quorum rule.
   bool membership_changes = true;
 };
 
 struct SimResult {
   std::vector<std::string> events;      // the fault schedule and milestones, in order
   std::vector<std::string> violations;  // empty in a correct run
-  std::uint64_t height = 0;             // final common height (0 if nodes disagree)
+  std::uint64_t height = 0;             // final height of the highest member of the final epoch
   std::size_t faults = 0;
   std::size_t txs_submitted = 0;
-  std::size_t txs_acknowledged = 0;
+  std::size_t txs_acknowledged = 0;  // admitted transactions that committed
   std::size_t equivocations_injected = 0;
-  std::size_t equivocations_detected = 0;  // distinct (member, height, round, kind); 0 with
-                                           // --real-node, which counts only what committed
-  std::size_t evidence_committed = 0;
+  std::size_t evidence_committed = 0;  // distinct (height, round, kind) committed as evidence
   std::size_t messages = 0;
-  std::size_t lies = 0;  // substituted bodies served or relayed by a lying member
-  // Majority-mode forks by the equivocating member, each with its double precommit in both
-  // certificates (checked); 0 in two-thirds mode.
+  std::size_t lies = 0;  // forged heights, and bodies cut at sync or in proposals
+  // Majority-mode forks by the equivocating member, each with its two precommits (verified) in
+  // both certificates; counted at every member that shows the second block.
   std::size_t forks_with_evidence = 0;
   std::string Summary() const;  // one line
 };
 
 SimResult RunSimulation(const SimOptions& options);
-// The same kind of run with every member the real node logic (node_world.cc): colend-sim
-// --real-node. txs_acknowledged counts the admitted transactions that committed.
-SimResult RunNodeSimulation(const SimOptions& options);
 
 }  // namespace colend::sim
