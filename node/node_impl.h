@@ -55,6 +55,8 @@ inline constexpr std::int64_t kStatusIntervalMs = 1000;
 inline constexpr std::int64_t kClockTickRetryMs = 60000;
 inline constexpr std::size_t kStateScanMax = 10000;
 inline constexpr std::int64_t kSyncRequestTimeoutMs = 2000;
+// Forks remembered as examined (peer, height, block), so a peer on the other branch is asked once.
+inline constexpr std::size_t kForksExaminedMax = 64;
 // Frames carry at most a proposal with one block, a sync answer (blocks up to
 // kSyncResponseBytesMax, plus the one that crosses it) or a document: each must fit the
 // transport's frame limit, or a peer could never receive it. Checked at start-up.
@@ -241,6 +243,12 @@ class Node : public consensus::Application {
   // Whether `peer` may have one more block or document answer now (serve_budget.h).
   bool TakeServeBudget(const std::string& peer, const char* what);
   void OnBlockResponse(const std::string& peer, const proto::BlockResponse& response);
+  // A fork (node_fork.cc): a synced block for our height + 1 that does not follow our tip, or a
+  // peer announcing another block at a height we hold, makes the node ask that peer for its
+  // block there; if it holds another one, ExamineFork names the fork and reports every member
+  // whose precommits are in both certificates.
+  void ProbeFork(const std::string& peer, std::uint64_t height);
+  void ExamineFork(const std::string& peer, const proto::StoredBlock& theirs);
   // Checks the peers' claimed tips against our chain (PeerHeights::Verify).
   void VerifyPeerClaims();
   Status AdmitTx(const std::string& wire, crypto::Hash256* id);
@@ -325,6 +333,9 @@ class Node : public consensus::Application {
   // starts, instead of being lost until the proposer's next rebroadcast (a second later).
   std::deque<consensus::proto::ConsensusMessage> early_messages_;
   std::string sync_peer_;
+  std::string fork_probe_peer_;           // asked for its block at our height (ProbeFork)
+  std::int64_t fork_probe_deadline_ms_ = 0;
+  std::set<std::string> forks_examined_;  // "peer/height/hash", at most kForksExaminedMax
   std::int64_t sync_deadline_ms_ = 0;
   std::deque<proto::StoredBlock> sync_queue_;  // a batch being applied, one block per io event
   std::uint64_t sync_applied_ = 0;

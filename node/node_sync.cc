@@ -58,7 +58,7 @@ void Node::OnPeerConnection(const std::string& peer, bool up) {
 }
 
 void Node::VerifyPeerClaims() {
-  peers_.Verify(
+  const auto mismatches = peers_.Verify(
       ledger_.height(),
       [this](std::uint64_t height) -> std::optional<crypto::Hash256> {
         if (height == ledger_.height()) return ledger_.last_hash();
@@ -67,6 +67,9 @@ void Node::VerifyPeerClaims() {
         return consensus::BlockHash(header->block().header());
       },
       SteadyMs());
+  // Another block at a height we hold: a lie, or a fork (node_fork.cc) that the peer's block
+  // and certificate there would show.
+  if (!mismatches.empty()) ProbeFork(mismatches.front().first, mismatches.front().second);
 }
 
 void Node::OnStatus(const std::string& peer, const proto::StatusAnnounce& status) {
@@ -121,6 +124,11 @@ bool Node::TakeServeBudget(const std::string& peer, const char* what) {
 // Synced blocks are applied one per io event, so RPC (status shows the progress) and consensus
 // messages are served between them; the peer stays our sync peer until its batch is applied.
 void Node::OnBlockResponse(const std::string& peer, const proto::BlockResponse& response) {
+  if (peer == fork_probe_peer_) {
+    fork_probe_peer_.clear();
+    if (response.blocks_size() > 0) ExamineFork(peer, response.blocks(0));
+    return;
+  }
   if (peer != sync_peer_ || !sync_queue_.empty()) return;  // late or unasked: ignore
   for (const auto& stored : response.blocks()) sync_queue_.push_back(stored);
   if (sync_queue_.empty()) {
@@ -153,6 +161,7 @@ void Node::ApplySyncedBlock(const std::string& peer) {
           std::to_string(kDiscreditMs / 1000) + " s");
       sync_queue_.clear();
       peers_.Discredit(peer, SteadyMs());
+      if (header->prev_block_hash != ledger_.last_hash()) ProbeFork(peer, ledger_.height());
     } else {
       ++sync_applied_;
       AfterCommit(stored.block(), "synced from " + peer, /*decided=*/false);

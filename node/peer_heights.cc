@@ -35,20 +35,23 @@ void PeerHeights::Discredit(const std::string& peer, std::int64_t now_ms) {
   discredited_until_[peer] = until;
 }
 
-void PeerHeights::Verify(std::uint64_t our_height, const HashAt& hash_at, std::int64_t now_ms) {
-  std::vector<std::string> liars;
+std::vector<std::pair<std::string, std::uint64_t>> PeerHeights::Verify(std::uint64_t our_height,
+                                                                      const HashAt& hash_at,
+                                                                      std::int64_t now_ms) {
+  std::vector<std::pair<std::string, std::uint64_t>> liars;
   for (auto& [peer, p] : peers_) {
     if (!p.claim_hash || p.claim > our_height) continue;
     if (p.certified && *p.certified >= p.claim) continue;
     const std::optional<crypto::Hash256> ours = hash_at(p.claim);
     if (!ours) continue;
     if (*ours != *p.claim_hash) {
-      liars.push_back(peer);
+      liars.emplace_back(peer, p.claim);
       continue;
     }
     p.certified = std::max(p.certified.value_or(0), p.claim);
   }
-  for (const std::string& peer : liars) Discredit(peer, now_ms);
+  for (const auto& liar : liars) Discredit(liar.first, now_ms);
+  return liars;
 }
 
 std::uint64_t PeerHeights::BestClaim() const {

@@ -18,6 +18,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "crypto/hash.h"
 
@@ -40,8 +42,10 @@ class PeerHeights {
   // kDiscreditMs.
   void Discredit(const std::string& peer, std::int64_t now_ms);
   // Checks the claims at or below our tip against our chain: a match certifies the peer's
-  // height, a mismatch discredits the peer. Call after each commit and each claim.
-  void Verify(std::uint64_t our_height, const HashAt& hash_at, std::int64_t now_ms);
+  // height, a mismatch discredits the peer. Call after each commit and each claim. Returns the
+  // mismatches (peer, claimed height): a lie, or a peer on another branch of a fork.
+  std::vector<std::pair<std::string, std::uint64_t>> Verify(std::uint64_t our_height, const HashAt& hash_at,
+                                                            std::int64_t now_ms);
 
   // The highest claim of a peer in good standing (0 if none): what "syncing" is measured by.
   std::uint64_t BestClaim() const;

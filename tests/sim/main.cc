@@ -7,6 +7,7 @@
 // Options: --nodes K (default 5), --quorum majority|two-thirds, --fault-seconds T (30),
 //          --heal-seconds T (30), --trace (every node log line; with --seed),
 //          --no-membership-changes (no membership or quorum-rule change is proposed),
+//          --scenario NAME (only that fault or lie; --list-scenarios names them),
 //          --real-node (accepted and ignored: every member always is the real node logic)
 // Exit 0 only if there were no violations; 2 on bad arguments.
 #include <chrono>
@@ -21,9 +22,10 @@ namespace {
 constexpr const char* kUsage =
     "usage: colend-sim (--seed S | --seeds N [--first F]) [--nodes K] "
     "[--quorum majority|two-thirds] [--fault-seconds T] [--heal-seconds T] [--trace]\n"
-    "                  [--no-membership-changes]\n"
+    "                  [--no-membership-changes] [--scenario NAME] [--list-scenarios]\n"
     "--quorum is the genesis rule; membership changes (re-add, remove, quorum-rule switch) are\n"
-    "proposed during the fault phase unless --no-membership-changes.\n"
+    "proposed during the fault phase unless --no-membership-changes. --scenario NAME draws only\n"
+    "that fault (or that lie of a Byzantine member) instead of the mix; --list-scenarios lists them.\n"
     "Every member is colend-node's own node logic (replica, ledger, contracts, LevelDB store, sync,\n"
     "recovery, evidence) over simulated time, network and storage. --real-node is accepted for\n"
     "older scripts and changes nothing.\n";
@@ -83,6 +85,15 @@ int main(int argc, char** argv) {
       options.trace = true;
     } else if (arg == "--real-node") {
       // Accepted for older scripts: the real node logic is the only simulator.
+    } else if (arg == "--scenario") {
+      if (i + 1 >= argc) return Fail("--scenario needs a name (--list-scenarios)");
+      options.scenario = argv[++i];
+      bool known = false;
+      for (const auto& [name, what] : colend::sim::ScenarioNames()) known = known || name == options.scenario;
+      if (!known) return Fail("no scenario named '" + options.scenario + "' (--list-scenarios)");
+    } else if (arg == "--list-scenarios") {
+      for (const auto& [name, what] : colend::sim::ScenarioNames()) std::printf("%-22s %s\n", name.c_str(), what.c_str());
+      return 0;
     } else if (arg == "--no-membership-changes") {
       options.membership_changes = false;
     } else {

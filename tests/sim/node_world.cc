@@ -115,11 +115,22 @@ bool World::Setup() {
     by_id_[member->id] = member.get();
     members_.push_back(std::move(member));
   }
-  // Half the seeds have one Byzantine member (more than one of five is beyond the fault model).
-  if (Chance(0.5)) {
+  // Half the seeds have one Byzantine member (more than one of five is beyond the fault model);
+  // a scenario of its lies always, another scenario never.
+  if (!options_.scenario.empty()) {
+    scenario_ = FindScenario(options_.scenario);
+    if (scenario_ == nullptr) {
+      Violation("no scenario named " + options_.scenario);
+      return false;
+    }
+    Event("scenario " + options_.scenario + ": " + scenario_->what);
+  }
+  if (scenario_ != nullptr ? *scenario_->lie != '\0' : Chance(0.5)) {
     byzantine_ = Random().id;
-    Event(byzantine_ + " is Byzantine during the faults: it lies about heights and bodies and "
-                       "signs some votes twice");
+    Event(byzantine_ + " is Byzantine during the faults" +
+          (scenario_ != nullptr ? std::string(" (") + scenario_->lie + ")"
+                                : ": it lies about heights and bodies, signs some votes twice and "
+                                  "sometimes splits the others between two blocks"));
   }
   for (auto& member : members_) {
     if (!Boot(*member, true)) return false;
@@ -130,6 +141,10 @@ bool World::Setup() {
   const std::size_t n = members_.size();
   const std::size_t quorum = options_.membership_changes ? n * 2 / 3 + 1 : (*status)["quorum"].get<std::size_t>();
   history_loss_max_ = n - std::min(quorum, n) + (Chance(0.1) ? 1 : 0);
+  // Two at once is what the wipe-two scenarios are for (the chain may then halt, by design).
+  if (scenario_ != nullptr && std::string(scenario_->name).starts_with("wipe-two")) {
+    history_loss_max_ = std::max<std::size_t>(history_loss_max_, 2);
+  }
   return true;
 }
 
@@ -277,6 +292,7 @@ void World::HealAll(const std::string& why) {
   loss_ = 0;
   holding_.clear();
   cut_.clear();
+  clock_fault_until_ = 0;
   Event(why);
   for (auto& member : members_) {
     member->env->ClearCrashPoint();
@@ -328,7 +344,8 @@ void World::Run() {
     for (std::int64_t t = from + 2'000; t < healed; t += Uniform(1'000, 4'000)) {
       At(t, [this] { InjectFault(); });
     }
-    if (options_.membership_changes && Chance(0.5)) {
+    const bool rule_switch = scenario_ != nullptr && std::string(scenario_->name) == "wipe-two-rule-switch";
+    if (options_.membership_changes && (rule_switch || Chance(0.5))) {
       At(from + Uniform(0, kFaultWindowMs), [this] { ProposeMembershipChange(); });
     }
     if (healed == fault_end) {

@@ -32,12 +32,28 @@ constexpr std::int64_t kStartMs = 1'789'956'000'000;
 constexpr std::int64_t kSkewMaxMs = 2'000;        // each member's clock is off by at most this
 constexpr std::int64_t kCheckEveryMs = 500;       // agreement and block-time checks
 constexpr std::uint64_t kFloorSlack = 10;         // a signing floor above the top by more: forged
+constexpr std::uint64_t kForkEvidenceHeights = 30; // a branch this far past a fork holds its evidence
 constexpr std::int64_t kFaultWindowMs = 10'000;   // faults are drawn in windows this long,
-constexpr std::int64_t kHealPeriodMs = 20'000;    // each followed by a period with none,
-constexpr std::int64_t kLivenessMs = 15'000;      // in which a block must commit within this
+constexpr std::int64_t kHealPeriodMs = 35'000;    // each followed by a period with none,
+// in which a block must commit within this. Not less: when the quorum needs every member that
+// may sign, one of them locked during the faults on a block whose polka some proposers missed
+// prevotes nil until a proposer that saw it proposes that block again, up to n rounds later
+// with growing timeouts (seeds 262 majority and 264 two-thirds took 15-19 s).
+constexpr std::int64_t kLivenessMs = 30'000;
 
 class World;
 class SimNetwork;
+
+// A named scenario (node_world_faults.cc, kScenarios): one fault kind of World::InjectFault
+// (-1: none), or one lie of the Byzantine member.
+struct Scenario {
+  const char* name;
+  int kind;
+  const char* lie;  // "" (no Byzantine member), status, sync, relay, votes, split
+  const char* what;
+};
+extern const Scenario kScenarios[21];
+const Scenario* FindScenario(const std::string& name);
 
 struct Member {
   explicit Member(genesis::BuiltMember built) : keys(std::move(built)) {}
@@ -139,8 +155,12 @@ class World {
   bool HaltedByDesign(std::string* why);
   Result<json> Call(Member& member, const std::string& method, const json& params);
 
+  // Whether the Byzantine member tells this kind of lie (all of them outside a scenario).
+  bool Lies(const char* kind) const;
+
   SimOptions options_;
   SimResult* result_;
+  const Scenario* scenario_ = nullptr;
   std::mt19937_64 rng_;
   std::int64_t now_ = kStartMs;
   std::uint64_t seq_ = 0;
@@ -152,10 +172,12 @@ class World {
   std::set<std::pair<std::string, std::string>> cut_;  // directed links that lose every frame
   double loss_ = 0;          // probability a frame is lost (fault phase only)
   std::set<std::string> holding_;  // members whose outgoing frames are held 1-30 s
+  std::int64_t clock_fault_until_ = 0;  // an F9 clock fault is on until then
   bool faults_on_ = true;
   std::map<std::uint64_t, std::string> chain_;  // height -> block hash and tx ids, as first seen
   std::map<std::uint64_t, json> first_blocks_;  // height -> that block ("block" RPC answer)
   bool forked_ = false;  // a fork with its evidence: convergence is no longer expected
+  std::set<std::uint64_t> fork_heights_;
   struct Split {
     std::set<std::string> side_b;  // the peers shown the second block instead
     std::string hash_a;            // the first block's hash (raw bytes, as in a vote)

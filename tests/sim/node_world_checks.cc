@@ -93,6 +93,7 @@ void World::Check() {
                   "blocks are in the two certificates: signed evidence of its double signature");
           }
           forked_ = true;
+          fork_heights_.insert(h);
           ++result_->forks_with_evidence;
         } else {
           Violation("fork at height " + std::to_string(h) + ": " + member->id + " has " +
@@ -231,8 +232,8 @@ void World::FinalChecks() {
   if (reader_member == nullptr) return;
   // Evidence on chain (docs/consensus.md §11): it may name only the member that signed twice.
   auto faults = Call(*reader_member, "faults", json::object());
+  std::set<std::string> kinds;
   if (faults.ok()) {
-    std::set<std::string> kinds;
     for (const json& fault : (*faults)["faults"]) {
       const std::string member = fault.value("member", "");
       if (member != byzantine_) {
@@ -243,6 +244,22 @@ void World::FinalChecks() {
       }
     }
     result_->evidence_committed = kinds.size();
+  }
+  for (std::uint64_t h : fork_heights_) {
+    bool committed = false;
+    for (const std::string& kind : kinds) {
+      committed = committed || (kind.rfind(std::to_string(h) + "/", 0) == 0 && kind.ends_with("/precommit"));
+    }
+    // The members on the other branch find the fork when they try to sync this one and submit
+    // the two precommits (node/node_fork.cc): a branch that went on for kForkEvidenceHeights
+    // must hold that evidence, unless it halted by design.
+    Event("the fork at height " + std::to_string(h) + (committed ? " is" : " is not") +
+          " in the committed evidence of the branch at height " + std::to_string(result_->height));
+    std::string halted;
+    if (!committed && result_->height >= h + kForkEvidenceHeights && !HaltedByDesign(&halted)) {
+      Violation("the fork at height " + std::to_string(h) + " is not in the committed evidence of the branch " +
+                "that went on to height " + std::to_string(result_->height));
+    }
   }
   if (forked_) {
     // The members on the other branch cannot join this one (its blocks do not follow theirs):

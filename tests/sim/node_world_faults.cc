@@ -8,11 +8,50 @@
 
 namespace colend::sim::world {
 
+const Scenario kScenarios[] = {
+    {"crash", 0, "", "members crash and restart, one to three at once (F1-F4)"},
+    {"wipe", 1, "", "a member loses its data directory; its signing lease survives (F11)"},
+    {"wipe-two", 1, "", "two members lose their data directories at once (F11)"},
+    {"wipe-two-rule-switch", 1, "", "two members at once lose their data while the quorum rule switches (F11, §7)"},
+    {"pause", 2, "", "a member's process stalls for up to 10 s (F2)"},
+    {"partition", 3, "", "one or two members cut off, both ways or one way (F5, F6)"},
+    {"loss", 4, "", "the network loses 5-30 % of frames (F8)"},
+    {"hold", 5, "", "a member's frames are held 1-30 s, then delivered"},
+    {"power-loss", 6, "", "a member loses power: its unsynced writes are lost"},
+    {"corrupt-store", 7, "", "a byte of a stopped member's store is flipped (F10)"},
+    {"truncated-store", 7, "", "a file of a stopped member's store is cut short (F10)"},
+    {"older-copy", 8, "", "data/ is replaced by an older copy while the lease is kept (F11)"},
+    {"half-made-store", 9, "", "a member is killed between making a fresh store and its record (F11)"},
+    {"clock", 10, "", "a member's clock runs 6-30 s off (F9)"},
+    {"kill-at-write", 11, "", "a member is killed at one of its next store writes (F7)"},
+    {"replay", 12, "", "old frames replayed, votes signed for another chain (F8)"},
+    {"liar-status", -1, "status", "the Byzantine member announces forged heights"},
+    {"liar-sync", -1, "sync", "the Byzantine member serves blocks with a transaction cut"},
+    {"liar-relay", -1, "relay", "the Byzantine member sends proposals with a transaction cut"},
+    {"double-vote", -1, "votes", "the Byzantine member signs some votes twice (F12)"},
+    {"split", -1, "split", "the Byzantine member shows some members a second real block (F12)"},
+};
+
+const Scenario* FindScenario(const std::string& name) {
+  for (const Scenario& scenario : kScenarios) {
+    if (name == scenario.name) return &scenario;
+  }
+  return nullptr;
+}
+
+bool World::Lies(const char* kind) const {
+  return scenario_ == nullptr || std::string(scenario_->lie) == kind;
+}
+
 void World::InjectFault() {
   ++result_->faults;
   Member& member = Random();
   const std::int64_t heal = Uniform(1'000, 10'000);
   std::int64_t kind = Uniform(0, 12);
+  if (scenario_ != nullptr) {
+    if (scenario_->kind < 0) return;  // only the Byzantine member's lies
+    kind = scenario_->kind;
+  }
   // Faults that lose a member's signing history (1, 8, 9, and 7: a damaged store is moved
   // aside): at most n - q members per run, so that a quorum can always sign again once the
   // faults end and liveness is judged; one seed in ten may go one further (the chain may then
@@ -42,6 +81,14 @@ void World::InjectFault() {
       Crash(member, "crashes and loses its data directory");
       member.env = std::make_unique<FaultEnv>();
       RestartAt(member, now_ + heal, "restarts with an empty data directory");
+      if (scenario_ != nullptr && std::string(scenario_->name).starts_with("wipe-two")) {
+        Member& other = Random();
+        if (!other.up || (history_lost_.count(other.id) == 0 && history_lost_.size() >= history_loss_max_)) break;
+        history_lost_.insert(other.id);
+        Crash(other, "crashes with it and loses its data directory too");
+        other.env = std::make_unique<FaultEnv>();
+        RestartAt(other, now_ + heal, "restarts with an empty data directory");
+      }
       break;
     }
     case 2: {  // a pause (a stalled process or VM)
@@ -91,7 +138,7 @@ void World::InjectFault() {
       if (!member.up) break;
       Crash(member, "crashes");
       std::string what;
-      const bool truncate = Chance(0.5);
+      const bool truncate = scenario_ != nullptr ? std::string(scenario_->name) == "truncated-store" : Chance(0.5);
       if (truncate ? member.env->Truncate("/data", rng_, &what) : member.env->Corrupt("/data", rng_, &what)) {
         member.corrupted = true;
         Event(member.id + "'s store is damaged: " + what);
@@ -132,7 +179,10 @@ void World::InjectFault() {
       RestartAt(member, now_ + heal, "restarts on the half-made store");
       break;
     }
-    case 10: {  // F9: the clock runs far off (beyond the genesis skew bound) for a while
+    case 10: {  // F9: the clock runs far off (beyond the genesis skew bound) for a while; one
+                // member at a time (a quorum of wrong clocks is beyond the fault model, §12)
+      if (now_ < clock_fault_until_) break;
+      clock_fault_until_ = now_ + heal;
       const std::int64_t skew = (Chance(0.5) ? 1 : -1) * Uniform(6'000, 30'000);
       member.skew_ms = skew;
       Event(member.id + "'s clock is off by " + std::to_string(skew) + " ms for " + std::to_string(heal) + " ms (F9)");
@@ -254,7 +304,8 @@ void World::ProposeMembershipChange() {
   }
   const std::string proposal = "sim-change-" + std::to_string(++membership_changes_);
   std::map<std::string, std::string> fields = {{"proposal", proposal}};
-  const std::int64_t choice = Uniform(0, 2);
+  std::int64_t choice = Uniform(0, 2);
+  if (scenario_ != nullptr && std::string(scenario_->name) == "wipe-two-rule-switch") choice = 2;
   std::string what;
   if (choice == 0 && !removed.empty()) {
     const Member& back = *by_id_.at(removed[static_cast<std::size_t>(Uniform(0, static_cast<std::int64_t>(removed.size()) - 1))]);
@@ -296,7 +347,7 @@ void World::MaybeSplit(const Member& from, const node::proto::PeerMessage& messa
   Split& split = splits_[{p.height(), p.round()}];
   // Rare in majority mode, where a split may fork the chain and end what the seed can judge;
   // frequent in two-thirds mode, where it must never fork.
-  const double chance = options_.rule == consensus::QuorumRule::kMajority ? 0.05 : 0.25;
+  const double chance = scenario_ != nullptr ? 0.5 : options_.rule == consensus::QuorumRule::kMajority ? 0.05 : 0.25;
   if (p.valid_round() >= 0 || p.proposer() != from.id || from.node == nullptr || !Chance(chance)) return;
   auto header = consensus::BlockHeader::ParseText(p.block().header());
   if (!header.ok()) return;
@@ -336,7 +387,7 @@ void World::MaybeSplit(const Member& from, const node::proto::PeerMessage& messa
 std::string World::Tamper(const Member& from, const std::string& to, const std::string& frame) {
   node::proto::PeerMessage message;
   if (!message.ParseFromString(frame)) return frame;
-  if (message.has_consensus()) {
+  if (message.has_consensus() && Lies("split")) {
     const auto& c = message.consensus();
     const bool proposal = c.has_proposal();
     const std::uint64_t height = proposal ? c.proposal().height() : c.vote().height();
@@ -359,7 +410,7 @@ std::string World::Tamper(const Member& from, const std::string& to, const std::
       }
     }
   }
-  if (message.has_status() && Chance(0.5)) {
+  if (message.has_status() && Lies("status") && Chance(0.5)) {
     const std::uint64_t height = message.status().height();
     const std::uint64_t forged[] = {UINT64_MAX - 2, 1'000'000'000'000'000ull,
                                     height + static_cast<std::uint64_t>(Uniform(1, 3))};
@@ -368,7 +419,7 @@ std::string World::Tamper(const Member& from, const std::string& to, const std::
     ++result_->lies;
     return message.SerializeAsString();
   }
-  if (message.has_block_response() && Chance(0.5)) {
+  if (message.has_block_response() && Lies("sync") && Chance(0.5)) {
     for (auto& stored : *message.mutable_block_response()->mutable_blocks()) {
       if (stored.block().txs_size() == 0) continue;
       stored.mutable_block()->mutable_txs()->RemoveLast();
@@ -379,12 +430,12 @@ std::string World::Tamper(const Member& from, const std::string& to, const std::
   }
   if (!message.has_consensus()) return frame;
   auto* consensus = message.mutable_consensus();
-  if (consensus->has_proposal() && consensus->proposal().block().txs_size() > 0 && Chance(0.3)) {
+  if (consensus->has_proposal() && Lies("relay") && consensus->proposal().block().txs_size() > 0 && Chance(0.3)) {
     consensus->mutable_proposal()->mutable_block()->mutable_txs()->RemoveLast();
     ++result_->lies;
     return message.SerializeAsString();
   }
-  if (consensus->has_vote() && consensus->vote().member() == from.id && Chance(0.3)) {
+  if (consensus->has_vote() && Lies("votes") && consensus->vote().member() == from.id && Chance(0.3)) {
     consensus::proto::Vote* vote = consensus->mutable_vote();
     // The other value: nil for a block, a block no one proposed for nil.
     std::optional<crypto::Hash256> other;
@@ -402,3 +453,13 @@ std::string World::Tamper(const Member& from, const std::string& to, const std::
 }
 
 }  // namespace colend::sim::world
+
+namespace colend::sim {
+
+std::vector<std::pair<std::string, std::string>> ScenarioNames() {
+  std::vector<std::pair<std::string, std::string>> names;
+  for (const world::Scenario& scenario : world::kScenarios) names.emplace_back(scenario.name, scenario.what);
+  return names;
+}
+
+}  // namespace colend::sim

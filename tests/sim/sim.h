@@ -8,8 +8,9 @@
 // system that can lose unsynced writes or be damaged (fault_env.h). Nothing of the node is
 // written here (node_world.cc).
 //
-// Faults (docs/consensus.md §12) are drawn from the seed in windows of 10 s of simulated time,
-// each followed by 20 s with none in which a block must commit; the last is followed by a quiet
+// Faults (docs/consensus.md §12) are drawn from the seed in windows of 10 s of simulated time
+// (all kinds mixed, or one named scenario),
+// each followed by 35 s with none in which a block must commit within 30 s; the last is followed by a quiet
 // phase after which every member must be at one height with every transaction admitted in it
 // committed. Every breach is a violation line.
 //
@@ -20,6 +21,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "consensus/block.h"
@@ -37,7 +39,13 @@ struct SimOptions {
   // member.propose and member.approve transactions: re-adding a removed member, removing one
   // (while more than three remain), switching the quorum rule.
   bool membership_changes = true;
+  // A named scenario (ScenarioNames; --scenario): only that fault, or only that lie of the
+  // Byzantine member, in every fault window. Empty: the random mix of all of them.
+  std::string scenario;
 };
+
+// The named scenarios, each with a line saying what it does.
+std::vector<std::pair<std::string, std::string>> ScenarioNames();
 
 struct SimResult {
   std::vector<std::string> events;      // the fault schedule and milestones, in order
