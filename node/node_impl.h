@@ -1,6 +1,8 @@
-// The node's event logic, shared by the files of the node module (node.cc: start-up, consensus
-// and commits; node_sync.cc: status, block sync, serving blocks and the signing recovery;
-// node_evidence.cc: equivocation evidence and documents; node_rpc.cc: the JSON-RPC methods).
+// The node's event logic, shared by the files of the node module (node.cc: construction,
+// start-up wiring, membership and frames; node_consensus.cc: driving the replica, proposing and
+// commits; node_sync.cc: status, block sync, serving blocks; node_recovery.cc: the signing
+// history at start-up and its recovery; node_fork.cc: forks found at sync; node_evidence.cc:
+// equivocation evidence and documents; node_rpc.cc, node_txs.cc: the JSON-RPC methods).
 // Nothing here includes Asio: clocks, timers, posting and the peer network go through NodeHost,
 // so the io_context and its headers stay in node/startup.cc, and colend-sim hosts the
 // very same Node (tests/sim/node_world.cc).

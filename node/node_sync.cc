@@ -1,9 +1,8 @@
-// Status announcements, block sync, serving blocks, and the signing recovery of a member whose
-// history is unknown (docs/consensus.md §9–§10).
+// Status announcements, block sync and serving blocks (docs/consensus.md §9); the signing
+// recovery that uses the peers' certified heights is in node_recovery.cc.
 #include <algorithm>
 
 #include "node/node_impl.h"
-#include "node/signing_recovery.h"
 #include "node/transport.h"
 
 namespace colend::node::detail {
@@ -181,41 +180,6 @@ void Node::ApplySyncedBlock(const std::string& peer) {
                                  : ", caught up"));
     if (auto next = peers_.SyncPeer(ledger_.height(), "")) RequestBlocks(*next);
   }
-}
-
-RecoveryProgress Node::SigningRecoveryProgress() {
-  RecoveryInput input;
-  input.self = config_.member_id;
-  input.our_height = ledger_.height();
-  input.epoch = &ledger_.validators();
-  input.best_claim = peers_.BestClaim();
-  input.reports = peers_.CertifiedReports();
-  input.lease_floor = lease_floor_;
-  return ComputeSigningFloor(input);
-}
-
-void Node::TryRecoverSigning() {
-  const RecoveryProgress progress = SigningRecoveryProgress();
-  if (!progress.floor) return;
-  if (!replica_) return;  // not a member now: the floor is raised when it is one again
-  const std::uint64_t floor = *progress.floor;
-  Handle(replica_->RaiseSignFloor(floor, ClockNow()));
-  if (fatal_) return;
-  // The raised floor is durable in the vote state now: the history is complete again.
-  Status marked = store_->PutAux(kSigningHistoryKey, "complete: recovered, signing from height " +
-                                                         std::to_string(floor));
-  if (!marked.ok()) return Fatal("cannot record the end of the recovery: " + marked.ToString());
-  if (Status cleared = store_->DeleteAux("recovering"); !cleared.ok()) {
-    Log("warning: " + cleared.ToString());
-  }
-  recovering_ = false;
-  Log("signing floor recovered: " + std::to_string(progress.counted) + " of the " +
-      std::to_string(ledger_.validators().size()) + " members of epoch " +
-      std::to_string(ledger_.membership().epoch) + " report certified tips at most " +
-      std::to_string(progress.top) + "; this node is at " + std::to_string(ledger_.height()) +
-      "; signing from height " + std::to_string(floor));
-  AnnounceStatus();
-  ScheduleStartHeight();
 }
 
 }  // namespace colend::node::detail
