@@ -61,16 +61,21 @@ void Node::ExamineFork(const std::string& peer, const proto::StoredBlock& theirs
     found.push_back({precommit(a, e.member(), it->second), precommit(b, e.member(), e.signature())});
     both += " " + e.member();
   }
+  const bool same_round = a.round() == b.round();
   LogAt(LogLevel::kError,
         "FORK at height " + std::to_string(height) + ": this node committed " +
-            crypto::ToHex(our_hash) + ", " + peer + " holds " + crypto::ToHex(their_hash) +
-            " (round " + std::to_string(b.round()) + ", " + std::to_string(b.endorsements_size()) +
-            " endorsements); in both certificates:" + (both.empty() ? " nobody" : both) +
-            ". This node cannot follow that branch; evidence of the double precommits is submitted "
-            "(docs/operations.md, A fork)");
+            crypto::ToHex(our_hash) + " (round " + std::to_string(a.round()) + "), " + peer +
+            " holds " + crypto::ToHex(their_hash) + " (round " + std::to_string(b.round()) + ", " +
+            std::to_string(b.endorsements_size()) + " endorsements); in both certificates:" +
+            (both.empty() ? " nobody" : both) + ". This node cannot follow that branch; " +
+            (found.empty() ? std::string("no member signed both")
+             : same_round  ? std::string("evidence of the double precommits is submitted")
+                           : std::string("the rounds differ, so the precommits are no same-slot "
+                                         "evidence (docs/consensus.md §13)")) +
+            " (docs/operations.md, A fork)");
   // Each pair is verified with the keys of the epoch of its height before it is submitted: a
   // peer cannot frame a member with a certificate it made up.
-  if (!found.empty()) ReportEquivocations(found);
+  if (!found.empty() && same_round) ReportEquivocations(found);
 }
 
 }  // namespace colend::node::detail
