@@ -48,6 +48,24 @@ RecoveryProgress Floor(const PeerHeights& peers, std::uint64_t our_height,
   return ComputeSigningFloor(input);
 }
 
+// Another hash at a height we hold is a lie or the other branch of a fork: the peer is
+// discredited and the mismatch is reported, so the node can ask for its block there and, if it
+// comes with a certificate, turn the fork into evidence (node/node_fork.cc).
+TEST(PeerHeights, AnotherHashAtAHeightWeHoldIsReportedAsAMismatch) {
+  PeerHeights peers;
+  peers.Claim("m1", 30, HashOf(30), false, 0);
+  peers.Claim("m2", 31, crypto::Sha256("the other branch"), false, 0);
+  peers.Claim("m3", 45, crypto::Sha256("above our tip"), false, 0);
+  const auto mismatches = peers.Verify(40, ChainTo(40), 0);
+  ASSERT_EQ(mismatches.size(), 1u);
+  EXPECT_EQ(mismatches[0].first, "m2");
+  EXPECT_EQ(mismatches[0].second, 31u);
+  EXPECT_EQ(peers.ClaimOf("m2"), 0u) << "discredited";
+  EXPECT_EQ(peers.ClaimOf("m1"), 30u);
+  EXPECT_EQ(peers.ClaimOf("m3"), 45u) << "above our tip: not checkable yet";
+  EXPECT_TRUE(peers.Verify(40, ChainTo(40), 0).empty()) << "reported once";
+}
+
 TEST(SigningRecovery, CertifiedReportsFromTheEpochSetTheFloor) {
   const auto epoch = Epoch(5);  // q = 3: n - q + 1 = 3 reports
   PeerHeights peers;
