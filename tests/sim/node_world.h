@@ -178,6 +178,7 @@ class World {
   std::map<std::uint64_t, json> first_blocks_;  // height -> that block ("block" RPC answer)
   bool forked_ = false;  // a fork with its evidence: convergence is no longer expected
   std::set<std::uint64_t> fork_heights_;
+  std::set<std::string> forged_floor_reported_;  // members already reported with such a floor
   struct Split {
     std::set<std::string> side_b;  // the peers shown the second block instead
     std::string hash_a;            // the first block's hash (raw bytes, as in a vote)

@@ -56,7 +56,7 @@ void World::Check() {
     // §10), and the member would never sign again.
     const std::uint64_t floor = (*status)["consensus"]["sign_floor"].get<std::uint64_t>();
     const std::uint64_t top = chain_.empty() ? 0 : chain_.rbegin()->first;
-    if (floor > top + kFloorSlack) {
+    if (floor > top + kFloorSlack && forged_floor_reported_.insert(member->id).second) {
       Violation(member->id + " has the signing floor " + std::to_string(floor) + ", far above the top of the chain (" +
                 std::to_string(top) + "): a forged height counted");
     }
