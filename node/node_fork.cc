@@ -15,8 +15,18 @@ void Node::ProbeFork(const std::string& peer, std::uint64_t height) {
   message.mutable_block_request()->set_from_height(height);
   message.mutable_block_request()->set_count(1);
   fork_probe_peer_ = peer;
+  fork_probe_height_ = height;
   fork_probe_deadline_ms_ = SteadyMs() + kSyncRequestTimeoutMs;
   SendTo(peer, message);
+}
+
+bool Node::TakeForkProbeAnswer(const std::string& peer, const proto::BlockResponse& response) {
+  if (peer != fork_probe_peer_ || response.blocks_size() != 1) return false;
+  auto header = consensus::BlockHeader::ParseText(response.blocks(0).block().header());
+  if (!header.ok() || header->height != fork_probe_height_) return false;  // a sync answer
+  fork_probe_peer_.clear();
+  if (SteadyMs() <= fork_probe_deadline_ms_) ExamineFork(peer, response.blocks(0));
+  return true;
 }
 
 void Node::ExamineFork(const std::string& peer, const proto::StoredBlock& theirs) {
@@ -32,10 +42,16 @@ void Node::ExamineFork(const std::string& peer, const proto::StoredBlock& theirs
   if (forks_examined_.count(key) != 0) return;
   if (forks_examined_.size() >= kForksExaminedMax) forks_examined_.clear();
   forks_examined_.insert(key);
+  // Their certificate must hold a quorum of the epoch of that height, each signature valid (a
+  // bounded check: no more endorsements than members, no member twice); otherwise it is a lie.
   const consensus::proto::CommitCertificate& b = theirs.certificate();
-  if (b.height() != height || b.block_hash() != std::string(crypto::AsBytes(their_hash))) {
-    Log("sync: " + peer + " served a block at height " + std::to_string(height) +
-        " under a certificate for another block; ignored");
+  auto membership = genesis::MembershipAt(genesis_, ledger_.state(), height);
+  if (!membership.ok()) return;
+  const Status valid =
+      consensus::VerifyCommitCertificate(membership->Validators(genesis_.chain_id), height, their_hash, b);
+  if (!valid.ok()) {
+    Log("sync: " + peer + " served another block at height " + std::to_string(height) +
+        " without a valid certificate (" + valid.ToString() + "): a lie, not a fork");
     return;
   }
   const consensus::proto::CommitCertificate& a = ours->certificate();

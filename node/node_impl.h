@@ -251,6 +251,8 @@ class Node : public consensus::Application {
   // whose precommits are in both certificates.
   void ProbeFork(const std::string& peer, std::uint64_t height);
   void ExamineFork(const std::string& peer, const proto::StoredBlock& theirs);
+  // True if `response` is the answer to the pending probe (one block, at the probed height).
+  bool TakeForkProbeAnswer(const std::string& peer, const proto::BlockResponse& response);
   // Checks the peers' claimed tips against our chain (PeerHeights::Verify).
   void VerifyPeerClaims();
   Status AdmitTx(const std::string& wire, crypto::Hash256* id);
@@ -336,6 +338,7 @@ class Node : public consensus::Application {
   std::deque<consensus::proto::ConsensusMessage> early_messages_;
   std::string sync_peer_;
   std::string fork_probe_peer_;           // asked for its block at our height (ProbeFork)
+  std::uint64_t fork_probe_height_ = 0;
   std::int64_t fork_probe_deadline_ms_ = 0;
   std::set<std::string> forks_examined_;  // "peer/height/hash", at most kForksExaminedMax
   std::int64_t sync_deadline_ms_ = 0;

@@ -53,6 +53,7 @@ void Node::OnPeerConnection(const std::string& peer, bool up) {
   } else {
     peers_.Forget(peer);  // its next announcement, after it reconnects, counts afresh
     if (sync_peer_ == peer) sync_peer_.clear();
+    if (fork_probe_peer_ == peer) fork_probe_peer_.clear();
   }
 }
 
@@ -123,11 +124,7 @@ bool Node::TakeServeBudget(const std::string& peer, const char* what) {
 // Synced blocks are applied one per io event, so RPC (status shows the progress) and consensus
 // messages are served between them; the peer stays our sync peer until its batch is applied.
 void Node::OnBlockResponse(const std::string& peer, const proto::BlockResponse& response) {
-  if (peer == fork_probe_peer_) {
-    fork_probe_peer_.clear();
-    if (response.blocks_size() > 0) ExamineFork(peer, response.blocks(0));
-    return;
-  }
+  if (TakeForkProbeAnswer(peer, response)) return;
   if (peer != sync_peer_ || !sync_queue_.empty()) return;  // late or unasked: ignore
   for (const auto& stored : response.blocks()) sync_queue_.push_back(stored);
   if (sync_queue_.empty()) {

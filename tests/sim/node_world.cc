@@ -48,7 +48,8 @@ void World::AtMember(Member& member, std::int64_t at, std::function<void()> fn) 
   At(at, [this, &member, incarnation = member.incarnation, fn = std::move(fn)]() mutable {
     if (!member.up || member.incarnation != incarnation) return;
     if (member.paused_until > now_) {
-      AtMember(member, member.paused_until, std::move(fn));
+      // In steps, so that a healing that ends the pause early releases it at once.
+      AtMember(member, std::min(member.paused_until, now_ + kPausePollMs), std::move(fn));
       return;
     }
     fn();

@@ -31,6 +31,7 @@ using node::detail::NodeHost;
 constexpr std::int64_t kStartMs = 1'789'956'000'000;
 constexpr std::int64_t kSkewMaxMs = 2'000;        // each member's clock is off by at most this
 constexpr std::int64_t kCheckEveryMs = 500;       // agreement and block-time checks
+constexpr std::int64_t kPausePollMs = 250;        // a paused member's events wait in such steps
 constexpr std::uint64_t kFloorSlack = 10;         // a signing floor above the top by more: forged
 constexpr std::uint64_t kForkEvidenceHeights = 30; // a branch this far past a fork holds its evidence
 constexpr std::int64_t kFaultWindowMs = 10'000;   // faults are drawn in windows this long,
@@ -199,9 +200,9 @@ class World {
   std::set<std::string> history_lost_;  // members a fault made lose their signing history
   std::size_t history_loss_max_ = 0;      // n - q, or one more in one seed of ten
   std::deque<std::pair<std::string, std::string>> recent_;  // (sender, consensus frame) for F8
-  std::string byzantine_;
+  std::string byzantine_;  // the member whose frames lie and whose votes may be signed twice
   std::uint64_t epoch_ = 0;  // the membership epoch most recently seen in force
-  std::uint64_t membership_changes_ = 0;  // the member whose frames lie and whose votes may be signed twice
+  std::uint64_t membership_changes_ = 0;  // proposed so far
   // (member, height, round, phase or -1 for a proposal) -> what it signed there
   std::map<std::tuple<std::string, std::uint64_t, std::uint32_t, int>, std::string> signed_;
 };

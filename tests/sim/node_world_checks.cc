@@ -93,7 +93,9 @@ void World::Check() {
                   "blocks are in the two certificates: signed evidence of its double signature");
           }
           forked_ = true;
-          fork_heights_.insert(h);
+          // Evidence is owed only for a same-round pair: precommits of two rounds are no
+          // same-slot equivocation (docs/consensus.md §13).
+          if (first_blocks_.at(h)["certificate_round"] == (*block)["certificate_round"]) fork_heights_.insert(h);
           ++result_->forks_with_evidence;
         } else {
           Violation("fork at height " + std::to_string(h) + ": " + member->id + " has " +

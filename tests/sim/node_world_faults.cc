@@ -61,7 +61,7 @@ void World::InjectFault() {
       history_lost_.size() >= history_loss_max_) {
     kind = 0;
   }
-  if (loses_history && kind != 0) history_lost_.insert(member.id);
+  if (loses_history && kind != 0 && member.up) history_lost_.insert(member.id);
   switch (kind) {
     case 0: {  // crash, restart later; one time in five two or three members at once (F3, F4)
       if (!member.up) break;
