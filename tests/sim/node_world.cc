@@ -143,7 +143,7 @@ bool World::Setup() {
   const std::size_t quorum = options_.membership_changes ? n * 2 / 3 + 1 : (*status)["quorum"].get<std::size_t>();
   history_loss_max_ = n - std::min(quorum, n) + (Chance(0.1) ? 1 : 0);
   // Two at once is what the wipe-two scenarios are for (the chain may then halt, by design).
-  if (scenario_ != nullptr && std::string(scenario_->name).starts_with("wipe-two")) {
+  if (Variant(Scenario::kTwoAtOnce)) {
     history_loss_max_ = std::max<std::size_t>(history_loss_max_, 2);
   }
   return true;
@@ -345,8 +345,7 @@ void World::Run() {
     for (std::int64_t t = from + 2'000; t < healed; t += Uniform(1'000, 4'000)) {
       At(t, [this] { InjectFault(); });
     }
-    const bool rule_switch = scenario_ != nullptr && std::string(scenario_->name) == "wipe-two-rule-switch";
-    if (options_.membership_changes && (rule_switch || Chance(0.5))) {
+    if (options_.membership_changes && (Variant(Scenario::kRuleSwitch) || Chance(0.5))) {
       At(from + Uniform(0, kFaultWindowMs), [this] { ProposeMembershipChange(); });
     }
     if (healed == fault_end) {

@@ -48,12 +48,14 @@ class SimNetwork;
 // A named scenario (node_world_faults.cc, kScenarios): one fault kind of World::InjectFault
 // (-1: none), or one lie of the Byzantine member.
 struct Scenario {
+  // What a scenario changes in its fault kind (flags).
+  enum Variant { kPlain = 0, kTwoAtOnce = 1, kRuleSwitch = 2, kTruncate = 4 };
   const char* name;
   int kind;
   const char* lie;  // "" (no Byzantine member), status, sync, relay, votes, split
   const char* what;
+  int variant = kPlain;
 };
-extern const Scenario kScenarios[21];
 const Scenario* FindScenario(const std::string& name);
 
 struct Member {
@@ -158,6 +160,8 @@ class World {
 
   // Whether the Byzantine member tells this kind of lie (all of them outside a scenario).
   bool Lies(const char* kind) const;
+  // Whether the scenario run has this variant (never outside a scenario).
+  bool Variant(int flag) const { return scenario_ != nullptr && (scenario_->variant & flag) != 0; }
 
   SimOptions options_;
   SimResult* result_;

@@ -11,15 +11,16 @@ namespace colend::sim::world {
 const Scenario kScenarios[] = {
     {"crash", 0, "", "members crash and restart, one to three at once (F1-F4)"},
     {"wipe", 1, "", "a member loses its data directory; its signing lease survives (F11)"},
-    {"wipe-two", 1, "", "two members lose their data directories at once (F11)"},
-    {"wipe-two-rule-switch", 1, "", "two members at once lose their data while the quorum rule switches (F11, §7)"},
+    {"wipe-two", 1, "", "two members lose their data directories at once (F11)", Scenario::kTwoAtOnce},
+    {"wipe-two-rule-switch", 1, "", "two members at once lose their data while the quorum rule switches (F11, §7)",
+     Scenario::kTwoAtOnce | Scenario::kRuleSwitch},
     {"pause", 2, "", "a member's process stalls for up to 10 s (F2)"},
     {"partition", 3, "", "one or two members cut off, both ways or one way (F5, F6)"},
     {"loss", 4, "", "the network loses 5-30 % of frames (F8)"},
     {"hold", 5, "", "a member's frames are held 1-30 s, then delivered"},
     {"power-loss", 6, "", "a member loses power: its unsynced writes are lost"},
     {"corrupt-store", 7, "", "a byte of a stopped member's store is flipped (F10)"},
-    {"truncated-store", 7, "", "a file of a stopped member's store is cut short (F10)"},
+    {"truncated-store", 7, "", "a file of a stopped member's store is cut short (F10)", Scenario::kTruncate},
     {"older-copy", 8, "", "data/ is replaced by an older copy while the lease is kept (F11)"},
     {"half-made-store", 9, "", "a member is killed between making a fresh store and its record (F11)"},
     {"clock", 10, "", "a member's clock runs 6-30 s off (F9)"},
@@ -81,7 +82,7 @@ void World::InjectFault() {
       Crash(member, "crashes and loses its data directory");
       member.env = std::make_unique<FaultEnv>();
       RestartAt(member, now_ + heal, "restarts with an empty data directory");
-      if (scenario_ != nullptr && std::string(scenario_->name).starts_with("wipe-two")) {
+      if (Variant(Scenario::kTwoAtOnce)) {
         Member& other = Random();
         if (!other.up || (history_lost_.count(other.id) == 0 && history_lost_.size() >= history_loss_max_)) break;
         history_lost_.insert(other.id);
@@ -138,7 +139,7 @@ void World::InjectFault() {
       if (!member.up) break;
       Crash(member, "crashes");
       std::string what;
-      const bool truncate = scenario_ != nullptr ? std::string(scenario_->name) == "truncated-store" : Chance(0.5);
+      const bool truncate = scenario_ != nullptr ? Variant(Scenario::kTruncate) : Chance(0.5);
       if (truncate ? member.env->Truncate("/data", rng_, &what) : member.env->Corrupt("/data", rng_, &what)) {
         member.corrupted = true;
         Event(member.id + "'s store is damaged: " + what);
@@ -305,7 +306,7 @@ void World::ProposeMembershipChange() {
   const std::string proposal = "sim-change-" + std::to_string(++membership_changes_);
   std::map<std::string, std::string> fields = {{"proposal", proposal}};
   std::int64_t choice = Uniform(0, 2);
-  if (scenario_ != nullptr && std::string(scenario_->name) == "wipe-two-rule-switch") choice = 2;
+  if (Variant(Scenario::kRuleSwitch)) choice = 2;
   std::string what;
   if (choice == 0 && !removed.empty()) {
     const Member& back = *by_id_.at(removed[static_cast<std::size_t>(Uniform(0, static_cast<std::int64_t>(removed.size()) - 1))]);
