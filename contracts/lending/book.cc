@@ -15,7 +15,7 @@ Result<Loan> LoadLoan(Call& c, const std::string& id) {
   if (!IsLoanId(id)) return MakeError("invalid-field", "loan id '" + id + "' must be 1-64 of [A-Za-z0-9._-]");
   auto v = c.Get("loan/" + id);
   if (!v) return MakeError("loan-not-found", "loan '" + id + "' does not exist");
-  return Loan::FromText(*v);
+  return ReadLoanRecord(id, *v);
 }
 
 // The first business day the daily rules can change anything for a loan: every day while it is
@@ -86,7 +86,7 @@ void SaveLoan(Call& c, const Loan& loan) {
       }
     }
   }
-  c.state()->Put("loan/" + loan.id, loan.ToText());
+  c.state()->Put("loan/" + loan.id, WriteLoanRecord(loan));
   const bool open = loan.status != "closed" && loan.status != "cancelled";
   if (!open) {
     c.state()->Erase(key);

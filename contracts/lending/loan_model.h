@@ -35,6 +35,7 @@ struct LenderShare {
   LoanClass classification = LoanClass::kNormal;
   bool written_off = false;
   bool reported = false;  // a negative credit report is outstanding for this lender's share
+  bool operator==(const LenderShare&) const = default;
 };
 
 struct InstallmentState {
@@ -53,6 +54,7 @@ struct InstallmentState {
   std::int64_t PrincipalDue() const { return principal_fen - principal_paid_fen; }
   std::int64_t InterestDue() const { return interest_fen - interest_paid_fen; }
   bool Paid() const { return PrincipalDue() == 0 && InterestDue() == 0 && penalty_posted_fen == penalty_paid_fen && accrual_from_day == 0; }
+  bool operator==(const InstallmentState&) const = default;
 };
 
 // Terms frozen into the loan at drawdown (R-GOV-01: later parameter changes do not touch them).
@@ -66,6 +68,7 @@ struct LoanTerms {
   int report_delay_days = 1;
   SplitMethod split = SplitMethod::kCumulativeFloorLeadRemainder;
   int param_version = 1;
+  bool operator==(const LoanTerms&) const = default;
 };
 
 struct Loan {
@@ -113,8 +116,10 @@ struct Loan {
   Rational misuse_surcharge_rate;
 
   nlohmann::json ToJson() const;
-  std::string ToText() const { return ToJson().dump(); }
+  // The stored record: exactly ToJson().dump(), written without building the tree (loan_text.cc).
+  std::string ToText() const;
   static Result<Loan> FromText(std::string_view text);
+  bool operator==(const Loan&) const = default;
 
   // Days past due on `day`: day − the earliest due date (< day) of an unpaid installment; 0 if
   // none. The grace day counts in DPD (but suppresses penalty and reporting).
@@ -143,5 +148,16 @@ struct Loan {
   // What `colend loan show --json` prints for `day` (the business date).
   nlohmann::json View(std::int64_t day) const;
 };
+
+// Reading and writing "loan/<id>" records through a memo kept per thread (loan_text.cc). Every
+// lending transaction reads its loan and writes it back, and the next transaction about the loan
+// reads what the last one wrote: parsing that text again was a fifth of executing a block. The
+// memo holds, per loan id, the exact text last read or written on this thread and the record it
+// parses to, so ReadLoanRecord returns exactly what FromText(text) returns (the same record or
+// the same refusal), only without parsing when the text is byte-identical. At most
+// kLoanMemoEntries loans are held; when full, the memo is emptied (it only saves time).
+inline constexpr std::size_t kLoanMemoEntries = 4096;
+Result<Loan> ReadLoanRecord(const std::string& id, const std::string& text);
+std::string WriteLoanRecord(const Loan& loan);  // ToText(), remembered as read back
 
 }  // namespace colend::contracts

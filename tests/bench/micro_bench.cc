@@ -131,6 +131,29 @@ void BM_ContractRepayment(benchmark::State& state) {
 }
 BENCHMARK(BM_ContractRepayment)->Iterations(3000);
 
+// A loan record's stored text: written directly (Loan::ToText) against building nlohmann's tree
+// and dumping it (Loan::ToJson().dump(), the writer before issue 15; same bytes). A 12-period
+// loan as a drawdown leaves it.
+void BM_LoanText(benchmark::State& state) {
+  Book book;
+  const std::string borrower = book.Admit(1);
+  book.Originate("T1", borrower);
+  const contracts::Loan loan = *contracts::Loan::FromText(*book.state().Get("loan/T1"));
+  const bool tree = state.range(0) == 1;
+  for (auto _ : state) benchmark::DoNotOptimize(tree ? loan.ToJson().dump() : loan.ToText());
+  state.SetLabel(tree ? "nlohmann tree + dump" : "direct");
+}
+BENCHMARK(BM_LoanText)->Arg(0)->Arg(1);
+
+void BM_LoanParse(benchmark::State& state) {
+  Book book;
+  const std::string borrower = book.Admit(1);
+  book.Originate("T1", borrower);
+  const std::string text = *book.state().Get("loan/T1");
+  for (auto _ : state) benchmark::DoNotOptimize(contracts::Loan::FromText(text));
+}
+BENCHMARK(BM_LoanParse);
+
 // A block of 300 evidence anchors executed over a 100,000-entry state, and its state root.
 void BM_BlockOfAnchors(benchmark::State& state) {
   contracts::ChainRules rules = contracts::testing::DefaultInstitutionRules("colend-bench", true);
