@@ -99,36 +99,30 @@ const std::vector<std::vector<crypto::Hash256>>& StateTree::EmptyTop() {
   return kEmpty;
 }
 
-void StateTree::SetBucketRoot(std::uint32_t bucket, const crypto::Hash256& root) {
-  bucket_roots_[bucket] = root;
-  std::size_t i = bucket;
-  top_[0][i] = TopLeaf(root);
-  for (int level = 1; level <= kTopLevels; ++level) {
-    i >>= 1;
-    top_[level][i] = crypto::MerkleNodeHash(top_[level - 1][2 * i], top_[level - 1][2 * i + 1]);
+void StateTree::Apply(const StateWrites& writes, const Prepared& given) {
+  if (given.version != version_) {
+    Apply(writes, Prepare(writes));
+    return;
   }
-}
-
-void StateTree::Apply(const StateWrites& writes) {
-  std::set<std::uint32_t> touched;
+  std::size_t k = 0;
   for (const auto& [key, value] : writes) {
-    auto it = entries_.find(key);
+    const auto& [bucket, leaf] = given.writes[k++];
     if (value) {
-      const std::uint32_t bucket = it != entries_.end() ? it->second.bucket : StateBucket(key);
-      const crypto::Hash256 leaf = LeafHash(key, *value);
-      entries_[key] = Entry{*value, leaf, bucket};
-      bucket_leaves_[bucket][key] = leaf;
-      touched.insert(bucket);
-    } else if (it != entries_.end()) {
-      bucket_leaves_[it->second.bucket].erase(key);
-      touched.insert(it->second.bucket);
+      entries_.insert_or_assign(key, Entry{*value, leaf, bucket});
+      bucket_leaves_[bucket].insert_or_assign(key, leaf);
+    } else if (auto it = entries_.find(key); it != entries_.end()) {
+      bucket_leaves_[bucket].erase(key);
       entries_.erase(it);
     }
   }
-  for (std::uint32_t bucket : touched) SetBucketRoot(bucket, BucketRootAfter(bucket, {}));
+  for (const auto& [bucket, root] : given.bucket_roots) bucket_roots_[bucket] = root;
+  for (int level = 0; level <= kTopLevels; ++level) {
+    for (const auto& [i, hash] : given.top[level]) top_[level][i] = hash;
+  }
+  ++version_;
 }
 
-crypto::Hash256 StateTree::BucketRootAfter(std::uint32_t bucket, const StateWrites& writes) const {
+crypto::Hash256 StateTree::BucketRootAfter(std::uint32_t bucket, const BucketWrites& writes) const {
   // Merge the bucket's sorted keys with the (sorted) writes that fall into it.
   std::vector<crypto::Hash256> leaves;
   const auto& entries = bucket_leaves_[bucket];
@@ -142,7 +136,7 @@ crypto::Hash256 StateTree::BucketRootAfter(std::uint32_t bucket, const StateWrit
       continue;
     }
     if (e != entries.end() && e->first == w->first) ++e;
-    if (w->second) leaves.push_back(LeafHash(w->first, *w->second));
+    if (w->second) leaves.push_back(*w->second);
     ++w;
   }
   return crypto::MerkleRoot(leaves);
@@ -181,17 +175,33 @@ std::string StateProof::ToText() const {
   return out;
 }
 
-crypto::Hash256 StateTree::RootAfter(const StateWrites& writes) const {
+StateTree::Prepared StateTree::Prepare(const StateWrites& writes) const {
   // Only the buckets the writes touch are recomputed, then their ancestors in the top tree.
-  std::map<std::uint32_t, StateWrites> by_bucket;
-  for (const auto& [key, value] : writes) by_bucket[StateBucket(key)].emplace(key, value);
-  std::map<std::size_t, crypto::Hash256> changed;  // index -> hash at the current level
-  for (const auto& [bucket, bucket_writes] : by_bucket) {
-    changed[bucket] = TopLeaf(BucketRootAfter(bucket, bucket_writes));
+  Prepared p;
+  p.version = version_;
+  p.writes.reserve(writes.size());
+  std::map<std::uint32_t, BucketWrites> by_bucket;  // each in key order, as `writes` is
+  for (const auto& [key, value] : writes) {
+    auto it = entries_.find(key);
+    const std::uint32_t bucket = it != entries_.end() ? it->second.bucket : StateBucket(key);
+    std::optional<crypto::Hash256> leaf;
+    if (value) leaf = LeafHash(key, *value);
+    p.writes.emplace_back(bucket, leaf.value_or(crypto::Hash256{}));
+    by_bucket[bucket].emplace_back(key, leaf);
   }
-  if (changed.empty()) return Root();
+  p.top.resize(kTopLevels + 1);
+  for (const auto& [bucket, bucket_writes] : by_bucket) {
+    const crypto::Hash256 root = BucketRootAfter(bucket, bucket_writes);
+    p.bucket_roots[bucket] = root;
+    p.top[0][bucket] = TopLeaf(root);
+  }
+  if (p.top[0].empty()) {
+    p.root = Root();
+    return p;
+  }
   for (int level = 1; level <= kTopLevels; ++level) {
-    std::map<std::size_t, crypto::Hash256> parents;
+    const auto& changed = p.top[level - 1];
+    auto& parents = p.top[level];
     for (const auto& [i, hash] : changed) {
       const std::size_t parent = i >> 1;
       if (parents.count(parent)) continue;
@@ -201,9 +211,9 @@ crypto::Hash256 StateTree::RootAfter(const StateWrites& writes) const {
       };
       parents[parent] = crypto::MerkleNodeHash(child(2 * parent), child(2 * parent + 1));
     }
-    changed = std::move(parents);
   }
-  return changed.begin()->second;
+  p.root = p.top[kTopLevels].begin()->second;
+  return p;
 }
 
 }  // namespace colend::contracts

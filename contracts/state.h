@@ -81,9 +81,25 @@ class StateTree : public StateReader {
   std::optional<std::string> Get(std::string_view key) const override;
   std::vector<std::pair<std::string, std::string>> Scan(std::string_view prefix,
                                                         std::size_t limit) const override;
-  void Apply(const StateWrites& writes);
+  // What applying `writes` changes in the tree's hashes: each write's bucket and leaf hash (in
+  // the writes' order), and the changed nodes of the top tree level by level (level 0: the
+  // leaves of the changed bucket roots; the last level: the root). Computed once when a block
+  // is executed (its root goes into the header) and used again when it commits, instead of
+  // hashing everything a second time. Valid only on the tree it was computed on, unchanged.
+  struct Prepared {
+    std::uint64_t version = 0;  // the tree's version() it was computed on
+    std::vector<std::pair<std::uint32_t, crypto::Hash256>> writes;  // bucket, leaf hash (erase: zero)
+    std::map<std::uint32_t, crypto::Hash256> bucket_roots;
+    std::vector<std::map<std::size_t, crypto::Hash256>> top;  // kTopLevels + 1 levels
+    crypto::Hash256 root;
+  };
+  Prepared Prepare(const StateWrites& writes) const;
+  void Apply(const StateWrites& writes) { Apply(writes, Prepare(writes)); }
+  // Applies `writes` with what Prepare(writes) computed; recomputes it if the tree changed since.
+  void Apply(const StateWrites& writes, const Prepared& prepared);
   crypto::Hash256 Root() const;
-  crypto::Hash256 RootAfter(const StateWrites& writes) const;  // without changing the tree
+  crypto::Hash256 RootAfter(const StateWrites& writes) const { return Prepare(writes).root; }
+  std::uint64_t version() const { return version_; }  // counts Apply calls
   std::size_t size() const { return entries_.size(); }
   const auto& entries() const { return entries_; }
 
@@ -100,14 +116,14 @@ class StateTree : public StateReader {
     crypto::Hash256 leaf_hash;
     std::uint32_t bucket;
   };
-  // A bucket's root over its entries with `writes` merged in; every write must belong to the
-  // bucket (RootAfter groups them; the bucket of a key is hashed once).
-  crypto::Hash256 BucketRootAfter(std::uint32_t bucket, const StateWrites& writes) const;
+  // A bucket's root over its entries with `writes` (key, new leaf hash or nullopt to erase; in
+  // key order) merged in; every write must belong to the bucket (Prepare groups them).
+  using BucketWrites = std::vector<std::pair<std::string_view, std::optional<crypto::Hash256>>>;
+  crypto::Hash256 BucketRootAfter(std::uint32_t bucket, const BucketWrites& writes) const;
   // The top tree over 65536 = 2^16 bucket roots is a perfect binary tree (RFC 6962 splits at the
   // largest power of two below n), kept level by level: top_[0] holds the leaf hashes of the
   // bucket roots, top_[16][0] the state root. Changing a bucket rehashes its 16 ancestors.
   static constexpr int kTopLevels = 16;
-  void SetBucketRoot(std::uint32_t bucket, const crypto::Hash256& root);
   static const std::vector<std::vector<crypto::Hash256>>& EmptyTop();
 
   std::map<std::string, Entry, std::less<>> entries_;
@@ -117,6 +133,7 @@ class StateTree : public StateReader {
   std::vector<crypto::Hash256> bucket_roots_ =
       std::vector<crypto::Hash256>(kStateBuckets, crypto::Sha256(""));
   std::vector<std::vector<crypto::Hash256>> top_ = EmptyTop();
+  std::uint64_t version_ = 0;
 };
 
 }  // namespace colend::contracts

@@ -187,13 +187,14 @@ consensus::proto::Block Ledger::BuildBlock(std::uint64_t height, std::int64_t ti
   header.proposer = proposer;
   header.tx_count = txs.size();
   header.tx_root = contracts::TxRoot(txs);
-  header.state_root = state_.RootAfter(overlay.writes());
+  contracts::StateTree::Prepared prepared = state_.Prepare(overlay.writes());
+  header.state_root = prepared.root;
   header.ledger_size = ledger_.size();
   header.ledger_root = ledger_.Root();
   header.membership_epoch = membership_.epoch;
   header.membership_sha256 = membership_.sha256;
   block.set_header(header.ToText());
-  Executed executed{header, {}, overlay.writes()};
+  Executed executed{header, {}, overlay.writes(), std::move(prepared)};
   for (const auto& tx : txs) executed.tx_ids.push_back(tx.id);
   executed_[consensus::BlockContentDigest(block)] = std::move(executed);
   return block;
@@ -250,10 +251,9 @@ Result<Ledger::Executed> Ledger::Execute(std::uint64_t height,
     txs.push_back(std::move(tx).value());
   }
   if (contracts::TxRoot(txs) != h.tx_root) return Invalid(at + "tx-root does not match");
-  if (state_.RootAfter(overlay.writes()) != h.state_root) {
-    return Invalid(at + "state-root does not match re-execution");
-  }
-  Executed executed{h, {}, overlay.writes()};
+  contracts::StateTree::Prepared prepared = state_.Prepare(overlay.writes());
+  if (prepared.root != h.state_root) return Invalid(at + "state-root does not match re-execution");
+  Executed executed{h, {}, overlay.writes(), std::move(prepared)};
   for (const auto& tx : txs) executed.tx_ids.push_back(tx.id);
   return executed;
 }
@@ -354,10 +354,10 @@ Status Ledger::CommitBlock(const consensus::proto::Block& block,
   write.state_writes = &executed.writes;
   write.ledger_accumulator = ledger.Serialize();
   COLEND_RETURN_IF_ERROR(store_->CommitBlock(write));
-  // The root of the state after these writes was computed by Execute (RootAfter) and checked
-  // against the header; Apply does the same merge (state_test proves Apply + Root == RootAfter),
-  // so it is not recomputed here: that was a third O(entries) pass over the state per block.
-  state_.Apply(executed.writes);
+  // The root of the state after these writes was computed by Execute (Prepare) and checked
+  // against the header; Apply installs the hashes Prepare computed instead of computing them a
+  // second time (state_test proves Apply + Root == RootAfter, with and without them).
+  state_.Apply(executed.writes, executed.prepared);
   ledger_ = std::move(ledger);
   last_header_ = executed.header;
   last_hash_ = hash;

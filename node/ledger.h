@@ -82,6 +82,7 @@ class Ledger {
     consensus::BlockHeader header;
     std::vector<crypto::Hash256> tx_ids;
     contracts::StateWrites writes;
+    contracts::StateTree::Prepared prepared;  // the hashes of `writes` on the state it ran on
   };
   Result<Executed> Execute(std::uint64_t height, const consensus::proto::Block& block,
                            std::int64_t now_ms, bool check_timeliness) const;

@@ -75,6 +75,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
   if (env != nullptr) options.env = env;
   options.create_if_missing = true;
   options.paranoid_checks = true;
+  options.write_buffer_size = 32 << 20;
   leveldb::DB* raw = nullptr;
   leveldb::Status s = leveldb::DB::Open(options, path, &raw);
   if (!s.ok()) return StorageError(s, "cannot open the database at " + path);

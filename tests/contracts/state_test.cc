@@ -1,5 +1,6 @@
 // Proves that the state root depends on content only (not on write order), that overlays read
-// through to their base, and that RootAfter predicts the root Apply produces.
+// through to their base, that RootAfter predicts the root Apply produces, and that hashes
+// prepared for a block are installed only on the state they were computed on.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -98,6 +99,56 @@ TEST(StateTree, RootAfterMatchesApplyOnRandomWrites) {
     crypto::Hash256 predicted = tree.RootAfter(writes);
     tree.Apply(writes);
     ASSERT_EQ(predicted, tree.Root()) << "round " << round;
+  }
+}
+
+// A block's hashes are prepared when it is executed and installed when it commits. Two blocks
+// prepared on the same state (two proposals at one height, or a block and the next one executed
+// early): the second commits on a state the first changed, so its prepared hashes are stale and
+// must not be installed; the root, the entries and each bucket follow the definition.
+TEST(StateTree, PreparedHashesApplyOnlyToTheStateTheyWereComputedOn) {
+  std::mt19937 rng(3);
+  StateTree tree;
+  std::map<std::string, std::string> model;
+  auto random_writes = [&] {
+    StateWrites writes;
+    for (int i = 0; i < 100; ++i) {
+      std::string key = "loan/" + std::to_string(rng() % 500);
+      if (rng() % 5 == 0) {
+        writes[key] = std::nullopt;
+      } else {
+        writes[key] = std::to_string(rng());
+      }
+    }
+    return writes;
+  };
+  auto apply_to_model = [&](const StateWrites& writes) {
+    for (const auto& [key, value] : writes) {
+      if (value) {
+        model[key] = *value;
+      } else {
+        model.erase(key);
+      }
+    }
+  };
+  for (int round = 0; round < 20; ++round) {
+    const StateWrites first = random_writes(), second = random_writes();
+    const StateTree::Prepared p1 = tree.Prepare(first), p2 = tree.Prepare(second);
+    tree.Apply(first, p1);
+    apply_to_model(first);
+    ASSERT_EQ(tree.Root(), p1.root);
+    ASSERT_EQ(tree.Root(), RootByDefinition(model)) << "round " << round;
+    tree.Apply(second, p2);  // prepared before `first` changed the state
+    apply_to_model(second);
+    ASSERT_EQ(tree.Root(), RootByDefinition(model)) << "round " << round << ": stale hashes installed";
+    ASSERT_EQ(tree.size(), model.size());
+    for (const auto& [key, value] : model) ASSERT_EQ(tree.Get(key), value);
+    const std::string& some = model.begin()->first;
+    std::vector<crypto::Hash256> leaves;
+    for (const auto& [key, value] : model) {
+      if (StateBucket(key) == StateBucket(some)) leaves.push_back(StateTree::LeafHash(key, value));
+    }
+    ASSERT_EQ(tree.BucketRoot(StateBucket(some)), crypto::MerkleRoot(leaves));
   }
 }
 
