@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Issue 15's long-chain figures with one command: does throughput hold with a million
+# transactions on chain, and does a restart take as long on a long chain as on a new one?
+#
+#   scripts/bench-long.sh [--txs N] [--duration S] [--out DIR] [--no-build]
+#
+# On a fresh 5-node local network (Release build, as scripts/bench.sh):
+#   1. restart node3 and time it (process start until its RPC answers, and until it is back
+#      at the others' height), on the new chain;
+#   2. colend-bench --mix loans for S seconds (default 20): the empty-chain figure;
+#   3. colend-bench --mix anchor, 240 s at a time, until at least N transactions (default
+#      1,000,000) are on chain;
+#   4. colend-bench --mix loans for S seconds again, and the ratio to step 2 (target: within 10 %);
+#   5. restart node3 again and time it; the ratio to step 1.
+# JSON lines go to DIR/long.jsonl (default bench-results/). Takes about 15 minutes on 2 cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+txs=1000000
+duration=20
+out=bench-results
+build=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --txs) txs="$2"; shift 2 ;;
+    --duration) duration="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    --no-build) build=0; shift ;;
+    *) sed -n '2,16p' "$0" >&2; exit 2 ;;
+  esac
+done
+bdir=build-release
+if [ "$build" -eq 1 ]; then
+  scripts/install-deps.sh
+  cmake -S . -B "$bdir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCOLEND_TEST_HOOKS=OFF \
+    -DCOLEND_WERROR="${COLEND_WERROR:-OFF}" >/dev/null
+  cmake --build "$bdir" -j "$(nproc)" --target colend colend-node colend-bench
+fi
+bin=$bdir/bin
+mkdir -p "$out"
+: >"$out/long.jsonl"
+net=$(mktemp -d /tmp/colend-long.XXXXXX)
+cleanup() {
+  "$bin/colend" localnet down --dir "$net/net" --kill >/dev/null 2>&1 || true
+  rm -rf "$net"
+}
+trap cleanup EXIT
+"$bin/colend" localnet init --dir "$net/net" --nodes 5 >/dev/null
+"$bin/colend" localnet up --dir "$net/net" >/dev/null
+py() { /usr/bin/python3 -c "$@"; }
+height() {  # height of node K (-1 if it does not answer)
+  "$bin/colend" status --home "$net/net/node$1" --json 2>/dev/null |
+    py "import json,sys; print(json.load(sys.stdin)['height'])" 2>/dev/null || echo -1
+}
+now_ms() { date +%s%3N; }
+# Restarts node3 and prints one JSON line: ms until its RPC answers, ms until it is at the
+# height node1 had when it was stopped.
+restart() {
+  local label=$1 target t0 t_rpc t_caught
+  "$bin/colend" localnet down --dir "$net/net" --node 3 >/dev/null
+  target=$(height 1)
+  t0=$(now_ms)
+  "$bin/colend" localnet up --dir "$net/net" --node 3 --timeout 600 >/dev/null
+  until [ "$(height 3)" -ge 0 ]; do sleep 0.05; done
+  t_rpc=$(now_ms)
+  until [ "$(height 3)" -ge "$target" ]; do sleep 0.05; done
+  t_caught=$(now_ms)
+  printf '{"restart":"%s","height":%s,"rpc_ms":%s,"at_height_ms":%s}\n' "$label" "$target" \
+    $((t_rpc - t0)) $((t_caught - t0)) | tee -a "$out/long.jsonl"
+}
+bench() { "$bin/colend-bench" --dir "$net/net" --json "$@"; }
+field() { py "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$@"; }
+
+echo "== restart on the new chain"
+restart new-chain
+echo "== loans, $duration s, on the new chain"
+empty=$(bench --duration "$duration" --mix loans)
+echo "$empty" | tee -a "$out/long.jsonl" >/dev/null
+on_chain=$(field "$empty" committed)
+printf 'committed %.1f tx/s, p50 %.0f ms, p99 %.0f ms\n' "$(field "$empty" committed_tps)" \
+  "$(field "$empty" latency_ms_p50)" "$(field "$empty" latency_ms_p99)"
+while [ "$on_chain" -lt "$txs" ]; do
+  fill=$(bench --duration 240 --mix anchor)
+  echo "$fill" >>"$out/long.jsonl"
+  on_chain=$((on_chain + $(field "$fill" committed)))
+  printf '== filled: %s transactions on chain (anchors at %.0f tx/s), node RSS max %.1f MiB\n' \
+    "$on_chain" "$(field "$fill" committed_tps)" "$(field "$fill" rss_mib_max)"
+done
+echo "== loans, $duration s, with $on_chain transactions on chain"
+long=$(bench --duration "$duration" --mix loans)
+echo "$long" | tee -a "$out/long.jsonl" >/dev/null
+printf 'committed %.1f tx/s, p50 %.0f ms, p99 %.0f ms, node RSS max %.1f MiB\n' \
+  "$(field "$long" committed_tps)" "$(field "$long" latency_ms_p50)" \
+  "$(field "$long" latency_ms_p99)" "$(field "$long" rss_mib_max)"
+echo "== restart with $on_chain transactions on chain"
+restart long-chain
+py "
+import json
+rows = [json.loads(l) for l in open('$out/long.jsonl')]
+loans = [r for r in rows if r.get('mix') == 'loans']
+restarts = {r['restart']: r for r in rows if 'restart' in r}
+print('== throughput long/new chain: %.2f (%.1f / %.1f tx/s; target >= 0.90)' % (
+    loans[-1]['committed_tps'] / loans[0]['committed_tps'], loans[-1]['committed_tps'], loans[0]['committed_tps']))
+print('== restart long/new chain: RPC answers after %d / %d ms, back at height after %d / %d ms' % (
+    restarts['long-chain']['rpc_ms'], restarts['new-chain']['rpc_ms'],
+    restarts['long-chain']['at_height_ms'], restarts['new-chain']['at_height_ms']))
+"
