@@ -84,6 +84,12 @@ Result<Receipt> Receipt::ParseText(std::string_view text) {
 
 Executor::Executor(ChainRules rules) : rules_(std::move(rules)) {}
 
+const crypto::PublicKey* Executor::SenderKey(const Tx& tx) const {
+  if (tx.body.chain_id != rules_.chain_id) return nullptr;
+  auto member = rules_.members.find(tx.body.sender);
+  return member == rules_.members.end() ? nullptr : &member->second.signing_key;
+}
+
 Status Executor::CheckSignature(const Tx& tx) const {
   if (tx.body.chain_id != rules_.chain_id) {
     return MakeError("wrong-chain", "transaction is for chain '" + tx.body.chain_id +

@@ -103,6 +103,9 @@ class Executor {
 
   // Signature and membership only (what a mempool can check without a block).
   Status CheckSignature(const Tx& tx) const;
+  // The key CheckSignature checks `tx`'s signature with: its sender's, if the transaction is for
+  // this chain and the sender a member; otherwise null.
+  const crypto::PublicKey* SenderKey(const Tx& tx) const;
   // Everything that makes a transaction unfit for a block at `block_time_ms` over `state`.
   // Codes: "wrong-chain", "unknown-sender", "bad-signature" (and the crypto codes),
   // "unknown-type", the field codes of CheckTxFields ("invalid-field", "invalid-utf8",

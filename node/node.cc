@@ -303,13 +303,21 @@ void Node::OnFrame(const std::string& peer, std::string frame) {
   switch (message.kind_case()) {
     case proto::PeerMessage::kConsensus:
       return OnConsensus(peer, message.consensus());
-    case proto::PeerMessage::kTxs:
-      for (const auto& wire : message.txs().txs()) {
-        crypto::Hash256 id;
-        (void)AdmitTx(wire, &id);  // gossip: invalid or known transactions are dropped quietly
+    case proto::PeerMessage::kTxs: {
+      std::vector<std::string> wires(message.txs().txs().begin(), message.txs().txs().end());
+      auto admit = [this, wires] {
+        for (const auto& wire : wires) {
+          crypto::Hash256 id;
+          (void)AdmitTx(wire, &id);  // gossip: invalid or known transactions are dropped quietly
+        }
+        ScheduleStartHeight();
+      };
+      if (!AdmitInOrder(wires, std::move(admit))) {
+        Log("dropping " + std::to_string(wires.size()) + " gossiped transactions from " + peer +
+            ": " + std::to_string(admit_queue_.size()) + " arrivals wait for signature checks");
       }
-      ScheduleStartHeight();
       return;
+    }
     case proto::PeerMessage::kStatus:
       return OnStatus(peer, message.status());
     case proto::PeerMessage::kBlockRequest:

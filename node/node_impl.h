@@ -24,6 +24,7 @@
 #include "consensus/replica.h"
 #include "contracts/tx.h"
 #include "genesis/genesis.h"
+#include "node/admission_queue.h"
 #include "node/config.h"
 #include "node/document_store.h"
 #include "node/ledger.h"
@@ -76,6 +77,15 @@ inline constexpr std::int64_t kBuildBudgetDivisor = 4;
 inline constexpr std::int64_t kGossipDelayMs = 5;
 inline constexpr std::size_t kGossipBatchTxsMax = 1000;
 inline constexpr std::size_t kGossipBatchBytesMax = 1u << 20;
+// Signatures are checked before admission on the host's worker threads (Node::AdmitInOrder),
+// and transactions are then admitted on the io thread in the order they arrived. At most
+// kAdmitQueueMax arrivals (a gossip frame or a submit each) or kAdmitQueueBytesMax bytes wait:
+// beyond them a gossip frame is dropped (its transactions reach us again in the block that
+// holds them) and a submit is refused with "admission-queue-full".
+inline constexpr std::size_t kAdmitQueueMax = 4096;
+inline constexpr std::size_t kAdmitQueueBytesMax = 64u << 20;
+// colend-node's signature-checking threads: one per core, at most this many.
+inline constexpr unsigned kVerifyThreadsMax = 16;
 // Documents of committed evidence.attach records this node still lacks, and how many it asks
 // peers for per housekeeping tick.
 inline constexpr std::size_t kWantedDocumentsMax = 10000;
@@ -122,6 +132,10 @@ struct NodeHost {
   std::function<std::int64_t()> wall_ms = NowMs;    // Unix milliseconds
   std::function<std::int64_t()> steady_ms = MonoMs; // milliseconds that never step back
   PeerNetworkFactory make_network;                  // the peer-to-peer network
+  // Runs `work` on a worker thread, then `then` on the io thread. colend-node gives it a pool of
+  // signature-checking threads (startup.cc); null (colend-sim): no worker threads, transactions
+  // are admitted at once with their signatures checked on the io thread.
+  std::function<void(std::function<void()> work, std::function<void()> then)> background;
   bool serve_rpc = true;  // false: no RPC server; the host calls Node::Call
   std::ostream* log = nullptr;  // where the log goes (null: standard error)
 };
@@ -256,6 +270,12 @@ class Node : public consensus::Application {
   // Checks the peers' claimed tips against our chain (PeerHeights::Verify).
   void VerifyPeerClaims();
   Status AdmitTx(const std::string& wire, crypto::Hash256* id);
+  // Checks the signatures of `wires` (transactions not seen before, from members) on a worker
+  // thread, which remembers the valid ones (crypto::PublicKey::Verify's cache), then runs `then`
+  // on the io thread after every earlier arrival's; `then` admits them (AdmitTx), now without
+  // checking a signature again. False, and `then` dropped, when kAdmitQueueMax or
+  // kAdmitQueueBytesMax is reached. Without host worker threads, runs `then` at once.
+  bool AdmitInOrder(const std::vector<std::string>& wires, std::function<void()> then);
 
   Result<json> HandleRpc(const std::string& method, const json& params);
   // Methods that answer later (rpc.h, RpcDeferredHandler): wait_tx.
@@ -318,6 +338,7 @@ class Node : public consensus::Application {
   std::unique_ptr<HostTimer> start_timer_;
   std::unique_ptr<HostTimer> housekeeping_timer_;
   std::unique_ptr<HostTimer> gossip_timer_;
+  AdmissionQueue admit_queue_{kAdmitQueueMax, kAdmitQueueBytesMax};  // AdmitInOrder
   proto::PeerMessage gossip_batch_;  // admitted here, not yet sent to the peers
   std::size_t gossip_batch_bytes_ = 0;
   bool gossip_armed_ = false;

@@ -30,8 +30,25 @@ Result<json> Node::HandleRpc(const std::string& method, const json& params) {
 }
 
 bool Node::HandleDeferredRpc(const std::string& method, const json& params, RpcReply reply) {
-  if (method != "wait_tx") return false;
-  RpcWaitTx(params, std::move(reply));
+  if (method == "wait_tx") {
+    RpcWaitTx(params, std::move(reply));
+    return true;
+  }
+  if (method != "submit" || !host_.background) return false;
+  // submit answers after the signature check on a worker thread (AdmitInOrder); what it answers
+  // is RpcSubmit's, as without worker threads.
+  std::vector<std::string> wires;
+  if (params.is_object() && params.contains("tx") && params["tx"].is_string()) {
+    if (auto wire = crypto::FromHex(params["tx"].get<std::string>()); wire.ok()) wires.push_back(std::move(*wire));
+  }
+  auto shared_reply = std::make_shared<RpcReply>(std::move(reply));
+  if (!AdmitInOrder(wires, [this, params, shared_reply] { (*shared_reply)(RpcSubmit(params)); })) {
+    metrics_.TxRefused("admission-queue-full");
+    (*shared_reply)(MakeError("admission-queue-full",
+                              std::to_string(admit_queue_.size()) + " arrivals (" +
+                                  std::to_string(admit_queue_.bytes()) +
+                                  " bytes) wait for their signature checks; retry later"));
+  }
   return true;
 }
 

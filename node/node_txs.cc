@@ -34,6 +34,35 @@ Status Node::AdmitTx(const std::string& wire, crypto::Hash256* id) {
   return Status::Ok();
 }
 
+bool Node::AdmitInOrder(const std::vector<std::string>& wires, std::function<void()> then) {
+  if (!host_.background) {
+    then();
+    return true;
+  }
+  std::size_t bytes = 0;
+  for (const std::string& wire : wires) bytes += wire.size();
+  const std::optional<std::uint64_t> number = admit_queue_.Add(bytes, std::move(then));
+  if (!number) return false;
+  struct Check {
+    crypto::PublicKey key;
+    std::string message, signature;
+  };
+  std::vector<Check> checks;
+  for (const std::string& wire : wires) {
+    auto tx = contracts::DecodeTx(wire);
+    if (!tx.ok() || mempool_.Contains(tx->id)) continue;  // AdmitTx says why, at its turn
+    const crypto::PublicKey* key = ledger_.executor().SenderKey(*tx);
+    if (key != nullptr) checks.push_back({*key, std::move(tx->body_text), std::move(tx->signature)});
+  }
+  host_.background(
+      [checks = std::move(checks)] {
+        // A valid signature is remembered by Verify; an invalid one is refused again by AdmitTx.
+        for (const Check& c : checks) (void)c.key.Verify(c.message, c.signature);
+      },
+      [this, n = *number] { admit_queue_.Checked(n); });
+  return true;
+}
+
 void Node::MaybeTickClock() {
   const genesis::GenesisMember* me = ledger_.membership().Find(config_.member_id);
   if (me == nullptr || me->role != "lead_bank") return;

@@ -8,10 +8,12 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <thread>
 
 #include "node/node.h"
 #include "node/node_impl.h"
@@ -247,6 +249,16 @@ int RunNode(const NodeOptions& options) {
   };
   host.post = [&io](std::function<void()> fn) { asio::post(io, std::move(fn)); };
   host.stop = [&io] { io.stop(); };
+  // Transaction signatures are checked on these threads before admission (Node::AdmitInOrder):
+  // one per core, at most kVerifyThreadsMax. Joined before the node is destroyed.
+  const unsigned cores = std::thread::hardware_concurrency();
+  asio::thread_pool verifiers(std::clamp<unsigned>(cores, 1, detail::kVerifyThreadsMax));
+  host.background = [&verifiers, &io](std::function<void()> work, std::function<void()> then) {
+    asio::post(verifiers, [&io, work = std::move(work), then = std::move(then)]() mutable {
+      work();
+      asio::post(io, std::move(then));
+    });
+  };
   host.make_network = [&io](TransportConfig tc, PeerNetwork::FrameHandler on_frame,
                             PeerNetwork::PeerHandler on_peer,
                             PeerNetwork::LogHandler log) -> std::unique_ptr<PeerNetwork> {
@@ -265,6 +277,7 @@ int RunNode(const NodeOptions& options) {
     io.stop();
   });
   io.run();
+  verifiers.join();  // no worker still runs; what they posted to io is destroyed unrun
   if (node.fatal()) return fail("stopped after a fatal error (see the FATAL line above)");
   return 0;
 }

@@ -29,12 +29,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 bdir=build-release
-if [ "$build" -eq 1 ]; then
-  scripts/install-deps.sh
-  cmake -S . -B "$bdir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCOLEND_TEST_HOOKS=OFF \
-    -DCOLEND_WERROR="${COLEND_WERROR:-OFF}" >/dev/null
-  cmake --build "$bdir" -j "$(nproc)" --target colend colend-node colend-bench
-fi
+[ "$build" -eq 1 ] && scripts/build-release.sh colend colend-node colend-bench
 bin=$bdir/bin
 mkdir -p "$out"
 : >"$out/long.jsonl"

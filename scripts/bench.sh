@@ -37,15 +37,9 @@ while [ $# -gt 0 ]; do
     *) sed -n '2,17p' "$0" >&2; exit 2 ;;
   esac
 done
-# The figures are for the optimised build a bank runs (CMAKE_BUILD_TYPE=Release: -O3, assertions
-# kept), in its own directory; build/ stays the -O1 development and CI build.
+# The figures are for the optimised build a bank runs (scripts/build-release.sh).
 bdir=build-release
-if [ "$build" -eq 1 ]; then
-  scripts/install-deps.sh
-  cmake -S . -B "$bdir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCOLEND_TEST_HOOKS=OFF \
-    -DCOLEND_WERROR="${COLEND_WERROR:-OFF}" >/dev/null
-  cmake --build "$bdir" -j "$(nproc)" --target colend colend-node colend-bench
-fi
+[ "$build" -eq 1 ] && scripts/build-release.sh colend colend-node colend-bench
 if [ "$perf" -eq 1 ] && ! command -v perf >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf >/dev/null
 fi

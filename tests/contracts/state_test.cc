@@ -30,6 +30,21 @@ crypto::Hash256 RootByDefinition(const std::map<std::string, std::string>& entri
   return crypto::MerkleRoot(top);
 }
 
+// `count` writes to keys prefix + 0..keys-1; one in `erase_one_in` erases its key.
+StateWrites RandomWrites(std::mt19937& rng, int count, const std::string& prefix, unsigned keys,
+                         unsigned erase_one_in) {
+  StateWrites writes;
+  for (int i = 0; i < count; ++i) {
+    std::string key = prefix + std::to_string(rng() % keys);
+    if (rng() % erase_one_in == 0) {
+      writes[key] = std::nullopt;
+    } else {
+      writes[key] = std::to_string(rng());
+    }
+  }
+  return writes;
+}
+
 TEST(StateTree, EmptyRootIsTheRootOverEmptyBuckets) {
   StateTree tree;
   EXPECT_EQ(tree.Root(), RootByDefinition({}));
@@ -87,15 +102,7 @@ TEST(StateTree, RootAfterMatchesApplyOnRandomWrites) {
   std::mt19937 rng(42);
   StateTree tree;
   for (int round = 0; round < 50; ++round) {
-    StateWrites writes;
-    for (int i = 0; i < 20; ++i) {
-      std::string key = "k" + std::to_string(rng() % 60);
-      if (rng() % 4 == 0) {
-        writes[key] = std::nullopt;
-      } else {
-        writes[key] = std::to_string(rng());
-      }
-    }
+    const StateWrites writes = RandomWrites(rng, 20, "k", 60, 4);
     crypto::Hash256 predicted = tree.RootAfter(writes);
     tree.Apply(writes);
     ASSERT_EQ(predicted, tree.Root()) << "round " << round;
@@ -110,18 +117,7 @@ TEST(StateTree, PreparedHashesApplyOnlyToTheStateTheyWereComputedOn) {
   std::mt19937 rng(3);
   StateTree tree;
   std::map<std::string, std::string> model;
-  auto random_writes = [&] {
-    StateWrites writes;
-    for (int i = 0; i < 100; ++i) {
-      std::string key = "loan/" + std::to_string(rng() % 500);
-      if (rng() % 5 == 0) {
-        writes[key] = std::nullopt;
-      } else {
-        writes[key] = std::to_string(rng());
-      }
-    }
-    return writes;
-  };
+  auto random_writes = [&] { return RandomWrites(rng, 100, "loan/", 500, 5); };
   auto apply_to_model = [&](const StateWrites& writes) {
     for (const auto& [key, value] : writes) {
       if (value) {
