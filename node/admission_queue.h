@@ -19,8 +19,11 @@ class AdmissionQueue {
       : arrivals_max_(arrivals_max), bytes_max_(bytes_max) {}
 
   // Adds an arrival of `bytes` whose `admit` runs when it and every earlier arrival are checked.
-  // Its number, or nullopt (and nothing added) when either limit would be passed.
-  std::optional<std::uint64_t> Add(std::size_t bytes, std::function<void()> admit);
+  // Its number, or nullopt (and nothing added) when either limit would be passed; `leave_room`
+  // (an arrival from a peer) may fill only three quarters of each limit.
+  std::optional<std::uint64_t> Add(std::size_t bytes, std::function<void()> admit,
+                                   bool leave_room = false);
+  bool HasRoom(std::size_t bytes, bool leave_room) const;
   // Marks arrival `number` checked, then runs the admissions of the checked arrivals at the
   // front, in order. Unknown or already admitted numbers are ignored.
   void Checked(std::uint64_t number);

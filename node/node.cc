@@ -312,9 +312,10 @@ void Node::OnFrame(const std::string& peer, std::string frame) {
         }
         ScheduleStartHeight();
       };
-      if (!AdmitInOrder(wires, std::move(admit))) {
-        Log("dropping " + std::to_string(wires.size()) + " gossiped transactions from " + peer +
-            ": " + std::to_string(admit_queue_.size()) + " arrivals wait for signature checks");
+      if (!AdmitInOrder(wires, /*from_peer=*/true, std::move(admit)) && admit_drops_++ % 1000 == 0) {
+        Log("dropping gossiped transactions (" + std::to_string(admit_drops_) + " frames so far, "
+            "this one " + std::to_string(wires.size()) + " from " + peer + "): " +
+            std::to_string(admit_queue_.size()) + " arrivals wait for signature checks");
       }
       return;
     }

@@ -78,12 +78,16 @@ inline constexpr std::int64_t kGossipDelayMs = 5;
 inline constexpr std::size_t kGossipBatchTxsMax = 1000;
 inline constexpr std::size_t kGossipBatchBytesMax = 1u << 20;
 // Signatures are checked before admission on the host's worker threads (Node::AdmitInOrder),
-// and transactions are then admitted on the io thread in the order they arrived. At most
-// kAdmitQueueMax arrivals (a gossip frame or a submit each) or kAdmitQueueBytesMax bytes wait:
-// beyond them a gossip frame is dropped (its transactions reach us again in the block that
-// holds them) and a submit is refused with "admission-queue-full".
+// and transactions from peers and clients are then admitted on the io thread in the order they
+// arrived (the node's own clock.tick and evidence are admitted at once). At most kAdmitQueueMax
+// arrivals (a gossip frame or a submit each) or kAdmitQueueBytesMax bytes of transactions wait
+// (held twice while waiting: the frame and the check's copy); gossip frames may fill only
+// three quarters of either, the rest is for this node's clients. Beyond them a gossip frame is
+// dropped (its transactions reach us again in the block that holds them) and a submit is
+// refused with "admission-queue-full". 16 MiB is about 30,000 transactions, well within the
+// 65,536 signatures Verify remembers, so a checked signature is still remembered at its turn.
 inline constexpr std::size_t kAdmitQueueMax = 4096;
-inline constexpr std::size_t kAdmitQueueBytesMax = 64u << 20;
+inline constexpr std::size_t kAdmitQueueBytesMax = 16u << 20;
 // colend-node's signature-checking threads: one per core, at most this many.
 inline constexpr unsigned kVerifyThreadsMax = 16;
 // Documents of committed evidence.attach records this node still lacks, and how many it asks
@@ -275,7 +279,9 @@ class Node : public consensus::Application {
   // on the io thread after every earlier arrival's; `then` admits them (AdmitTx), now without
   // checking a signature again. False, and `then` dropped, when kAdmitQueueMax or
   // kAdmitQueueBytesMax is reached. Without host worker threads, runs `then` at once.
-  bool AdmitInOrder(const std::vector<std::string>& wires, std::function<void()> then);
+  // `from_peer`: a gossip frame, which leaves a quarter of the queue to this node's clients.
+  bool AdmitInOrder(const std::vector<std::string>& wires, bool from_peer, std::function<void()> then);
+  std::uint64_t admit_drops_ = 0;  // gossip frames dropped at the queue's limits
 
   Result<json> HandleRpc(const std::string& method, const json& params);
   // Methods that answer later (rpc.h, RpcDeferredHandler): wait_tx.

@@ -42,7 +42,16 @@ bool Node::HandleDeferredRpc(const std::string& method, const json& params, RpcR
     if (auto wire = crypto::FromHex(params["tx"].get<std::string>()); wire.ok()) wires.push_back(std::move(*wire));
   }
   auto shared_reply = std::make_shared<RpcReply>(std::move(reply));
-  if (!AdmitInOrder(wires, [this, params, shared_reply] { (*shared_reply)(RpcSubmit(params)); })) {
+  auto answer = [this, params, shared_reply] {
+    std::optional<Result<json>> result;
+    try {  // as json_rpc::CallHandler does for the methods that answer at once
+      result.emplace(RpcSubmit(params));
+    } catch (const std::exception& e) {
+      result.emplace(MakeError("internal-error", std::string("internal error: ") + e.what()));
+    }
+    (*shared_reply)(std::move(*result));
+  };
+  if (!AdmitInOrder(wires, /*from_peer=*/false, std::move(answer))) {
     metrics_.TxRefused("admission-queue-full");
     (*shared_reply)(MakeError("admission-queue-full",
                               std::to_string(admit_queue_.size()) + " arrivals (" +

@@ -34,15 +34,15 @@ Status Node::AdmitTx(const std::string& wire, crypto::Hash256* id) {
   return Status::Ok();
 }
 
-bool Node::AdmitInOrder(const std::vector<std::string>& wires, std::function<void()> then) {
+bool Node::AdmitInOrder(const std::vector<std::string>& wires, bool from_peer,
+                        std::function<void()> then) {
   if (!host_.background) {
     then();
     return true;
   }
   std::size_t bytes = 0;
   for (const std::string& wire : wires) bytes += wire.size();
-  const std::optional<std::uint64_t> number = admit_queue_.Add(bytes, std::move(then));
-  if (!number) return false;
+  if (!admit_queue_.HasRoom(bytes, from_peer)) return false;
   struct Check {
     crypto::PublicKey key;
     std::string message, signature;
@@ -54,6 +54,9 @@ bool Node::AdmitInOrder(const std::vector<std::string>& wires, std::function<voi
     const crypto::PublicKey* key = ledger_.executor().SenderKey(*tx);
     if (key != nullptr) checks.push_back({*key, std::move(tx->body_text), std::move(tx->signature)});
   }
+  // Queued last, when nothing above can throw any more: a queued arrival is always checked.
+  const std::optional<std::uint64_t> number = admit_queue_.Add(bytes, std::move(then), from_peer);
+  if (!number) return false;
   host_.background(
       [checks = std::move(checks)] {
         // A valid signature is remembered by Verify; an invalid one is refused again by AdmitTx.

@@ -277,6 +277,7 @@ int RunNode(const NodeOptions& options) {
     io.stop();
   });
   io.run();
+  verifiers.stop();  // checks not started are abandoned: nothing will admit them
   verifiers.join();  // no worker still runs; what they posted to io is destroyed unrun
   if (node.fatal()) return fail("stopped after a fatal error (see the FATAL line above)");
   return 0;

@@ -1,10 +1,12 @@
 // Proves that transactions checked on worker threads are admitted in the order they arrived,
 // whatever order the checks finish in; that the limits refuse an arrival without changing what
-// waits; and that stray or repeated completions change nothing.
+// waits, and keep a quarter for clients; that an admission that throws stops no later one; and
+// that stray or repeated completions change nothing.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <random>
+#include <stdexcept>
 #include <vector>
 
 #include "node/admission_queue.h"
@@ -46,6 +48,35 @@ TEST(AdmissionQueue, LimitsRefuseWithoutChangingWhatWaits) {
   EXPECT_EQ(ran, 1);
   EXPECT_EQ(queue.bytes(), 40u);
   ASSERT_TRUE(queue.Add(60, [&] { ++ran; }));   // room again
+}
+
+// Peers' gossip may fill three quarters of the queue; the rest stays for the node's clients.
+TEST(AdmissionQueue, PeersLeaveAQuarterToClients) {
+  AdmissionQueue queue(8, 1000);
+  for (int k = 0; k < 6; ++k) ASSERT_TRUE(queue.Add(1, [] {}, /*leave_room=*/true)) << k;
+  EXPECT_FALSE(queue.Add(1, [] {}, /*leave_room=*/true));  // 6 of 8: the peers' share is full
+  EXPECT_TRUE(queue.Add(1, [] {}));                         // a client still gets in
+  EXPECT_TRUE(queue.Add(1, [] {}));
+  EXPECT_FALSE(queue.Add(1, [] {}));
+  AdmissionQueue bytes(100, 400);
+  EXPECT_FALSE(bytes.Add(301, [] {}, /*leave_room=*/true));  // over 300 of 400 bytes
+  ASSERT_TRUE(bytes.Add(300, [] {}, /*leave_room=*/true));
+  EXPECT_FALSE(bytes.Add(1, [] {}, /*leave_room=*/true));
+  EXPECT_TRUE(bytes.Add(100, [] {}));
+}
+
+// An admission that throws does not stop the ones after it from ever being admitted.
+TEST(AdmissionQueue, AThrowingAdmissionDoesNotStopLaterOnes) {
+  AdmissionQueue queue(10, 1000);
+  std::vector<int> admitted;
+  const auto a = *queue.Add(1, [] { throw std::runtime_error("out of memory"); });
+  const auto b = *queue.Add(1, [&] { admitted.push_back(1); });
+  queue.Checked(b);
+  EXPECT_THROW(queue.Checked(a), std::runtime_error);
+  const auto c = *queue.Add(1, [&] { admitted.push_back(2); });
+  queue.Checked(c);  // b was left waiting behind a; it goes now, then c
+  EXPECT_EQ(admitted, (std::vector<int>{1, 2}));
+  EXPECT_EQ(queue.size(), 0u);
 }
 
 TEST(AdmissionQueue, StrayAndRepeatedCompletionsChangeNothing) {
