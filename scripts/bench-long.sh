@@ -33,13 +33,7 @@ bdir=build-release
 bin=$bdir/bin
 mkdir -p "$out"
 : >"$out/long.jsonl"
-net=$(mktemp -d /tmp/colend-long.XXXXXX)
-cleanup() {
-  "$bin/colend" localnet down --dir "$net/net" --kill >/dev/null 2>&1 || true
-  rm -rf "$net"
-}
-trap cleanup EXIT
-"$bin/colend" localnet init --dir "$net/net" --nodes 5 >/dev/null
+. scripts/bench-net.sh colend-long
 "$bin/colend" localnet up --dir "$net/net" >/dev/null
 py() { /usr/bin/python3 -c "$@"; }
 height() {  # height of node K (-1 if it does not answer)

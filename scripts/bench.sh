@@ -46,13 +46,7 @@ fi
 bin=$bdir/bin
 mkdir -p "$out"
 : >"$out/sweep.jsonl"
-net=$(mktemp -d /tmp/colend-bench.XXXXXX)
-cleanup() {
-  "$bin/colend" localnet down --dir "$net/net" --kill >/dev/null 2>&1 || true
-  rm -rf "$net"
-}
-trap cleanup EXIT
-"$bin/colend" localnet init --dir "$net/net" --nodes 5 >/dev/null
+. scripts/bench-net.sh colend-bench
 "$bin/colend" localnet up --dir "$net/net"
 bench() { "$bin/colend-bench" --dir "$net/net" --duration "$duration" --clients "$clients" --mix "$mix" "$@"; }
 

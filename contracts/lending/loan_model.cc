@@ -41,11 +41,6 @@ Result<Rational> RateFrom(const json& j) {
   return Rational::Of(j[0].get<std::int64_t>(), j[1].get<std::int64_t>());
 }
 
-std::string SplitName(SplitMethod m) {
-  return m == SplitMethod::kLargestRemainder ? "largest-remainder"
-                                             : "cumulative-floor-lead-remainder";
-}
-
 }  // namespace
 
 std::string_view ClassName(LoanClass c) { return kClassNames[static_cast<int>(c)]; }
@@ -94,7 +89,7 @@ json Loan::ToJson() const {
             {"compound_enabled", terms.compound_enabled},
             {"grace_days", terms.grace_days},
             {"report_delay_days", terms.report_delay_days},
-            {"split_method", SplitName(terms.split)},
+            {"split_method", SplitMethodName(terms.split)},
             {"param_version", terms.param_version}}},
           {"lenders", lenders_json},
           {"installment_columns", kInstallmentColumns},

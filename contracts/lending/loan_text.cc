@@ -114,10 +114,6 @@ class Object {
   std::vector<std::pair<std::string_view, std::string>> members_;
 };
 
-std::string_view SplitName(SplitMethod m) {
-  return m == SplitMethod::kLargestRemainder ? "largest-remainder" : "cumulative-floor-lead-remainder";
-}
-
 // The memo of ReadLoanRecord / WriteLoanRecord: loan id -> (exact text, the record it parses to).
 struct MemoEntry {
   std::string text;
@@ -198,7 +194,7 @@ std::string Loan::ToText() const {
     t.Add("compound_enabled", boolean(terms.compound_enabled));
     t.Add("grace_days", integer(terms.grace_days));
     t.Add("report_delay_days", integer(terms.report_delay_days));
-    t.Add("split_method", str(SplitName(terms.split)));
+    t.Add("split_method", str(SplitMethodName(terms.split)));
     t.Add("param_version", integer(terms.param_version));
     t.WriteTo(o);
   });

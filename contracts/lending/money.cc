@@ -186,6 +186,10 @@ Result<SplitMethod> ParseSplitMethod(std::string_view name) {
                        "' (cumulative-floor-lead-remainder or largest-remainder)");
 }
 
+std::string_view SplitMethodName(SplitMethod m) {
+  return m == SplitMethod::kLargestRemainder ? "largest-remainder" : "cumulative-floor-lead-remainder";
+}
+
 std::vector<std::int64_t> SplitTargets(SplitMethod method, const std::vector<int>& shares_bps,
                                        std::int64_t cum) {
   assert(!shares_bps.empty() && cum >= 0);

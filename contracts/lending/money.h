@@ -120,6 +120,7 @@ std::string ScheduleSha256(const std::vector<Installment>& rows);
 enum class SplitMethod { kCumulativeFloorLeadRemainder, kLargestRemainder };
 Result<SplitMethod> ParseSplitMethod(std::string_view name);  // "cumulative-floor-lead-remainder"
                                                                // | "largest-remainder"
+std::string_view SplitMethodName(SplitMethod m);               // the name ParseSplitMethod reads
 // Each lender's cumulative target for a stream total `cum`:
 //   cumulative floor: non-lead j gets floor(cum·share_j/10000), the lead the remainder;
 //   largest remainder (Hamilton): floors, then the leftover fen one each to the largest
