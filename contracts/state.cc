@@ -40,20 +40,57 @@ void StateOverlay::Absorb(const StateOverlay& child) {
   for (const auto& [key, value] : child.writes()) writes_[key] = value;
 }
 
-std::optional<std::string> StateTree::Get(std::string_view key) const {
-  auto it = entries_.find(key);
-  if (it == entries_.end()) return std::nullopt;
-  return it->second.value;
+std::optional<std::string> MemoryStateStorage::Get(std::string_view key) const {
+  auto it = values_.find(key);
+  if (it == values_.end()) return std::nullopt;
+  return it->second;
 }
 
-std::vector<std::pair<std::string, std::string>> StateTree::Scan(std::string_view prefix,
-                                                                std::size_t limit) const {
+std::vector<std::pair<std::string, std::string>> MemoryStateStorage::Scan(
+    std::string_view prefix, std::string_view after, std::size_t limit) const {
   std::vector<std::pair<std::string, std::string>> out;
-  for (auto it = entries_.lower_bound(prefix);
-       it != entries_.end() && it->first.starts_with(prefix) && out.size() < limit; ++it) {
-    out.emplace_back(it->first, it->second.value);
+  auto it = !after.empty() && after >= prefix ? values_.upper_bound(after) : values_.lower_bound(prefix);
+  for (; it != values_.end() && it->first.starts_with(prefix) && out.size() < limit; ++it) {
+    out.emplace_back(it->first, it->second);
   }
   return out;
+}
+
+std::vector<std::pair<std::string, crypto::Hash256>> MemoryStateStorage::BucketLeaves(
+    std::uint32_t bucket) const {
+  std::vector<std::pair<std::string, crypto::Hash256>> out;
+  auto it = bucket_leaves_.find(bucket);
+  if (it == bucket_leaves_.end()) return out;
+  out.reserve(it->second.size());
+  for (const auto& [key, leaf] : it->second) out.emplace_back(key, leaf);
+  return out;
+}
+
+std::vector<std::pair<std::uint32_t, crypto::Hash256>> MemoryStateStorage::BucketRoots() const {
+  return {bucket_roots_.begin(), bucket_roots_.end()};
+}
+
+void MemoryStateStorage::Committed(const StateWrites& writes, const StatePrepared& prepared) {
+  std::size_t k = 0;
+  for (const auto& [key, value] : writes) {
+    const auto& [bucket, leaf] = prepared.writes[k++];
+    if (value) {
+      values_.insert_or_assign(key, *value);
+      bucket_leaves_[bucket].insert_or_assign(key, leaf);
+    } else if (values_.erase(key) > 0) {
+      auto it = bucket_leaves_.find(bucket);
+      it->second.erase(key);
+      if (it->second.empty()) bucket_leaves_.erase(it);
+    }
+  }
+  const crypto::Hash256 empty = crypto::Sha256("");
+  for (const auto& [bucket, root] : prepared.bucket_roots) {
+    if (root == empty) {
+      bucket_roots_.erase(bucket);
+    } else {
+      bucket_roots_[bucket] = root;
+    }
+  }
 }
 
 crypto::Hash256 StateTree::LeafHash(std::string_view key, std::string_view value) {
@@ -99,22 +136,27 @@ const std::vector<std::vector<crypto::Hash256>>& StateTree::EmptyTop() {
   return kEmpty;
 }
 
+StateTree::StateTree() : owned_(std::make_unique<MemoryStateStorage>()), storage_(owned_.get()) {}
+
+StateTree::StateTree(StateStorage* storage) : storage_(storage) {
+  // Only the non-empty buckets are stored; the top tree is rebuilt over all 65536 roots.
+  for (const auto& [bucket, root] : storage_->BucketRoots()) {
+    bucket_roots_[bucket] = root;
+    top_[0][bucket] = TopLeaf(root);
+  }
+  for (int level = 1; level <= kTopLevels; ++level) {
+    for (std::size_t i = 0; i < top_[level].size(); ++i) {
+      top_[level][i] = crypto::MerkleNodeHash(top_[level - 1][2 * i], top_[level - 1][2 * i + 1]);
+    }
+  }
+}
+
 void StateTree::Apply(const StateWrites& writes, const Prepared& given) {
   if (given.version != version_) {
     Apply(writes, Prepare(writes));
     return;
   }
-  std::size_t k = 0;
-  for (const auto& [key, value] : writes) {
-    const auto& [bucket, leaf] = given.writes[k++];
-    if (value) {
-      entries_.insert_or_assign(key, Entry{*value, leaf, bucket});
-      bucket_leaves_[bucket].insert_or_assign(key, leaf);
-    } else if (auto it = entries_.find(key); it != entries_.end()) {
-      bucket_leaves_[bucket].erase(key);
-      entries_.erase(it);
-    }
-  }
+  storage_->Committed(writes, given);
   for (const auto& [bucket, root] : given.bucket_roots) bucket_roots_[bucket] = root;
   for (int level = 0; level <= kTopLevels; ++level) {
     for (const auto& [i, hash] : given.top[level]) top_[level][i] = hash;
@@ -122,10 +164,14 @@ void StateTree::Apply(const StateWrites& writes, const Prepared& given) {
   ++version_;
 }
 
+crypto::Hash256 StateTree::BucketRootOf(const std::vector<crypto::Hash256>& leaves) {
+  return crypto::MerkleRoot(leaves);
+}
+
 crypto::Hash256 StateTree::BucketRootAfter(std::uint32_t bucket, const BucketWrites& writes) const {
   // Merge the bucket's sorted keys with the (sorted) writes that fall into it.
   std::vector<crypto::Hash256> leaves;
-  const auto& entries = bucket_leaves_[bucket];
+  const auto entries = storage_->BucketLeaves(bucket);
   leaves.reserve(entries.size() + writes.size());
   auto e = entries.begin();
   auto w = writes.begin();
@@ -145,18 +191,21 @@ crypto::Hash256 StateTree::BucketRootAfter(std::uint32_t bucket, const BucketWri
 crypto::Hash256 StateTree::Root() const { return top_[kTopLevels][0]; }
 
 std::optional<StateProof> StateTree::Prove(std::string_view key) const {
-  auto entry = entries_.find(key);
-  if (entry == entries_.end()) return std::nullopt;
   StateProof proof;
   proof.key = std::string(key);
-  proof.bucket = entry->second.bucket;
-  const auto& bucket = bucket_leaves_[proof.bucket];
+  proof.bucket = StateBucket(key);
+  const auto bucket = storage_->BucketLeaves(proof.bucket);
   std::vector<crypto::Hash256> leaves;
   leaves.reserve(bucket.size());
+  bool present = false;
   for (const auto& [k, leaf] : bucket) {
-    if (k == key) proof.index = leaves.size();
+    if (k == key) {
+      proof.index = leaves.size();
+      present = true;
+    }
     leaves.push_back(leaf);
   }
+  if (!present) return std::nullopt;
   proof.size = leaves.size();
   proof.path = crypto::MerkleInclusionProof(leaves, proof.index);
   // The top tree is perfect: the audit path is the sibling at each level, bottom up.
@@ -182,8 +231,7 @@ StateTree::Prepared StateTree::Prepare(const StateWrites& writes) const {
   p.writes.reserve(writes.size());
   std::map<std::uint32_t, BucketWrites> by_bucket;  // each in key order, as `writes` is
   for (const auto& [key, value] : writes) {
-    auto it = entries_.find(key);
-    const std::uint32_t bucket = it != entries_.end() ? it->second.bucket : StateBucket(key);
+    const std::uint32_t bucket = StateBucket(key);
     std::optional<crypto::Hash256> leaf;
     if (value) leaf = LeafHash(key, *value);
     p.writes.emplace_back(bucket, leaf.value_or(crypto::Hash256{}));

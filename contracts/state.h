@@ -19,7 +19,9 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -74,25 +76,94 @@ struct StateProof {
   std::string ToText() const;
 };
 
-// The whole committed state in memory with each entry's leaf hash, so the root after a block's
-// writes can be computed without touching disk.
-class StateTree : public StateReader {
+// What applying a block's writes changes in a StateTree's hashes: each write's bucket and leaf
+// hash (in the writes' order), the new roots of the buckets they touch, and the changed nodes of
+// the top tree level by level (level 0: the leaves of the changed bucket roots; the last level:
+// the root). Computed once when a block is executed (its root goes into the header), then
+// written with the block and installed when it commits, instead of hashing everything again.
+// Valid only on the tree it was computed on, unchanged (`version`).
+struct StatePrepared {
+  std::uint64_t version = 0;  // the tree's version() it was computed on
+  std::vector<std::pair<std::uint32_t, crypto::Hash256>> writes;  // bucket, leaf hash (erase: zero)
+  std::map<std::uint32_t, crypto::Hash256> bucket_roots;
+  std::vector<std::map<std::size_t, crypto::Hash256>> top;  // kTopLevels + 1 levels
+  crypto::Hash256 root;
+};
+
+// Raised by a StateStorage that cannot read what it holds (a damaged or tampered store): the
+// computation in progress cannot go on; the node stops with "corrupt-store" rather than execute
+// on wrong data. Never raised by the in-memory storage.
+class StateStorageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Where a StateTree keeps its entries: each key's value and leaf hash, and the root of every
+// non-empty bucket. The node keeps them in its LevelDB store (node/state_storage.h), written in
+// the same synced batch as the block, so only the top tree is held in memory; tests, tools and
+// the genesis computation keep them in memory (MemoryStateStorage).
+class StateStorage {
+ public:
+  virtual ~StateStorage() = default;
+  virtual std::optional<std::string> Get(std::string_view key) const = 0;
+  // Entries whose key starts with `prefix` and is greater than `after` (ignored when empty or
+  // below `prefix`), in key order, at most `limit`.
+  virtual std::vector<std::pair<std::string, std::string>> Scan(std::string_view prefix,
+                                                                std::string_view after,
+                                                                std::size_t limit) const = 0;
+  // One bucket's keys with their leaf hashes, in key order.
+  virtual std::vector<std::pair<std::string, crypto::Hash256>> BucketLeaves(
+      std::uint32_t bucket) const = 0;
+  // The root of every non-empty bucket, in bucket order.
+  virtual std::vector<std::pair<std::uint32_t, crypto::Hash256>> BucketRoots() const = 0;
+  // The writes of a block and their prepared hashes (leaf hashes, bucket roots; an empty bucket's
+  // root is SHA-256 of the empty string) are now the state: the memory storage applies them; the
+  // node's store has written them with the block already and only refreshes what it caches.
+  virtual void Committed(const StateWrites& writes, const StatePrepared& prepared) = 0;
+};
+
+// Every entry in memory (ordered maps: iteration in key order).
+class MemoryStateStorage : public StateStorage {
  public:
   std::optional<std::string> Get(std::string_view key) const override;
   std::vector<std::pair<std::string, std::string>> Scan(std::string_view prefix,
+                                                        std::string_view after,
                                                         std::size_t limit) const override;
-  // What applying `writes` changes in the tree's hashes: each write's bucket and leaf hash (in
-  // the writes' order), and the changed nodes of the top tree level by level (level 0: the
-  // leaves of the changed bucket roots; the last level: the root). Computed once when a block
-  // is executed (its root goes into the header) and used again when it commits, instead of
-  // hashing everything a second time. Valid only on the tree it was computed on, unchanged.
-  struct Prepared {
-    std::uint64_t version = 0;  // the tree's version() it was computed on
-    std::vector<std::pair<std::uint32_t, crypto::Hash256>> writes;  // bucket, leaf hash (erase: zero)
-    std::map<std::uint32_t, crypto::Hash256> bucket_roots;
-    std::vector<std::map<std::size_t, crypto::Hash256>> top;  // kTopLevels + 1 levels
-    crypto::Hash256 root;
-  };
+  std::vector<std::pair<std::string, crypto::Hash256>> BucketLeaves(
+      std::uint32_t bucket) const override;
+  std::vector<std::pair<std::uint32_t, crypto::Hash256>> BucketRoots() const override;
+  void Committed(const StateWrites& writes, const StatePrepared& prepared) override;
+  std::size_t size() const { return values_.size(); }
+
+ private:
+  std::map<std::string, std::string, std::less<>> values_;
+  std::map<std::uint32_t, std::map<std::string, crypto::Hash256, std::less<>>> bucket_leaves_;
+  std::map<std::uint32_t, crypto::Hash256> bucket_roots_;  // non-empty buckets only
+};
+
+// The committed state: entries in a StateStorage, the top tree over the 65536 bucket roots in
+// memory (about 6 MiB whatever the state's size), so the root after a block's writes costs the
+// buckets they touch, and opening a stored state reads the bucket roots, not every entry.
+class StateTree : public StateReader {
+ public:
+  using Prepared = StatePrepared;
+  StateTree();  // over its own, empty MemoryStateStorage
+  // Over `storage` (which must outlive the tree), taking its bucket roots.
+  explicit StateTree(StateStorage* storage);
+  StateTree(const StateTree&) = delete;
+  StateTree& operator=(const StateTree&) = delete;
+
+  std::optional<std::string> Get(std::string_view key) const override { return storage_->Get(key); }
+  std::vector<std::pair<std::string, std::string>> Scan(std::string_view prefix,
+                                                        std::size_t limit) const override {
+    return storage_->Scan(prefix, {}, limit);
+  }
+  // Entries with `prefix` after the key `after` (paging), in key order, at most `limit`.
+  std::vector<std::pair<std::string, std::string>> ScanAfter(std::string_view prefix,
+                                                             std::string_view after,
+                                                             std::size_t limit) const {
+    return storage_->Scan(prefix, after, limit);
+  }
   Prepared Prepare(const StateWrites& writes) const;
   void Apply(const StateWrites& writes) { Apply(writes, Prepare(writes)); }
   // Applies `writes` with what Prepare(writes) computed; recomputes it if the tree changed since.
@@ -100,22 +171,17 @@ class StateTree : public StateReader {
   crypto::Hash256 Root() const;
   crypto::Hash256 RootAfter(const StateWrites& writes) const { return Prepare(writes).root; }
   std::uint64_t version() const { return version_; }  // counts Apply calls
-  std::size_t size() const { return entries_.size(); }
-  const auto& entries() const { return entries_; }
 
   static crypto::Hash256 LeafHash(std::string_view key, std::string_view value);
   // The proof of a present key against Root(); nullopt if the key is absent. Costs the size of
-  // the key's bucket (about size() / 65536 entries).
+  // the key's bucket (about the state's entries / 65536).
   std::optional<StateProof> Prove(std::string_view key) const;
   // The root of one bucket and the cached roots of all (for proofs and tests).
   crypto::Hash256 BucketRoot(std::uint32_t bucket) const { return bucket_roots_[bucket]; }
+  // The root over a bucket's leaf hashes (in key order); SHA-256 of "" for none.
+  static crypto::Hash256 BucketRootOf(const std::vector<crypto::Hash256>& leaves);
 
  private:
-  struct Entry {
-    std::string value;
-    crypto::Hash256 leaf_hash;
-    std::uint32_t bucket;
-  };
   // A bucket's root over its entries with `writes` (key, new leaf hash or nullopt to erase; in
   // key order) merged in; every write must belong to the bucket (Prepare groups them).
   using BucketWrites = std::vector<std::pair<std::string_view, std::optional<crypto::Hash256>>>;
@@ -126,10 +192,8 @@ class StateTree : public StateReader {
   static constexpr int kTopLevels = 16;
   static const std::vector<std::vector<crypto::Hash256>>& EmptyTop();
 
-  std::map<std::string, Entry, std::less<>> entries_;
-  // Per bucket, its entries' leaf hashes in key order, and the cached bucket roots.
-  std::vector<std::map<std::string, crypto::Hash256, std::less<>>> bucket_leaves_ =
-      std::vector<std::map<std::string, crypto::Hash256, std::less<>>>(kStateBuckets);
+  std::unique_ptr<MemoryStateStorage> owned_;
+  StateStorage* storage_;
   std::vector<crypto::Hash256> bucket_roots_ =
       std::vector<crypto::Hash256>(kStateBuckets, crypto::Sha256(""));
   std::vector<std::vector<crypto::Hash256>> top_ = EmptyTop();

@@ -52,7 +52,7 @@ Ledger::Ledger(const genesis::Genesis& genesis, Store* store)
       executor_(genesis.Rules()) {}
 
 Status Ledger::LoadMembership() {
-  auto membership = genesis::MembershipAt(genesis_, state_, height() + 1);
+  auto membership = genesis::MembershipAt(genesis_, *state_, height() + 1);
   if (!membership.ok()) return membership.error();
   if (membership->epoch == membership_.epoch && membership->sha256 == membership_.sha256) {
     return Status::Ok();
@@ -65,8 +65,9 @@ Status Ledger::LoadMembership() {
 
 Status Ledger::WriteGenesis() {
   contracts::StateWrites writes = InitialState(genesis_);
-  contracts::StateTree tree;
-  consensus::BlockHeader header = genesis_.GenesisHeader(tree.RootAfter(writes));
+  contracts::StateTree tree;  // empty: the genesis state's hashes are the same on any storage
+  const contracts::StatePrepared prepared = tree.Prepare(writes);
+  consensus::BlockHeader header = genesis_.GenesisHeader(prepared.root);
   std::string text = header.ToText();
   crypto::MerkleAccumulator ledger;
   Store::BlockWrite write;
@@ -75,6 +76,7 @@ Status Ledger::WriteGenesis() {
   write.block_hash = consensus::BlockHash(text);
   write.block.mutable_block()->set_header(text);
   write.state_writes = &writes;
+  write.state_prepared = &prepared;
   write.ledger_accumulator = ledger.Serialize();
   return store_->CommitBlock(write);
 }
@@ -102,7 +104,23 @@ Status Ledger::RebuildLedgerNodes(std::uint64_t tip_height) {
   return Status::Ok();
 }
 
+// The error a StateStorageError carries ("<code>: <message>", node/state_storage.cc).
+static Error FromStorageError(const contracts::StateStorageError& e) {
+  const std::string what = e.what();
+  const auto colon = what.find(": ");
+  if (colon == std::string::npos) return MakeError("corrupt-store", what);
+  return MakeError(what.substr(0, colon), what.substr(colon + 2));
+}
+
 Status Ledger::Open() {
+  try {
+    return OpenChecked();
+  } catch (const contracts::StateStorageError& e) {
+    return FromStorageError(e);
+  }
+}
+
+Status Ledger::OpenChecked() {
   auto first = store_->GetTip();
   if (!first.ok()) return first.error();
   if (!*first) COLEND_RETURN_IF_ERROR(WriteGenesis());
@@ -120,13 +138,14 @@ Status Ledger::Open() {
   auto header = consensus::BlockHeader::ParseText(text);
   if (!header.ok()) return corrupt("tip header unreadable: " + header.error().message);
   if (header->chain_id != genesis_.chain_id) return corrupt("tip block belongs to another chain");
-  COLEND_RETURN_IF_ERROR(store_->LoadState(&state_));
-  if (state_.Root() != header->state_root) {
-    return corrupt("state root recomputed from the stored state differs from block " +
+  COLEND_RETURN_IF_ERROR(store_->IndexState());
+  state_ = std::make_unique<contracts::StateTree>(store_->state_storage());
+  if (state_->Root() != header->state_root) {
+    return corrupt("state root recomputed from the stored buckets' roots differs from block " +
                    std::to_string(tip->height));
   }
   // The tip was certified by the epoch in force at its height (which may end with it).
-  auto tip_membership = genesis::MembershipAt(genesis_, state_, tip->height);
+  auto tip_membership = genesis::MembershipAt(genesis_, *state_, tip->height);
   if (!tip_membership.ok()) return corrupt("membership: " + tip_membership.error().message);
   if (header->membership_epoch != tip_membership->epoch ||
       header->membership_sha256 != tip_membership->sha256) {
@@ -157,7 +176,7 @@ consensus::proto::Block Ledger::BuildBlock(std::uint64_t height, std::int64_t ti
                                            std::vector<Dropped>* dropped,
                                            const std::function<bool()>& out_of_time) {
   assert(height == this->height() + 1);
-  contracts::StateOverlay overlay(&state_);
+  contracts::StateOverlay overlay(state_.get());
   contracts::BlockContext context{height, timestamp_ms};
   std::vector<contracts::Tx> txs;
   consensus::proto::Block block;
@@ -187,7 +206,7 @@ consensus::proto::Block Ledger::BuildBlock(std::uint64_t height, std::int64_t ti
   header.proposer = proposer;
   header.tx_count = txs.size();
   header.tx_root = contracts::TxRoot(txs);
-  contracts::StateTree::Prepared prepared = state_.Prepare(overlay.writes());
+  contracts::StateTree::Prepared prepared = state_->Prepare(overlay.writes());
   header.state_root = prepared.root;
   header.ledger_size = ledger_.size();
   header.ledger_root = ledger_.Root();
@@ -239,7 +258,7 @@ Result<Ledger::Executed> Ledger::Execute(std::uint64_t height,
     return Invalid(at + std::to_string(block.ByteSizeLong()) + " bytes exceeds the block limit of " +
                    std::to_string(kBlockBytesMax));
   }
-  contracts::StateOverlay overlay(&state_);
+  contracts::StateOverlay overlay(state_.get());
   contracts::BlockContext context{height, h.timestamp_ms};
   std::vector<contracts::Tx> txs;
   for (int i = 0; i < block.txs_size(); ++i) {
@@ -251,7 +270,7 @@ Result<Ledger::Executed> Ledger::Execute(std::uint64_t height,
     txs.push_back(std::move(tx).value());
   }
   if (contracts::TxRoot(txs) != h.tx_root) return Invalid(at + "tx-root does not match");
-  contracts::StateTree::Prepared prepared = state_.Prepare(overlay.writes());
+  contracts::StateTree::Prepared prepared = state_->Prepare(overlay.writes());
   if (prepared.root != h.state_root) return Invalid(at + "state-root does not match re-execution");
   Executed executed{h, {}, overlay.writes(), std::move(prepared)};
   for (const auto& tx : txs) executed.tx_ids.push_back(tx.id);
@@ -260,7 +279,12 @@ Result<Ledger::Executed> Ledger::Execute(std::uint64_t height,
 
 Status Ledger::ValidateBlock(std::uint64_t height, const consensus::proto::Block& block,
                              std::int64_t now_ms, bool check_timeliness) {
-  auto executed = Execute(height, block, now_ms, check_timeliness);
+  Result<Executed> executed = MakeError("internal-error", "not executed");
+  try {
+    executed = Execute(height, block, now_ms, check_timeliness);
+  } catch (const contracts::StateStorageError& e) {
+    return FromStorageError(e);
+  }
   if (!executed.ok()) return executed.error();
   executed_[consensus::BlockContentDigest(block)] = std::move(executed).value();
   return Status::Ok();
@@ -329,6 +353,15 @@ Result<proto::StoredBlock> Ledger::ReadBlock(std::uint64_t height) const {
 
 Status Ledger::CommitBlock(const consensus::proto::Block& block,
                            const consensus::proto::CommitCertificate& certificate) {
+  try {
+    return CommitChecked(block, certificate);
+  } catch (const contracts::StateStorageError& e) {
+    return FromStorageError(e);
+  }
+}
+
+Status Ledger::CommitChecked(const consensus::proto::Block& block,
+                             const consensus::proto::CommitCertificate& certificate) {
   crypto::Hash256 hash = consensus::BlockHash(block.header());
   std::uint64_t height = this->height() + 1;
   COLEND_RETURN_IF_ERROR(
@@ -343,6 +376,7 @@ Status Ledger::CommitBlock(const consensus::proto::Block& block,
     if (!fresh.ok()) return fresh.error();
     executed = std::move(fresh).value();
   }
+  if (executed.prepared.version != state_->version()) executed.prepared = state_->Prepare(executed.writes);
   crypto::MerkleAccumulator ledger = ledger_;
   Store::BlockWrite write;
   write.ledger_nodes = ledger.Append(crypto::MerkleLeafHash(block.header()));
@@ -352,12 +386,13 @@ Status Ledger::CommitBlock(const consensus::proto::Block& block,
   *write.block.mutable_certificate() = certificate;
   write.tx_ids = executed.tx_ids;
   write.state_writes = &executed.writes;
+  write.state_prepared = &executed.prepared;
   write.ledger_accumulator = ledger.Serialize();
   COLEND_RETURN_IF_ERROR(store_->CommitBlock(write));
   // The root of the state after these writes was computed by Execute (Prepare) and checked
   // against the header; Apply installs the hashes Prepare computed instead of computing them a
   // second time (state_test proves Apply + Root == RootAfter, with and without them).
-  state_.Apply(executed.writes, executed.prepared);
+  state_->Apply(executed.writes, executed.prepared);
   ledger_ = std::move(ledger);
   last_header_ = executed.header;
   last_hash_ = hash;

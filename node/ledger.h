@@ -33,15 +33,18 @@ class Ledger {
   Ledger(const genesis::Genesis& genesis, Store* store);
 
   // Loads the committed chain, writing the genesis block on first start, and checks the tip:
-  // its header hash, its certificate and the state root recomputed from the stored state. A
-  // mismatch is "corrupt-store": the node must not serve or build on bad data.
+  // its header hash, its certificate and the state root recomputed from the stored buckets'
+  // roots (each bucket's entries are checked against its root when first read; see
+  // node/state_storage.h). A mismatch is "corrupt-store": the node must not serve or build on
+  // bad data. Costs the same whatever the chain's length.
   Status Open();
 
   std::uint64_t height() const { return last_header_.height; }
   const consensus::BlockHeader& last_header() const { return last_header_; }
   const crypto::Hash256& last_hash() const { return last_hash_; }
   const contracts::Executor& executor() const { return executor_; }
-  const contracts::StateTree& state() const { return state_; }
+  // The committed state (valid after a successful Open).
+  const contracts::StateTree& state() const { return *state_; }
   const genesis::Genesis& genesis() const { return genesis_; }
   Store* store() const { return store_; }
   // The membership epoch in force for the next block (height() + 1) and its validator set. A
@@ -73,7 +76,9 @@ class Ledger {
   // ("body-mismatch" otherwise). Stateless; no signature is checked.
   static Status CheckBody(const consensus::proto::Block& block);
   // Verifies the certificate, checks the body against the header, executes (or takes the cached
-  // execution of this exact content) and stores the block.
+  // execution of this exact content) and stores the block. A damaged state store is
+  // "corrupt-store" or "storage-error" (Open, ValidateBlock and CommitBlock return it; BuildBlock
+  // raises contracts::StateStorageError).
   Status CommitBlock(const consensus::proto::Block& block,
                      const consensus::proto::CommitCertificate& certificate);
 
@@ -87,6 +92,9 @@ class Ledger {
   Result<Executed> Execute(std::uint64_t height, const consensus::proto::Block& block,
                            std::int64_t now_ms, bool check_timeliness) const;
   Status WriteGenesis();
+  Status OpenChecked();
+  Status CommitChecked(const consensus::proto::Block& block,
+                       const consensus::proto::CommitCertificate& certificate);
   Status RebuildLedgerNodes(std::uint64_t tip_height);
   // Takes the membership in force at height() + 1 from the state.
   Status LoadMembership();
@@ -96,7 +104,8 @@ class Ledger {
   genesis::Membership membership_;
   consensus::ValidatorSet validators_;
   contracts::Executor executor_;
-  contracts::StateTree state_;
+  // Over the store's state (node/state_storage.h); made by Open.
+  std::unique_ptr<contracts::StateTree> state_;
   consensus::BlockHeader last_header_;
   crypto::Hash256 last_hash_{};
   crypto::MerkleAccumulator ledger_;  // over header texts 0..height()

@@ -18,9 +18,16 @@ consensus::proto::Block Node::ProposeBlock(std::uint64_t height, std::int64_t no
   // proposal reaches the others well before they give up on it (a proposer's own choice; the
   // others validate whatever it holds).
   const std::int64_t deadline = SteadyMs() + genesis_.consensus.timeout_propose_ms / kBuildBudgetDivisor;
-  auto block = ledger_.BuildBlock(height, timestamp, config_.member_id,
-                                  mempool_.Oldest(genesis_.consensus.block_txs_max, kBlockBytesMax),
-                                  &dropped, [this, deadline] { return SteadyMs() >= deadline; });
+  consensus::proto::Block block;
+  try {
+    block = ledger_.BuildBlock(height, timestamp, config_.member_id,
+                               mempool_.Oldest(genesis_.consensus.block_txs_max, kBlockBytesMax),
+                               &dropped, [this, deadline] { return SteadyMs() >= deadline; });
+  } catch (const contracts::StateStorageError& e) {
+    // The store is damaged: the node has stopped (Fatal, from the store); nothing is proposed.
+    if (!fatal_) Fatal(e.what());
+    return {};
+  }
   for (const auto& d : dropped) {
     Log("dropping transaction " + crypto::ToHex(d.tx_id) + ": " + d.error.ToString());
     mempool_.Remove(d.tx_id);

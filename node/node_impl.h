@@ -284,6 +284,7 @@ class Node : public consensus::Application {
   std::uint64_t admit_drops_ = 0;  // gossip frames dropped at the queue's limits
 
   Result<json> HandleRpc(const std::string& method, const json& params);
+  Result<json> Dispatch(const std::string& method, const json& params);
   // Methods that answer later (rpc.h, RpcDeferredHandler): wait_tx.
   bool HandleDeferredRpc(const std::string& method, const json& params, RpcReply reply);
   void RpcWaitTx(const json& params, RpcReply reply);

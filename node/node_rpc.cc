@@ -13,6 +13,15 @@
 namespace colend::node::detail {
 
 Result<json> Node::HandleRpc(const std::string& method, const json& params) {
+  try {
+    return Dispatch(method, params);
+  } catch (const contracts::StateStorageError& e) {
+    // The store is damaged (the node is stopping on it): refused, never answered from it.
+    return MakeError("corrupt-store", e.what());
+  }
+}
+
+Result<json> Node::Dispatch(const std::string& method, const json& params) {
   if (method == "submit") return RpcSubmit(params);
   if (method == "tx") return RpcTx(params);
   if (method == "block") return RpcBlock(params);
@@ -306,19 +315,19 @@ Result<json> Node::RpcState(const json& params) {
       }
       limit = std::min<std::size_t>(params["limit"].get<std::size_t>(), kStateScanMax);
     }
-    const auto& all = ledger_.state().entries();
-    auto it = all.lower_bound(prefix);
+    std::string after;
     if (params.contains("after")) {
       if (!params["after"].is_string()) return MakeError("invalid-params", "after must be a key");
-      const std::string after = params["after"].get<std::string>();
-      if (after >= prefix) it = all.upper_bound(after);
+      after = params["after"].get<std::string>();
     }
+    // One more than asked, to tell whether more follow.
+    auto page = ledger_.state().ScanAfter(prefix, after, limit + 1);
     json entries = json::array();
-    for (; it != all.end() && it->first.starts_with(prefix) && entries.size() < limit; ++it) {
-      entries.push_back({{"key", it->first}, {"value", it->second.value}});
+    for (std::size_t i = 0; i < page.size() && i < limit; ++i) {
+      entries.push_back({{"key", page[i].first}, {"value", page[i].second}});
     }
     out["entries"] = std::move(entries);
-    out["more"] = it != all.end() && it->first.starts_with(prefix);
+    out["more"] = page.size() > limit;
     return out;
   }
   return MakeError("invalid-params", "state needs {\"key\": K} or {\"prefix\": P, \"limit\": N}");
@@ -326,11 +335,7 @@ Result<json> Node::RpcState(const json& params) {
 
 Result<json> Node::RpcFaults() {
   json list = json::array();
-  const auto& entries = ledger_.state().entries();
-  for (auto it = entries.lower_bound(std::string("fault/"));
-       it != entries.end() && it->first.rfind("fault/", 0) == 0; ++it) {
-    const std::string& key = it->first;
-    const std::string& value = it->second.value;
+  for (const auto& [key, value] : ledger_.state().Scan("fault/", ~std::size_t{0})) {
     // key: fault/<member>/<height>/<round>/<kind>; value: tx <id> height <h> reporter <m> time-ms <t>
     std::vector<std::string> parts;
     std::string rest = key.substr(6);

@@ -276,10 +276,18 @@ int RunNode(const NodeOptions& options) {
     node.Shutdown();
     io.stop();
   });
-  io.run();
+  std::string damaged;
+  try {
+    io.run();
+  } catch (const contracts::StateStorageError& e) {
+    // A damaged state store, found by whatever was reading it; the store has already made the
+    // node stop (FATAL corrupt-store), so what remains queued is not run.
+    damaged = e.what();
+  }
   verifiers.stop();  // checks not started are abandoned: nothing will admit them
   verifiers.join();  // no worker still runs; what they posted to io is destroyed unrun
   if (node.fatal()) return fail("stopped after a fatal error (see the FATAL line above)");
+  if (!damaged.empty()) return fail(damaged);
   return 0;
 }
 

@@ -1,7 +1,11 @@
 #include "node/store.h"
 
+#include <leveldb/cache.h>
 #include <leveldb/db.h>
+#include <leveldb/filter_policy.h>
 #include <leveldb/write_batch.h>
+
+#include "node/state_storage.h"
 
 namespace colend::node {
 namespace {
@@ -66,8 +70,16 @@ std::string HeightKey(std::uint64_t height) {
   return key;
 }
 
-Store::Store(std::unique_ptr<leveldb::DB> db) : db_(std::move(db)) {}
-Store::~Store() = default;
+Store::Store(std::unique_ptr<leveldb::Cache> cache, std::unique_ptr<const leveldb::FilterPolicy> filter,
+             std::unique_ptr<leveldb::DB> db)
+    : cache_(std::move(cache)),
+      filter_(std::move(filter)),
+      db_(std::move(db)),
+      state_(std::make_unique<LevelStateStorage>(db_.get())) {}
+Store::~Store() {
+  state_.reset();
+  db_.reset();  // before the cache and filter it uses
+}
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
                                            const crypto::Hash256& genesis_hash, leveldb::Env* env) {
@@ -75,7 +87,13 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
   if (env != nullptr) options.env = env;
   options.create_if_missing = true;
   options.paranoid_checks = true;
-  options.write_buffer_size = 32 << 20;
+  options.write_buffer_size = kStoreWriteBufferBytes;
+  // The state is read from the store (node/state_storage.h): recently read blocks stay cached,
+  // and a bloom filter answers most reads of absent keys without touching a file.
+  std::unique_ptr<leveldb::Cache> cache(leveldb::NewLRUCache(kStoreBlockCacheBytes));
+  std::unique_ptr<const leveldb::FilterPolicy> filter(leveldb::NewBloomFilterPolicy(10));
+  options.block_cache = cache.get();
+  options.filter_policy = filter.get();
   leveldb::DB* raw = nullptr;
   leveldb::Status s = leveldb::DB::Open(options, path, &raw);
   if (!s.ok()) return StorageError(s, "cannot open the database at " + path);
@@ -95,7 +113,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
                      "the data directory " + path + " belongs to the chain with genesis " +
                          crypto::ToHex(stored) + ", not " + crypto::ToHex(genesis_hash));
   }
-  return std::unique_ptr<Store>(new Store(std::move(db)));
+  return std::unique_ptr<Store>(new Store(std::move(cache), std::move(filter), std::move(db)));
 }
 
 Result<std::optional<Tip>> Store::GetTip() const {
@@ -154,14 +172,45 @@ Result<crypto::MerkleAccumulator> Store::GetLedgerAccumulator() const {
   return crypto::MerkleAccumulator::Parse(value);
 }
 
-Status Store::LoadState(contracts::StateTree* tree) const {
-  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(Checked()));
+contracts::StateStorage* Store::state_storage() const { return state_.get(); }
+
+void Store::OnStateDamage(std::function<void(const std::string&)> fn) {
+  state_->set_on_damage(std::move(fn));
+}
+
+Status Store::IndexState() {
+  std::string layout;
+  leveldb::Status s = db_->Get(Checked(), std::string(kStateLayoutKey), &layout);
+  if (s.ok() && layout == kStateLayout) return Status::Ok();
+  if (!s.ok() && !s.IsNotFound()) return StorageError(s, "reading the state layout");
+  if (s.ok()) return MakeError("corrupt-store", "unknown state layout " + layout);
+  auto tip = GetTip();
+  if (!tip.ok()) return tip.error();
+  if (!*tip) return Status::Ok();  // empty: the genesis block writes the current layout
+  // The earlier layout: "s/<key>" -> value. Hash it all once, as a memory tree would.
   contracts::StateWrites writes;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(Checked()));
   for (it->Seek("s/"); it->Valid() && it->key().starts_with("s/"); it->Next()) {
     writes.emplace(std::string(AsView(it->key()).substr(2)), it->value().ToString());
   }
-  if (!it->status().ok()) return StorageError(it->status(), "reading the state");
-  tree->Apply(writes);
+  if (!it->status().ok()) return StorageError(it->status(), "reading the state to convert it");
+  contracts::StateTree tree;
+  const contracts::StatePrepared prepared = tree.Prepare(writes);
+  leveldb::WriteBatch batch;
+  std::size_t k = 0;
+  for (const auto& [key, value] : writes) {
+    const auto& [bucket, leaf] = prepared.writes[k++];
+    batch.Put(StateEntryKey(bucket, key), std::string(crypto::AsBytes(leaf)) + *value);
+    batch.Put(StateIndexKey(key), "");
+  }
+  for (const auto& [bucket, root] : prepared.bucket_roots) {
+    batch.Put(StateRootKey(bucket), std::string(crypto::AsBytes(root)));
+  }
+  batch.Put(std::string(kStateLayoutKey), std::string(kStateLayout));
+  leveldb::WriteOptions sync;
+  sync.sync = true;
+  s = db_->Write(sync, &batch);
+  if (!s.ok()) return StorageError(s, "converting the state to the current layout");
   return Status::Ok();
 }
 
@@ -180,15 +229,33 @@ Status Store::CommitBlock(const BlockWrite& write) {
     PutU32(&loc, i);
     batch.Put(TxKey(write.tx_ids[i]), loc);
   }
-  if (write.state_writes != nullptr) {
+  if (write.state_writes != nullptr && !write.state_writes->empty()) {
+    const contracts::StatePrepared* prepared = write.state_prepared;
+    if (prepared == nullptr || prepared->writes.size() != write.state_writes->size()) {
+      return MakeError("internal-error", "block " + std::to_string(write.height) +
+                                             ": state writes without their prepared hashes");
+    }
+    std::size_t k = 0;
     for (const auto& [key, value] : *write.state_writes) {
+      const auto& [bucket, leaf] = prepared->writes[k++];
       if (value) {
-        batch.Put("s/" + key, *value);
+        batch.Put(StateEntryKey(bucket, key), std::string(crypto::AsBytes(leaf)) + *value);
+        batch.Put(StateIndexKey(key), "");
       } else {
-        batch.Delete("s/" + key);
+        batch.Delete(StateEntryKey(bucket, key));
+        batch.Delete(StateIndexKey(key));
+      }
+    }
+    const crypto::Hash256 empty = crypto::Sha256("");
+    for (const auto& [bucket, root] : prepared->bucket_roots) {
+      if (root == empty) {
+        batch.Delete(StateRootKey(bucket));
+      } else {
+        batch.Put(StateRootKey(bucket), std::string(crypto::AsBytes(root)));
       }
     }
   }
+  batch.Put(std::string(kStateLayoutKey), std::string(kStateLayout));
   for (const auto& node : write.ledger_nodes) {
     batch.Put(LedgerNodeKey(node.level, node.index), std::string(crypto::AsBytes(node.hash)));
   }

@@ -8,12 +8,14 @@
 //       "n/<level 1 byte><index 8 BE>" root of a perfect subtree of the ledger tree (the inner
 //       nodes of the RFC 6962 tree over header texts, for O(log^2 n) ledger proofs);
 //       "b/<height 8 BE>" StoredBlock; "h/<height 8 BE>" the same without its transactions
-//       (header and certificate: what evidence exports and light reads need); "t/<tx id 32>" height(8) || index(4); "s/<key>" state.
+//       (header and certificate: what evidence exports and light reads need); "t/<tx id 32>" height(8) || index(4);
+//       the state under "k/", "s/", "r/" and "m/state-layout" (node/state_storage.h).
 //
 // Thread safety: one thread (the node's io thread) uses a Store.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,11 +28,15 @@
 #include "node/node.pb.h"
 
 namespace leveldb {
+class Cache;
 class DB;
 class Env;
+class FilterPolicy;
 }
 
 namespace colend::node {
+
+class LevelStateStorage;
 
 struct TxLocation {
   std::uint64_t height = 0;
@@ -41,6 +47,12 @@ struct Tip {
   std::uint64_t height = 0;
   crypto::Hash256 block_hash{};
 };
+
+// LevelDB's memory: its write buffer (memtable; up to two exist while one is flushed) and the
+// cache of recently read file blocks. Together with the top of the state tree (about 6 MiB) they
+// are most of a node's steady memory (docs/operations.md).
+inline constexpr std::size_t kStoreWriteBufferBytes = 32u << 20;
+inline constexpr std::size_t kStoreBlockCacheBytes = 32u << 20;
 
 class Store {
  public:
@@ -62,8 +74,15 @@ class Store {
   Result<proto::StoredBlock> GetBlockHeader(std::uint64_t height) const;
   std::optional<TxLocation> FindTx(const crypto::Hash256& tx_id) const;
   Result<crypto::MerkleAccumulator> GetLedgerAccumulator() const;
-  // Loads every state entry into `tree`.
-  Status LoadState(contracts::StateTree* tree) const;
+  // The contract state kept in this store (node/state_storage.h); lives as long as the Store.
+  contracts::StateStorage* state_storage() const;
+  // Called with the error's text when a read of the state finds damage (before it raises
+  // contracts::StateStorageError); the node stops on it.
+  void OnStateDamage(std::function<void(const std::string&)> fn);
+  // Converts a store written before the current state layout (values under "s/" only) once:
+  // every entry, its bucket's root and the layout mark in one synced batch. Nothing to do for a
+  // store in the current layout or an empty one.
+  Status IndexState();
 
   struct BlockWrite {
     std::uint64_t height = 0;
@@ -71,6 +90,8 @@ class Store {
     proto::StoredBlock block;
     std::vector<crypto::Hash256> tx_ids;  // in block order
     const contracts::StateWrites* state_writes = nullptr;
+    // The hashes of `state_writes` prepared on the committed state (required with any writes).
+    const contracts::StatePrepared* state_prepared = nullptr;
     std::string ledger_accumulator;  // after appending this block's header
     std::vector<crypto::MerkleSubtree> ledger_nodes;  // the subtrees this header completes
   };
@@ -95,8 +116,12 @@ class Store {
   Result<std::vector<std::pair<std::string, std::string>>> ScanAux(const std::string& prefix) const;
 
  private:
-  explicit Store(std::unique_ptr<leveldb::DB> db);
+  Store(std::unique_ptr<leveldb::Cache> cache, std::unique_ptr<const leveldb::FilterPolicy> filter,
+        std::unique_ptr<leveldb::DB> db);
+  std::unique_ptr<leveldb::Cache> cache_;
+  std::unique_ptr<const leveldb::FilterPolicy> filter_;
   std::unique_ptr<leveldb::DB> db_;
+  std::unique_ptr<LevelStateStorage> state_;
 };
 
 std::string HeightKey(std::uint64_t height);

@@ -228,7 +228,7 @@ int main(int argc, char** argv) {
        {std::tuple(&small_chain, small, a, &small_ms, Ms(t1 - t0)), std::tuple(&large_chain, large, b, &large_ms, Ms(t2 - t1))}) {
     std::printf("%llu other transactions (height %llu, %zu state entries, built in %.0f s): export of %s = %zu records, %zu files, %zu bytes, median %.2f ms (min %.2f)\n",
                 static_cast<unsigned long long>(other), static_cast<unsigned long long>(chain->ledger().height()),
-                chain->ledger().state().size(), build / 1000, loan.c_str(), e.records, e.files, e.bytes,
+                chain->ledger().state().Scan("", ~std::size_t{0}).size(), build / 1000, loan.c_str(), e.records, e.files, e.bytes,
                 Median(*ms), *std::min_element(ms->begin(), ms->end()));
   }
   std::printf("ratio large/small, pair by pair over %d alternating runs: median %.2f (min %.2f, max %.2f); RSS %ld MiB\n",

@@ -94,7 +94,7 @@ std::unique_ptr<Book> BuildBook(std::uint64_t loans, Figures* f) {
     if ((i + 1) % 100000 == 0) std::fprintf(stderr, "  %llu loans built\n", static_cast<unsigned long long>(i + 1));
   }
   f->build_s = std::chrono::duration<double>(Clock::now() - t0).count();
-  f->entries = book->state().size();
+  f->entries = book->state().Scan("", ~std::size_t{0}).size();
   f->rss_after_build_mib = PeakRssMib();
   return book;
 }

@@ -81,11 +81,11 @@ const Fixture& GetFixture() {
 
 std::string EncodeState(const contracts::StateTree& state) {
   std::string out(kStateMagic);
-  for (const auto& [key, entry] : state.entries()) {
+  for (const auto& [key, value] : state.Scan("", ~std::size_t{0})) {
     PutU32(&out, key.size());
     out += key;
-    PutU32(&out, entry.value.size());
-    out += entry.value;
+    PutU32(&out, value.size());
+    out += value;
   }
   return out;
 }

@@ -374,6 +374,37 @@ TEST_F(LedgerTest, RestartResumesAtTipAndDetectsCorruption) {
   EXPECT_EQ(opened.error().code, "corrupt-store");
 }
 
+// The state's bucket roots are what start-up checks against the tip header: one changed on disk
+// (LevelDB's checksums intact) and the ledger refuses to open; nothing else is read for it.
+TEST_F(LedgerTest, AChangedBucketRootIsRefusedAtStart) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("colend-ledger-bucket-root-" + std::to_string(::getpid()));
+  dirs_.push_back(dir.string());
+  {
+    auto store = Store::Open(dir.string(), genesis_->hash);
+    Ledger ledger(*genesis_, store->get());
+    ASSERT_TRUE(ledger.Open().ok());
+    CommitAnchorBlocks(&ledger, 2);
+  }
+  {
+    leveldb::DB* db = nullptr;
+    ASSERT_TRUE(leveldb::DB::Open(leveldb::Options(), dir.string(), &db).ok());
+    std::unique_ptr<leveldb::DB> owned(db);
+    std::unique_ptr<leveldb::Iterator> it(db->NewIterator({}));
+    it->Seek("r/");
+    ASSERT_TRUE(it->Valid() && it->key().starts_with("r/"));
+    const std::string key = it->key().ToString();
+    it.reset();
+    ASSERT_TRUE(db->Put({}, key, std::string(32, '\x07')).ok());
+  }
+  auto store = Store::Open(dir.string(), genesis_->hash);
+  Ledger ledger(*genesis_, store->get());
+  Status opened = ledger.Open();
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().code, "corrupt-store");
+  EXPECT_NE(opened.error().message.find("state root"), std::string::npos) << opened.error().ToString();
+}
+
 // A block below the tip whose body was replaced, or whose file was damaged on disk, is refused
 // by the read that serves it (sync answers, the block RPC), never handed out.
 TEST_F(LedgerTest, ACorruptBlockBelowTheTipIsNeverServed) {
@@ -508,8 +539,8 @@ TEST_F(EvidenceTest, ConflictingPrevotesAreCommittedAsAFaultOnce) {
   EXPECT_EQ(ReceiptCode(ledger, bad_signature), "invalid-evidence");
   EXPECT_EQ(ReceiptCode(ledger, wrong_claim), "invalid-evidence");
   int faults = 0;
-  for (const auto& [key, entry] : ledger.state().entries()) {
-    if (key.rfind("fault/", 0) == 0) {
+  for (const auto& [key, value] : ledger.state().Scan("fault/", ~std::size_t{0})) {
+    {
       ++faults;
       EXPECT_EQ(key, "fault/" + accused + "/00000000000000000007/0000000001/prevote");
     }

@@ -52,7 +52,12 @@ void World::AtMember(Member& member, std::int64_t at, std::function<void()> fn) 
       AtMember(member, std::min(member.paused_until, now_ + kPausePollMs), std::move(fn));
       return;
     }
-    fn();
+    try {
+      fn();
+    } catch (const contracts::StateStorageError&) {
+      // What colend-node's io loop does (node/startup.cc): the damaged store already stopped
+      // the node (host.stop); the rest of this step is not run.
+    }
   });
 }
 

@@ -1,0 +1,240 @@
+// The state kept in the store (node/state_storage.h): a tree over it has the roots, values,
+// scans and proofs of the same state in memory, across restarts; opening it reads the buckets'
+// roots, not the entries; every damage to what it holds is found when the bucket is first read
+// (a changed value, a changed value with its leaf, a changed bucket root, a key in the index
+// without its entry) and raised, after telling the node; a store of the earlier layout (values
+// under "s/") is converted once to the same root.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <random>
+
+#include <leveldb/db.h>
+
+#include "node/state_storage.h"
+#include "node/store.h"
+
+namespace colend::node {
+namespace {
+
+using contracts::StatePrepared;
+using contracts::StateTree;
+using contracts::StateWrites;
+
+class StateStorageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = (std::filesystem::temp_directory_path() /
+            ("colend-state-storage-" + std::to_string(::getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+               .string();
+    std::filesystem::remove_all(dir_);
+    Reopen();
+  }
+  void TearDown() override {
+    tree_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Reopen() {
+    tree_.reset();
+    store_.reset();
+    auto store = Store::Open(dir_, crypto::Sha256("genesis"));
+    ASSERT_TRUE(store.ok()) << store.error().ToString();
+    store_ = std::move(store).value();
+    store_->OnStateDamage([this](const std::string& what) { damage_.push_back(what); });
+    tree_ = std::make_unique<StateTree>(store_->state_storage());
+  }
+  // Commits `writes` as block `height` through the store, as the ledger does, and to `memory_`.
+  void Commit(std::uint64_t height, const StateWrites& writes) {
+    const StatePrepared prepared = tree_->Prepare(writes);
+    Store::BlockWrite write;
+    write.height = height;
+    write.block_hash = crypto::Sha256("block-" + std::to_string(height));
+    write.block.mutable_block()->set_header("header-" + std::to_string(height));
+    write.state_writes = &writes;
+    write.state_prepared = &prepared;
+    write.ledger_accumulator = "acc";
+    ASSERT_TRUE(store_->CommitBlock(write).ok());
+    tree_->Apply(writes, prepared);
+    memory_.Apply(writes);
+    for (const auto& [key, value] : writes) {
+      if (value) {
+        model_[key] = *value;
+      } else {
+        model_.erase(key);
+      }
+    }
+  }
+  StateWrites RandomWrites(int n) {
+    StateWrites writes;
+    for (int i = 0; i < n; ++i) {
+      const std::string key = "loan/" + std::to_string(rng_() % 3000);
+      if (rng_() % 5 == 0) {
+        writes[key] = std::nullopt;
+      } else {
+        writes[key] = std::string(rng_() % 200, 'x') + std::to_string(rng_());
+      }
+    }
+    return writes;
+  }
+  leveldb::DB* Raw() {
+    // The store's own handle is private: tamper through a second LevelDB handle while it is shut.
+    tree_.reset();
+    store_.reset();
+    leveldb::DB* db = nullptr;
+    leveldb::Options options;
+    EXPECT_TRUE(leveldb::DB::Open(options, dir_, &db).ok());
+    return db;
+  }
+  std::string FirstEntryKey(leveldb::DB* db) {
+    std::unique_ptr<leveldb::Iterator> it(db->NewIterator({}));
+    it->Seek("k/");
+    EXPECT_TRUE(it->Valid() && it->key().starts_with("k/"));
+    return it->key().ToString();
+  }
+
+  std::string dir_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<StateTree> tree_;
+  StateTree memory_;
+  std::map<std::string, std::string> model_;
+  std::vector<std::string> damage_;
+  std::mt19937 rng_{7};
+};
+
+TEST_F(StateStorageTest, StoredStateIsTheMemoryStateAcrossRestarts) {
+  for (std::uint64_t h = 1; h <= 30; ++h) {
+    Commit(h, RandomWrites(60));
+    ASSERT_EQ(tree_->Root(), memory_.Root()) << "block " << h;
+    if (h % 10 == 0) {
+      Reopen();
+      ASSERT_EQ(tree_->Root(), memory_.Root()) << "after reopening at block " << h;
+    }
+  }
+  const auto all = tree_->Scan("", ~std::size_t{0});
+  ASSERT_EQ(all.size(), model_.size());
+  EXPECT_TRUE(std::equal(all.begin(), all.end(), model_.begin(), model_.end(),
+                         [](const auto& a, const auto& b) { return a.first == b.first && a.second == b.second; }));
+  EXPECT_EQ(tree_->Scan("loan/1", 5), memory_.Scan("loan/1", 5));
+  const std::string middle = std::next(model_.begin(), static_cast<long>(model_.size() / 2))->first;
+  EXPECT_EQ(tree_->ScanAfter("loan/", middle, 7), memory_.ScanAfter("loan/", middle, 7));
+  EXPECT_EQ(tree_->ScanAfter("loan/", middle, 7).front().first > middle, true);
+  for (const auto& [key, value] : model_) {
+    ASSERT_EQ(tree_->Get(key), value);
+    const auto proof = tree_->Prove(key);
+    ASSERT_TRUE(proof.has_value());
+    ASSERT_EQ(proof->ToText(), memory_.Prove(key)->ToText());
+  }
+  EXPECT_FALSE(tree_->Get("loan/absent").has_value());
+  EXPECT_FALSE(tree_->Prove("loan/absent").has_value());
+  EXPECT_TRUE(damage_.empty());
+}
+
+// Opening reads the 65,536 bucket roots only: no bucket's entries are read (and checked) until
+// something reads them, so start-up costs the same whatever the state's size.
+TEST_F(StateStorageTest, OpeningReadsNoEntry) {
+  StateWrites big;
+  for (int i = 0; i < 20000; ++i) big["receipt/" + std::to_string(i)] = std::string(100, 'r');
+  Commit(1, big);
+  Reopen();
+  auto* storage = dynamic_cast<LevelStateStorage*>(store_->state_storage());
+  ASSERT_NE(storage, nullptr);
+  EXPECT_EQ(storage->checked_buckets(), 0u);
+  EXPECT_EQ(tree_->Root(), memory_.Root());
+  EXPECT_EQ(tree_->Get("receipt/7"), std::string(100, 'r'));
+  EXPECT_EQ(storage->checked_buckets(), 1u);
+}
+
+TEST_F(StateStorageTest, AChangedValueIsFoundWhenItsBucketIsFirstRead) {
+  Commit(1, RandomWrites(200));
+  leveldb::DB* db = Raw();
+  const std::string k = FirstEntryKey(db);
+  std::string record;
+  ASSERT_TRUE(db->Get({}, k, &record).ok());
+  ASSERT_TRUE(db->Put({}, k, record.substr(0, 32) + "forged value").ok());
+  delete db;
+  Reopen();
+  EXPECT_EQ(tree_->Root(), memory_.Root());  // the roots are untouched
+  const std::string key = k.substr(4);
+  try {
+    tree_->Get(key);
+    FAIL() << "a forged value was read";
+  } catch (const contracts::StateStorageError& e) {
+    EXPECT_NE(std::string(e.what()).find("corrupt-store"), std::string::npos) << e.what();
+  }
+  ASSERT_EQ(damage_.size(), 1u);
+  EXPECT_NE(damage_[0].find(key), std::string::npos) << damage_[0];
+}
+
+TEST_F(StateStorageTest, AChangedValueWithItsLeafIsFoundByTheBucketRoot) {
+  Commit(1, RandomWrites(200));
+  leveldb::DB* db = Raw();
+  const std::string k = FirstEntryKey(db);
+  const std::string key = k.substr(4);
+  const crypto::Hash256 leaf = StateTree::LeafHash(key, "forged value");
+  ASSERT_TRUE(db->Put({}, k, std::string(crypto::AsBytes(leaf)) + "forged value").ok());
+  delete db;
+  Reopen();
+  EXPECT_THROW(tree_->Get(key), contracts::StateStorageError);
+  ASSERT_EQ(damage_.size(), 1u);
+  EXPECT_NE(damage_[0].find("does not give its recorded root"), std::string::npos) << damage_[0];
+}
+
+TEST_F(StateStorageTest, AChangedBucketRootChangesTheStateRoot) {
+  Commit(1, RandomWrites(200));
+  leveldb::DB* db = Raw();
+  std::unique_ptr<leveldb::Iterator> it(db->NewIterator({}));
+  it->Seek("r/");
+  ASSERT_TRUE(it->Valid() && it->key().starts_with("r/"));
+  const std::string k = it->key().ToString();
+  it.reset();
+  ASSERT_TRUE(db->Put({}, k, std::string(32, '\x01')).ok());
+  delete db;
+  Reopen();
+  // The ledger compares this root with the tip header's (LedgerTest covers its refusal).
+  EXPECT_NE(tree_->Root(), memory_.Root());
+}
+
+TEST_F(StateStorageTest, AKeyInTheIndexWithoutItsEntryIsFoundByAScan) {
+  Commit(1, RandomWrites(200));
+  leveldb::DB* db = Raw();
+  ASSERT_TRUE(db->Put({}, "s/loan/planted", "").ok());
+  delete db;
+  Reopen();
+  EXPECT_THROW(tree_->Scan("loan/", ~std::size_t{0}), contracts::StateStorageError);
+  ASSERT_EQ(damage_.size(), 1u);
+  EXPECT_NE(damage_[0].find("loan/planted"), std::string::npos) << damage_[0];
+}
+
+// A store written before this layout (values under "s/" only) is converted once, in place.
+TEST_F(StateStorageTest, TheEarlierLayoutIsConvertedToTheSameRoot) {
+  const StateWrites writes = RandomWrites(300);
+  Commit(1, writes);
+  leveldb::DB* db = Raw();
+  {
+    // Rewrite as the earlier layout: "s/<key>" -> value, nothing under "k/" or "r/", no mark.
+    std::unique_ptr<leveldb::Iterator> it(db->NewIterator({}));
+    std::vector<std::string> drop;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const std::string k = it->key().ToString();
+      if (k.starts_with("k/") || k.starts_with("r/") || k.starts_with("s/") || k == "m/state-layout") drop.push_back(k);
+    }
+    it.reset();
+    for (const auto& k : drop) ASSERT_TRUE(db->Delete({}, k).ok());
+    for (const auto& [key, value] : model_) ASSERT_TRUE(db->Put({}, "s/" + key, value).ok());
+  }
+  delete db;
+  Reopen();
+  EXPECT_NE(tree_->Root(), memory_.Root());  // nothing indexed yet
+  ASSERT_TRUE(store_->IndexState().ok());
+  tree_ = std::make_unique<StateTree>(store_->state_storage());
+  EXPECT_EQ(tree_->Root(), memory_.Root());
+  for (const auto& [key, value] : model_) ASSERT_EQ(tree_->Get(key), value);
+  EXPECT_TRUE(damage_.empty());
+  ASSERT_TRUE(store_->IndexState().ok());  // done once: the mark is there now
+}
+
+}  // namespace
+}  // namespace colend::node
