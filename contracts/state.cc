@@ -56,9 +56,9 @@ std::vector<std::pair<std::string, std::string>> MemoryStateStorage::Scan(
   return out;
 }
 
-std::vector<std::pair<std::string, crypto::Hash256>> MemoryStateStorage::BucketLeaves(
+StateBucketLeaves MemoryStateStorage::BucketLeaves(
     std::uint32_t bucket) const {
-  std::vector<std::pair<std::string, crypto::Hash256>> out;
+  StateBucketLeaves out;
   auto it = bucket_leaves_.find(bucket);
   if (it == bucket_leaves_.end()) return out;
   out.reserve(it->second.size());
@@ -168,21 +168,27 @@ crypto::Hash256 StateTree::BucketRootOf(const std::vector<crypto::Hash256>& leav
   return crypto::MerkleRoot(leaves);
 }
 
-crypto::Hash256 StateTree::BucketRootAfter(std::uint32_t bucket, const BucketWrites& writes) const {
+crypto::Hash256 StateTree::BucketRootAfter(std::uint32_t bucket, const BucketWrites& writes,
+                                           StateBucketLeaves* after) const {
   // Merge the bucket's sorted keys with the (sorted) writes that fall into it.
   std::vector<crypto::Hash256> leaves;
-  const auto entries = storage_->BucketLeaves(bucket);
+  StateBucketLeaves entries = storage_->BucketLeaves(bucket);
   leaves.reserve(entries.size() + writes.size());
+  after->reserve(entries.size() + writes.size());
   auto e = entries.begin();
   auto w = writes.begin();
   while (e != entries.end() || w != writes.end()) {
     if (w == writes.end() || (e != entries.end() && e->first < w->first)) {
       leaves.push_back(e->second);
+      after->push_back(std::move(*e));
       ++e;
       continue;
     }
     if (e != entries.end() && e->first == w->first) ++e;
-    if (w->second) leaves.push_back(*w->second);
+    if (w->second) {
+      leaves.push_back(*w->second);
+      after->emplace_back(std::string(w->first), *w->second);
+    }
     ++w;
   }
   return crypto::MerkleRoot(leaves);
@@ -239,7 +245,7 @@ StateTree::Prepared StateTree::Prepare(const StateWrites& writes) const {
   }
   p.top.resize(kTopLevels + 1);
   for (const auto& [bucket, bucket_writes] : by_bucket) {
-    const crypto::Hash256 root = BucketRootAfter(bucket, bucket_writes);
+    const crypto::Hash256 root = BucketRootAfter(bucket, bucket_writes, &p.bucket_leaves[bucket]);
     p.bucket_roots[bucket] = root;
     p.top[0][bucket] = TopLeaf(root);
   }

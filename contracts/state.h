@@ -82,10 +82,14 @@ struct StateProof {
 // the root). Computed once when a block is executed (its root goes into the header), then
 // written with the block and installed when it commits, instead of hashing everything again.
 // Valid only on the tree it was computed on, unchanged (`version`).
+// One bucket's keys and their leaf hashes, in key order.
+using StateBucketLeaves = std::vector<std::pair<std::string, crypto::Hash256>>;
+
 struct StatePrepared {
   std::uint64_t version = 0;  // the tree's version() it was computed on
   std::vector<std::pair<std::uint32_t, crypto::Hash256>> writes;  // bucket, leaf hash (erase: zero)
   std::map<std::uint32_t, crypto::Hash256> bucket_roots;
+  std::map<std::uint32_t, StateBucketLeaves> bucket_leaves;  // the touched buckets, after the writes
   std::vector<std::map<std::size_t, crypto::Hash256>> top;  // kTopLevels + 1 levels
   crypto::Hash256 root;
 };
@@ -98,8 +102,8 @@ class StateStorageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Where a StateTree keeps its entries: each key's value and leaf hash, and the root of every
-// non-empty bucket. The node keeps them in its LevelDB store (node/state_storage.h), written in
+// Where a StateTree keeps its entries: each key's value, each bucket's keys with their leaf
+// hashes, and the root of every non-empty bucket. The node keeps them in its LevelDB store (node/state_storage.h), written in
 // the same synced batch as the block, so only the top tree is held in memory; tests, tools and
 // the genesis computation keep them in memory (MemoryStateStorage).
 class StateStorage {
@@ -112,8 +116,7 @@ class StateStorage {
                                                                 std::string_view after,
                                                                 std::size_t limit) const = 0;
   // One bucket's keys with their leaf hashes, in key order.
-  virtual std::vector<std::pair<std::string, crypto::Hash256>> BucketLeaves(
-      std::uint32_t bucket) const = 0;
+  virtual StateBucketLeaves BucketLeaves(std::uint32_t bucket) const = 0;
   // The root of every non-empty bucket, in bucket order.
   virtual std::vector<std::pair<std::uint32_t, crypto::Hash256>> BucketRoots() const = 0;
   // The writes of a block and their prepared hashes (leaf hashes, bucket roots; an empty bucket's
@@ -129,8 +132,7 @@ class MemoryStateStorage : public StateStorage {
   std::vector<std::pair<std::string, std::string>> Scan(std::string_view prefix,
                                                         std::string_view after,
                                                         std::size_t limit) const override;
-  std::vector<std::pair<std::string, crypto::Hash256>> BucketLeaves(
-      std::uint32_t bucket) const override;
+  StateBucketLeaves BucketLeaves(std::uint32_t bucket) const override;
   std::vector<std::pair<std::uint32_t, crypto::Hash256>> BucketRoots() const override;
   void Committed(const StateWrites& writes, const StatePrepared& prepared) override;
   std::size_t size() const { return values_.size(); }
@@ -185,7 +187,9 @@ class StateTree : public StateReader {
   // A bucket's root over its entries with `writes` (key, new leaf hash or nullopt to erase; in
   // key order) merged in; every write must belong to the bucket (Prepare groups them).
   using BucketWrites = std::vector<std::pair<std::string_view, std::optional<crypto::Hash256>>>;
-  crypto::Hash256 BucketRootAfter(std::uint32_t bucket, const BucketWrites& writes) const;
+  // `after`: the bucket's keys and leaf hashes with the writes applied.
+  crypto::Hash256 BucketRootAfter(std::uint32_t bucket, const BucketWrites& writes,
+                                  StateBucketLeaves* after) const;
   // The top tree over 65536 = 2^16 bucket roots is a perfect binary tree (RFC 6962 splits at the
   // largest power of two below n), kept level by level: top_[0] holds the leaf hashes of the
   // bucket roots, top_[16][0] the state root. Changing a bucket rehashes its 16 ancestors.

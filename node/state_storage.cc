@@ -2,6 +2,7 @@
 
 #include <leveldb/db.h>
 
+#include <algorithm>
 #include <memory>
 
 namespace colend::node {
@@ -13,8 +14,7 @@ leveldb::ReadOptions Checked() {
   return options;
 }
 
-
-std::string BucketPrefix(std::string_view tag, std::uint32_t bucket) {
+std::string BucketKey(std::string_view tag, std::uint32_t bucket) {
   std::string out(tag);
   out.push_back(static_cast<char>(bucket >> 8));
   out.push_back(static_cast<char>(bucket));
@@ -27,7 +27,39 @@ crypto::Hash256 HashAt(std::string_view bytes) {
   return h;
 }
 
+constexpr std::size_t kCacheOverheadBytes = 96;  // map and list nodes, the strings' own sizes
+
+std::size_t ValueCost(std::string_view key, const std::optional<std::string>& value) {
+  return key.size() + (value ? value->size() : 0) + kCacheOverheadBytes;
+}
+
+std::size_t LeavesCost(const contracts::StateBucketLeaves& leaves) {
+  std::size_t cost = kCacheOverheadBytes;
+  for (const auto& [key, leaf] : leaves) cost += key.size() + leaf.size() + kCacheOverheadBytes / 2;
+  return cost;
+}
+
+auto FindKey(const contracts::StateBucketLeaves& leaves, std::string_view key) {
+  return std::lower_bound(leaves.begin(), leaves.end(), key,
+                          [](const auto& entry, std::string_view k) { return entry.first < k; });
+}
+
 }  // namespace
+
+std::string StateValueKey(std::string_view key) { return std::string("s/").append(key); }
+std::string StateLeavesKey(std::uint32_t bucket) { return BucketKey("l/", bucket); }
+std::string StateRootKey(std::uint32_t bucket) { return BucketKey("r/", bucket); }
+
+std::string EncodeBucketLeaves(const contracts::StateBucketLeaves& leaves) {
+  std::string out;
+  for (const auto& [key, leaf] : leaves) {
+    const auto n = static_cast<std::uint32_t>(key.size());
+    for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>(n >> (8 * i)));
+    out.append(key);
+    out.append(crypto::AsBytes(leaf));
+  }
+  return out;
+}
 
 void LevelStateStorage::Damaged(const std::string& what) const {
   if (on_damage_) on_damage_(what);
@@ -44,88 +76,102 @@ void LevelStateStorage::ThrowIfBad(const leveldb::Status& s, const std::string& 
   Damaged(code + ": reading the state " + what + ": " + s.ToString());
 }
 
-std::string StateEntryKey(std::uint32_t bucket, std::string_view key) {
-  return BucketPrefix("k/", bucket).append(key);
+std::optional<std::string> LevelStateStorage::ReadValue(std::string_view key) const {
+  std::string value;
+  leveldb::Status s = db_->Get(Checked(), StateValueKey(key), &value);
+  ThrowIfBad(s, "entry " + std::string(key));
+  if (s.IsNotFound()) return std::nullopt;
+  return value;
 }
-std::string StateIndexKey(std::string_view key) { return std::string("s/").append(key); }
-std::string StateRootKey(std::uint32_t bucket) { return BucketPrefix("r/", bucket); }
 
-std::vector<LevelStateStorage::Entry> LevelStateStorage::ReadBucket(std::uint32_t bucket) const {
-  std::vector<Entry> out;
-  const std::string prefix = BucketPrefix("k/", bucket);
-  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(Checked()));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    const std::string_view value(it->value().data(), it->value().size());
-    if (value.size() < 32) Fail("entry record in bucket " + std::to_string(bucket) + " is short");
-    out.push_back({std::string(it->key().data() + prefix.size(), it->key().size() - prefix.size()),
-                   HashAt(value), std::string(value.substr(32))});
+const contracts::StateBucketLeaves& LevelStateStorage::Bucket(std::uint32_t bucket) const {
+  if (const auto* cached = buckets_.Find(bucket)) return *cached;
+  const std::string at = "bucket " + std::to_string(bucket);
+  std::string record;
+  leveldb::Status s = db_->Get(Checked(), StateLeavesKey(bucket), &record);
+  ThrowIfBad(s, at);
+  contracts::StateBucketLeaves leaves;
+  for (std::size_t pos = 0; pos < record.size();) {
+    if (record.size() - pos < 4) Fail(at + "'s key list is malformed");
+    std::uint32_t n = 0;
+    for (int i = 0; i < 4; ++i) n = (n << 8) | static_cast<std::uint8_t>(record[pos + i]);
+    pos += 4;
+    if (record.size() - pos < std::size_t{n} + 32) Fail(at + "'s key list is malformed");
+    std::string key = record.substr(pos, n);
+    pos += n;
+    if (!leaves.empty() && key <= leaves.back().first) Fail(at + "'s key list is out of order");
+    leaves.emplace_back(std::move(key), HashAt(std::string_view(record).substr(pos, 32)));
+    pos += 32;
   }
-  ThrowIfBad(it->status(), "bucket " + std::to_string(bucket));
   if (!checked_[bucket]) {
-    std::vector<crypto::Hash256> leaves;
-    leaves.reserve(out.size());
-    for (const auto& e : out) {
-      if (contracts::StateTree::LeafHash(e.key, e.value) != e.leaf) {
-        Fail("entry " + e.key + " does not hash to its leaf");
-      }
-      if (contracts::StateBucket(e.key) != bucket) Fail("entry " + e.key + " is in the wrong bucket");
-      leaves.push_back(e.leaf);
-    }
+    // Its keys and leaves against its root, each key in it, each value against its leaf.
     std::string root;
-    leveldb::Status s = db_->Get(Checked(), StateRootKey(bucket), &root);
-    ThrowIfBad(s, "root of bucket " + std::to_string(bucket));
-    const crypto::Hash256 expected = s.IsNotFound() ? crypto::Sha256("") : HashAt(root);
-    if (!s.IsNotFound() && root.size() != 32) Fail("root of bucket " + std::to_string(bucket) + " is malformed");
-    if (contracts::StateTree::BucketRootOf(leaves) != expected) {
-      Fail("bucket " + std::to_string(bucket) + " does not give its recorded root");
+    s = db_->Get(Checked(), StateRootKey(bucket), &root);
+    ThrowIfBad(s, at + "'s root");
+    if (!s.IsNotFound() && root.size() != 32) Fail(at + "'s root is malformed");
+    if (s.IsNotFound() != leaves.empty()) Fail(at + " has a key list without a root or a root without one");
+    std::vector<crypto::Hash256> hashes;
+    hashes.reserve(leaves.size());
+    for (const auto& [key, leaf] : leaves) {
+      if (contracts::StateBucket(key) != bucket) Fail(at + " lists " + key + ", of another bucket");
+      auto value = ReadValue(key);
+      if (!value) Fail(at + " lists " + key + ", which has no value");
+      if (contracts::StateTree::LeafHash(key, *value) != leaf) Fail("value of " + key + " does not hash to its leaf");
+      hashes.push_back(leaf);
+    }
+    if (!leaves.empty() && contracts::StateTree::BucketRootOf(hashes) != HashAt(root)) {
+      Fail(at + " does not give its recorded root");
     }
     checked_[bucket] = true;
   }
-  return out;
+  const std::size_t cost = LeavesCost(leaves);
+  if (cost > kStateBucketCacheBytes) {
+    oversized_ = std::move(leaves);  // not cached: valid until the next read of a bucket
+    return oversized_;
+  }
+  buckets_.Put(bucket, std::move(leaves), cost);
+  return *buckets_.Find(bucket);
 }
 
-void LevelStateStorage::Check(std::uint32_t bucket) const {
-  if (!checked_[bucket]) ReadBucket(bucket);
+bool LevelStateStorage::Lists(std::uint32_t bucket, std::string_view key) const {
+  const auto& leaves = Bucket(bucket);
+  auto it = FindKey(leaves, key);
+  return it != leaves.end() && it->first == key;
 }
 
 std::optional<std::string> LevelStateStorage::Get(std::string_view key) const {
-  const std::uint32_t bucket = contracts::StateBucket(key);
-  Check(bucket);
-  std::string record;
-  leveldb::Status s = db_->Get(Checked(), StateEntryKey(bucket, key), &record);
-  ThrowIfBad(s, "entry " + std::string(key));
-  if (s.IsNotFound()) return std::nullopt;
-  if (record.size() < 32) Fail("entry " + std::string(key) + " is short");
-  record.erase(0, 32);
-  return record;
+  if (const auto* cached = values_.Find(key)) return *cached;
+  std::optional<std::string> value;
+  if (Lists(contracts::StateBucket(key), key)) {
+    value = ReadValue(key);
+    if (!value) Fail("has no value for " + std::string(key) + ", which its bucket lists");
+  }
+  values_.Put(std::string(key), value, ValueCost(key, value));
+  return value;
 }
 
 std::vector<std::pair<std::string, std::string>> LevelStateStorage::Scan(
     std::string_view prefix, std::string_view after, std::size_t limit) const {
   std::vector<std::pair<std::string, std::string>> out;
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(Checked()));
-  const std::string index_prefix = StateIndexKey(prefix);
+  const std::string value_prefix = StateValueKey(prefix);
   if (!after.empty() && after >= prefix) {
-    it->Seek(StateIndexKey(after));
+    it->Seek(StateValueKey(after));
     if (it->Valid() && std::string_view(it->key().data() + 2, it->key().size() - 2) == after) it->Next();
   } else {
-    it->Seek(index_prefix);
+    it->Seek(value_prefix);
   }
-  for (; it->Valid() && it->key().starts_with(index_prefix) && out.size() < limit; it->Next()) {
+  for (; it->Valid() && it->key().starts_with(value_prefix) && out.size() < limit; it->Next()) {
     std::string key(it->key().data() + 2, it->key().size() - 2);
-    auto value = Get(key);
-    if (!value) Fail("index names " + key + ", which has no entry");
-    out.emplace_back(std::move(key), std::move(*value));
+    if (!Lists(contracts::StateBucket(key), key)) Fail("has a value for " + key + ", which no bucket lists");
+    out.emplace_back(std::move(key), it->value().ToString());
   }
-  ThrowIfBad(it->status(), "index under " + std::string(prefix));
+  ThrowIfBad(it->status(), "entries under " + std::string(prefix));
   return out;
 }
 
-std::vector<std::pair<std::string, crypto::Hash256>> LevelStateStorage::BucketLeaves(
-    std::uint32_t bucket) const {
-  std::vector<std::pair<std::string, crypto::Hash256>> out;
-  for (auto& e : ReadBucket(bucket)) out.emplace_back(std::move(e.key), e.leaf);
-  return out;
+contracts::StateBucketLeaves LevelStateStorage::BucketLeaves(std::uint32_t bucket) const {
+  return Bucket(bucket);
 }
 
 std::vector<std::pair<std::uint32_t, crypto::Hash256>> LevelStateStorage::BucketRoots() const {
@@ -139,6 +185,15 @@ std::vector<std::pair<std::uint32_t, crypto::Hash256>> LevelStateStorage::Bucket
   }
   ThrowIfBad(it->status(), "bucket roots");
   return out;
+}
+
+void LevelStateStorage::Committed(const contracts::StateWrites& writes,
+                                  const contracts::StatePrepared& prepared) {
+  // The store has written these with the block: the caches take them as they are now.
+  for (const auto& [key, value] : writes) values_.Put(key, value, ValueCost(key, value));
+  for (const auto& [bucket, leaves] : prepared.bucket_leaves) {
+    buckets_.Put(bucket, leaves, LeavesCost(leaves));
+  }
 }
 
 std::size_t LevelStateStorage::checked_buckets() const {

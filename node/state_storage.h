@@ -1,18 +1,20 @@
 // The contract state in the node's LevelDB store (contracts::StateStorage), so that a node holds
 // only the top of the state tree in memory (docs/operations.md, Memory and start-up):
-//   "k/<bucket 2 BE><key>" -> leaf hash (32) || value   the entry, grouped by bucket;
-//   "s/<key>"              -> ""                          the key, in key order (prefix scans);
-//   "r/<bucket 2 BE>"      -> bucket root (32)            every non-empty bucket;
-//   "m/state-layout"       -> "2"                         written with every block.
-// Store::CommitBlock writes all of these in the block's synced batch. A store written before
-// this layout (values under "s/", nothing else) is converted once at start (Store::IndexState).
+//   "s/<key>"          -> value                                    every entry, in key order;
+//   "l/<bucket 2 BE>"  -> repeated u32be(key length) key leaf(32)  a bucket's keys, in key order;
+//   "r/<bucket 2 BE>"  -> root (32)                                 a bucket's root;
+//   "m/state-layout"   -> "2"                                       written with every block.
+// An empty bucket has neither "l/" nor "r/". Store::CommitBlock writes these in the block's
+// synced batch from the hashes prepared when the block was executed. A store written before this
+// layout ("s/" only) is given its "l/" and "r/" records once at start (Store::IndexState).
 //
-// Checks: at start the ledger rebuilds the top tree from the bucket roots and compares its root
-// with the tip header's (certified) state root. The first time a bucket is read after start,
-// every entry in it is checked (its leaf hash against its key and value, the leaves against the
-// bucket's root); so every value a node uses has been checked against the certified root, and
-// start-up costs the same whatever the state's size. A read that fails (LevelDB's checksums, a
-// mismatch, an "s/" key without its entry) raises contracts::StateStorageError.
+// Checks: at start the ledger rebuilds the top tree from the "r/" roots and compares its root
+// with the tip header's (certified) state root. The first time a bucket is read after start, its
+// key list is checked against its root and every entry in it against its leaf; so every value a
+// node uses has been checked against the certified root, and start-up costs the same whatever
+// the state's size. A key is present only if its bucket lists it (an "s/" record the bucket does
+// not list is damage). A read that fails (LevelDB's checksums, a mismatch, a malformed record)
+// calls the damage callback, then raises contracts::StateStorageError.
 //
 // Thread safety: one thread (the node's io thread).
 #pragma once
@@ -24,6 +26,7 @@
 #include <vector>
 
 #include "contracts/state.h"
+#include "node/lru_cache.h"
 
 namespace leveldb {
 class DB;
@@ -32,11 +35,17 @@ class Status;
 
 namespace colend::node {
 
-std::string StateEntryKey(std::uint32_t bucket, std::string_view key);
-std::string StateIndexKey(std::string_view key);
+std::string StateValueKey(std::string_view key);
+std::string StateLeavesKey(std::uint32_t bucket);
 std::string StateRootKey(std::uint32_t bucket);
+std::string EncodeBucketLeaves(const contracts::StateBucketLeaves& leaves);
 inline constexpr std::string_view kStateLayoutKey = "m/state-layout";
 inline constexpr std::string_view kStateLayout = "2";
+// Recently read or written values (and absent keys) and bucket key lists are kept in memory up
+// to these sizes, so a block's reads and its state root seldom go to LevelDB; the caches are
+// written through at each commit (Committed).
+inline constexpr std::size_t kStateValueCacheBytes = 24u << 20;
+inline constexpr std::size_t kStateBucketCacheBytes = 24u << 20;
 
 class LevelStateStorage : public contracts::StateStorage {
  public:
@@ -45,32 +54,30 @@ class LevelStateStorage : public contracts::StateStorage {
   std::vector<std::pair<std::string, std::string>> Scan(std::string_view prefix,
                                                         std::string_view after,
                                                         std::size_t limit) const override;
-  std::vector<std::pair<std::string, crypto::Hash256>> BucketLeaves(
-      std::uint32_t bucket) const override;
+  contracts::StateBucketLeaves BucketLeaves(std::uint32_t bucket) const override;
   std::vector<std::pair<std::uint32_t, crypto::Hash256>> BucketRoots() const override;
-  void Committed(const contracts::StateWrites&, const contracts::StatePrepared&) override {}
-  // Buckets checked since start (for tests and metrics).
+  void Committed(const contracts::StateWrites& writes,
+                 const contracts::StatePrepared& prepared) override;
+  // Buckets checked since start (for tests).
   std::size_t checked_buckets() const;
   // Called with the error's text before a damaged read raises StateStorageError, so the node
   // stops (FATAL corrupt-store) whichever code path was reading.
   void set_on_damage(std::function<void(const std::string&)> fn) { on_damage_ = std::move(fn); }
 
  private:
-  struct Entry {
-    std::string key;
-    crypto::Hash256 leaf;
-    std::string value;
-  };
-  // Every entry of the bucket, checked against its root the first time it is read.
-  std::vector<Entry> ReadBucket(std::uint32_t bucket) const;
-  void Check(std::uint32_t bucket) const;
-
+  // The bucket's key list (cached), checked the first time it is read.
+  const contracts::StateBucketLeaves& Bucket(std::uint32_t bucket) const;
+  bool Lists(std::uint32_t bucket, std::string_view key) const;
+  std::optional<std::string> ReadValue(std::string_view key) const;
   [[noreturn]] void Damaged(const std::string& what) const;
   [[noreturn]] void Fail(const std::string& what) const;
   void ThrowIfBad(const leveldb::Status& s, const std::string& what) const;
 
   leveldb::DB* db_;
   mutable std::vector<bool> checked_;
+  mutable LruCache<std::string, std::optional<std::string>> values_{kStateValueCacheBytes};
+  mutable LruCache<std::uint32_t, contracts::StateBucketLeaves> buckets_{kStateBucketCacheBytes};
+  mutable contracts::StateBucketLeaves oversized_;  // the last bucket read too large to cache
   std::function<void(const std::string&)> on_damage_;
 };
 

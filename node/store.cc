@@ -187,7 +187,8 @@ Status Store::IndexState() {
   auto tip = GetTip();
   if (!tip.ok()) return tip.error();
   if (!*tip) return Status::Ok();  // empty: the genesis block writes the current layout
-  // The earlier layout: "s/<key>" -> value. Hash it all once, as a memory tree would.
+  // The earlier layout: "s/<key>" -> value, as now. Hash it all once, as a memory tree would,
+  // and write each bucket's key list and root.
   contracts::StateWrites writes;
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(Checked()));
   for (it->Seek("s/"); it->Valid() && it->key().starts_with("s/"); it->Next()) {
@@ -197,14 +198,9 @@ Status Store::IndexState() {
   contracts::StateTree tree;
   const contracts::StatePrepared prepared = tree.Prepare(writes);
   leveldb::WriteBatch batch;
-  std::size_t k = 0;
-  for (const auto& [key, value] : writes) {
-    const auto& [bucket, leaf] = prepared.writes[k++];
-    batch.Put(StateEntryKey(bucket, key), std::string(crypto::AsBytes(leaf)) + *value);
-    batch.Put(StateIndexKey(key), "");
-  }
-  for (const auto& [bucket, root] : prepared.bucket_roots) {
-    batch.Put(StateRootKey(bucket), std::string(crypto::AsBytes(root)));
+  for (const auto& [bucket, leaves] : prepared.bucket_leaves) {
+    batch.Put(StateLeavesKey(bucket), EncodeBucketLeaves(leaves));
+    batch.Put(StateRootKey(bucket), std::string(crypto::AsBytes(prepared.bucket_roots.at(bucket))));
   }
   batch.Put(std::string(kStateLayoutKey), std::string(kStateLayout));
   leveldb::WriteOptions sync;
@@ -235,23 +231,20 @@ Status Store::CommitBlock(const BlockWrite& write) {
       return MakeError("internal-error", "block " + std::to_string(write.height) +
                                              ": state writes without their prepared hashes");
     }
-    std::size_t k = 0;
     for (const auto& [key, value] : *write.state_writes) {
-      const auto& [bucket, leaf] = prepared->writes[k++];
       if (value) {
-        batch.Put(StateEntryKey(bucket, key), std::string(crypto::AsBytes(leaf)) + *value);
-        batch.Put(StateIndexKey(key), "");
+        batch.Put(StateValueKey(key), *value);
       } else {
-        batch.Delete(StateEntryKey(bucket, key));
-        batch.Delete(StateIndexKey(key));
+        batch.Delete(StateValueKey(key));
       }
     }
-    const crypto::Hash256 empty = crypto::Sha256("");
-    for (const auto& [bucket, root] : prepared->bucket_roots) {
-      if (root == empty) {
+    for (const auto& [bucket, leaves] : prepared->bucket_leaves) {
+      if (leaves.empty()) {
+        batch.Delete(StateLeavesKey(bucket));
         batch.Delete(StateRootKey(bucket));
       } else {
-        batch.Put(StateRootKey(bucket), std::string(crypto::AsBytes(root)));
+        batch.Put(StateLeavesKey(bucket), EncodeBucketLeaves(leaves));
+        batch.Put(StateRootKey(bucket), std::string(crypto::AsBytes(prepared->bucket_roots.at(bucket))));
       }
     }
   }

@@ -1,9 +1,9 @@
 // The state kept in the store (node/state_storage.h): a tree over it has the roots, values,
 // scans and proofs of the same state in memory, across restarts; opening it reads the buckets'
 // roots, not the entries; every damage to what it holds is found when the bucket is first read
-// (a changed value, a changed value with its leaf, a changed bucket root, a key in the index
-// without its entry) and raised, after telling the node; a store of the earlier layout (values
-// under "s/") is converted once to the same root.
+// (a changed value, a changed value with its leaf, a changed bucket root, a deleted value, a
+// value no bucket lists) and raised, after telling the node; a store of the earlier layout
+// (values under "s/" only) is converted once to the same root.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -67,10 +67,23 @@ class StateStorageTest : public ::testing::Test {
       }
     }
   }
+  // Keys of 16 buckets only, so that blocks keep coming back to the same buckets (as a long
+  // chain's do), with entries added, replaced and erased in each.
+  static const std::vector<std::string>& Keys() {
+    static const std::vector<std::string> keys = [] {
+      std::vector<std::string> out;
+      for (int i = 0; out.size() < 240; ++i) {
+        std::string key = "loan/" + std::to_string(i);
+        if (contracts::StateBucket(key) < 16) out.push_back(std::move(key));
+      }
+      return out;
+    }();
+    return keys;
+  }
   StateWrites RandomWrites(int n) {
     StateWrites writes;
     for (int i = 0; i < n; ++i) {
-      const std::string key = "loan/" + std::to_string(rng_() % 3000);
+      const std::string& key = Keys()[rng_() % Keys().size()];
       if (rng_() % 5 == 0) {
         writes[key] = std::nullopt;
       } else {
@@ -88,13 +101,6 @@ class StateStorageTest : public ::testing::Test {
     EXPECT_TRUE(leveldb::DB::Open(options, dir_, &db).ok());
     return db;
   }
-  std::string FirstEntryKey(leveldb::DB* db) {
-    std::unique_ptr<leveldb::Iterator> it(db->NewIterator({}));
-    it->Seek("k/");
-    EXPECT_TRUE(it->Valid() && it->key().starts_with("k/"));
-    return it->key().ToString();
-  }
-
   std::string dir_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<StateTree> tree_;
@@ -108,6 +114,10 @@ TEST_F(StateStorageTest, StoredStateIsTheMemoryStateAcrossRestarts) {
   for (std::uint64_t h = 1; h <= 30; ++h) {
     Commit(h, RandomWrites(60));
     ASSERT_EQ(tree_->Root(), memory_.Root()) << "block " << h;
+    for (int i = 0; i < 40; ++i) {  // reads between blocks (what the next block's execution does)
+      const std::string& key = Keys()[rng_() % Keys().size()];
+      ASSERT_EQ(tree_->Get(key), memory_.Get(key)) << key << " after block " << h;
+    }
     if (h % 10 == 0) {
       Reopen();
       ASSERT_EQ(tree_->Root(), memory_.Root()) << "after reopening at block " << h;
@@ -118,6 +128,7 @@ TEST_F(StateStorageTest, StoredStateIsTheMemoryStateAcrossRestarts) {
   EXPECT_TRUE(std::equal(all.begin(), all.end(), model_.begin(), model_.end(),
                          [](const auto& a, const auto& b) { return a.first == b.first && a.second == b.second; }));
   EXPECT_EQ(tree_->Scan("loan/1", 5), memory_.Scan("loan/1", 5));
+  ASSERT_GT(model_.size(), 100u);
   const std::string middle = std::next(model_.begin(), static_cast<long>(model_.size() / 2))->first;
   EXPECT_EQ(tree_->ScanAfter("loan/", middle, 7), memory_.ScanAfter("loan/", middle, 7));
   EXPECT_EQ(tree_->ScanAfter("loan/", middle, 7).front().first > middle, true);
@@ -149,15 +160,12 @@ TEST_F(StateStorageTest, OpeningReadsNoEntry) {
 
 TEST_F(StateStorageTest, AChangedValueIsFoundWhenItsBucketIsFirstRead) {
   Commit(1, RandomWrites(200));
+  const std::string key = model_.begin()->first;
   leveldb::DB* db = Raw();
-  const std::string k = FirstEntryKey(db);
-  std::string record;
-  ASSERT_TRUE(db->Get({}, k, &record).ok());
-  ASSERT_TRUE(db->Put({}, k, record.substr(0, 32) + "forged value").ok());
+  ASSERT_TRUE(db->Put({}, "s/" + key, "forged value").ok());
   delete db;
   Reopen();
   EXPECT_EQ(tree_->Root(), memory_.Root());  // the roots are untouched
-  const std::string key = k.substr(4);
   try {
     tree_->Get(key);
     FAIL() << "a forged value was read";
@@ -170,11 +178,15 @@ TEST_F(StateStorageTest, AChangedValueIsFoundWhenItsBucketIsFirstRead) {
 
 TEST_F(StateStorageTest, AChangedValueWithItsLeafIsFoundByTheBucketRoot) {
   Commit(1, RandomWrites(200));
+  const std::string key = model_.begin()->first;
+  const std::uint32_t bucket = contracts::StateBucket(key);
+  contracts::StateBucketLeaves leaves = store_->state_storage()->BucketLeaves(bucket);
+  for (auto& [k, leaf] : leaves) {
+    if (k == key) leaf = StateTree::LeafHash(key, "forged value");
+  }
   leveldb::DB* db = Raw();
-  const std::string k = FirstEntryKey(db);
-  const std::string key = k.substr(4);
-  const crypto::Hash256 leaf = StateTree::LeafHash(key, "forged value");
-  ASSERT_TRUE(db->Put({}, k, std::string(crypto::AsBytes(leaf)) + "forged value").ok());
+  ASSERT_TRUE(db->Put({}, "s/" + key, "forged value").ok());
+  ASSERT_TRUE(db->Put({}, StateLeavesKey(bucket), EncodeBucketLeaves(leaves)).ok());
   delete db;
   Reopen();
   EXPECT_THROW(tree_->Get(key), contracts::StateStorageError);
@@ -197,15 +209,31 @@ TEST_F(StateStorageTest, AChangedBucketRootChangesTheStateRoot) {
   EXPECT_NE(tree_->Root(), memory_.Root());
 }
 
-TEST_F(StateStorageTest, AKeyInTheIndexWithoutItsEntryIsFoundByAScan) {
+// A value no bucket lists is not part of the state: never read as present, and a scan that
+// meets it stops on the damage.
+TEST_F(StateStorageTest, AValueNoBucketListsIsNeverRead) {
   Commit(1, RandomWrites(200));
   leveldb::DB* db = Raw();
-  ASSERT_TRUE(db->Put({}, "s/loan/planted", "").ok());
+  ASSERT_TRUE(db->Put({}, "s/loan/planted", "planted").ok());
   delete db;
   Reopen();
+  EXPECT_EQ(tree_->Get("loan/planted"), std::nullopt);
+  EXPECT_TRUE(damage_.empty());
   EXPECT_THROW(tree_->Scan("loan/", ~std::size_t{0}), contracts::StateStorageError);
   ASSERT_EQ(damage_.size(), 1u);
   EXPECT_NE(damage_[0].find("loan/planted"), std::string::npos) << damage_[0];
+}
+
+TEST_F(StateStorageTest, ADeletedValueIsFound) {
+  Commit(1, RandomWrites(200));
+  const std::string key = std::prev(model_.end())->first;
+  leveldb::DB* db = Raw();
+  ASSERT_TRUE(db->Delete({}, "s/" + key).ok());
+  delete db;
+  Reopen();
+  EXPECT_THROW(tree_->Get(key), contracts::StateStorageError);
+  ASSERT_EQ(damage_.size(), 1u);
+  EXPECT_NE(damage_[0].find("has no value"), std::string::npos) << damage_[0];
 }
 
 // A store written before this layout (values under "s/" only) is converted once, in place.
@@ -214,16 +242,16 @@ TEST_F(StateStorageTest, TheEarlierLayoutIsConvertedToTheSameRoot) {
   Commit(1, writes);
   leveldb::DB* db = Raw();
   {
-    // Rewrite as the earlier layout: "s/<key>" -> value, nothing under "k/" or "r/", no mark.
+    // Back to the earlier layout: "s/<key>" -> value only, nothing under "l/" or "r/", no mark.
     std::unique_ptr<leveldb::Iterator> it(db->NewIterator({}));
     std::vector<std::string> drop;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       const std::string k = it->key().ToString();
-      if (k.starts_with("k/") || k.starts_with("r/") || k.starts_with("s/") || k == "m/state-layout") drop.push_back(k);
+      if (k.starts_with("l/") || k.starts_with("r/") || k == "m/state-layout") drop.push_back(k);
     }
     it.reset();
+    ASSERT_FALSE(drop.empty());
     for (const auto& k : drop) ASSERT_TRUE(db->Delete({}, k).ok());
-    for (const auto& [key, value] : model_) ASSERT_TRUE(db->Put({}, "s/" + key, value).ok());
   }
   delete db;
   Reopen();

@@ -1,0 +1,65 @@
+// A least-recently-used cache bounded in bytes (each entry's cost is given by the caller), with
+// ordered keys: nothing about it depends on hashing or iteration order. Used by the state storage
+// (node/state_storage.h) to keep hot entries and buckets out of LevelDB's read path.
+//
+// Thread safety: none.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <list>
+#include <map>
+#include <utility>
+
+namespace colend::node {
+
+template <typename Key, typename Value>
+class LruCache {
+ public:
+  explicit LruCache(std::size_t bytes_max) : bytes_max_(bytes_max) {}
+
+  // The cached value, now the most recently used; nullptr if absent.
+  template <typename K>
+  const Value* Find(const K& key) {
+    auto it = map_.find(key);
+    if (it == map_.end()) return nullptr;
+    order_.splice(order_.begin(), order_, it->second.position);
+    return &it->second.value;
+  }
+  // Inserts or replaces; evicts the least recently used entries beyond the byte limit (an entry
+  // larger than the whole limit is not kept).
+  void Put(const Key& key, Value value, std::size_t cost) {
+    Erase(key);
+    if (cost > bytes_max_) return;
+    order_.push_front(key);
+    map_.emplace(key, Slot{std::move(value), cost, order_.begin()});
+    bytes_ += cost;
+    while (bytes_ > bytes_max_) {
+      const Key victim = order_.back();
+      Erase(victim);
+    }
+  }
+  template <typename K>
+  void Erase(const K& key) {
+    auto it = map_.find(key);
+    if (it == map_.end()) return;
+    bytes_ -= it->second.cost;
+    order_.erase(it->second.position);
+    map_.erase(it);
+  }
+  std::size_t bytes() const { return bytes_; }
+  std::size_t size() const { return map_.size(); }
+
+ private:
+  struct Slot {
+    Value value;
+    std::size_t cost;
+    typename std::list<Key>::iterator position;
+  };
+  std::size_t bytes_max_;
+  std::size_t bytes_ = 0;
+  std::list<Key> order_;  // most recently used first
+  std::map<Key, Slot, std::less<>> map_;
+};
+
+}  // namespace colend::node
