@@ -47,19 +47,10 @@ auto FindKey(const contracts::StateBucketLeaves& leaves, std::string_view key) {
 }  // namespace
 
 std::string StateValueKey(std::string_view key) { return std::string("s/").append(key); }
-std::string StateLeavesKey(std::uint32_t bucket) { return BucketKey("l/", bucket); }
-std::string StateRootKey(std::uint32_t bucket) { return BucketKey("r/", bucket); }
-
-std::string EncodeBucketLeaves(const contracts::StateBucketLeaves& leaves) {
-  std::string out;
-  for (const auto& [key, leaf] : leaves) {
-    const auto n = static_cast<std::uint32_t>(key.size());
-    for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>(n >> (8 * i)));
-    out.append(key);
-    out.append(crypto::AsBytes(leaf));
-  }
-  return out;
+std::string StateLeafKey(std::uint32_t bucket, std::string_view key) {
+  return BucketKey("k/", bucket).append(key);
 }
+std::string StateRootKey(std::uint32_t bucket) { return BucketKey("r/", bucket); }
 
 void LevelStateStorage::Damaged(const std::string& what) const {
   if (on_damage_) on_damage_(what);
@@ -87,29 +78,24 @@ std::optional<std::string> LevelStateStorage::ReadValue(std::string_view key) co
 const contracts::StateBucketLeaves& LevelStateStorage::Bucket(std::uint32_t bucket) const {
   if (const auto* cached = buckets_.Find(bucket)) return *cached;
   const std::string at = "bucket " + std::to_string(bucket);
-  std::string record;
-  leveldb::Status s = db_->Get(Checked(), StateLeavesKey(bucket), &record);
-  ThrowIfBad(s, at);
   contracts::StateBucketLeaves leaves;
-  for (std::size_t pos = 0; pos < record.size();) {
-    if (record.size() - pos < 4) Fail(at + "'s key list is malformed");
-    std::uint32_t n = 0;
-    for (int i = 0; i < 4; ++i) n = (n << 8) | static_cast<std::uint8_t>(record[pos + i]);
-    pos += 4;
-    if (record.size() - pos < std::size_t{n} + 32) Fail(at + "'s key list is malformed");
-    std::string key = record.substr(pos, n);
-    pos += n;
-    if (!leaves.empty() && key <= leaves.back().first) Fail(at + "'s key list is out of order");
-    leaves.emplace_back(std::move(key), HashAt(std::string_view(record).substr(pos, 32)));
-    pos += 32;
+  {
+    const std::string prefix = BucketKey("k/", bucket);
+    std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(Checked()));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      if (it->value().size() != 32) Fail(at + " has a malformed leaf");
+      leaves.emplace_back(std::string(it->key().data() + prefix.size(), it->key().size() - prefix.size()),
+                          HashAt(std::string_view(it->value().data(), 32)));
+    }
+    ThrowIfBad(it->status(), at);
   }
   if (!checked_[bucket]) {
     // Its keys and leaves against its root, each key in it, each value against its leaf.
     std::string root;
-    s = db_->Get(Checked(), StateRootKey(bucket), &root);
+    leveldb::Status s = db_->Get(Checked(), StateRootKey(bucket), &root);
     ThrowIfBad(s, at + "'s root");
     if (!s.IsNotFound() && root.size() != 32) Fail(at + "'s root is malformed");
-    if (s.IsNotFound() != leaves.empty()) Fail(at + " has a key list without a root or a root without one");
+    if (s.IsNotFound() != leaves.empty()) Fail(at + " has leaves without a root or a root without leaves");
     std::vector<crypto::Hash256> hashes;
     hashes.reserve(leaves.size());
     for (const auto& [key, leaf] : leaves) {

@@ -1,12 +1,13 @@
 // The contract state in the node's LevelDB store (contracts::StateStorage), so that a node holds
 // only the top of the state tree in memory (docs/operations.md, Memory and start-up):
-//   "s/<key>"          -> value                                    every entry, in key order;
-//   "l/<bucket 2 BE>"  -> repeated u32be(key length) key leaf(32)  a bucket's keys, in key order;
-//   "r/<bucket 2 BE>"  -> root (32)                                 a bucket's root;
-//   "m/state-layout"   -> "2"                                       written with every block.
-// An empty bucket has neither "l/" nor "r/". Store::CommitBlock writes these in the block's
-// synced batch from the hashes prepared when the block was executed. A store written before this
-// layout ("s/" only) is given its "l/" and "r/" records once at start (Store::IndexState).
+//   "s/<key>"               -> value      every entry, in key order;
+//   "k/<bucket 2 BE><key>"  -> leaf (32)  every entry's leaf hash, grouped by bucket, in key order;
+//   "r/<bucket 2 BE>"       -> root (32)  the root of every non-empty bucket;
+//   "m/state-layout"        -> "2"        written with every block.
+// Store::CommitBlock writes these in the block's synced batch from the hashes prepared when the
+// block was executed: a write costs its value and one 32-byte leaf, whatever the bucket's size.
+// A store written before this layout ("s/" only) is given its "k/" and "r/" records once at
+// start (Store::IndexState).
 //
 // Checks: at start the ledger rebuilds the top tree from the "r/" roots and compares its root
 // with the tip header's (certified) state root. The first time a bucket is read after start, its
@@ -36,9 +37,8 @@ class Status;
 namespace colend::node {
 
 std::string StateValueKey(std::string_view key);
-std::string StateLeavesKey(std::uint32_t bucket);
+std::string StateLeafKey(std::uint32_t bucket, std::string_view key);
 std::string StateRootKey(std::uint32_t bucket);
-std::string EncodeBucketLeaves(const contracts::StateBucketLeaves& leaves);
 inline constexpr std::string_view kStateLayoutKey = "m/state-layout";
 inline constexpr std::string_view kStateLayout = "2";
 // Recently read or written values (and absent keys) and bucket key lists are kept in memory up

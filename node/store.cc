@@ -3,7 +3,14 @@
 #include <leveldb/cache.h>
 #include <leveldb/db.h>
 #include <leveldb/filter_policy.h>
+#include <leveldb/env.h>
 #include <leveldb/write_batch.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
 
 #include "node/state_storage.h"
 
@@ -49,6 +56,56 @@ std::string TxKey(const crypto::Hash256& id) {
   return "t/" + std::string(crypto::AsBytes(id));
 }
 
+// LevelDB's own file system reads table files through mmap, so every page of the database ever
+// read stays counted in the node's resident memory, which then grows with the chain. Reading
+// them with pread instead leaves those pages to the kernel's page cache; LevelDB's block cache
+// (kStoreBlockCacheBytes) keeps the hot blocks.
+class PreadFile : public leveldb::RandomAccessFile {
+ public:
+  PreadFile(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+  ~PreadFile() override { ::close(fd_); }
+  leveldb::Status Read(std::uint64_t offset, std::size_t n, leveldb::Slice* result,
+                       char* scratch) const override {
+    std::size_t got = 0;
+    while (got < n) {
+      const ssize_t r = ::pread(fd_, scratch + got, n - got, static_cast<off_t>(offset + got));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) {
+        *result = leveldb::Slice(scratch, 0);
+        return leveldb::Status::IOError(name_, std::generic_category().message(errno));
+      }
+      if (r == 0) break;  // end of file: a short read, as LevelDB's own file gives
+      got += static_cast<std::size_t>(r);
+    }
+    *result = leveldb::Slice(scratch, got);
+    return leveldb::Status::OK();
+  }
+
+ private:
+  int fd_;
+  std::string name_;
+};
+
+class PreadEnv : public leveldb::EnvWrapper {
+ public:
+  PreadEnv() : leveldb::EnvWrapper(leveldb::Env::Default()) {}
+  leveldb::Status NewRandomAccessFile(const std::string& name,
+                                      leveldb::RandomAccessFile** result) override {
+    const int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      const std::string why = std::generic_category().message(errno);
+      return errno == ENOENT ? leveldb::Status::NotFound(name, why) : leveldb::Status::IOError(name, why);
+    }
+    *result = new PreadFile(fd, name);
+    return leveldb::Status::OK();
+  }
+};
+
+leveldb::Env* HostEnv() {
+  static PreadEnv* env = new PreadEnv;  // lives as long as the process, as Env::Default()
+  return env;
+}
+
 }  // namespace
 
 std::string LedgerNodeKey(int level, std::uint64_t index) {
@@ -84,7 +141,8 @@ Store::~Store() {
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
                                            const crypto::Hash256& genesis_hash, leveldb::Env* env) {
   leveldb::Options options;
-  if (env != nullptr) options.env = env;
+  options.env = env != nullptr ? env : HostEnv();
+  options.max_open_files = kStoreOpenFilesMax;
   options.create_if_missing = true;
   options.paranoid_checks = true;
   options.write_buffer_size = kStoreWriteBufferBytes;
@@ -188,7 +246,7 @@ Status Store::IndexState() {
   if (!tip.ok()) return tip.error();
   if (!*tip) return Status::Ok();  // empty: the genesis block writes the current layout
   // The earlier layout: "s/<key>" -> value, as now. Hash it all once, as a memory tree would,
-  // and write each bucket's key list and root.
+  // and write each entry's leaf hash and each bucket's root.
   contracts::StateWrites writes;
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(Checked()));
   for (it->Seek("s/"); it->Valid() && it->key().starts_with("s/"); it->Next()) {
@@ -198,9 +256,13 @@ Status Store::IndexState() {
   contracts::StateTree tree;
   const contracts::StatePrepared prepared = tree.Prepare(writes);
   leveldb::WriteBatch batch;
-  for (const auto& [bucket, leaves] : prepared.bucket_leaves) {
-    batch.Put(StateLeavesKey(bucket), EncodeBucketLeaves(leaves));
-    batch.Put(StateRootKey(bucket), std::string(crypto::AsBytes(prepared.bucket_roots.at(bucket))));
+  std::size_t k = 0;
+  for (const auto& [key, value] : writes) {
+    const auto& [bucket, leaf] = prepared.writes[k++];
+    batch.Put(StateLeafKey(bucket, key), std::string(crypto::AsBytes(leaf)));
+  }
+  for (const auto& [bucket, root] : prepared.bucket_roots) {
+    batch.Put(StateRootKey(bucket), std::string(crypto::AsBytes(root)));
   }
   batch.Put(std::string(kStateLayoutKey), std::string(kStateLayout));
   leveldb::WriteOptions sync;
@@ -231,20 +293,23 @@ Status Store::CommitBlock(const BlockWrite& write) {
       return MakeError("internal-error", "block " + std::to_string(write.height) +
                                              ": state writes without their prepared hashes");
     }
+    std::size_t k = 0;
     for (const auto& [key, value] : *write.state_writes) {
+      const auto& [bucket, leaf] = prepared->writes[k++];
       if (value) {
         batch.Put(StateValueKey(key), *value);
+        batch.Put(StateLeafKey(bucket, key), std::string(crypto::AsBytes(leaf)));
       } else {
         batch.Delete(StateValueKey(key));
+        batch.Delete(StateLeafKey(bucket, key));
       }
     }
-    for (const auto& [bucket, leaves] : prepared->bucket_leaves) {
-      if (leaves.empty()) {
-        batch.Delete(StateLeavesKey(bucket));
+    const crypto::Hash256 empty = crypto::Sha256("");
+    for (const auto& [bucket, root] : prepared->bucket_roots) {
+      if (root == empty) {
         batch.Delete(StateRootKey(bucket));
       } else {
-        batch.Put(StateLeavesKey(bucket), EncodeBucketLeaves(leaves));
-        batch.Put(StateRootKey(bucket), std::string(crypto::AsBytes(prepared->bucket_roots.at(bucket))));
+        batch.Put(StateRootKey(bucket), std::string(crypto::AsBytes(root)));
       }
     }
   }

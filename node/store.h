@@ -53,6 +53,9 @@ struct Tip {
 // are most of a node's steady memory (docs/operations.md).
 inline constexpr std::size_t kStoreWriteBufferBytes = 32u << 20;
 inline constexpr std::size_t kStoreBlockCacheBytes = 32u << 20;
+// Table files LevelDB keeps open (one descriptor each, read with pread; not mapped, so the
+// database's size does not count in the node's resident memory).
+inline constexpr int kStoreOpenFilesMax = 500;
 
 class Store {
  public:

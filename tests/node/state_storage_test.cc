@@ -180,13 +180,10 @@ TEST_F(StateStorageTest, AChangedValueWithItsLeafIsFoundByTheBucketRoot) {
   Commit(1, RandomWrites(200));
   const std::string key = model_.begin()->first;
   const std::uint32_t bucket = contracts::StateBucket(key);
-  contracts::StateBucketLeaves leaves = store_->state_storage()->BucketLeaves(bucket);
-  for (auto& [k, leaf] : leaves) {
-    if (k == key) leaf = StateTree::LeafHash(key, "forged value");
-  }
+  const crypto::Hash256 leaf = StateTree::LeafHash(key, "forged value");
   leveldb::DB* db = Raw();
   ASSERT_TRUE(db->Put({}, "s/" + key, "forged value").ok());
-  ASSERT_TRUE(db->Put({}, StateLeavesKey(bucket), EncodeBucketLeaves(leaves)).ok());
+  ASSERT_TRUE(db->Put({}, StateLeafKey(bucket, key), std::string(crypto::AsBytes(leaf))).ok());
   delete db;
   Reopen();
   EXPECT_THROW(tree_->Get(key), contracts::StateStorageError);
@@ -242,12 +239,12 @@ TEST_F(StateStorageTest, TheEarlierLayoutIsConvertedToTheSameRoot) {
   Commit(1, writes);
   leveldb::DB* db = Raw();
   {
-    // Back to the earlier layout: "s/<key>" -> value only, nothing under "l/" or "r/", no mark.
+    // Back to the earlier layout: "s/<key>" -> value only, nothing under "k/" or "r/", no mark.
     std::unique_ptr<leveldb::Iterator> it(db->NewIterator({}));
     std::vector<std::string> drop;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       const std::string k = it->key().ToString();
-      if (k.starts_with("l/") || k.starts_with("r/") || k == "m/state-layout") drop.push_back(k);
+      if (k.starts_with("k/") || k.starts_with("r/") || k == "m/state-layout") drop.push_back(k);
     }
     it.reset();
     ASSERT_FALSE(drop.empty());
