@@ -376,7 +376,15 @@ Status Ledger::CommitChecked(const consensus::proto::Block& block,
     if (!fresh.ok()) return fresh.error();
     executed = std::move(fresh).value();
   }
-  if (executed.prepared.version != state_->version()) executed.prepared = state_->Prepare(executed.writes);
+  if (executed.prepared.version != state_->version()) {
+    // Executed on a state that has changed since (never with executed_ cleared at each commit):
+    // its hashes are recomputed, and they must still give the certified header's root.
+    executed.prepared = state_->Prepare(executed.writes);
+    if (executed.prepared.root != executed.header.state_root) {
+      return MakeError("internal-error", "block " + std::to_string(height) +
+                                             ": its writes, executed on an older state, do not give its state root");
+    }
+  }
   crypto::MerkleAccumulator ledger = ledger_;
   Store::BlockWrite write;
   write.ledger_nodes = ledger.Append(crypto::MerkleLeafHash(block.header()));

@@ -82,12 +82,21 @@ void Node::Fatal(const std::string& what) {
 }
 
 Status Node::Start(const std::string& tls_cert_pem, const std::string& tls_key_pem) {
-  tls_cert_pem_ = tls_cert_pem;
-  tls_key_pem_ = tls_key_pem;
-  // A damaged read of the state stops the node whichever path made it (node/state_storage.h).
+  // A damaged read of the state stops the node whichever path made it (node/state_storage.h);
+  // found while starting (each bucket is checked when first read), it refuses to start.
   store_->OnStateDamage([this](const std::string& what) {
     if (!fatal_) Fatal(what);
   });
+  try {
+    return StartChecked(tls_cert_pem, tls_key_pem);
+  } catch (const contracts::StateStorageError& e) {
+    return MakeError("corrupt-store", e.what());
+  }
+}
+
+Status Node::StartChecked(const std::string& tls_cert_pem, const std::string& tls_key_pem) {
+  tls_cert_pem_ = tls_cert_pem;
+  tls_key_pem_ = tls_key_pem;
   COLEND_RETURN_IF_ERROR(ledger_.Open());
   Log("chain " + genesis_.chain_id + " genesis " + crypto::ToHex(genesis_.hash) + " at height " +
       std::to_string(ledger_.height()) + " block " + crypto::ToHex(ledger_.last_hash()));

@@ -203,6 +203,7 @@ class Node : public consensus::Application {
   void LogAt(LogLevel level, const std::string& message, const LogFields& fields = {});
   // The JSON-RPC server on config_.rpc_host:rpc_port (Start, when the host serves RPC).
   Status StartRpc();
+  Status StartChecked(const std::string& tls_cert_pem, const std::string& tls_key_pem);
   // Stops the node after an error that makes going on unsafe (see fatal()).
   void Fatal(const std::string& what);
   void Handle(consensus::Actions actions);

@@ -1,6 +1,7 @@
 // colend-node's start: reading and checking a member's files (config.json, genesis.json, its
 // keys, its state directory), `--check-config`, `--init`, and running the node over Asio until a
 // signal (docs/configuration.md lists every file and key; docs/operations.md the procedures).
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -237,6 +238,15 @@ int RunNode(const NodeOptions& options) {
     std::cout << "initialised " << config->StatePath("data") << " for " << config->member_id
               << " (a member that has never signed on chain " << genesis->chain_id << ")\n";
     return 0;
+  }
+  {
+    // Descriptors: LevelDB's table files (kStoreOpenFilesMax), peers, RPC connections. The soft
+    // limit is often 1,024 while the hard one is far higher: take what the system allows.
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+      limit.rlim_cur = limit.rlim_max;
+      ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
   }
   auto store = Store::Open(config->StatePath("data"), genesis->hash);
   if (!store.ok()) return fail(store.error().message);

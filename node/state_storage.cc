@@ -63,7 +63,15 @@ void LevelStateStorage::Fail(const std::string& what) const {
 
 void LevelStateStorage::ThrowIfBad(const leveldb::Status& s, const std::string& what) const {
   if (s.ok() || s.IsNotFound()) return;
-  const std::string code = s.IsCorruption() ? "corrupt-store" : "storage-error";
+  Damaged(std::string(s.IsCorruption() ? "corrupt-store" : "storage-error") + ": reading the state " +
+          what + ": " + s.ToString());
+}
+
+void LevelStateStorage::ThrowIfIteratorBad(const leveldb::Status& s, const std::string& what) const {
+  // An iterator reports a table file it could not open as NotFound and goes on without it:
+  // for a scan that is lost data, never "nothing more".
+  if (s.ok()) return;
+  const std::string code = s.IsCorruption() || s.IsNotFound() ? "corrupt-store" : "storage-error";
   Damaged(code + ": reading the state " + what + ": " + s.ToString());
 }
 
@@ -87,7 +95,7 @@ const contracts::StateBucketLeaves& LevelStateStorage::Bucket(std::uint32_t buck
       leaves.emplace_back(std::string(it->key().data() + prefix.size(), it->key().size() - prefix.size()),
                           HashAt(std::string_view(it->value().data(), 32)));
     }
-    ThrowIfBad(it->status(), at);
+    ThrowIfIteratorBad(it->status(), at);
   }
   if (!checked_[bucket]) {
     // Its keys and leaves against its root, each key in it, each value against its leaf.
@@ -152,7 +160,7 @@ std::vector<std::pair<std::string, std::string>> LevelStateStorage::Scan(
     if (!Lists(contracts::StateBucket(key), key)) Fail("has a value for " + key + ", which no bucket lists");
     out.emplace_back(std::move(key), it->value().ToString());
   }
-  ThrowIfBad(it->status(), "entries under " + std::string(prefix));
+  ThrowIfIteratorBad(it->status(), "entries under " + std::string(prefix));
   return out;
 }
 
@@ -169,7 +177,7 @@ std::vector<std::pair<std::uint32_t, crypto::Hash256>> LevelStateStorage::Bucket
     out.emplace_back((static_cast<std::uint32_t>(k[2]) << 8) | k[3],
                      HashAt(std::string_view(it->value().data(), 32)));
   }
-  ThrowIfBad(it->status(), "bucket roots");
+  ThrowIfIteratorBad(it->status(), "bucket roots");
   return out;
 }
 

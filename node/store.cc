@@ -7,8 +7,10 @@
 #include <leveldb/write_batch.h>
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <system_error>
 
@@ -101,6 +103,15 @@ class PreadEnv : public leveldb::EnvWrapper {
   }
 };
 
+// kStoreOpenFilesMax, or a quarter of the descriptors this process may open if that is less
+// (sockets, logs and LevelDB's own files need the rest); at least LevelDB's minimum of 74.
+int StoreOpenFiles() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return kStoreOpenFilesMax;
+  const auto quarter = static_cast<long long>(limit.rlim_cur / 4);
+  return static_cast<int>(std::clamp<long long>(quarter, 74, kStoreOpenFilesMax));
+}
+
 leveldb::Env* HostEnv() {
   static PreadEnv* env = new PreadEnv;  // lives as long as the process, as Env::Default()
   return env;
@@ -142,7 +153,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
                                            const crypto::Hash256& genesis_hash, leveldb::Env* env) {
   leveldb::Options options;
   options.env = env != nullptr ? env : HostEnv();
-  options.max_open_files = kStoreOpenFilesMax;
+  options.max_open_files = StoreOpenFiles();
   options.create_if_missing = true;
   options.paranoid_checks = true;
   options.write_buffer_size = kStoreWriteBufferBytes;

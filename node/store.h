@@ -54,7 +54,8 @@ struct Tip {
 inline constexpr std::size_t kStoreWriteBufferBytes = 32u << 20;
 inline constexpr std::size_t kStoreBlockCacheBytes = 32u << 20;
 // Table files LevelDB keeps open (one descriptor each, read with pread; not mapped, so the
-// database's size does not count in the node's resident memory).
+// database's size does not count in the node's resident memory); fewer if the process's
+// descriptor limit is low (a quarter of it; colend-node raises its soft limit to the hard one).
 inline constexpr int kStoreOpenFilesMax = 500;
 
 class Store {
