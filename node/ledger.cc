@@ -1,5 +1,7 @@
 #include "node/ledger.h"
 
+#include "node/state_storage.h"
+
 #include <filesystem>
 
 #include "contracts/lending/lending.h"
@@ -104,19 +106,11 @@ Status Ledger::RebuildLedgerNodes(std::uint64_t tip_height) {
   return Status::Ok();
 }
 
-// The error a StateStorageError carries ("<code>: <message>", node/state_storage.cc).
-static Error FromStorageError(const contracts::StateStorageError& e) {
-  const std::string what = e.what();
-  const auto colon = what.find(": ");
-  if (colon == std::string::npos) return MakeError("corrupt-store", what);
-  return MakeError(what.substr(0, colon), what.substr(colon + 2));
-}
-
 Status Ledger::Open() {
   try {
     return OpenChecked();
   } catch (const contracts::StateStorageError& e) {
-    return FromStorageError(e);
+    return StateStorageErrorOf(e);
   }
 }
 
@@ -283,7 +277,7 @@ Status Ledger::ValidateBlock(std::uint64_t height, const consensus::proto::Block
   try {
     executed = Execute(height, block, now_ms, check_timeliness);
   } catch (const contracts::StateStorageError& e) {
-    return FromStorageError(e);
+    return StateStorageErrorOf(e);
   }
   if (!executed.ok()) return executed.error();
   executed_[consensus::BlockContentDigest(block)] = std::move(executed).value();
@@ -356,7 +350,7 @@ Status Ledger::CommitBlock(const consensus::proto::Block& block,
   try {
     return CommitChecked(block, certificate);
   } catch (const contracts::StateStorageError& e) {
-    return FromStorageError(e);
+    return StateStorageErrorOf(e);
   }
 }
 

@@ -9,6 +9,7 @@
 
 #include "contracts/contract.h"
 #include "node/node_impl.h"
+#include "node/state_storage.h"
 #include "node/rpc.h"
 #include "node/transport.h"
 
@@ -90,7 +91,7 @@ Status Node::Start(const std::string& tls_cert_pem, const std::string& tls_key_p
   try {
     return StartChecked(tls_cert_pem, tls_key_pem);
   } catch (const contracts::StateStorageError& e) {
-    return MakeError("corrupt-store", e.what());
+    return StateStorageErrorOf(e);
   }
 }
 

@@ -5,6 +5,7 @@
 #include "contracts/contract.h"
 #include "contracts/lending/lending.h"
 #include "node/evidence_export.h"
+#include "node/state_storage.h"
 #include "node/node_impl.h"
 #include "node/rpc.h"
 #include "node/signing_recovery.h"
@@ -17,7 +18,7 @@ Result<json> Node::HandleRpc(const std::string& method, const json& params) {
     return Dispatch(method, params);
   } catch (const contracts::StateStorageError& e) {
     // The store is damaged (the node is stopping on it): refused, never answered from it.
-    return MakeError("corrupt-store", e.what());
+    return StateStorageErrorOf(e);
   }
 }
 

@@ -52,6 +52,13 @@ std::string StateLeafKey(std::uint32_t bucket, std::string_view key) {
 }
 std::string StateRootKey(std::uint32_t bucket) { return BucketKey("r/", bucket); }
 
+Error StateStorageErrorOf(const contracts::StateStorageError& e) {
+  const std::string what = e.what();
+  const auto colon = what.find(": ");
+  if (colon == std::string::npos) return MakeError("corrupt-store", what);
+  return MakeError(what.substr(0, colon), what.substr(colon + 2));
+}
+
 void LevelStateStorage::Damaged(const std::string& what) const {
   if (on_damage_) on_damage_(what);
   throw contracts::StateStorageError(what);

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "contracts/state.h"
+#include "crypto/result.h"
 #include "node/lru_cache.h"
 
 namespace leveldb {
@@ -48,6 +49,10 @@ inline constexpr std::string_view kStateLayout = "3";
 // written through at each commit (Committed).
 inline constexpr std::size_t kStateValueCacheBytes = 24u << 20;
 inline constexpr std::size_t kStateBucketCacheBytes = 24u << 20;
+
+// The error a StateStorageError raised here carries ("<code>: <message>": corrupt-store or
+// storage-error), for the ledger, start-up and the RPC dispatcher to return.
+Error StateStorageErrorOf(const contracts::StateStorageError& e);
 
 class LevelStateStorage : public contracts::StateStorage {
  public:
