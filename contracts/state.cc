@@ -56,13 +56,12 @@ std::vector<std::pair<std::string, std::string>> MemoryStateStorage::Scan(
   return out;
 }
 
-StateBucketLeaves MemoryStateStorage::BucketLeaves(
-    std::uint32_t bucket) const {
-  StateBucketLeaves out;
+SharedBucketLeaves MemoryStateStorage::BucketLeaves(std::uint32_t bucket) const {
+  auto out = std::make_shared<StateBucketLeaves>();
   auto it = bucket_leaves_.find(bucket);
   if (it == bucket_leaves_.end()) return out;
-  out.reserve(it->second.size());
-  for (const auto& [key, leaf] : it->second) out.emplace_back(key, leaf);
+  out->reserve(it->second.size());
+  for (const auto& [key, leaf] : it->second) out->emplace_back(key, leaf);
   return out;
 }
 
@@ -172,7 +171,8 @@ crypto::Hash256 StateTree::BucketRootAfter(std::uint32_t bucket, const BucketWri
                                            StateBucketLeaves* after) const {
   // Merge the bucket's sorted keys with the (sorted) writes that fall into it.
   std::vector<crypto::Hash256> leaves;
-  StateBucketLeaves entries = storage_->BucketLeaves(bucket);
+  const SharedBucketLeaves stored = storage_->BucketLeaves(bucket);
+  const StateBucketLeaves& entries = *stored;
   leaves.reserve(entries.size() + writes.size());
   after->reserve(entries.size() + writes.size());
   auto e = entries.begin();
@@ -180,7 +180,7 @@ crypto::Hash256 StateTree::BucketRootAfter(std::uint32_t bucket, const BucketWri
   while (e != entries.end() || w != writes.end()) {
     if (w == writes.end() || (e != entries.end() && e->first < w->first)) {
       leaves.push_back(e->second);
-      after->push_back(std::move(*e));
+      after->push_back(*e);
       ++e;
       continue;
     }
@@ -200,11 +200,11 @@ std::optional<StateProof> StateTree::Prove(std::string_view key) const {
   StateProof proof;
   proof.key = std::string(key);
   proof.bucket = StateBucket(key);
-  const auto bucket = storage_->BucketLeaves(proof.bucket);
+  const SharedBucketLeaves bucket = storage_->BucketLeaves(proof.bucket);
   std::vector<crypto::Hash256> leaves;
-  leaves.reserve(bucket.size());
+  leaves.reserve(bucket->size());
   bool present = false;
-  for (const auto& [k, leaf] : bucket) {
+  for (const auto& [k, leaf] : *bucket) {
     if (k == key) {
       proof.index = leaves.size();
       present = true;
@@ -245,7 +245,9 @@ StateTree::Prepared StateTree::Prepare(const StateWrites& writes) const {
   }
   p.top.resize(kTopLevels + 1);
   for (const auto& [bucket, bucket_writes] : by_bucket) {
-    const crypto::Hash256 root = BucketRootAfter(bucket, bucket_writes, &p.bucket_leaves[bucket]);
+    StateBucketLeaves after;
+    const crypto::Hash256 root = BucketRootAfter(bucket, bucket_writes, &after);
+    p.bucket_leaves[bucket] = std::make_shared<const StateBucketLeaves>(std::move(after));
     p.bucket_roots[bucket] = root;
     p.top[0][bucket] = TopLeaf(root);
   }

@@ -84,12 +84,15 @@ struct StateProof {
 // Valid only on the tree it was computed on, unchanged (`version`).
 // One bucket's keys and their leaf hashes, in key order.
 using StateBucketLeaves = std::vector<std::pair<std::string, crypto::Hash256>>;
+// Shared, never changed once made: a bucket read for a block, the bucket after the block's writes
+// and the storage's cache of it are one list, not copies (never null).
+using SharedBucketLeaves = std::shared_ptr<const StateBucketLeaves>;
 
 struct StatePrepared {
   std::uint64_t version = 0;  // the tree's version() it was computed on
   std::vector<std::pair<std::uint32_t, crypto::Hash256>> writes;  // bucket, leaf hash (erase: zero)
   std::map<std::uint32_t, crypto::Hash256> bucket_roots;
-  std::map<std::uint32_t, StateBucketLeaves> bucket_leaves;  // the touched buckets, after the writes
+  std::map<std::uint32_t, SharedBucketLeaves> bucket_leaves;  // the touched buckets, after the writes
   std::vector<std::map<std::size_t, crypto::Hash256>> top;  // kTopLevels + 1 levels
   crypto::Hash256 root;
 };
@@ -116,7 +119,7 @@ class StateStorage {
                                                                 std::string_view after,
                                                                 std::size_t limit) const = 0;
   // One bucket's keys with their leaf hashes, in key order.
-  virtual StateBucketLeaves BucketLeaves(std::uint32_t bucket) const = 0;
+  virtual SharedBucketLeaves BucketLeaves(std::uint32_t bucket) const = 0;
   // The root of every non-empty bucket, in bucket order.
   virtual std::vector<std::pair<std::uint32_t, crypto::Hash256>> BucketRoots() const = 0;
   // The writes of a block and their prepared hashes (leaf hashes, bucket roots; an empty bucket's
@@ -132,7 +135,7 @@ class MemoryStateStorage : public StateStorage {
   std::vector<std::pair<std::string, std::string>> Scan(std::string_view prefix,
                                                         std::string_view after,
                                                         std::size_t limit) const override;
-  StateBucketLeaves BucketLeaves(std::uint32_t bucket) const override;
+  SharedBucketLeaves BucketLeaves(std::uint32_t bucket) const override;
   std::vector<std::pair<std::uint32_t, crypto::Hash256>> BucketRoots() const override;
   void Committed(const StateWrites& writes, const StatePrepared& prepared) override;
   std::size_t size() const { return values_.size(); }

@@ -90,7 +90,7 @@ std::optional<std::string> LevelStateStorage::ReadValue(std::string_view key) co
   return value;
 }
 
-const contracts::StateBucketLeaves& LevelStateStorage::Bucket(std::uint32_t bucket) const {
+contracts::SharedBucketLeaves LevelStateStorage::Bucket(std::uint32_t bucket) const {
   if (const auto* cached = buckets_.Find(bucket)) return *cached;
   const std::string at = "bucket " + std::to_string(bucket);
   contracts::StateBucketLeaves leaves;
@@ -105,7 +105,8 @@ const contracts::StateBucketLeaves& LevelStateStorage::Bucket(std::uint32_t buck
     ThrowIfIteratorBad(it->status(), at);
   }
   if (!checked_[bucket]) {
-    // Its keys and leaves against its root, each key in it, each value against its leaf.
+    // Its keys and leaves against its root (each value is checked against its leaf whenever it
+    // is read from the store: Get, Scan).
     std::string root;
     leveldb::Status s = db_->Get(Checked(), StateRootKey(bucket), &root);
     ThrowIfBad(s, at + "'s root");
@@ -115,9 +116,6 @@ const contracts::StateBucketLeaves& LevelStateStorage::Bucket(std::uint32_t buck
     hashes.reserve(leaves.size());
     for (const auto& [key, leaf] : leaves) {
       if (contracts::StateBucket(key) != bucket) Fail(at + " lists " + key + ", of another bucket");
-      auto value = ReadValue(key);
-      if (!value) Fail(at + " lists " + key + ", which has no value");
-      if (contracts::StateTree::LeafHash(key, *value) != leaf) Fail("value of " + key + " does not hash to its leaf");
       hashes.push_back(leaf);
     }
     if (!leaves.empty() && contracts::StateTree::BucketRootOf(hashes) != HashAt(root)) {
@@ -126,26 +124,32 @@ const contracts::StateBucketLeaves& LevelStateStorage::Bucket(std::uint32_t buck
     checked_[bucket] = true;
   }
   const std::size_t cost = LeavesCost(leaves);
-  if (cost > kStateBucketCacheBytes) {
-    oversized_ = std::move(leaves);  // not cached: valid until the next read of a bucket
-    return oversized_;
-  }
-  buckets_.Put(bucket, std::move(leaves), cost);
-  return *buckets_.Find(bucket);
+  auto shared = std::make_shared<const contracts::StateBucketLeaves>(std::move(leaves));
+  buckets_.Put(bucket, shared, cost);  // not kept if larger than the whole cache
+  return shared;
 }
 
-bool LevelStateStorage::Lists(std::uint32_t bucket, std::string_view key) const {
-  const auto& leaves = Bucket(bucket);
-  auto it = FindKey(leaves, key);
-  return it != leaves.end() && it->first == key;
+std::optional<crypto::Hash256> LevelStateStorage::LeafOf(std::string_view key) const {
+  const contracts::SharedBucketLeaves leaves = Bucket(contracts::StateBucket(key));
+  auto it = FindKey(*leaves, key);
+  if (it == leaves->end() || it->first != key) return std::nullopt;
+  return it->second;
+}
+
+void LevelStateStorage::CheckLeaf(std::string_view key, std::string_view value,
+                                  const crypto::Hash256& leaf) const {
+  if (contracts::StateTree::LeafHash(key, value) != leaf) {
+    Fail("value of " + std::string(key) + " does not hash to its leaf");
+  }
 }
 
 std::optional<std::string> LevelStateStorage::Get(std::string_view key) const {
   if (const auto* cached = values_.Find(key)) return *cached;
   std::optional<std::string> value;
-  if (Lists(contracts::StateBucket(key), key)) {
+  if (const auto leaf = LeafOf(key)) {
     value = ReadValue(key);
     if (!value) Fail("has no value for " + std::string(key) + ", which its bucket lists");
+    CheckLeaf(key, *value, *leaf);
   }
   values_.Put(std::string(key), value, ValueCost(key, value));
   return value;
@@ -164,14 +168,17 @@ std::vector<std::pair<std::string, std::string>> LevelStateStorage::Scan(
   }
   for (; it->Valid() && it->key().starts_with(value_prefix) && out.size() < limit; it->Next()) {
     std::string key(it->key().data() + 2, it->key().size() - 2);
-    if (!Lists(contracts::StateBucket(key), key)) Fail("has a value for " + key + ", which no bucket lists");
-    out.emplace_back(std::move(key), it->value().ToString());
+    const auto leaf = LeafOf(key);
+    if (!leaf) Fail("has a value for " + key + ", which no bucket lists");
+    std::string value = it->value().ToString();
+    CheckLeaf(key, value, *leaf);
+    out.emplace_back(std::move(key), std::move(value));
   }
   ThrowIfIteratorBad(it->status(), "entries under " + std::string(prefix));
   return out;
 }
 
-contracts::StateBucketLeaves LevelStateStorage::BucketLeaves(std::uint32_t bucket) const {
+contracts::SharedBucketLeaves LevelStateStorage::BucketLeaves(std::uint32_t bucket) const {
   return Bucket(bucket);
 }
 
@@ -193,7 +200,7 @@ void LevelStateStorage::Committed(const contracts::StateWrites& writes,
   // The store has written these with the block: the caches take them as they are now.
   for (const auto& [key, value] : writes) values_.Put(key, value, ValueCost(key, value));
   for (const auto& [bucket, leaves] : prepared.bucket_leaves) {
-    buckets_.Put(bucket, leaves, LeavesCost(leaves));
+    buckets_.Put(bucket, leaves, LeavesCost(*leaves));
   }
 }
 

@@ -11,9 +11,9 @@
 //
 // Checks: at start the ledger rebuilds the top tree from the "r/" roots and compares its root
 // with the tip header's (certified) state root. The first time a bucket is read after start, its
-// key list is checked against its root and every entry in it against its leaf; so every value a
-// node uses has been checked against the certified root, and start-up costs the same whatever
-// the state's size. A key is present only if its bucket lists it (an "s/" record the bucket does
+// key list is checked against its root; every value read from the store is checked against its
+// leaf. So every value a node uses has been checked against the certified root, start-up costs
+// the same whatever the state's size, and a check never reads more than what is being read. A key is present only if its bucket lists it (an "s/" record the bucket does
 // not list is damage). A read that fails (LevelDB's checksums, a mismatch, a malformed record)
 // calls the damage callback, then raises contracts::StateStorageError.
 //
@@ -61,7 +61,7 @@ class LevelStateStorage : public contracts::StateStorage {
   std::vector<std::pair<std::string, std::string>> Scan(std::string_view prefix,
                                                         std::string_view after,
                                                         std::size_t limit) const override;
-  contracts::StateBucketLeaves BucketLeaves(std::uint32_t bucket) const override;
+  contracts::SharedBucketLeaves BucketLeaves(std::uint32_t bucket) const override;
   std::vector<std::pair<std::uint32_t, crypto::Hash256>> BucketRoots() const override;
   void Committed(const contracts::StateWrites& writes,
                  const contracts::StatePrepared& prepared) override;
@@ -73,8 +73,11 @@ class LevelStateStorage : public contracts::StateStorage {
 
  private:
   // The bucket's key list (cached), checked the first time it is read.
-  const contracts::StateBucketLeaves& Bucket(std::uint32_t bucket) const;
-  bool Lists(std::uint32_t bucket, std::string_view key) const;
+  contracts::SharedBucketLeaves Bucket(std::uint32_t bucket) const;
+  // The key's leaf hash if its bucket lists it.
+  std::optional<crypto::Hash256> LeafOf(std::string_view key) const;
+  // Fails (damage) unless `value` hashes to `leaf`.
+  void CheckLeaf(std::string_view key, std::string_view value, const crypto::Hash256& leaf) const;
   std::optional<std::string> ReadValue(std::string_view key) const;
   [[noreturn]] void Damaged(const std::string& what) const;
   [[noreturn]] void Fail(const std::string& what) const;
@@ -84,8 +87,7 @@ class LevelStateStorage : public contracts::StateStorage {
   leveldb::DB* db_;
   mutable std::vector<bool> checked_;
   mutable LruCache<std::string, std::optional<std::string>> values_{kStateValueCacheBytes};
-  mutable LruCache<std::uint32_t, contracts::StateBucketLeaves> buckets_{kStateBucketCacheBytes};
-  mutable contracts::StateBucketLeaves oversized_;  // the last bucket read too large to cache
+  mutable LruCache<std::uint32_t, contracts::SharedBucketLeaves> buckets_{kStateBucketCacheBytes};
   std::function<void(const std::string&)> on_damage_;
 };
 

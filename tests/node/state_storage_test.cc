@@ -1,8 +1,8 @@
 // The state kept in the store (node/state_storage.h): a tree over it has the roots, values,
 // scans and proofs of the same state in memory, across restarts; opening it reads the buckets'
-// roots, not the entries; every damage to what it holds is found when the bucket is first read
-// (a changed value, a changed value with its leaf, a changed bucket root, a deleted value, a
-// value no bucket lists) and raised, after telling the node; a store of the earlier layout
+// roots, not the entries; every damage to what it holds is found when it is read (a changed
+// value, a changed value with its leaf, a changed bucket root, a deleted value, a value no bucket
+// lists) and raised, after telling the node; a store of the earlier layout
 // (values under "s/" only) is converted once to the same root.
 #include <gtest/gtest.h>
 
@@ -158,7 +158,7 @@ TEST_F(StateStorageTest, OpeningReadsNoEntry) {
   EXPECT_EQ(storage->checked_buckets(), 1u);
 }
 
-TEST_F(StateStorageTest, AChangedValueIsFoundWhenItsBucketIsFirstRead) {
+TEST_F(StateStorageTest, AChangedValueIsFoundWhenRead) {
   Commit(1, RandomWrites(200));
   const std::string key = model_.begin()->first;
   leveldb::DB* db = Raw();
@@ -174,6 +174,19 @@ TEST_F(StateStorageTest, AChangedValueIsFoundWhenItsBucketIsFirstRead) {
   }
   ASSERT_EQ(damage_.size(), 1u);
   EXPECT_NE(damage_[0].find(key), std::string::npos) << damage_[0];
+}
+
+TEST_F(StateStorageTest, AChangedValueIsFoundByAScan) {
+  Commit(1, RandomWrites(200));
+  const std::string key = std::next(model_.begin(), static_cast<long>(model_.size() / 2))->first;
+  leveldb::DB* db = Raw();
+  ASSERT_TRUE(db->Put({}, "s/" + key, "forged value").ok());
+  delete db;
+  Reopen();
+  EXPECT_THROW(tree_->Scan("loan/", ~std::size_t{0}), contracts::StateStorageError);
+  ASSERT_EQ(damage_.size(), 1u);
+  EXPECT_NE(damage_[0].find("value of " + key + " does not hash to its leaf"), std::string::npos)
+      << damage_[0];
 }
 
 TEST_F(StateStorageTest, AChangedValueWithItsLeafIsFoundByTheBucketRoot) {
