@@ -51,7 +51,7 @@ struct Tip {
 // LevelDB's memory: its write buffer (memtable; up to two exist while one is flushed) and the
 // cache of recently read file blocks. Together with the top of the state tree (about 6 MiB) they
 // are most of a node's steady memory (docs/operations.md).
-inline constexpr std::size_t kStoreWriteBufferBytes = 32u << 20;
+inline constexpr std::size_t kStoreWriteBufferBytes = 16u << 20;
 inline constexpr std::size_t kStoreBlockCacheBytes = 32u << 20;
 // Table files LevelDB keeps open (one descriptor each, read with pread; not mapped, so the
 // database's size does not count in the node's resident memory); fewer if the process's
