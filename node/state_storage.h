@@ -47,8 +47,8 @@ inline constexpr std::string_view kStateLayout = "3";
 // Recently read or written values (and absent keys) and bucket key lists are kept in memory up
 // to these sizes, so a block's reads and its state root seldom go to LevelDB; the caches are
 // written through at each commit (Committed).
-inline constexpr std::size_t kStateValueCacheBytes = 24u << 20;
-inline constexpr std::size_t kStateBucketCacheBytes = 24u << 20;
+inline constexpr std::size_t kStateValueCacheBytes = 16u << 20;
+inline constexpr std::size_t kStateBucketCacheBytes = 16u << 20;
 
 // The error a StateStorageError raised here carries ("<code>: <message>": corrupt-store or
 // storage-error), for the ledger, start-up and the RPC dispatcher to return.

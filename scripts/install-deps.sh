@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages colend needs to build and test, if any is missing.
 set -euo pipefail
 packages=(build-essential cmake ninja-build ccache pkg-config python3 openssl
-          libssl-dev libleveldb-dev libboost1.81-dev libprotobuf-dev protobuf-compiler
+          libssl-dev libleveldb-dev libjemalloc-dev libboost1.81-dev libprotobuf-dev protobuf-compiler
           libgtest-dev nlohmann-json3-dev libcli11-dev libzip-dev unzip chromium python3-prometheus-client
           clang libclang-rt-14-dev
           python3-pil libbenchmark-dev etcd-server etcd-client python3-matplotlib)  # python3-pil: the dashboard test; the last four: benchmarks
