@@ -76,17 +76,18 @@ struct StateProof {
   std::string ToText() const;
 };
 
+// One bucket's keys and their leaf hashes, in key order.
+using StateBucketLeaves = std::vector<std::pair<std::string, crypto::Hash256>>;
+// Shared, never changed once made: a bucket read for a block, the bucket after the block's writes
+// and the storage's cache of it are one list, not copies (never null).
+using SharedBucketLeaves = std::shared_ptr<const StateBucketLeaves>;
+
 // What applying a block's writes changes in a StateTree's hashes: each write's bucket and leaf
 // hash (in the writes' order), the new roots of the buckets they touch, and the changed nodes of
 // the top tree level by level (level 0: the leaves of the changed bucket roots; the last level:
 // the root). Computed once when a block is executed (its root goes into the header), then
 // written with the block and installed when it commits, instead of hashing everything again.
 // Valid only on the tree it was computed on, unchanged (`version`).
-// One bucket's keys and their leaf hashes, in key order.
-using StateBucketLeaves = std::vector<std::pair<std::string, crypto::Hash256>>;
-// Shared, never changed once made: a bucket read for a block, the bucket after the block's writes
-// and the storage's cache of it are one list, not copies (never null).
-using SharedBucketLeaves = std::shared_ptr<const StateBucketLeaves>;
 
 struct StatePrepared {
   std::uint64_t version = 0;  // the tree's version() it was computed on

@@ -1,10 +1,9 @@
 #include "node/ledger.h"
 
-#include "node/state_storage.h"
-
 #include <filesystem>
 
 #include "contracts/lending/lending.h"
+#include "node/state_storage.h"
 
 #include <cstdlib>
 

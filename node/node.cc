@@ -9,8 +9,8 @@
 
 #include "contracts/contract.h"
 #include "node/node_impl.h"
-#include "node/state_storage.h"
 #include "node/rpc.h"
+#include "node/state_storage.h"
 #include "node/transport.h"
 
 namespace colend::node {

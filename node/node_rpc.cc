@@ -5,10 +5,10 @@
 #include "contracts/contract.h"
 #include "contracts/lending/lending.h"
 #include "node/evidence_export.h"
-#include "node/state_storage.h"
 #include "node/node_impl.h"
 #include "node/rpc.h"
 #include "node/signing_recovery.h"
+#include "node/state_storage.h"
 #include "node/transport.h"
 
 namespace colend::node::detail {

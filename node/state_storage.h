@@ -13,8 +13,8 @@
 // with the tip header's (certified) state root. The first time a bucket is read after start, its
 // key list is checked against its root; every value read from the store is checked against its
 // leaf. So every value a node uses has been checked against the certified root, start-up costs
-// the same whatever the state's size, and a check never reads more than what is being read. A key is present only if its bucket lists it (an "s/" record the bucket does
-// not list is damage). A read that fails (LevelDB's checksums, a mismatch, a malformed record)
+// the same whatever the state's size, and a check never reads more than what is being read. A
+// key is present only if its bucket lists it (an "s/" record the bucket does not list is damage). A read that fails (LevelDB's checksums, a mismatch, a malformed record)
 // calls the damage callback, then raises contracts::StateStorageError.
 //
 // Thread safety: one thread (the node's io thread).
