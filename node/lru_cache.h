@@ -47,6 +47,11 @@ class LruCache {
     order_.erase(it->second.position);
     map_.erase(it);
   }
+  void Clear() {
+    map_.clear();
+    order_.clear();
+    bytes_ = 0;
+  }
   std::size_t bytes() const { return bytes_; }
   std::size_t size() const { return map_.size(); }
 

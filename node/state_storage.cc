@@ -1,9 +1,12 @@
 #include "node/state_storage.h"
 
 #include <leveldb/db.h>
+#include <leveldb/write_batch.h>
 
 #include <algorithm>
 #include <memory>
+
+#include "node/big_endian.h"
 
 namespace colend::node {
 namespace {
@@ -30,7 +33,22 @@ crypto::Hash256 HashAt(std::string_view bytes) {
 constexpr std::size_t kCacheOverheadBytes = 96;  // map and list nodes, the strings' own sizes
 
 std::size_t ValueCost(std::string_view key, const std::optional<std::string>& value) {
-  return key.size() + (value ? value->size() : 0) + kCacheOverheadBytes;
+  return key.size() + (value ? value->size() : 0) + 8 + kCacheOverheadBytes;
+}
+
+std::string IdBytes(std::uint64_t id) {
+  std::string out;
+  PutU64(&out, id);
+  return out;
+}
+
+std::string_view AsView(const leveldb::Slice& s) { return {s.data(), s.size()}; }
+
+constexpr char kKeyedValuePrefix[] = "s/";  // layout "3"
+
+Error ConversionError(const leveldb::Status& s, const std::string& what) {
+  return MakeError(s.IsCorruption() ? "corrupt-store" : "storage-error",
+                   "converting the state to layout 4: " + what + ": " + s.ToString());
 }
 
 std::size_t LeavesCost(const contracts::StateBucketLeaves& leaves) {
@@ -46,7 +64,12 @@ auto FindKey(const contracts::StateBucketLeaves& leaves, std::string_view key) {
 
 }  // namespace
 
-std::string StateValueKey(std::string_view key) { return std::string("s/").append(key); }
+std::string StateValueKey(std::uint64_t id) {
+  std::string out("v/");
+  PutU64(&out, id);
+  return out;
+}
+std::string StateIdKey(std::string_view key) { return std::string("i/").append(key); }
 std::string StateLeafKey(std::uint32_t bucket, std::string_view key) {
   return BucketKey("k/", bucket).append(key);
 }
@@ -82,12 +105,32 @@ void LevelStateStorage::ThrowIfIteratorBad(const leveldb::Status& s, const std::
   Damaged(code + ": reading the state " + what + ": " + s.ToString());
 }
 
-std::optional<std::string> LevelStateStorage::ReadValue(std::string_view key) const {
+std::optional<std::uint64_t> LevelStateStorage::ReadId(std::string_view key) const {
+  std::string bytes;
+  leveldb::Status s = db_->Get(Checked(), StateIdKey(key), &bytes);
+  ThrowIfBad(s, "id of " + std::string(key));
+  if (s.IsNotFound()) return std::nullopt;
+  if (bytes.size() != 8) Fail("id of " + std::string(key) + " is malformed");
+  return GetU64(bytes);
+}
+
+std::optional<std::string> LevelStateStorage::ReadValue(std::uint64_t id) const {
   std::string value;
-  leveldb::Status s = db_->Get(Checked(), StateValueKey(key), &value);
-  ThrowIfBad(s, "entry " + std::string(key));
+  leveldb::Status s = db_->Get(Checked(), StateValueKey(id), &value);
+  ThrowIfBad(s, "value " + std::to_string(id));
   if (s.IsNotFound()) return std::nullopt;
   return value;
+}
+
+std::string LevelStateStorage::ReadChecked(std::string_view key, std::uint64_t id,
+                                           const crypto::Hash256& leaf) const {
+  auto value = ReadValue(id);
+  if (!value) {
+    Fail("has no value for " + std::string(key) + " (value " + std::to_string(id) +
+         "), which its bucket lists");
+  }
+  CheckLeaf(key, *value, leaf);
+  return std::move(*value);
 }
 
 contracts::SharedBucketLeaves LevelStateStorage::Bucket(std::uint32_t bucket) const {
@@ -144,34 +187,36 @@ void LevelStateStorage::CheckLeaf(std::string_view key, std::string_view value,
 }
 
 std::optional<std::string> LevelStateStorage::Get(std::string_view key) const {
-  if (const auto* cached = values_.Find(key)) return *cached;
-  std::optional<std::string> value;
+  if (const auto* cached = values_.Find(key)) return cached->value;
+  CachedValue entry;
   if (const auto leaf = LeafOf(key)) {
-    value = ReadValue(key);
-    if (!value) Fail("has no value for " + std::string(key) + ", which its bucket lists");
-    CheckLeaf(key, *value, *leaf);
+    const auto id = ReadId(key);
+    if (!id) Fail("has no value for " + std::string(key) + ", which its bucket lists");
+    entry.value = ReadChecked(key, *id, *leaf);
+    entry.id = *id;
   }
-  values_.Put(std::string(key), value, ValueCost(key, value));
-  return value;
+  const std::size_t cost = ValueCost(key, entry.value);
+  values_.Put(std::string(key), entry, cost);
+  return entry.value;
 }
 
 std::vector<std::pair<std::string, std::string>> LevelStateStorage::Scan(
     std::string_view prefix, std::string_view after, std::size_t limit) const {
   std::vector<std::pair<std::string, std::string>> out;
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(Checked()));
-  const std::string value_prefix = StateValueKey(prefix);
+  const std::string id_prefix = StateIdKey(prefix);
   if (!after.empty() && after >= prefix) {
-    it->Seek(StateValueKey(after));
-    if (it->Valid() && std::string_view(it->key().data() + 2, it->key().size() - 2) == after) it->Next();
+    it->Seek(StateIdKey(after));
+    if (it->Valid() && AsView(it->key()).substr(2) == after) it->Next();
   } else {
-    it->Seek(value_prefix);
+    it->Seek(id_prefix);
   }
-  for (; it->Valid() && it->key().starts_with(value_prefix) && out.size() < limit; it->Next()) {
-    std::string key(it->key().data() + 2, it->key().size() - 2);
+  for (; it->Valid() && it->key().starts_with(id_prefix) && out.size() < limit; it->Next()) {
+    std::string key(AsView(it->key()).substr(2));
     const auto leaf = LeafOf(key);
     if (!leaf) Fail("has a value for " + key + ", which no bucket lists");
-    std::string value = it->value().ToString();
-    CheckLeaf(key, value, *leaf);
+    if (it->value().size() != 8) Fail("id of " + key + " is malformed");
+    std::string value = ReadChecked(key, GetU64(AsView(it->value())), *leaf);
     out.emplace_back(std::move(key), std::move(value));
   }
   ThrowIfIteratorBad(it->status(), "entries under " + std::string(prefix));
@@ -195,13 +240,164 @@ std::vector<std::pair<std::uint32_t, crypto::Hash256>> LevelStateStorage::Bucket
   return out;
 }
 
+void LevelStateStorage::AddWrites(leveldb::WriteBatch* batch, const contracts::StateWrites& writes,
+                                  const contracts::StatePrepared& prepared) {
+  if (next_id_ == 0) {
+    std::string bytes;
+    leveldb::Status s = db_->Get(Checked(), std::string(kStateNextIdKey), &bytes);
+    ThrowIfBad(s, "next value id");
+    if (!s.IsNotFound() && bytes.size() != 8) Fail("next value id is malformed");
+    next_id_ = s.IsNotFound() ? 1 : std::max<std::uint64_t>(GetU64(bytes), 1);
+  }
+  written_ids_.clear();
+  std::size_t k = 0;
+  for (const auto& [key, value] : writes) {
+    const auto& [bucket, leaf] = prepared.writes[k++];
+    std::optional<std::uint64_t> replaced;
+    if (const auto* cached = values_.Find(key)) {
+      if (cached->value) replaced = cached->id;
+    } else {
+      replaced = ReadId(key);
+    }
+    if (replaced) batch->Delete(StateValueKey(*replaced));
+    if (value) {
+      const std::uint64_t id = next_id_++;
+      batch->Put(StateValueKey(id), *value);
+      batch->Put(StateIdKey(key), IdBytes(id));
+      batch->Put(StateLeafKey(bucket, key), std::string(crypto::AsBytes(leaf)));
+      written_ids_.emplace(key, id);
+    } else {
+      batch->Delete(StateIdKey(key));
+      batch->Delete(StateLeafKey(bucket, key));
+    }
+    values_.Erase(key);  // Committed puts it back with its new id
+  }
+  const crypto::Hash256 empty = crypto::Sha256("");
+  for (const auto& [bucket, root] : prepared.bucket_roots) {
+    if (root == empty) {
+      batch->Delete(StateRootKey(bucket));
+    } else {
+      batch->Put(StateRootKey(bucket), std::string(crypto::AsBytes(root)));
+    }
+  }
+  batch->Put(std::string(kStateNextIdKey), IdBytes(next_id_));
+  batch->Put(std::string(kStateLayoutKey), std::string(kStateLayout));
+}
+
 void LevelStateStorage::Committed(const contracts::StateWrites& writes,
                                   const contracts::StatePrepared& prepared) {
-  // The store has written these with the block: the caches take them as they are now.
-  for (const auto& [key, value] : writes) values_.Put(key, value, ValueCost(key, value));
+  // The store has written these with the block (AddWrites): the caches take them as they are now.
+  for (const auto& [key, value] : writes) {
+    CachedValue entry{value, 0};
+    if (value) {
+      auto id = written_ids_.find(key);
+      if (id == written_ids_.end()) {  // not written through AddWrites: read when needed
+        values_.Erase(key);
+        continue;
+      }
+      entry.id = id->second;
+    }
+    const std::size_t cost = ValueCost(key, entry.value);
+    values_.Put(key, std::move(entry), cost);
+  }
+  written_ids_.clear();
   for (const auto& [bucket, leaves] : prepared.bucket_leaves) {
     buckets_.Put(bucket, leaves, LeavesCost(*leaves));
   }
+}
+
+Status LevelStateStorage::ConvertLayout(bool has_tip) {
+  values_.Clear();
+  buckets_.Clear();
+  written_ids_.clear();
+  next_id_ = 0;
+  std::string layout;
+  leveldb::Status s = db_->Get(Checked(), std::string(kStateLayoutKey), &layout);
+  if (!s.ok() && !s.IsNotFound()) return ConversionError(s, "reading the layout mark");
+  if (s.ok() && layout == kStateLayout) return RemoveKeyedValues();
+  if (s.ok() && layout != kStateLayoutKeyed) {
+    return MakeError("corrupt-store", "unknown state layout " + layout);
+  }
+  if (s.IsNotFound()) {
+    if (!has_tip) return Status::Ok();  // empty: the genesis block writes the current layout
+    COLEND_RETURN_IF_ERROR(IndexKeyedValues());
+  }
+  COLEND_RETURN_IF_ERROR(ConvertKeyedValues());
+  return RemoveKeyedValues();
+}
+
+Status LevelStateStorage::IndexKeyedValues() {
+  // The layout before "3": "s/<key>" -> value only. Hash it all once, as a memory tree would,
+  // and write each entry's leaf hash and each bucket's root, marked "3".
+  contracts::StateWrites writes;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(Checked()));
+  for (it->Seek(kKeyedValuePrefix); it->Valid() && it->key().starts_with(kKeyedValuePrefix); it->Next()) {
+    writes.emplace(std::string(AsView(it->key()).substr(2)), it->value().ToString());
+  }
+  if (!it->status().ok()) return ConversionError(it->status(), "reading the values");
+  contracts::StateTree tree;
+  const contracts::StatePrepared prepared = tree.Prepare(writes);
+  leveldb::WriteBatch batch;
+  std::size_t k = 0;
+  for (const auto& [key, value] : writes) {
+    const auto& [bucket, leaf] = prepared.writes[k++];
+    batch.Put(StateLeafKey(bucket, key), std::string(crypto::AsBytes(leaf)));
+  }
+  for (const auto& [bucket, root] : prepared.bucket_roots) {
+    batch.Put(StateRootKey(bucket), std::string(crypto::AsBytes(root)));
+  }
+  batch.Put(std::string(kStateLayoutKey), std::string(kStateLayoutKeyed));
+  leveldb::WriteOptions sync;
+  sync.sync = true;
+  leveldb::Status s = db_->Write(sync, &batch);
+  if (!s.ok()) return ConversionError(s, "writing the leaves and bucket roots");
+  return Status::Ok();
+}
+
+Status LevelStateStorage::ConvertKeyedValues() {
+  // Layout "3" to "4": each "s/<key>" value is copied under an id (in key order from 1) with its
+  // "i/" record, in batches; then the next id and the mark in one synced write. Cut short before
+  // the mark, it is done again from the start and writes the same records.
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(Checked()));
+  leveldb::WriteBatch batch;
+  std::uint64_t id = 1;
+  for (it->Seek(kKeyedValuePrefix); it->Valid() && it->key().starts_with(kKeyedValuePrefix); it->Next()) {
+    batch.Put(StateValueKey(id), it->value());
+    batch.Put(StateIdKey(AsView(it->key()).substr(2)), IdBytes(id));
+    ++id;
+    if (batch.ApproximateSize() >= kStateConvertBatchBytes) {
+      leveldb::Status s = db_->Write({}, &batch);
+      if (!s.ok()) return ConversionError(s, "writing the values under ids");
+      batch.Clear();
+    }
+  }
+  if (!it->status().ok()) return ConversionError(it->status(), "reading the values");
+  batch.Put(std::string(kStateNextIdKey), IdBytes(id));
+  batch.Put(std::string(kStateLayoutKey), std::string(kStateLayout));
+  leveldb::WriteOptions sync;
+  sync.sync = true;
+  leveldb::Status s = db_->Write(sync, &batch);
+  if (!s.ok()) return ConversionError(s, "marking the layout");
+  return Status::Ok();
+}
+
+Status LevelStateStorage::RemoveKeyedValues() {
+  // After the mark: the "s/" records are no longer read; removed in batches (whatever is left
+  // when this is cut short is removed at the next start).
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(Checked()));
+  leveldb::WriteBatch batch;
+  for (it->Seek(kKeyedValuePrefix); it->Valid() && it->key().starts_with(kKeyedValuePrefix); it->Next()) {
+    batch.Delete(it->key());
+    if (batch.ApproximateSize() >= kStateConvertBatchBytes) {
+      leveldb::Status s = db_->Write({}, &batch);
+      if (!s.ok()) return ConversionError(s, "removing the keyed values");
+      batch.Clear();
+    }
+  }
+  if (!it->status().ok()) return ConversionError(it->status(), "reading the keyed values");
+  leveldb::Status s = db_->Write({}, &batch);
+  if (!s.ok()) return ConversionError(s, "removing the keyed values");
+  return Status::Ok();
 }
 
 std::size_t LevelStateStorage::checked_buckets() const {

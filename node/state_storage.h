@@ -1,20 +1,27 @@
 // The contract state in the node's LevelDB store (contracts::StateStorage), so that a node holds
 // only the top of the state tree in memory (docs/operations.md, Memory and start-up):
-//   "s/<key>"               -> value      every entry, in key order;
+//   "v/<id 8 BE>"           -> value      every value, under an id given when it was written;
+//   "i/<key>"               -> id (8 BE)  every entry's value id, in key order;
 //   "k/<bucket 2 BE><key>"  -> leaf (32)  every entry's leaf hash, grouped by bucket, in key order;
 //   "r/<bucket 2 BE>"       -> root (32)  the root of every non-empty bucket;
-//   "m/state-layout"        -> "3"        written with every block.
-// Store::CommitBlock writes these in the block's synced batch from the hashes prepared when the
-// block was executed: a write costs its value and one 32-byte leaf, whatever the bucket's size.
-// A store written before this layout ("s/" only) is given its "k/" and "r/" records once at
-// start (Store::IndexState).
+//   "m/state-next"          -> id (8 BE)  the next value's id;
+//   "m/state-layout"        -> "4"        written with every block.
+// Store::CommitBlock writes these in the block's synced batch (AddWrites) from the hashes
+// prepared when the block was executed: a write costs its value, its id and one 32-byte leaf,
+// whatever the bucket's size, and deletes the value it replaces. Ids only grow, so values are
+// appended at the end of LevelDB's key space and its compaction moves them down the levels
+// instead of merging them among older ones (keyed by hash, every write was rewritten about ten
+// times per level); only the small "i/" and "k/" records are keyed by the entry's key.
+// A store of an earlier layout is converted once at start (ConvertLayout): "3" (values under
+// "s/<key>", the rest as now) and the one before it ("s/" only).
 //
 // Checks: at start the ledger rebuilds the top tree from the "r/" roots and compares its root
 // with the tip header's (certified) state root. The first time a bucket is read after start, its
 // key list is checked against its root; every value read from the store is checked against its
 // leaf. So every value a node uses has been checked against the certified root, start-up costs
 // the same whatever the state's size, and a check never reads more than what is being read. A
-// key is present only if its bucket lists it (an "s/" record the bucket does not list is damage). A read that fails (LevelDB's checksums, a mismatch, a malformed record)
+// key is present only if its bucket lists it (an "i/" record the bucket does not list is damage).
+// A read that fails (LevelDB's checksums, a mismatch, a malformed record, an id without its value)
 // calls the damage callback, then raises contracts::StateStorageError.
 //
 // Thread safety: one thread (the node's io thread).
@@ -22,6 +29,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,17 +41,25 @@
 namespace leveldb {
 class DB;
 class Status;
+class WriteBatch;
 }
 
 namespace colend::node {
 
-std::string StateValueKey(std::string_view key);
+std::string StateValueKey(std::uint64_t id);
+std::string StateIdKey(std::string_view key);
 std::string StateLeafKey(std::uint32_t bucket, std::string_view key);
 std::string StateRootKey(std::uint32_t bucket);
 inline constexpr std::string_view kStateLayoutKey = "m/state-layout";
-// "3": this layout. (Layouts "1" and "2" were development builds that never shipped; a store
-// marked with them is refused as an unknown layout: move data/ aside and let it re-sync.)
-inline constexpr std::string_view kStateLayout = "3";
+inline constexpr std::string_view kStateNextIdKey = "m/state-next";
+// "4": this layout. "3": values under "s/<key>" (converted at start). (Layouts "1" and "2" were
+// development builds that never shipped; a store marked with them is refused as an unknown
+// layout: move data/ aside and let it re-sync.)
+inline constexpr std::string_view kStateLayout = "4";
+inline constexpr std::string_view kStateLayoutKeyed = "3";
+// A conversion writes in batches of about this many bytes (its memory), then marks the layout in
+// one synced write; a conversion cut short is done again from the start.
+inline constexpr std::size_t kStateConvertBatchBytes = 4u << 20;
 // Recently read or written values (and absent keys) and bucket key lists are kept in memory up
 // to these sizes, so a block's reads and its state root seldom go to LevelDB; the caches are
 // written through at each commit (Committed).
@@ -57,6 +73,15 @@ Error StateStorageErrorOf(const contracts::StateStorageError& e);
 class LevelStateStorage : public contracts::StateStorage {
  public:
   explicit LevelStateStorage(leveldb::DB* db) : db_(db), checked_(contracts::kStateBuckets) {}
+  // Converts a store of an earlier layout (above) to this one, once; a store with a tip and no
+  // layout mark is of the layout before "3". Also finishes removing the "s/" records of a
+  // conversion that stopped after marking the layout. Clears the caches.
+  Status ConvertLayout(bool has_tip);
+  // Adds a block's state writes to its batch: each new value under the next id, its "i/" and
+  // "k/" records, the bucket roots, the replaced values deleted. Raises StateStorageError if a
+  // replaced value's id cannot be read. Committed then takes the ids into the cache.
+  void AddWrites(leveldb::WriteBatch* batch, const contracts::StateWrites& writes,
+                 const contracts::StatePrepared& prepared);
   std::optional<std::string> Get(std::string_view key) const override;
   std::vector<std::pair<std::string, std::string>> Scan(std::string_view prefix,
                                                         std::string_view after,
@@ -78,7 +103,14 @@ class LevelStateStorage : public contracts::StateStorage {
   std::optional<crypto::Hash256> LeafOf(std::string_view key) const;
   // Fails (damage) unless `value` hashes to `leaf`.
   void CheckLeaf(std::string_view key, std::string_view value, const crypto::Hash256& leaf) const;
-  std::optional<std::string> ReadValue(std::string_view key) const;
+  // The id of the key's value, if an "i/" record gives one (not checked against the bucket).
+  std::optional<std::uint64_t> ReadId(std::string_view key) const;
+  std::optional<std::string> ReadValue(std::uint64_t id) const;
+  // The key's value by its id, checked against its leaf; damage if it has none.
+  std::string ReadChecked(std::string_view key, std::uint64_t id, const crypto::Hash256& leaf) const;
+  Status IndexKeyedValues();
+  Status ConvertKeyedValues();
+  Status RemoveKeyedValues();
   [[noreturn]] void Damaged(const std::string& what) const;
   [[noreturn]] void Fail(const std::string& what) const;
   void ThrowIfBad(const leveldb::Status& s, const std::string& what) const;
@@ -86,7 +118,13 @@ class LevelStateStorage : public contracts::StateStorage {
 
   leveldb::DB* db_;
   mutable std::vector<bool> checked_;
-  mutable LruCache<std::string, std::optional<std::string>> values_{kStateValueCacheBytes};
+  struct CachedValue {
+    std::optional<std::string> value;
+    std::uint64_t id = 0;  // of the value (ids start at 1)
+  };
+  mutable LruCache<std::string, CachedValue> values_{kStateValueCacheBytes};
+  std::uint64_t next_id_ = 0;  // 0: not read from the store yet
+  std::map<std::string, std::uint64_t, std::less<>> written_ids_;  // by the last AddWrites
   mutable LruCache<std::uint32_t, contracts::SharedBucketLeaves> buckets_{kStateBucketCacheBytes};
   std::function<void(const std::string&)> on_damage_;
 };

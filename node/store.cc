@@ -14,29 +14,11 @@
 #include <cerrno>
 #include <system_error>
 
+#include "node/big_endian.h"
 #include "node/state_storage.h"
 
 namespace colend::node {
 namespace {
-
-std::string_view AsView(const leveldb::Slice& s) { return {s.data(), s.size()}; }
-
-void PutU64(std::string* out, std::uint64_t v) {
-  for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>(v >> (8 * i)));
-}
-void PutU32(std::string* out, std::uint32_t v) {
-  for (int i = 3; i >= 0; --i) out->push_back(static_cast<char>(v >> (8 * i)));
-}
-std::uint64_t GetU64(std::string_view in) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<std::uint8_t>(in[i]);
-  return v;
-}
-std::uint32_t GetU32(std::string_view in) {
-  std::uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<std::uint8_t>(in[i]);
-  return v;
-}
 
 // Reads verify the checksums LevelDB keeps for every block of its files.
 leveldb::ReadOptions Checked() {
@@ -248,39 +230,9 @@ void Store::OnStateDamage(std::function<void(const std::string&)> fn) {
 }
 
 Status Store::IndexState() {
-  std::string layout;
-  leveldb::Status s = db_->Get(Checked(), std::string(kStateLayoutKey), &layout);
-  if (s.ok() && layout == kStateLayout) return Status::Ok();
-  if (!s.ok() && !s.IsNotFound()) return StorageError(s, "reading the state layout");
-  if (s.ok()) return MakeError("corrupt-store", "unknown state layout " + layout);
   auto tip = GetTip();
   if (!tip.ok()) return tip.error();
-  if (!*tip) return Status::Ok();  // empty: the genesis block writes the current layout
-  // The earlier layout: "s/<key>" -> value, as now. Hash it all once, as a memory tree would,
-  // and write each entry's leaf hash and each bucket's root.
-  contracts::StateWrites writes;
-  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(Checked()));
-  for (it->Seek("s/"); it->Valid() && it->key().starts_with("s/"); it->Next()) {
-    writes.emplace(std::string(AsView(it->key()).substr(2)), it->value().ToString());
-  }
-  if (!it->status().ok()) return StorageError(it->status(), "reading the state to convert it");
-  contracts::StateTree tree;
-  const contracts::StatePrepared prepared = tree.Prepare(writes);
-  leveldb::WriteBatch batch;
-  std::size_t k = 0;
-  for (const auto& [key, value] : writes) {
-    const auto& [bucket, leaf] = prepared.writes[k++];
-    batch.Put(StateLeafKey(bucket, key), std::string(crypto::AsBytes(leaf)));
-  }
-  for (const auto& [bucket, root] : prepared.bucket_roots) {
-    batch.Put(StateRootKey(bucket), std::string(crypto::AsBytes(root)));
-  }
-  batch.Put(std::string(kStateLayoutKey), std::string(kStateLayout));
-  leveldb::WriteOptions sync;
-  sync.sync = true;
-  s = db_->Write(sync, &batch);
-  if (!s.ok()) return StorageError(s, "converting the state to the current layout");
-  return Status::Ok();
+  return state_->ConvertLayout(tip->has_value());
 }
 
 Status Store::CommitBlock(const BlockWrite& write) {
@@ -304,27 +256,12 @@ Status Store::CommitBlock(const BlockWrite& write) {
       return MakeError("internal-error", "block " + std::to_string(write.height) +
                                              ": state writes without their prepared hashes");
     }
-    std::size_t k = 0;
-    for (const auto& [key, value] : *write.state_writes) {
-      const auto& [bucket, leaf] = prepared->writes[k++];
-      if (value) {
-        batch.Put(StateValueKey(key), *value);
-        batch.Put(StateLeafKey(bucket, key), std::string(crypto::AsBytes(leaf)));
-      } else {
-        batch.Delete(StateValueKey(key));
-        batch.Delete(StateLeafKey(bucket, key));
-      }
-    }
-    const crypto::Hash256 empty = crypto::Sha256("");
-    for (const auto& [bucket, root] : prepared->bucket_roots) {
-      if (root == empty) {
-        batch.Delete(StateRootKey(bucket));
-      } else {
-        batch.Put(StateRootKey(bucket), std::string(crypto::AsBytes(root)));
-      }
+    try {
+      state_->AddWrites(&batch, *write.state_writes, *prepared);
+    } catch (const contracts::StateStorageError& e) {
+      return StateStorageErrorOf(e);
     }
   }
-  batch.Put(std::string(kStateLayoutKey), std::string(kStateLayout));
   for (const auto& node : write.ledger_nodes) {
     batch.Put(LedgerNodeKey(node.level, node.index), std::string(crypto::AsBytes(node.hash)));
   }

@@ -9,7 +9,8 @@
 //       nodes of the RFC 6962 tree over header texts, for O(log^2 n) ledger proofs);
 //       "b/<height 8 BE>" StoredBlock; "h/<height 8 BE>" the same without its transactions
 //       (header and certificate: what evidence exports and light reads need); "t/<tx id 32>" height(8) || index(4);
-//       the state under "k/", "s/", "r/" and "m/state-layout" (node/state_storage.h).
+//       the state under "v/", "i/", "k/", "r/", "m/state-next" and "m/state-layout"
+//       (node/state_storage.h).
 //
 // Thread safety: one thread (the node's io thread) uses a Store.
 #pragma once
@@ -83,9 +84,9 @@ class Store {
   // Called with the error's text when a read of the state finds damage (before it raises
   // contracts::StateStorageError); the node stops on it.
   void OnStateDamage(std::function<void(const std::string&)> fn);
-  // Converts a store written before the current state layout (values under "s/" only) once:
-  // every entry, its bucket's root and the layout mark in one synced batch. Nothing to do for a
-  // store in the current layout or an empty one.
+  // Converts a store written in an earlier state layout to the current one, once
+  // (LevelStateStorage::ConvertLayout). Nothing to do for a store in the current layout or an
+  // empty one.
   Status IndexState();
 
   struct BlockWrite {

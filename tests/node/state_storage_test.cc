@@ -2,8 +2,9 @@
 // scans and proofs of the same state in memory, across restarts; opening it reads the buckets'
 // roots, not the entries; every damage to what it holds is found when it is read (a changed
 // value, a changed value with its leaf, a changed bucket root, a deleted value, a value no bucket
-// lists) and raised, after telling the node; a store of the earlier layout
-// (values under "s/" only) is converted once to the same root.
+// lists) and raised, after telling the node; a replaced or erased value leaves no record behind;
+// stores of the earlier layouts (values under "s/<key>", with or without leaves and bucket roots)
+// are converted once to the same root, also when a conversion was cut short.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include <random>
 
 #include <leveldb/db.h>
+#include <leveldb/write_batch.h>
 
 #include "node/state_storage.h"
 #include "node/store.h"
@@ -101,6 +103,60 @@ class StateStorageTest : public ::testing::Test {
     EXPECT_TRUE(leveldb::DB::Open(options, dir_, &db).ok());
     return db;
   }
+  // The record holding `key`'s value (through its "i/" record).
+  static std::string ValueRecord(leveldb::DB* db, const std::string& key) {
+    std::string id;
+    EXPECT_TRUE(db->Get({}, StateIdKey(key), &id).ok()) << key;
+    EXPECT_EQ(id.size(), 8u);
+    std::string record = "v/";
+    return record.append(id);
+  }
+  static std::size_t Count(leveldb::DB* db, const std::string& prefix) {
+    std::unique_ptr<leveldb::Iterator> it(db->NewIterator({}));
+    std::size_t n = 0;
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) ++n;
+    return n;
+  }
+  // Back to layout "3": values under "s/<key>", no ids; leaves, bucket roots as they are.
+  static void ToKeyedLayout(leveldb::DB* db) {
+    std::unique_ptr<leveldb::Iterator> it(db->NewIterator({}));
+    leveldb::WriteBatch batch;
+    for (it->Seek("i/"); it->Valid() && it->key().starts_with("i/"); it->Next()) {
+      std::string value;
+      const std::string key = it->key().ToString().substr(2);
+      ASSERT_TRUE(db->Get({}, "v/" + it->value().ToString(), &value).ok()) << key;
+      batch.Put("s/" + key, value);
+      batch.Delete(it->key());
+      batch.Delete("v/" + it->value().ToString());
+    }
+    batch.Delete("m/state-next");
+    batch.Put("m/state-layout", "3");
+    ASSERT_TRUE(db->Write({}, &batch).ok());
+    ASSERT_EQ(Count(db, "v/"), 0u);
+  }
+  // Converts the store (as the ledger does at start) and checks that it is the memory state.
+  void ConvertAndCompare() {
+    ASSERT_TRUE(store_->IndexState().ok());
+    tree_ = std::make_unique<StateTree>(store_->state_storage());
+    EXPECT_EQ(tree_->Root(), memory_.Root());
+    for (const auto& [key, value] : model_) ASSERT_EQ(tree_->Get(key), value);
+    EXPECT_EQ(tree_->Scan("", ~std::size_t{0}).size(), model_.size());
+    EXPECT_TRUE(damage_.empty());
+    leveldb::DB* db = Raw();
+    EXPECT_EQ(Count(db, "s/"), 0u);
+    EXPECT_EQ(Count(db, "i/"), model_.size());
+    EXPECT_EQ(Count(db, "v/"), model_.size());
+    delete db;
+    Reopen();
+    ASSERT_TRUE(store_->IndexState().ok());  // done once: the mark is there now
+    for (std::uint64_t h = 2; h <= 6; ++h) {  // blocks after the conversion take new ids
+      Commit(h, RandomWrites(60));
+      ASSERT_EQ(tree_->Root(), memory_.Root()) << "block " << h;
+    }
+    Reopen();
+    for (const auto& [key, value] : model_) ASSERT_EQ(tree_->Get(key), value);
+    EXPECT_TRUE(damage_.empty());
+  }
   std::string dir_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<StateTree> tree_;
@@ -162,7 +218,7 @@ TEST_F(StateStorageTest, AChangedValueIsFoundWhenRead) {
   Commit(1, RandomWrites(200));
   const std::string key = model_.begin()->first;
   leveldb::DB* db = Raw();
-  ASSERT_TRUE(db->Put({}, "s/" + key, "forged value").ok());
+  ASSERT_TRUE(db->Put({}, ValueRecord(db, key), "forged value").ok());
   delete db;
   Reopen();
   EXPECT_EQ(tree_->Root(), memory_.Root());  // the roots are untouched
@@ -180,7 +236,7 @@ TEST_F(StateStorageTest, AChangedValueIsFoundByAScan) {
   Commit(1, RandomWrites(200));
   const std::string key = std::next(model_.begin(), static_cast<long>(model_.size() / 2))->first;
   leveldb::DB* db = Raw();
-  ASSERT_TRUE(db->Put({}, "s/" + key, "forged value").ok());
+  ASSERT_TRUE(db->Put({}, ValueRecord(db, key), "forged value").ok());
   delete db;
   Reopen();
   EXPECT_THROW(tree_->Scan("loan/", ~std::size_t{0}), contracts::StateStorageError);
@@ -195,7 +251,7 @@ TEST_F(StateStorageTest, AChangedValueWithItsLeafIsFoundByTheBucketRoot) {
   const std::uint32_t bucket = contracts::StateBucket(key);
   const crypto::Hash256 leaf = StateTree::LeafHash(key, "forged value");
   leveldb::DB* db = Raw();
-  ASSERT_TRUE(db->Put({}, "s/" + key, "forged value").ok());
+  ASSERT_TRUE(db->Put({}, ValueRecord(db, key), "forged value").ok());
   ASSERT_TRUE(db->Put({}, StateLeafKey(bucket, key), std::string(crypto::AsBytes(leaf))).ok());
   delete db;
   Reopen();
@@ -224,7 +280,7 @@ TEST_F(StateStorageTest, AChangedBucketRootChangesTheStateRoot) {
 TEST_F(StateStorageTest, AValueNoBucketListsIsNeverRead) {
   Commit(1, RandomWrites(200));
   leveldb::DB* db = Raw();
-  ASSERT_TRUE(db->Put({}, "s/loan/planted", "planted").ok());
+  ASSERT_TRUE(db->Put({}, StateIdKey("loan/planted"), std::string(7, '\0') + "\x01").ok());
   delete db;
   Reopen();
   EXPECT_EQ(tree_->Get("loan/planted"), std::nullopt);
@@ -238,7 +294,7 @@ TEST_F(StateStorageTest, ADeletedValueIsFound) {
   Commit(1, RandomWrites(200));
   const std::string key = std::prev(model_.end())->first;
   leveldb::DB* db = Raw();
-  ASSERT_TRUE(db->Delete({}, "s/" + key).ok());
+  ASSERT_TRUE(db->Delete({}, ValueRecord(db, key)).ok());
   delete db;
   Reopen();
   EXPECT_THROW(tree_->Get(key), contracts::StateStorageError);
@@ -246,11 +302,60 @@ TEST_F(StateStorageTest, ADeletedValueIsFound) {
   EXPECT_NE(damage_[0].find("has no value"), std::string::npos) << damage_[0];
 }
 
-// A store written before this layout (values under "s/" only) is converted once, in place.
+// Every value is one record: replacing or erasing an entry removes the record of its value, so
+// the store holds as many values as the state has entries, however often they were rewritten.
+TEST_F(StateStorageTest, AReplacedValueLeavesNoRecordBehind) {
+  for (std::uint64_t h = 1; h <= 30; ++h) {
+    Commit(h, RandomWrites(60));
+    if (h % 10 == 0) Reopen();  // the cache forgotten: replaced values' ids read from the store
+  }
+  ASSERT_GT(model_.size(), 100u);
+  leveldb::DB* db = Raw();
+  EXPECT_EQ(Count(db, "v/"), model_.size());
+  EXPECT_EQ(Count(db, "i/"), model_.size());
+  EXPECT_EQ(Count(db, "k/"), model_.size());
+  EXPECT_EQ(Count(db, "s/"), 0u);
+  delete db;
+}
+
+// A store of layout "3" (values under "s/<key>", what nodes wrote until 2026-12-05) is converted
+// once, in place.
+TEST_F(StateStorageTest, TheKeyedLayoutIsConvertedToTheSameRoot) {
+  Commit(1, RandomWrites(300));
+  leveldb::DB* db = Raw();
+  ToKeyedLayout(db);
+  delete db;
+  Reopen();
+  ConvertAndCompare();
+}
+
+// A conversion cut short before its mark (some values already under ids) is done again; one cut
+// short after its mark (some "s/" records left) finishes removing them.
+TEST_F(StateStorageTest, AConversionCutShortIsDoneAgain) {
+  Commit(1, RandomWrites(300));
+  leveldb::DB* db = Raw();
+  ToKeyedLayout(db);
+  ASSERT_TRUE(db->Put({}, std::string("v/") + std::string(7, '\0') + "\x01", "half written").ok());
+  ASSERT_TRUE(db->Put({}, StateIdKey(model_.begin()->first), std::string(7, '\0') + "\x01").ok());
+  delete db;
+  Reopen();
+  ConvertAndCompare();
+  db = Raw();
+  ASSERT_TRUE(db->Put({}, "s/" + model_.begin()->first, "left over").ok());
+  delete db;
+  Reopen();
+  ASSERT_TRUE(store_->IndexState().ok());
+  db = Raw();
+  EXPECT_EQ(Count(db, "s/"), 0u);
+  delete db;
+}
+
+// A store of the layout before "3" (values under "s/" only) is converted once, in place.
 TEST_F(StateStorageTest, TheEarlierLayoutIsConvertedToTheSameRoot) {
   const StateWrites writes = RandomWrites(300);
   Commit(1, writes);
   leveldb::DB* db = Raw();
+  ToKeyedLayout(db);
   {
     // Back to the earlier layout: "s/<key>" -> value only, nothing under "k/" or "r/", no mark.
     std::unique_ptr<leveldb::Iterator> it(db->NewIterator({}));
@@ -266,12 +371,7 @@ TEST_F(StateStorageTest, TheEarlierLayoutIsConvertedToTheSameRoot) {
   delete db;
   Reopen();
   EXPECT_NE(tree_->Root(), memory_.Root());  // nothing indexed yet
-  ASSERT_TRUE(store_->IndexState().ok());
-  tree_ = std::make_unique<StateTree>(store_->state_storage());
-  EXPECT_EQ(tree_->Root(), memory_.Root());
-  for (const auto& [key, value] : model_) ASSERT_EQ(tree_->Get(key), value);
-  EXPECT_TRUE(damage_.empty());
-  ASSERT_TRUE(store_->IndexState().ok());  // done once: the mark is there now
+  ConvertAndCompare();
 }
 
 }  // namespace
