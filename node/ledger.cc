@@ -206,8 +206,9 @@ consensus::proto::Block Ledger::BuildBlock(std::uint64_t height, std::int64_t ti
   header.membership_epoch = membership_.epoch;
   header.membership_sha256 = membership_.sha256;
   block.set_header(header.ToText());
-  Executed executed{header, {}, overlay.writes(), std::move(prepared)};
+  Executed executed{header, {}, {}, overlay.writes(), std::move(prepared)};
   for (const auto& tx : txs) executed.tx_ids.push_back(tx.id);
+  executed.txs = std::move(txs);
   executed_[consensus::BlockContentDigest(block)] = std::move(executed);
   return block;
 }
@@ -265,8 +266,9 @@ Result<Ledger::Executed> Ledger::Execute(std::uint64_t height,
   if (contracts::TxRoot(txs) != h.tx_root) return Invalid(at + "tx-root does not match");
   contracts::StateTree::Prepared prepared = state_->Prepare(overlay.writes());
   if (prepared.root != h.state_root) return Invalid(at + "state-root does not match re-execution");
-  Executed executed{h, {}, overlay.writes(), std::move(prepared)};
+  Executed executed{h, {}, {}, overlay.writes(), std::move(prepared)};
   for (const auto& tx : txs) executed.tx_ids.push_back(tx.id);
+  executed.txs = std::move(txs);
   return executed;
 }
 
@@ -359,12 +361,14 @@ Status Ledger::CommitChecked(const consensus::proto::Block& block,
   std::uint64_t height = this->height() + 1;
   COLEND_RETURN_IF_ERROR(
       consensus::VerifyCommitCertificate(validators_, height, hash, certificate));
-  COLEND_RETURN_IF_ERROR(CheckBody(block));
   auto cached = executed_.find(consensus::BlockContentDigest(block));
   Executed executed;
   if (cached != executed_.end()) {
+    // The same header and transactions, byte for byte, were executed and checked (decoding,
+    // count, tx-root, state root) by ValidateBlock.
     executed = std::move(cached->second);
   } else {
+    COLEND_RETURN_IF_ERROR(CheckBody(block));
     auto fresh = Execute(height, block, 0, /*check_timeliness=*/false);
     if (!fresh.ok()) return fresh.error();
     executed = std::move(fresh).value();
@@ -397,6 +401,7 @@ Status Ledger::CommitChecked(const consensus::proto::Block& block,
   ledger_ = std::move(ledger);
   last_header_ = executed.header;
   last_hash_ = hash;
+  last_txs_ = std::move(executed.txs);
   executed_.clear();
   if (executed.writes.count("membership/epoch")) {
     // A membership change was approved in this block: the next height belongs to the new epoch.

@@ -42,6 +42,9 @@ class Ledger {
   std::uint64_t height() const { return last_header_.height; }
   const consensus::BlockHeader& last_header() const { return last_header_; }
   const crypto::Hash256& last_hash() const { return last_hash_; }
+  // The transactions of the last block committed since Open, as decoded when it was executed
+  // (what the node does after a commit reads them here instead of decoding them again).
+  const std::vector<contracts::Tx>& last_txs() const { return last_txs_; }
   const contracts::Executor& executor() const { return executor_; }
   // The committed state (valid after a successful Open).
   const contracts::StateTree& state() const { return *state_; }
@@ -86,6 +89,7 @@ class Ledger {
   struct Executed {
     consensus::BlockHeader header;
     std::vector<crypto::Hash256> tx_ids;
+    std::vector<contracts::Tx> txs;
     contracts::StateWrites writes;
     contracts::StateTree::Prepared prepared;  // the hashes of `writes` on the state it ran on
   };
@@ -108,6 +112,7 @@ class Ledger {
   std::unique_ptr<contracts::StateTree> state_;
   consensus::BlockHeader last_header_;
   crypto::Hash256 last_hash_{};
+  std::vector<contracts::Tx> last_txs_;
   crypto::MerkleAccumulator ledger_;  // over header texts 0..height()
   // Validated blocks of the next height, by consensus::BlockContentDigest: a body other than the
   // one validated never takes its result, even under the same header.

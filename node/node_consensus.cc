@@ -132,12 +132,10 @@ void Node::AfterCommit(const consensus::proto::Block& block, const std::string& 
   CountCommitted(block);
   std::vector<crypto::Hash256> committed;
   committed.reserve(block.txs_size());
-  for (const auto& wire : block.txs()) {
-    auto tx = contracts::DecodeTx(wire);
-    if (!tx.ok()) continue;
-    mempool_.Remove(tx->id);
-    committed.push_back(tx->id);
-    if (tx->body.type == "consensus.evidence") {
+  for (const contracts::Tx& tx : ledger_.last_txs()) {
+    mempool_.Remove(tx.id);
+    committed.push_back(tx.id);
+    if (tx.body.type == "consensus.evidence") {
       ResubmitPendingEvidence();  // drops what is now committed
     }
   }
@@ -148,7 +146,7 @@ void Node::AfterCommit(const consensus::proto::Block& block, const std::string& 
         {{"height", std::to_string(ledger_.height())},
          {"hash", crypto::ToHex(ledger_.last_hash())},
          {"txs", std::to_string(block.txs_size())}});
-  WantDocuments(block);
+  WantDocuments();
   if (ledger_.membership().epoch != epoch_) {
     const genesis::Membership& m = ledger_.membership();
     epoch_ = m.epoch;

@@ -94,13 +94,12 @@ void Node::ResubmitPendingEvidence() {
   }
 }
 
-void Node::WantDocuments(const consensus::proto::Block& block) {
-  for (const auto& wire : block.txs()) {
-    auto tx = contracts::DecodeTx(wire);
-    if (!tx.ok() || tx->body.type != "evidence.attach") continue;
-    auto receipt_text = ledger_.state().Get(contracts::ReceiptKey(tx->id));
+void Node::WantDocuments() {
+  for (const contracts::Tx& tx : ledger_.last_txs()) {
+    if (tx.body.type != "evidence.attach") continue;
+    auto receipt_text = ledger_.state().Get(contracts::ReceiptKey(tx.id));
     auto receipt = contracts::Receipt::ParseText(receipt_text.value_or(""));
-    const std::string* digest = tx->body.Field("document-sha256");
+    const std::string* digest = tx.body.Field("document-sha256");
     if (!receipt.ok() || !receipt->accepted || digest == nullptr) continue;
     auto sha = crypto::Hash256FromHex(*digest);
     if (!sha.ok() || documents_.Has(*sha) || wanted_documents_.size() >= kWantedDocumentsMax) {

@@ -220,8 +220,9 @@ class Node : public consensus::Application {
   void TryRecoverSigning();
   Result<json> RpcFaults();
   Result<json> RpcEvidenceExport(const json& params);
-  // Documents (node/document_store.h): wanted after an attach commits, fetched from peers.
-  void WantDocuments(const consensus::proto::Block& block);
+  // Documents (node/document_store.h): wanted after an attach commits (WantDocuments reads the
+  // block just committed: ledger_.last_txs()), fetched from peers.
+  void WantDocuments();
   void AskForDocuments();
   void OnDocumentRequest(const std::string& peer, const proto::DocumentRequest& request);
   void OnDocumentResponse(const std::string& peer, const proto::DocumentResponse& response);

@@ -20,10 +20,8 @@ void Node::CountCommitted(const consensus::proto::Block& block) {
   }
   metrics_.BlockCommitted(static_cast<std::size_t>(block.txs_size()), block.ByteSizeLong(), round,
                           latency);
-  for (const auto& wire : block.txs()) {
-    auto tx = contracts::DecodeTx(wire);
-    if (!tx.ok()) continue;
-    auto text = ledger_.state().Get(contracts::ReceiptKey(tx->id));
+  for (const contracts::Tx& tx : ledger_.last_txs()) {
+    auto text = ledger_.state().Get(contracts::ReceiptKey(tx.id));
     if (!text) continue;
     auto receipt = contracts::Receipt::ParseText(*text);
     if (!receipt.ok()) continue;
