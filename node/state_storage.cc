@@ -354,24 +354,35 @@ Status LevelStateStorage::IndexKeyedValues() {
   return Status::Ok();
 }
 
+Status LevelStateStorage::EachKeyedValue(leveldb::WriteBatch* batch, const KeyedValueFn& add,
+                                         const std::string& what) {
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(Checked()));
+  for (it->Seek(kKeyedValuePrefix); it->Valid() && it->key().starts_with(kKeyedValuePrefix); it->Next()) {
+    add(AsView(it->key()).substr(2), it->value());
+    if (batch->ApproximateSize() >= kStateConvertBatchBytes) {
+      leveldb::Status s = db_->Write({}, batch);
+      if (!s.ok()) return ConversionError(s, what);
+      batch->Clear();
+    }
+  }
+  if (!it->status().ok()) return ConversionError(it->status(), "reading the values under their keys");
+  return Status::Ok();
+}
+
 Status LevelStateStorage::ConvertKeyedValues() {
   // Layout "3" to "4": each "s/<key>" value is copied under an id (in key order from 1) with its
   // "i/" record, in batches; then the next id and the mark in one synced write. Cut short before
   // the mark, it is done again from the start and writes the same records.
-  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(Checked()));
   leveldb::WriteBatch batch;
   std::uint64_t id = 1;
-  for (it->Seek(kKeyedValuePrefix); it->Valid() && it->key().starts_with(kKeyedValuePrefix); it->Next()) {
-    batch.Put(StateValueKey(id), it->value());
-    batch.Put(StateIdKey(AsView(it->key()).substr(2)), IdBytes(id));
-    ++id;
-    if (batch.ApproximateSize() >= kStateConvertBatchBytes) {
-      leveldb::Status s = db_->Write({}, &batch);
-      if (!s.ok()) return ConversionError(s, "writing the values under ids");
-      batch.Clear();
-    }
-  }
-  if (!it->status().ok()) return ConversionError(it->status(), "reading the values");
+  COLEND_RETURN_IF_ERROR(EachKeyedValue(
+      &batch,
+      [&](std::string_view key, const leveldb::Slice& value) {
+        batch.Put(StateValueKey(id), value);
+        batch.Put(StateIdKey(key), IdBytes(id));
+        ++id;
+      },
+      "writing the values under ids"));
   batch.Put(std::string(kStateNextIdKey), IdBytes(id));
   batch.Put(std::string(kStateLayoutKey), std::string(kStateLayout));
   leveldb::WriteOptions sync;
@@ -384,19 +395,15 @@ Status LevelStateStorage::ConvertKeyedValues() {
 Status LevelStateStorage::RemoveKeyedValues() {
   // After the mark: the "s/" records are no longer read; removed in batches (whatever is left
   // when this is cut short is removed at the next start).
-  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(Checked()));
   leveldb::WriteBatch batch;
-  for (it->Seek(kKeyedValuePrefix); it->Valid() && it->key().starts_with(kKeyedValuePrefix); it->Next()) {
-    batch.Delete(it->key());
-    if (batch.ApproximateSize() >= kStateConvertBatchBytes) {
-      leveldb::Status s = db_->Write({}, &batch);
-      if (!s.ok()) return ConversionError(s, "removing the keyed values");
-      batch.Clear();
-    }
-  }
-  if (!it->status().ok()) return ConversionError(it->status(), "reading the keyed values");
+  COLEND_RETURN_IF_ERROR(EachKeyedValue(
+      &batch,
+      [&](std::string_view key, const leveldb::Slice&) {
+        batch.Delete(std::string(kKeyedValuePrefix).append(key));
+      },
+      "removing the values under their keys"));
   leveldb::Status s = db_->Write({}, &batch);
-  if (!s.ok()) return ConversionError(s, "removing the keyed values");
+  if (!s.ok()) return ConversionError(s, "removing the values under their keys");
   return Status::Ok();
 }
 

@@ -40,6 +40,7 @@
 
 namespace leveldb {
 class DB;
+class Slice;
 class Status;
 class WriteBatch;
 }
@@ -108,6 +109,10 @@ class LevelStateStorage : public contracts::StateStorage {
   std::optional<std::string> ReadValue(std::uint64_t id) const;
   // The key's value by its id, checked against its leaf; damage if it has none.
   std::string ReadChecked(std::string_view key, std::uint64_t id, const crypto::Hash256& leaf) const;
+  // Calls `add` for each layout-3 record ("s/<key>" -> value), writing `batch` (unsynced) each
+  // time it reaches kStateConvertBatchBytes; the rest is left in it.
+  using KeyedValueFn = std::function<void(std::string_view key, const leveldb::Slice& value)>;
+  Status EachKeyedValue(leveldb::WriteBatch* batch, const KeyedValueFn& add, const std::string& what);
   Status IndexKeyedValues();
   Status ConvertKeyedValues();
   Status RemoveKeyedValues();
