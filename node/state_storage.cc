@@ -347,10 +347,14 @@ Status LevelStateStorage::IndexKeyedValues() {
     batch.Put(StateRootKey(bucket), std::string(crypto::AsBytes(root)));
   }
   batch.Put(std::string(kStateLayoutKey), std::string(kStateLayoutKeyed));
+  return WriteSynced(&batch, "writing the leaves and bucket roots");
+}
+
+Status LevelStateStorage::WriteSynced(leveldb::WriteBatch* batch, const std::string& what) {
   leveldb::WriteOptions sync;
   sync.sync = true;
-  leveldb::Status s = db_->Write(sync, &batch);
-  if (!s.ok()) return ConversionError(s, "writing the leaves and bucket roots");
+  leveldb::Status s = db_->Write(sync, batch);
+  if (!s.ok()) return ConversionError(s, what);
   return Status::Ok();
 }
 
@@ -385,11 +389,7 @@ Status LevelStateStorage::ConvertKeyedValues() {
       "writing the values under ids"));
   batch.Put(std::string(kStateNextIdKey), IdBytes(id));
   batch.Put(std::string(kStateLayoutKey), std::string(kStateLayout));
-  leveldb::WriteOptions sync;
-  sync.sync = true;
-  leveldb::Status s = db_->Write(sync, &batch);
-  if (!s.ok()) return ConversionError(s, "marking the layout");
-  return Status::Ok();
+  return WriteSynced(&batch, "marking the layout");
 }
 
 Status LevelStateStorage::RemoveKeyedValues() {

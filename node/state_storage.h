@@ -113,6 +113,7 @@ class LevelStateStorage : public contracts::StateStorage {
   // time it reaches kStateConvertBatchBytes; the rest is left in it.
   using KeyedValueFn = std::function<void(std::string_view key, const leveldb::Slice& value)>;
   Status EachKeyedValue(leveldb::WriteBatch* batch, const KeyedValueFn& add, const std::string& what);
+  Status WriteSynced(leveldb::WriteBatch* batch, const std::string& what);
   Status IndexKeyedValues();
   Status ConvertKeyedValues();
   Status RemoveKeyedValues();
