@@ -367,6 +367,7 @@ Status Ledger::CommitChecked(const consensus::proto::Block& block,
     // The same header and transactions, byte for byte, were executed and checked (decoding,
     // count, tx-root, state root) by ValidateBlock.
     executed = std::move(cached->second);
+    executed_.erase(cached);  // a commit that fails is retried on a fresh execution
   } else {
     COLEND_RETURN_IF_ERROR(CheckBody(block));
     auto fresh = Execute(height, block, 0, /*check_timeliness=*/false);

@@ -240,14 +240,35 @@ std::vector<std::pair<std::uint32_t, crypto::Hash256>> LevelStateStorage::Bucket
   return out;
 }
 
+std::uint64_t LevelStateStorage::LastValueId() const {
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(Checked()));
+  it->Seek("v0");  // the first key after every "v/..." ('0' follows '/')
+  if (it->Valid()) {
+    it->Prev();
+  } else {
+    it->SeekToLast();
+  }
+  ThrowIfIteratorBad(it->status(), "last value id");
+  if (!it->Valid() || !it->key().starts_with("v/")) return 0;
+  if (it->key().size() != 10) Fail("has a malformed value key");
+  return GetU64(AsView(it->key()).substr(2));
+}
+
 void LevelStateStorage::AddWrites(leveldb::WriteBatch* batch, const contracts::StateWrites& writes,
                                   const contracts::StatePrepared& prepared) {
   if (next_id_ == 0) {
+    // Must be above every stored value's id (a lost or lowered one would overwrite live values).
     std::string bytes;
     leveldb::Status s = db_->Get(Checked(), std::string(kStateNextIdKey), &bytes);
     ThrowIfBad(s, "next value id");
     if (!s.IsNotFound() && bytes.size() != 8) Fail("next value id is malformed");
-    next_id_ = s.IsNotFound() ? 1 : std::max<std::uint64_t>(GetU64(bytes), 1);
+    const std::uint64_t next = s.IsNotFound() ? 1 : GetU64(bytes);
+    const std::uint64_t last = LastValueId();
+    if (next == 0 || next <= last) {
+      Fail("next value id " + (s.IsNotFound() ? std::string("is missing") : std::to_string(next)) +
+           " is not above the last stored value's id " + std::to_string(last));
+    }
+    next_id_ = next;
   }
   written_ids_.clear();
   std::size_t k = 0;
@@ -320,6 +341,16 @@ Status LevelStateStorage::ConvertLayout(bool has_tip) {
   }
   if (s.IsNotFound()) {
     if (!has_tip) return Status::Ok();  // empty: the genesis block writes the current layout
+    // The layout before "3" had values only: leaves or ids without a mark are a lost mark.
+    for (const char* prefix : {"k/", "i/", "v/"}) {
+      std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(Checked()));
+      it->Seek(prefix);
+      if (it->Valid() && it->key().starts_with(prefix)) {
+        return MakeError("corrupt-store", std::string("the state layout mark is missing from a store "
+                                                      "with ") + prefix + " records");
+      }
+      if (!it->status().ok()) return ConversionError(it->status(), "reading the layout");
+    }
     COLEND_RETURN_IF_ERROR(IndexKeyedValues());
   }
   COLEND_RETURN_IF_ERROR(ConvertKeyedValues());
@@ -358,18 +389,19 @@ Status LevelStateStorage::WriteSynced(leveldb::WriteBatch* batch, const std::str
   return Status::Ok();
 }
 
-Status LevelStateStorage::EachKeyedValue(leveldb::WriteBatch* batch, const KeyedValueFn& add,
-                                         const std::string& what) {
+Status LevelStateStorage::EachRecord(std::string_view prefix, leveldb::WriteBatch* batch,
+                                     const RecordFn& add, const std::string& what) {
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(Checked()));
-  for (it->Seek(kKeyedValuePrefix); it->Valid() && it->key().starts_with(kKeyedValuePrefix); it->Next()) {
-    add(AsView(it->key()).substr(2), it->value());
+  const leveldb::Slice start(prefix.data(), prefix.size());
+  for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
+    add(AsView(it->key()).substr(prefix.size()), it->value());
     if (batch->ApproximateSize() >= kStateConvertBatchBytes) {
       leveldb::Status s = db_->Write({}, batch);
       if (!s.ok()) return ConversionError(s, what);
       batch->Clear();
     }
   }
-  if (!it->status().ok()) return ConversionError(it->status(), "reading the values under their keys");
+  if (!it->status().ok()) return ConversionError(it->status(), "reading the " + std::string(prefix) + " records");
   return Status::Ok();
 }
 
@@ -378,9 +410,19 @@ Status LevelStateStorage::ConvertKeyedValues() {
   // "i/" record, in batches; then the next id and the mark in one synced write. Cut short before
   // the mark, it is done again from the start and writes the same records.
   leveldb::WriteBatch batch;
+  // First whatever a conversion cut short left (the state may have changed since, if an earlier
+  // version ran in between: its ids would not be ours).
+  for (const std::string_view prefix : {"i/", "v/"}) {
+    COLEND_RETURN_IF_ERROR(EachRecord(
+        prefix, &batch,
+        [&](std::string_view key, const leveldb::Slice&) {
+          batch.Delete(std::string(prefix).append(key));
+        },
+        "removing a cut-short conversion's records"));
+  }
   std::uint64_t id = 1;
-  COLEND_RETURN_IF_ERROR(EachKeyedValue(
-      &batch,
+  COLEND_RETURN_IF_ERROR(EachRecord(
+      kKeyedValuePrefix, &batch,
       [&](std::string_view key, const leveldb::Slice& value) {
         batch.Put(StateValueKey(id), value);
         batch.Put(StateIdKey(key), IdBytes(id));
@@ -396,8 +438,8 @@ Status LevelStateStorage::RemoveKeyedValues() {
   // After the mark: the "s/" records are no longer read; removed in batches (whatever is left
   // when this is cut short is removed at the next start).
   leveldb::WriteBatch batch;
-  COLEND_RETURN_IF_ERROR(EachKeyedValue(
-      &batch,
+  COLEND_RETURN_IF_ERROR(EachRecord(
+      kKeyedValuePrefix, &batch,
       [&](std::string_view key, const leveldb::Slice&) {
         batch.Delete(std::string(kKeyedValuePrefix).append(key));
       },

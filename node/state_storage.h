@@ -5,7 +5,7 @@
 //   "k/<bucket 2 BE><key>"  -> leaf (32)  every entry's leaf hash, grouped by bucket, in key order;
 //   "r/<bucket 2 BE>"       -> root (32)  the root of every non-empty bucket;
 //   "m/state-next"          -> id (8 BE)  the next value's id;
-//   "m/state-layout"        -> "4"        written with every block.
+//   "m/state-layout"        -> "4"        written with every block that writes state.
 // Store::CommitBlock writes these in the block's synced batch (AddWrites) from the hashes
 // prepared when the block was executed: a write costs its value, its id and one 32-byte leaf,
 // whatever the bucket's size, and deletes the value it replaces. Ids only grow, so values are
@@ -109,10 +109,13 @@ class LevelStateStorage : public contracts::StateStorage {
   std::optional<std::string> ReadValue(std::uint64_t id) const;
   // The key's value by its id, checked against its leaf; damage if it has none.
   std::string ReadChecked(std::string_view key, std::uint64_t id, const crypto::Hash256& leaf) const;
-  // Calls `add` for each layout-3 record ("s/<key>" -> value), writing `batch` (unsynced) each
-  // time it reaches kStateConvertBatchBytes; the rest is left in it.
-  using KeyedValueFn = std::function<void(std::string_view key, const leveldb::Slice& value)>;
-  Status EachKeyedValue(leveldb::WriteBatch* batch, const KeyedValueFn& add, const std::string& what);
+  // Calls `add` with each record under `prefix` (the key without it), writing `batch`
+  // (unsynced) each time it reaches kStateConvertBatchBytes; the rest is left in it.
+  using RecordFn = std::function<void(std::string_view key, const leveldb::Slice& value)>;
+  Status EachRecord(std::string_view prefix, leveldb::WriteBatch* batch, const RecordFn& add,
+                    const std::string& what);
+  // The highest id under "v/" (0 if none).
+  std::uint64_t LastValueId() const;
   Status WriteSynced(leveldb::WriteBatch* batch, const std::string& what);
   Status IndexKeyedValues();
   Status ConvertKeyedValues();

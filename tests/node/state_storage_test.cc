@@ -49,8 +49,7 @@ class StateStorageTest : public ::testing::Test {
     tree_ = std::make_unique<StateTree>(store_->state_storage());
   }
   // Commits `writes` as block `height` through the store, as the ledger does, and to `memory_`.
-  void Commit(std::uint64_t height, const StateWrites& writes) {
-    const StatePrepared prepared = tree_->Prepare(writes);
+  Status TryCommit(std::uint64_t height, const StateWrites& writes, const StatePrepared& prepared) {
     Store::BlockWrite write;
     write.height = height;
     write.block_hash = crypto::Sha256("block-" + std::to_string(height));
@@ -58,7 +57,12 @@ class StateStorageTest : public ::testing::Test {
     write.state_writes = &writes;
     write.state_prepared = &prepared;
     write.ledger_accumulator = "acc";
-    ASSERT_TRUE(store_->CommitBlock(write).ok());
+    return store_->CommitBlock(write);
+  }
+  void Commit(std::uint64_t height, const StateWrites& writes) {
+    const StatePrepared prepared = tree_->Prepare(writes);
+    const Status committed = TryCommit(height, writes, prepared);
+    ASSERT_TRUE(committed.ok()) << committed.ToString();
     tree_->Apply(writes, prepared);
     memory_.Apply(writes);
     for (const auto& [key, value] : writes) {
@@ -337,6 +341,8 @@ TEST_F(StateStorageTest, AConversionCutShortIsDoneAgain) {
   ToKeyedLayout(db);
   ASSERT_TRUE(db->Put({}, std::string("v/") + std::string(7, '\0') + "\x01", "half written").ok());
   ASSERT_TRUE(db->Put({}, StateIdKey(model_.begin()->first), std::string(7, '\0') + "\x01").ok());
+  // ... and an id record of a key erased since (by an earlier version run in between).
+  ASSERT_TRUE(db->Put({}, StateIdKey("loan/erased"), std::string(7, '\0') + "\x02").ok());
   delete db;
   Reopen();
   ConvertAndCompare();
@@ -348,6 +354,51 @@ TEST_F(StateStorageTest, AConversionCutShortIsDoneAgain) {
   db = Raw();
   EXPECT_EQ(Count(db, "s/"), 0u);
   delete db;
+}
+
+// The next id must be above every stored value's id: lost or lowered, the next block would
+// overwrite live values. The block is refused as a corrupt store and nothing is written.
+TEST_F(StateStorageTest, ALostOrLoweredNextIdIsFound) {
+  Commit(1, RandomWrites(100));
+  for (const std::optional<std::string>& next : {std::optional<std::string>(),
+                                                 std::optional<std::string>(std::string(7, '\0') + "\x03")}) {
+    leveldb::DB* db = Raw();
+    if (next) {
+      ASSERT_TRUE(db->Put({}, "m/state-next", *next).ok());
+    } else {
+      ASSERT_TRUE(db->Delete({}, "m/state-next").ok());
+    }
+    const std::size_t values = Count(db, "v/");
+    delete db;
+    Reopen();
+    const StateWrites writes = RandomWrites(20);
+    const Status committed = TryCommit(2, writes, tree_->Prepare(writes));
+    ASSERT_FALSE(committed.ok());
+    EXPECT_EQ(committed.error().code, "corrupt-store") << committed.ToString();
+    EXPECT_NE(committed.error().message.find("next value id"), std::string::npos) << committed.ToString();
+    db = Raw();
+    EXPECT_EQ(Count(db, "v/"), values);
+    std::string tip;
+    EXPECT_TRUE(db->Get({}, "m/tip", &tip).ok());
+    EXPECT_EQ(tip.substr(0, 8), std::string(7, '\0') + "\x01");  // still block 1
+    delete db;
+    Reopen();
+    damage_.clear();
+  }
+}
+
+// A store with leaves or ids but no layout mark lost its mark: refused, not taken for the layout
+// before "3" (whose conversion would number the values again from 1).
+TEST_F(StateStorageTest, ALostLayoutMarkIsFound) {
+  Commit(1, RandomWrites(100));
+  leveldb::DB* db = Raw();
+  ASSERT_TRUE(db->Delete({}, "m/state-layout").ok());
+  delete db;
+  Reopen();
+  const Status indexed = store_->IndexState();
+  ASSERT_FALSE(indexed.ok());
+  EXPECT_EQ(indexed.error().code, "corrupt-store");
+  EXPECT_NE(indexed.error().message.find("layout mark is missing"), std::string::npos) << indexed.ToString();
 }
 
 // A store of the layout before "3" (values under "s/" only) is converted once, in place.
