@@ -8,10 +8,11 @@
 //   "m/state-layout"        -> "4"        written with every block that writes state.
 // Store::CommitBlock writes these in the block's synced batch (AddWrites) from the hashes
 // prepared when the block was executed: a write costs its value, its id and one 32-byte leaf,
-// whatever the bucket's size, and deletes the value it replaces. Ids only grow, so values are
-// appended at the end of LevelDB's key space and its compaction moves them down the levels
-// instead of merging them among older ones (keyed by hash, every write was rewritten about ten
-// times per level); only the small "i/" and "k/" records are keyed by the entry's key.
+// whatever the bucket's size, and deletes the value it replaces. Ids only grow, so each value
+// lands after every earlier one in LevelDB's key order and its compaction moves values down the
+// levels instead of merging them among older ones (keyed by hash, every write was rewritten about
+// ten times per level); only the small "i/" and "k/" records are keyed by the entry's key. Before
+// its first write after start the storage checks that the next id is above the last stored one.
 // A store of an earlier layout is converted once at start (ConvertLayout): "3" (values under
 // "s/<key>", the rest as now) and the one before it ("s/" only).
 //
