@@ -206,9 +206,7 @@ consensus::proto::Block Ledger::BuildBlock(std::uint64_t height, std::int64_t ti
   header.membership_epoch = membership_.epoch;
   header.membership_sha256 = membership_.sha256;
   block.set_header(header.ToText());
-  Executed executed{header, {}, {}, overlay.writes(), std::move(prepared)};
-  for (const auto& tx : txs) executed.tx_ids.push_back(tx.id);
-  executed.txs = std::move(txs);
+  Executed executed{header, std::move(txs), overlay.writes(), std::move(prepared)};
   executed_[consensus::BlockContentDigest(block)] = std::move(executed);
   return block;
 }
@@ -266,9 +264,7 @@ Result<Ledger::Executed> Ledger::Execute(std::uint64_t height,
   if (contracts::TxRoot(txs) != h.tx_root) return Invalid(at + "tx-root does not match");
   contracts::StateTree::Prepared prepared = state_->Prepare(overlay.writes());
   if (prepared.root != h.state_root) return Invalid(at + "state-root does not match re-execution");
-  Executed executed{h, {}, {}, overlay.writes(), std::move(prepared)};
-  for (const auto& tx : txs) executed.tx_ids.push_back(tx.id);
-  executed.txs = std::move(txs);
+  Executed executed{h, std::move(txs), overlay.writes(), std::move(prepared)};
   return executed;
 }
 
@@ -390,7 +386,7 @@ Status Ledger::CommitChecked(const consensus::proto::Block& block,
   write.block_hash = hash;
   *write.block.mutable_block() = block;
   *write.block.mutable_certificate() = certificate;
-  write.tx_ids = executed.tx_ids;
+  for (const auto& tx : executed.txs) write.tx_ids.push_back(tx.id);
   write.state_writes = &executed.writes;
   write.state_prepared = &executed.prepared;
   write.ledger_accumulator = ledger.Serialize();

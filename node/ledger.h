@@ -88,7 +88,6 @@ class Ledger {
  private:
   struct Executed {
     consensus::BlockHeader header;
-    std::vector<crypto::Hash256> tx_ids;
     std::vector<contracts::Tx> txs;
     contracts::StateWrites writes;
     contracts::StateTree::Prepared prepared;  // the hashes of `writes` on the state it ran on

@@ -265,8 +265,10 @@ void LevelStateStorage::AddWrites(leveldb::WriteBatch* batch, const contracts::S
     const std::uint64_t next = s.IsNotFound() ? 1 : GetU64(bytes);
     const std::uint64_t last = LastValueId();
     if (next == 0 || next <= last) {
-      Fail("next value id " + (s.IsNotFound() ? std::string("is missing") : std::to_string(next)) +
-           " is not above the last stored value's id " + std::to_string(last));
+      Fail(s.IsNotFound() ? "next value id is missing, yet values up to id " + std::to_string(last) +
+                                " are stored"
+                          : "next value id " + std::to_string(next) +
+                                " is not above the last stored value's id " + std::to_string(last));
     }
     next_id_ = next;
   }
