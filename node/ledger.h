@@ -92,6 +92,10 @@ class Ledger {
     contracts::StateWrites writes;
     contracts::StateTree::Prepared prepared;  // the hashes of `writes` on the state it ran on
   };
+  // The header's checks against the chain, the clock and the limits (no transaction executed).
+  Result<consensus::BlockHeader> CheckHeader(std::uint64_t height, const consensus::proto::Block& block,
+                                             std::int64_t now_ms, bool check_timeliness) const;
+  // CheckHeader, then the transactions executed on the current state and the roots compared.
   Result<Executed> Execute(std::uint64_t height, const consensus::proto::Block& block,
                            std::int64_t now_ms, bool check_timeliness) const;
   Status WriteGenesis();

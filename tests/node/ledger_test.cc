@@ -313,7 +313,9 @@ TEST_F(LedgerTest, EndorsersRecomputeEveryHeaderField) {
   EXPECT_FALSE(mutate([](auto& h) { h.proposer = "mallory"; }).ok());
   EXPECT_FALSE(mutate([](auto& h) { h.chain_id = "other"; }).ok());
   EXPECT_FALSE(mutate([](auto& h) { h.tx_count = 2; }).ok());
-  // Time: beyond the skew bound of the endorser's clock, or not after the parent.
+  // Time: beyond the skew bound of the endorser's clock, or not after the parent. The block was
+  // built here, so its execution is cached: the header's checks still run (a proposer's own
+  // proposal, validated when it arrives, is not executed a second time).
   EXPECT_FALSE(ledger.ValidateBlock(1, block, kNow + 60000, true).ok());
   EXPECT_TRUE(ledger.ValidateBlock(1, block, kNow + 60000, false).ok());
   EXPECT_FALSE(mutate([&](auto& h) { h.timestamp_ms = genesis_->genesis_time_ms; }).ok());
