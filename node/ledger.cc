@@ -284,7 +284,8 @@ Status Ledger::ValidateBlock(std::uint64_t height, const consensus::proto::Block
   if (executed_.count(digest) > 0) {
     // This exact content was executed on the state as it is now (executed_ is emptied at each
     // commit): built here by BuildBlock (a proposer validating its own proposal) or validated
-    // before at this height. Only the header's checks, which depend on the clock, run again.
+    // before at this height (then with the clock check off). Only the header's checks
+    // (CheckHeader) run again; of them only the clock check can change before the next commit.
     auto header = CheckHeader(height, block, now_ms, check_timeliness);
     return header.status();
   }
