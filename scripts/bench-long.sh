@@ -5,14 +5,16 @@
 #   scripts/bench-long.sh [--txs N] [--duration S] [--out DIR] [--no-build]
 #
 # On a fresh 5-node local network (Release build, as scripts/bench.sh):
-#   1. restart node3 and time it (process start until its RPC answers, and until it is back
-#      at the others' height), on the new chain;
-#   2. colend-bench --mix loans for S seconds (default 20): the empty-chain figure;
+#   1. colend-bench --mix loans for S seconds (default 20): the empty-chain figure;
+#   2. restart node3 twice and time each (from the start command until its RPC answers, until
+#      it logs "listening", and until it is back at the others' height): the first replays
+#      the write-ahead log the loans run left (at most LevelDB's write buffer, 16 MiB), the
+#      second an almost empty one;
 #   3. colend-bench --mix anchor, 240 s at a time, until at least N transactions (default
 #      1,000,000) are on chain;
-#   4. colend-bench --mix loans for S seconds again, and the ratio to step 2 (target: within 10 %);
-#   5. restart node3 again and time it; the ratio to step 1.
-# JSON lines go to DIR/long.jsonl (default bench-results/). Takes about 15 minutes on 2 cores.
+#   4. colend-bench --mix loans for S seconds again, and the ratio to step 1 (target: within 10 %);
+#   5. the two restarts of step 2 again; the ratios to step 2.
+# JSON lines go to DIR/long.jsonl (default bench-results/). Takes about 26 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 txs=1000000
@@ -25,7 +27,7 @@ while [ $# -gt 0 ]; do
     --duration) duration="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
-    *) sed -n '2,16p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,18p' "$0" >&2; exit 2 ;;
   esac
 done
 bdir=build-release
@@ -41,32 +43,37 @@ height() {  # height of node K (-1 if it does not answer)
     py "import json,sys; print(json.load(sys.stdin)['height'])" 2>/dev/null || echo -1
 }
 now_ms() { date +%s%3N; }
-# Restarts node3 and prints one JSON line: ms until its RPC answers, ms until it is at the
-# height node1 had when it was stopped.
+# Restarts node3 and prints one JSON line: the bytes of write-ahead log it found (LevelDB's
+# *.log files), ms until its RPC answers, until its log says "listening" (the node's own start-up,
+# without the polling's granularity) and until it is at the height node1 had when it was stopped.
 restart() {
-  local label=$1 target t0 t_rpc t_caught
+  local label=$1 target t0 t_rpc t_listen t_caught log_bytes
   "$bin/colend" localnet down --dir "$net/net" --node 3 >/dev/null
   target=$(height 1)
+  log_bytes=$(cat "$net/net/node3/data/"*.log 2>/dev/null | wc -c)
   t0=$(now_ms)
   "$bin/colend" localnet up --dir "$net/net" --node 3 --timeout 600 >/dev/null
   until [ "$(height 3)" -ge 0 ]; do sleep 0.05; done
   t_rpc=$(now_ms)
   until [ "$(height 3)" -ge "$target" ]; do sleep 0.05; done
   t_caught=$(now_ms)
-  printf '{"restart":"%s","height":%s,"rpc_ms":%s,"at_height_ms":%s}\n' "$label" "$target" \
-    $((t_rpc - t0)) $((t_caught - t0)) | tee -a "$out/long.jsonl"
+  t_listen=$(date -d "$(grep ' listening: ' "$net/net/node3/node.log" | tail -1 | cut -d' ' -f1)" +%s%3N)
+  printf '{"restart":"%s","height":%s,"log_bytes":%s,"rpc_ms":%s,"listening_ms":%s,"at_height_ms":%s}\n' \
+    "$label" "$target" "$log_bytes" $((t_rpc - t0)) $((t_listen - t0)) $((t_caught - t0)) |
+    tee -a "$out/long.jsonl"
 }
 bench() { "$bin/colend-bench" --dir "$net/net" --json "$@"; }
 field() { py "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$@"; }
 
-echo "== restart on the new chain"
-restart new-chain
 echo "== loans, $duration s, on the new chain"
 empty=$(bench --duration "$duration" --mix loans)
 echo "$empty" | tee -a "$out/long.jsonl" >/dev/null
 on_chain=$(field "$empty" committed)
 printf 'committed %.1f tx/s, p50 %.0f ms, p99 %.0f ms\n' "$(field "$empty" committed_tps)" \
   "$(field "$empty" latency_ms_p50)" "$(field "$empty" latency_ms_p99)"
+echo "== restart on the new chain, twice"
+restart new-chain
+restart new-chain-again
 while [ "$on_chain" -lt "$txs" ]; do
   fill=$(bench --duration 240 --mix anchor)
   echo "$fill" >>"$out/long.jsonl"
@@ -82,6 +89,7 @@ printf 'committed %.1f tx/s, p50 %.0f ms, p99 %.0f ms, node RSS max %.1f MiB\n' 
   "$(field "$long" latency_ms_p99)" "$(field "$long" rss_mib_max)"
 echo "== restart with $on_chain transactions on chain"
 restart long-chain
+restart long-chain-again
 py "
 import json
 rows = [json.loads(l) for l in open('$out/long.jsonl')]
@@ -89,7 +97,10 @@ loans = [r for r in rows if r.get('mix') == 'loans']
 restarts = {r['restart']: r for r in rows if 'restart' in r}
 print('== throughput long/new chain: %.2f (%.1f / %.1f tx/s; target >= 0.90)' % (
     loans[-1]['committed_tps'] / loans[0]['committed_tps'], loans[-1]['committed_tps'], loans[0]['committed_tps']))
-print('== restart long/new chain: RPC answers after %d / %d ms, back at height after %d / %d ms' % (
-    restarts['long-chain']['rpc_ms'], restarts['new-chain']['rpc_ms'],
-    restarts['long-chain']['at_height_ms'], restarts['new-chain']['at_height_ms']))
+for label in ('', '-again'):
+    l, n = restarts['long-chain' + label], restarts['new-chain' + label]
+    print('== restart%s long/new chain: RPC answers after %d / %d ms, listening after %d / %d ms, '
+          'back at height after %d / %d ms (write-ahead log %.1f / %.1f MiB)' % (
+        ' again' if label else '', l['rpc_ms'], n['rpc_ms'], l['listening_ms'], n['listening_ms'],
+        l['at_height_ms'], n['at_height_ms'], l['log_bytes'] / 2**20, n['log_bytes'] / 2**20))
 "
