@@ -235,6 +235,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
   bool Fresh() const override { return answered_ == 0 && !Stalled(); }
   void Close() override {
+    closed_ = true;
     error_code ignored;
     Lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
     Lowest().close();
@@ -267,6 +268,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void OnRead(const error_code& error) {
     SetWaiting(false);
+    // Closed while the read's completion was queued (evicted to make room: a session whose
+    // request sits read but not yet handled looks stalled): its client gets no answer, so the
+    // request is not executed either. A connection the server closes without answering has had
+    // nothing executed (docs/operations.md, JSON-RPC server).
+    if (closed_) return;
     if (server_->stopped) return Close();
     if (error == http::error::body_limit) {
       json reply = ErrorReply(
@@ -381,6 +387,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::vector<char> discard_;
   std::size_t discarded_bytes_ = 0;
   std::uint64_t answered_ = 0;
+  bool closed_ = false;  // Close() was called: nothing more is read, executed or written
   const std::shared_ptr<RpcServer::Impl> server_;
   const std::uint64_t id_;
 };

@@ -26,7 +26,9 @@
 #include <future>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,8 +42,17 @@ using nlohmann::json;
 
 constexpr std::int64_t kCallTimeoutMs = 5000;
 
+// Numbers the "execute" method was called with (the handler runs on the server's io thread).
+std::mutex executed_mutex;
+std::set<std::int64_t> executed;
+
 Result<json> TestHandler(const std::string& method, const json& params) {
   if (method == "echo") return params;
+  if (method == "execute" && params.is_array() && params.size() == 1 && params[0].is_number_integer()) {
+    std::lock_guard lock(executed_mutex);
+    executed.insert(params[0].get<std::int64_t>());
+    return params[0];
+  }
   if (method == "add") {
     if (!params.is_array() || params.size() != 2 || !params[0].is_number_integer() ||
         !params[1].is_number_integer()) {
@@ -352,6 +363,80 @@ TEST_F(RpcTest, AWaitingConnectionIsEvictedForANewClient) {
 // A flood that re-opens whatever is closed cycles through the evictable connections; the ones
 // stalled mid-request go first, so a client that has connected but not yet sent its request
 // (behind 63 newer flood connections, or slow to send) is not evicted while stalled ones remain.
+// Clients over the per-address limit keep re-connecting, so the server keeps closing the oldest
+// connections waiting for a request, some with a request already read and not yet handled. A
+// connection closed without an answer must have had nothing executed: a client that resends
+// after a lost connection must not find its first request executed behind its back.
+TEST_F(RpcTest, AConnectionClosedWithoutAnAnswerHadNothingExecuted) {
+  RpcServerConfig config;
+  config.connections_max = 4;
+  config.connections_per_client_max = 4;
+  std::optional<RpcServer> limited;
+  const std::uint16_t port = StartServer(&limited, config);
+  ASSERT_NE(port, 0);
+  {
+    std::lock_guard lock(executed_mutex);
+    executed.clear();
+  }
+  constexpr int kClients = 16;
+  std::vector<std::vector<std::int64_t>> answered(kClients);
+  std::vector<int> unanswered(kClients, 0);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      asio::io_context io;
+      std::int64_t next = static_cast<std::int64_t>(c) << 32;
+      while (std::chrono::steady_clock::now() < until) {
+        tcp::socket socket(io);
+        boost::system::error_code error;
+        socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), error);
+        asio::streambuf buffer;
+        while (!error && std::chrono::steady_clock::now() < until) {
+          const std::int64_t n = next++;
+          const std::string request = Post(R"({"jsonrpc":"2.0","id":1,"method":"execute","params":[)" +
+                                           std::to_string(n) + "]}");
+          asio::write(socket, asio::buffer(request), error);
+          std::size_t head = 0;
+          if (!error) head = asio::read_until(socket, buffer, "\r\n\r\n", error);
+          if (error) {
+            ++unanswered[c];
+            break;
+          }
+          std::string text(asio::buffers_begin(buffer.data()), asio::buffers_begin(buffer.data()) + head);
+          buffer.consume(head);
+          const std::size_t at = text.find("Content-Length: ");
+          const std::size_t length = at == std::string::npos ? 0 : std::stoul(text.substr(at + 16));
+          if (buffer.size() < length) {
+            asio::read(socket, buffer, asio::transfer_exactly(length - buffer.size()), error);
+          }
+          if (error) {
+            ++unanswered[c];
+            break;
+          }
+          buffer.consume(length);
+          answered[c].push_back(n);
+        }
+      }
+    });
+  }
+  for (auto& client : clients) client.join();
+  OnIo([&] { limited.reset(); });
+  std::set<std::int64_t> all_answered;
+  int closed = 0;
+  for (int c = 0; c < kClients; ++c) {
+    all_answered.insert(answered[c].begin(), answered[c].end());
+    closed += unanswered[c];
+  }
+  std::lock_guard lock(executed_mutex);
+  EXPECT_GT(closed, 100) << "the limit should have closed many connections";
+  EXPECT_GT(all_answered.size(), 100u);
+  int executed_unanswered = 0;
+  for (std::int64_t n : executed) executed_unanswered += all_answered.count(n) == 0 ? 1 : 0;
+  EXPECT_EQ(executed_unanswered, 0) << "of " << closed << " requests whose connection was closed "
+                                    << "without an answer, " << executed_unanswered << " were executed";
+}
+
 TEST_F(RpcTest, StalledConnectionsAreEvictedBeforeAFreshOne) {
   RpcServerConfig config;
   config.connections_max = 3;
