@@ -182,6 +182,11 @@ std::string NodeMetrics::Render(const MetricsGauges& g) const {
   Head(&out, "colend_equivocations_seen_total", "counter",
        "Conflicting signed consensus messages this node detected (each reported on chain).");
   Sample(&out, "colend_equivocations_seen_total", equivocations_);
+  Head(&out, "colend_rpc_connections_closed_total", "counter",
+       "JSON-RPC connections the node closed at its connection limits: evicted (waiting for a "
+       "request, closed for a newcomer; nothing of theirs was executed) or refused (newcomers).");
+  Sample(&out, "colend_rpc_connections_closed_total", g.rpc_connections_evicted, "reason=\"evicted\"");
+  Sample(&out, "colend_rpc_connections_closed_total", g.rpc_connections_refused, "reason=\"refused\"");
   Head(&out, "colend_data_bytes", "gauge", "Size of the node's LevelDB directory.");
   Sample(&out, "colend_data_bytes", g.data_bytes);
   Head(&out, "colend_process_resident_memory_bytes", "gauge", "Resident set size of the node.");

@@ -47,6 +47,9 @@ struct MetricsGauges {
   std::uint64_t rss_bytes = 0;
   // Seconds until each certificate of this member expires, by kind (tls, signing).
   std::map<std::string, std::int64_t> certificate_expiry_seconds;
+  // JSON-RPC connections closed at its limits since start (RpcServer::Stats).
+  std::uint64_t rpc_connections_evicted = 0;
+  std::uint64_t rpc_connections_refused = 0;
 };
 
 class NodeMetrics {

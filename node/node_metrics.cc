@@ -50,6 +50,11 @@ MetricsGauges Node::Gauges(GaugeScope scope) {
   g.signing_state = recovering_ ? "recovering" : replica_ ? "signing" : "not-a-member";
   if (scope == GaugeScope::kChain) return g;
   g.data_bytes = DirectoryBytes(config_.StatePath("data"));
+  if (rpc_) {
+    const RpcServer::Stats rpc = rpc_->stats();
+    g.rpc_connections_evicted = rpc.evicted;
+    g.rpc_connections_refused = rpc.refused;
+  }
   g.rss_bytes = ProcessRssBytes();
   // The certificates peers and verifiers check now: the epoch in force's (after a rotation, the
   // rotated ones).

@@ -86,6 +86,13 @@ class RpcServer {
   bool Start(std::string* error);  // binds; error if the port is taken
   void Stop();
   std::uint16_t port() const;
+  // Connections closed at the limits (docs/operations.md, JSON-RPC server), since Start: an
+  // operator's sign that clients open more connections than the limits allow.
+  struct Stats {
+    std::uint64_t evicted = 0;  // waiting for a request, closed to make room for a newcomer
+    std::uint64_t refused = 0;  // newcomers closed at once: every slot busy or in its grace period
+  };
+  Stats stats() const;
 
   struct Impl;
 

@@ -197,6 +197,7 @@ struct RpcServer::Impl : std::enable_shared_from_this<RpcServer::Impl> {
   bool started = false;
   bool stopped = false;
   std::uint16_t bound_port = 0;
+  RpcServer::Stats counts;
 };
 
 namespace {
@@ -456,6 +457,7 @@ void RpcServer::Impl::Accept() {
     const tcp::endpoint remote = socket.remote_endpoint(endpoint_error);
     const std::string client = endpoint_error ? "unknown" : remote.address().to_string();
     if (!self->MakeRoom(client)) {
+      ++self->counts.refused;
       error_code ignored;
       socket.close(ignored);  // every slot is answering a request: refuse rather than queue
     } else {
@@ -484,6 +486,7 @@ bool RpcServer::Impl::EvictOldest(const std::string& client, bool fresh) {
     // A fresh connection gets kFreshGraceMs to send its request before it can be evicted.
     if (fresh && now - it->second.accepted < std::chrono::milliseconds(kFreshGraceMs)) break;
     sessions.erase(it);  // the slot is free now; the session's own erase finds nothing
+    ++counts.evicted;
     if (session) session->Close();
     return true;
   }
@@ -542,5 +545,7 @@ bool RpcServer::Start(std::string* error) { return impl_->Start(error); }
 void RpcServer::Stop() { impl_->Stop(); }
 
 std::uint16_t RpcServer::port() const { return impl_->bound_port; }
+
+RpcServer::Stats RpcServer::stats() const { return impl_->counts; }
 
 }  // namespace colend::node

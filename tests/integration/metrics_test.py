@@ -99,6 +99,7 @@ def scenario():
                        ("colend_equivocations_seen", "counter"), ("colend_data_bytes", "gauge"),
                        ("colend_process_resident_memory_bytes", "gauge"),
                        ("colend_certificate_expiry_seconds", "gauge"),
+                       ("colend_rpc_connections_closed", "counter"),
                        ("colend_members", "gauge"), ("colend_quorum", "gauge")]:
         expect(name in before and before[name]["type"] == kind,
                f"family {name} is a {kind}: {before.get(name, {}).get('type')}")
@@ -156,6 +157,24 @@ def scenario():
     heights = [v for n, l, v in after["colend_peer_height"]["samples"]]
     expect(len(heights) >= 3 and max(heights) <= value(after, "colend_height") + 1,
            f"verified peer heights: {heights}")
+
+    # A client keeping 70 connections to node1 from one address, over the 64 per address
+    # (docs/operations.md): the node closes its oldest idle ones and counts each.
+    import http.client
+    expect(value(after, "colend_rpc_connections_closed", "colend_rpc_connections_closed_total",
+                 reason="evicted") == 0, "no connection evicted in ordinary use")
+    kept = []
+    for i in range(70):
+        c = http.client.HTTPConnection("127.0.0.1", rpc_port(1), timeout=10)
+        c.request("POST", "/", body=json.dumps({"jsonrpc": "2.0", "id": i, "method": "status"}),
+                  headers={"Content-Type": "application/json"})
+        expect(c.getresponse().read() != b"", f"connection {i} answered")
+        kept.append(c)
+    evicted = value(scrape(1), "colend_rpc_connections_closed", "colend_rpc_connections_closed_total",
+                    reason="evicted")
+    expect(evicted >= 6, f"connections over the 64 per address evicted and counted: {evicted}")
+    for c in kept:
+        c.close()
 
     # Health: live and ready; then live but not ready without a quorum.
     status, _, text = get(1, "/health")
