@@ -184,7 +184,8 @@ std::string NodeMetrics::Render(const MetricsGauges& g) const {
   Sample(&out, "colend_equivocations_seen_total", equivocations_);
   Head(&out, "colend_rpc_connections_closed_total", "counter",
        "JSON-RPC connections the node closed at its connection limits: evicted (waiting for a "
-       "request, closed for a newcomer; nothing of theirs was executed) or refused (newcomers).");
+       "request, closed for a newcomer; no request left unanswered was executed) or refused "
+       "(newcomers).");
   Sample(&out, "colend_rpc_connections_closed_total", g.rpc_connections_evicted, "reason=\"evicted\"");
   Sample(&out, "colend_rpc_connections_closed_total", g.rpc_connections_refused, "reason=\"refused\"");
   Head(&out, "colend_data_bytes", "gauge", "Size of the node's LevelDB directory.");

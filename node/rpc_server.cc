@@ -7,8 +7,9 @@
 // request (rpc.h). Nothing a client sends can throw out
 // of the io_context: JSON is parsed without exceptions and a throwing handler becomes -32603.
 //
-// Invariants: every Session is in Impl::sessions while it exists; after Stop the handler is not
-// called again.
+// Invariants: every Session is in Impl::sessions while it exists, except one evicted (erased
+// and closed) whose callbacks are still queued; a request read on a closed session is never
+// executed; after Stop the handler is not called again.
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -388,7 +389,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::vector<char> discard_;
   std::size_t discarded_bytes_ = 0;
   std::uint64_t answered_ = 0;
-  bool closed_ = false;  // Close() was called: nothing more is read, executed or written
+  bool closed_ = false;  // Close() was called: no request read on it is executed any more
   const std::shared_ptr<RpcServer::Impl> server_;
   const std::uint64_t id_;
 };
