@@ -271,9 +271,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void OnRead(const error_code& error) {
     SetWaiting(false);
     // Closed while the read's completion was queued (evicted to make room: a session whose
-    // request sits read but not yet handled looks stalled): its client gets no answer, so the
-    // request is not executed either. A connection the server closes without answering has had
-    // nothing executed (docs/operations.md, JSON-RPC server).
+    // request sits read but not yet handled still counts as waiting): its client gets no answer,
+    // so the request is not executed either (docs/operations.md, JSON-RPC server).
     if (closed_) return;
     if (server_->stopped) return Close();
     if (error == http::error::body_limit) {

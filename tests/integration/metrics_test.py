@@ -15,6 +15,7 @@ Proves:
 """
 import argparse
 import hashlib
+import http.client
 import json
 import os
 import subprocess
@@ -160,7 +161,6 @@ def scenario():
 
     # A client keeping 70 connections to node1 from one address, over the 64 per address
     # (docs/operations.md): the node closes its oldest idle ones and counts each.
-    import http.client
     expect(value(after, "colend_rpc_connections_closed", "colend_rpc_connections_closed_total",
                  reason="evicted") == 0, "no connection evicted in ordinary use")
     kept = []
