@@ -22,6 +22,7 @@
 // leaf. So every value a node uses has been checked against the certified root, start-up costs
 // the same whatever the state's size, and a check never reads more than what is being read. A
 // key is present only if its bucket lists it (an "i/" record the bucket does not list is damage).
+// A block's write of an entry not read since start checks the id it deletes the same way.
 // A read that fails (LevelDB's checksums, a mismatch, a malformed record, an id without its value)
 // calls the damage callback, then raises contracts::StateStorageError.
 //
@@ -80,8 +81,11 @@ class LevelStateStorage : public contracts::StateStorage {
   // conversion that stopped after marking the layout. Clears the caches.
   Status ConvertLayout(bool has_tip);
   // Adds a block's state writes to its batch: each new value under the next id, its "i/" and
-  // "k/" records, the bucket roots, the replaced values deleted. Raises StateStorageError if a
-  // replaced value's id cannot be read. Committed then takes the ids into the cache.
+  // "k/" records, the bucket roots, the replaced values deleted. A replaced value not read since
+  // start is checked first: its bucket lists the key and the value under its id hashes to its
+  // leaf; a new key must have no "i/" record (a stray one may hold a live entry's id). Raises
+  // StateStorageError (damage) otherwise, or if an id cannot be read, before deleting anything.
+  // Committed then takes the ids into the cache.
   void AddWrites(leveldb::WriteBatch* batch, const contracts::StateWrites& writes,
                  const contracts::StatePrepared& prepared);
   std::optional<std::string> Get(std::string_view key) const override;

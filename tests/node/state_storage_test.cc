@@ -294,6 +294,71 @@ TEST_F(StateStorageTest, AValueNoBucketListsIsNeverRead) {
   EXPECT_NE(damage_[0].find("loan/planted"), std::string::npos) << damage_[0];
 }
 
+// A block that writes an entry not read since start deletes the value its "i/" record names:
+// a damaged record must not make it delete another entry's value. The block is refused as damage
+// and the other entry's value is still there.
+TEST_F(StateStorageTest, AStrayIdRecordDoesNotDeleteAnotherEntrysValue) {
+  Commit(1, RandomWrites(200));
+  const std::string victim = model_.begin()->first;
+  leveldb::DB* db = Raw();
+  std::string victim_id;
+  ASSERT_TRUE(db->Get({}, StateIdKey(victim), &victim_id).ok());
+  ASSERT_TRUE(db->Put({}, StateIdKey("loan/planted"), victim_id).ok());  // no bucket lists it
+  delete db;
+  Reopen();
+  const StateWrites writes = {{"loan/planted", std::string("new")}};
+  const Status committed = TryCommit(2, writes, tree_->Prepare(writes));
+  ASSERT_FALSE(committed.ok());
+  EXPECT_EQ(committed.error().code, "corrupt-store") << committed.ToString();
+  EXPECT_NE(committed.error().message.find("loan/planted, which no bucket lists"), std::string::npos)
+      << committed.ToString();
+  ASSERT_EQ(damage_.size(), 1u);
+  damage_.clear();
+  Reopen();
+  EXPECT_EQ(tree_->Get(victim), model_.at(victim));
+  EXPECT_TRUE(damage_.empty());
+}
+
+TEST_F(StateStorageTest, AnIdRecordNamingAnotherEntrysValueDoesNotDeleteIt) {
+  Commit(1, RandomWrites(200));
+  const std::string victim = model_.begin()->first;
+  const std::string written = std::prev(model_.end())->first;
+  leveldb::DB* db = Raw();
+  std::string victim_id;
+  ASSERT_TRUE(db->Get({}, StateIdKey(victim), &victim_id).ok());
+  ASSERT_TRUE(db->Put({}, StateIdKey(written), victim_id).ok());  // listed, but names the victim's
+  delete db;
+  Reopen();
+  for (const StateWrites& writes : {StateWrites{{written, std::string("new")}},
+                                    StateWrites{{written, std::nullopt}}}) {
+    const Status committed = TryCommit(2, writes, tree_->Prepare(writes));
+    ASSERT_FALSE(committed.ok());
+    EXPECT_EQ(committed.error().code, "corrupt-store") << committed.ToString();
+    EXPECT_NE(committed.error().message.find("value of " + written + " does not hash to its leaf"),
+              std::string::npos)
+        << committed.ToString();
+  }
+  damage_.clear();
+  Reopen();
+  EXPECT_EQ(tree_->Get(victim), model_.at(victim));
+  EXPECT_TRUE(damage_.empty());
+}
+
+TEST_F(StateStorageTest, AListedEntryWithoutItsIdRecordIsFoundWhenWritten) {
+  Commit(1, RandomWrites(200));
+  const std::string written = model_.begin()->first;
+  leveldb::DB* db = Raw();
+  ASSERT_TRUE(db->Delete({}, StateIdKey(written)).ok());
+  delete db;
+  Reopen();
+  const StateWrites writes = {{written, std::string("new")}};
+  const Status committed = TryCommit(2, writes, tree_->Prepare(writes));
+  ASSERT_FALSE(committed.ok());
+  EXPECT_EQ(committed.error().code, "corrupt-store") << committed.ToString();
+  EXPECT_NE(committed.error().message.find("has no value for " + written), std::string::npos)
+      << committed.ToString();
+}
+
 TEST_F(StateStorageTest, ADeletedValueIsFound) {
   Commit(1, RandomWrites(200));
   const std::string key = std::prev(model_.end())->first;
