@@ -59,6 +59,13 @@ class StateStorageTest : public ::testing::Test {
     write.ledger_accumulator = "acc";
     return store_->CommitBlock(write);
   }
+  // Commits `writes` as block 2 and expects the store to refuse them as damage, naming `what`.
+  void ExpectRefusedAsDamage(const StateWrites& writes, const std::string& what) {
+    const Status committed = TryCommit(2, writes, tree_->Prepare(writes));
+    ASSERT_FALSE(committed.ok()) << "a block was written over damage: " << what;
+    EXPECT_EQ(committed.error().code, "corrupt-store") << committed.ToString();
+    EXPECT_NE(committed.error().message.find(what), std::string::npos) << committed.ToString();
+  }
   void Commit(std::uint64_t height, const StateWrites& writes) {
     const StatePrepared prepared = tree_->Prepare(writes);
     const Status committed = TryCommit(height, writes, prepared);
@@ -306,12 +313,8 @@ TEST_F(StateStorageTest, AStrayIdRecordDoesNotDeleteAnotherEntrysValue) {
   ASSERT_TRUE(db->Put({}, StateIdKey("loan/planted"), victim_id).ok());  // no bucket lists it
   delete db;
   Reopen();
-  const StateWrites writes = {{"loan/planted", std::string("new")}};
-  const Status committed = TryCommit(2, writes, tree_->Prepare(writes));
-  ASSERT_FALSE(committed.ok());
-  EXPECT_EQ(committed.error().code, "corrupt-store") << committed.ToString();
-  EXPECT_NE(committed.error().message.find("loan/planted, which no bucket lists"), std::string::npos)
-      << committed.ToString();
+  ExpectRefusedAsDamage({{"loan/planted", std::string("new")}},
+                        "loan/planted, which no bucket lists");
   ASSERT_EQ(damage_.size(), 1u);
   damage_.clear();
   Reopen();
@@ -329,15 +332,9 @@ TEST_F(StateStorageTest, AnIdRecordNamingAnotherEntrysValueDoesNotDeleteIt) {
   ASSERT_TRUE(db->Put({}, StateIdKey(written), victim_id).ok());  // listed, but names the victim's
   delete db;
   Reopen();
-  for (const StateWrites& writes : {StateWrites{{written, std::string("new")}},
-                                    StateWrites{{written, std::nullopt}}}) {
-    const Status committed = TryCommit(2, writes, tree_->Prepare(writes));
-    ASSERT_FALSE(committed.ok());
-    EXPECT_EQ(committed.error().code, "corrupt-store") << committed.ToString();
-    EXPECT_NE(committed.error().message.find("value of " + written + " does not hash to its leaf"),
-              std::string::npos)
-        << committed.ToString();
-  }
+  const std::string what = "value of " + written + " does not hash to its leaf";
+  ExpectRefusedAsDamage({{written, std::string("new")}}, what);  // a replacement
+  ExpectRefusedAsDamage({{written, std::nullopt}}, what);        // an erasure
   damage_.clear();
   Reopen();
   EXPECT_EQ(tree_->Get(victim), model_.at(victim));
@@ -351,12 +348,7 @@ TEST_F(StateStorageTest, AListedEntryWithoutItsIdRecordIsFoundWhenWritten) {
   ASSERT_TRUE(db->Delete({}, StateIdKey(written)).ok());
   delete db;
   Reopen();
-  const StateWrites writes = {{written, std::string("new")}};
-  const Status committed = TryCommit(2, writes, tree_->Prepare(writes));
-  ASSERT_FALSE(committed.ok());
-  EXPECT_EQ(committed.error().code, "corrupt-store") << committed.ToString();
-  EXPECT_NE(committed.error().message.find("has no value for " + written), std::string::npos)
-      << committed.ToString();
+  ExpectRefusedAsDamage({{written, std::string("new")}}, "has no value for " + written);
 }
 
 TEST_F(StateStorageTest, ADeletedValueIsFound) {
