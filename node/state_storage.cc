@@ -279,12 +279,12 @@ void LevelStateStorage::AddWrites(leveldb::WriteBatch* batch, const contracts::S
     std::optional<std::uint64_t> replaced;
     if (const auto* cached = values_.Find(key)) {
       if (cached->value) replaced = cached->id;  // read through Get (checked) or written here
-    } else if (const auto leaf = LeafOf(key)) {
+    } else if (const auto old_leaf = LeafOf(key)) {
       // Not read since start: the id its "i/" record gives must be that of its own value (its
-      // value hashes to its leaf), or deleting it would delete another entry's value.
+      // value hashes to its old leaf), or deleting it would delete another entry's value.
       replaced = ReadId(key);
       if (!replaced) Fail("has no value for " + key + ", which its bucket lists");
-      ReadChecked(key, *replaced, *leaf);
+      ReadChecked(key, *replaced, *old_leaf);
     } else if (ReadId(key)) {
       // A new key with an "i/" record: a stray record, whose id may be a live entry's.
       Fail("has a value for " + key + ", which no bucket lists");
