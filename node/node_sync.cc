@@ -6,6 +6,15 @@
 #include "node/transport.h"
 
 namespace colend::node::detail {
+namespace {
+
+// The errors of this node's own data directory, which no block or peer causes: a damaged record
+// ("corrupt-store") or a refused read or write ("storage-error", node/ledger.h).
+bool IsOwnStoreFailure(const Error& error) {
+  return error.code == "corrupt-store" || error.code == "storage-error";
+}
+
+}  // namespace
 
 void Node::AnnounceStatus() {
   proto::PeerMessage message;
@@ -151,6 +160,14 @@ void Node::ApplySyncedBlock(const std::string& peer) {
   auto header = consensus::BlockHeader::ParseText(stored.block().header());
   if (header.ok() && header->height == ledger_.height() + 1) {
     Status committed = ledger_.CommitBlock(stored.block(), stored.certificate());
+    if (!committed.ok() && IsOwnStoreFailure(committed.error())) {
+      // Our own data directory failed (a write refused, a damaged record), not the peer's
+      // block: stop as the consensus path does, instead of blaming every peer in turn and
+      // running on, behind, on a store that cannot take the chain (docs/operations.md, Backup
+      // and restore: A failing disk).
+      return Fatal("cannot commit synced block " + std::to_string(header->height) + " from " +
+                   peer + ": " + committed.ToString());
+    }
     if (!committed.ok()) {
       Log("sync: block " + std::to_string(header->height) + " from " + peer + " rejected: " +
           committed.ToString() + "; ignoring its claims for " +

@@ -12,7 +12,7 @@ class TrackedFile final : public leveldb::WritableFile {
   TrackedFile(FaultEnv* env, std::string name, leveldb::WritableFile* file)
       : env_(env), name_(std::move(name)), file_(file) {}
   leveldb::Status Append(const leveldb::Slice& data) override {
-    if (!env_->WriteAllowed()) return leveldb::Status::IOError(name_, "simulated crash at a write");
+    if (!env_->WriteAllowed()) return leveldb::Status::IOError(name_, "simulated write failure");
     leveldb::Status s = file_->Append(data);
     if (s.ok()) env_->Appended(name_, data.size());
     return s;
@@ -20,7 +20,7 @@ class TrackedFile final : public leveldb::WritableFile {
   leveldb::Status Close() override { return file_->Close(); }
   leveldb::Status Flush() override { return file_->Flush(); }
   leveldb::Status Sync() override {
-    if (!env_->WriteAllowed()) return leveldb::Status::IOError(name_, "simulated crash at a write");
+    if (!env_->WriteAllowed()) return leveldb::Status::IOError(name_, "simulated write failure");
     leveldb::Status s = file_->Sync();
     if (s.ok()) env_->Synced(name_);
     return s;
@@ -57,8 +57,19 @@ void FaultEnv::ClearCrashPoint() {
   crash_armed_ = crash_reached_ = false;
 }
 
+void FaultEnv::FailDisk() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  disk_failing_ = true;
+}
+
+void FaultEnv::RepairDisk() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  disk_failing_ = false;
+}
+
 bool FaultEnv::WriteAllowed() {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (disk_failing_) return false;
   if (!crash_armed_) return true;
   if (writes_left_ == 0) {
     crash_reached_ = true;
@@ -69,7 +80,7 @@ bool FaultEnv::WriteAllowed() {
 }
 
 leveldb::Status FaultEnv::NewWritableFile(const std::string& name, leveldb::WritableFile** result) {
-  if (!WriteAllowed()) return leveldb::Status::IOError(name, "simulated crash at a write");
+  if (!WriteAllowed()) return leveldb::Status::IOError(name, "simulated write failure");
   leveldb::WritableFile* file = nullptr;
   leveldb::Status s = target()->NewWritableFile(name, &file);
   if (!s.ok()) return s;

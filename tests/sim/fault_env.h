@@ -54,7 +54,13 @@ class FaultEnv final : public leveldb::EnvWrapper {
   bool CrashPointReached();
   void ClearCrashPoint();
 
-  // Called by the files this Env hands out. WriteAllowed is false past the crash point.
+  // A failing disk (full, I/O errors): every write fails from now on, but the process lives
+  // on (unlike the crash point), until RepairDisk. The node must stop on its own.
+  void FailDisk();
+  void RepairDisk();
+
+  // Called by the files this Env hands out. WriteAllowed is false past the crash point and
+  // while the disk fails.
   bool WriteAllowed();
   void Appended(const std::string& name, std::uint64_t bytes);
   void Synced(const std::string& name);
@@ -72,6 +78,7 @@ class FaultEnv final : public leveldb::EnvWrapper {
   std::map<std::string, Written> files_;
   bool crash_armed_ = false;
   bool crash_reached_ = false;
+  bool disk_failing_ = false;
   std::uint64_t writes_left_ = 0;
 };
 

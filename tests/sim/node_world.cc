@@ -15,10 +15,12 @@
 // F11); power losses (unsynced writes lost); damaged stores (a flipped byte; the operator moves
 // data/ aside once the node refuses it); pauses; a member cut off; lossy networks; frames held
 // 1-30 s, duplicated or replayed, votes for another chain (F8); clocks beyond the bound (F9);
+// a disk that fails every write (scenario failing-disk only);
 // membership changes by real transactions; a Byzantine member (node_world_faults.cc).
 // Checks: every height has one block at every member (agreement); no member signs two different
 // votes or proposals for one (height, round, kind), seen on the wire; block times within the
 // clock-skew bound of true time; no fatal stop and no refused read unless its store was damaged;
+// a member whose disk fails every write stops rather than run on behind the others;
 // after the quiet phase every member is at one height and every transaction admitted in it has
 // committed, unless fewer than a quorum may sign (a halt by design, docs/consensus.md §10).
 //
@@ -246,6 +248,14 @@ void World::Crash(Member& member, const std::string& why) {
 // (docs/operations.md, A corrupt store).
 void World::Stopped(Member& member) {
   if (member.env->CrashPointReached()) return;  // the process dies at that write anyway
+  if (member.disk_failing) {
+    // What it must do on a failing disk (docs/operations.md, A failing disk).
+    At(now_, [this, &member] {
+      Crash(member, "has stopped on its failing disk");
+      ReplaceFailingDisk(member, /*judge=*/false);
+    });
+    return;
+  }
   const bool expected = member.corrupted;
   if (!expected) Violation(member.id + " stopped on a fatal error");
   At(now_, [this, &member, expected] {
@@ -301,6 +311,7 @@ void World::HealAll(const std::string& why) {
   clock_fault_until_ = 0;
   Event(why);
   for (auto& member : members_) {
+    ReplaceFailingDisk(*member, /*judge=*/false);
     member->env->ClearCrashPoint();
     member->paused_until = 0;
     member->skew_ms = member->base_skew_ms;

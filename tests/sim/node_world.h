@@ -41,6 +41,9 @@ constexpr std::int64_t kHealPeriodMs = 35'000;    // each followed by a period w
 // prevotes nil until a proposer that saw it proposes that block again, up to n rounds later
 // with growing timeouts (seeds 262 majority and 264 two-thirds took 15-19 s).
 constexpr std::int64_t kLivenessMs = 30'000;
+// A member whose disk fails while it is behind must have stopped within this (its first synced
+// block fails to store; sync answers come within a few hundred ms of its return).
+constexpr std::int64_t kFailingDiskStopMs = 5'000;
 
 class World;
 class SimNetwork;
@@ -67,6 +70,7 @@ struct Member {
   std::unique_ptr<FaultEnv> backup;  // a copy of data/ taken while the node was stopped
   std::uint64_t backup_height = 0;
   bool corrupted = false;         // a byte of its store was flipped since it last started clean
+  bool disk_failing = false;      // every write of its store fails (failing-disk) until replaced
   std::string home;                   // the signing lease and documents (survive a wipe)
   std::unique_ptr<Node> node;
   SimNetwork* net = nullptr;
@@ -123,6 +127,10 @@ class World {
   bool Chance(double p) { return std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
   Member& Random() { return *members_[static_cast<std::size_t>(Uniform(0, static_cast<std::int64_t>(members_.size()) - 1))]; }
   void Stopped(Member& member);
+  // failing-disk: the operator replaces the disk of a member whose writes all fail (after
+  // `judge`: a member still running then, behind the others, has not stopped as it must) and
+  // starts it again on the same data.
+  void ReplaceFailingDisk(Member& member, bool judge);
   void OperatorMovesDataAside(Member& member);
   void ObserveSigned(const std::string& frame);
   // The Byzantine member's network (node_world_faults.cc): what it sends `to` instead of

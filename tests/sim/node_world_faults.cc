@@ -26,6 +26,7 @@ const Scenario kScenarios[] = {
     {"clock", 10, "", "a member's clock runs 6-30 s off (F9)"},
     {"kill-at-write", 11, "", "a member is killed at one of its next store writes (F7)"},
     {"replay", 12, "", "old frames replayed, votes signed for another chain (F8)"},
+    {"failing-disk", 13, "", "a member comes back from a partition on a disk that fails every write"},
     {"liar-status", -1, "status", "the Byzantine member announces forged heights"},
     {"liar-sync", -1, "sync", "the Byzantine member serves blocks with a transaction cut"},
     {"liar-relay", -1, "relay", "the Byzantine member sends proposals with a transaction cut"},
@@ -201,6 +202,33 @@ void World::InjectFault() {
       ReplayOrForge();
       break;
     }
+    case 13: {  // a failing disk (full, I/O errors) under a member that is behind: cut off
+                // first, so that what it missed comes by sync once every write fails
+      // One member at a time, cut off 1-4 s, so that the others go on and the disk fails
+      // (and is judged) before the window heals.
+      if (!member.up || member.disk_failing || !cut_.empty()) break;
+      const std::int64_t away = Uniform(1'000, 4'000);
+      std::vector<std::pair<std::string, std::string>> links;
+      for (auto& other : members_) {
+        if (other->id == member.id) continue;
+        links.push_back({member.id, other->id});
+        links.push_back({other->id, member.id});
+      }
+      for (const auto& link : links) cut_.insert(link);
+      Event(member.id + " is cut off for " + std::to_string(away) +
+            " ms, then comes back on a disk that fails every write");
+      At(now_ + away, [this, &member, links, incarnation = member.incarnation] {
+        for (const auto& link : links) cut_.erase(link);
+        if (!faults_on_ || !member.up || member.incarnation != incarnation) return;
+        member.env->FailDisk();
+        member.disk_failing = true;
+        Event(member.id + "'s disk fails every write from now on");
+        At(now_ + kFailingDiskStopMs, [this, &member, incarnation] {
+          if (member.incarnation == incarnation) ReplaceFailingDisk(member, /*judge=*/true);
+        });
+      });
+      break;
+    }
     default: {  // frames from this member are held 1-30 s
       holding_.insert(member.id);
       Event("frames from " + member.id + " are held 1-30 s for " + std::to_string(heal) + " ms");
@@ -208,6 +236,34 @@ void World::InjectFault() {
       break;
     }
   }
+}
+
+void World::ReplaceFailingDisk(Member& member, bool judge) {
+  if (!member.disk_failing) return;
+  if (member.up) {
+    auto status = Call(member, "status", json::object());
+    // The highest of the others, and whether it counts `member` in its epoch (a removed member
+    // hears from nobody: it stays behind without any write).
+    std::uint64_t top = 0;
+    bool in_epoch = false;
+    for (auto& other : members_) {
+      auto seen = other.get() == &member ? status : Call(*other, "status", json::object());
+      if (!seen.ok() || (*seen)["height"].get<std::uint64_t>() < top) continue;
+      top = (*seen)["height"].get<std::uint64_t>();
+      const json& ids = (*seen)["membership"]["members"];
+      in_epoch = std::find(ids.begin(), ids.end(), json(member.id)) != ids.end();
+    }
+    if (judge && in_epoch && status.ok() && (*status)["height"].get<std::uint64_t>() < top) {
+      Violation(member.id + " runs on at height " +
+                std::to_string((*status)["height"].get<std::uint64_t>()) + ", behind the others (" +
+                std::to_string(top) + "), " + std::to_string(kFailingDiskStopMs) +
+                " ms after its disk began to fail every write: it must stop (storage-error)");
+    }
+    Crash(member, "is stopped by its operator to replace its failing disk");
+  }
+  member.env->RepairDisk();
+  member.disk_failing = false;
+  RestartAt(member, now_ + 1'000, "restarts on a replaced disk, with the same data");
 }
 
 void World::KillAtCrashPoints() {
