@@ -165,8 +165,12 @@ void Node::ApplySyncedBlock(const std::string& peer) {
       // block: stop as the consensus path does, instead of blaming every peer in turn and
       // running on, behind, on a store that cannot take the chain (docs/operations.md, Backup
       // and restore: A failing disk).
-      return Fatal("cannot commit synced block " + std::to_string(header->height) + " from " +
-                   peer + ": " + committed.ToString());
+      // (A damaged state read has stopped it already, naming the entry: one FATAL line.)
+      if (!fatal_) {
+        Fatal("cannot commit synced block " + std::to_string(header->height) + " from " + peer +
+              ": " + committed.ToString());
+      }
+      return;
     }
     if (!committed.ok()) {
       Log("sync: block " + std::to_string(header->height) + " from " + peer + " rejected: " +
