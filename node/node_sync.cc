@@ -8,8 +8,10 @@
 namespace colend::node::detail {
 namespace {
 
-// The errors of this node's own data directory, which no block or peer causes: a damaged record
-// ("corrupt-store") or a refused read or write ("storage-error", node/ledger.h).
+// The errors of this node's own data directory: a damaged record ("corrupt-store") or a
+// refused read or write ("storage-error", node/ledger.h). A block's content never causes one
+// before it is stored (its certificate and body are checked first); after, only a block a
+// quorum certified can, and the consensus path stops on it too.
 bool IsOwnStoreFailure(const Error& error) {
   return error.code == "corrupt-store" || error.code == "storage-error";
 }

@@ -250,7 +250,8 @@ void World::Stopped(Member& member) {
   if (member.env->CrashPointReached()) return;  // the process dies at that write anyway
   if (member.disk_failing) {
     // What it must do on a failing disk (docs/operations.md, A failing disk).
-    At(now_, [this, &member] {
+    At(now_, [this, &member, incarnation = member.incarnation] {
+      if (member.incarnation != incarnation) return;  // already replaced (HealAll, the check)
       Crash(member, "has stopped on its failing disk");
       ReplaceFailingDisk(member, /*judge=*/false);
     });

@@ -43,7 +43,7 @@ constexpr std::int64_t kHealPeriodMs = 35'000;    // each followed by a period w
 constexpr std::int64_t kLivenessMs = 30'000;
 // A member whose disk fails while it is behind must have stopped within this (its first synced
 // block fails to store; sync answers come within a few hundred ms of its return).
-constexpr std::int64_t kFailingDiskStopMs = 5'000;
+constexpr std::int64_t kFailingDiskStopMs = 3'000;
 
 class World;
 class SimNetwork;

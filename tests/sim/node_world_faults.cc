@@ -204,10 +204,18 @@ void World::InjectFault() {
     }
     case 13: {  // a failing disk (full, I/O errors) under a member that is behind: cut off
                 // first, so that what it missed comes by sync once every write fails
-      // One member at a time, cut off 1-4 s, so that the others go on and the disk fails
-      // (and is judged) before the window heals.
+      // One cut at a time (a second member's disk may fail while the first's still does), cut
+      // off 1-2.5 s so that the others go on; the disk fails and is judged before the window
+      // heals (HealAll replaces a failing disk without judging it), or nothing is injected.
       if (!member.up || member.disk_failing || !cut_.empty()) break;
-      const std::int64_t away = Uniform(1'000, 4'000);
+      const std::int64_t period = kFaultWindowMs + kHealPeriodMs;
+      const std::int64_t window_heals = kStartMs + (now_ - kStartMs) / period * period + kFaultWindowMs;
+      const std::int64_t away = std::min<std::int64_t>(Uniform(1'000, 2'500),
+                                                       window_heals - now_ - kFailingDiskStopMs - 1);
+      if (away < 500) {
+        Event(member.id + "'s disk would fail too close to the healing to be judged: no fault");
+        break;
+      }
       std::vector<std::pair<std::string, std::string>> links;
       for (auto& other : members_) {
         if (other->id == member.id) continue;
@@ -240,6 +248,9 @@ void World::InjectFault() {
 
 void World::ReplaceFailingDisk(Member& member, bool judge) {
   if (!member.disk_failing) return;
+  // Stopped in an event at this very time (host.stop; the world's crash of it is still queued):
+  // it did what it must.
+  if (member.up && member.node != nullptr && member.node->fatal()) judge = false;
   if (member.up) {
     auto status = Call(member, "status", json::object());
     // The highest of the others, and whether it counts `member` in its epoch (a removed member
