@@ -305,9 +305,15 @@ std::string DescribeReceipt(const json& t) {
 }
 
 int ReportReceipt(const Args& args, const json& t, const std::string& extra) {
+  // The parameter set's version only for receipts of a rule that read one (lending steps);
+  // an evidence or membership record has none to name.
+  const json outputs = t.value("outputs", json::object());
+  const bool has_version = outputs.is_object() && outputs.contains("param-version") &&
+                           outputs["param-version"].is_string();
+  const std::string version =
+      has_version ? ", parameters v" + outputs["param-version"].get<std::string>() : "";
   std::string text = DescribeReceipt(t) + "\n" + extra + "tx " + t.value("tx", "") +
-                     " at height " + t.value("height", json(0)).dump() + ", parameters v" +
-                     t.value("outputs", json::object()).value("param-version", "?") + "\n";
+                     " at height " + t.value("height", json(0)).dump() + version + "\n";
   Print(args, t, text);
   if (!t.value("accepted", false)) {
     std::cerr << "colend: rejected by rule " << t.value("rule", "") << " ["
