@@ -61,8 +61,17 @@ $colend --home "$dir/node1" evidence attach --loan "$loan" --file "$dir/notice.t
 echo
 echo "== the arbitration commission's node exports the loan's evidence bundle"
 bundle="$dir/evidence-$loan.zip"
-for attempt in 1 2 3 4 5 6 7 8 9 10; do  # its node fetches the documents from the lead bank's
-  $colend --home "$dir/node5" evidence export --loan "$loan" --out "$bundle" && break
+# Its node fetches the attached documents from the lead bank's first: until then export refuses
+# with document-missing. Its refusals are shown only if the last attempt fails too.
+for attempt in 1 2 3 4 5 6 7 8 9 10; do
+  if [ "$attempt" -lt 10 ]; then
+    $colend --home "$dir/node5" evidence export --loan "$loan" --out "$bundle" 2>/dev/null && break
+    if [ "$attempt" -eq 1 ]; then
+      echo "(waiting for node5 to fetch the attached documents from its peers)"
+    fi
+  else
+    $colend --home "$dir/node5" evidence export --loan "$loan" --out "$bundle" && break
+  fi
   sleep 1
 done
 fingerprint=$(openssl x509 -in "$dir/ca.pem" -noout -fingerprint -sha256 | cut -d= -f2)
