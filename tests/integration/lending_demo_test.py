@@ -19,6 +19,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -107,9 +108,20 @@ def scenario():
     today_date = colend_json("--home", home(1), "clock", "show")["business_date"]
     colend("--home", home(4), "bureau", "snapshot", "--borrower", b2, "--institutions", "1",
            "--outstanding", "0", "--limits", "50000", "--overdue-count", "0", "--queries-90d", "1")
-    colend("--home", home(1), "borrower", "admit", "--borrower", b2, "--score", "700", "--model",
-           "wb-risk-2026.1", "--age", "30", "--kyc-level", "3", "--kyc-date", today_date,
-           "--consent-date", today_date)
+    p = colend("--home", home(1), "borrower", "admit", "--borrower", b2, "--score", "700", "--model",
+               "wb-risk-2026.1", "--age", "30", "--kyc-level", "3", "--kyc-date", today_date,
+               "--consent-date", today_date)
+    receipt_line = next((l for l in p.stdout.splitlines() if l.startswith("tx ")), p.stdout)
+    expect(re.fullmatch(r"tx [0-9a-f]{64} at height \d+, parameters v\d+", receipt_line),
+           f"the admission's receipt names the parameter set its checks read: {receipt_line}")
+    anchored = os.path.join(DIR, "anchored.txt")
+    with open(anchored, "w") as f:
+        f.write("a record with no rule parameters\n")
+    p = colend("--home", home(1), "evidence", "attach", "--loan", loan, "--file", anchored,
+               "--kind", "other")
+    receipt_line = next((l for l in p.stdout.splitlines() if l.startswith("tx ")), p.stdout)
+    expect(re.fullmatch(r"tx [0-9a-f]{64} at height \d+", receipt_line),
+           f"an attached document's receipt names no parameter set (no rule read one): {receipt_line}")
     colend("--home", home(4), "bureau", "snapshot", "--borrower", b2, "--institutions", "3",
            "--outstanding", "0", "--limits", "50000", "--overdue-count", "0", "--queries-90d", "1",
            "--max-dpd", "40")
