@@ -24,14 +24,20 @@ duration=20
 clients=8
 mix=loans
 revs=()
+usage() { sed -n '2,18p' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
+    --runs | --rate | --duration | --clients | --mix)
+      if [ $# -lt 2 ]; then
+        echo "bench-ab.sh: $1 needs a value" >&2
+        usage
+      fi ;;&
     --runs) runs="$2"; shift 2 ;;
     --rate) rate="$2"; shift 2 ;;
     --duration) duration="$2"; shift 2 ;;
     --clients) clients="$2"; shift 2 ;;
     --mix) mix="$2"; shift 2 ;;
-    -*) sed -n '2,18p' "$0" >&2; exit 2 ;;
+    -*) echo "bench-ab.sh: unknown option '$1'" >&2; usage ;;
     *) revs+=("$1"); shift ;;
   esac
 done
@@ -47,8 +53,7 @@ if [ "$mix" != loans ] && [ "$mix" != anchor ]; then
 fi
 if [ "${#revs[@]}" -ne 2 ]; then
   echo "bench-ab.sh: give two revisions (\".\" for this tree), got ${#revs[@]}" >&2
-  sed -n '2,18p' "$0" >&2
-  exit 2
+  usage
 fi
 scripts/install-deps.sh
 
@@ -118,11 +123,12 @@ print("%.0f / %d" % (gaps[len(gaps) // 2], sum(g > 200 for g in gaps)) if gaps e
     flushes=$(tail -n +"$((ldb_from + 1))" "$ldb_log" | grep -c "Level-0 table #[0-9]*: started" || true)
     rss=$(/usr/bin/python3 -c "import json,sys; print(max(json.load(open(f))['rss_mib_max'] for f in sys.argv[1:]))" \
       "$net/max.json" "$net/rate.json")
-    line=$(printf '%-12s %3d  %9.1f  %16.0f  %7.0f  %8.1f  %s / %s' "${labels[$i]}" "$run" \
-      "$(field "$net/max.json" committed_tps)" "$(field "$net/rate.json" latency_ms_p50)" \
-      "$(field "$net/rate.json" latency_ms_p99)" "$rss" "$blocks" "$flushes")
-    echo "$line"
-    echo "$i $(field "$net/max.json" committed_tps) $(field "$net/rate.json" latency_ms_p50) $(field "$net/rate.json" latency_ms_p99)" >>"$results"
+    max_tps=$(field "$net/max.json" committed_tps)
+    p50=$(field "$net/rate.json" latency_ms_p50)
+    p99=$(field "$net/rate.json" latency_ms_p99)
+    printf '%-12s %3d  %9.1f  %16.0f  %7.0f  %8.1f  %s / %s\n' "${labels[$i]}" "$run" "$max_tps" \
+      "$p50" "$p99" "$rss" "$blocks" "$flushes"
+    echo "$i $max_tps $p50 $p99" >>"$results"
     "$bin/colend" localnet down --dir "$net/net" --kill >/dev/null 2>&1 || true
     rm -rf "$net"
     net=""

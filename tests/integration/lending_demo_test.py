@@ -114,10 +114,10 @@ def scenario():
     receipt_line = next((l for l in p.stdout.splitlines() if l.startswith("tx ")), p.stdout)
     expect(re.fullmatch(r"tx [0-9a-f]{64} at height \d+, parameters v\d+", receipt_line),
            f"the admission's receipt names the parameter set its checks read: {receipt_line}")
-    anchored = os.path.join(DIR, "anchored.txt")
-    with open(anchored, "w") as f:
-        f.write("a record with no rule parameters\n")
-    p = colend("--home", home(1), "evidence", "attach", "--loan", loan, "--file", anchored,
+    attached = os.path.join(DIR, "attached.txt")
+    with open(attached, "w") as f:
+        f.write("a document with no rule parameters\n")
+    p = colend("--home", home(1), "evidence", "attach", "--loan", loan, "--file", attached,
                "--kind", "other")
     receipt_line = next((l for l in p.stdout.splitlines() if l.startswith("tx ")), p.stdout)
     expect(re.fullmatch(r"tx [0-9a-f]{64} at height \d+", receipt_line),
