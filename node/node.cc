@@ -100,7 +100,8 @@ Status Node::StartChecked(const std::string& tls_cert_pem, const std::string& tl
   tls_key_pem_ = tls_key_pem;
   COLEND_RETURN_IF_ERROR(ledger_.Open());
   Log("chain " + genesis_.chain_id + " genesis " + crypto::ToHex(genesis_.hash) + " at height " +
-      std::to_string(ledger_.height()) + " block " + crypto::ToHex(ledger_.last_hash()));
+      std::to_string(ledger_.height()) + " block " + crypto::ToHex(ledger_.last_hash()) +
+      ", store write buffer " + std::to_string(store_->write_buffer_bytes() >> 20) + " MiB");
   timeouts_.propose_ms = genesis_.consensus.timeout_propose_ms;
   timeouts_.prevote_ms = genesis_.consensus.timeout_prevote_ms;
   timeouts_.precommit_ms = genesis_.consensus.timeout_precommit_ms;

@@ -169,6 +169,11 @@ struct RotationKeys {
 Result<RotationKeys> LoadStagedKeys(const NodeConfig& config, const genesis::Genesis& genesis,
                                     std::vector<std::string>* notes);
 
+// The store's write buffer for `member_id` (StoreWriteBufferBytes): by its place among the
+// genesis members (sorted by id); a member that joined later takes a place from the first byte of
+// the SHA-256 of its id.
+std::size_t StoreWriteBufferFor(const genesis::Genesis& genesis, const std::string& member_id);
+
 class Node : public consensus::Application {
  public:
   Node(NodeHost host, NodeConfig config, genesis::Genesis genesis,

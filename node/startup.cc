@@ -201,6 +201,13 @@ Result<RotationKeys> LoadStagedKeys(const NodeConfig& config, const genesis::Gen
   return staged;
 }
 
+std::size_t StoreWriteBufferFor(const genesis::Genesis& genesis, const std::string& member_id) {
+  for (std::size_t place = 0; place < genesis.members.size(); ++place) {
+    if (genesis.members[place].id == member_id) return StoreWriteBufferBytes(place);
+  }
+  return StoreWriteBufferBytes(crypto::Sha256(member_id)[0]);
+}
+
 }  // namespace detail
 
 int RunNode(const NodeOptions& options) {
@@ -248,7 +255,8 @@ int RunNode(const NodeOptions& options) {
       ::setrlimit(RLIMIT_NOFILE, &limit);
     }
   }
-  auto store = Store::Open(config->StatePath("data"), genesis->hash);
+  auto store = Store::Open(config->StatePath("data"), genesis->hash, nullptr,
+                           detail::StoreWriteBufferFor(*genesis, config->member_id));
   if (!store.ok()) return fail(store.error().message);
 
   asio::io_context io;

@@ -120,9 +120,14 @@ std::string HeightKey(std::uint64_t height) {
   return key;
 }
 
+std::size_t StoreWriteBufferBytes(std::size_t place) {
+  return kStoreWriteBufferMinBytes + (place % kStoreWriteBufferSizes) * kStoreWriteBufferStepBytes;
+}
+
 Store::Store(std::unique_ptr<leveldb::Cache> cache, std::unique_ptr<const leveldb::FilterPolicy> filter,
-             std::unique_ptr<leveldb::DB> db)
-    : cache_(std::move(cache)),
+             std::unique_ptr<leveldb::DB> db, std::size_t write_buffer_bytes)
+    : write_buffer_bytes_(write_buffer_bytes),
+      cache_(std::move(cache)),
       filter_(std::move(filter)),
       db_(std::move(db)),
       state_(std::make_unique<LevelStateStorage>(db_.get())) {}
@@ -132,13 +137,14 @@ Store::~Store() {
 }
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
-                                           const crypto::Hash256& genesis_hash, leveldb::Env* env) {
+                                           const crypto::Hash256& genesis_hash, leveldb::Env* env,
+                                           std::size_t write_buffer_bytes) {
   leveldb::Options options;
   options.env = env != nullptr ? env : HostEnv();
   options.max_open_files = StoreOpenFiles();
   options.create_if_missing = true;
   options.paranoid_checks = true;
-  options.write_buffer_size = kStoreWriteBufferBytes;
+  options.write_buffer_size = write_buffer_bytes;
   // The state is read from the store (node/state_storage.h): recently read blocks stay cached,
   // and a bloom filter answers most reads of absent keys without touching a file.
   std::unique_ptr<leveldb::Cache> cache(leveldb::NewLRUCache(kStoreBlockCacheBytes));
@@ -164,7 +170,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
                      "the data directory " + path + " belongs to the chain with genesis " +
                          crypto::ToHex(stored) + ", not " + crypto::ToHex(genesis_hash));
   }
-  return std::unique_ptr<Store>(new Store(std::move(cache), std::move(filter), std::move(db)));
+  return std::unique_ptr<Store>(
+      new Store(std::move(cache), std::move(filter), std::move(db), write_buffer_bytes));
 }
 
 Result<std::optional<Tip>> Store::GetTip() const {

@@ -52,7 +52,19 @@ struct Tip {
 // LevelDB's memory: its write buffer (memtable; up to two exist while one is flushed) and the
 // cache of recently read file blocks. Together with the top of the state tree (about 6 MiB) they
 // are most of a node's steady memory (docs/operations.md).
-inline constexpr std::size_t kStoreWriteBufferBytes = 16u << 20;
+//
+// The write buffer's size differs by member (StoreWriteBufferBytes): the nodes hold the same
+// data, so buffers of one size fill at the same moment and every node flushes and merges its
+// buffer at once. Where nodes share a disk or a machine, all of them then wait on that disk
+// together and the chain slows for a few seconds (docs/operations.md, "Store memory").
+inline constexpr std::size_t kStoreWriteBufferBytes = 16u << 20;  // when no member is named
+inline constexpr std::size_t kStoreWriteBufferMinBytes = 10u << 20;
+inline constexpr std::size_t kStoreWriteBufferStepBytes = 2u << 20;
+inline constexpr std::size_t kStoreWriteBufferSizes = 5;  // 10, 12, 14, 16, 18 MiB
+// The write buffer of the member at `place` (0-based) among the genesis members sorted by id:
+// kStoreWriteBufferMinBytes + (place mod kStoreWriteBufferSizes) steps, so any five members in a
+// row of that order have five different sizes.
+std::size_t StoreWriteBufferBytes(std::size_t place);
 inline constexpr std::size_t kStoreBlockCacheBytes = 32u << 20;
 // Table files LevelDB keeps open (one descriptor each, read with pread; not mapped, so the
 // database's size does not count in the node's resident memory); fewer if the process's
@@ -64,9 +76,11 @@ class Store {
   // Opens (creating if needed) the database at `path`. A database created for another genesis
   // is refused ("wrong-chain-data"). `env`: LevelDB's file system (default: the host's; the
   // simulator gives an in-memory one that can lose unsynced writes). It must outlive the Store.
+  // `write_buffer_bytes`: LevelDB's write buffer (see StoreWriteBufferBytes).
   static Result<std::unique_ptr<Store>> Open(const std::string& path,
                                              const crypto::Hash256& genesis_hash,
-                                             leveldb::Env* env = nullptr);
+                                             leveldb::Env* env = nullptr,
+                                             std::size_t write_buffer_bytes = kStoreWriteBufferBytes);
   ~Store();
 
   // Every read verifies LevelDB's block checksums (a damaged file is an error, never data), and
@@ -112,6 +126,9 @@ class Store {
   Status SaveReplicaState(const std::string& bytes);  // synced
   Result<std::optional<std::string>> LoadReplicaState() const;
 
+  // LevelDB's write buffer size this store was opened with.
+  std::size_t write_buffer_bytes() const { return write_buffer_bytes_; }
+
   // Small synced node records outside the chain, under "x/<key>": the recovering marker of a
   // member whose data was wiped, and equivocation evidence waiting to be committed.
   Status PutAux(const std::string& key, const std::string& value);
@@ -122,7 +139,8 @@ class Store {
 
  private:
   Store(std::unique_ptr<leveldb::Cache> cache, std::unique_ptr<const leveldb::FilterPolicy> filter,
-        std::unique_ptr<leveldb::DB> db);
+        std::unique_ptr<leveldb::DB> db, std::size_t write_buffer_bytes);
+  std::size_t write_buffer_bytes_;
   std::unique_ptr<leveldb::Cache> cache_;
   std::unique_ptr<const leveldb::FilterPolicy> filter_;
   std::unique_ptr<leveldb::DB> db_;

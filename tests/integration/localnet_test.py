@@ -18,6 +18,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -149,6 +150,15 @@ def scenario():
         s = status(k)
         expect(len(s["peers"]) == 4 and s["chain_id"] == genesis["chain_id"],
                f"node{k} is connected to 4 peers on chain {s['chain_id']}")
+    # The five nodes hold the same data: LevelDB write buffers of one size would fill, flush and
+    # merge on all of them at the same moment (docs/operations.md, "Store memory").
+    buffers = []
+    for k in range(1, 6):
+        with open(os.path.join(home(k), "node.log")) as f:
+            m = re.search(r"store write buffer (\d+) MiB", f.read())
+        buffers.append(int(m.group(1)) if m else None)
+    expect(None not in buffers and len(set(buffers)) == 5 and max(buffers) <= 18,
+           f"each node's store has a write buffer of its own size, at most 18 MiB: {buffers}")
 
     print("anchor a file with all five up", flush=True)
     r = json.loads(anchor(1, "contract-1.pdf", b"loan contract #1").stdout)

@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
 
 #include "genesis/builder.h"
 #include "node/ledger.h"
+#include "node/node_impl.h"
 
 #include <leveldb/db.h>
 #include <fstream>
@@ -549,6 +551,20 @@ TEST_F(EvidenceTest, ConflictingPrevotesAreCommittedAsAFaultOnce) {
   }
   EXPECT_EQ(faults, 1);
   EXPECT_EQ(ledger.state().Get("count/fault/" + accused), "1");
+}
+
+// Each member of the five-institution genesis opens its store with a write buffer of its own
+// size, so that nodes holding the same data do not flush together; a member that joined later
+// gets one of the same sizes.
+TEST_F(LedgerTest, EachGenesisMemberOpensItsStoreWithItsOwnWriteBufferSize) {
+  std::set<std::size_t> sizes;
+  for (const auto& member : genesis_->members) {
+    sizes.insert(detail::StoreWriteBufferFor(*genesis_, member.id));
+  }
+  EXPECT_EQ(sizes.size(), genesis_->members.size());
+  const std::size_t later = detail::StoreWriteBufferFor(*genesis_, "joined-later-bank");
+  EXPECT_GE(later, kStoreWriteBufferMinBytes);
+  EXPECT_LE(later, kStoreWriteBufferMinBytes + 4 * kStoreWriteBufferStepBytes);
 }
 
 }  // namespace

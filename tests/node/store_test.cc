@@ -2,8 +2,11 @@
 // survive reopening; a data directory of another chain is refused; replica state round-trips.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
+#include <set>
+#include <thread>
 
 #include "node/store.h"
 
@@ -112,6 +115,55 @@ TEST(Store, AVoteStateRecordThatIsEmptyTruncatedOrDamagedIsRefused) {
     EXPECT_EQ(loaded.error().code, "corrupt-store") << name;
   }
   std::filesystem::remove_all(dir);
+}
+
+// LevelDB writes its buffer to a level-0 table once it holds more than the size the store was
+// opened with: a store opened with 1 MiB makes a table after 3 MiB of records, one opened with
+// 8 MiB makes none.
+TEST(Store, TheWriteBufferSizeGivenIsTheOneLevelDbFlushesAt) {
+  auto tables = [](const std::string& dir) {
+    int n = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+      if (entry.path().extension() == ".ldb") ++n;
+    }
+    return n;
+  };
+  for (std::size_t mib : {1u, 8u}) {
+    std::string dir = TempDir("buffer-" + std::to_string(mib));
+    {
+      auto store = Store::Open(dir, crypto::Sha256("genesis"), nullptr, mib << 20);
+      ASSERT_TRUE(store.ok()) << store.error().ToString();
+      EXPECT_EQ((*store)->write_buffer_bytes(), mib << 20);
+      for (int i = 0; i < 3; ++i) {
+        std::string value(1u << 20, static_cast<char>('a' + i));
+        ASSERT_TRUE((*store)->PutAux("record-" + std::to_string(i), value).ok());
+      }
+      // The flush runs on LevelDB's background thread: give it time before looking.
+      for (int wait = 0; mib == 1 && wait < 100 && tables(dir) == 0; ++wait) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      if (mib == 1) {
+        EXPECT_GE(tables(dir), 1) << "a 1 MiB buffer holding 3 MiB is flushed to a table";
+      } else {
+        EXPECT_EQ(tables(dir), 0) << "an 8 MiB buffer holding 3 MiB is not flushed";
+      }
+    }
+    std::filesystem::remove_all(dir);
+  }
+}
+
+// Five members in a row of the genesis order get five sizes; none goes past 18 MiB.
+TEST(Store, WriteBufferSizesDifferForFiveMembersInARow) {
+  for (std::size_t first = 0; first < 7; ++first) {
+    std::set<std::size_t> sizes;
+    for (std::size_t place = first; place < first + 5; ++place) {
+      const std::size_t bytes = StoreWriteBufferBytes(place);
+      EXPECT_GE(bytes, 10u << 20);
+      EXPECT_LE(bytes, 18u << 20);
+      sizes.insert(bytes);
+    }
+    EXPECT_EQ(sizes.size(), 5u) << "places " << first << " to " << first + 4;
+  }
 }
 
 }  // namespace
