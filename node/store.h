@@ -58,9 +58,9 @@ struct Tip {
 // buffer at once. Where nodes share a disk or a machine, all of them then wait on that disk
 // together and the chain slows for a few seconds (docs/operations.md, "Store memory").
 inline constexpr std::size_t kStoreWriteBufferBytes = 16u << 20;  // when no member is named
-inline constexpr std::size_t kStoreWriteBufferMinBytes = 10u << 20;
+inline constexpr std::size_t kStoreWriteBufferMinBytes = 12u << 20;
 inline constexpr std::size_t kStoreWriteBufferStepBytes = 2u << 20;
-inline constexpr std::size_t kStoreWriteBufferSizes = 5;  // 10, 12, 14, 16, 18 MiB
+inline constexpr std::size_t kStoreWriteBufferSizes = 5;  // 12, 14, 16, 18, 20 MiB
 // The write buffer of the member at `place` (0-based) among the genesis members sorted by id:
 // kStoreWriteBufferMinBytes + (place mod kStoreWriteBufferSizes) steps, so any five members in a
 // row of that order have five different sizes.

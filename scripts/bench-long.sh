@@ -8,7 +8,7 @@
 #   1. colend-bench --mix loans for S seconds (default 20): the empty-chain figure;
 #   2. restart node3 twice and time each (from the start command until its RPC answers, until
 #      it logs "listening", and until it is back at the others' height): the first replays
-#      the write-ahead log the loans run left (at most LevelDB's write buffer, 10-18 MiB), the
+#      the write-ahead log the loans run left (at most LevelDB's write buffer, 12-20 MiB), the
 #      second an almost empty one;
 #   3. colend-bench --mix anchor, 240 s at a time, until at least N transactions (default
 #      1,000,000) are on chain;

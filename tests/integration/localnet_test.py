@@ -157,8 +157,8 @@ def scenario():
         with open(os.path.join(home(k), "node.log")) as f:
             m = re.search(r"store write buffer (\d+) MiB", f.read())
         buffers.append(int(m.group(1)) if m else None)
-    expect(None not in buffers and len(set(buffers)) == 5 and max(buffers) <= 18,
-           f"each node's store has a write buffer of its own size, at most 18 MiB: {buffers}")
+    expect(None not in buffers and len(set(buffers)) == 5 and max(buffers) <= 20,
+           f"each node's store has a write buffer of its own size, at most 20 MiB: {buffers}")
 
     print("anchor a file with all five up", flush=True)
     r = json.loads(anchor(1, "contract-1.pdf", b"loan contract #1").stdout)
