@@ -77,10 +77,9 @@ class Store {
   // is refused ("wrong-chain-data"). `env`: LevelDB's file system (default: the host's; the
   // simulator gives an in-memory one that can lose unsynced writes). It must outlive the Store.
   // `write_buffer_bytes`: LevelDB's write buffer (see StoreWriteBufferBytes).
-  static Result<std::unique_ptr<Store>> Open(const std::string& path,
-                                             const crypto::Hash256& genesis_hash,
-                                             leveldb::Env* env = nullptr,
-                                             std::size_t write_buffer_bytes = kStoreWriteBufferBytes);
+  static Result<std::unique_ptr<Store>> Open(
+      const std::string& path, const crypto::Hash256& genesis_hash, leveldb::Env* env = nullptr,
+      std::size_t write_buffer_bytes = kStoreWriteBufferBytes);
   ~Store();
 
   // Every read verifies LevelDB's block checksums (a damaged file is an error, never data), and
