@@ -13,6 +13,7 @@
 #pragma once
 
 #include <compare>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -37,6 +38,14 @@ std::optional<LeaseMark> LeaseMarkOf(const std::string& replica_state_bytes);
 Result<std::optional<LeaseMark>> ReadSigningLease(const std::string& path,
                                                   const std::string& chain_genesis_hex,
                                                   const std::string& member);
+// A lease of this length or less fits one 512-byte sector, the unit a disk writes whole, so an
+// overwrite in place leaves either the old lease or the new one (the sha256 line refuses
+// anything else); a longer one (a very long member id) is always written through a new file.
+inline constexpr std::size_t kSigningLeaseInPlaceMaxBytes = 512;
+
+// Writes the lease (v2: fixed-width fields and a sha256 line) and syncs it. A v2 lease of the same
+// member and chain is overwritten in place (one pwrite, one fdatasync); otherwise (no lease, a
+// v1 lease) a new file is synced and renamed over it. Reads accept v1 and v2.
 Status WriteSigningLease(const std::string& path, const std::string& chain_genesis_hex,
                          const std::string& member, LeaseMark mark);
 

@@ -160,6 +160,12 @@ def scenario():
     expect(None not in buffers and len(set(buffers)) == 5 and max(buffers) <= 20,
            f"each node's store has a write buffer of its own size, at most 20 MiB: {buffers}")
 
+    # The signing lease is rewritten before every vote for a later step: in place (the same file),
+    # with a sha256 line over the lines above it (docs/consensus.md §10).
+    lease_path = os.path.join(home(4), "signing-lease")
+    lease_inode = os.stat(lease_path).st_ino
+    lease_height = int(dict(l.split(" ", 1) for l in open(lease_path).read().splitlines()[1:])["height"])
+
     print("anchor a file with all five up", flush=True)
     r = json.loads(anchor(1, "contract-1.pdf", b"loan contract #1").stdout)
     height = r["height"]
@@ -212,10 +218,10 @@ def scenario():
         hashes.add(colend_json("--home", home(k), "block", str(r5["height"]))["hash"])
     expect(len(hashes) == 1, "all five nodes agree on the newest block")
 
-    wiped_member(genesis)
+    wiped_member(genesis, lease_inode, lease_height)
 
 
-def wiped_member(genesis):
+def wiped_member(genesis, lease_inode, lease_height):
     """F11: node4's data is wiped (key kept). It must sync and sign nothing below the floor it
     derives from its peers' heights, and the chain must keep committing."""
     print("F11: node4's data wiped, key kept: syncs, refuses to sign until it is safe", flush=True)
@@ -225,8 +231,16 @@ def wiped_member(genesis):
     tip = status(1)["height"]
     # The lease outside data/ names the highest height node4 may have signed at (it is written
     # before anything is signed): the floor must be above it, and above the tip.
-    lease = dict(line.split(" ", 1) for line in open(os.path.join(home(4), "signing-lease")).read().splitlines()[1:])
+    lease_text = open(os.path.join(home(4), "signing-lease")).read()
+    lease = dict(line.split(" ", 1) for line in lease_text.splitlines()[1:])
     leased = int(lease["height"])
+    body = lease_text[:lease_text.rindex("sha256 ")]
+    expect(lease_text.startswith("colend-signing-lease/v2\n")
+           and lease["sha256"] == hashlib.sha256(body.encode()).hexdigest(),
+           "node4's lease is v2 and its sha256 line is the SHA-256 of the lines above it")
+    expect(os.stat(os.path.join(home(4), "signing-lease")).st_ino == lease_inode
+           and leased > lease_height,
+           f"node4 rewrote its lease in place from height {lease_height} to {leased}")
     colend("localnet", "up", "--dir", DIR, "--node", "4")
     wait_until("node4 reports its signing floor", lambda: status(4)["consensus"]["sign_floor"] > 0, 30)
     floor = status(4)["consensus"]["sign_floor"]

@@ -6,6 +6,8 @@
 // restored from an older backup, or was killed between creating the store and writing its
 // "history complete" record is never trusted to know what this member signed.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -217,8 +219,73 @@ TEST(SigningHistory, TheLeaseFileIsReadBackAndEditsAreRefused) {
   EXPECT_FALSE(ReadSigningLease(path, "abc", "m1").ok()) << "another member's lease";
   EXPECT_FALSE(ReadSigningLease(path, "def", "m0").ok()) << "another chain's lease";
   std::string text = *ReadFile(path);
-  ASSERT_TRUE(WriteFile(path, text.replace(text.find("height 77"), 9, "height 07")).ok());
+  ASSERT_NE(text.find("height 00000000000000000077\n"), std::string::npos) << text;
+  ASSERT_TRUE(WriteFile(path, std::string(text).replace(text.find("height 0"), 9, "height 7")).ok());
   EXPECT_FALSE(ReadSigningLease(path, "abc", "m0").ok()) << "not canonical";
+  std::filesystem::remove_all(dir);
+}
+
+// The lease is rewritten before every vote for a later (height, round, step). Overwriting the
+// file in place (one pwrite, one fdatasync) instead of writing a new file and renaming it (two
+// fsyncs, each waiting on a file-system journal commit) takes two journal commits per step off
+// every node's consensus path.
+TEST(SigningHistory, ALeaseIsOverwrittenInPlaceAndAnyTornOrEditedCopyIsRefused) {
+  const auto dir = std::filesystem::temp_directory_path() / ("colend-lease2-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "signing-lease").string();
+  ASSERT_TRUE(WriteSigningLease(path, "abc", "m0", {9, 0, 0}).ok());
+  const std::string first = *ReadFile(path);
+  struct stat before {};
+  ASSERT_EQ(::stat(path.c_str(), &before), 0);
+  for (const LeaseMark mark : {LeaseMark{10, 0, 1}, LeaseMark{10, 12, 2}, LeaseMark{11, 0, 0},
+                               LeaseMark{UINT64_MAX, UINT32_MAX, UINT32_MAX}}) {
+    ASSERT_TRUE(WriteSigningLease(path, "abc", "m0", mark).ok());
+    struct stat after {};
+    ASSERT_EQ(::stat(path.c_str(), &after), 0);
+    EXPECT_EQ(after.st_ino, before.st_ino) << "the same file, overwritten in place (height "
+                                           << mark.height << ")";
+    EXPECT_EQ(after.st_size, before.st_size) << "every lease of a member has the same length";
+    EXPECT_EQ(**ReadSigningLease(path, "abc", "m0"), mark);
+  }
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+
+  // A write torn by a crash (the new lease's first half over the old one's second half), a digit
+  // changed, or the checksum changed: each is refused, never read as some other mark.
+  const std::string last = *ReadFile(path);
+  ASSERT_EQ(first.size(), last.size());
+  const std::string torn = last.substr(0, last.size() / 2) + first.substr(first.size() / 2);
+  const std::string digit = std::string(first).replace(first.find("height ") + 26, 1, "8");
+  const std::string sum = std::string(first).replace(first.find("sha256 ") + 7, 1,
+                                                     first[first.find("sha256 ") + 7] == 'a' ? "b" : "a");
+  for (const auto& [what, bytes] : {std::pair{"torn", torn}, std::pair{"digit", digit},
+                                    std::pair{"checksum", sum}}) {
+    ASSERT_TRUE(WriteFile(path, bytes).ok());
+    auto read = ReadSigningLease(path, "abc", "m0");
+    EXPECT_FALSE(read.ok()) << what << ": read as height " << (read.ok() && *read ? (*read)->height : 0);
+    if (!read.ok()) {
+      EXPECT_EQ(read.error().code, "bad-signing-lease");
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// A node upgraded from a build that wrote v1 leases (plain decimal, no checksum) keeps its lease:
+// it is read as before, and the next write replaces it by a v2 lease through a new file.
+TEST(SigningHistory, AVersionOneLeaseIsReadAndItsNextWriteIsVersionTwo) {
+  const auto dir = std::filesystem::temp_directory_path() / ("colend-lease1-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "signing-lease").string();
+  ASSERT_TRUE(WriteFile(path, "colend-signing-lease/v1\nchain-genesis abc\nmember m0\nheight 300\n"
+                              "round 1\nstep 2\n").ok());
+  auto read = ReadSigningLease(path, "abc", "m0");
+  ASSERT_TRUE(read.ok()) << read.error().message;
+  EXPECT_EQ(**read, (LeaseMark{300, 1, 2}));
+  ASSERT_TRUE(WriteFile(path, "colend-signing-lease/v1\nchain-genesis abc\nmember m0\nheight 0300\n"
+                              "round 1\nstep 2\n").ok());
+  EXPECT_FALSE(ReadSigningLease(path, "abc", "m0").ok()) << "a v1 lease not in its canonical form";
+  ASSERT_TRUE(WriteSigningLease(path, "abc", "m0", {301, 0, 0}).ok());
+  EXPECT_EQ(ReadFile(path)->rfind("colend-signing-lease/v2\n", 0), 0u);
+  EXPECT_EQ(**ReadSigningLease(path, "abc", "m0"), (LeaseMark{301, 0, 0}));
   std::filesystem::remove_all(dir);
 }
 
