@@ -37,8 +37,12 @@ Actions Replica::State::Run(Now now_in, Body&& body) {
   wall_now = now_in.wall_ms;
   dirty = false;
   body();
-  // Below sign_from_height the disk holds the state of a later height, which must survive.
-  if (dirty && height >= sign_from_height) actions.persist = Serialize();
+  // Below sign_from_height the disk holds the state of a later height, which must survive. A
+  // state with nothing to keep (a height just entered: nothing signed, no lock, no valid block)
+  // is not written: the node enters a height only after its store holds the block before it, so
+  // a restart resumes at that height anyway, and the state on disk is of an earlier one (or the
+  // floor's placeholder, which RaiseSignFloor writes itself). docs/consensus.md §5.
+  if (dirty && height >= sign_from_height && HasStateToKeep()) actions.persist = Serialize();
   out = nullptr;
   return actions;
 }
@@ -193,6 +197,10 @@ Status Replica::State::Restore(std::string_view bytes) {
   restored = std::move(state);
   sign_from_height = restored->height();
   return Status::Ok();
+}
+
+bool Replica::State::HasStateToKeep() const {
+  return !signed_votes.empty() || !own_proposals.empty() || locked.round >= 0 || valid.round >= 0;
 }
 
 std::string Replica::State::Serialize() const {

@@ -181,6 +181,8 @@ struct Replica::State {
   }
   void Note(const std::string& text);
   std::string Serialize() const;
+  // Something signed at this height, a lock or a valid block: what a restart must not lose.
+  bool HasStateToKeep() const;
 
   // Configuration.
   const ValidatorSet validators;
