@@ -162,9 +162,8 @@ def scenario():
 
     # The signing lease is rewritten before every vote for a later step: in place (the same file),
     # with a sha256 line over the lines above it (docs/consensus.md §10).
-    lease_path = os.path.join(home(4), "signing-lease")
-    lease_inode = os.stat(lease_path).st_ino
-    lease_height = int(dict(l.split(" ", 1) for l in open(lease_path).read().splitlines()[1:])["height"])
+    lease_inode = os.stat(os.path.join(home(4), "signing-lease")).st_ino
+    lease_height = int(read_lease(4)[1]["height"])
 
     print("anchor a file with all five up", flush=True)
     r = json.loads(anchor(1, "contract-1.pdf", b"loan contract #1").stdout)
@@ -221,6 +220,12 @@ def scenario():
     wiped_member(genesis, lease_inode, lease_height)
 
 
+def read_lease(k):
+    """node k's signing lease: its text, and its "key value" lines after the first as a dict."""
+    text = open(os.path.join(home(k), "signing-lease")).read()
+    return text, dict(line.split(" ", 1) for line in text.splitlines()[1:])
+
+
 def wiped_member(genesis, lease_inode, lease_height):
     """F11: node4's data is wiped (key kept). It must sync and sign nothing below the floor it
     derives from its peers' heights, and the chain must keep committing."""
@@ -231,8 +236,7 @@ def wiped_member(genesis, lease_inode, lease_height):
     tip = status(1)["height"]
     # The lease outside data/ names the highest height node4 may have signed at (it is written
     # before anything is signed): the floor must be above it, and above the tip.
-    lease_text = open(os.path.join(home(4), "signing-lease")).read()
-    lease = dict(line.split(" ", 1) for line in lease_text.splitlines()[1:])
+    lease_text, lease = read_lease(4)
     leased = int(lease["height"])
     body = lease_text[:lease_text.rindex("sha256 ")]
     expect(lease_text.startswith("colend-signing-lease/v2\n")
