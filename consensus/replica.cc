@@ -17,6 +17,7 @@
 //   re-used rather than a conflicting one signed.
 #include "consensus/replica.h"
 
+#include <algorithm>
 #include <cassert>
 #include <limits>
 #include <tuple>
@@ -180,6 +181,26 @@ Status Replica::State::Restore(std::string_view bytes) {
                  std::to_string(state.round()));
     }
   }
+  // Blocks written once (see Serialize) are put back where the rest of the replica reads them.
+  if (state.locked_in_own_proposal() != 0) {
+    if (state.has_locked_block()) return bad("locked block both stored and referred to");
+    const std::uint32_t of_round = state.locked_in_own_proposal() - 1;
+    const auto own = std::find_if(
+        state.own_proposals().begin(), state.own_proposals().end(),
+        [&](const proto::Proposal& p) { return p.round() == of_round; });
+    if (own == state.own_proposals().end()) {
+      return bad("locked block refers to an own proposal of round " + std::to_string(of_round) +
+                 " that is not recorded");
+    }
+    *state.mutable_locked_block() = own->block();
+    state.set_locked_in_own_proposal(0);
+  }
+  if (state.valid_is_locked()) {
+    if (state.has_valid_block()) return bad("valid block both stored and referred to");
+    if (!state.has_locked_block()) return bad("valid block refers to a lock without a block");
+    *state.mutable_valid_block() = state.locked_block();
+    state.set_valid_is_locked(false);
+  }
   if ((state.locked_round() >= 0 && !state.has_locked_block()) ||
       (state.valid_round() >= 0 && !state.has_valid_block())) {
     return bad("lock or valid round without its block");
@@ -208,10 +229,27 @@ std::string Replica::State::Serialize() const {
   state.set_height(height);
   state.set_round(round);
   state.set_step(step);
+  // Each block once (consensus.proto): the lock's block by reference to our own proposal of it,
+  // the valid block by reference to the lock. Equal headers are the same block (its hash).
   state.set_locked_round(locked.round);
-  if (locked.round >= 0) *state.mutable_locked_block() = locked.block;
+  if (locked.round >= 0) {
+    const auto own = std::find_if(own_proposals.begin(), own_proposals.end(), [&](const auto& p) {
+      return p.second.block().header() == locked.block.header();
+    });
+    if (own != own_proposals.end() && own->first < std::numeric_limits<std::uint32_t>::max()) {
+      state.set_locked_in_own_proposal(own->first + 1);
+    } else {
+      *state.mutable_locked_block() = locked.block;
+    }
+  }
   state.set_valid_round(valid.round);
-  if (valid.round >= 0) *state.mutable_valid_block() = valid.block;
+  if (valid.round >= 0) {
+    if (locked.round >= 0 && valid.hash == locked.hash) {
+      state.set_valid_is_locked(true);
+    } else {
+      *state.mutable_valid_block() = valid.block;
+    }
+  }
   for (const auto& [key, hash] : signed_votes) {
     proto::SignedVoteRecord* record = state.add_signed_votes();
     record->set_round(key.first);

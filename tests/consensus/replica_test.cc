@@ -11,9 +11,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "test_network.h"
 
@@ -388,6 +391,92 @@ TEST_F(ReplicaTest, RestoredReplicaKeepsItsLock) {
   EXPECT_TRUE(prevote->block_hash().empty()) << "locked on B: prevote nil on C";
   EXPECT_EQ(Persisted(skipped).locked_round(), 0);
   EXPECT_TRUE(log_.conflicts().empty());
+}
+
+std::size_t Occurrences(const std::string& haystack, const std::string& needle) {
+  std::size_t n = 0;
+  for (std::size_t at = haystack.find(needle); at != std::string::npos;
+       at = haystack.find(needle, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+// Each block is persisted once (docs/consensus.md §5). A lock and a valid block that are the same
+// block were written twice in every vote state, and a third time on the member that proposed it.
+// Read back, the state has both again: the restored replica keeps its lock and re-proposes its
+// valid block with the proof of lock.
+TEST_F(ReplicaTest, ALockedBlockIsPersistedOnceAndRestoredWhole) {
+  Actions last;
+  auto original = StartAndPrevoteB(&last);
+  (void)original->OnMessage(Vote(0, 0, Phase::kPrevote, hash_b_), kT0 + 20);
+  last = original->OnMessage(Vote(1, 0, Phase::kPrevote, hash_b_), kT0 + 30);
+  ASSERT_TRUE(OwnVote(last, 0, proto::PHASE_PRECOMMIT).has_value()) << "locked on B";
+  const std::string locked = *last.persist;
+  EXPECT_EQ(Persisted(last).locked_round(), 0);
+  EXPECT_EQ(Persisted(last).valid_round(), 0);
+  EXPECT_EQ(Occurrences(locked, block_b_.header()), 1u) << "B once: the lock, not again as valid";
+  original.reset();
+
+  auto restored = Make();
+  ASSERT_TRUE(restored->Restore(locked).ok());
+  (void)restored->Start(1, kT0 + 100);
+  (void)restored->OnMessage(Vote(0, 0, Phase::kPrecommit, std::nullopt), kT0 + 140);
+  (void)restored->OnMessage(Vote(1, 0, Phase::kPrecommit, std::nullopt), kT0 + 150);
+  Actions round1 = restored->OnTick(kT0 + 650);
+  ASSERT_EQ(restored->round(), 1u);
+  // Round 1 is ours: B again, with its valid round, and our prevote for it (L28).
+  const auto own = std::find_if(round1.messages.begin(), round1.messages.end(),
+                                [](const Outbound& o) { return o.message.has_proposal(); });
+  ASSERT_NE(own, round1.messages.end());
+  EXPECT_EQ(own->message.proposal().valid_round(), 0);
+  EXPECT_EQ(own->message.proposal().block().SerializeAsString(), block_b_.SerializeAsString());
+  const auto prevote = OwnVote(round1, 1, proto::PHASE_PREVOTE);
+  ASSERT_TRUE(prevote.has_value());
+  EXPECT_EQ(prevote->block_hash(), std::string(crypto::AsBytes(hash_b_)));
+
+  // Now B is also our own proposal: still once.
+  const std::string proposed = *round1.persist;
+  const proto::ReplicaState state = Persisted(round1);
+  ASSERT_EQ(state.own_proposals_size(), 1);
+  EXPECT_EQ(state.locked_round(), 0);
+  EXPECT_EQ(Occurrences(proposed, block_b_.header()), 1u) << "B once: our proposal of round 1";
+  auto again = Make();
+  ASSERT_TRUE(again->Restore(proposed).ok());
+  (void)again->Start(1, kT0 + 700);
+  // Two members speak in round 2: skip there. Its proposer offers a fresh C; still locked on B.
+  (void)again->OnMessage(Vote(0, 2, Phase::kPrevote, std::nullopt), kT0 + 710);
+  Actions skipped = again->OnMessage(Proposal(3, 2, -1, BlockBy(3, kT0 + 700)), kT0 + 720);
+  ASSERT_EQ(again->round(), 2u);
+  const auto nil = OwnVote(skipped, 2, proto::PHASE_PREVOTE);
+  ASSERT_TRUE(nil.has_value());
+  EXPECT_TRUE(nil->block_hash().empty()) << "locked on B: prevote nil on C";
+  EXPECT_TRUE(log_.conflicts().empty());
+
+  // A state written before (every block in full) is read as before.
+  proto::ReplicaState full = state;
+  *full.mutable_locked_block() = block_b_;
+  *full.mutable_valid_block() = block_b_;
+  full.set_locked_in_own_proposal(0);
+  full.set_valid_is_locked(false);
+  EXPECT_TRUE(Make()->Restore(full.SerializeAsString()).ok());
+  // A reference to a proposal that is not there, or a block both stored and referred to, is
+  // refused: the disk is not trusted blindly.
+  for (const auto& [why, edit] :
+       std::vector<std::pair<std::string, std::function<void(proto::ReplicaState*)>>>{
+           {"refers to a missing proposal", [](auto* s) { s->set_locked_in_own_proposal(7); }},
+           {"no proposals to refer to", [](auto* s) { s->clear_own_proposals(); }},
+           {"lock both stored and referred to",
+            [&](auto* s) { *s->mutable_locked_block() = block_b_; }},
+           {"valid both stored and referred to",
+            [&](auto* s) { *s->mutable_valid_block() = block_b_; }},
+       }) {
+    proto::ReplicaState bad = state;
+    edit(&bad);
+    const Status restored_bad = Make()->Restore(bad.SerializeAsString());
+    ASSERT_FALSE(restored_bad.ok()) << why;
+    EXPECT_EQ(restored_bad.error().code, "bad-replica-state") << why;
+  }
 }
 
 // A replica whose persisted state is from a later height than the node's store (a truncated

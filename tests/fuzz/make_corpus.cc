@@ -411,6 +411,10 @@ int main(int argc, char** argv) {
       *rs.add_valid_polka() = Vote(*built, g, member, 1, 0, consensus::Phase::kPrevote, h1).vote();
     }
     text(4, "replica-state", rs.SerializeAsString());
+    // The same state as written since each block is persisted once (docs/consensus.md §5).
+    rs.clear_valid_block();
+    rs.set_valid_is_locked(true);
+    text(4, "replica-state-block-once", rs.SerializeAsString());
   }
   {
     crypto::MerkleAccumulator acc;
