@@ -118,6 +118,7 @@ std::string NodeConfig::ToJson() const {
                       {"rpc_host", rpc_host},   {"rpc_port", rpc_port}};
   if (rpc_remote) j["rpc_remote"] = true;
   if (!state_dir.empty()) j["state_dir"] = state_dir;
+  if (store_write_buffer_mib != 0) j["store_write_buffer_mib"] = store_write_buffer_mib;
   j["peers"] = nlohmann::json::array();
   for (const auto& p : peers) j["peers"].push_back({{"id", p.id}, {"host", p.host}, {"port", p.port}});
   return j.dump(2) + "\n";
@@ -136,7 +137,7 @@ Result<NodeConfig> LoadNodeConfig(const std::string& home) {
   std::string where = "config";
   COLEND_RETURN_IF_ERROR(
       OnlyKeys(j, {"member_id", "p2p_host", "p2p_port", "rpc_host", "rpc_port", "rpc_remote", "peers",
-                   "state_dir"},
+                   "state_dir", "store_write_buffer_mib"},
                where));
   auto member = String(j, "member_id", where);
   auto p2p_host = String(j, "p2p_host", where);
@@ -171,6 +172,15 @@ Result<NodeConfig> LoadNodeConfig(const std::string& home) {
     }
     config.state_dir = state->get<std::string>();
     while (config.state_dir.size() > 1 && config.state_dir.ends_with('/')) config.state_dir.pop_back();
+  }
+  if (auto mib = j.find("store_write_buffer_mib"); mib != j.end()) {
+    if (!mib->is_number_integer() || mib->get<std::int64_t>() < kConfigWriteBufferMibMin ||
+        mib->get<std::int64_t>() > kConfigWriteBufferMibMax) {
+      return Bad("config.store_write_buffer_mib must be a whole number of MiB from " +
+                 std::to_string(kConfigWriteBufferMibMin) + " to " +
+                 std::to_string(kConfigWriteBufferMibMax) + ", got " + mib->dump().substr(0, 64));
+    }
+    config.store_write_buffer_mib = mib->get<std::uint32_t>();
   }
   auto peers = j.find("peers");
   if (peers == j.end() || !peers->is_array()) return Bad("config.peers must be an array");

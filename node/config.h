@@ -29,6 +29,11 @@ struct PeerConfig {
   std::uint16_t port = 0;
 };
 
+// config.store_write_buffer_mib's range: two buffers exist while one is flushed, so 64 MiB is up to
+// 128 MiB of a node's memory; below 4 MiB LevelDB flushes and merges several times a second.
+inline constexpr std::uint32_t kConfigWriteBufferMibMin = 4;
+inline constexpr std::uint32_t kConfigWriteBufferMibMax = 64;
+
 struct NodeConfig {
   std::string home;
   std::string member_id;
@@ -41,6 +46,10 @@ struct NodeConfig {
   // Where the node writes (data/, documents/, signing-lease); empty: the home directory. Lets
   // the configuration and keys live read-only in /etc/colend and the state in /var/lib/colend.
   std::string state_dir;
+  // LevelDB's write buffer in MiB (docs/operations.md, "Store memory"); 0: by the member's place
+  // among the genesis members (StoreWriteBufferBytes, 12-20 MiB). For a node alone on its
+  // machine, where the spread of sizes matters less than the buffer's memory or its flushes.
+  std::uint32_t store_write_buffer_mib = 0;
   // From the command line (colend-node --log-level, --log-format), not config.json.
   std::string log_level = "info";
   std::string log_format = "text";

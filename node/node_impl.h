@@ -173,6 +173,8 @@ Result<RotationKeys> LoadStagedKeys(const NodeConfig& config, const genesis::Gen
 // genesis members (sorted by id); a member that joined later takes a place from the first byte of
 // the SHA-256 of its id.
 std::size_t StoreWriteBufferFor(const genesis::Genesis& genesis, const std::string& member_id);
+// The size this node opens its store with: config.store_write_buffer_mib if set, else the above.
+std::size_t StoreWriteBufferFor(const genesis::Genesis& genesis, const NodeConfig& config);
 
 class Node : public consensus::Application {
  public:

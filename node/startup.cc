@@ -208,6 +208,13 @@ std::size_t StoreWriteBufferFor(const genesis::Genesis& genesis, const std::stri
   return StoreWriteBufferBytes(crypto::Sha256(member_id)[0]);
 }
 
+std::size_t StoreWriteBufferFor(const genesis::Genesis& genesis, const NodeConfig& config) {
+  if (config.store_write_buffer_mib != 0) {
+    return static_cast<std::size_t>(config.store_write_buffer_mib) << 20;
+  }
+  return StoreWriteBufferFor(genesis, config.member_id);
+}
+
 }  // namespace detail
 
 int RunNode(const NodeOptions& options) {
@@ -224,6 +231,10 @@ int RunNode(const NodeOptions& options) {
     std::cout << "config ok: " << options.home << " (chain " << files->genesis.chain_id << ", "
               << crypto::SuiteName(files->genesis.suite) << ", " << files->genesis.members.size()
               << " genesis members)\n";
+    std::cout << "  store write buffer "
+              << (detail::StoreWriteBufferFor(files->genesis, files->config) >> 20) << " MiB"
+              << (files->config.store_write_buffer_mib != 0 ? " (config.json)" : " (by member)")
+              << "\n";
     for (const auto& note : notes) std::cout << "  " << note << "\n";
     return 0;
   }
@@ -256,7 +267,7 @@ int RunNode(const NodeOptions& options) {
     }
   }
   auto store = Store::Open(config->StatePath("data"), genesis->hash, nullptr,
-                           detail::StoreWriteBufferFor(*genesis, config->member_id));
+                           detail::StoreWriteBufferFor(*genesis, *config));
   if (!store.ok()) return fail(store.error().message);
 
   asio::io_context io;

@@ -119,6 +119,34 @@ TEST(NodeConfig, RpcBeyondLoopbackNeedsRpcRemote) {
   EXPECT_NE(bad.error().message.find("rpc_remote must be true or false"), std::string::npos);
 }
 
+// An operator may set the store's write buffer (docs/configuration.md); outside 4-64 MiB, or not
+// a whole number, the node refuses the file and names the key and the range.
+TEST(NodeConfig, TheStoreWriteBufferIsAWholeNumberOfMiBInItsRange) {
+  auto unset = LoadConfigText("wb-unset", ConfigJson("127.0.0.1"));
+  ASSERT_TRUE(unset.ok()) << unset.error().ToString();
+  EXPECT_EQ(unset->store_write_buffer_mib, 0u) << "unset: by the member's place";
+  EXPECT_EQ(unset->ToJson().find("store_write_buffer_mib"), std::string::npos);
+  for (const std::uint32_t mib : {kConfigWriteBufferMibMin, 32u, kConfigWriteBufferMibMax}) {
+    auto set = LoadConfigText("wb-" + std::to_string(mib),
+                              ConfigJson("127.0.0.1", R"(, "store_write_buffer_mib": )" +
+                                                          std::to_string(mib)));
+    ASSERT_TRUE(set.ok()) << mib << ": " << set.error().ToString();
+    EXPECT_EQ(set->store_write_buffer_mib, mib);
+    EXPECT_NE(set->ToJson().find("\"store_write_buffer_mib\": " + std::to_string(mib)),
+              std::string::npos);
+  }
+  for (const std::string bad : {"3", "65", "0", "-16", "16.5", "\"16\"", "true", "null",
+                                "18446744073709551632"}) {
+    auto refused = LoadConfigText("wb-bad", ConfigJson("127.0.0.1", R"(, "store_write_buffer_mib": )" + bad));
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_EQ(refused.error().code, "bad-config") << bad;
+    EXPECT_NE(refused.error().message.find("store_write_buffer_mib must be a whole number of MiB "
+                                           "from 4 to 64"),
+              std::string::npos)
+        << bad << ": " << refused.error().message;
+  }
+}
+
 TEST(NodeConfig, UnknownKeysAreRefused) {
   auto top = LoadConfigText("unknown", ConfigJson("127.0.0.1", R"(, "rpc_hots": "0.0.0.0")"));
   ASSERT_FALSE(top.ok());

@@ -567,5 +567,15 @@ TEST_F(LedgerTest, EachGenesisMemberOpensItsStoreWithItsOwnWriteBufferSize) {
   EXPECT_LE(later, kStoreWriteBufferMinBytes + 4 * kStoreWriteBufferStepBytes);
 }
 
+// config.store_write_buffer_mib, when set, is the size the node opens its store with.
+TEST_F(LedgerTest, TheConfiguredWriteBufferSizeOverridesTheMembersPlace) {
+  NodeConfig config;
+  config.member_id = genesis_->members[1].id;
+  EXPECT_EQ(detail::StoreWriteBufferFor(*genesis_, config),
+            detail::StoreWriteBufferFor(*genesis_, config.member_id));
+  config.store_write_buffer_mib = 40;
+  EXPECT_EQ(detail::StoreWriteBufferFor(*genesis_, config), std::size_t{40} << 20);
+}
+
 }  // namespace
 }  // namespace colend::node
