@@ -118,6 +118,27 @@ class ReplicaTest : public ::testing::Test {
     return replica;
   }
 
+  // Starts a replica at height 1 that prevotes B and, with two more prevotes for B, locks on it.
+  std::unique_ptr<Replica> StartAndLockB(Actions* last) {
+    auto replica = StartAndPrevoteB(last);
+    (void)replica->OnMessage(Vote(0, 0, Phase::kPrevote, hash_b_), kT0 + 20);
+    *last = replica->OnMessage(Vote(1, 0, Phase::kPrevote, hash_b_), kT0 + 30);
+    EXPECT_TRUE(OwnVote(*last, 0, proto::PHASE_PRECOMMIT).has_value()) << "locked on B";
+    return replica;
+  }
+  // `round1` (this replica's round as proposer) re-proposes B with valid round 0, the whole block,
+  // and prevotes B (L28: the round-0 prevote quorum is at hand).
+  void ExpectReproposesB(const Actions& round1) const {
+    const auto own = std::find_if(round1.messages.begin(), round1.messages.end(),
+                                  [](const Outbound& o) { return o.message.has_proposal(); });
+    ASSERT_NE(own, round1.messages.end());
+    EXPECT_EQ(own->message.proposal().valid_round(), 0);
+    EXPECT_EQ(own->message.proposal().block().SerializeAsString(), block_b_.SerializeAsString());
+    const auto prevote = OwnVote(round1, 1, proto::PHASE_PREVOTE);
+    ASSERT_TRUE(prevote.has_value());
+    EXPECT_EQ(prevote->block_hash(), std::string(crypto::AsBytes(hash_b_)));
+  }
+
   ValidatorSet validators_;
   Ledger ledger_;
   FakeApp app_;
@@ -370,10 +391,7 @@ TEST_F(ReplicaTest, RestoredReplicaResendsRecordedVoteAndNeverSignsAnother) {
 
 TEST_F(ReplicaTest, RestoredReplicaKeepsItsLock) {
   Actions last;
-  auto original = StartAndPrevoteB(&last);
-  (void)original->OnMessage(Vote(0, 0, Phase::kPrevote, hash_b_), kT0 + 20);
-  last = original->OnMessage(Vote(1, 0, Phase::kPrevote, hash_b_), kT0 + 30);
-  ASSERT_TRUE(OwnVote(last, 0, proto::PHASE_PRECOMMIT).has_value()) << "locked on B";
+  auto original = StartAndLockB(&last);
   EXPECT_EQ(Persisted(last).locked_round(), 0);
   const std::string persisted = *last.persist;
   original.reset();
@@ -408,10 +426,7 @@ std::size_t Occurrences(const std::string& haystack, const std::string& needle) 
 // valid block with the proof of lock.
 TEST_F(ReplicaTest, ALockedBlockIsPersistedOnceAndRestoredWhole) {
   Actions last;
-  auto original = StartAndPrevoteB(&last);
-  (void)original->OnMessage(Vote(0, 0, Phase::kPrevote, hash_b_), kT0 + 20);
-  last = original->OnMessage(Vote(1, 0, Phase::kPrevote, hash_b_), kT0 + 30);
-  ASSERT_TRUE(OwnVote(last, 0, proto::PHASE_PRECOMMIT).has_value()) << "locked on B";
+  auto original = StartAndLockB(&last);
   const std::string locked = *last.persist;
   EXPECT_EQ(Persisted(last).locked_round(), 0);
   EXPECT_EQ(Persisted(last).valid_round(), 0);
@@ -426,14 +441,8 @@ TEST_F(ReplicaTest, ALockedBlockIsPersistedOnceAndRestoredWhole) {
   Actions round1 = restored->OnTick(kT0 + 650);
   ASSERT_EQ(restored->round(), 1u);
   // Round 1 is ours: B again, with its valid round, and our prevote for it (L28).
-  const auto own = std::find_if(round1.messages.begin(), round1.messages.end(),
-                                [](const Outbound& o) { return o.message.has_proposal(); });
-  ASSERT_NE(own, round1.messages.end());
-  EXPECT_EQ(own->message.proposal().valid_round(), 0);
-  EXPECT_EQ(own->message.proposal().block().SerializeAsString(), block_b_.SerializeAsString());
-  const auto prevote = OwnVote(round1, 1, proto::PHASE_PREVOTE);
-  ASSERT_TRUE(prevote.has_value());
-  EXPECT_EQ(prevote->block_hash(), std::string(crypto::AsBytes(hash_b_)));
+  ExpectReproposesB(round1);
+  if (HasFatalFailure()) return;
 
   // Now B is also our own proposal: still once.
   const std::string proposed = *round1.persist;
@@ -513,22 +522,12 @@ TEST_F(ReplicaTest, OwnVoteSeenOnTheWireBindsAfterStateLoss) {
 
 TEST_F(ReplicaTest, ProposerReproposesItsValidBlock) {
   Actions last;
-  auto replica = StartAndPrevoteB(&last);
-  (void)replica->OnMessage(Vote(0, 0, Phase::kPrevote, hash_b_), kT0 + 20);
-  (void)replica->OnMessage(Vote(1, 0, Phase::kPrevote, hash_b_), kT0 + 30);
+  auto replica = StartAndLockB(&last);
   (void)replica->OnMessage(Vote(0, 0, Phase::kPrecommit, std::nullopt), kT0 + 40);
   (void)replica->OnMessage(Vote(1, 0, Phase::kPrecommit, std::nullopt), kT0 + 50);
   Actions round1 = replica->OnTick(kT0 + 550);
   ASSERT_EQ(replica->round(), 1u);
-  const auto own = std::find_if(round1.messages.begin(), round1.messages.end(),
-                                [](const Outbound& o) { return o.message.has_proposal(); });
-  ASSERT_NE(own, round1.messages.end());
-  EXPECT_EQ(own->message.proposal().valid_round(), 0);
-  EXPECT_EQ(own->message.proposal().block().header(), block_b_.header());
-  // L28: with the round-0 prevote quorum at hand it prevotes B again.
-  const auto prevote = OwnVote(round1, 1, proto::PHASE_PREVOTE);
-  ASSERT_TRUE(prevote.has_value());
-  EXPECT_EQ(prevote->block_hash(), std::string(crypto::AsBytes(hash_b_)));
+  ExpectReproposesB(round1);
 }
 
 TEST_F(ReplicaTest, RestoreRejectsGarbage) {
