@@ -101,8 +101,7 @@ Status Node::StartChecked(const std::string& tls_cert_pem, const std::string& tl
   COLEND_RETURN_IF_ERROR(ledger_.Open());
   Log("chain " + genesis_.chain_id + " genesis " + crypto::ToHex(genesis_.hash) + " at height " +
       std::to_string(ledger_.height()) + " block " + crypto::ToHex(ledger_.last_hash()) +
-      ", store write buffer " + std::to_string(store_->write_buffer_bytes() >> 20) + " MiB" +
-      (config_.store_write_buffer_mib != 0 ? " (config.json)" : " (by member)"));
+      ", store write buffer " + StoreWriteBufferText(store_->write_buffer_bytes(), config_));
   timeouts_.propose_ms = genesis_.consensus.timeout_propose_ms;
   timeouts_.prevote_ms = genesis_.consensus.timeout_prevote_ms;
   timeouts_.precommit_ms = genesis_.consensus.timeout_precommit_ms;

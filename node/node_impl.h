@@ -175,6 +175,9 @@ Result<RotationKeys> LoadStagedKeys(const NodeConfig& config, const genesis::Gen
 std::size_t StoreWriteBufferFor(const genesis::Genesis& genesis, const std::string& member_id);
 // The size this node opens its store with: config.store_write_buffer_mib if set, else the above.
 std::size_t StoreWriteBufferFor(const genesis::Genesis& genesis, const NodeConfig& config);
+// "<N> MiB (config.json)" or "<N> MiB (by member)": the size and where it came from, as the first
+// log line and --check-config print it.
+std::string StoreWriteBufferText(std::size_t bytes, const NodeConfig& config);
 
 class Node : public consensus::Application {
  public:

@@ -215,6 +215,11 @@ std::size_t StoreWriteBufferFor(const genesis::Genesis& genesis, const NodeConfi
   return StoreWriteBufferFor(genesis, config.member_id);
 }
 
+std::string StoreWriteBufferText(std::size_t bytes, const NodeConfig& config) {
+  return std::to_string(bytes >> 20) + " MiB" +
+         (config.store_write_buffer_mib != 0 ? " (config.json)" : " (by member)");
+}
+
 }  // namespace detail
 
 int RunNode(const NodeOptions& options) {
@@ -232,8 +237,8 @@ int RunNode(const NodeOptions& options) {
               << crypto::SuiteName(files->genesis.suite) << ", " << files->genesis.members.size()
               << " genesis members)\n";
     std::cout << "  store write buffer "
-              << (detail::StoreWriteBufferFor(files->genesis, files->config) >> 20) << " MiB"
-              << (files->config.store_write_buffer_mib != 0 ? " (config.json)" : " (by member)")
+              << detail::StoreWriteBufferText(
+                     detail::StoreWriteBufferFor(files->genesis, files->config), files->config)
               << "\n";
     for (const auto& note : notes) std::cout << "  " << note << "\n";
     return 0;
