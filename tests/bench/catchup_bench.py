@@ -47,12 +47,13 @@ CHAIN_ID = None
 SUITE = "std"
 
 # Node helpers (CLI, JSON-RPC over kept-alive HTTP, openssl-signed transactions, pids, logs) are
-# chaos_test.py's: it reads its module globals, which sync_net_globals() points at this run.
+# the chaos test's, in chaos_cluster.py: they read its module globals, which sync_net_globals()
+# points at this run.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-import chaos_test as net  # noqa: E402
+import chaos_cluster as net  # noqa: E402
 import netlib  # noqa: E402
-from chaos_test import (RpcError, Unreachable, colend, home, rpc, status, block,  # noqa: E402
-                        height_or_none, sign, signed_tx_wire, tx_body, read_pid, log_text)
+from chaos_cluster import (RpcError, Unreachable, colend, home, rpc, status, block,  # noqa: E402
+                           height_or_none, sign, signed_tx_wire, tx_body, read_pid, log_text)
 
 
 def sync_net_globals():
