@@ -21,7 +21,6 @@ The issue-3 figure: --blocks 10000 --rewind --block-interval-ms 0.
 """
 import argparse
 import hashlib
-import http.client
 import json
 import os
 import random

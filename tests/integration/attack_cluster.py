@@ -20,7 +20,7 @@ import socket
 import threading
 import time
 
-from netlib import colend, expect, home, signed_tx_wire
+from netlib import colend, expect, home, node_pid, pid_alive, signed_tx_wire
 
 N = 5
 STATUS_S_MAX = 2.0      # an attacked node must answer status within this
@@ -239,24 +239,9 @@ class HonestTx(threading.Thread):
 
 # ---- node processes ----------------------------------------------------------------------------
 
-def node_pid(k):
-    try:
-        with open(os.path.join(home(k), "node.pid")) as f:
-            return int(f.read().strip())
-    except (OSError, ValueError):
-        return None
-
-
 def node_alive(k):
     pid = node_pid(k)
-    if not pid:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            stat = f.read()
-    except OSError:
-        return False
-    return stat[stat.rfind(")") + 2] != "Z"
+    return bool(pid) and pid_alive(pid)
 
 
 def memory_kib(k):

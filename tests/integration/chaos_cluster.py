@@ -134,22 +134,8 @@ def tx_body(sender, nonce, name, digest):
 
 # ---- node processes -------------------------------------------------------------------------
 
-def read_pid(k):
-    try:
-        with open(os.path.join(home(k), "node.pid")) as f:
-            return int(f.read().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def pid_alive(pid):
-    """Running or stopped, not gone and not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            stat = f.read()
-    except OSError:
-        return False
-    return stat[stat.rfind(")") + 2] != "Z"
+read_pid = netlib.node_pid
+pid_alive = netlib.pid_alive
 
 
 def up_nodes():

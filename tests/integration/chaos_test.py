@@ -90,7 +90,7 @@ def converge(timeout_s):
     while time.time() < deadline:
         try:
             last = {k: status(k, 2.0) for k in range(1, N + 1)}
-        except (RpcError, Unreachable) as e:
+        except (RpcError, Unreachable):
             last = None
             stable = 0
             time.sleep(0.5)

@@ -42,6 +42,24 @@ def home(k):
     return os.path.join(DIR, f"node{k}")
 
 
+def node_pid(k):
+    """node k's pid from its node.pid file; None if there is none (or it is unreadable)."""
+    try:
+        with open(os.path.join(home(k), "node.pid")) as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def pid_alive(pid):
+    """Running or stopped, not gone and not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2] != "Z"
+
 def run_network_test(scenario, keep=False, nodes=5, log_lines=15,
                      failures=(AssertionError, subprocess.TimeoutExpired)):
     """Runs scenario() on the network in DIR; on a failure prints the tail of every node's log.
