@@ -9,7 +9,9 @@
 #   2. restart node3 twice and time each (from the start command until its RPC answers, until
 #      it logs "listening", and until it is back at the others' height): the first replays
 #      the write-ahead log the loans run left (at most LevelDB's write buffer, 12-20 MiB), the
-#      second an almost empty one;
+#      second an almost empty one. For the first, node3 is stopped at once and started when the
+#      four others have gone quiet (their merges after the load would otherwise share its disk
+#      and cores, which nodes on their own machines do not);
 #   3. colend-bench --mix anchor, 240 s at a time, until at least N transactions (default
 #      1,000,000) are on chain;
 #   4. colend-bench --mix loans for S seconds again, and the ratio to step 1 (target: within 10 %);
@@ -43,12 +45,36 @@ height() {  # height of node K (-1 if it does not answer)
     py "import json,sys; print(json.load(sys.stdin)['height'])" 2>/dev/null || echo -1
 }
 now_ms() { date +%s%3N; }
-# Restarts node3 and prints one JSON line: the bytes of write-ahead log it found (LevelDB's
-# *.log files), ms until its RPC answers, until its log says "listening" (the node's own start-up,
-# without the polling's granularity) and until it is at the height node1 had when it was stopped.
+# CPU ticks the four other nodes have used (utime + stime, /proc/PID/stat fields 14-15).
+others_ticks() {
+  local k sum=0 pid
+  for k in 1 2 4 5; do
+    pid=$(cat "$net/net/node$k/node.pid" 2>/dev/null) || continue
+    [ -r "/proc/$pid/stat" ] || continue
+    sum=$((sum + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')))
+  done
+  echo "$sum"
+}
+# Waits until the four other nodes use under a fifth of a core together over a second (their
+# LevelDB merges after the load are done), at most 180 s; prints the seconds waited.
+wait_others_quiet() {
+  local s t0 t1 hz
+  hz=$(getconf CLK_TCK)
+  for s in $(seq 1 180); do
+    t0=$(others_ticks); sleep 1; t1=$(others_ticks)
+    [ $((t1 - t0)) -lt $((hz / 5)) ] && { echo "$s"; return; }
+  done
+  echo 180
+}
+# Restarts node3 (with "quiet": stopped at once, started when the others are quiet, so that on
+# this one machine their merges do not share its start-up; nodes on their own machines never
+# do) and prints one JSON line: the bytes of write-ahead log it found (LevelDB's *.log files),
+# ms until its RPC answers, until its log says "listening" (the node's own start-up, without the
+# polling's granularity) and until it is at the height node1 had when it was stopped.
 restart() {
-  local label=$1 target t0 t_rpc t_listen t_caught log_bytes
+  local label=$1 target t0 t_rpc t_listen t_caught log_bytes waited=0
   "$bin/colend" localnet down --dir "$net/net" --node 3 >/dev/null
+  [ "${2:-}" = quiet ] && waited=$(wait_others_quiet)
   target=$(height 1)
   log_bytes=$(cat "$net/net/node3/data/"*.log 2>/dev/null | wc -c)
   t0=$(now_ms)
@@ -58,8 +84,8 @@ restart() {
   until [ "$(height 3)" -ge "$target" ]; do sleep 0.05; done
   t_caught=$(now_ms)
   t_listen=$(date -d "$(grep ' listening: ' "$net/net/node3/node.log" | tail -1 | cut -d' ' -f1)" +%s%3N)
-  printf '{"restart":"%s","height":%s,"log_bytes":%s,"rpc_ms":%s,"listening_ms":%s,"at_height_ms":%s}\n' \
-    "$label" "$target" "$log_bytes" $((t_rpc - t0)) $((t_listen - t0)) $((t_caught - t0)) |
+  printf '{"restart":"%s","height":%s,"log_bytes":%s,"others_quiet_after_s":%s,"rpc_ms":%s,"listening_ms":%s,"at_height_ms":%s}\n' \
+    "$label" "$target" "$log_bytes" "$waited" $((t_rpc - t0)) $((t_listen - t0)) $((t_caught - t0)) |
     tee -a "$out/long.jsonl"
 }
 bench() { "$bin/colend-bench" --dir "$net/net" --json "$@"; }
@@ -72,7 +98,7 @@ on_chain=$(field "$empty" committed)
 printf 'committed %.1f tx/s, p50 %.0f ms, p99 %.0f ms\n' "$(field "$empty" committed_tps)" \
   "$(field "$empty" latency_ms_p50)" "$(field "$empty" latency_ms_p99)"
 echo "== restart on the new chain, twice"
-restart new-chain
+restart new-chain quiet
 restart new-chain-again
 while [ "$on_chain" -lt "$txs" ]; do
   fill=$(bench --duration 240 --mix anchor)
@@ -88,7 +114,7 @@ printf 'committed %.1f tx/s, p50 %.0f ms, p99 %.0f ms, node RSS max %.1f MiB\n' 
   "$(field "$long" committed_tps)" "$(field "$long" latency_ms_p50)" \
   "$(field "$long" latency_ms_p99)" "$(field "$long" rss_mib_max)"
 echo "== restart with $on_chain transactions on chain"
-restart long-chain
+restart long-chain quiet
 restart long-chain-again
 py "
 import json
@@ -100,7 +126,9 @@ print('== throughput long/new chain: %.2f (%.1f / %.1f tx/s; target >= 0.90)' % 
 for label in ('', '-again'):
     l, n = restarts['long-chain' + label], restarts['new-chain' + label]
     print('== restart%s long/new chain: RPC answers after %d / %d ms, listening after %d / %d ms, '
-          'back at height after %d / %d ms (write-ahead log %.1f / %.1f MiB)' % (
+          'back at height after %d / %d ms (write-ahead log %.1f / %.1f MiB%s)' % (
         ' again' if label else '', l['rpc_ms'], n['rpc_ms'], l['listening_ms'], n['listening_ms'],
-        l['at_height_ms'], n['at_height_ms'], l['log_bytes'] / 2**20, n['log_bytes'] / 2**20))
+        l['at_height_ms'], n['at_height_ms'], l['log_bytes'] / 2**20, n['log_bytes'] / 2**20,
+        '' if label else '; started %d / %d s after the load, the others quiet' % (
+            l['others_quiet_after_s'], n['others_quiet_after_s'])))
 "
