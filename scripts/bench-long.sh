@@ -47,11 +47,12 @@ height() {  # height of node K (-1 if it does not answer)
 now_ms() { date +%s%3N; }
 # CPU ticks the four other nodes have used (utime + stime, /proc/PID/stat fields 14-15).
 others_ticks() {
-  local k sum=0 pid
+  local k sum=0 pid ticks
   for k in 1 2 4 5; do
     pid=$(cat "$net/net/node$k/node.pid" 2>/dev/null) || continue
-    [ -r "/proc/$pid/stat" ] || continue
-    sum=$((sum + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')))
+    # a node gone between the two reads counts as 0, not as a failed script
+    ticks=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12 + $13}') || true
+    sum=$((sum + ${ticks:-0}))
   done
   echo "$sum"
 }
