@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -61,23 +62,38 @@ void Histogram::Observe(double value) {
   ++count_;
 }
 
-void Histogram::Render(const std::string& name, std::string* out) const {
+void Histogram::Render(const std::string& name, std::string* out, const std::string& labels) const {
+  const std::string before_le = labels.empty() ? "" : labels + ",";
+  const std::string own = labels.empty() ? "" : "{" + labels + "}";
   std::uint64_t cumulative = 0;
   for (std::size_t i = 0; i < bounds_.size(); ++i) {
     cumulative += counts_[i];
-    *out += name + "_bucket{le=\"" + Number(bounds_[i]) + "\"} " + std::to_string(cumulative) + "\n";
+    *out += name + "_bucket{" + before_le + "le=\"" + Number(bounds_[i]) + "\"} " +
+            std::to_string(cumulative) + "\n";
   }
   cumulative += counts_.back();
-  *out += name + "_bucket{le=\"+Inf\"} " + std::to_string(cumulative) + "\n";
-  *out += name + "_sum " + Number(sum_) + "\n";
-  *out += name + "_count " + std::to_string(count_) + "\n";
+  *out += name + "_bucket{" + before_le + "le=\"+Inf\"} " + std::to_string(cumulative) + "\n";
+  *out += name + "_sum" + own + " " + Number(sum_) + "\n";
+  *out += name + "_count" + own + " " + std::to_string(count_) + "\n";
 }
 
 NodeMetrics::NodeMetrics()
     : commit_latency_({0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}),
       rounds_({1, 2, 3, 5, 10}),
       block_txs_({0, 1, 10, 100, 1000, 10000}),
-      block_bytes_({1024, 16384, 131072, 1048576, 8388608, 67108864}) {}
+      block_bytes_({1024, 16384, 131072, 1048576, 8388608, 67108864}),
+      synced_(kSyncedWriteKinds,
+              Histogram({0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1})),
+      block_steps_(kBlockStepKinds,
+                   Histogram({0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5})) {}
+
+void NodeMetrics::Synced(SyncedWrite write, double seconds) {
+  synced_[static_cast<std::size_t>(write)].Observe(seconds);
+}
+
+void NodeMetrics::BlockStepTook(BlockStep step, double seconds) {
+  block_steps_[static_cast<std::size_t>(step)].Observe(seconds);
+}
 
 void NodeMetrics::BlockCommitted(std::size_t txs, std::size_t bytes, std::uint32_t round,
                                  std::optional<double> latency_seconds) {
@@ -113,6 +129,18 @@ std::map<std::string, std::uint64_t> NodeMetrics::RejectionsByRule() const {
 
 void NodeMetrics::TxRefused(const std::string& code) { ++refused_[code]; }
 
+namespace {
+std::int64_t SteadyNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+StopWatch::StopWatch() : start_ns_(SteadyNs()) {}
+
+double StopWatch::Seconds() const { return static_cast<double>(SteadyNs() - start_ns_) / 1e9; }
+
 void NodeMetrics::EquivocationsSeen(std::size_t count) { equivocations_ += count; }
 
 std::string NodeMetrics::Render(const MetricsGauges& g) const {
@@ -131,6 +159,21 @@ std::string NodeMetrics::Render(const MetricsGauges& g) const {
   block_txs_.Render("colend_block_transactions", &out);
   Head(&out, "colend_block_size_bytes", "histogram", "Serialized size of committed blocks.");
   block_bytes_.Render("colend_block_size_bytes", &out);
+  Head(&out, "colend_sync_seconds", "histogram",
+       "Time the io thread waited for one synced write, by what it wrote.");
+  static constexpr const char* kWrites[kSyncedWriteKinds] = {"block", "vote-state",
+                                                             "signing-lease"};
+  for (int i = 0; i < kSyncedWriteKinds; ++i) {
+    synced_[i].Render("colend_sync_seconds", &out, std::string("write=\"") + kWrites[i] + "\"");
+  }
+  Head(&out, "colend_block_step_seconds", "histogram",
+       "Time the io thread spent on one step of a block: build (proposer), validate (executing a "
+       "proposal), commit (checks, execution if not cached, the synced write).");
+  static constexpr const char* kSteps[kBlockStepKinds] = {"build", "validate", "commit"};
+  for (int i = 0; i < kBlockStepKinds; ++i) {
+    block_steps_[i].Render("colend_block_step_seconds", &out,
+                           std::string("step=\"") + kSteps[i] + "\"");
+  }
   Head(&out, "colend_blocks_committed_total", "counter",
        "Blocks committed, by how: consensus (this node took part) or sync (fetched from a peer).");
   Sample(&out, "colend_blocks_committed_total", blocks_consensus_, "via=\"consensus\"");

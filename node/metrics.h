@@ -20,8 +20,9 @@ class Histogram {
  public:
   explicit Histogram(std::vector<double> upper_bounds);
   void Observe(double value);
-  // The histogram's lines under `name` (…_bucket{le=…}, …_sum, …_count).
-  void Render(const std::string& name, std::string* out) const;
+  // The histogram's lines under `name` (…_bucket{le=…}, …_sum, …_count); `labels` (already
+  // escaped, e.g. `write="block"`) go before `le` and on _sum and _count.
+  void Render(const std::string& name, std::string* out, const std::string& labels = "") const;
 
  private:
   std::vector<double> bounds_;
@@ -29,6 +30,16 @@ class Histogram {
   double sum_ = 0;
   std::uint64_t count_ = 0;
 };
+
+// What the io thread waits for in one synced write (docs/operations.md, "Metrics"): the block's
+// batch (blocks, state, indexes), the replica's vote state before it sends a vote or proposal,
+// and the signing lease file ahead of it.
+enum class SyncedWrite { kBlock, kVoteState, kSigningLease };
+inline constexpr int kSyncedWriteKinds = 3;
+// The io thread's work on one block: building it (proposer), validating a proposal (executing
+// it), committing it (by consensus or sync: checks, execution if not cached, the synced write).
+enum class BlockStep { kBuild, kValidate, kCommit };
+inline constexpr int kBlockStepKinds = 3;
 
 // Read at scrape time.
 struct MetricsGauges {
@@ -65,6 +76,9 @@ class NodeMetrics {
   // A transaction refused before any block (mempool admission), by reason code.
   void TxRefused(const std::string& code);
   void EquivocationsSeen(std::size_t count);
+  // How long a synced write, or a step of a block, kept the io thread (seconds, steady clock).
+  void Synced(SyncedWrite write, double seconds);
+  void BlockStepTook(BlockStep step, double seconds);
 
   // The latest refusals in committed blocks, newest last (at most kRecentRejectionsMax: the
   // dashboard's list; the counters above keep every one), and the refusal counts by rule id.
@@ -88,6 +102,8 @@ class NodeMetrics {
   Histogram rounds_;
   Histogram block_txs_;
   Histogram block_bytes_;
+  std::vector<Histogram> synced_;       // by SyncedWrite
+  std::vector<Histogram> block_steps_;  // by BlockStep
   std::uint64_t blocks_consensus_ = 0;
   std::uint64_t blocks_sync_ = 0;
   std::map<std::string, std::uint64_t> accepted_;                          // rule
@@ -95,6 +111,17 @@ class NodeMetrics {
   std::map<std::string, std::uint64_t> refused_;                           // code
   std::uint64_t equivocations_ = 0;
   std::deque<Rejection> recent_rejections_;
+};
+
+// Seconds since construction on the steady clock, for the histograms above (never for a
+// decision: the simulator's nodes run on simulated time).
+class StopWatch {
+ public:
+  StopWatch();
+  double Seconds() const;
+
+ private:
+  std::int64_t start_ns_;
 };
 
 // This process's resident set size, from /proc/self/statm; 0 if unreadable.

@@ -88,6 +88,10 @@ Status Node::Start(const std::string& tls_cert_pem, const std::string& tls_key_p
   store_->OnStateDamage([this](const std::string& what) {
     if (!fatal_) Fatal(what);
   });
+  store_->OnSynced([this](Store::Synced write, double seconds) {
+    metrics_.Synced(write == Store::Synced::kBlock ? SyncedWrite::kBlock : SyncedWrite::kVoteState,
+                    seconds);
+  });
   try {
     return StartChecked(tls_cert_pem, tls_key_pem);
   } catch (const contracts::StateStorageError& e) {

@@ -19,6 +19,7 @@ consensus::proto::Block Node::ProposeBlock(std::uint64_t height, std::int64_t no
   // others validate whatever it holds).
   const std::int64_t deadline = SteadyMs() + genesis_.consensus.timeout_propose_ms / kBuildBudgetDivisor;
   consensus::proto::Block block;
+  const StopWatch watch;
   try {
     block = ledger_.BuildBlock(height, timestamp, config_.member_id,
                                mempool_.Oldest(genesis_.consensus.block_txs_max, kBlockBytesMax),
@@ -28,6 +29,7 @@ consensus::proto::Block Node::ProposeBlock(std::uint64_t height, std::int64_t no
     if (!fatal_) Fatal(e.what());
     return {};
   }
+  metrics_.BlockStepTook(BlockStep::kBuild, watch.Seconds());
   for (const auto& d : dropped) {
     Log("dropping transaction " + crypto::ToHex(d.tx_id) + ": " + d.error.ToString());
     mempool_.Remove(d.tx_id);
@@ -66,8 +68,10 @@ void Node::Handle(consensus::Actions actions) {
   }
   if (actions.decision) {
     const auto& d = *actions.decision;
+    const StopWatch watch;
     Status committed = ledger_.CommitBlock(d.block, d.certificate);
     if (!committed.ok()) return Fatal("cannot commit decided block: " + committed.ToString());
+    metrics_.BlockStepTook(BlockStep::kCommit, watch.Seconds());
     decided_round_ = d.certificate.round();
     AfterCommit(d.block,
                 "committed in round " + std::to_string(d.certificate.round()) + " with " +

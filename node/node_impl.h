@@ -199,7 +199,10 @@ class Node : public consensus::Application {
   consensus::proto::Block ProposeBlock(std::uint64_t height, std::int64_t now_ms) override;
   Status ValidateBlock(std::uint64_t height, const consensus::proto::Block& block,
                        std::int64_t now_ms, bool check_timeliness) override {
-    return ledger_.ValidateBlock(height, block, now_ms, check_timeliness);
+    const StopWatch watch;
+    Status valid = ledger_.ValidateBlock(height, block, now_ms, check_timeliness);
+    metrics_.BlockStepTook(BlockStep::kValidate, watch.Seconds());
+    return valid;
   }
   Status CheckBody(const consensus::proto::Block& block) override { return Ledger::CheckBody(block); }
 

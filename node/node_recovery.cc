@@ -62,8 +62,10 @@ bool Node::CoverWithLease(const std::string& persist) {
   assert(mark.has_value());  // the replica's own serialisation
   const LeaseMark now = *mark;
   if (now <= lease_) return true;
+  const StopWatch watch;
   Status written = WriteSigningLease(config_.StatePath("signing-lease"), crypto::ToHex(genesis_.hash),
                                      config_.member_id, now);
+  if (written.ok()) metrics_.Synced(SyncedWrite::kSigningLease, watch.Seconds());
   if (!written.ok()) {
     Fatal("cannot extend the signing lease to height " + std::to_string(now.height) + " round " +
           std::to_string(now.round) + " step " + std::to_string(now.step) + ": " +

@@ -161,7 +161,9 @@ void Node::ApplySyncedBlock(const std::string& peer) {
   sync_queue_.pop_front();
   auto header = consensus::BlockHeader::ParseText(stored.block().header());
   if (header.ok() && header->height == ledger_.height() + 1) {
+    const StopWatch watch;
     Status committed = ledger_.CommitBlock(stored.block(), stored.certificate());
+    if (committed.ok()) metrics_.BlockStepTook(BlockStep::kCommit, watch.Seconds());
     if (!committed.ok() && IsOwnStoreFailure(committed.error())) {
       // Our own data directory failed (a write refused, a damaged record), not the peer's
       // block: stop as the consensus path does, instead of blaming every peer in turn and

@@ -15,6 +15,7 @@
 #include <system_error>
 
 #include "node/big_endian.h"
+#include "node/metrics.h"
 #include "node/state_storage.h"
 
 namespace colend::node {
@@ -279,8 +280,10 @@ Status Store::CommitBlock(const BlockWrite& write) {
   batch.Put("m/tip", tip);
   leveldb::WriteOptions sync;
   sync.sync = true;
+  const StopWatch watch;
   leveldb::Status s = db_->Write(sync, &batch);
   if (!s.ok()) return StorageError(s, "writing block " + std::to_string(write.height));
+  if (on_synced_) on_synced_(Synced::kBlock, watch.Seconds());
   return Status::Ok();
 }
 
@@ -316,8 +319,10 @@ Status Store::SaveReplicaState(const std::string& bytes) {
   record.append(bytes);
   leveldb::WriteOptions sync;
   sync.sync = true;
+  const StopWatch watch;
   leveldb::Status s = db_->Put(sync, "m/replica", record);
   if (!s.ok()) return StorageError(s, "writing the replica state");
+  if (on_synced_) on_synced_(Synced::kReplicaState, watch.Seconds());
   return Status::Ok();
 }
 

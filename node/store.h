@@ -97,6 +97,10 @@ class Store {
   // Called with the error's text when a read of the state finds damage (before it raises
   // contracts::StateStorageError); the node stops on it.
   void OnStateDamage(std::function<void(const std::string&)> fn);
+  // Called after each synced write of a block (CommitBlock) or of the replica state
+  // (SaveReplicaState) with how long LevelDB took (seconds, steady clock): the node's metrics.
+  enum class Synced { kBlock, kReplicaState };
+  void OnSynced(std::function<void(Synced, double seconds)> fn) { on_synced_ = std::move(fn); }
   // Converts a store written in an earlier state layout to the current one, once
   // (LevelStateStorage::ConvertLayout). Nothing to do for a store in the current layout or an
   // empty one.
@@ -144,6 +148,7 @@ class Store {
   std::unique_ptr<const leveldb::FilterPolicy> filter_;
   std::unique_ptr<leveldb::DB> db_;
   std::unique_ptr<LevelStateStorage> state_;
+  std::function<void(Synced, double)> on_synced_;
 };
 
 std::string HeightKey(std::uint64_t height);

@@ -115,7 +115,7 @@ def attach(k, loan, name, kind, text, label=None):
 
 def export(loan, out):
     """Exports from node 5, retrying while it still fetches the documents (document-missing)."""
-    deadline, tries = time.time() + 30, 0
+    deadline, tries, first_error = time.time() + 30, 0, ""
     while True:
         tries += 1
         p = colend("--home", home(5), "evidence", "export", "--loan", loan, "--out", out, "--json",

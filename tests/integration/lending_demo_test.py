@@ -20,14 +20,12 @@ import datetime
 import json
 import os
 import re
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
 
 import netlib
-from netlib import CHECKS, colend, colend_json, expect, home
+from netlib import colend, colend_json, expect, home
 
 ARGS = None
 DIR = None
@@ -89,7 +87,6 @@ def scenario():
 
     print("roles and bad input", flush=True)
     borrower = json.loads(colend("borrower", "ref", "--id", "x", "--salt", "y", "--json").stdout)["borrower"]
-    before = colend_json("--home", home(1), "status")["height"]
     p = colend("--home", home(2), "loan", "draw", "--loan", "ROLE-1", "--borrower", borrower,
                "--amount", "1000.00", "--periods", "5", check=False)
     expect(p.returncode == 1 and "not-permitted" in p.stderr,

@@ -28,7 +28,7 @@ import urllib.error
 import urllib.request
 
 import netlib
-from netlib import (CHECKS, anchor_tx_body as tx_body, colend, colend_json, expect, home,
+from netlib import (anchor_tx_body as tx_body, colend, colend_json, expect, home,
                     signed_tx_wire)
 
 ARGS = None

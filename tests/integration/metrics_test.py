@@ -7,6 +7,8 @@ Proves:
     families, types and units;
   - the figures move as blocks commit: height, blocks and transactions committed by rule,
     a contract refusal by code and rule, a refusal at admission by code, commit latency count;
+  - the io thread's waits: one synced block write and one commit step per committed block, the
+    vote state synced in every height, the signing lease extended, plausible means;
   - peers, members, quorum, signing state, RSS and LevelDB size are there and plausible;
   - /health tells live from ready: 200 with "ready": true on a synced member connected to a
     quorum; /health/ready is 200 then; with three of five nodes stopped node 1 is live (200) but
@@ -14,7 +16,6 @@ Proves:
   - only GET is allowed on these paths.
 """
 import argparse
-import hashlib
 import http.client
 import json
 import os
@@ -90,6 +91,8 @@ def scenario():
                        ("colend_commit_latency_seconds", "histogram"),
                        ("colend_block_transactions", "histogram"),
                        ("colend_block_size_bytes", "histogram"),
+                       ("colend_sync_seconds", "histogram"),
+                       ("colend_block_step_seconds", "histogram"),
                        ("colend_blocks_committed", "counter"),
                        ("colend_transactions_committed", "counter"),
                        ("colend_transactions_rejected", "counter"),
@@ -154,6 +157,28 @@ def scenario():
            f"the admission refusal counted by code {refused_code}")
     expect(value(after, "colend_block_transactions", "colend_block_transactions_count") == blocks,
            "one block-size observation per committed block")
+    # The io thread's waits: one synced block write and one commit step per committed block,
+    # at least one synced vote state per height decided by consensus (its votes), each lease
+    # extension synced; every figure plausible.
+    def sync(write, part="count"):
+        return value(after, "colend_sync_seconds", f"colend_sync_seconds_{part}", write=write)
+
+    def step(name, part="count"):
+        return value(after, "colend_block_step_seconds", f"colend_block_step_seconds_{part}",
+                     step=name)
+    expect(sync("block") == blocks, f"one synced block write per committed block: "
+           f"{sync('block')} for {blocks}")
+    expect(step("commit") == blocks, f"one commit step per committed block: {step('commit')}")
+    consensus_blocks = value(after, "colend_blocks_committed", "colend_blocks_committed_total",
+                             via="consensus")
+    expect(sync("vote-state") >= consensus_blocks,
+           f"vote state synced in every height: {sync('vote-state')} for {consensus_blocks}")
+    expect(sync("signing-lease") >= 1, f"the signing lease extended: {sync('signing-lease')}")
+    expect(step("validate") >= 1, f"proposals validated: {step('validate')}")
+    for write in ("block", "vote-state", "signing-lease"):
+        mean = sync(write, "sum") / sync(write)
+        expect(0 < mean < 5, f"mean {write} sync {mean * 1000:.2f} ms is plausible")
+    expect(0 < step("commit", "sum") / blocks < 5, "mean commit step is plausible")
     expect(value(after, "colend_peers_connected") == 4, "four peers connected")
     heights = [v for n, l, v in after["colend_peer_height"]["samples"]]
     expect(len(heights) >= 3 and max(heights) <= value(after, "colend_height") + 1,

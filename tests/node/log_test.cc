@@ -86,5 +86,34 @@ TEST(Metrics, HistogramBucketsAreCumulativeAndLabelsEscaped) {
   EXPECT_NE(text.find("colend_height 9\n"), std::string::npos);
 }
 
+// The io thread's waits (node/metrics.h): one histogram per kind of synced write and per step of
+// a block, each under its own label, with every kind present (at zero) before any observation.
+TEST(Metrics, SyncAndBlockStepHistogramsAreLabelledByKind) {
+  NodeMetrics m;
+  m.Synced(SyncedWrite::kVoteState, 0.003);
+  m.Synced(SyncedWrite::kVoteState, 0.0004);
+  m.Synced(SyncedWrite::kBlock, 0.03);
+  m.BlockStepTook(BlockStep::kCommit, 0.007);
+  const std::string text = m.Render(MetricsGauges{});
+  EXPECT_NE(text.find("# TYPE colend_sync_seconds histogram\n"), std::string::npos);
+  EXPECT_NE(text.find("colend_sync_seconds_bucket{write=\"vote-state\",le=\"0.0005\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("colend_sync_seconds_bucket{write=\"vote-state\",le=\"0.005\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("colend_sync_seconds_count{write=\"vote-state\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("colend_sync_seconds_sum{write=\"vote-state\"} 0.0034\n"), std::string::npos);
+  EXPECT_NE(text.find("colend_sync_seconds_bucket{write=\"block\",le=\"0.02\"} 0\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("colend_sync_seconds_bucket{write=\"block\",le=\"0.05\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("colend_sync_seconds_count{write=\"signing-lease\"} 0\n"), std::string::npos);
+  EXPECT_NE(text.find("colend_block_step_seconds_bucket{step=\"commit\",le=\"0.01\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("colend_block_step_seconds_count{step=\"build\"} 0\n"), std::string::npos);
+  EXPECT_NE(text.find("colend_block_step_seconds_count{step=\"validate\"} 0\n"), std::string::npos);
+  // Histograms without labels keep their plain form.
+  EXPECT_NE(text.find("colend_commit_latency_seconds_count 0\n"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace colend::node

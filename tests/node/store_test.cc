@@ -7,6 +7,8 @@
 #include <functional>
 #include <set>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "node/store.h"
 
@@ -39,13 +41,22 @@ TEST(Store, CommitSurvivesReopen) {
     write.tx_ids = {tx};
     write.state_writes = &writes;
     write.ledger_accumulator = "acc";
+    // Each synced write is reported once, after it succeeded (the node's colend_sync_seconds).
+    std::vector<std::pair<Store::Synced, double>> synced;
+    (*store)->OnSynced(
+        [&synced](Store::Synced what, double seconds) { synced.emplace_back(what, seconds); });
     // State writes need the hashes prepared on the committed state (here: empty).
     EXPECT_EQ((*store)->CommitBlock(write).error().code, "internal-error");
+    EXPECT_TRUE(synced.empty()) << "a refused block is not a synced write";
     contracts::StateTree empty;
     const contracts::StatePrepared prepared = empty.Prepare(writes);
     write.state_prepared = &prepared;
     ASSERT_TRUE((*store)->CommitBlock(write).ok());
     ASSERT_TRUE((*store)->SaveReplicaState("votes").ok());
+    ASSERT_EQ(synced.size(), 2u);
+    EXPECT_EQ(synced[0].first, Store::Synced::kBlock);
+    EXPECT_EQ(synced[1].first, Store::Synced::kReplicaState);
+    for (const auto& [what, seconds] : synced) EXPECT_TRUE(seconds >= 0 && seconds < 60) << seconds;
   }
   auto store = Store::Open(dir, genesis);
   ASSERT_TRUE(store.ok());
