@@ -9,7 +9,10 @@ per node, what happened in between: blocks committed, and for each synced write
 (colend_sync_seconds{write}) and each step of a block (colend_block_step_seconds{step}) its
 count, mean and share of the run's wall time. The shares are of one thread: the io thread runs
 consensus, execution and the synced writes in turn, so a share is time nothing else ran there.
-Exit status: COMMAND's, or 2 if a node cannot be scraped (named).
+COMMAND's output is passed through; if its last line is a JSON object with "measured_s" (as
+`colend-bench --json` prints: first submit to last commit), the shares are of that time instead
+of COMMAND's whole run (which includes pre-signing).
+Exit status: COMMAND's, or 2 if a node cannot be scraped or COMMAND cannot be run (named).
 
 Python's standard library only; the text format is read line by line (docs/operations.md,
 "Metrics").
@@ -73,11 +76,26 @@ def main():
     members = nodes(args.dir)
     before = {name: scrape(name, port) for name, port in members}
     start = time.monotonic()
-    rc = subprocess.call(command)
-    seconds = time.monotonic() - start
+    try:
+        run = subprocess.run(command, stdout=subprocess.PIPE, text=True)
+    except OSError as e:
+        print(f"io-share: cannot run {command[0]}: {e}", file=sys.stderr)
+        return 2
+    seconds = max(time.monotonic() - start, 1e-6)
+    rc = run.returncode
+    sys.stdout.write(run.stdout)
+    sys.stdout.flush()
+    window = "the command's run"
+    lines = run.stdout.strip().splitlines()
+    try:
+        measured = json.loads(lines[-1]).get("measured_s") if lines else None
+    except (ValueError, AttributeError):
+        measured = None
+    if isinstance(measured, (int, float)) and measured > 0:
+        seconds, window = float(measured), "measured_s of the command's JSON"
     after = {name: scrape(name, port) for name, port in members}
 
-    report = {"seconds": round(seconds, 3), "command_rc": rc, "nodes": {}}
+    report = {"seconds": round(seconds, 3), "window": window, "command_rc": rc, "nodes": {}}
     for name, _ in members:
         delta = {k: after[name].get(k, 0.0) - before[name].get(k, 0.0) for k in after[name]}
         node = {"blocks": int(sum(v for (kind, _, _), v in delta.items() if kind == "blocks"))}
@@ -98,7 +116,7 @@ def main():
     if args.json:
         print(json.dumps(report))
     else:
-        print(f"{seconds:.1f} s; command exit {rc}")
+        print(f"{seconds:.1f} s ({window}); command exit {rc}")
         for name, node in report["nodes"].items():
             parts = [f"{k} {v['count']}x {v['mean_ms']:.2f} ms = {100 * v['share']:.1f}%"
                      for k, v in node.items() if isinstance(v, dict)]

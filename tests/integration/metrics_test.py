@@ -184,6 +184,29 @@ def scenario():
     expect(len(heights) >= 3 and max(heights) <= value(after, "colend_height") + 1,
            f"verified peer heights: {heights}")
 
+    # scripts/io-share.py around one more anchor: it reads the same figures per node, as the
+    # difference over the command's run.
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts",
+                          "io-share.py")
+    with tempfile.NamedTemporaryFile(suffix=".pdf", delete=False) as f:
+        f.write(f"io-share {time.time()}".encode())
+        doc = f.name
+    p = subprocess.run(["/usr/bin/python3", script, "--dir", netlib.DIR, "--json", "--",
+                        os.path.join(netlib.BIN, "colend"), "--home", home(2), "evidence", "anchor",
+                        "--file", doc, "--name", "io-share.pdf", "--timeout", "30"],
+                       capture_output=True, text=True, timeout=120)
+    expect(p.returncode == 0, f"io-share around an anchor: exit {p.returncode} {p.stderr[-300:]}")
+    share = json.loads(p.stdout.strip().splitlines()[-1])
+    one = share["nodes"]["node1"]
+    expect(sorted(share["nodes"]) == [f"node{k}" for k in range(1, 6)], "io-share reads all five")
+    expect(one["blocks"] >= 1 and one["sync:block"]["count"] == one["blocks"] and
+           one["step:commit"]["count"] == one["blocks"] and 0 < one["io_busy_share"] < 1,
+           f"io-share: the anchor's block on node1 with its sync and commit step: {one}")
+    p = subprocess.run(["/usr/bin/python3", script, "--dir", netlib.DIR + "-none", "--", "true"],
+                       capture_output=True, text=True, timeout=60)
+    expect(p.returncode != 0 and "no node*/config.json" in p.stderr,
+           f"io-share without a network names it: {p.returncode} {p.stderr.strip()}")
+
     # A client keeping 70 connections to node1 from one address, over the 64 per address
     # (docs/operations.md): the node closes its oldest idle ones and counts each.
     expect(value(after, "colend_rpc_connections_closed", "colend_rpc_connections_closed_total",
