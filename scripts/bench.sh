@@ -8,8 +8,9 @@
 #
 #   --rates   offered rates of the sweep (default: 25, 50, 75, 100 and 125 % of the maximum
 #             measured first)
-#   --out     where results go (default bench-results/): max.json, sweep.jsonl (every run, and
-#             the etcd line with --etcd), bench.png, and with --perf perf-top.txt
+#   --out     where results go (default bench-results/): max.json, io-max.json (where each
+#             node's io thread spent the maximum run: scripts/io-share.py), sweep.jsonl (every
+#             run, and the etcd line with --etcd), bench.png, and with --perf perf-top.txt
 #   --perf    perf record -g on node1 during the maximum-rate run; prints the top 15 symbols
 #   --etcd    also runs scripts/bench-etcd.sh (a 5-member etcd cluster, etcdctl check perf
 #             --load=l, about 60 s) and prints both figures side by side
@@ -57,7 +58,13 @@ if [ "$perf" -eq 1 ]; then
   (sleep 10; perf record -g -p "$pid" -o "$out/perf.data" -- sleep "$duration" >/dev/null 2>&1) &
   perf_job=$!
 fi
-bench --json >"$out/max.json"
+# Wrapped in io-share.py: the nodes' /metrics before and after give where each io thread spent
+# the run (io-max.json); colend-bench's own line stays max.json.
+/usr/bin/python3 scripts/io-share.py --dir "$net/net" --json -- "$bin/colend-bench" --dir "$net/net" \
+  --duration "$duration" --clients "$clients" --mix "$mix" --json >"$out/max-io.txt"
+head -n 1 "$out/max-io.txt" >"$out/max.json"
+tail -n 1 "$out/max-io.txt" >"$out/io-max.json"
+rm -f "$out/max-io.txt"
 [ "$perf" -eq 1 ] && wait "$perf_job" || true
 cat "$out/max.json" >>"$out/sweep.jsonl"
 field() { /usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$@"; }
@@ -65,6 +72,17 @@ max_tps=$(field "$out/max.json" committed_tps)
 printf 'committed %.1f tx/s, p50 %.0f ms, p99 %.0f ms, verification bound %.0f tx/s, node RSS max %.1f MiB\n' \
   "$max_tps" "$(field "$out/max.json" latency_ms_p50)" "$(field "$out/max.json" latency_ms_p99)" \
   "$(field "$out/max.json" verify_bound_tps)" "$(field "$out/max.json" rss_mib_max)"
+/usr/bin/python3 - "$out/io-max.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+n = r["nodes"]["node1"]
+ms = lambda k: n[k]["mean_ms"]
+pc = lambda k: 100 * n[k]["share"]
+print(f"node1's io thread, {n['blocks']} heights: validate {ms('step:validate'):.1f} ms ({pc('step:validate'):.1f} %), "
+      f"commit {ms('step:commit'):.1f} ms ({pc('step:commit'):.1f} %; block sync {ms('sync:block'):.1f}), "
+      f"vote-state syncs {pc('sync:vote-state'):.1f} %, lease syncs {pc('sync:signing-lease'):.1f} %, "
+      f"build {pc('step:build'):.1f} %: busy {100 * n['io_busy_share']:.1f} % of {r['seconds']:.1f} s")
+PY
 if [ "$perf" -eq 1 ] && [ -f "$out/perf.data" ]; then
   perf report -i "$out/perf.data" --stdio --no-children --sort symbol -g none 2>/dev/null |
     grep -v '^#' | grep -v '^ *$' | sed 's/[ -]*$//' | cut -c1-160 | head -15 >"$out/perf-top.txt" || true
