@@ -129,18 +129,6 @@ std::map<std::string, std::uint64_t> NodeMetrics::RejectionsByRule() const {
 
 void NodeMetrics::TxRefused(const std::string& code) { ++refused_[code]; }
 
-namespace {
-std::int64_t SteadyNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-}  // namespace
-
-StopWatch::StopWatch() : start_ns_(SteadyNs()) {}
-
-double StopWatch::Seconds() const { return static_cast<double>(SteadyNs() - start_ns_) / 1e9; }
-
 void NodeMetrics::EquivocationsSeen(std::size_t count) { equivocations_ += count; }
 
 std::string NodeMetrics::Render(const MetricsGauges& g) const {
@@ -242,6 +230,18 @@ std::string NodeMetrics::Render(const MetricsGauges& g) const {
   }
   return out;
 }
+
+namespace {
+std::int64_t SteadyNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+StopWatch::StopWatch() : start_ns_(SteadyNs()) {}
+
+double StopWatch::Seconds() const { return static_cast<double>(SteadyNs() - start_ns_) / 1e9; }
 
 std::uint64_t ProcessRssBytes() {
   std::ifstream statm("/proc/self/statm");

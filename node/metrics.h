@@ -31,9 +31,9 @@ class Histogram {
   std::uint64_t count_ = 0;
 };
 
-// What the io thread waits for in one synced write (docs/operations.md, "Metrics"): the block's
-// batch (blocks, state, indexes), the replica's vote state before it sends a vote or proposal,
-// and the signing lease file ahead of it.
+// What the io thread waits for in one synced write (docs/operations.md, "Metrics and health"):
+// the block's batch (blocks, state, indexes), the replica's vote state before it sends a vote or
+// proposal, and the signing lease file ahead of it.
 enum class SyncedWrite { kBlock, kVoteState, kSigningLease };
 inline constexpr int kSyncedWriteKinds = 3;
 // The io thread's work on one block: building it (proposer), validating a proposal (executing
