@@ -16,6 +16,8 @@
 #      1,000,000) are on chain;
 #   4. colend-bench --mix loans for S seconds again, and the ratio to step 1 (target: within 10 %);
 #   5. the two restarts of step 2 again; the ratios to step 2.
+# Both loans runs run inside scripts/io-share.py: node1's time per height validating, committing
+# and building on each chain is printed at the end.
 # JSON lines go to DIR/long.jsonl (default bench-results/). Takes about 26 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -90,10 +92,21 @@ restart() {
     tee -a "$out/long.jsonl"
 }
 bench() { "$bin/colend-bench" --dir "$net/net" --json "$@"; }
+# The loans run inside scripts/io-share.py: prints colend-bench's JSON line; where each node's io
+# thread spent the run goes to long.jsonl as its own line ("io_share": LABEL).
+loans() {
+  local both
+  both=$(/usr/bin/python3 scripts/io-share.py --dir "$net/net" --json -- \
+    "$bin/colend-bench" --dir "$net/net" --json --duration "$duration" --mix loans)
+  echo "$both" | tail -n 1 |
+    py "import json,sys; r=json.load(sys.stdin); r['io_share']=sys.argv[1]; print(json.dumps(r))" "$1" \
+    >>"$out/long.jsonl"
+  echo "$both" | head -n 1
+}
 field() { py "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$@"; }
 
 echo "== loans, $duration s, on the new chain"
-empty=$(bench --duration "$duration" --mix loans)
+empty=$(loans new-chain)
 echo "$empty" | tee -a "$out/long.jsonl" >/dev/null
 on_chain=$(field "$empty" committed)
 printf 'committed %.1f tx/s, p50 %.0f ms, p99 %.0f ms\n' "$(field "$empty" committed_tps)" \
@@ -109,7 +122,7 @@ while [ "$on_chain" -lt "$txs" ]; do
     "$on_chain" "$(field "$fill" committed_tps)" "$(field "$fill" rss_mib_max)"
 done
 echo "== loans, $duration s, with $on_chain transactions on chain"
-long=$(bench --duration "$duration" --mix loans)
+long=$(loans long-chain)
 echo "$long" | tee -a "$out/long.jsonl" >/dev/null
 printf 'committed %.1f tx/s, p50 %.0f ms, p99 %.0f ms, node RSS max %.1f MiB\n' \
   "$(field "$long" committed_tps)" "$(field "$long" latency_ms_p50)" \
@@ -124,6 +137,20 @@ loans = [r for r in rows if r.get('mix') == 'loans']
 restarts = {r['restart']: r for r in rows if 'restart' in r}
 print('== throughput long/new chain: %.2f (%.1f / %.1f tx/s; target >= 0.90)' % (
     loans[-1]['committed_tps'] / loans[0]['committed_tps'], loans[-1]['committed_tps'], loans[0]['committed_tps']))
+io = {r['io_share']: r['nodes']['node1'] for r in rows if 'io_share' in r}
+if 'new-chain' in io and 'long-chain' in io:
+    n, l = io['new-chain'], io['long-chain']
+    print('== node1 per height, long/new chain: validate %.1f / %.1f ms, commit %.1f / %.1f ms '
+          '(block sync %.1f / %.1f), build %.1f / %.1f ms; io thread busy in these %.0f / %.0f %%' % (
+        l['step:validate']['mean_ms'], n['step:validate']['mean_ms'], l['step:commit']['mean_ms'],
+        n['step:commit']['mean_ms'], l['sync:block']['mean_ms'], n['sync:block']['mean_ms'],
+        l['step:build']['mean_ms'], n['step:build']['mean_ms'], 100 * l['io_busy_share'],
+        100 * n['io_busy_share']))
+    if 'io_thread_cpu_s' in n and 'io_thread_cpu_s' in l:
+        print('== node1 CPU per committed transaction, long/new chain: io thread %.3f / %.3f ms, '
+              'process %.3f / %.3f ms' % (
+            1000 * l['io_thread_cpu_s'] / loans[-1]['committed'], 1000 * n['io_thread_cpu_s'] / loans[0]['committed'],
+            1000 * l['process_cpu_s'] / loans[-1]['committed'], 1000 * n['process_cpu_s'] / loans[0]['committed']))
 for label in ('', '-again'):
     l, n = restarts['long-chain' + label], restarts['new-chain' + label]
     print('== restart%s long/new chain: RPC answers after %d / %d ms, listening after %d / %d ms, '

@@ -7,7 +7,8 @@ Scrapes GET /metrics of every node of the `colend localnet` in D (D/node<k>/conf
 COMMAND (for example a `colend-bench` run against the same network), scrapes again and prints,
 per node, what happened in between: blocks committed, and for each synced write
 (colend_sync_seconds{write}) and each step of a block (colend_block_step_seconds{step}) its
-count, mean and share of the run's wall time. The shares are of one thread: the io thread runs
+count, mean and share of the run's wall time; and, for a node on this machine, the CPU seconds
+its io thread (the main thread) and its whole process used in COMMAND's run (/proc). The shares are of one thread: the io thread runs
 consensus, execution and the synced writes in turn, so a share is time nothing else ran there.
 COMMAND's output is passed through; if its last line is a JSON object with "measured_s" (as
 `colend-bench --json` prints: first submit to last commit), the shares are of that time instead
@@ -42,6 +43,25 @@ def nodes(directory):
     return found
 
 
+def cpu_seconds(directory, name):
+    """(io thread, whole process) CPU seconds of a local node, from /proc (None if not local).
+
+    The io thread is the process's main thread (its tid is the pid in node.pid)."""
+    try:
+        with open(os.path.join(directory, name, "node.pid")) as f:
+            pid = int(f.read().split()[0])
+        tick = os.sysconf("SC_CLK_TCK")
+
+        def ticks(path):
+            with open(path) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+
+        return ticks(f"/proc/{pid}/task/{pid}/stat"), ticks(f"/proc/{pid}/stat")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def scrape(name, port):
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
@@ -74,6 +94,7 @@ def main():
     if not command:
         ap.error("give the command to run after --")
     members = nodes(args.dir)
+    cpu_before = {name: cpu_seconds(args.dir, name) for name, _ in members}
     before = {name: scrape(name, port) for name, port in members}
     start = time.monotonic()
     try:
@@ -94,6 +115,7 @@ def main():
     if isinstance(measured, (int, float)) and measured > 0:
         seconds, window = float(measured), "measured_s of the command's JSON"
     after = {name: scrape(name, port) for name, port in members}
+    cpu_after = {name: cpu_seconds(args.dir, name) for name, _ in members}
 
     report = {"seconds": round(seconds, 3), "window": window, "command_rc": rc, "nodes": {}}
     for name, _ in members:
@@ -111,6 +133,10 @@ def main():
             total += delta.get(("sync", label, "sum"), 0.0)
         # The block write is inside the commit step; the vote state and lease are not.
         node["io_busy_share"] = round(total / seconds, 4)
+        if cpu_before[name] and cpu_after[name]:
+            # CPU used in the command's whole run (including any pre-signing it does).
+            node["io_thread_cpu_s"] = round(cpu_after[name][0] - cpu_before[name][0], 2)
+            node["process_cpu_s"] = round(cpu_after[name][1] - cpu_before[name][1], 2)
         report["nodes"][name] = node
 
     if args.json:
@@ -120,7 +146,9 @@ def main():
         for name, node in report["nodes"].items():
             parts = [f"{k} {v['count']}x {v['mean_ms']:.2f} ms = {100 * v['share']:.1f}%"
                      for k, v in node.items() if isinstance(v, dict)]
-            print(f"{name}: {node['blocks']} blocks; io thread in these {100 * node['io_busy_share']:.1f}%")
+            cpu = (f"; CPU in the command's run: io thread {node['io_thread_cpu_s']:.2f} s, process "
+                   f"{node['process_cpu_s']:.2f} s" if "io_thread_cpu_s" in node else "")
+            print(f"{name}: {node['blocks']} blocks; io thread in these {100 * node['io_busy_share']:.1f}%{cpu}")
             for p in parts:
                 print(f"  {p}")
     return rc
