@@ -13,7 +13,8 @@ consensus, execution and the synced writes in turn, so a share is time nothing e
 COMMAND's output is passed through; if its last line is a JSON object with "measured_s" (as
 `colend-bench --json` prints: first submit to last commit), the shares are of that time instead
 of COMMAND's whole run (which includes pre-signing).
-Exit status: COMMAND's, or 2 if a node cannot be scraped or COMMAND cannot be run (named).
+Exit status: COMMAND's, or 2 (with the reason) if D holds no node, a node cannot be scraped or
+COMMAND cannot be run.
 
 Python's standard library only; the text format is read line by line (docs/operations.md,
 "Metrics").
@@ -39,7 +40,8 @@ def nodes(directory):
         with open(path) as f:
             found.append((name, json.load(f)["rpc_port"]))
     if not found:
-        sys.exit(f"io-share: no node*/config.json under {directory}")
+        print(f"io-share: no node*/config.json under {directory}", file=sys.stderr)
+        sys.exit(2)
     return found
 
 

@@ -204,7 +204,7 @@ def scenario():
            f"io-share: the anchor's block on node1 with its sync and commit step: {one}")
     p = subprocess.run(["/usr/bin/python3", script, "--dir", netlib.DIR + "-none", "--", "true"],
                        capture_output=True, text=True, timeout=60)
-    expect(p.returncode != 0 and "no node*/config.json" in p.stderr,
+    expect(p.returncode == 2 and "no node*/config.json" in p.stderr,
            f"io-share without a network names it: {p.returncode} {p.stderr.strip()}")
 
     # A client keeping 70 connections to node1 from one address, over the 64 per address
