@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <memory>
 #include <system_error>
 
 #include "node/big_endian.h"
@@ -84,36 +83,6 @@ class PreadEnv : public leveldb::EnvWrapper {
     }
     *result = new PreadFile(fd, name);
     return leveldb::Status::OK();
-  }
-
-  // LevelDB runs its flushes and merges on one background thread, started by its first job.
-  // Each job here runs on it after lowering that thread's CPU priority (once, by
-  // kStoreBackgroundNiceIncrement), so that where cores are short the io thread's blocks and
-  // votes go first and the merges take what is left (docs/operations.md, "Store memory").
-  void Schedule(void (*function)(void*), void* arg) override {
-    target()->Schedule(&RunLowered, new Job{function, arg});
-  }
-
- private:
-  struct Job {
-    void (*function)(void*);
-    void* arg;
-  };
-  static void RunLowered(void* raw) {
-    std::unique_ptr<Job> job(static_cast<Job*>(raw));
-    thread_local bool lowered = false;
-    if (!lowered) {
-      lowered = true;
-      // Per thread on Linux (setpriority(2)); raising the nice value needs no privilege. If it
-      // fails, the merges run at the node's priority, as LevelDB's own thread would.
-      const auto tid = static_cast<id_t>(::gettid());
-      errno = 0;
-      const int now = ::getpriority(PRIO_PROCESS, tid);
-      if (errno == 0) {
-        ::setpriority(PRIO_PROCESS, tid, std::min(now + kStoreBackgroundNiceIncrement, 19));
-      }
-    }
-    job->function(job->arg);
   }
 };
 

@@ -66,9 +66,6 @@ inline constexpr std::size_t kStoreWriteBufferSizes = 5;  // 12, 14, 16, 18, 20 
 // row of that order have five different sizes.
 std::size_t StoreWriteBufferBytes(std::size_t place);
 inline constexpr std::size_t kStoreBlockCacheBytes = 32u << 20;
-// LevelDB's background thread (its flushes and merges) runs this much nicer than the node
-// (capped at 19): a burst's merges then take the cores the io thread leaves, not its turn.
-inline constexpr int kStoreBackgroundNiceIncrement = 10;
 // Table files LevelDB keeps open (one descriptor each, read with pread; not mapped, so the
 // database's size does not count in the node's resident memory); fewer if the process's
 // descriptor limit is low (a quarter of it; colend-node raises its soft limit to the hard one).

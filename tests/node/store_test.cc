@@ -2,15 +2,10 @@
 // survive reopening; a data directory of another chain is refused; replica state round-trips.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <set>
-#include <sstream>
-#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -166,45 +161,6 @@ TEST(Store, TheWriteBufferSizeGivenIsTheOneLevelDbFlushesAt) {
     }
     std::filesystem::remove_all(dir);
   }
-}
-
-// LevelDB's flushes and merges run on a thread nicer than the node by
-// kStoreBackgroundNiceIncrement; the thread that writes (the io thread) keeps its priority.
-TEST(Store, LevelDbsBackgroundThreadRunsNicerThanTheNode) {
-  auto nice_of = [](const std::filesystem::path& stat) {
-    std::ifstream in(stat);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    // proc(5): "pid (comm) state ..." with the nice value the 19th field; comm may hold spaces.
-    std::istringstream rest(text.substr(text.rfind(')') + 2));
-    std::string field;
-    for (int i = 3; i <= 19; ++i) rest >> field;
-    return std::stoi(field);
-  };
-  const int own = nice_of("/proc/thread-self/stat");
-  if (own >= 19) GTEST_SKIP() << "this test already runs at the lowest priority";
-  const int lowered = std::min(own + kStoreBackgroundNiceIncrement, 19);
-  auto lowered_threads = [&] {
-    int n = 0;
-    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-      if (nice_of(task.path() / "stat") == lowered) ++n;
-    }
-    return n;
-  };
-  std::string dir = TempDir("nice");
-  {
-    auto store = Store::Open(dir, crypto::Sha256("genesis"), nullptr, 1u << 20);
-    ASSERT_TRUE(store.ok()) << store.error().ToString();
-    for (int i = 0; i < 3; ++i) {
-      ASSERT_TRUE((*store)->PutAux("record-" + std::to_string(i), std::string(1u << 20, 'x')).ok());
-    }
-    // The 1 MiB buffer holding 3 MiB is flushed on the background thread, which is then lowered.
-    for (int wait = 0; wait < 100 && lowered_threads() == 0; ++wait) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    EXPECT_EQ(lowered_threads(), 1) << "one thread (LevelDB's) runs at nice " << lowered;
-    EXPECT_EQ(nice_of("/proc/thread-self/stat"), own) << "the writing thread keeps its priority";
-  }
-  std::filesystem::remove_all(dir);
 }
 
 // Five members in a row of the genesis order get five sizes; none goes past 20 MiB.
