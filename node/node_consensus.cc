@@ -45,7 +45,14 @@ void Node::Handle(consensus::Actions actions) {
     LogAt(LogLevel::kDebug, "consensus: " + line,
           {{"height", std::to_string(active_height_)}});
   }
-  if (actions.persist && !PersistVoteState(*actions.persist)) return;
+  if (actions.persist) {
+    if (!CoverWithLease(*actions.persist)) return;
+    Status saved = store_->SaveReplicaState(*actions.persist);
+    if (!saved.ok()) {
+      // Without durable vote state we could sign twice after a crash: stop rather than speak.
+      return Fatal(saved.ToString());
+    }
+  }
   for (auto& out : actions.messages) {
     proto::PeerMessage message;
     *message.mutable_consensus() = std::move(out.message);

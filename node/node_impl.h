@@ -220,11 +220,9 @@ class Node : public consensus::Application {
   // Stops the node after an error that makes going on unsafe (see fatal()).
   void Fatal(const std::string& what);
   void Handle(consensus::Actions actions);
-  // Stores the vote state `persist` and, at the same time, extends the signing lease
-  // (node/signing_lease.h) to its mark; both are synced before this returns, so before anything
-  // is sent. False (and fatal) if either cannot be written.
-  bool PersistVoteState(const std::string& persist);
-  bool LeaseFailed(const LeaseMark& mark, const Status& written);
+  // The signing lease (node/signing_lease.h) covers the mark of the vote state `persist` before
+  // it is stored or anything is sent. False (and fatal) if the lease cannot be written.
+  bool CoverWithLease(const std::string& persist);
   // Decides at start whether this member's signing history is known (docs/consensus.md §10).
   Status JudgeHistory();
   // Equivocations the replica detected: kept durably and sent as consensus.evidence txs.

@@ -2,10 +2,6 @@
 // against the signing lease at start-up, covering every signature with the lease, and recovering
 // the signing floor from the certified reports of the epoch at the tip (signing_recovery.h).
 #include <algorithm>
-#include <cassert>
-#include <future>
-#include <optional>
-#include <system_error>
 
 #include "node/node_impl.h"
 #include "node/signing_recovery.h"
@@ -61,55 +57,23 @@ Status Node::JudgeHistory() {
   return Status::Ok();
 }
 
-bool Node::PersistVoteState(const std::string& persist) {
+bool Node::CoverWithLease(const std::string& persist) {
   const std::optional<LeaseMark> mark = LeaseMarkOf(persist);
   assert(mark.has_value());  // the replica's own serialisation
   const LeaseMark now = *mark;
-  // docs/consensus.md §10 item 2: the lease is rewritten (on a thread of its own, when it has to
-  // move) while the store writes the vote state, and nothing is sent before both are synced. A
-  // crash between the two leaves the lease ahead (judged as lost writes at start) or the data
-  // ahead (the lease is raised to it at start); neither covers less than what was sent.
-  struct LeaseWrite {
-    Status status;
-    double seconds = 0;
-  };
-  auto write_lease = [path = config_.StatePath("signing-lease"),
-                      genesis = crypto::ToHex(genesis_.hash), member = config_.member_id, now] {
-    const StopWatch watch;
-    LeaseWrite done{WriteSigningLease(path, genesis, member, now)};
-    done.seconds = watch.Seconds();
-    return done;
-  };
-  std::future<LeaseWrite> lease;
-  std::optional<LeaseWrite> lease_inline;
-  if (now > lease_) {
-    try {
-      lease = std::async(std::launch::async, write_lease);
-    } catch (const std::system_error&) {
-      lease_inline = write_lease();  // no thread to be had: one write after the other
-      if (!lease_inline->status.ok()) return LeaseFailed(now, lease_inline->status);
-    }
-  }
-  const Status saved = store_->SaveReplicaState(persist);
-  if (lease.valid()) lease_inline = lease.get();
-  if (lease_inline) {
-    if (!lease_inline->status.ok()) return LeaseFailed(now, lease_inline->status);
-    metrics_.Synced(SyncedWrite::kSigningLease, lease_inline->seconds);
-    lease_ = now;
-  }
-  if (!saved.ok()) {
-    // Without durable vote state we could sign twice after a crash: stop rather than speak.
-    Fatal(saved.ToString());
+  if (now <= lease_) return true;
+  const StopWatch watch;
+  Status written = WriteSigningLease(config_.StatePath("signing-lease"), crypto::ToHex(genesis_.hash),
+                                     config_.member_id, now);
+  if (written.ok()) metrics_.Synced(SyncedWrite::kSigningLease, watch.Seconds());
+  if (!written.ok()) {
+    Fatal("cannot extend the signing lease to height " + std::to_string(now.height) + " round " +
+          std::to_string(now.round) + " step " + std::to_string(now.step) + ": " +
+          written.ToString());
     return false;
   }
+  lease_ = now;
   return true;
-}
-
-bool Node::LeaseFailed(const LeaseMark& mark, const Status& written) {
-  Fatal("cannot extend the signing lease to height " + std::to_string(mark.height) + " round " +
-        std::to_string(mark.round) + " step " + std::to_string(mark.step) + ": " +
-        written.ToString());
-  return false;
 }
 
 RecoveryProgress Node::SigningRecoveryProgress() {
