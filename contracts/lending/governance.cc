@@ -375,7 +375,7 @@ Status ValidateParameters(const nlohmann::json& params) {
 
 std::shared_ptr<const nlohmann::json> SharedParameters(const StateReader& state) {
   // Every lending transaction reads the parameter set; parsing its text each time was an eighth
-  // of a node's time under load (README, "Throughput"). The parsed set is a pure function of the
+  // of a node's time under load (docs/performance.md). The parsed set is a pure function of the
   // version and the record's exact text, so the last one parsed on this thread is kept and
   // handed out again while both are unchanged: the result is the same as parsing, whatever ran
   // before (deterministic), only cheaper.

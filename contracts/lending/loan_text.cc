@@ -1,7 +1,7 @@
 // The stored text of a loan record ("loan/<id>", loan_model.h), written directly: the same bytes as nlohmann's dump() of Loan::ToJson() — objects with their keys in
 // byte order, no spaces, integers in decimal, strings escaped as nlohmann escapes them — without
 // building the JSON tree first. Every lending transaction writes the record of its loan, and
-// building the tree was a quarter of a drawdown's execution (the profile in README, "Throughput").
+// building the tree was a quarter of a drawdown's execution (the profile in docs/performance.md).
 //
 // Only ASCII strings are written here. A record with a byte >= 0x80 in any string is written by
 // nlohmann itself, so its UTF-8 checks (and their refusal of invalid text) stay exactly as they
