@@ -33,6 +33,12 @@ LINE = re.compile(r'^(colend_(?:sync|block_step)_seconds_(?:sum|count))\{(\w+)="
 BLOCKS = re.compile(r'^colend_blocks_committed_total\{via="(\w+)"\} (\S+)$')
 
 
+def fail(why):
+    """Names what is wrong and exits 2 (COMMAND's own status is passed through otherwise)."""
+    print(f"io-share: {why}", file=sys.stderr)
+    sys.exit(2)
+
+
 def nodes(directory):
     found = []
     for path in sorted(glob.glob(os.path.join(directory, "node*", "config.json"))):
@@ -40,8 +46,7 @@ def nodes(directory):
         with open(path) as f:
             found.append((name, json.load(f)["rpc_port"]))
     if not found:
-        print(f"io-share: no node*/config.json under {directory}", file=sys.stderr)
-        sys.exit(2)
+        fail(f"no node*/config.json under {directory}")
     return found
 
 
@@ -69,8 +74,7 @@ def scrape(name, port):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
             text = r.read().decode()
     except OSError as e:
-        print(f"io-share: cannot scrape {name} on port {port}: {e}", file=sys.stderr)
-        sys.exit(2)
+        fail(f"cannot scrape {name} on port {port}: {e}")
     figures = {}
     for line in text.splitlines():
         m = LINE.match(line)
@@ -102,8 +106,7 @@ def main():
     try:
         run = subprocess.run(command, stdout=subprocess.PIPE, text=True)
     except OSError as e:
-        print(f"io-share: cannot run {command[0]}: {e}", file=sys.stderr)
-        return 2
+        fail(f"cannot run {command[0]}: {e}")
     seconds = max(time.monotonic() - start, 1e-6)
     rc = run.returncode
     sys.stdout.write(run.stdout)
