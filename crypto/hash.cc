@@ -26,13 +26,15 @@ EVP_MD* FetchMd(const char* name) {
 // the state tree hashes thousands of nodes per block.
 Hash256 Digest(const EVP_MD* md, std::string_view data) {
   thread_local const internal::MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!ctx) internal::Fatal("EVP_MD_CTX_new");
+  if (EVP_DigestInit_ex2(ctx.get(), md, nullptr) != 1) internal::Fatal("EVP_DigestInit_ex2");
+  if (EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1) {
+    internal::Fatal("EVP_DigestUpdate");
+  }
   Hash256 out{};
   unsigned int len = 0;
-  if (!ctx || EVP_DigestInit_ex2(ctx.get(), md, nullptr) != 1 ||
-      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 ||
-      EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1 || len != out.size()) {
-    internal::Fatal("EVP_Digest");
-  }
+  if (EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1) internal::Fatal("EVP_DigestFinal_ex");
+  if (len != out.size()) internal::Fatal("EVP_DigestFinal_ex: digest of an unexpected length");
   return out;
 }
 

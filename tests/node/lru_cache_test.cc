@@ -58,7 +58,7 @@ TEST(LruCache, ReplacingAKeyCountsItsNewCostOnceAndAnOversizedEntryIsNotKept) {
 }
 
 TEST(LruCache, ManyKeysKeepTheMostRecentWithinTheLimit) {
-  // The state storage's use: tens of thousands of keys, each found again after others.
+  // The state storage's use on a smaller scale: thousands of keys, each looked up after others.
   LruCache<std::string, std::uint64_t> cache(1000 * 8);
   for (std::uint64_t i = 0; i < 5000; ++i) cache.Put("tx/" + std::to_string(i), i, 8);
   EXPECT_EQ(cache.size(), 1000u);
