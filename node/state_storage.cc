@@ -134,6 +134,10 @@ std::string LevelStateStorage::ReadChecked(std::string_view key, std::uint64_t i
 }
 
 contracts::SharedBucketLeaves LevelStateStorage::Bucket(std::uint32_t bucket) const {
+  if (roots_known_ && !rooted_[bucket]) {
+    static const contracts::SharedBucketLeaves kEmpty = std::make_shared<const contracts::StateBucketLeaves>();
+    return kEmpty;  // empty in the checked top tree (header comment)
+  }
   if (const auto* cached = buckets_.Find(bucket)) return *cached;
   const std::string at = "bucket " + std::to_string(bucket);
   contracts::StateBucketLeaves leaves;
@@ -229,6 +233,7 @@ contracts::SharedBucketLeaves LevelStateStorage::BucketLeaves(std::uint32_t buck
 
 std::vector<std::pair<std::uint32_t, crypto::Hash256>> LevelStateStorage::BucketRoots() const {
   std::vector<std::pair<std::uint32_t, crypto::Hash256>> out;
+  roots_known_ = false;
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(Checked()));
   for (it->Seek("r/"); it->Valid() && it->key().starts_with("r/"); it->Next()) {
     if (it->key().size() != 4 || it->value().size() != 32) Fail("has a malformed bucket root");
@@ -237,6 +242,9 @@ std::vector<std::pair<std::uint32_t, crypto::Hash256>> LevelStateStorage::Bucket
                      HashAt(std::string_view(it->value().data(), 32)));
   }
   ThrowIfIteratorBad(it->status(), "bucket roots");
+  rooted_.assign(rooted_.size(), false);
+  for (const auto& [bucket, root] : out) rooted_[bucket] = true;
+  roots_known_ = true;
   return out;
 }
 
@@ -333,12 +341,14 @@ void LevelStateStorage::Committed(const contracts::StateWrites& writes,
   written_ids_.clear();
   for (const auto& [bucket, leaves] : prepared.bucket_leaves) {
     buckets_.Put(bucket, leaves, LeavesCost(*leaves));
+    rooted_[bucket] = !leaves->empty();
   }
 }
 
 Status LevelStateStorage::ConvertLayout(bool has_tip) {
   values_.Clear();
   buckets_.Clear();
+  roots_known_ = false;
   written_ids_.clear();
   next_id_ = 0;
   std::string layout;

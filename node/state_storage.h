@@ -23,6 +23,10 @@
 // the same whatever the state's size, and a check never reads more than what is being read. A
 // key is present only if its bucket lists it (an "i/" record the bucket does not list is damage).
 // A block's write of an entry not read since start checks the id it deletes the same way.
+// A bucket without a root in the checked top tree (BucketRoots, then each block's roots) is empty
+// in the certified state: it is not read from the store at all, so a new key costs no LevelDB
+// read. A leaf record planted there is not part of the state; it is found as damage when the
+// bucket, once written, is next read from the store (its list no longer gives its root).
 // A read that fails (LevelDB's checksums, a mismatch, a malformed record, an id without its value)
 // calls the damage callback, then raises contracts::StateStorageError.
 //
@@ -75,7 +79,8 @@ Error StateStorageErrorOf(const contracts::StateStorageError& e);
 
 class LevelStateStorage : public contracts::StateStorage {
  public:
-  explicit LevelStateStorage(leveldb::DB* db) : db_(db), checked_(contracts::kStateBuckets) {}
+  explicit LevelStateStorage(leveldb::DB* db)
+      : db_(db), checked_(contracts::kStateBuckets), rooted_(contracts::kStateBuckets) {}
   // Converts a store of an earlier layout (above) to this one, once; a store with a tip and no
   // layout mark is of the layout before "3". Also finishes removing the "s/" records of a
   // conversion that stopped after marking the layout. Clears the caches.
@@ -93,6 +98,7 @@ class LevelStateStorage : public contracts::StateStorage {
                                                         std::string_view after,
                                                         std::size_t limit) const override;
   contracts::SharedBucketLeaves BucketLeaves(std::uint32_t bucket) const override;
+  // Also learns which buckets are empty (above), until the next ConvertLayout.
   std::vector<std::pair<std::uint32_t, crypto::Hash256>> BucketRoots() const override;
   void Committed(const contracts::StateWrites& writes,
                  const contracts::StatePrepared& prepared) override;
@@ -132,6 +138,10 @@ class LevelStateStorage : public contracts::StateStorage {
 
   leveldb::DB* db_;
   mutable std::vector<bool> checked_;
+  // Buckets with a root (a non-empty key list), known once BucketRoots has read them all, then
+  // kept by Committed: a bucket known to be empty is never read from the store.
+  mutable bool roots_known_ = false;
+  mutable std::vector<bool> rooted_;
   struct CachedValue {
     std::optional<std::string> value;
     std::uint64_t id = 0;  // of the value (ids start at 1)

@@ -2,9 +2,10 @@
 // scans and proofs of the same state in memory, across restarts; opening it reads the buckets'
 // roots, not the entries; every damage to what it holds is found when it is read (a changed
 // value, a changed value with its leaf, a changed bucket root, a deleted value, a value no bucket
-// lists) and raised, after telling the node; a replaced or erased value leaves no record behind;
-// stores of the earlier layouts (values under "s/<key>", with or without leaves and bucket roots)
-// are converted once to the same root, also when a conversion was cut short.
+// lists) and raised, after telling the node; a bucket empty in the checked roots is not read; a
+// replaced or erased value leaves no record behind; stores of the earlier layouts (values under
+// "s/<key>", with or without leaves and bucket roots) are converted once to the same root, also
+// when a conversion was cut short.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -223,6 +224,48 @@ TEST_F(StateStorageTest, OpeningReadsNoEntry) {
   EXPECT_EQ(tree_->Root(), memory_.Root());
   EXPECT_EQ(tree_->Get("receipt/7"), std::string(100, 'r'));
   EXPECT_EQ(storage->checked_buckets(), 1u);
+}
+
+// A bucket the checked top tree has as empty is never read from the store, so a new key costs no
+// LevelDB read; what the store holds there is not part of the certified state. A leaf record
+// planted in such a bucket is not taken for an entry, and is found as damage once the bucket,
+// written by a block, is next read from the store. A block's write makes the bucket non-empty
+// at once: the next block's root over it counts what the first wrote.
+TEST_F(StateStorageTest, AnEmptyBucketIsNotReadFromTheStore) {
+  Commit(1, RandomWrites(100));  // buckets 0-15 only
+  constexpr std::uint32_t kBucket = 100;
+  std::vector<std::string> keys;  // planted, then written by block 2, then by block 3
+  for (int i = 0; keys.size() < 3; ++i) {
+    std::string key = "receipt/" + std::to_string(i);
+    if (contracts::StateBucket(key) == kBucket) keys.push_back(std::move(key));
+  }
+  leveldb::DB* db = Raw();
+  const crypto::Hash256 leaf = StateTree::LeafHash(keys[0], "planted");
+  ASSERT_TRUE(db->Put({}, StateLeafKey(kBucket, keys[0]), std::string(crypto::AsBytes(leaf))).ok());
+  delete db;
+  Reopen();
+  auto* storage = dynamic_cast<LevelStateStorage*>(store_->state_storage());
+  ASSERT_NE(storage, nullptr);
+  EXPECT_EQ(tree_->Get(keys[0]), std::nullopt);
+  EXPECT_EQ(tree_->Get(keys[1]), std::nullopt);
+  EXPECT_FALSE(tree_->Prove(keys[0]).has_value());
+  EXPECT_EQ(storage->checked_buckets(), 0u);
+  EXPECT_TRUE(damage_.empty());
+
+  Commit(2, {{keys[1], std::string("second")}});
+  ASSERT_EQ(tree_->Root(), memory_.Root());
+  Commit(3, {{keys[2], std::string("third")}});
+  ASSERT_EQ(tree_->Root(), memory_.Root());
+  EXPECT_EQ(tree_->Get(keys[1]), "second");
+  EXPECT_EQ(tree_->Get(keys[2]), "third");
+  EXPECT_EQ(tree_->Get(keys[0]), std::nullopt);
+  ASSERT_EQ(tree_->Prove(keys[1])->ToText(), memory_.Prove(keys[1])->ToText());
+  EXPECT_TRUE(damage_.empty());
+
+  Reopen();  // now read from the store: the planted leaf is in the bucket's list
+  EXPECT_THROW(tree_->Get(keys[1]), contracts::StateStorageError);
+  ASSERT_EQ(damage_.size(), 1u);
+  EXPECT_NE(damage_[0].find("does not give its recorded root"), std::string::npos) << damage_[0];
 }
 
 TEST_F(StateStorageTest, AChangedValueIsFoundWhenRead) {
