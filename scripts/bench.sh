@@ -4,8 +4,10 @@
 # of offered rates (one JSON line each), stops the network, and draws the sweep as a PNG.
 #
 #   scripts/bench.sh [--duration S] [--clients C] [--mix loans|anchor] [--rates "R1 R2 ..."]
-#                    [--out DIR] [--perf] [--etcd] [--no-build]
+#                    [--suite std|sm] [--out DIR] [--perf] [--etcd] [--no-build]
 #
+#   --suite   the chain's signature suite (localnet init --suite; default std): sm signs and
+#             verifies with SM2/SM3, and the bound is then SM2's, measured in the same run
 #   --rates   offered rates of the sweep (default: 25, 50, 75, 100 and 125 % of the maximum
 #             measured first)
 #   --out     where results go (default bench-results/): max.json, io-max.json (where each
@@ -21,6 +23,7 @@ duration=20
 clients=8
 mix=loans
 rates=""
+suite=std
 out=bench-results
 perf=0
 etcd=0
@@ -31,13 +34,15 @@ while [ $# -gt 0 ]; do
     --clients) clients="$2"; shift 2 ;;
     --mix) mix="$2"; shift 2 ;;
     --rates) rates="$2"; shift 2 ;;
+    --suite) suite="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --perf) perf=1; shift ;;
     --etcd) etcd=1; shift ;;
     --no-build) build=0; shift ;;
-    *) sed -n '2,17p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,19p' "$0" >&2; exit 2 ;;
   esac
 done
+case "$suite" in std|sm) ;; *) echo "bench.sh: --suite must be std or sm, not '$suite'" >&2; exit 2 ;; esac
 # The figures are for the optimised build a bank runs (scripts/build-release.sh).
 bdir=build-release
 [ "$build" -eq 1 ] && scripts/build-release.sh colend colend-node colend-bench
@@ -51,7 +56,7 @@ mkdir -p "$out"
 "$bin/colend" localnet up --dir "$net/net"
 bench() { "$bin/colend-bench" --dir "$net/net" --duration "$duration" --clients "$clients" --mix "$mix" "$@"; }
 
-echo "== as fast as it goes ($duration s, $clients clients, mix $mix)"
+echo "== as fast as it goes ($duration s, $clients clients, mix $mix, suite $suite)"
 if [ "$perf" -eq 1 ]; then
   pid=$(cat "$net/net/node1/node.pid")
   # Starts after the verification bound and the pre-signing (about 10 s), covers the load.
