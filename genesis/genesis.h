@@ -47,7 +47,9 @@ struct ConsensusParams {
   std::int64_t timeout_round_increment_ms = 1000;
   std::int64_t block_time_skew_ms_max = 5000;   // endorsers reject headers further off their clock
   std::int64_t tx_time_window_ms = 600000;      // |tx time - block time| bound
-  std::uint32_t block_txs_max = 5000;
+  // A backlog fills every block to this; 1,000 keeps a node under 200 MiB through a sustained
+  // overload at the same throughput as 5,000 (docs/performance.md, the RSS under an overload).
+  std::uint32_t block_txs_max = 1000;
   std::int64_t block_interval_ms = 200;         // proposer waits this long to batch transactions
 };
 

@@ -24,9 +24,11 @@
 // key is present only if its bucket lists it (an "i/" record the bucket does not list is damage).
 // A block's write of an entry not read since start checks the id it deletes the same way.
 // A bucket without a root in the checked top tree (BucketRoots, then each block's roots) is empty
-// in the certified state: it is not read from the store at all, so a new key costs no LevelDB
-// read. A leaf record planted there is not part of the state; it is found as damage when the
-// bucket, once written, is next read from the store (its list no longer gives its root).
+// in the certified state: its key list is not read from the store, so a new key's absence (Get)
+// and a state root over it cost no LevelDB iterator (a block's write of a new key still reads
+// its "i/" record, above). A leaf record planted there is never used: it is found as damage when
+// the bucket, once written, is next read from the store with keys in it (its list no longer gives
+// its root); if a block erases every key of the bucket first, it stays unused garbage.
 // A read that fails (LevelDB's checksums, a mismatch, a malformed record, an id without its value)
 // calls the damage callback, then raises contracts::StateStorageError.
 //

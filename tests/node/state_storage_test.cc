@@ -226,8 +226,8 @@ TEST_F(StateStorageTest, OpeningReadsNoEntry) {
   EXPECT_EQ(storage->checked_buckets(), 1u);
 }
 
-// A bucket the checked top tree has as empty is never read from the store, so a new key costs no
-// LevelDB read; what the store holds there is not part of the certified state. A leaf record
+// A bucket the checked top tree has as empty is never read from the store, so a new key's absence
+// costs no LevelDB iterator; what the store holds there is not part of the certified state. A leaf record
 // planted in such a bucket is not taken for an entry, and is found as damage once the bucket,
 // written by a block, is next read from the store. A block's write makes the bucket non-empty
 // at once: the next block's root over it counts what the first wrote.
