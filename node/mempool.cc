@@ -5,17 +5,19 @@ namespace colend::node {
 Mempool::Admission Mempool::Add(const crypto::Hash256& id, const std::string& sender,
                                 std::string wire) {
   if (Contains(id)) return Admission::kDuplicate;
-  if (by_id_.size() >= limits_.txs_max || bytes_ + wire.size() > limits_.bytes_max) {
+  const std::size_t memory = EntryBytes(wire.size());
+  if (by_id_.size() >= limits_.txs_max || memory_ + memory > limits_.memory_max) {
     return Admission::kFull;
   }
   Usage& usage = by_sender_[sender];
-  if (usage.txs >= limits_.sender_txs_max || usage.bytes + wire.size() > limits_.sender_bytes_max) {
+  if (usage.txs >= limits_.sender_txs_max || usage.memory + memory > limits_.sender_memory_max) {
     if (usage.txs == 0) by_sender_.erase(sender);
     return Admission::kSenderQuota;
   }
   ++usage.txs;
-  usage.bytes += wire.size();
+  usage.memory += memory;
   bytes_ += wire.size();
+  memory_ += memory;
   by_id_[id] = next_seq_;
   by_seq_[next_seq_++] = Entry{sender, std::move(wire)};
   return Admission::kAdded;
@@ -26,10 +28,12 @@ void Mempool::Remove(const crypto::Hash256& id) {
   if (it == by_id_.end()) return;
   auto entry = by_seq_.find(it->second);
   auto usage = by_sender_.find(entry->second.sender);
+  const std::size_t memory = EntryBytes(entry->second.wire.size());
   usage->second.txs -= 1;
-  usage->second.bytes -= entry->second.wire.size();
+  usage->second.memory -= memory;
   if (usage->second.txs == 0) by_sender_.erase(usage);
   bytes_ -= entry->second.wire.size();
+  memory_ -= memory;
   by_seq_.erase(entry);
   by_id_.erase(it);
 }

@@ -186,6 +186,9 @@ std::string NodeMetrics::Render(const MetricsGauges& g) const {
   Sample(&out, "colend_mempool_transactions", g.mempool_txs);
   Head(&out, "colend_mempool_bytes", "gauge", "Bytes of the transactions waiting for a block.");
   Sample(&out, "colend_mempool_bytes", g.mempool_bytes);
+  Head(&out, "colend_mempool_memory_bytes", "gauge",
+       "Memory the waiting transactions hold as the mempool counts it, against its limit.");
+  Sample(&out, "colend_mempool_memory_bytes", g.mempool_memory_bytes);
   Head(&out, "colend_peers_connected", "gauge", "Peers with an open, authenticated connection.");
   Sample(&out, "colend_peers_connected", g.peers_connected);
   Head(&out, "colend_members", "gauge", "Members of the membership epoch in force.");

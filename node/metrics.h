@@ -47,6 +47,7 @@ struct MetricsGauges {
   std::uint32_t round = 0;             // of the height in progress (0 when idle)
   std::uint64_t mempool_txs = 0;
   std::uint64_t mempool_bytes = 0;
+  std::uint64_t mempool_memory_bytes = 0;
   std::uint64_t peers_connected = 0;
   std::uint64_t members = 0;
   std::uint64_t quorum = 0;

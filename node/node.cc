@@ -150,13 +150,14 @@ Status Node::StartChecked(const std::string& tls_cert_pem, const std::string& tl
   const MempoolLimits& pool = mempool_.limits();
   const std::size_t tx_wire_max = contracts::kTxBodyBytesMax + 1024;  // body, signature, framing
   if (pool.sender_txs_max == 0 || pool.sender_txs_max > pool.txs_max ||
-      pool.sender_bytes_max < tx_wire_max || pool.sender_bytes_max > pool.bytes_max ||
-      kBlockBytesMax < tx_wire_max) {
+      pool.sender_memory_max < Mempool::EntryBytes(tx_wire_max) ||
+      pool.sender_memory_max > pool.memory_max || kBlockBytesMax < tx_wire_max) {
     return MakeError("bad-limits", "mempool limits do not fit together: per sender " +
                                        std::to_string(pool.sender_txs_max) + " transactions / " +
-                                       std::to_string(pool.sender_bytes_max) + " bytes, in all " +
+                                       std::to_string(pool.sender_memory_max) +
+                                       " bytes of memory, in all " +
                                        std::to_string(pool.txs_max) + " / " +
-                                       std::to_string(pool.bytes_max) + ", block " +
+                                       std::to_string(pool.memory_max) + ", block " +
                                        std::to_string(kBlockBytesMax) + " bytes");
   }
   std::string error;

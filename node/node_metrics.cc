@@ -39,6 +39,7 @@ MetricsGauges Node::Gauges(GaugeScope scope) {
   g.round = (replica_ && active_height_ != 0) ? replica_->round() : 0;
   g.mempool_txs = mempool_.size();
   g.mempool_bytes = mempool_.bytes();
+  g.mempool_memory_bytes = mempool_.memory();
   g.peers_connected = transport_ ? transport_->ConnectedPeers().size() : 0;
   g.members = ledger_.validators().size();
   g.quorum = ledger_.validators().quorum();

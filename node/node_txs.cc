@@ -22,14 +22,16 @@ Status Node::AdmitTx(const std::string& wire, crypto::Hash256* id) {
                        "transaction " + crypto::ToHex(tx->id) + " was submitted before");
     case Mempool::Admission::kFull:
       return MakeError("mempool-full", "the node has " + std::to_string(mempool_.size()) +
-                                           " pending transactions (" + std::to_string(mempool_.bytes()) +
-                                           " bytes); retry later");
+                                           " pending transactions holding " +
+                                           std::to_string(mempool_.memory()) + " bytes of its " +
+                                           std::to_string(mempool_.limits().memory_max) +
+                                           "; retry later");
     case Mempool::Admission::kSenderQuota:
       return MakeError("sender-quota", "sender " + tx->body.sender + " has reached its quota of " +
                                            std::to_string(mempool_.limits().sender_txs_max) +
                                            " pending transactions or " +
-                                           std::to_string(mempool_.limits().sender_bytes_max) +
-                                           " pending bytes; retry when they commit");
+                                           std::to_string(mempool_.limits().sender_memory_max) +
+                                           " bytes of pending memory; retry when they commit");
   }
   return Status::Ok();
 }

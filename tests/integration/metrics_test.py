@@ -98,6 +98,7 @@ def scenario():
                        ("colend_transactions_rejected", "counter"),
                        ("colend_transactions_refused", "counter"),
                        ("colend_mempool_transactions", "gauge"), ("colend_mempool_bytes", "gauge"),
+                       ("colend_mempool_memory_bytes", "gauge"),
                        ("colend_peers_connected", "gauge"), ("colend_peer_height", "gauge"),
                        ("colend_sync_behind_blocks", "gauge"), ("colend_signing_state", "gauge"),
                        ("colend_equivocations_seen", "counter"), ("colend_data_bytes", "gauge"),
