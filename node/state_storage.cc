@@ -135,7 +135,8 @@ std::string LevelStateStorage::ReadChecked(std::string_view key, std::uint64_t i
 
 contracts::SharedBucketLeaves LevelStateStorage::Bucket(std::uint32_t bucket) const {
   if (roots_known_ && !rooted_[bucket]) {
-    static const contracts::SharedBucketLeaves kEmpty = std::make_shared<const contracts::StateBucketLeaves>();
+    static const contracts::SharedBucketLeaves kEmpty =
+        std::make_shared<const contracts::StateBucketLeaves>();
     return kEmpty;  // empty in the checked top tree (header comment)
   }
   if (const auto* cached = buckets_.Find(bucket)) return *cached;

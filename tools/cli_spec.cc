@@ -70,6 +70,7 @@ std::vector<CommandSpec> LocalnetCommands() {
            Flag("dev-clock", "a development genesis: `clock advance` may move the business date"),
            Opt("chain-id", "ID", "the chain id (default colend-local-<unix seconds>)"),
            Opt("block-interval-ms", "MS", "how long a proposer batches transactions (default 200)"),
+           Opt("block-txs-max", "N", "transactions a block may hold, 1-100000 (default 1000)"),
            Opt("timeout-propose-ms", "MS",
                "how long members wait for a proposal before moving on (default 1500)"),
            Opt("spare", "S", "0-8 more institutions with CA-issued keys that are not in the "

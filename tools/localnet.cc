@@ -121,19 +121,31 @@ int Init(const Args& args) {
   options.quorum = quorum;
   options.profile = profile;
   options.dev_clock = args.Has("dev-clock");
-  for (auto [flag, field] : {std::pair{"block-interval-ms", &options.consensus.block_interval_ms},
-                             std::pair{"timeout-propose-ms", &options.consensus.timeout_propose_ms}}) {
-    if (!args.Has(flag)) continue;
+  // Whole numbers; the genesis checks its ranges again when it is parsed below.
+  auto whole = [&](const char* flag, std::int64_t* out) -> bool {
     const std::string text = args.Get(flag);
     std::size_t used = 0;
     try {
-      *field = std::stoll(text, &used);
+      *out = std::stoll(text, &used);
     } catch (...) {
       used = 0;
     }
-    if (used == 0 || used != text.size()) {
-      return Fail(std::string("--") + flag + " must be a whole number of milliseconds, not '" + text + "'");
+    return used != 0 && used == text.size();
+  };
+  for (auto [flag, field] : {std::pair{"block-interval-ms", &options.consensus.block_interval_ms},
+                             std::pair{"timeout-propose-ms", &options.consensus.timeout_propose_ms}}) {
+    if (args.Has(flag) && !whole(flag, field)) {
+      return Fail(std::string("--") + flag + " must be a whole number of milliseconds, not '" +
+                  args.Get(flag) + "'");
     }
+  }
+  if (args.Has("block-txs-max")) {
+    std::int64_t txs = 0;
+    if (!whole("block-txs-max", &txs) || txs < 1 || txs > 100000) {
+      return Fail("--block-txs-max must be a whole number of transactions from 1 to 100000, not '" +
+                  args.Get("block-txs-max") + "'");
+    }
+    options.consensus.block_txs_max = static_cast<std::uint32_t>(txs);
   }
   options.now_ms = NowMs();
   options.chain_id = args.Get("chain-id", "colend-local-" + std::to_string(options.now_ms / 1000));
