@@ -21,17 +21,21 @@ Status Node::AdmitTx(const std::string& wire, crypto::Hash256* id) {
       return MakeError("duplicate-transaction",
                        "transaction " + crypto::ToHex(tx->id) + " was submitted before");
     case Mempool::Admission::kFull:
-      return MakeError("mempool-full", "the node has " + std::to_string(mempool_.size()) +
-                                           " pending transactions holding " +
-                                           std::to_string(mempool_.memory()) + " bytes of its " +
-                                           std::to_string(mempool_.limits().memory_max) +
+      return MakeError("mempool-full", "the mempool is full: " + std::to_string(mempool_.size()) +
+                                           " of " + std::to_string(mempool_.limits().txs_max) +
+                                           " transactions, " + std::to_string(mempool_.memory()) +
+                                           " of " + std::to_string(mempool_.limits().memory_max) +
+                                           " bytes of memory, and this one counts " +
+                                           std::to_string(Mempool::EntryBytes(wire.size())) +
                                            "; retry later");
     case Mempool::Admission::kSenderQuota:
       return MakeError("sender-quota", "sender " + tx->body.sender + " has reached its quota of " +
                                            std::to_string(mempool_.limits().sender_txs_max) +
                                            " pending transactions or " +
                                            std::to_string(mempool_.limits().sender_memory_max) +
-                                           " bytes of pending memory; retry when they commit");
+                                           " bytes of pending memory (this one counts " +
+                                           std::to_string(Mempool::EntryBytes(wire.size())) +
+                                           "); retry when they commit");
   }
   return Status::Ok();
 }

@@ -110,9 +110,6 @@ int Init(const Args& args) {
   if (fs::exists(dir + "/genesis.json")) {
     return Fail(dir + " already holds a network (genesis.json exists); choose another --dir");
   }
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return Fail("cannot create " + dir + ": " + ec.message());
 
   genesis::ConsortiumOptions options;
   options.members = nodes;
@@ -121,16 +118,16 @@ int Init(const Args& args) {
   options.quorum = quorum;
   options.profile = profile;
   options.dev_clock = args.Has("dev-clock");
-  // Whole numbers; the genesis checks its ranges again when it is parsed below.
+  // Decimal digits only (no sign, space or exponent); the genesis checks the ranges when it is
+  // parsed below.
   auto whole = [&](const char* flag, std::int64_t* out) -> bool {
     const std::string text = args.Get(flag);
-    std::size_t used = 0;
-    try {
-      *out = std::stoll(text, &used);
-    } catch (...) {
-      used = 0;
+    if (text.empty() || text.size() > 18 ||
+        !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return false;
     }
-    return used != 0 && used == text.size();
+    *out = std::stoll(text);
+    return true;
   };
   for (auto [flag, field] : {std::pair{"block-interval-ms", &options.consensus.block_interval_ms},
                              std::pair{"timeout-propose-ms", &options.consensus.timeout_propose_ms}}) {
@@ -154,6 +151,10 @@ int Init(const Args& args) {
   const std::string& genesis_text = built->genesis_text;
   auto parsed = genesis::ParseGenesis(genesis_text);
   if (!parsed.ok()) return Fail("the genesis would be invalid: " + parsed.error().message);
+  // Only now, so that a refused option leaves nothing behind.
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Fail("cannot create " + dir + ": " + ec.message());
   const std::string& chain_id = options.chain_id;
   const crypto::Certificate& ca = built->ca_certificate;
 

@@ -138,11 +138,11 @@ def scenario():
     for flags, named in ((["--timeout-propose-ms", "10"], "timeout_propose_ms = 10 is outside"),
                          (["--block-interval-ms", "5x"], "--block-interval-ms must be a whole"),
                          (["--block-txs-max", "0"], "--block-txs-max must be a whole number"),
+                         (["--block-txs-max", "+250"], "not '+250'"),
                          (["--block-txs-max", "100001"], "from 1 to 100000, not '100001'")):
         p = colend("localnet", "init", "--dir", bad_dir, *flags, check=False)
-        expect(p.returncode == 1 and named in p.stderr
-               and not os.path.exists(os.path.join(bad_dir, "genesis.json")),
-               f"localnet init {' '.join(flags)}: exit 1, names the problem, writes no genesis")
+        expect(p.returncode == 1 and named in p.stderr and not os.path.exists(bad_dir),
+               f"localnet init {' '.join(flags)}: exit 1, names the problem, writes nothing")
     small_dir = os.path.join(DIR, "small-blocks")
     colend("localnet", "init", "--dir", small_dir, "--block-txs-max", "250")
     with open(os.path.join(small_dir, "genesis.json")) as f:
