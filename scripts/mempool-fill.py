@@ -19,7 +19,6 @@ at the end unless --dir or --keep is given.
 """
 import argparse
 import concurrent.futures
-import json
 import os
 import re
 import shutil
@@ -35,7 +34,7 @@ import attack_cluster as cluster  # noqa: E402
 import netlib  # noqa: E402
 from attack_cluster import (RpcError, Unreachable, call, kill_node, memory_kib,  # noqa: E402
                             signed_anchor)
-from netlib import colend, home  # noqa: E402
+from netlib import colend  # noqa: E402
 
 N = 5
 STOPPED = (3, 4, 5)
@@ -47,8 +46,9 @@ def sign_part(job):
     first, count, chain, members, keys = job
     cluster.CHAIN_ID = chain
     cluster.MEMBER.update(members)
-    for k, path in keys.items():
-        cluster.SIGNER[k] = netlib.P256Signer(path)
+    for k, path in keys.items():  # each worker reads the keys once, not once per chunk
+        if k not in cluster.SIGNER:
+            cluster.SIGNER[k] = netlib.P256Signer(path)
     # A document name may not hold a run of 6 digits (personal-data screen): two letters and at
     # most 5 digits.
     return [signed_anchor(1 + i % N, f"fill-{chr(97 + i // 100000 % 26)}{chr(97 + i // 2600000)}"
@@ -151,15 +151,7 @@ def main():
     try:
         colend("localnet", "init", "--dir", cluster.DIR, "--nodes", str(N), "--suite", "std",
                "--quorum", "majority")
-        with open(os.path.join(cluster.DIR, "genesis.json")) as f:
-            cluster.CHAIN_ID = json.load(f)["chain_id"]
-        keys = {}
-        for k in range(1, N + 1):
-            with open(os.path.join(home(k), "config.json")) as f:
-                config = json.load(f)
-            cluster.MEMBER[k] = config["member_id"]
-            cluster.RPC_PORT[k], cluster.P2P_PORT[k] = config["rpc_port"], config["p2p_port"]
-            keys[k] = os.path.join(home(k), "signing.key")
+        keys = cluster.read_network(N)
         colend("localnet", "up", "--dir", cluster.DIR)
         fill("first fill (new node)", args.count, keys)
         drain()

@@ -163,6 +163,24 @@ class Prober(threading.Thread):
                    f"{detail}", fatal=False)
 
 
+# ---- the network ------------------------------------------------------------------------------
+
+def read_network(n):
+    """Sets CHAIN_ID, MEMBER, RPC_PORT and P2P_PORT from DIR's genesis and node configs;
+    returns {k: the path of node k's signing key}."""
+    global CHAIN_ID
+    with open(os.path.join(DIR, "genesis.json")) as f:
+        CHAIN_ID = json.load(f)["chain_id"]
+    keys = {}
+    for k in range(1, n + 1):
+        with open(os.path.join(home(k), "config.json")) as f:
+            config = json.load(f)
+        MEMBER[k] = config["member_id"]
+        RPC_PORT[k], P2P_PORT[k] = config["rpc_port"], config["p2p_port"]
+        keys[k] = os.path.join(home(k), "signing.key")
+    return keys
+
+
 # ---- transactions ------------------------------------------------------------------------------
 
 def tx_body(sender, fields):

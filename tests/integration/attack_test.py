@@ -48,7 +48,6 @@ Python 3 standard library and the openssl command-line tool only. The last line 
 "N passed, M failed"; exit 0 only if every check passed.
 """
 import argparse
-import json
 import os
 import shutil
 import ssl
@@ -65,7 +64,7 @@ import netlib
 from attack_cases import CASES
 from attack_cluster import (N, HonestTx, RpcError, Unreachable, call, memory_kib, memory_line, mib,
                             node_pid, note, recover)
-from netlib import CHECKS, colend, expect, home
+from netlib import CHECKS, colend, expect
 
 
 # ---- scenario ----------------------------------------------------------------------------------
@@ -73,15 +72,8 @@ from netlib import CHECKS, colend, expect, home
 def setup():
     colend("localnet", "init", "--dir", cluster.DIR, "--nodes", str(N), "--suite", "std",
            "--quorum", "majority")
-    with open(os.path.join(cluster.DIR, "genesis.json")) as f:
-        cluster.CHAIN_ID = json.load(f)["chain_id"]
-    for k in range(1, N + 1):
-        with open(os.path.join(home(k), "config.json")) as f:
-            config = json.load(f)
-        cluster.MEMBER[k] = config["member_id"]
-        cluster.RPC_PORT[k], cluster.P2P_PORT[k] = config["rpc_port"], config["p2p_port"]
-        cluster.SIGNER[k] = netlib.P256Signer(
-            os.path.join(home(k), "signing.key")).check_with_openssl()
+    for k, key in cluster.read_network(N).items():
+        cluster.SIGNER[k] = netlib.P256Signer(key).check_with_openssl()
     colend("localnet", "up", "--dir", cluster.DIR)
     s = call(1, "status")
     cluster.GENESIS_HEX = s["genesis_hash"]
