@@ -68,6 +68,50 @@ bool IsLoopbackHost(const std::string& host) {
   return dots == 3 && digits > 0;
 }
 
+// config.mempool: each key optional (the default stays), a whole number in its range; one sender's
+// share within the whole.
+Status ReadMempoolLimits(const nlohmann::json& pool, MempoolLimits* limits) {
+  const std::string where = "config.mempool";
+  if (!pool.is_object()) {
+    return Bad(where + " must be an object with any of txs_max, memory_mib, sender_txs_max, "
+                       "sender_memory_mib");
+  }
+  COLEND_RETURN_IF_ERROR(
+      OnlyKeys(pool, {"txs_max", "memory_mib", "sender_txs_max", "sender_memory_mib"}, where));
+  auto read = [&](const char* key, std::size_t lo, std::size_t hi, std::size_t unit,
+                  const char* what, std::size_t* out) -> Status {
+    auto it = pool.find(key);
+    if (it == pool.end()) return Status::Ok();
+    if (!it->is_number_integer() || it->get<std::int64_t>() < static_cast<std::int64_t>(lo) ||
+        it->get<std::int64_t>() > static_cast<std::int64_t>(hi)) {
+      return Bad(where + "." + key + " must be a whole number of " + what + " from " +
+                 std::to_string(lo) + " to " + std::to_string(hi) + ", got " +
+                 it->dump().substr(0, 64));
+    }
+    *out = static_cast<std::size_t>(it->get<std::int64_t>()) * unit;
+    return Status::Ok();
+  };
+  COLEND_RETURN_IF_ERROR(read("txs_max", kConfigMempoolTxsMin, kConfigMempoolTxsMax, 1,
+                              "transactions", &limits->txs_max));
+  COLEND_RETURN_IF_ERROR(read("memory_mib", kConfigMempoolMibMin, kConfigMempoolMibMax, 1u << 20,
+                              "MiB", &limits->memory_max));
+  COLEND_RETURN_IF_ERROR(read("sender_txs_max", 1, kConfigMempoolTxsMax, 1, "transactions",
+                              &limits->sender_txs_max));
+  COLEND_RETURN_IF_ERROR(read("sender_memory_mib", 1, kConfigMempoolMibMax, 1u << 20, "MiB",
+                              &limits->sender_memory_max));
+  if (limits->sender_txs_max > limits->txs_max) {
+    return Bad(where + ".sender_txs_max " + std::to_string(limits->sender_txs_max) +
+               " is above txs_max " + std::to_string(limits->txs_max) +
+               ": one sender's share must fit in the whole pool");
+  }
+  if (limits->sender_memory_max > limits->memory_max) {
+    return Bad(where + ".sender_memory_mib " + std::to_string(limits->sender_memory_max >> 20) +
+               " is above memory_mib " + std::to_string(limits->memory_max >> 20) +
+               ": one sender's share must fit in the whole pool");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::string> ReadFile(const std::string& path) {
@@ -119,9 +163,23 @@ std::string NodeConfig::ToJson() const {
   if (rpc_remote) j["rpc_remote"] = true;
   if (!state_dir.empty()) j["state_dir"] = state_dir;
   if (store_write_buffer_mib != 0) j["store_write_buffer_mib"] = store_write_buffer_mib;
+  if (mempool != MempoolLimits{}) {
+    j["mempool"] = {{"txs_max", mempool.txs_max},
+                    {"memory_mib", mempool.memory_max >> 20},
+                    {"sender_txs_max", mempool.sender_txs_max},
+                    {"sender_memory_mib", mempool.sender_memory_max >> 20}};
+  }
   j["peers"] = nlohmann::json::array();
   for (const auto& p : peers) j["peers"].push_back({{"id", p.id}, {"host", p.host}, {"port", p.port}});
   return j.dump(2) + "\n";
+}
+
+std::string NodeConfig::MempoolText() const {
+  return std::to_string(mempool.txs_max) + " transactions and " +
+         std::to_string(mempool.memory_max >> 20) + " MiB, " +
+         std::to_string(mempool.sender_txs_max) + " and " +
+         std::to_string(mempool.sender_memory_max >> 20) + " MiB a sender" +
+         (mempool == MempoolLimits{} ? " (default)" : " (config.json)");
 }
 
 Result<NodeConfig> LoadNodeConfig(const std::string& home) {
@@ -137,7 +195,7 @@ Result<NodeConfig> LoadNodeConfig(const std::string& home) {
   std::string where = "config";
   COLEND_RETURN_IF_ERROR(
       OnlyKeys(j, {"member_id", "p2p_host", "p2p_port", "rpc_host", "rpc_port", "rpc_remote", "peers",
-                   "state_dir", "store_write_buffer_mib"},
+                   "state_dir", "store_write_buffer_mib", "mempool"},
                where));
   auto member = String(j, "member_id", where);
   auto p2p_host = String(j, "p2p_host", where);
@@ -181,6 +239,9 @@ Result<NodeConfig> LoadNodeConfig(const std::string& home) {
                  std::to_string(kConfigWriteBufferMibMax) + ", got " + mib->dump().substr(0, 64));
     }
     config.store_write_buffer_mib = mib->get<std::uint32_t>();
+  }
+  if (auto pool = j.find("mempool"); pool != j.end()) {
+    COLEND_RETURN_IF_ERROR(ReadMempoolLimits(*pool, &config.mempool));
   }
   auto peers = j.find("peers");
   if (peers == j.end() || !peers->is_array()) return Bad("config.peers must be an array");

@@ -2,7 +2,8 @@
 //
 //   config.json   {"member_id", "p2p_host", "p2p_port", "rpc_host", "rpc_port",
 //                  "peers": [{"id", "host", "port"}], optional "rpc_remote": bool,
-//                  optional "state_dir": absolute path}
+//                  optional "state_dir": absolute path, "store_write_buffer_mib": integer,
+//                  "mempool": {"txs_max", "memory_mib", "sender_txs_max", "sender_memory_mib"}}
 //                 Unknown keys are refused (docs/configuration.md lists every key). rpc_host must be a loopback address unless
 //                 rpc_remote is true; then the JSON-RPC is served over TLS and requires a client
 //                 certificate issued by the consortium CA (docs/operations.md).
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "crypto/result.h"
+#include "node/mempool.h"
 
 namespace colend::node {
 
@@ -33,6 +35,13 @@ struct PeerConfig {
 // 128 MiB of a node's memory; below 4 MiB LevelDB flushes and merges several times a second.
 inline constexpr std::uint32_t kConfigWriteBufferMibMin = 4;
 inline constexpr std::uint32_t kConfigWriteBufferMibMax = 64;
+
+// config.mempool's ranges (docs/configuration.md). The memory is what the pool counts
+// (Mempool::EntryBytes), not wire bytes; above 1 GiB the node's memory is the pool's.
+inline constexpr std::size_t kConfigMempoolTxsMin = 1000;
+inline constexpr std::size_t kConfigMempoolTxsMax = 1000000;
+inline constexpr std::size_t kConfigMempoolMibMin = 16;
+inline constexpr std::size_t kConfigMempoolMibMax = 1024;
 
 struct NodeConfig {
   std::string home;
@@ -50,6 +59,10 @@ struct NodeConfig {
   // among the genesis members (StoreWriteBufferBytes, 12-20 MiB). For a node alone on its
   // machine, where the spread of sizes matters less than the buffer's memory or its flushes.
   std::uint32_t store_write_buffer_mib = 0;
+  // The mempool's limits (docs/operations.md, *Transactions, mempool and blocks*); the defaults
+  // unless config.json's "mempool" sets them. A node with more memory to spare than the 200 MiB
+  // a node is sized for may hold a longer queue through a burst, or a smaller one less.
+  MempoolLimits mempool;
   // From the command line (colend-node --log-level, --log-format), not config.json.
   std::string log_level = "info";
   std::string log_format = "text";
@@ -59,6 +72,9 @@ struct NodeConfig {
     return (state_dir.empty() ? home : state_dir) + "/" + name;
   }
   std::string ToJson() const;
+  // "200000 transactions and 96 MiB, 50000 and 32 MiB a sender (default)": the log's first line
+  // and colend-node --check-config.
+  std::string MempoolText() const;
 };
 
 // Reads home/config.json; errors ("bad-config") name the field.

@@ -28,6 +28,8 @@ struct MempoolLimits {
   std::size_t memory_max = 96u << 20;
   std::size_t sender_txs_max = 50000;         // one member's pending transactions
   std::size_t sender_memory_max = 32u << 20;  // one member's pending memory
+
+  bool operator==(const MempoolLimits&) const = default;
 };
 
 class Mempool {

@@ -57,7 +57,7 @@ Node::Node(NodeHost host, NodeConfig config, genesis::Genesis genesis,
       signing_key_(signing_key),
       documents_(config_.StatePath("documents")),
       signer_(std::move(signing_key)),
-      mempool_(MempoolLimits{}),
+      mempool_(config_.mempool),
       replica_timer_(host_.make_timer()),
       start_timer_(host_.make_timer()),
       housekeeping_timer_(host_.make_timer()),
@@ -105,7 +105,8 @@ Status Node::StartChecked(const std::string& tls_cert_pem, const std::string& tl
   COLEND_RETURN_IF_ERROR(ledger_.Open());
   Log("chain " + genesis_.chain_id + " genesis " + crypto::ToHex(genesis_.hash) + " at height " +
       std::to_string(ledger_.height()) + " block " + crypto::ToHex(ledger_.last_hash()) +
-      ", store write buffer " + StoreWriteBufferText(store_->write_buffer_bytes(), config_));
+      ", store write buffer " + StoreWriteBufferText(store_->write_buffer_bytes(), config_) +
+      ", mempool " + config_.MempoolText());
   timeouts_.propose_ms = genesis_.consensus.timeout_propose_ms;
   timeouts_.prevote_ms = genesis_.consensus.timeout_prevote_ms;
   timeouts_.precommit_ms = genesis_.consensus.timeout_precommit_ms;

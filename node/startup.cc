@@ -240,6 +240,7 @@ int RunNode(const NodeOptions& options) {
               << detail::StoreWriteBufferText(
                      detail::StoreWriteBufferFor(files->genesis, files->config), files->config)
               << "\n";
+    std::cout << "  mempool " << files->config.MempoolText() << "\n";
     for (const auto& note : notes) std::cout << "  " << note << "\n";
     return 0;
   }

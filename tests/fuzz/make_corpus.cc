@@ -189,6 +189,7 @@ std::string ExampleValue(const contracts::FieldRule& rule, const std::string& bo
     case F::kAmountFen:
     case F::kInteger: return std::to_string(std::clamp<std::int64_t>(1, rule.low, rule.high));
     case F::kDate: return "2026-01-15";
+    case F::kAgeBand: return "30-34";
     case F::kMcc: return "5411";
     case F::kLabel: return std::string(rule.labels.front());
     case F::kParamChanges: return "{}";
@@ -456,6 +457,9 @@ int main(int argc, char** argv) {
     config.p2p_port = 26656;
     config.rpc_port = 26657;
     config.peers = {{"partner-bank", "127.0.0.1", 26666}, {"payee-bank", "localhost", 26676}};
+    config.store_write_buffer_mib = 16;
+    config.mempool.txs_max = 5000;  // every optional key, so the fuzzer starts from each
+    config.mempool.sender_memory_max = std::size_t{8} << 20;
     Write("corpus/fuzz_genesis_config/config.json", config.ToJson());
   }
 

@@ -10,7 +10,11 @@ Proves:
   - --check-config starts nothing: it passes while the node runs (no store lock taken) and the
     running node is unaffected;
   - with "state_dir" the node keeps data/, documents/ and signing-lease there, not in the home
-    (which may then be read-only), and takes part in the network as before.
+    (which may then be read-only), and takes part in the network as before;
+  - config.json's "mempool" limits: --check-config names them (and the defaults when unset), a
+    value out of range is refused with the key named, and a node started with them holds them:
+    with two of four nodes stopped (nothing commits), node1 refuses a sender's 301st pending
+    transaction (sender-quota, 300) and the pool's 1,001st (mempool-full, 1,000).
 """
 import argparse
 import json
@@ -21,7 +25,9 @@ import sys
 import tempfile
 import time
 
+import attack_cluster as cluster
 import netlib
+from attack_cluster import RpcError, call, kill_node, signed_anchor, start_node
 from netlib import colend, colend_json, expect, home
 
 
@@ -122,6 +128,65 @@ def scenario():
     expect(not os.path.exists(os.path.join(home(4), "data")) and
            not os.path.exists(os.path.join(home(4), "signing-lease")),
            "and not in the home")
+    mempool_limits()
+
+
+def mempool_limits():
+    p = check(2)
+    expect(p.returncode == 0 and "mempool 200000 transactions and 96 MiB, 50000 and 32 MiB a "
+           "sender (default)" in p.stdout, f"--check-config names the default mempool: {p.stdout}")
+    h = os.path.join(home(2), "config.json")
+    keep = open(h).read()
+    edit_json(h, lambda j: j.update(mempool={"txs_max": 10}))
+    fails(2, "a mempool limit out of range",
+          "config.mempool.txs_max must be a whole number of transactions from 1000 to 1000000, "
+          "got 10")
+    edit_json(h, lambda j: j.update(mempool={"memory_mib": 64, "sender_memory_mib": 65}))
+    fails(2, "a sender's share above the whole", "sender_memory_mib 65 is above memory_mib 64")
+    with open(h, "w") as f:
+        f.write(keep)
+
+    limits = {"txs_max": 1000, "memory_mib": 16, "sender_txs_max": 300, "sender_memory_mib": 4}
+    edit_json(os.path.join(home(1), "config.json"), lambda j: j.update(mempool=limits))
+    p = check(1)
+    expect(p.returncode == 0 and "mempool 1000 transactions and 16 MiB, 300 and 4 MiB a sender "
+           "(config.json)" in p.stdout, f"--check-config names config.json's mempool: {p.stdout}")
+    cluster.DIR = netlib.DIR
+    for k, path in cluster.read_network(4).items():
+        cluster.SIGNER[k] = netlib.P256Signer(path)
+    for k in (1, 3, 4):  # nodes 1 and 2 of 4 cannot commit: the pool only fills
+        kill_node(k)
+    start_node(1, "mempool limits")
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            call(1, "status")
+            break
+        except Exception:
+            time.sleep(0.3)
+    outcomes = {}
+
+    def submit(k, count):
+        for i in range(count):
+            _, wire = signed_anchor(k, f"pool-{k}-{i}")
+            try:
+                call(1, "submit", {"tx": wire.hex()}, timeout=10)
+                code = "accepted"
+            except RpcError as e:
+                code = e.code
+                outcomes.setdefault(f"{k}:{code}:text", str(e))
+            outcomes[(k, code)] = outcomes.get((k, code), 0) + 1
+
+    submit(1, 301)  # node1's member: 300 pending, then its quota
+    expect(outcomes.get((1, "accepted")) == 300 and outcomes.get((1, "sender-quota")) == 1 and
+           "quota of 300 pending transactions" in outcomes.get("1:sender-quota:text", ""),
+           f"a sender's 301st pending transaction is refused at config.json's 300: {outcomes}")
+    submit(2, 300)
+    submit(3, 300)
+    submit(4, 101)  # 100 fill the pool to 1,000; the 101st is refused
+    expect(outcomes.get((4, "accepted")) == 100 and outcomes.get((4, "mempool-full")) == 1 and
+           "1000 of 1000 transactions" in outcomes.get("4:mempool-full:text", ""),
+           f"the pool's 1,001st transaction is refused at config.json's 1,000: {outcomes}")
 
 
 def main():

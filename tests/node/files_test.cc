@@ -147,6 +147,72 @@ TEST(NodeConfig, TheStoreWriteBufferIsAWholeNumberOfMiBInItsRange) {
   }
 }
 
+// An operator may set the mempool's limits (docs/configuration.md): each key alone, the others
+// keep their defaults; a value out of its range, not a whole number, a sender's share above the
+// whole or an unknown key is refused with the key named; what was read is written back.
+TEST(NodeConfig, TheMempoolsLimitsAreReadInTheirRanges) {
+  auto unset = LoadConfigText("pool-unset", ConfigJson("127.0.0.1"));
+  ASSERT_TRUE(unset.ok()) << unset.error().ToString();
+  EXPECT_EQ(unset->mempool, MempoolLimits{});
+  EXPECT_EQ(unset->ToJson().find("mempool"), std::string::npos);
+  EXPECT_NE(unset->MempoolText().find("200000 transactions and 96 MiB, 50000 and 32 MiB a sender "
+                                      "(default)"),
+            std::string::npos)
+      << unset->MempoolText();
+
+  auto all = LoadConfigText(
+      "pool-all", ConfigJson("127.0.0.1", R"(, "mempool": {"txs_max": 1000, "memory_mib": 16,
+                                              "sender_txs_max": 300, "sender_memory_mib": 5})"));
+  ASSERT_TRUE(all.ok()) << all.error().ToString();
+  EXPECT_EQ(all->mempool.txs_max, 1000u);
+  EXPECT_EQ(all->mempool.memory_max, std::size_t{16} << 20);
+  EXPECT_EQ(all->mempool.sender_txs_max, 300u);
+  EXPECT_EQ(all->mempool.sender_memory_max, std::size_t{5} << 20);
+  EXPECT_EQ(all->MempoolText(), "1000 transactions and 16 MiB, 300 and 5 MiB a sender (config.json)");
+  auto again = LoadConfigText("pool-again", all->ToJson());
+  ASSERT_TRUE(again.ok()) << again.error().ToString();
+  EXPECT_EQ(again->mempool, all->mempool) << "ToJson writes back what was read";
+
+  auto one = LoadConfigText("pool-one",
+                            ConfigJson("127.0.0.1", R"(, "mempool": {"memory_mib": 512})"));
+  ASSERT_TRUE(one.ok()) << one.error().ToString();
+  EXPECT_EQ(one->mempool.memory_max, std::size_t{512} << 20);
+  EXPECT_EQ(one->mempool.txs_max, MempoolLimits{}.txs_max) << "an unset key keeps its default";
+  EXPECT_EQ(one->mempool.sender_memory_max, MempoolLimits{}.sender_memory_max);
+
+  const std::pair<std::string, std::string> refused[] = {
+      {R"("txs_max": 999)", "config.mempool.txs_max must be a whole number of transactions from "
+                            "1000 to 1000000, got 999"},
+      {R"("txs_max": 1000001)", "txs_max must be a whole number of transactions"},
+      {R"("txs_max": 5000.5)", "txs_max must be a whole number of transactions"},
+      {R"("txs_max": "5000")", "txs_max must be a whole number of transactions"},
+      {R"("txs_max": 18446744073709551615)", "txs_max must be a whole number of transactions"},
+      {R"("memory_mib": 15)", "config.mempool.memory_mib must be a whole number of MiB from 16 "
+                              "to 1024, got 15"},
+      {R"("memory_mib": 1025)", "memory_mib must be a whole number of MiB"},
+      {R"("memory_mib": -96)", "memory_mib must be a whole number of MiB"},
+      {R"("sender_txs_max": 0)", "sender_txs_max must be a whole number of transactions from 1"},
+      {R"("sender_memory_mib": 0)", "sender_memory_mib must be a whole number of MiB from 1"},
+      {R"("sender_txs_max": 200001)", "config.mempool.sender_txs_max 200001 is above txs_max "
+                                      "200000: one sender's share must fit in the whole pool"},
+      {R"("txs_max": 5000, "sender_txs_max": 5001)", "sender_txs_max 5001 is above txs_max 5000"},
+      {R"("sender_memory_mib": 97)", "config.mempool.sender_memory_mib 97 is above memory_mib 96"},
+      {R"("memory_mib": 20, "sender_memory_mib": 21)", "sender_memory_mib 21 is above memory_mib 20"},
+      {R"("tx_max": 5000)", "config.mempool has an unknown key 'tx_max'"},
+  };
+  for (const auto& [body, needle] : refused) {
+    auto bad = LoadConfigText("pool-bad", ConfigJson("127.0.0.1", R"(, "mempool": {)" + body + "}"));
+    ASSERT_FALSE(bad.ok()) << body;
+    EXPECT_EQ(bad.error().code, "bad-config") << body;
+    EXPECT_NE(bad.error().message.find(needle), std::string::npos)
+        << body << ": " << bad.error().message;
+  }
+  auto not_object = LoadConfigText("pool-array", ConfigJson("127.0.0.1", R"(, "mempool": [1000])"));
+  ASSERT_FALSE(not_object.ok());
+  EXPECT_NE(not_object.error().message.find("config.mempool must be an object"), std::string::npos)
+      << not_object.error().message;
+}
+
 TEST(NodeConfig, UnknownKeysAreRefused) {
   auto top = LoadConfigText("unknown", ConfigJson("127.0.0.1", R"(, "rpc_hots": "0.0.0.0")"));
   ASSERT_FALSE(top.ok());
