@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <initializer_list>
 #include <string_view>
@@ -99,6 +100,14 @@ Status ReadMempoolLimits(const nlohmann::json& pool, MempoolLimits* limits) {
                               &limits->sender_txs_max));
   COLEND_RETURN_IF_ERROR(read("sender_memory_mib", 1, kConfigMempoolMibMax, 1u << 20, "MiB",
                               &limits->sender_memory_max));
+  // A sender's share left out is its default or the whole, whichever is smaller: a small pool
+  // alone ({"txs_max": 10000}) is a valid setting, not a refusal over a key never written.
+  if (!pool.contains("sender_txs_max")) {
+    limits->sender_txs_max = std::min(limits->sender_txs_max, limits->txs_max);
+  }
+  if (!pool.contains("sender_memory_mib")) {
+    limits->sender_memory_max = std::min(limits->sender_memory_max, limits->memory_max);
+  }
   if (limits->sender_txs_max > limits->txs_max) {
     return Bad(where + ".sender_txs_max " + std::to_string(limits->sender_txs_max) +
                " is above txs_max " + std::to_string(limits->txs_max) +

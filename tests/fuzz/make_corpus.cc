@@ -459,8 +459,14 @@ int main(int argc, char** argv) {
     config.peers = {{"partner-bank", "127.0.0.1", 26666}, {"payee-bank", "localhost", 26676}};
     config.store_write_buffer_mib = 16;
     config.mempool.txs_max = 5000;  // every optional key, so the fuzzer starts from each
+    config.mempool.sender_txs_max = 1000;
     config.mempool.sender_memory_max = std::size_t{8} << 20;
     Write("corpus/fuzz_genesis_config/config.json", config.ToJson());
+    // A seed the parser refuses would only exercise that refusal, not the keys after it.
+    const std::string seed_home = dir + "/config-seed";
+    fs::create_directories(seed_home);
+    std::ofstream(seed_home + "/config.json") << config.ToJson();
+    if (auto read = node::LoadNodeConfig(seed_home); !read.ok()) Die(read.error().ToString());
   }
 
   // ---- fuzz_bundle: the loan's evidence, as colend-verify reads it -------------------------------

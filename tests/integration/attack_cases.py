@@ -18,7 +18,7 @@ from attack_cluster import (BLOCK_BYTES_MAX, COMMIT_S_MAX, HOLD_S, N, RECONNECT_
                             SLOW_PEER_INTERVAL_S, SLOW_PEER_S, STATUS_S_MAX, ConnFlood, HonestTx,
                             Prober, RpcError, Unreachable, call, kill_node, memory_kib,
                             memory_line, mib, node_alive, note, p2p_name, p2p_target, post,
-                            signed_anchor, start_node, status_or_none, timed_status)
+                            signed_large_evidence, start_node, status_or_none, timed_status)
 from netlib import expect, home
 
 
@@ -55,9 +55,10 @@ def case_rpc_nesting(case):
 
 
 def case_tx_flood(case):
-    count, padding = 600, 59_500
-    note(f"{case}: signing {count} transactions of ~60 KB by {cluster.MEMBER[1]} (pad-NN fields)")
-    flood = [signed_anchor(1, f"flood-{i}", padding) for i in range(count)]
+    count = 1100
+    note(f"{case}: signing {count} consensus.evidence transactions of ~8.4 KB (the largest a valid "
+         f"transaction gets) by {cluster.MEMBER[1]}")
+    flood = [signed_large_evidence(1, i + 1) for i in range(count)]
     size_of = {txid: len(wire) for txid, wire in flood}
     total = sum(size_of.values())
     note(f"{case}: {count} transactions, {total / 1e6:.1f} MB of wire "
@@ -143,10 +144,19 @@ def case_tx_flood(case):
         committed += len(in_flood)
         blocks += 1
         biggest = max(biggest, (size, h))
+    accepted = outcomes["accepted"]
+    expect(accepted > 0 and committed == accepted,
+           f"{case}: every accepted flood transaction is committed: {committed} of {accepted} "
+           f"({total_committed_mb(committed, size_of):.1f} MB)", fatal=False)
     expect(biggest[0] <= BLOCK_BYTES_MAX,
            f"{case}: {blocks} blocks ({h_start + 1}..{h_end}) hold {committed} flood transactions; "
            f"the largest, height {biggest[1]}, carries {biggest[0] / 1e6:.2f} MB of them "
            f"(limit {BLOCK_BYTES_MAX / 1e6:.2f} MB)", fatal=False)
+
+
+def total_committed_mb(count, size_of):
+    """About how much of the flood `count` committed transactions carry (they are of one size)."""
+    return count * (sum(size_of.values()) / len(size_of)) / 1e6
 
 
 def restart_under_flood(case, reopen):

@@ -183,26 +183,31 @@ def read_network(n):
 
 # ---- transactions ------------------------------------------------------------------------------
 
-def tx_body(sender, fields):
+def tx_body(sender, fields, tx_type="evidence.anchor"):
     text = (f"colend-tx/v1\nchain-id: {CHAIN_ID}\nsender: {sender}\n"
             f"nonce: {random.getrandbits(62) + 1}\ntimestamp-ms: {int(time.time() * 1000)}\n"
-            f"type: evidence.anchor\n")
+            f"type: {tx_type}\n")
     for key in sorted(fields):
         text += f"{key}: {fields[key]}\n"
     return text.encode()
 
 
-def signed_anchor(k, name, padding_bytes=0):
-    """(tx id, wire) of an evidence.anchor by node k's member; padding_bytes of extra fields
-    pad-00, pad-01, ... (4000 bytes each; values may not exceed 4096) that no contract knows.
-    name must be a valid document-name: [A-Za-z0-9._-], at most 64 bytes, no long digit runs."""
+def signed_anchor(k, name):
+    """(tx id, wire) of an evidence.anchor by node k's member. name must be a valid
+    document-name: [A-Za-z0-9._-], at most 64 bytes, no long digit runs."""
     fields = {"document-name": name, "document-sha256": hashlib.sha256(os.urandom(32)).hexdigest()}
-    i = 0
-    while padding_bytes > 0:
-        fields[f"pad-{i:02d}"] = "x" * min(4000, padding_bytes)
-        padding_bytes -= 4000
-        i += 1
     body = tx_body(MEMBER[k], fields)
+    return hashlib.sha256(body).hexdigest(), signed_tx_wire(body, SIGNER[k].sign(body))
+
+
+def signed_large_evidence(k, height):
+    """(tx id, wire) of a consensus.evidence by node k's member of about 8.4 KB, the largest a
+    valid transaction gets: two 4,096-character hex values (the field limit) that are not signed
+    consensus messages. Admitted (every field in its format) and committed; its execution finds
+    nothing to prove and its receipt says so."""
+    fields = {"first": os.urandom(2048).hex(), "second": os.urandom(2048).hex(),
+              "height": str(height), "kind": "prevote", "member": MEMBER[2], "round": "0"}
+    body = tx_body(MEMBER[k], fields, "consensus.evidence")
     return hashlib.sha256(body).hexdigest(), signed_tx_wire(body, SIGNER[k].sign(body))
 
 

@@ -7,13 +7,14 @@ node is printed. Cases, in this order (--only NAME,... picks some):
 
   rpc-nesting       a JSON-RPC body whose params nest 100,000 arrays (200 KB), and one nesting
                     100,000 objects: node1 answers a JSON-RPC error and keeps serving.
-  tx-flood          lead-bank submits 600 signed transactions of ~60 KB (evidence.anchor padded
-                    with unknown fields pad-NN) to node1 from two threads. credit-bureau's small
+  tx-flood          lead-bank submits 1,100 signed transactions of ~8.4 KB (consensus.evidence
+                    with two 4,096-character values, the largest a valid transaction gets; 9 MB
+                    in all) to node1 from two threads. credit-bureau's small
                     transaction, sent to node4 a third of the way in, and payee-bank's, sent to
                     node3 when the last submission returns, must each commit within COMMIT_S_MAX.
                     Every submission must be answered: accepted, or refused with a named error
-                    (sender-quota, mempool-full, invalid-field, ...). No committed block may carry
-                    more than kBlockBytesMax (8 MiB) of the flood.
+                    (sender-quota, mempool-full, ...); every accepted one must be committed, and
+                    no committed block may carry more than kBlockBytesMax (8 MiB) of the flood.
   tls-slots         200 raw TCP connections to every node's P2P port that never speak TLS, opened
                     once and held; right away node2 is killed and restarted. Every link of node2,
                     both directions, must be up within RECONNECT_S_MAX of node2 answering RPC, and
@@ -31,9 +32,9 @@ node is printed. Cases, in this order (--only NAME,... picks some):
                     dial and then reads nothing, while a TLS client to node1 sends block requests
                     (from height 1, 64 blocks) every 10 ms for 10 s. node1's RSS must stay below
                     --rss-mib-max (the flood stops at twice that), status must answer and a
-                    transaction must commit. The size of one answer is measured and printed: after
-                    tx-flood's blocks were committed it is about 19 MB; if tx-flood did not run or
-                    its transactions were refused, the blocks and the answers are small.
+                    transaction must commit. The size of one answer is measured and printed: it
+                    holds the blocks tx-flood's 9 MB were committed in (if tx-flood did not run,
+                    the blocks and the answers are small).
   (always)          VmHWM of every node's process at the end, each below --rss-mib-max.
 
 While an attack runs, a prober asks every node for status every 0.5 s and records how long each

@@ -180,6 +180,19 @@ TEST(NodeConfig, TheMempoolsLimitsAreReadInTheirRanges) {
   EXPECT_EQ(one->mempool.txs_max, MempoolLimits{}.txs_max) << "an unset key keeps its default";
   EXPECT_EQ(one->mempool.sender_memory_max, MempoolLimits{}.sender_memory_max);
 
+  // A small pool alone: a sender's share left out shrinks to the whole, never above it.
+  auto small = LoadConfigText("pool-small",
+                              ConfigJson("127.0.0.1", R"(, "mempool": {"txs_max": 10000,
+                                                              "memory_mib": 20})"));
+  ASSERT_TRUE(small.ok()) << small.error().ToString();
+  EXPECT_EQ(small->mempool.sender_txs_max, 10000u);
+  EXPECT_EQ(small->mempool.sender_memory_max, std::size_t{20} << 20);
+  auto roomy = LoadConfigText("pool-roomy",
+                              ConfigJson("127.0.0.1", R"(, "mempool": {"txs_max": 400000})"));
+  ASSERT_TRUE(roomy.ok()) << roomy.error().ToString();
+  EXPECT_EQ(roomy->mempool.sender_txs_max, MempoolLimits{}.sender_txs_max)
+      << "a larger pool keeps the sender's default";
+
   const std::pair<std::string, std::string> refused[] = {
       {R"("txs_max": 999)", "config.mempool.txs_max must be a whole number of transactions from "
                             "1000 to 1000000, got 999"},
