@@ -9,17 +9,19 @@ Status Node::AdmitTx(const std::string& wire, crypto::Hash256* id) {
   auto tx = contracts::DecodeTx(wire);
   if (!tx.ok()) return tx.error();
   *id = tx->id;
-  if (mempool_.Contains(tx->id) || store_->FindTx(tx->id)) {
+  if (mempool_.Contains(tx->id)) {
     return MakeError("duplicate-transaction",
-                     "transaction " + crypto::ToHex(tx->id) + " was submitted before");
+                     "transaction " + crypto::ToHex(tx->id) + " is pending already");
   }
+  // A committed one is refused by CheckEnvelope, which finds its receipt in the state (every
+  // committed transaction has one); the store's transaction index would only answer that again.
   COLEND_RETURN_IF_ERROR(ledger_.executor().CheckEnvelope(*tx, ledger_.state(), WallMs()));
   switch (mempool_.Add(tx->id, tx->body.sender, wire)) {
     case Mempool::Admission::kAdded:
       break;
     case Mempool::Admission::kDuplicate:
       return MakeError("duplicate-transaction",
-                       "transaction " + crypto::ToHex(tx->id) + " was submitted before");
+                       "transaction " + crypto::ToHex(tx->id) + " is pending already");
     case Mempool::Admission::kFull:
       return MakeError("mempool-full", "the mempool is full: " + std::to_string(mempool_.size()) +
                                            " of " + std::to_string(mempool_.limits().txs_max) +
