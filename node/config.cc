@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <fstream>
 #include <initializer_list>
+#include <optional>
 #include <string_view>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -47,6 +48,21 @@ Status OnlyKeys(const nlohmann::json& j, std::initializer_list<std::string_view>
   return Status::Ok();
 }
 
+// `j[key]` as a whole number from lo to hi (`what` names its unit in the refusal); nullopt when
+// the key is absent. Floats, strings and out-of-range values are refused naming the key and value.
+Result<std::optional<std::int64_t>> WholeNumber(const nlohmann::json& j, const char* key,
+                                                const std::string& where, const char* what,
+                                                std::int64_t lo, std::int64_t hi) {
+  auto it = j.find(key);
+  if (it == j.end()) return std::optional<std::int64_t>();
+  if (!it->is_number_integer() || it->get<std::int64_t>() < lo || it->get<std::int64_t>() > hi) {
+    return Bad(where + "." + key + " must be a whole number of " + what + " from " +
+               std::to_string(lo) + " to " + std::to_string(hi) + ", got " +
+               it->dump().substr(0, 64));
+  }
+  return std::optional<std::int64_t>(it->get<std::int64_t>());
+}
+
 // 127.0.0.0/8, ::1 or "localhost": the JSON-RPC takes transactions and exports evidence, so it
 // is served on loopback only (docs/operations.md).
 bool IsLoopbackHost(const std::string& host) {
@@ -81,15 +97,10 @@ Status ReadMempoolLimits(const nlohmann::json& pool, MempoolLimits* limits) {
       OnlyKeys(pool, {"txs_max", "memory_mib", "sender_txs_max", "sender_memory_mib"}, where));
   auto read = [&](const char* key, std::size_t lo, std::size_t hi, std::size_t unit,
                   const char* what, std::size_t* out) -> Status {
-    auto it = pool.find(key);
-    if (it == pool.end()) return Status::Ok();
-    if (!it->is_number_integer() || it->get<std::int64_t>() < static_cast<std::int64_t>(lo) ||
-        it->get<std::int64_t>() > static_cast<std::int64_t>(hi)) {
-      return Bad(where + "." + key + " must be a whole number of " + what + " from " +
-                 std::to_string(lo) + " to " + std::to_string(hi) + ", got " +
-                 it->dump().substr(0, 64));
-    }
-    *out = static_cast<std::size_t>(it->get<std::int64_t>()) * unit;
+    auto value = WholeNumber(pool, key, where, what, static_cast<std::int64_t>(lo),
+                             static_cast<std::int64_t>(hi));
+    if (!value.ok()) return value.error();
+    if (*value) *out = static_cast<std::size_t>(**value) * unit;
     return Status::Ok();
   };
   COLEND_RETURN_IF_ERROR(read("txs_max", kConfigMempoolTxsMin, kConfigMempoolTxsMax, 1,
@@ -240,15 +251,10 @@ Result<NodeConfig> LoadNodeConfig(const std::string& home) {
     config.state_dir = state->get<std::string>();
     while (config.state_dir.size() > 1 && config.state_dir.ends_with('/')) config.state_dir.pop_back();
   }
-  if (auto mib = j.find("store_write_buffer_mib"); mib != j.end()) {
-    if (!mib->is_number_integer() || mib->get<std::int64_t>() < kConfigWriteBufferMibMin ||
-        mib->get<std::int64_t>() > kConfigWriteBufferMibMax) {
-      return Bad("config.store_write_buffer_mib must be a whole number of MiB from " +
-                 std::to_string(kConfigWriteBufferMibMin) + " to " +
-                 std::to_string(kConfigWriteBufferMibMax) + ", got " + mib->dump().substr(0, 64));
-    }
-    config.store_write_buffer_mib = mib->get<std::uint32_t>();
-  }
+  auto buffer = WholeNumber(j, "store_write_buffer_mib", where, "MiB", kConfigWriteBufferMibMin,
+                            kConfigWriteBufferMibMax);
+  if (!buffer.ok()) return buffer.error();
+  if (*buffer) config.store_write_buffer_mib = static_cast<std::uint32_t>(**buffer);
   if (auto pool = j.find("mempool"); pool != j.end()) {
     COLEND_RETURN_IF_ERROR(ReadMempoolLimits(*pool, &config.mempool));
   }

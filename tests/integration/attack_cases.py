@@ -136,27 +136,23 @@ def case_tx_flood(case):
                                  if drained else "still not empty 90 s after the flood ended: "
                                  + str([s and s["mempool_size"] for s in st])))
     h_end = status_or_none(1)["height"]
-    biggest, committed, blocks = (0, 0), 0, 0
+    biggest, committed, committed_bytes, blocks = (0, 0), 0, 0, 0
     for h in range(h_start + 1, h_end + 1):
         b = call(1, "block", {"height": h}, timeout=10)
         in_flood = [t for t in b["txs"] if t in size_of]
         size = sum(size_of[t] for t in in_flood)
         committed += len(in_flood)
+        committed_bytes += size
         blocks += 1
         biggest = max(biggest, (size, h))
     accepted = outcomes["accepted"]
     expect(accepted > 0 and committed == accepted,
            f"{case}: every accepted flood transaction is committed: {committed} of {accepted} "
-           f"({total_committed_mb(committed, size_of):.1f} MB)", fatal=False)
+           f"({committed_bytes / 1e6:.1f} MB)", fatal=False)
     expect(biggest[0] <= BLOCK_BYTES_MAX,
            f"{case}: {blocks} blocks ({h_start + 1}..{h_end}) hold {committed} flood transactions; "
            f"the largest, height {biggest[1]}, carries {biggest[0] / 1e6:.2f} MB of them "
            f"(limit {BLOCK_BYTES_MAX / 1e6:.2f} MB)", fatal=False)
-
-
-def total_committed_mb(count, size_of):
-    """About how much of the flood `count` committed transactions carry (they are of one size)."""
-    return count * (sum(size_of.values()) / len(size_of)) / 1e6
 
 
 def restart_under_flood(case, reopen):
