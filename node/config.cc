@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <initializer_list>
 #include <optional>
@@ -55,6 +56,14 @@ Result<std::optional<std::int64_t>> WholeNumber(const nlohmann::json& j, const c
                                                 std::int64_t lo, std::int64_t hi) {
   auto it = j.find(key);
   if (it == j.end()) return std::optional<std::int64_t>();
+  if (it->is_number_float() && std::floor(it->get<double>()) == it->get<double>() &&
+      it->get<double>() >= static_cast<double>(lo) && it->get<double>() <= static_cast<double>(hi)) {
+    // 1000.0 or 1e3 in range: whole, but not written as one; say so rather than "not a whole
+    // number". (A number past 2^64 is read as a float too, and is out of range.)
+    return Bad(where + "." + key + " must be written without a decimal point or exponent (a " +
+               "whole number of " + what + " from " + std::to_string(lo) + " to " +
+               std::to_string(hi) + "), got " + it->dump().substr(0, 64));
+  }
   if (!it->is_number_integer() || it->get<std::int64_t>() < lo || it->get<std::int64_t>() > hi) {
     return Bad(where + "." + key + " must be a whole number of " + what + " from " +
                std::to_string(lo) + " to " + std::to_string(hi) + ", got " +

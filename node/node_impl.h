@@ -192,6 +192,8 @@ class Node : public consensus::Application {
   // True after a fatal error stopped the node: the process must exit non-zero, so that a service
   // manager (systemd Restart=on-failure) restarts it and operators see the failure.
   bool fatal() const { return fatal_; }
+  // A warning found while loading the node's files (colend-node --check-config prints the same).
+  void Warn(const std::string& what) { LogAt(LogLevel::kWarn, what); }
   // A JSON-RPC method called by the host itself (the RPC server calls the same HandleRpc).
   Result<json> Call(const std::string& method, const json& params) { return HandleRpc(method, params); }
 

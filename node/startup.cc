@@ -25,6 +25,9 @@ namespace {
 namespace asio = boost::asio;
 using detail::Node;
 
+// A note --check-config prints that a running node also logs, at level warn.
+constexpr std::string_view kWarningNote = "WARNING: ";
+
 class AsioTimer : public detail::HostTimer {
  public:
   explicit AsioTimer(asio::io_context& io) : timer_(io) {}
@@ -118,12 +121,12 @@ Result<MemberFiles> LoadMemberFiles(const NodeOptions& options, std::vector<std:
                  "'s signing certificate in genesis.json");
     }
     if (!genesis_key) {
-      notes->push_back("WARNING: signing.key is not " + config->member_id +
+      notes->push_back(std::string(kWarningNote) + "signing.key is not " + config->member_id +
                        "'s genesis signing key: the node signs only once a membership epoch "
                        "lists it (a key rotation)");
     }
     if (member->tls_certificate.Fingerprint() != cert->Fingerprint()) {
-      notes->push_back("WARNING: tls.pem is not " + config->member_id +
+      notes->push_back(std::string(kWarningNote) + "tls.pem is not " + config->member_id +
                        "'s TLS certificate in genesis.json: peers admit it only if a later "
                        "membership epoch lists it (a key rotation)");
     }
@@ -133,10 +136,21 @@ Result<MemberFiles> LoadMemberFiles(const NodeOptions& options, std::vector<std:
                      "it with this signing key");
   }
   const std::int64_t days_left = (cert->NotAfterUnix() - now_s) / 86400;
-  notes->push_back(std::string(days_left < detail::kCertificateWarnDays ? "WARNING: " : "") +
-                   "tls.pem expires in " + std::to_string(days_left) + " days");
+  notes->push_back(
+      std::string(days_left < detail::kCertificateWarnDays ? kWarningNote : std::string_view()) +
+      "tls.pem expires in " + std::to_string(days_left) + " days");
   for (const auto& peer : config->peers) {
     if (peer.id == config->member_id) return bad("config.peers lists this member itself");
+  }
+  // The defaults fit a node into 200 MiB (docs/operations.md, Transactions, mempool and blocks);
+  // a larger pool is allowed, for a node with memory to spare, and said once here.
+  if (const std::size_t mib = config->mempool.memory_max >> 20;
+      mib > (MempoolLimits{}.memory_max >> 20)) {
+    notes->push_back(std::string(kWarningNote) + "mempool memory_mib " + std::to_string(mib) +
+                     " is above the default " + std::to_string(MempoolLimits{}.memory_max >> 20) +
+                     ": a full pool may add up to " + std::to_string(mib) +
+                     " MiB to this node's RSS, beyond the 200 MiB the "
+                     "defaults fit (docs/operations.md)");
   }
   return MemberFiles{std::move(config).value(), std::move(genesis).value(), std::move(*tls_cert),
                      std::move(*tls_key), std::move(signing_key).value(), std::move(staged).value()};
@@ -305,6 +319,10 @@ int RunNode(const NodeOptions& options) {
   node.StageRotation(std::move(files->staged));
   Status started = node.Start(files->tls_cert_pem, files->tls_key_pem);
   if (!started.ok()) return fail(started.ToString());
+  // What --check-config prints as a WARNING is in the log of a running node too.
+  for (const auto& note : notes) {
+    if (note.starts_with(kWarningNote)) node.Warn(note.substr(kWarningNote.size()));
+  }
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int signal) {
     std::cerr << "colend-node: signal " << signal << ", stopping" << std::endl;

@@ -12,7 +12,8 @@ Proves:
   - with "state_dir" the node keeps data/, documents/ and signing-lease there, not in the home
     (which may then be read-only), and takes part in the network as before;
   - config.json's "mempool" limits: --check-config names them (and the defaults when unset), a
-    value out of range is refused with the key named, and a node started with them holds them:
+    value out of range is refused with the key named, a pool above the default 96 MiB is warned of
+    (by --check-config and in the running node's log), and a node started with them holds them:
     with two of four nodes stopped (nothing commits), node1 refuses a sender's 301st pending
     transaction (sender-quota, 300) and the pool's 1,001st (mempool-full, 1,000).
 """
@@ -146,17 +147,25 @@ def mempool_limits():
     with open(h, "w") as f:
         f.write(keep)
 
-    limits = {"txs_max": 1000, "memory_mib": 16, "sender_txs_max": 300, "sender_memory_mib": 4}
+    expect("WARNING" not in p.stdout, f"no warning for the default mempool: {p.stdout}")
+    warning = ("WARNING: mempool memory_mib 128 is above the default 96: a full pool may add up "
+               "to 128 MiB to this node's RSS")
+    limits = {"txs_max": 1000, "memory_mib": 128, "sender_txs_max": 300, "sender_memory_mib": 4}
     edit_json(os.path.join(home(1), "config.json"), lambda j: j.update(mempool=limits))
     p = check(1)
-    expect(p.returncode == 0 and "mempool 1000 transactions and 16 MiB, 300 and 4 MiB a sender "
+    expect(p.returncode == 0 and "mempool 1000 transactions and 128 MiB, 300 and 4 MiB a sender "
            "(config.json)" in p.stdout, f"--check-config names config.json's mempool: {p.stdout}")
+    expect(warning in p.stdout, f"--check-config warns of a pool above the default: {p.stdout}")
     cluster.DIR = netlib.DIR
     for k, path in cluster.read_network(4).items():
         cluster.SIGNER[k] = netlib.P256Signer(path)
     for k in (1, 3, 4):  # nodes 1 and 2 of 4 cannot commit: the pool only fills
         kill_node(k)
     start_node(1, "mempool limits")  # returns once node1 answers status
+    with open(os.path.join(home(1), "node.log")) as f:
+        logged = [line for line in f if warning[len("WARNING: "):] in line]
+    expect(len(logged) == 1 and " WARN  [lead-bank] " in logged[0],
+           f"the running node logs the same warning once, at level warn: {logged}")
     outcomes = {}
 
     def submit(k, count, stop_at=None):

@@ -198,6 +198,10 @@ TEST(NodeConfig, TheMempoolsLimitsAreReadInTheirRanges) {
                             "1000 to 1000000, got 999"},
       {R"("txs_max": 1000001)", "txs_max must be a whole number of transactions"},
       {R"("txs_max": 5000.5)", "txs_max must be a whole number of transactions"},
+      {R"("txs_max": 5000.0)", "config.mempool.txs_max must be written without a decimal point "
+                               "or exponent (a whole number of transactions from 1000 to 1000000), "
+                               "got 5000.0"},
+      {R"("memory_mib": 1e2)", "memory_mib must be written without a decimal point or exponent"},
       {R"("txs_max": "5000")", "txs_max must be a whole number of transactions"},
       {R"("txs_max": 18446744073709551615)", "txs_max must be a whole number of transactions"},
       {R"("memory_mib": 15)", "config.mempool.memory_mib must be a whole number of MiB from 16 "
