@@ -122,7 +122,12 @@ Result<TxBody> TxBody::ParseText(std::string_view text) {
     auto [key, value] = kv[i];
     if (!IsValidFieldKey(key)) return Malformed("bad field key '" + std::string(key) + "'");
     if (!IsValidFieldValue(value)) {
-      return Malformed("bad value of field '" + std::string(key) + "'");
+      // What is wrong, never the value (docs/transactions.md §1: it may be personal data).
+      return Malformed("bad value of field '" + std::string(key) + "': " +
+                       (value.size() > kFieldValueBytesMax
+                            ? std::to_string(value.size()) + " bytes, over the " +
+                                  std::to_string(kFieldValueBytesMax) + " a value may have"
+                            : "a leading or trailing space, or a control character"));
     }
     if (i > 5 && !(previous < key)) {
       return Malformed("field '" + std::string(key) + "' out of order or repeated");
@@ -160,6 +165,14 @@ Result<Tx> DecodeTx(std::string_view wire) {
   Tx tx;
   tx.body_text = msg.body();
   tx.signature = msg.signature();
+  // Exactly the two fields, in order, once each: a block commits each transaction by its id and
+  // its signature's hash (LeafText), so any other bytes (an unknown field, a field repeated) would
+  // be stored and relayed without any hash covering them, and could differ between nodes.
+  if (tx.Encode() != wire) {
+    return Malformed(
+        "not in canonical form: a SignedTx is field 1 (body) then field 2 "
+        "(signature), each once, and nothing else");
+  }
   tx.body = std::move(body).value();
   tx.id = crypto::Sha256(tx.body_text);
   return tx;

@@ -194,8 +194,9 @@ Status Node::StartRpc() {
   rpc_ = std::make_unique<RpcServer>(
       *host_.io, rc,
       [this](const std::string& method, const json& params) { return HandleRpc(method, params); },
-      [this](const std::string& method, const json& params, RpcReply reply) {
-        return HandleDeferredRpc(method, params, std::move(reply));
+      [this](const std::string& method, const json& params, const std::string& client,
+             RpcReply reply) {
+        return HandleDeferredRpc(method, params, client, std::move(reply));
       });
   if (!rpc_->Start(&error)) return MakeError("rpc-bind-failed", error);
   Log("listening: p2p " + config_.p2p_host + ":" + std::to_string(transport_->listen_port()) +
@@ -288,6 +289,7 @@ void Node::Shutdown() {
   for (auto& [number, waiter] : waiters_) waiter.timer->Cancel();
   waiters_.clear();  // their connections close with the server
   waiting_for_.clear();
+  waiters_by_client_.clear();
   if (rpc_) rpc_->Stop();
   if (transport_) transport_->Stop();
 }

@@ -70,10 +70,14 @@ inline constexpr std::size_t kEarlyMessagesMax = 256;
 // A proposer spends at most timeout_propose_ms / kBuildBudgetDivisor executing the transactions of
 // its block (Node::ProposeBlock); what does not fit waits for the next block.
 inline constexpr std::int64_t kBuildBudgetDivisor = 4;
-// Transactions this node admits from its clients go to the peers in batches: one frame to each
-// peer carries every transaction admitted in the kGossipDelayMs after the first, or goes at once
-// when it holds kGossipBatchTxsMax transactions or kGossipBatchBytesMax bytes. (One frame per
-// transaction per peer was a TLS record, a write and a parse each.)
+// Transactions this node admits from its clients go to the peers in batches, at most one frame
+// to each peer every kGossipDelayMs: a transaction admitted at least kGossipDelayMs after the
+// last frame goes as soon as the io loop is free (with whatever was admitted in the same turn);
+// one admitted sooner waits for the rest of that interval, with the others admitted meanwhile. A
+// batch of kGossipBatchTxsMax transactions or kGossipBatchBytesMax bytes goes at once. (One frame
+// per transaction per peer was a TLS record, a write and a parse each; a fixed wait after the
+// first transaction of each batch delayed it on its way to the next proposer, which at a few
+// hundred transactions a second is most of them.)
 inline constexpr std::int64_t kGossipDelayMs = 5;
 inline constexpr std::size_t kGossipBatchTxsMax = 1000;
 inline constexpr std::size_t kGossipBatchBytesMax = 1u << 20;
@@ -99,6 +103,11 @@ inline constexpr std::size_t kDocumentRequestsPerTick = 4;
 // "too-many-waiters"), each at most kWaitTimeoutMsMax (beyond it: invalid-params), on at most
 // kWaitIdsMax transactions.
 inline constexpr std::size_t kRpcWaitersMax = 128;
+// ... and at most this many from one source address: half of the connections the RPC server lets
+// one address hold (RpcServerConfig::connections_per_client_max, 64), so calls waiting from one
+// address (every local client shares 127.0.0.1) never hold every connection it may open, and
+// `status`, /health and the CLI still get in from there.
+inline constexpr std::size_t kRpcWaitersPerClientMax = 32;
 // A certificate of this member that runs out within this many days is reported in `status`
 // (and by colend-node --check-config); /metrics gives the exact seconds.
 inline constexpr std::int64_t kCertificateWarnDays = 42;
@@ -264,8 +273,8 @@ class Node : public consensus::Application {
   void Housekeeping();
   void SendTo(const std::string& peer, const proto::PeerMessage& message);
   void BroadcastMessage(const proto::PeerMessage& message);
-  // Queues a transaction admitted here for the next gossip batch (kGossipDelayMs); FlushGossip
-  // sends the batch to every peer.
+  // Queues a transaction admitted here for the next gossip batch (kGossipDelayMs: at once if no
+  // batch went in that time); FlushGossip sends the batch to every peer.
   void GossipTx(const std::string& wire);
   void FlushGossip();
   void AnnounceStatus();
@@ -303,8 +312,9 @@ class Node : public consensus::Application {
   Result<json> HandleRpc(const std::string& method, const json& params);
   Result<json> Dispatch(const std::string& method, const json& params);
   // Methods that answer later (rpc.h, RpcDeferredHandler): wait_tx.
-  bool HandleDeferredRpc(const std::string& method, const json& params, RpcReply reply);
-  void RpcWaitTx(const json& params, RpcReply reply);
+  bool HandleDeferredRpc(const std::string& method, const json& params, const std::string& client,
+                         RpcReply reply);
+  void RpcWaitTx(const json& params, const std::string& client, RpcReply reply);
   // The answer of a wait: `tx`'s answer for one id, or committed/pending lists for several.
   json WaitAnswer(const std::vector<crypto::Hash256>& ids, bool several, bool timed_out);
   // Answers and forgets waiter `number`.
@@ -366,6 +376,7 @@ class Node : public consensus::Application {
   proto::PeerMessage gossip_batch_;  // admitted here, not yet sent to the peers
   std::size_t gossip_batch_bytes_ = 0;
   bool gossip_armed_ = false;
+  std::int64_t gossip_sent_mono_ms_ = -kGossipDelayMs;  // when the last batch went (SteadyMs)
   bool replica_started_ = false;
   consensus::ReplicaTimeouts timeouts_;
   std::uint64_t epoch_ = 0;  // the membership epoch the replica and transport were set up for
@@ -395,9 +406,13 @@ class Node : public consensus::Application {
     bool several = false;  // asked with "ids" (answered with lists) rather than "id"
     RpcReply reply;
     std::unique_ptr<HostTimer> timer;
+    std::string client;  // the caller's source address (waiters_by_client_)
   };
   std::map<std::uint64_t, TxWaiter> waiters_;
-  std::multimap<crypto::Hash256, std::uint64_t> waiting_for_;
+  // (id, waiter) for each id a waiter waits for, once even if the call listed it twice: a waiter
+  // finishing erases its own entries directly, whatever else waits for the same ids.
+  std::set<std::pair<crypto::Hash256, std::uint64_t>> waiting_for_;
+  std::map<std::string, std::size_t> waiters_by_client_;  // waiting calls by source address
   std::uint64_t next_waiter_ = 0;
 };
 

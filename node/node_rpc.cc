@@ -39,9 +39,10 @@ Result<json> Node::Dispatch(const std::string& method, const json& params) {
                        "dashboard, faults, state, evidence_export");
 }
 
-bool Node::HandleDeferredRpc(const std::string& method, const json& params, RpcReply reply) {
+bool Node::HandleDeferredRpc(const std::string& method, const json& params,
+                             const std::string& client, RpcReply reply) {
   if (method == "wait_tx") {
-    RpcWaitTx(params, std::move(reply));
+    RpcWaitTx(params, client, std::move(reply));
     return true;
   }
   if (method != "submit" || !host_.background) return false;
@@ -76,7 +77,10 @@ bool Node::HandleDeferredRpc(const std::string& method, const json& params, RpcR
 // true. With {"ids": [ID, ...]} (at most kWaitIdsMax) it answers as soon as any of them is
 // committed: {"committed": [tx answers], "pending": [ids], "height", "timed_out"}. The answer is
 // sent from AfterCommit (NotifyWaiters) or from the waiter's timer: nothing blocks the io thread.
-void Node::RpcWaitTx(const json& params, RpcReply reply) {
+static_assert(kRpcWaitersPerClientMax < kRpcConnectionsPerClientDefault,
+              "waiting calls from one address must leave it connections for other calls");
+
+void Node::RpcWaitTx(const json& params, const std::string& client, RpcReply reply) {
   const std::string usage =
       "wait_tx needs {\"id\": \"<64 hex digits>\"} or {\"ids\": [up to " +
       std::to_string(kWaitIdsMax) + " ids]}, and optionally \"timeout_ms\": 0.." +
@@ -117,13 +121,24 @@ void Node::RpcWaitTx(const json& params, RpcReply reply) {
                            "node, the most it keeps at once (" + std::to_string(kRpcWaitersMax) +
                            "); retry later, wait on several ids in one call, or ask tx"));
   }
+  if (auto from = waiters_by_client_.find(client);
+      from != waiters_by_client_.end() && from->second >= kRpcWaitersPerClientMax) {
+    return reply(MakeError("too-many-waiters",
+                           std::to_string(from->second) + " calls from " + client +
+                               " are already waiting on this node, the most one address may (" +
+                               std::to_string(kRpcWaitersPerClientMax) +
+                               ", half of the connections it may open); retry later, wait on "
+                               "several ids in one call, or ask tx"));
+  }
   const std::uint64_t number = next_waiter_++;
   TxWaiter& waiter = waiters_[number];
+  waiter.client = client;
+  ++waiters_by_client_[client];
   waiter.ids = std::move(ids);
   waiter.several = several;
   waiter.reply = std::move(reply);
   waiter.timer = host_.make_timer();
-  for (const auto& id : waiter.ids) waiting_for_.emplace(id, number);
+  for (const auto& id : waiter.ids) waiting_for_.emplace(id, number);  // a repeated id: once
   waiter.timer->Arm(timeout_ms, [this, number] { FinishWaiter(number, /*timed_out=*/true); });
 }
 
@@ -153,15 +168,10 @@ void Node::FinishWaiter(std::uint64_t number, bool timed_out) {
   if (it == waiters_.end()) return;
   TxWaiter waiter = std::move(it->second);
   waiters_.erase(it);
-  for (const auto& id : waiter.ids) {
-    auto [first, last] = waiting_for_.equal_range(id);
-    for (auto entry = first; entry != last; ++entry) {
-      if (entry->second == number) {
-        waiting_for_.erase(entry);
-        break;
-      }
-    }
+  if (auto from = waiters_by_client_.find(waiter.client); from != waiters_by_client_.end()) {
+    if (--from->second == 0) waiters_by_client_.erase(from);
   }
+  for (const auto& id : waiter.ids) waiting_for_.erase({id, number});
   waiter.timer->Cancel();
   waiter.reply(WaitAnswer(waiter.ids, waiter.several, timed_out));
 }
@@ -170,8 +180,10 @@ void Node::NotifyWaiters(const std::vector<crypto::Hash256>& committed) {
   if (waiters_.empty()) return;
   std::set<std::uint64_t> due;
   for (const auto& id : committed) {
-    auto [first, last] = waiting_for_.equal_range(id);
-    for (auto entry = first; entry != last; ++entry) due.insert(entry->second);
+    for (auto entry = waiting_for_.lower_bound({id, 0});
+         entry != waiting_for_.end() && entry->first == id; ++entry) {
+      due.insert(entry->second);
+    }
   }
   for (std::uint64_t number : due) FinishWaiter(number, /*timed_out=*/false);
 }

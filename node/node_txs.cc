@@ -1,5 +1,7 @@
 // Transactions at a node: admission to the mempool (envelope, duplicates, quotas), gossip to the
 // peers in batches, and the lead bank's clock.tick when a new business day begins.
+#include <algorithm>
+
 #include "contracts/lending/lending.h"
 #include "node/node_impl.h"
 
@@ -117,7 +119,9 @@ void Node::GossipTx(const std::string& wire) {
   }
   if (gossip_armed_) return;
   gossip_armed_ = true;
-  gossip_timer_->Arm(kGossipDelayMs, [this] { FlushGossip(); });
+  const std::int64_t since = SteadyMs() - gossip_sent_mono_ms_;
+  gossip_timer_->Arm(std::clamp<std::int64_t>(kGossipDelayMs - since, 0, kGossipDelayMs),
+                     [this] { FlushGossip(); });
 }
 
 void Node::FlushGossip() {
@@ -125,6 +129,7 @@ void Node::FlushGossip() {
   gossip_armed_ = false;
   if (gossip_batch_.txs().txs_size() == 0) return;
   BroadcastMessage(gossip_batch_);
+  gossip_sent_mono_ms_ = SteadyMs();
   gossip_batch_.Clear();
   gossip_batch_bytes_ = 0;
 }

@@ -43,12 +43,14 @@ struct RpcTlsConfig {
   std::string key_pem;
 };
 
+inline constexpr std::uint32_t kRpcConnectionsPerClientDefault = 64;
+
 struct RpcServerConfig {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
   std::uint32_t body_bytes_max = 8u << 20;
   std::uint32_t connections_max = 256;
-  std::uint32_t connections_per_client_max = 64;
+  std::uint32_t connections_per_client_max = kRpcConnectionsPerClientDefault;
   std::uint32_t fresh_connections_max = 256;
   // The request header must be complete this long after the server starts reading it (also
   // bounds how long an idle keep-alive connection is kept).
@@ -69,10 +71,14 @@ using RpcHandler = std::function<Result<nlohmann::json>(const std::string& metho
 // the io thread, at once or later; the HTTP answer is written then. Until then the connection
 // counts as being answered (never evicted). A reply after the client went away or after Stop
 // does nothing. The handler must bound how long it keeps a reply (a timeout): a kept reply keeps
-// its connection open.
+// its connection open. `client` is the caller's source address, as connections_per_client_max
+// counts it: a handler that keeps replies must also bound how many one address holds, below that
+// limit, or waiting calls from one address (every local client shares 127.0.0.1) take every
+// connection it may open and lock the others out.
 using RpcReply = std::function<void(Result<nlohmann::json>)>;
-using RpcDeferredHandler = std::function<bool(const std::string& method,
-                                              const nlohmann::json& params, RpcReply reply)>;
+using RpcDeferredHandler =
+    std::function<bool(const std::string& method, const nlohmann::json& params,
+                       const std::string& client, RpcReply reply)>;
 
 // One JSON-RPC exchange without HTTP: the request body in, the response object out (errors as
 // JSON-RPC error objects; never throws for any body). The server's core, exposed for fuzzing.

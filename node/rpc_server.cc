@@ -333,8 +333,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       response.keep_alive(keep_alive);
       self->Write(std::move(response), keep_alive ? Then::kRead : Then::kClose);
     };
+    const auto entry = server_->sessions.find(id_);
+    const std::string client = entry != server_->sessions.end() ? entry->second.client : "unknown";
     try {
-      return server_->deferred(call.method, call.params, reply);
+      return server_->deferred(call.method, call.params, client, reply);
     } catch (const std::exception& e) {
       if (!*replied) {
         reply(MakeError("internal-error", std::string("internal error: ") + e.what()));

@@ -103,5 +103,50 @@ TEST(Tx, DecodeRejectsGarbage) {
   EXPECT_EQ(decoded.error().code, "malformed-transaction");
 }
 
+// The wire form is canonical too: a block commits a transaction by its id and its signature's
+// hash, so bytes beside those two fields would go uncovered, and a relaying node could change
+// them. Each variant is parsed by protobuf (and would have been admitted before), keeps the same
+// id and signature, and is refused.
+TEST(Tx, DecodeRefusesAWireFormThatIsNotCanonical) {
+  auto key = crypto::PrivateKey::Generate(crypto::Suite::kStd);
+  ASSERT_TRUE(key.ok());
+  auto tx = SignTx(SampleBody(), *key);
+  ASSERT_TRUE(tx.ok());
+  const std::string wire = tx->Encode();
+  ASSERT_TRUE(DecodeTx(wire).ok());
+  auto field = [](int number, const std::string& bytes) {  // a length-delimited field, < 128 bytes
+    return std::string{static_cast<char>(number << 3 | 2), static_cast<char>(bytes.size())} + bytes;
+  };
+  const std::pair<std::string, std::string> variants[] = {
+      {"an unknown field appended", wire + field(3, std::string(100, 'x'))},
+      {"an unknown field first", field(3, "x") + wire},
+      {"a stray body before the real one (protobuf keeps the last)", field(1, "abc") + wire},
+      {"the signature before the body",
+       field(2, tx->signature) + wire.substr(0, wire.size() - tx->signature.size() - 2)},
+      {"the signature twice", wire + field(2, tx->signature)},
+  };
+  for (const auto& [what, bytes] : variants) {
+    proto::SignedTx parsed;
+    ASSERT_TRUE(parsed.ParseFromString(bytes)) << what;
+    auto decoded = DecodeTx(bytes);
+    ASSERT_FALSE(decoded.ok()) << what << ": accepted";
+    EXPECT_EQ(decoded.error().code, "malformed-transaction") << what;
+    EXPECT_NE(decoded.error().message.find("not in canonical form"), std::string::npos)
+        << what << ": " << decoded.error().message;
+  }
+}
+
+// A refused value's message says what is wrong with it, without repeating it.
+TEST(Tx, AnOverlongValueIsRefusedNamingTheLimit) {
+  TxBody body = SampleBody();
+  body.fields["note"] = std::string(kFieldValueBytesMax + 1, 'a');
+  auto parsed = TxBody::ParseText(body.ToText());
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.error().message.find("bad value of field 'note': 4097 bytes, over the 4096"),
+            std::string::npos)
+      << parsed.error().message;
+  EXPECT_EQ(parsed.error().message.find("aaaa"), std::string::npos) << "the value is not repeated";
+}
+
 }  // namespace
 }  // namespace colend::contracts

@@ -12,7 +12,14 @@ Proves:
   - bad params and a timeout_ms above the limit are invalid-params naming the limit;
   - the node keeps at most 128 waiting calls: the next gets "too-many-waiters" while the node
     keeps answering other calls at once (the waits do not hold its io thread); once they have
-    timed out, waiting works again.
+    timed out, waiting works again;
+  - and at most 32 from one source address (half of the 64 connections the RPC server lets one
+    address hold): the 33rd from 127.0.0.1 is refused naming the limit, while `status`, /health
+    and the CLI still get in from 127.0.0.1 (64 waits from there used to lock every local client
+    out until they timed out);
+  - a wait listing one id 1,024 times costs no more to finish than one listing it once: 32 such
+    waits on one id, timing out newest first, leave `status` answering at once (each used to scan
+    every other waiter's copies of the id, and froze the node for seconds).
 """
 import argparse
 import hashlib
@@ -29,6 +36,7 @@ import netlib
 from netlib import anchor_tx_body, colend, colend_json, expect, home, openssl_sign, signed_tx_wire
 
 WAITERS_MAX = 128   # node/node_impl.h kRpcWaitersMax
+WAITERS_PER_CLIENT_MAX = 32  # kRpcWaitersPerClientMax
 TIMEOUT_MAX = 60000  # kWaitTimeoutMsMax
 
 
@@ -64,11 +72,11 @@ def make_anchor(k, member, label):
     return hashlib.sha256(body).hexdigest(), wire.hex()
 
 
-def raw_wait(port, source, tx_id, timeout_ms):
+def raw_wait(port, source, tx_id, timeout_ms, params=None):
     """Sends a wait_tx on a new connection from `source` and leaves it waiting."""
     s = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(source, 0))
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "wait_tx",
-                       "params": {"id": tx_id, "timeout_ms": timeout_ms}}).encode()
+                       "params": params or {"id": tx_id, "timeout_ms": timeout_ms}}).encode()
     s.sendall(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
               b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
     return s
@@ -163,7 +171,7 @@ def scenario():
     reply, seconds = timed(rpc, 5, "wait_tx", {"id": unknown, "timeout_ms": 1000})
     err = reply.get("error", {})
     expect(err.get("data", {}).get("code") == "too-many-waiters" and seconds < 1,
-           f"the {WAITERS_MAX + 1}th wait is refused at once: {err.get('message')}")
+           f"wait {WAITERS_MAX + 1} is refused at once: {err.get('message')}")
     status, seconds = timed(rpc, 5, "status", {})
     expect("result" in status and seconds < 1,
            f"status answers in {seconds * 1000:.0f} ms while {WAITERS_MAX} calls wait")
@@ -175,6 +183,61 @@ def scenario():
     time.sleep(6.0)  # the held waits time out on the node
     reply = rpc(5, "wait_tx", {"id": unknown, "timeout_ms": 100})
     expect(reply.get("result", {}).get("timed_out") is True, "after they timed out, waiting works again")
+
+    # 7. At most 32 waiting calls from one address: of 64 sent from 127.0.0.1 (every connection
+    # that address may hold), 32 wait and 32 are refused at once, so the address can still get in.
+    sent = [raw_wait(port, "127.0.0.1", hashlib.sha256(f"local{i}".encode()).hexdigest(), 4000)
+            for i in range(2 * WAITERS_PER_CLIENT_MAX)]
+    time.sleep(1.0)
+    refused, messages = [], set()
+    for s in sent:
+        s.setblocking(False)
+        try:
+            data = s.recv(1 << 16)
+        except BlockingIOError:
+            continue  # still waiting
+        if b"too-many-waiters" in data:
+            refused.append(s)
+            messages.add(json.loads(data.split(b"\r\n\r\n", 1)[1])["error"]["message"])
+    expect(len(refused) == WAITERS_PER_CLIENT_MAX and len(messages) == 1 and
+           f"the most one address may ({WAITERS_PER_CLIENT_MAX}" in next(iter(messages), ""),
+           f"of {2 * WAITERS_PER_CLIENT_MAX} waits from 127.0.0.1, {len(refused)} are refused at "
+           f"once: {messages}")
+    status, seconds = timed(rpc, 5, "status", {})
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=10) as r:
+        health = r.status
+    p = colend("--home", home(5), "status", check=False)
+    expect("result" in status and seconds < 1 and health == 200 and p.returncode == 0,
+           f"with {WAITERS_PER_CLIENT_MAX} calls waiting from 127.0.0.1, status answers from there "
+           f"in {seconds * 1000:.0f} ms, /health {health}, colend status exit {p.returncode}")
+    for s in sent:
+        s.close()
+    time.sleep(4.0)  # the held waits time out on the node
+
+    # 8. 32 waits listing one id 1,024 times each, timing out newest first (1.5 s to 2.8 s).
+    repeated = hashlib.sha256(b"repeated id").hexdigest()
+    held = [raw_wait(port, "127.0.0.9", None, None,
+                     {"ids": [repeated] * 1024, "timeout_ms": 2800 - 40 * i})
+            for i in range(WAITERS_PER_CLIENT_MAX)]
+    time.sleep(1.3)
+    slowest = 0.0
+    t_end = time.time() + 2.5  # past the last timeout (2.8 s after they were sent)
+    while time.time() < t_end:
+        _, seconds = timed(rpc, 5, "status", {}, timeout=60)
+        slowest = max(slowest, seconds)
+        time.sleep(0.05)
+    answered = 0
+    for s in held:
+        s.settimeout(10)
+        try:
+            if b'"timed_out":true' in s.recv(1 << 20):
+                answered += 1
+        except OSError:
+            pass
+        s.close()
+    expect(slowest < 1 and answered == WAITERS_PER_CLIENT_MAX,
+           f"while 32 waits on one id listed 1,024 times each timed out, status answered within "
+           f"{slowest * 1000:.0f} ms at worst; {answered} of them answered timed_out")
 
 
 def main():

@@ -93,9 +93,10 @@ class RpcDeferredTest : public RpcTest {
     ASSERT_TRUE(OnIo([&] {
       deferred_server_.emplace(
           io_, RpcServerConfig{}, TestHandler,
-          [this](const std::string& method, const json& params, RpcReply reply) {
+          [this](const std::string& method, const json& params, const std::string& client,
+                 RpcReply reply) {
             if (method == "now") {
-              reply(json{{"now", params}});
+              reply(json{{"now", params}, {"client", client}});
               return true;
             }
             if (method != "later") return false;
@@ -160,7 +161,8 @@ TEST_F(RpcDeferredTest, ErrorsAndImmediateRepliesAndKeepAlive) {
   for (int i = 0; i < 2; ++i) {
     HttpReply reply = client.Exchange(Post(R"({"jsonrpc":"2.0","id":7,"method":"now","params":[1]})"));
     EXPECT_EQ(reply.status, 200);
-    EXPECT_EQ(json::parse(reply.body)["result"], (json{{"now", {1}}}));
+    // The handler is told the caller's source address (what the per-address limits count).
+    EXPECT_EQ(json::parse(reply.body)["result"], (json{{"now", {1}}, {"client", "127.0.0.1"}}));
   }
 }
 
