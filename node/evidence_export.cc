@@ -139,6 +139,36 @@ class Exporter {
     return Status::Ok();
   }
 
+  // For each epoch e in 1..last, the proof that the last block of epoch e - 1 (start_height - 1,
+  // certified by that epoch's quorum) holds e's document in its state: without it a bundle's
+  // later epochs would rest on nothing but their own previous_sha256 (docs/evidence-bundle.md §6
+  // step 3). That block joins the bundle's blocks. Before AddBlocks.
+  Status AddEpochProofs(std::uint64_t last_epoch) {
+    for (std::uint64_t e = 1; e <= last_epoch; ++e) {
+      auto stored = ledger_.state().Get(contracts::MembershipEpochKey(e));
+      auto doc = stored ? nlohmann::json::parse(*stored, nullptr, /*allow_exceptions=*/false)
+                        : nlohmann::json();
+      if (!doc.is_object() || !doc.contains("start_height") ||
+          !doc["start_height"].is_number_unsigned() || doc["start_height"].get<std::uint64_t>() < 2) {
+        return Corrupt("membership document of epoch " + std::to_string(e) + " is missing or has no start_height");
+      }
+      const std::uint64_t block = doc["start_height"].get<std::uint64_t>() - 1;
+      auto proof = ledger_.store()->GetAux(EpochProofKey(e));
+      if (!proof.ok()) return proof.error();
+      if (!*proof) {
+        return MakeError("epoch-proof-missing",
+                         "this node holds no proof that block " + std::to_string(block) +
+                             " holds the document of membership epoch " + std::to_string(e) +
+                             " (a node makes it when it commits that block; one that crashed at that "
+                             "moment, or whose data was restored from before it, lacks it): export "
+                             "from another member");
+      }
+      heights_.insert(block);
+      Add("consortium/epoch-" + Digits(e, 6) + "-proof.txt", **proof);
+    }
+    return Status::Ok();
+  }
+
   // Documents of epochs 0..last with each member's signing certificate as the document has it.
   Status AddMembership(std::uint64_t last_epoch) {
     const genesis::Genesis& genesis = ledger_.genesis();
@@ -210,6 +240,7 @@ Result<LoanEvidence> ExportLoanEvidence(const Ledger& ledger, const std::string&
     if (!id) return Corrupt("record " + std::to_string(seq) + " of loan " + loan + " is missing");
     COLEND_RETURN_IF_ERROR(exporter.AddRecord(seq, *id));
   }
+  COLEND_RETURN_IF_ERROR(exporter.AddEpochProofs(ledger.last_header().membership_epoch));
   COLEND_RETURN_IF_ERROR(exporter.AddBlocks(anchor));
   COLEND_RETURN_IF_ERROR(exporter.AddStateValue(contracts::LoanRecordsKey(loan),
                                                 "state/loan-records.txt",

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "contracts/lending/lending.h"
+#include "contracts/system/membership.h"
 #include "node/state_storage.h"
 
 #include <cstdlib>
@@ -13,6 +14,11 @@ namespace {
 Error Invalid(std::string message) { return MakeError("invalid-block", std::move(message)); }
 
 }  // namespace
+
+std::string EpochProofKey(std::uint64_t epoch) {
+  const std::string digits = std::to_string(epoch);
+  return "epoch-proof/" + std::string(20 - digits.size(), '0') + digits;
+}
 
 contracts::StateWrites InitialState(const genesis::Genesis& genesis) {
   contracts::StateWrites writes;
@@ -427,6 +433,19 @@ Status Ledger::CommitChecked(const consensus::proto::Block& block,
                                             " committed a membership the ledger cannot load: " +
                                             membership.error().message);
     }
+    // The proof that this block's state (its certified state root) holds the new epoch's
+    // document, while the state is this block's: later blocks change the buckets around it.
+    auto proof = state_->Prove(contracts::MembershipEpochKey(membership_.epoch));
+    if (!proof) {
+      return MakeError("corrupt-store", "block " + std::to_string(height) +
+                                            " committed membership epoch " +
+                                            std::to_string(membership_.epoch) + " without its document");
+    }
+    // Not part of the block's batch, and not a reason to undo it: the block is committed. A crash
+    // just before this write, or a write that fails (the next synced write fails too, and stops
+    // the node), leaves this node without the proof; its evidence exports then refuse with
+    // epoch-proof-missing, naming it (the other members have it).
+    (void)store_->PutAux(EpochProofKey(membership_.epoch), proof->ToText());
   }
   return Status::Ok();
 }

@@ -129,6 +129,12 @@ Status InitialiseMemberData(const std::string& data_path, const genesis::Genesis
 // The same on a store already opened (empty, for `genesis`): what InitialiseMemberData writes.
 Status InitialiseMemberStore(Store* store, const genesis::Genesis& genesis);
 
+// The store's record (aux) of the state proof that block start_height - 1 of membership epoch
+// `epoch` (>= 1) holds that epoch's document at contracts::MembershipEpochKey(epoch): made when the
+// block is committed, the only time its state is at hand; an evidence bundle ships it under that
+// block's certificate, by the quorum of the epoch before (docs/evidence-bundle.md §6 step 3).
+std::string EpochProofKey(std::uint64_t epoch);
+
 // The state a genesis file sets up before any block: members, roles and contract parameters.
 contracts::StateWrites InitialState(const genesis::Genesis& genesis);
 

@@ -103,6 +103,8 @@ inline constexpr std::size_t kDocumentRequestsPerTick = 4;
 // "too-many-waiters"), each at most kWaitTimeoutMsMax (beyond it: invalid-params), on at most
 // kWaitIdsMax transactions.
 inline constexpr std::size_t kRpcWaitersMax = 128;
+// A client's text an error repeats (an unknown method, a loan id) is at most this long.
+inline constexpr std::size_t kEchoedTextMax = 128;
 // ... and at most this many from one source address: half of the connections the RPC server lets
 // one address hold (RpcServerConfig::connections_per_client_max, 64), so calls waiting from one
 // address (every local client shares 127.0.0.1) never hold every connection it may open, and

@@ -33,10 +33,12 @@ Result<json> Node::Dispatch(const std::string& method, const json& params) {
   if (method == "faults") return RpcFaults();
   if (method == "state") return RpcState(params);
   if (method == "evidence_export") return RpcEvidenceExport(params);
-  return MakeError("method-not-found",
-                   "unknown method '" + method +
-                       "'; methods: submit, tx, wait_tx, block, status, metrics, health, "
-                       "dashboard, faults, state, evidence_export");
+  return MakeError(
+      "method-not-found",
+      "unknown method '" +
+          (method.size() > kEchoedTextMax ? method.substr(0, kEchoedTextMax) + "..." : method) +
+          "'; methods: submit, tx, wait_tx, block, status, metrics, health, "
+          "dashboard, faults, state, evidence_export");
 }
 
 bool Node::HandleDeferredRpc(const std::string& method, const json& params,
@@ -285,6 +287,11 @@ Result<json> Node::RpcBlock(const json& params) {
 Result<json> Node::RpcEvidenceExport(const json& params) {
   if (!params.is_object() || !params.contains("loan") || !params["loan"].is_string()) {
     return MakeError("invalid-params", "evidence_export needs {\"loan\": \"<loan id>\"}");
+  }
+  if (params["loan"].get<std::string>().size() > kEchoedTextMax) {
+    return MakeError("invalid-params",
+                     "loan is " + std::to_string(params["loan"].get<std::string>().size()) +
+                         " bytes; a loan id has at most " + std::to_string(kEchoedTextMax));
   }
   auto evidence = ExportLoanEvidence(ledger_, params["loan"].get<std::string>(),
                                      config_.member_id, WallMs());

@@ -94,17 +94,28 @@ def state_proofs(entries):
     return levels[-1][0], proofs
 
 
-def case_lone_member_genesis(b):
+def case_lone_member_genesis(b, via_epoch=False):
     """One member (the lead bank) writes a genesis listing only itself, keeps only the records it
     signed itself (no approval, funding by the partner, payout or repayment), and builds a whole
     chain for them: headers, its own endorsements, ledger and state trees, the loan's record chain.
-    The CA fingerprint cannot tell; the genesis pin must (README: "Pin the genesis too")."""
+    The CA fingerprint cannot tell; the genesis pin must (README: "Pin the genesis too").
+    via_epoch: the real genesis file instead (so the pin matches), and a membership epoch 1 of its
+    own listing only itself from height 2, linked to the genesis by previous_sha256, governing
+    every block of the bundle; only the proof that epoch 0 adopted it can tell."""
     forger = RUN.facts.records[0]["f"]["sender"]
     key = RUN.keys[forger]
     genesis = json.loads(RUN.facts.epochs[0]["raw"])
     genesis["members"] = [m for m in genesis["members"] if m["id"] == forger]
     genesis["quorum"] = "majority"
     genesis_raw = (json.dumps(genesis, indent=2, ensure_ascii=False) + "\n").encode()
+    epoch, governing_raw = 0, genesis_raw
+    if via_epoch:
+        genesis_raw = RUN.facts.epochs[0]["raw"]
+        member = next(m for e in RUN.facts.epochs for m in e["doc"]["members"] if m["id"] == forger)
+        forged = {"format": "colend-membership/v1", "chain_id": RUN.facts.chain, "epoch": 1,
+                  "start_height": 2, "previous_sha256": sha(genesis_raw), "quorum": "majority",
+                  "members": [member], "proposal": "0" * 64, "approvals": [forger]}
+        epoch, governing_raw = 1, json.dumps(forged, sort_keys=True, separators=(",", ":")).encode()
     kept = [r for r in RUN.facts.records if r["f"]["sender"] == forger]
     ids = {r["id"] for r in kept}
     events = [(n, b.get(n)) for n in sorted(b.names("state/events/"))
@@ -141,7 +152,7 @@ def case_lone_member_genesis(b):
                          ("tx-root", mth(txs[h]).hex()),
                          ("state-root", state_root.hex() if h == anchor else f["state-root"]),
                          ("ledger-root", mth([leaf_hash(x) for x in headers]).hex()),
-                         ("membership-epoch", 0), ("membership-sha256", sha(genesis_raw))):
+                         ("membership-epoch", epoch), ("membership-sha256", sha(governing_raw))):
                 text = set_line(text, k, v)
         else:
             text = f"invented block {h} of the lone member's chain\n"
@@ -152,13 +163,18 @@ def case_lone_member_genesis(b):
     for n in b.names("blocks/") + b.names("records/") + b.names("state/") + b.names("consortium/"):
         b.delete(n)
     b.put("consortium/epoch-000000.json", genesis_raw)
-    b.put("consortium/epoch-000000/members.txt", forger + "\n")
-    b.put(f"consortium/epoch-000000/{forger}.pem", genesis["members"][0]["signing_certificate"])
+    if via_epoch:
+        for n in RUN.facts.b.names("consortium/epoch-000000/"):
+            b.put(n, RUN.facts.b.get(n))
+        b.put("consortium/epoch-000001.json", governing_raw)
+    d = f"consortium/epoch-{epoch:06d}/"
+    b.put(d + "members.txt", forger + "\n")
+    b.put(d + f"{forger}.pem", genesis["members"][0]["signing_certificate"])
     for h in heights:
         d = RUN.facts.block_dir(h)
         b.put(d + "header.txt", headers[h])
         b.put(d + "round.txt", "0\n")
-        vote = (f"colend-vote/v1\nchain-id: {RUN.facts.chain}\nepoch: 0\nheight: {h}\nround: 0\n"
+        vote = (f"colend-vote/v1\nchain-id: {RUN.facts.chain}\nepoch: {epoch}\nheight: {h}\nround: 0\n"
                 f"phase: precommit\nblock-hash: {sha(headers[h])}\n").encode()
         b.put(d + f"endorsements/{forger}.der", sign(key, vote))
         if h != anchor:
@@ -189,9 +205,17 @@ def case_lone_member_genesis(b):
     b.put("bundle.txt", info)
     b.pin = sha(RUN.facts.epochs[0]["raw"])
     dropped = sorted({r["f"]["type"] for r in RUN.facts.records if r["id"] not in ids})
+    if via_epoch:
+        return (f"{forger} alone: the real genesis, then a membership epoch 1 of its own listing only "
+                f"itself from height 2, its {len(kept)} own records, its own chain and endorsements; "
+                f"verified WITH the real --genesis-sha256"), b
     return (f"{forger} alone: a genesis listing only itself, its {len(kept)} own records (none of "
             f"{', '.join(dropped)}), its own chain and endorsements; verified WITH the real "
             f"--genesis-sha256"), b
+
+
+def case_lone_member_epoch(b):
+    return case_lone_member_genesis(b, via_epoch=True)
 
 
 def case_lone_member_genesis_unpinned(b):
@@ -312,6 +336,7 @@ TAMPER_CASES = [
     ("foreign-record-replaced", case_foreign_record_replaced),
     ("foreign-record-inserted", case_foreign_record_inserted),
     ("lone-member-genesis", case_lone_member_genesis),
+    ("lone-member-epoch", case_lone_member_epoch),
     ("wrong-genesis-pin", case_wrong_genesis_pin),
     ("wrong-fingerprint", case_wrong_fingerprint),
     ("zip-dotdot", case_zip_dotdot), ("zip-dotdot-inner", case_zip_dotdot_inner),
@@ -370,7 +395,7 @@ QUICK_CASES = {
     "endorsement-from-other-block", "blocks-reordered", "merkle-sibling", "merkle-index-tx",
     "merkle-other-receipt-proof", "merkle-inner-node-as-leaf", "record-removed-middle",
     "last-record-removed", "event-dropped", "wrong-fingerprint", "zip-dotdot",
-    "lone-member-genesis",
+    "lone-member-genesis", "lone-member-epoch",
 }
 
 INFO_CASES = [("info-verify-sh-replaced", info_verify_sh_replaced),

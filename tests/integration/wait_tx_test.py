@@ -160,6 +160,17 @@ def scenario():
         expect(err.get("code") == -32602, f"{what}: invalid params: {err.get('message')}")
     reply = rpc(1, "wait_tx", {"id": tx_id, "timeout_ms": TIMEOUT_MAX + 1})
     expect(str(TIMEOUT_MAX) in reply["error"]["message"], "the error names the limit")
+    # A client's own text is repeated in an error up to 128 bytes, not 100,000 (kEchoedTextMax).
+    reply = rpc(1, "m" * 100000, {})
+    message = reply.get("error", {}).get("message", "")
+    expect(reply.get("error", {}).get("code") == -32601 and "m" * 128 + "..." in message
+           and len(message) < 400, f"an unknown 100,000-byte method name is echoed in "
+           f"{len(message)} bytes")
+    reply = rpc(1, "evidence_export", {"loan": "L" * 100000})
+    message = reply.get("error", {}).get("message", "")
+    expect(reply.get("error", {}).get("code") == -32602 and "at most 128" in message
+           and len(message) < 400, f"a 100,000-byte loan id is refused in {len(message)} bytes: "
+           f"{message[:100]}")
 
     # 6. At most 128 waiting calls; the node keeps answering meanwhile.
     port = rpc_port(5)

@@ -19,7 +19,16 @@
 #include "tools/evidence/verifier.h"
 
 namespace colend::evidence::verifier {
+namespace {
 
+// doc[key] when it is a string, else "" (a number or an object where text belongs is then
+// refused as the wrong value, never an exception).
+std::string Text(const json& doc, const char* key) {
+  auto it = doc.find(key);
+  return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
 
 std::vector<CheckLine> Verifier::Run() {
   CheckZip();
@@ -27,6 +36,7 @@ std::vector<CheckLine> Verifier::Run() {
   if (!CheckTrust()) return lines_;
   if (!CheckMembership()) return lines_;
   CheckBlocks();
+  if (!CheckEpochProofs()) return lines_;
   CheckRecords();
   CheckBlockSet();
   CheckLoanRecords();
@@ -50,7 +60,8 @@ const std::string* Verifier::File(const std::string& path) const {
 void Verifier::CheckZip() {
   static const std::regex kLayout(
       "mimetype|README\\.txt|VERIFY\\.md|MANIFEST\\.sha256|bundle\\.txt|trust/ca\\.pem|"
-      "consortium/epoch-[0-9]{6}\\.json|consortium/epoch-[0-9]{6}/(members\\.txt|[a-z0-9-]{1,64}\\.pem)|"
+      "consortium/epoch-[0-9]{6}(\\.json|-proof\\.txt)|"
+      "consortium/epoch-[0-9]{6}/(members\\.txt|[a-z0-9-]{1,64}\\.pem)|"
       "blocks/[0-9]{12}/(header\\.txt|round\\.txt|ledger-proof\\.txt|endorsements/[a-z0-9-]{1,64}\\.der)|"
       "records/[0-9]{6}/(tx\\.txt|tx\\.sig|leaf\\.txt|tx-proof\\.txt|receipt\\.txt|receipt-proof\\.txt)|"
       "state/(loan-records\\.txt|loan-records-proof\\.txt|loan\\.json|loan-proof\\.txt)|"
@@ -120,7 +131,7 @@ bool Verifier::CheckMembership() {
     auto doc = json::parse(*text, nullptr, false);
     const std::string check = "membership epoch " + std::to_string(e);
     if (!doc.is_object() || !doc.contains("members") || !doc["members"].is_array() ||
-        !doc.contains("quorum") || !doc["quorum"].is_string() || doc.value("chain_id", "") != chain_id_) {
+        !doc.contains("quorum") || !doc["quorum"].is_string() || Text(doc, "chain_id") != chain_id_) {
       return Fail(check, "the document is not a membership of chain " + chain_id_);
     }
     Epoch epoch;
@@ -131,10 +142,10 @@ bool Verifier::CheckMembership() {
                              ", not the pinned genesis " + genesis_);
     }
     if (e == 0) {
-      if (doc.value("ca_certificate", "") != *File("trust/ca.pem")) {
+      if (Text(doc, "ca_certificate") != *File("trust/ca.pem")) {
         return Fail(check, "the genesis file's ca_certificate is not trust/ca.pem");
       }
-      if (doc.value("suite", "") != crypto::SuiteName(suite_)) {
+      if (Text(doc, "suite") != crypto::SuiteName(suite_)) {
         return Fail(check, "the genesis file's suite is not bundle.txt's " + std::string(crypto::SuiteName(suite_)));
       }
       if (!doc.contains("consensus") || !doc["consensus"].is_object() ||
@@ -150,15 +161,15 @@ bool Verifier::CheckMembership() {
       }
       tx_window_ms_ = doc["consensus"]["tx_time_window_ms"].get<std::int64_t>();
     } else {
-      if (doc.value("format", "") != "colend-membership/v1" || !doc.contains("epoch") ||
+      if (Text(doc, "format") != "colend-membership/v1" || !doc.contains("epoch") ||
           !doc["epoch"].is_number_unsigned() || doc["epoch"].get<std::uint64_t>() != e ||
           !doc.contains("start_height") || !doc["start_height"].is_number_unsigned() ||
-          doc.value("previous_sha256", "") != crypto::ToHex(previous)) {
+          Text(doc, "previous_sha256") != crypto::ToHex(previous)) {
         return Fail(check, "format, epoch number or previous_sha256 (expected " +
                                crypto::ToHex(previous) + ") is wrong");
       }
       epoch.start_height = doc["start_height"].get<std::uint64_t>();
-      if (epoch.start_height <= epochs_.back().start_height) {
+      if (epoch.start_height < 2 || epoch.start_height <= epochs_.back().start_height) {
         return Fail(check, "start_height does not increase over the previous epoch's");
       }
     }
@@ -207,6 +218,40 @@ bool Verifier::CheckMembership() {
   return true;
 }
 
+// docs/evidence-bundle.md §6 step 3. A document of epoch e >= 1 is evidence only once a block
+// certified by epoch e - 1 holds it: block start_height - 1, the last of epoch e - 1, whose state
+// root (under that epoch's quorum, checked by CheckBlock) must lead to the document's exact bytes
+// at membership/epoch/<e, 20 digits>. By induction from the pinned genesis file, every epoch's
+// members are then those the chain adopted, not whatever the bundle's author wrote.
+bool Verifier::CheckEpochProofs() {
+  bool all = true;
+  for (const Epoch& epoch : epochs_) {
+    if (epoch.number == 0) continue;
+    const std::string check = "membership epoch " + std::to_string(epoch.number) + " adopted";
+    const std::string path = "consortium/epoch-" + Digits(epoch.number, 6);
+    const std::uint64_t block = epoch.start_height - 1;
+    auto header = headers_.find(block);
+    const std::string* proof = File(path + "-proof.txt");
+    if (header == headers_.end()) {
+      all = Fail(check, "block " + std::to_string(block) + " (the last of epoch " +
+                            std::to_string(epoch.number - 1) +
+                            ", which must hold this document) is not a verified block of the bundle");
+      continue;
+    }
+    auto root = proof ? StateRootOf(*proof, "membership/epoch/" + Digits(epoch.number, 20), *File(path + ".json"))
+                      : std::nullopt;
+    if (!root || *root != header->second.state_root) {
+      all = Fail(check, path + "-proof.txt does not prove " + path + ".json at membership/epoch/" +
+                            Digits(epoch.number, 20) + " under block " + std::to_string(block) +
+                            "'s state-root");
+      continue;
+    }
+    Pass(check, "its document is in the state of block " + std::to_string(block) +
+                    ", endorsed by a quorum of epoch " + std::to_string(epoch.number - 1));
+  }
+  return all;
+}
+
 const Epoch& Verifier::EpochOf(std::uint64_t height) const {
   const Epoch* found = &epochs_.front();
   for (const Epoch& e : epochs_) {
@@ -248,6 +293,13 @@ void Verifier::CheckBlocks() {
   if (heights.empty() || *heights.rbegin() != anchor_) {
     Fail("anchor", "the newest block in the bundle is not bundle.txt's anchor height " + std::to_string(anchor_));
     return;
+  }
+  // Epochs 0 to the anchor's, no later one (docs/evidence-bundle.md §2): a document that governs
+  // no block of the bundle is not evidence of anything.
+  if (epochs_.back().number > 0 && epochs_.back().start_height > anchor_) {
+    Fail("membership epoch " + std::to_string(epochs_.back().number),
+         "starts at height " + std::to_string(epochs_.back().start_height) + ", after the anchor " +
+             std::to_string(anchor_) + ": a bundle ships the epochs up to the anchor's only");
   }
   // The anchor first: every other block is proven into its ledger root.
   std::vector<std::uint64_t> order(heights.rbegin(), heights.rend());

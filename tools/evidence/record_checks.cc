@@ -26,8 +26,13 @@ void Verifier::CheckRecords() {
   for (std::uint64_t seq = 1;; ++seq) {
     const std::string dir = "records/" + Digits(seq, 6);
     if (!File(dir + "/tx.txt")) {
-      if (seq <= records_) Fail("record " + std::to_string(seq), dir + " is missing");
-      if (seq <= records_) continue;
+      // bundle.txt's count is a claim: stop at the first gap rather than walk up to it.
+      if (seq <= records_) {
+        Fail("record " + std::to_string(seq),
+             dir + " is missing" + (seq < records_ ? " (and so are the records after it that bundle.txt's " +
+                                                         std::to_string(records_) + " would need)"
+                                                   : ""));
+      }
       break;
     }
     if (seq > records_) {
@@ -132,12 +137,18 @@ bool Verifier::StateProven(const std::string& key, const std::string& value, con
   return root && *root == anchor->second.state_root;
 }
 
-// A bundle ships the blocks that hold the loan's records and the anchor, nothing else.
+// A bundle ships the blocks that hold the loan's records, the last block of each epoch before the
+// anchor's (CheckEpochProofs) and the anchor, nothing else.
 void Verifier::CheckBlockSet() {
+  std::set<std::uint64_t> epoch_blocks;
+  for (const Epoch& epoch : epochs_) {
+    if (epoch.number > 0) epoch_blocks.insert(epoch.start_height - 1);
+  }
   for (const auto& [h, header] : headers_) {
-    if (h != anchor_ && !record_heights_.count(h)) {
+    if (h != anchor_ && !record_heights_.count(h) && !epoch_blocks.count(h)) {
       Fail("block " + std::to_string(h), "holds no record of loan " + loan_ +
-                                             " (a bundle ships only the record blocks and the anchor)");
+                                             " and ends no epoch (a bundle ships only the record "
+                                             "blocks, each epoch's last block and the anchor)");
     }
   }
 }

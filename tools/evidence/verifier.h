@@ -68,6 +68,8 @@ class Verifier {
                                              std::int64_t time_ms, std::string* why) const;
   void CheckBlocks();
   void CheckBlock(std::uint64_t h);
+  // Each epoch e >= 1 shown in the state of block start_height - 1, certified by epoch e - 1.
+  bool CheckEpochProofs();
   void CheckRecords();
   void CheckRecord(std::uint64_t seq, const std::string& dir, std::uint64_t* last_height);
   bool StateProven(const std::string& key, const std::string& value, const std::string& proof) const;

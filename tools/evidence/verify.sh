@@ -25,7 +25,7 @@ HEX64='^[0-9a-f]{64}$'
 UINT='(0|[1-9][0-9]{0,17})'   # canonical unsigned decimal that fits bash arithmetic
 BUCKET_BITS=16                # the state tree has 2^16 buckets: its top tree has 16 levels
 LAYOUT='^(mimetype|README\.txt|VERIFY\.md|MANIFEST\.sha256|bundle\.txt|trust/ca\.pem|'\
-'consortium/epoch-[0-9]{6}\.json|consortium/epoch-[0-9]{6}/(members\.txt|[a-z0-9-]{1,64}\.pem)|'\
+'consortium/epoch-[0-9]{6}(\.json|-proof\.txt)|consortium/epoch-[0-9]{6}/(members\.txt|[a-z0-9-]{1,64}\.pem)|'\
 'blocks/[0-9]{12}/(header\.txt|round\.txt|ledger-proof\.txt|endorsements/[a-z0-9-]{1,64}\.der)|'\
 'records/[0-9]{6}/(tx\.txt|tx\.sig|leaf\.txt|tx-proof\.txt|receipt\.txt|receipt-proof\.txt)|'\
 'state/(loan-records\.txt|loan-records-proof\.txt|loan\.json|loan-proof\.txt)|state/events/[0-9]{12}(\.json|-proof\.txt)|'\
@@ -123,7 +123,7 @@ state_proof() {
   fold "$leaf" "${L[3]#index: }" "${L[4]#size: }" path "${L[@]:5:n-5-BUCKET_BITS}"
   leaf=$({ printf '\x00'; bytes "$ROOT"; } | sha)
   fold "$leaf" "$b" $((1 << BUCKET_BITS)) top "${L[@]:n-BUCKET_BITS}"
-  [[ $ROOT == "$4" ]] || fail "$f: the value of $key does not lead to the anchor's state root"
+  [[ $ROOT == "$4" ]] || fail "$f: the value of $key does not lead to the state root $4"
 }
 
 # ---------------------------------------------------------------- certificates and signatures
@@ -283,7 +283,7 @@ check_membership() {  # section 6 step 3; writes $TMP/epochs: "<epoch> <start he
       [[ $JV == "\"$prev_sha\"" ]] || fail "$f: previous_sha256 $JV is not the hash of epoch $((E - 1)), $prev_sha"
       json_one "$n" start_height "$UINT"
       start=$JV
-      ((start > prev_start)) || fail "$f: start_height $start does not increase (previous $prev_start)"
+      ((start > prev_start && start >= 2)) || fail "$f: start_height $start does not increase (previous $prev_start) or is below 2"
     fi
     json_one "$n" quorum '"(majority|two-thirds)"'
     rule=${JV//\"/}
@@ -323,8 +323,9 @@ check_block() {  # check_block <height> <lower block's height, or empty>: sectio
     s=$(sed -n 's/^timestamp-ms: //p' "blocks/$(printf '%012d' "$2")/header.txt")
     [[ $s =~ ^$UINT$ ]] && ((s < ts)) || fail "timestamp $ts is not after block $2's ($s)"
   fi
-  if ((h < A)); then  # a bundle ships only the blocks of the loan's records, and the anchor
-    grep -qx "height: $h" /dev/null records/*/receipt.txt || fail "holds no record of loan $LOAN; only record blocks and the anchor belong in a bundle"
+  if ((h < A)); then  # a bundle ships only the blocks of the loan's records, each epoch's last, and the anchor
+    grep -qx "height: $h" /dev/null records/*/receipt.txt || grep -q "^[1-9][0-9]* $((h + 1)) " "$TMP/epochs" ||
+      fail "holds no record of loan $LOAN and ends no epoch; only those blocks and the anchor belong in a bundle"
     inclusion "$d/header.txt" "$d/ledger-proof.txt" "$h" "$A" \
       "$(sed -n 's/^ledger-root: //p' "blocks/$(printf '%012d' "$A")/header.txt")"
   else
@@ -333,6 +334,23 @@ check_block() {  # check_block <height> <lower block's height, or empty>: sectio
   fi
   touch "$TMP/ok-block-$h"
   echo "epoch $E, $count endorsements (quorum $eq), round $round, time $ts, $( ((h < A)) && echo "in the anchor's ledger" || echo "the anchor")"
+}
+
+# check_epoch_proof <epoch >= 1>: section 6 step 3, its adoption. The last block of the epoch before
+# (start_height - 1, already checked under that epoch's quorum) must hold the document's exact bytes
+# in its state at membership/epoch/<epoch, 20 digits>; by induction from the genesis file, each
+# epoch's members are then those the chain adopted, not whatever the bundle's author wrote.
+check_epoch_proof() {
+  local E=$1 e s q sh start= b f
+  while read -r e s q sh; do ((e == E)) && start=$s; done <"$TMP/epochs"
+  [[ -n $start ]] || fail "epoch $E is not among the checked epochs"
+  b=$((start - 1)) f=consortium/epoch-$(printf '%06d' "$E")
+  [[ -f $TMP/ok-block-$b ]] ||
+    fail "block $b (the last of epoch $((E - 1)), which must hold this document) is not in the bundle or did not verify"
+  [[ -f $f-proof.txt ]] || fail "$f-proof.txt is missing"
+  header "blocks/$(printf '%012d' "$b")"
+  state_proof "$f-proof.txt" "membership/epoch/$(printf '%020d' "$E")" "$f.json" "${HD[state-root]}"
+  echo "its document is in the state of block $b, endorsed by a quorum of epoch $((E - 1))"
 }
 
 check_record() {  # check_record <seq>: section 6 step 5
@@ -440,6 +458,12 @@ check_documents() {  # section 6 step 8
 # ---------------------------------------------------------------- main
 read_bundle
 run layout check_layout
+for p in **; do  # nothing below may follow a link or read a device
+  if [[ -L $p || ! ( -f $p || -d $p ) ]]; then
+    echo "verify.sh: stopping: '$p' is a symbolic link or not a regular file; $CHECKS checks, $((FAILED + 1)) failed"
+    exit 1
+  fi
+done
 run trust check_trust
 run membership check_membership
 heights=()
@@ -450,7 +474,13 @@ for h in "${heights[@]}"; do
   [[ $h == "$A" ]] || run "block $h" check_block "$h" "$prev"
   prev=$h
 done
-for ((k = 1; k <= ${N:-0}; k++)); do run "record $k" check_record "$k"; done
+if [[ -f $TMP/epochs ]]; then
+  for ((E = 1; E < $(grep -c . "$TMP/epochs"); E++)); do run "membership epoch $E adopted" check_epoch_proof "$E"; done
+fi
+for ((k = 1; k <= ${N:-0}; k++)); do
+  run "record $k" check_record "$k"
+  [[ -d records/$(printf '%06d' "$k") ]] || break  # bundle.txt's count is a claim: stop at a gap
+done
 run loan-records check_loan_records
 run events check_events
 run documents check_documents

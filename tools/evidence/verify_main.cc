@@ -76,7 +76,13 @@ int main(int argc, char** argv) {
   if (!files.ok()) {
     lines.push_back({false, "zip", colend::evidence::Printable(files.error().message)});
   } else {
-    lines = colend::evidence::VerifyBundle(*files, first, root, genesis);
+    try {
+      lines = colend::evidence::VerifyBundle(*files, first, root, genesis);
+    } catch (const std::exception& e) {
+      // Malformed input the checks did not foresee: a FAIL naming it, never an abort.
+      lines.push_back({false, "bundle", colend::evidence::Printable(
+                                            std::string("malformed input stopped the checks: ") + e.what())});
+    }
   }
   std::size_t failed = 0;
   nlohmann::json checks = nlohmann::json::array();
