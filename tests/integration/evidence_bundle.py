@@ -54,6 +54,7 @@ class Bundle:
         self.fp = None           # a case may present another fingerprint
         self.own_script = False  # run the bundle's tools/verify.sh even with --verify-sh
         self.pin = None          # --genesis-sha256 to give both verifiers
+        self.links = set()       # entries written as Unix symbolic links (their data: the target)
 
     @staticmethod
     def load(path):
@@ -86,6 +87,11 @@ class Bundle:
                 return
         self.entries.append([name, data])
 
+    def put_link(self, name, target):
+        """The entry becomes a symbolic link to target, as unzip would create it."""
+        self.put(name, target)
+        self.links.add(name)
+
     def add(self, name, data):
         """Appends even if the name exists (a duplicate entry)."""
         self.entries.append([name, data.encode() if isinstance(data, str) else data])
@@ -114,6 +120,9 @@ class Bundle:
                 for name, data in ordered:
                     info = zipfile.ZipInfo(name, date_time=stamp)
                     info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
+                    if name in self.links:
+                        info.create_system = 3  # Unix: the mode below is read
+                        info.external_attr = 0o120777 << 16
                     z.writestr(info, data)
 
 
@@ -365,6 +374,9 @@ def unpack(zip_path, folder):
                 name = safe
             path = os.path.join(folder, name)
             os.makedirs(os.path.dirname(path), exist_ok=True)
+            if (info.external_attr >> 16) & 0o170000 == 0o120000:  # unzip makes a link of it
+                os.symlink(z.read(info).decode(), path)
+                continue
             with open(path, "wb") as f:
                 f.write(z.read(info))
     return moved

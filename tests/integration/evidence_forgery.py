@@ -218,6 +218,41 @@ def case_lone_member_epoch(b):
     return case_lone_member_genesis(b, via_epoch=True)
 
 
+def case_document_symlink(b):
+    """A document entry that unzip makes a symbolic link to /dev/zero: a verifier that hashes it
+    never returns (verify.sh used to)."""
+    name = b.names("documents/")[0]
+    b.put_link(name, "/dev/zero")
+    return f"{name} a symbolic link to /dev/zero", b
+
+
+def case_epoch_field_wrong_type(b):
+    """Numbers where a membership document has text (colend-verify used to abort on them)."""
+    doc = json.loads(b.get("consortium/epoch-000001.json"))
+    doc["format"], doc["previous_sha256"] = 1, 7
+    b.put("consortium/epoch-000001.json", json.dumps(doc, sort_keys=True, separators=(",", ":")))
+    return "consortium/epoch-000001.json with a number as format and as previous_sha256", b
+
+
+def case_records_claimed_huge(b):
+    """bundle.txt claims 10^8 records (both verifiers used to walk up to the count)."""
+    b.put("bundle.txt", set_line(b.text("bundle.txt"), "records", 100000000))
+    return "bundle.txt claims 100000000 records", b
+
+
+def case_epoch_after_anchor(b):
+    """A well-formed epoch that starts after the anchor, linked to the last one, same members."""
+    last = max(int(n[len("consortium/epoch-"):][:6]) for n in b.names("consortium/epoch-")
+               if n.endswith(".json"))
+    prev_raw = b.get(f"consortium/epoch-{last:06d}.json")
+    doc = json.loads(prev_raw)
+    doc.update(epoch=last + 1, start_height=RUN.facts.anchor + 1000, previous_sha256=sha(prev_raw))
+    b.put(f"consortium/epoch-{last + 1:06d}.json", json.dumps(doc, sort_keys=True, separators=(",", ":")))
+    for n in b.names(f"consortium/epoch-{last:06d}/"):
+        b.put(n.replace(f"epoch-{last:06d}/", f"epoch-{last + 1:06d}/"), b.get(n))
+    return f"an epoch {last + 1} starting at height {RUN.facts.anchor + 1000}, after the anchor", b
+
+
 def case_lone_member_genesis_unpinned(b):
     what, b = case_lone_member_genesis(b)
     b.pin = None
@@ -337,6 +372,10 @@ TAMPER_CASES = [
     ("foreign-record-inserted", case_foreign_record_inserted),
     ("lone-member-genesis", case_lone_member_genesis),
     ("lone-member-epoch", case_lone_member_epoch),
+    ("document-symlink", case_document_symlink),
+    ("epoch-field-wrong-type", case_epoch_field_wrong_type),
+    ("records-claimed-huge", case_records_claimed_huge),
+    ("epoch-after-anchor", case_epoch_after_anchor),
     ("wrong-genesis-pin", case_wrong_genesis_pin),
     ("wrong-fingerprint", case_wrong_fingerprint),
     ("zip-dotdot", case_zip_dotdot), ("zip-dotdot-inner", case_zip_dotdot_inner),
@@ -395,7 +434,8 @@ QUICK_CASES = {
     "endorsement-from-other-block", "blocks-reordered", "merkle-sibling", "merkle-index-tx",
     "merkle-other-receipt-proof", "merkle-inner-node-as-leaf", "record-removed-middle",
     "last-record-removed", "event-dropped", "wrong-fingerprint", "zip-dotdot",
-    "lone-member-genesis", "lone-member-epoch",
+    "lone-member-genesis", "lone-member-epoch", "document-symlink", "epoch-field-wrong-type",
+    "records-claimed-huge", "epoch-after-anchor",
 }
 
 INFO_CASES = [("info-verify-sh-replaced", info_verify_sh_replaced),

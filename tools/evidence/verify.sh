@@ -435,8 +435,8 @@ check_events() {  # section 6 step 7
 }
 
 check_documents() {  # section 6 step 8
-  local k d x want=() f
-  for ((k = 1; k <= N; k++)); do
+  local k d x want=() f recs=(records/*/)
+  for ((k = 1; k <= ${#recs[@]}; k++)); do  # the folders there are, not bundle.txt's claim
     d=records/$(printf '%06d' "$k")
     [[ $(sed -n 6p "$d/tx.txt" 2>/dev/null) == 'type: evidence.attach' &&
       $(sed -n 7p "$d/receipt.txt" 2>/dev/null) == 'status: accepted' ]] || continue
