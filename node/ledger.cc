@@ -16,8 +16,7 @@ Error Invalid(std::string message) { return MakeError("invalid-block", std::move
 }  // namespace
 
 std::string EpochProofKey(std::uint64_t epoch) {
-  const std::string digits = std::to_string(epoch);
-  return "epoch-proof/" + std::string(20 - digits.size(), '0') + digits;
+  return "epoch-proof/" + contracts::MembershipEpochKey(epoch);  // named by the key it proves
 }
 
 contracts::StateWrites InitialState(const genesis::Genesis& genesis) {

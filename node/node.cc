@@ -289,7 +289,6 @@ void Node::Shutdown() {
   for (auto& [number, waiter] : waiters_) waiter.timer->Cancel();
   waiters_.clear();  // their connections close with the server
   waiting_for_.clear();
-  waiters_by_client_.clear();
   if (rpc_) rpc_->Stop();
   if (transport_) transport_->Stop();
 }

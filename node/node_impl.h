@@ -408,13 +408,12 @@ class Node : public consensus::Application {
     bool several = false;  // asked with "ids" (answered with lists) rather than "id"
     RpcReply reply;
     std::unique_ptr<HostTimer> timer;
-    std::string client;  // the caller's source address (waiters_by_client_)
+    std::string client;  // the caller's source address (kRpcWaitersPerClientMax)
   };
   std::map<std::uint64_t, TxWaiter> waiters_;
   // (id, waiter) for each id a waiter waits for, once even if the call listed it twice: a waiter
   // finishing erases its own entries directly, whatever else waits for the same ids.
   std::set<std::pair<crypto::Hash256, std::uint64_t>> waiting_for_;
-  std::map<std::string, std::size_t> waiters_by_client_;  // waiting calls by source address
   std::uint64_t next_waiter_ = 0;
 };
 

@@ -1,5 +1,6 @@
 // The node's JSON-RPC methods: submit, tx, wait_tx, block, status, faults, state, evidence_export
 // (metrics and health: node_metrics.cc; dashboard: node_dashboard.cc).
+#include <algorithm>
 #include <sstream>
 
 #include "contracts/contract.h"
@@ -123,10 +124,12 @@ void Node::RpcWaitTx(const json& params, const std::string& client, RpcReply rep
                            "node, the most it keeps at once (" + std::to_string(kRpcWaitersMax) +
                            "); retry later, wait on several ids in one call, or ask tx"));
   }
-  if (auto from = waiters_by_client_.find(client);
-      from != waiters_by_client_.end() && from->second >= kRpcWaitersPerClientMax) {
+  // Counted over the waiters (at most kRpcWaitersMax), not kept apart.
+  const auto from_client = static_cast<std::size_t>(std::count_if(
+      waiters_.begin(), waiters_.end(), [&](const auto& w) { return w.second.client == client; }));
+  if (from_client >= kRpcWaitersPerClientMax) {
     return reply(MakeError("too-many-waiters",
-                           std::to_string(from->second) + " calls from " + client +
+                           std::to_string(from_client) + " calls from " + client +
                                " are already waiting on this node, the most one address may (" +
                                std::to_string(kRpcWaitersPerClientMax) +
                                ", half of the connections it may open); retry later, wait on "
@@ -135,7 +138,6 @@ void Node::RpcWaitTx(const json& params, const std::string& client, RpcReply rep
   const std::uint64_t number = next_waiter_++;
   TxWaiter& waiter = waiters_[number];
   waiter.client = client;
-  ++waiters_by_client_[client];
   waiter.ids = std::move(ids);
   waiter.several = several;
   waiter.reply = std::move(reply);
@@ -170,9 +172,6 @@ void Node::FinishWaiter(std::uint64_t number, bool timed_out) {
   if (it == waiters_.end()) return;
   TxWaiter waiter = std::move(it->second);
   waiters_.erase(it);
-  if (auto from = waiters_by_client_.find(waiter.client); from != waiters_by_client_.end()) {
-    if (--from->second == 0) waiters_by_client_.erase(from);
-  }
   for (const auto& id : waiter.ids) waiting_for_.erase({id, number});
   waiter.timer->Cancel();
   waiter.reply(WaitAnswer(waiter.ids, waiter.several, timed_out));
@@ -288,13 +287,13 @@ Result<json> Node::RpcEvidenceExport(const json& params) {
   if (!params.is_object() || !params.contains("loan") || !params["loan"].is_string()) {
     return MakeError("invalid-params", "evidence_export needs {\"loan\": \"<loan id>\"}");
   }
-  if (params["loan"].get<std::string>().size() > kEchoedTextMax) {
-    return MakeError("invalid-params",
-                     "loan is " + std::to_string(params["loan"].get<std::string>().size()) +
-                         " bytes; a loan id has at most " + std::to_string(kEchoedTextMax));
+  const std::string loan = params["loan"].get<std::string>();
+  if (loan.size() > kEchoedTextMax) {
+    return MakeError("invalid-params", "loan is " + std::to_string(loan.size()) +
+                                           " bytes; a loan id has at most " +
+                                           std::to_string(kEchoedTextMax));
   }
-  auto evidence = ExportLoanEvidence(ledger_, params["loan"].get<std::string>(),
-                                     config_.member_id, WallMs());
+  auto evidence = ExportLoanEvidence(ledger_, loan, config_.member_id, WallMs());
   if (!evidence.ok()) return evidence.error();
   json files = json::array();
   for (const auto& file : evidence->files) {
