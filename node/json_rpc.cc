@@ -134,8 +134,14 @@ std::variant<ParsedRequest, json> ParseRequest(const std::string& body) {
   if (id == request.end()) {
     return ErrorReply(nullptr, kInvalidRequest, "missing id (notifications are not supported)");
   }
-  if (!id->is_string() && !id->is_number() && !id->is_null()) {
-    return ErrorReply(nullptr, kInvalidRequest, "id must be a string, number or null");
+  // A number that is not a whole number of at most 64 bits would be parsed as a double and
+  // echoed back rounded (1e+20 for 100000000000000000001), and the client could not match the
+  // reply: such ids are refused (JSON-RPC 2.0 says numbers SHOULD NOT have fractional parts).
+  if (!id->is_string() && !id->is_number_integer() && !id->is_null()) {
+    return ErrorReply(nullptr, kInvalidRequest,
+                      id->is_number() ? "id must be a whole number of at most 64 bits, a string "
+                                        "or null"
+                                      : "id must be a string, number or null");
   }
   const auto version = request.find("jsonrpc");
   if (version == request.end() || !version->is_string() || *version != "2.0") {

@@ -329,8 +329,9 @@ Result<json> Node::RpcState(const json& params) {
     std::size_t limit = 1000;
     if (params.contains("limit")) {
       if (!params["limit"].is_number_unsigned() || params["limit"].get<std::size_t>() == 0) {
-        return MakeError("invalid-params", "limit must be a whole number from 1 to " +
-                                               std::to_string(kStateScanMax));
+        return MakeError("invalid-params",
+                         "limit must be a whole number of at least 1 (a page holds at most " +
+                             std::to_string(kStateScanMax) + " entries; \"more\" tells)");
       }
       limit = std::min<std::size_t>(params["limit"].get<std::size_t>(), kStateScanMax);
     }

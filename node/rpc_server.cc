@@ -4,7 +4,8 @@
 // beyond it); the header must arrive within header_timeout_ms, the body within idle_timeout_ms;
 // at most connections_max connections (connections_per_client_max per source address) are open,
 // and a new connection beyond either limit evicts the oldest connection still waiting for its
-// request (rpc.h). Nothing a client sends can throw out
+// request (rpc.h). A body is framed by Content-Length or chunked alone (400 for any other
+// transfer coding). Nothing a client sends can throw out
 // of the io_context: JSON is parsed without exceptions and a throwing handler becomes -32603.
 //
 // Invariants: every Session is in Impl::sessions while it exists, except one evicted (erased
@@ -259,6 +260,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     Lowest().expires_after(std::chrono::milliseconds(server_->config.header_timeout_ms));
     http::async_read_header(stream_, buffer_, *parser_,
                             [self = this->shared_from_this()](const error_code& error, std::size_t) {
+                              if (!error && !self->closed_ && !self->TransferCodingIsReadable()) {
+                                return self->RefuseTransferCoding();
+                              }
                               if (error || self->parser_->is_done()) return self->OnRead(error);
                               self->Lowest().expires_after(self->IdleTimeout());
                               http::async_read(self->stream_, self->buffer_, *self->parser_,
@@ -266,6 +270,23 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
                                                  self->OnRead(body_error);
                                                });
                             });
+  }
+
+  // A request body is framed by Content-Length or by chunked alone: after any other transfer
+  // coding its length cannot be known (RFC 9112 6.3), and Beast would read it as empty.
+  bool TransferCodingIsReadable() const {
+    const auto& header = parser_->get();
+    const auto coding = header.find(http::field::transfer_encoding);
+    if (coding == header.end()) return true;
+    return beast::iequals(coding->value(), "chunked");
+  }
+
+  void RefuseTransferCoding() {
+    SetWaiting(false);
+    if (server_->stopped) return Close();
+    json reply = ErrorReply(nullptr, kInvalidRequest,
+                            "malformed HTTP request: Transfer-Encoding must be chunked or absent");
+    Write(JsonResponse(http::status::bad_request, 11, reply), Then::kClose);
   }
 
   void OnRead(const error_code& error) {

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <future>
 #include <optional>
 #include <string>
@@ -71,6 +72,39 @@ TEST_F(RpcTest, WireFormatOfErrors) {
   EXPECT_EQ(ErrorOf(forbidden)["data"]["code"], "not-permitted");
 }
 
+// The extremes of a 64-bit id come back exactly as sent.
+TEST_F(RpcTest, WholeNumberIdsUpTo64BitsAreEchoedExactly) {
+  RawClient client(port_);
+  for (const std::string id : {"18446744073709551615", "-9223372036854775808", "0"}) {
+    HttpReply reply = client.Exchange(Post(R"({"jsonrpc":"2.0","id":)" + id + R"(,"method":"echo"})"));
+    EXPECT_EQ(reply.status, 200);
+    EXPECT_NE(reply.body.find(R"("id":)" + id + ","), std::string::npos) << reply.body;
+  }
+}
+
+// A body framed by a transfer coding other than chunked has no length the server can know
+// (RFC 9112 6.3): 400 and the connection closed, the call not executed.
+TEST_F(RpcTest, ATransferCodingOtherThanChunkedIsABadRequest) {
+  for (const std::string coding : {"gzip", "gzip, chunked, identity", "identity"}) {
+    RawClient client(port_);
+    const std::string body = R"({"jsonrpc":"2.0","id":1,"method":"echo"})";
+    HttpReply reply = client.Exchange("POST / HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: " +
+                                      coding + "\r\n\r\n" + body);
+    EXPECT_EQ(reply.status, 400) << coding;
+    EXPECT_NE(reply.body.find("Transfer-Encoding"), std::string::npos) << reply.body;
+  }
+  // Chunked is still read.
+  RawClient chunked(port_);
+  const std::string body = R"({"jsonrpc":"2.0","id":2,"method":"echo"})";
+  char size[16];
+  std::snprintf(size, sizeof size, "%zx", body.size());
+  HttpReply reply = chunked.Exchange(std::string("POST / HTTP/1.1\r\nHost: test\r\n") +
+                                     "Transfer-Encoding: chunked\r\n\r\n" + size + "\r\n" +
+                                     body + "\r\n0\r\n\r\n");
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(json::parse(reply.body)["id"], 2) << reply.body;
+}
+
 TEST_F(RpcTest, MalformedJsonIsAParseError) {
   RawClient client(port_);
   HttpReply reply = client.Exchange(Post(R"({"jsonrpc":"2.0","id":1,"method":)"));
@@ -92,6 +126,11 @@ TEST_F(RpcTest, InvalidRequestsAreRejected) {
       {R"({"jsonrpc":"2.0","id":1,"method":"echo","params":3})", "params must be an object"},
       {R"({"jsonrpc":"2.0","id":{},"method":"echo"})", "id must be a string, number or null"},
       {R"({"jsonrpc":"2.0","method":"echo"})", "missing id"},
+      // Beyond 64 bits or with a fraction, a number id would come back rounded.
+      {R"({"jsonrpc":"2.0","id":100000000000000000001,"method":"echo"})",
+       "id must be a whole number of at most 64 bits"},
+      {R"({"jsonrpc":"2.0","id":1.5,"method":"echo"})", "id must be a whole number"},
+      {R"({"jsonrpc":"2.0","id":-1e3,"method":"echo"})", "id must be a whole number"},
   };
   for (const auto& [body, message] : cases) {
     const json error = ErrorOf(client.Exchange(Post(body)));  // one keep-alive connection
