@@ -57,6 +57,36 @@ Hash256 Sm3(std::string_view data) {
   return Digest(md.get(), data);
 }
 
+struct Sha256Stream::Context {
+  internal::MdCtxPtr ctx{EVP_MD_CTX_new()};
+};
+
+Sha256Stream::Sha256Stream() : context_(std::make_unique<Context>()) {
+  static const MdPtr md(FetchMd("SHA256"));
+  if (!context_->ctx) internal::Fatal("EVP_MD_CTX_new");
+  if (EVP_DigestInit_ex2(context_->ctx.get(), md.get(), nullptr) != 1) {
+    internal::Fatal("EVP_DigestInit_ex2");
+  }
+}
+
+Sha256Stream::~Sha256Stream() = default;
+
+void Sha256Stream::Update(std::string_view data) {
+  if (EVP_DigestUpdate(context_->ctx.get(), data.data(), data.size()) != 1) {
+    internal::Fatal("EVP_DigestUpdate");
+  }
+}
+
+Hash256 Sha256Stream::Final() {
+  Hash256 out{};
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(context_->ctx.get(), out.data(), &len) != 1) {
+    internal::Fatal("EVP_DigestFinal_ex");
+  }
+  if (len != out.size()) internal::Fatal("EVP_DigestFinal_ex: digest of an unexpected length");
+  return out;
+}
+
 std::string ToHex(std::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,22 @@ using Hash256 = std::array<std::uint8_t, 32>;
 
 Hash256 Sha256(std::string_view data);
 Hash256 Sm3(std::string_view data);
+
+// SHA-256 of data given in pieces (a file read in chunks): the same digest as Sha256 of the
+// pieces joined.
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  ~Sha256Stream();
+  Sha256Stream(const Sha256Stream&) = delete;
+  Sha256Stream& operator=(const Sha256Stream&) = delete;
+  void Update(std::string_view data);
+  Hash256 Final();  // once
+
+ private:
+  struct Context;
+  std::unique_ptr<Context> context_;
+};
 
 // Lowercase hex.
 std::string ToHex(std::string_view bytes);

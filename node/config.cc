@@ -8,10 +8,10 @@
 #include <cmath>
 #include <fstream>
 #include <initializer_list>
+#include <limits>
 #include <optional>
 #include <string_view>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 namespace colend::node {
 namespace {
@@ -144,11 +144,29 @@ Status ReadMempoolLimits(const nlohmann::json& pool, MempoolLimits* limits) {
 }  // namespace
 
 Result<std::string> ReadFile(const std::string& path) {
+  return ReadFile(path, std::numeric_limits<std::uint64_t>::max());
+}
+
+Result<std::string> ReadFile(const std::string& path, std::uint64_t max_bytes) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
+    return MakeError("not-a-file", "cannot read " + path + ": it is a directory");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return MakeError("file-not-found", "cannot read " + path);
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
+  std::string out;
+  char chunk[64 * 1024];
+  while (in) {
+    in.read(chunk, sizeof chunk);
+    const auto got = static_cast<std::size_t>(in.gcount());
+    if (out.size() + got > max_bytes) {
+      return MakeError("file-too-large",
+                       path + " is larger than " + std::to_string(max_bytes) + " bytes");
+    }
+    out.append(chunk, got);
+  }
+  if (in.bad()) return MakeError("read-failed", "cannot read " + path + ": the read failed");
+  return out;
 }
 
 // Atomic and durable: a temporary file created exclusively (O_EXCL: never through a planted file

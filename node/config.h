@@ -79,7 +79,12 @@ struct NodeConfig {
 
 // Reads home/config.json; errors ("bad-config") name the field.
 Result<NodeConfig> LoadNodeConfig(const std::string& home);
+// A file's bytes. A directory is refused ("not-a-file": std::ifstream opens one and reads it as
+// empty), as is a read that fails part way ("read-failed"). With `max_bytes`, at most that many
+// are read: a longer file (or an endless one, such as /dev/zero) is refused ("file-too-large",
+// naming the limit) after reading one byte past it.
 Result<std::string> ReadFile(const std::string& path);
+Result<std::string> ReadFile(const std::string& path, std::uint64_t max_bytes);
 Status WriteFile(const std::string& path, const std::string& contents, bool private_file = false);
 
 }  // namespace colend::node

@@ -32,9 +32,16 @@ struct Args {
   }
 };
 
-// Prints an error ("colend: <message>") to stderr and returns the exit code 1.
+// Prints an error ("colend: <message>") to stderr and returns the exit code 1; 2 for an error of
+// code "usage" (a required option missing, as for every other usage error).
 int Fail(const std::string& message);
 int Fail(const Error& error);
+// The option --name as a whole number written in decimal digits only (no sign, space, fraction or
+// exponent: "30s", "7.5", "-1" and "1e3" are refused, not read as 30, 7, -1 or 1), from `min` to
+// `max`; `fallback` when the option is absent. Error "invalid-option" naming the option, its range
+// and the text given.
+Result<std::int64_t> WholeOption(const Args& args, const std::string& name, std::int64_t fallback,
+                                 std::int64_t min, std::int64_t max);
 // Prints `result` as JSON when --json is given, otherwise `text`.
 void Print(const Args& args, const nlohmann::json& result, const std::string& text);
 

@@ -2,6 +2,7 @@
 // Linked into `colend` and `colend-bench` (library colend_cli).
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 #include <optional>
 
@@ -15,7 +16,25 @@ int Fail(const std::string& message) {
   return 1;
 }
 
-int Fail(const Error& error) { return Fail(error.message + " [" + error.code + "]"); }
+int Fail(const Error& error) {
+  const int code = Fail(error.message + " [" + error.code + "]");
+  return error.code == "usage" ? 2 : code;
+}
+
+Result<std::int64_t> WholeOption(const Args& args, const std::string& name, std::int64_t fallback,
+                                 std::int64_t min, std::int64_t max) {
+  if (!args.Has(name)) return fallback;
+  const std::string text = args.Get(name);
+  const bool digits = !text.empty() && text.size() <= 18 &&
+                      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  const std::int64_t value = digits ? std::stoll(text) : -1;
+  if (!digits || value < min || value > max) {
+    return MakeError("invalid-option", "--" + name + " must be a whole number from " +
+                                           std::to_string(min) + " to " + std::to_string(max) +
+                                           ", not '" + text + "'");
+  }
+  return value;
+}
 
 void Print(const Args& args, const nlohmann::json& result, const std::string& text) {
   if (args.Has("json")) {

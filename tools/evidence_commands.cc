@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "contracts/contract.h"
+#include "contracts/fields.h"
 #include "crypto/hash.h"
 #include "node/config.h"
 #include "node/document_store.h"
@@ -18,16 +19,6 @@ using json = nlohmann::json;
 
 
 
-std::int64_t TimeoutMs(const Args& args) {
-  const std::string t = args.Get("timeout", "30");
-  std::int64_t seconds = 0;
-  for (char c : t) {
-    if (c < '0' || c > '9' || seconds > 86400) return -1;
-    seconds = seconds * 10 + (c - '0');
-  }
-  return t.empty() ? -1 : seconds * 1000;
-}
-
 int Attach(const Args& args) {
   const std::string loan = args.Get("loan"), file = args.Get("file"), kind = args.Get("kind");
   if (loan.empty() || file.empty() || kind.empty()) {
@@ -36,16 +27,25 @@ int Attach(const Args& args) {
   if (!contracts::IsDocumentKind(kind)) {
     return std::cerr << "colend: --kind must be contract, notice, repayment-proof or other\n", 2;
   }
-  const std::int64_t timeout_ms = TimeoutMs(args);
-  if (timeout_ms <= 0) return std::cerr << "colend: --timeout must be whole seconds (1..86400)\n", 2;
-  auto content = node::ReadFile(file);
-  if (!content.ok()) return Fail("cannot read the file '" + file + "'");
-  if (content->empty() || content->size() > contracts::kDocumentBytesMax) {
-    return Fail("'" + file + "' has " + std::to_string(content->size()) +
-                " bytes; a document must have 1 to " + std::to_string(contracts::kDocumentBytesMax));
+  auto timeout_s = WholeOption(args, "timeout", 30, 1, 86400);
+  if (!timeout_s.ok()) return std::cerr << "colend: " << timeout_s.error().message << "\n", 2;
+  // Everything that can refuse the command is checked before the document is stored: the loan
+  // id as the nodes check it, the home and its signing key, the file (a regular file of 1 to
+  // kDocumentBytesMax bytes, read no further than one byte past that).
+  if (auto s = contracts::CheckField("evidence.attach", "loan", loan); !s.ok()) {
+    return std::cerr << "colend: --loan: " << s.error().message << " [" << s.error().code
+                     << "]\n", 2;
   }
   auto home = LoadHome(args);
   if (!home.ok()) return Fail(home.error());
+  if (auto key = LoadSigningKey(*home); !key.ok()) return Fail(key.error());
+  auto content = node::ReadFile(file, contracts::kDocumentBytesMax);
+  if (!content.ok()) return Fail(content.error());
+  if (content->empty()) {
+    return Fail("'" + file + "' is empty; a document must have 1 to " +
+                std::to_string(contracts::kDocumentBytesMax) + " bytes");
+  }
+  const std::int64_t timeout_ms = *timeout_s * 1000;
   node::DocumentStore documents(home->config.StatePath("documents"));
   auto stored = documents.Put(*content);
   if (!stored.ok()) return Fail(stored.error());

@@ -59,16 +59,15 @@ Result<std::string> Fen(const Args& args, const std::string& name) {
 std::string Cny(std::int64_t fen) { return contracts::FormatCny(fen); }
 
 // The date --valid-days (default `days`) after the chain's business date: how long an attested
-// figure stays usable. Error code "usage" for a malformed --valid-days.
+// figure stays usable: 1 to kValidDaysMax days. Error code "usage" for a malformed or
+// out-of-range --valid-days, before anything is asked of the node.
+inline constexpr std::int64_t kValidDaysMax = 3650;
 Result<std::string> ValidUntil(const Args& args, const Home& home, std::int64_t days) {
+  auto valid_days = WholeOption(args, "valid-days", days, 1, kValidDaysMax);
+  if (!valid_days.ok()) return MakeError("usage", valid_days.error().message);
   auto day = StateGet(home, "clock/business-day");
   if (!day.ok()) return day.error();
-  try {
-    days = std::stoll(args.Get("valid-days", std::to_string(days)));
-  } catch (...) {
-    return MakeError("usage", "--valid-days must be a number of days");
-  }
-  return contracts::FormatDate((*day)["business_day"].get<std::int64_t>() + days);
+  return contracts::FormatDate((*day)["business_day"].get<std::int64_t>() + *valid_days);
 }
 
 

@@ -80,23 +80,12 @@ Result<std::uint16_t> FreePort(std::set<std::uint16_t>* taken) {
 int Init(const Args& args) {
   std::string dir = args.Get("dir");
   if (dir.empty()) return std::cerr << "colend: --dir is required\n" << args.usage, 2;
-  int nodes = 0;
-  try {
-    nodes = std::stoi(args.Get("nodes", "5"));
-  } catch (...) {
-    nodes = 0;
-  }
-  if (nodes < 1 || nodes > 32) return Fail("--nodes must be a number from 1 to 32");
-  int spares = -1;
-  try {
-    std::size_t used = 0;
-    const std::string text = args.Get("spare", "0");
-    spares = std::stoi(text, &used);
-    if (used != text.size()) spares = -1;
-  } catch (...) {
-    spares = -1;
-  }
-  if (spares < 0 || spares > 8) return Fail("--spare must be a number from 0 to 8");
+  auto nodes_option = WholeOption(args, "nodes", 5, 1, 32);
+  if (!nodes_option.ok()) return Fail(nodes_option.error());
+  const int nodes = static_cast<int>(*nodes_option);
+  auto spares_option = WholeOption(args, "spare", 0, 0, 8);
+  if (!spares_option.ok()) return Fail(spares_option.error());
+  const int spares = static_cast<int>(*spares_option);
   auto suite = crypto::ParseSuite(args.Get("suite", "std"));
   if (!suite.ok()) return Fail("--suite must be 'std' or 'sm'");
   std::string quorum = args.Get("quorum", "majority");
@@ -342,14 +331,11 @@ std::string LogTail(const std::string& home) {
 int Up(const Args& args) {
   std::string dir = args.Get("dir");
   if (dir.empty()) return std::cerr << "colend: --dir is required\n" << args.usage, 2;
+  auto timeout_s = WholeOption(args, "timeout", 30, 1, 3600);
+  if (!timeout_s.ok()) return Fail(timeout_s.error());
   auto homes = NodeDirs(dir, args.Get("node"));
   if (homes.empty()) return Fail("no node directories in " + dir + " (run 'colend localnet init')");
-  std::int64_t timeout_ms = 30000;
-  try {
-    timeout_ms = std::stoll(args.Get("timeout", "30")) * 1000;
-  } catch (...) {
-    return Fail("--timeout must be a number of seconds");
-  }
+  const std::int64_t timeout_ms = *timeout_s * 1000;
   for (const auto& home : homes) {
     if (RunningPid(home)) continue;
     auto spawned = Spawn(home);

@@ -137,8 +137,11 @@ int RunMemberCommand(const Args& args) {
       fields["quorum"] = args.Get("quorum");
     } else {
       const std::string option = args.Has("add") ? "add" : "rotate";
-      auto text = node::ReadFile(args.Get(option));
-      if (!text.ok()) return Fail("--" + option + ": cannot read " + args.Get(option));
+      // A member's JSON is a few KiB (its certificate and keys); the file is read no further
+      // than kMemberFileBytesMax.
+      constexpr std::uint64_t kMemberFileBytesMax = 1u << 20;
+      auto text = node::ReadFile(args.Get(option), kMemberFileBytesMax);
+      if (!text.ok()) return Fail("--" + option + ": " + text.error().message);
       json member = json::parse(*text, nullptr, false);
       if (!member.is_object()) {
         return Fail("--" + option + ": " + args.Get(option) + " is not a JSON object");

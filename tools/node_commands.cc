@@ -1,5 +1,8 @@
 // Commands that act as the --home node's institution: status, block, tx, evidence anchor.
+#include <sys/stat.h>
+
 #include <chrono>
+#include <fstream>
 #include <iostream>
 #include <random>
 #include <thread>
@@ -124,15 +127,40 @@ std::string BaseName(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+// The SHA-256 and size of the file at `path`, read in chunks (only the hash goes on chain, and a
+// document may be up to contracts::kAnchorDocumentBytesMax): a directory or a failed read is an
+// error, as is a file past the limit.
+Result<std::pair<crypto::Hash256, std::int64_t>> HashFile(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
+    return MakeError("not-a-file", "cannot read the file '" + path + "': it is a directory");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return MakeError("file-not-found", "cannot read the file '" + path + "'");
+  crypto::Sha256Stream hash;
+  std::int64_t bytes = 0;
+  std::vector<char> chunk(1 << 20);
+  while (in) {
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    const std::int64_t got = in.gcount();
+    bytes += got;
+    if (bytes > contracts::kAnchorDocumentBytesMax) {
+      return MakeError("file-too-large", "'" + path + "' is larger than " +
+                                             std::to_string(contracts::kAnchorDocumentBytesMax) +
+                                             " bytes, the most an anchor records");
+    }
+    hash.Update(std::string_view(chunk.data(), static_cast<std::size_t>(got)));
+  }
+  if (in.bad()) return MakeError("read-failed", "cannot read the file '" + path + "': the read failed");
+  return std::pair{hash.Final(), bytes};
+}
+
 int Anchor(const Args& args) {
   std::string file = args.Get("file");
   if (file.empty()) return std::cerr << "colend: --file is required\n" << args.usage, 2;
-  std::int64_t timeout_ms = 30000;
-  try {
-    timeout_ms = static_cast<std::int64_t>(std::stod(args.Get("timeout", "30")) * 1000);
-  } catch (...) {
-    return Fail("--timeout must be a number of seconds");
-  }
+  auto timeout_s = WholeOption(args, "timeout", 30, 1, 86400);
+  if (!timeout_s.ok()) return Fail(timeout_s.error());
+  const std::int64_t timeout_ms = *timeout_s * 1000;
   std::map<std::string, std::string> fields;
   // The name goes on chain in clear, so it must be a label (docs/transactions.md §3): an explicit
   // --name that is not is refused; a file name that is not is left out.
@@ -155,13 +183,13 @@ int Anchor(const Args& args) {
                    "document-name goes on chain; give one with --name LABEL\n";
     }
   }
-  auto content = node::ReadFile(file);
-  if (!content.ok()) return Fail("cannot read the file '" + file + "'");
   auto home = LoadHome(args);
   if (!home.ok()) return Fail(home.error());
-  std::string digest = crypto::ToHex(crypto::Sha256(*content));
+  auto hashed = HashFile(file);
+  if (!hashed.ok()) return Fail(hashed.error());
+  const std::string digest = crypto::ToHex(hashed->first);
   fields["document-sha256"] = digest;
-  fields["document-bytes"] = std::to_string(content->size());
+  fields["document-bytes"] = std::to_string(hashed->second);
   auto committed = SubmitAndWait(*home, "evidence.anchor", fields, timeout_ms);
   if (!committed.ok()) return Fail(committed.error());
   json out = *committed;

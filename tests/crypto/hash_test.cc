@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <string_view>
+
 namespace colend::crypto {
 namespace {
 
@@ -13,6 +16,21 @@ TEST(HashTest, Sha256KnownAnswers) {
   EXPECT_EQ(ToHex(Sha256("")), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(ToHex(Sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
+// A digest fed in pieces (a file read in chunks) is the digest of the whole.
+TEST(HashTest, Sha256StreamIsTheDigestOfThePiecesJoined) {
+  std::string whole;
+  for (int i = 0; i < 5000; ++i) whole += static_cast<char>(i * 7 % 251);
+  for (std::size_t piece : {std::size_t{1}, std::size_t{63}, std::size_t{64}, std::size_t{1000}, whole.size()}) {
+    Sha256Stream stream;
+    for (std::size_t at = 0; at < whole.size(); at += piece) {
+      stream.Update(std::string_view(whole).substr(at, piece));
+    }
+    EXPECT_EQ(ToHex(stream.Final()), ToHex(Sha256(whole))) << "pieces of " << piece;
+  }
+  Sha256Stream empty;
+  EXPECT_EQ(ToHex(empty.Final()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
 TEST(HashTest, Sm3KnownAnswers) {

@@ -11,10 +11,16 @@ Proves:
   - bad usage against a running node changes nothing: no transaction is signed or submitted;
   - options work before and after the command, as --name value and --name=value; a value that
     looks like a negative number is a value;
+  - a command that needs a node run without --home exits 2 naming --home; a numeric option
+    given as "30s", "7.5", "-1" or out of its range is refused naming it ("3x" nodes are not 3),
+    before anything is written or signed; a directory or an endless file given as a document is
+    refused, and `evidence attach` stores nothing when it refuses; a file anchored is hashed
+    whole (2.5 MB, past the reader's 1 MiB chunks) as sha256sum hashes it;
   - no listing is silently capped: the node's `state` prefix scan says "more" when entries follow
     and pages with "after" through all of them, each once, in key order.
 """
 import argparse
+import hashlib
 import json
 import os
 import urllib.request
@@ -171,6 +177,37 @@ def offline_checks():
     p = run("--home", "a", "status", "--home", "b")
     usage_error(p, "--home at two places", "--home")
 
+    # A command that needs a node, run without --home: a usage error (2), not a failure (1).
+    for argv in (["status"], ["faults"], ["block", "1"], ["tx", "0" * 64], ["member", "list"],
+                 ["evidence", "export", "--loan", "L1", "--out", "x.zip"],
+                 ["evidence", "anchor", "--file", "/etc/hostname"],
+                 ["evidence", "attach", "--loan", "L1", "--file", "/etc/hostname", "--kind",
+                  "contract"]):
+        p = run(*argv)
+        expect(p.returncode == 2 and "--home" in p.stderr and p.stdout == "",
+               f"{' '.join(argv[:2])} without --home: exit {p.returncode}: {p.stderr.strip()[:100]}")
+
+    # Numeric options: digits only, in range, refused naming the option; nothing written.
+    scratch = tempfile.mkdtemp(prefix="colend-cli-")
+    try:
+        for nodes in ("3x", "3.9", "-1", "0", "33", "1e1", ""):
+            target = os.path.join(scratch, "net-" + (nodes or "empty"))
+            p = run("localnet", "init", "--dir", target, "--nodes", nodes)
+            expect(p.returncode != 0 and "--nodes" in p.stderr and not os.path.exists(target),
+                   f"localnet init --nodes '{nodes}': exit {p.returncode}, nothing made: "
+                   f"{p.stderr.strip()[:100]}")
+        for spare in ("1.5", "-1", "9"):
+            target = os.path.join(scratch, "spare")
+            p = run("localnet", "init", "--dir", target, "--nodes", "1", "--spare", spare)
+            expect(p.returncode != 0 and "--spare" in p.stderr and not os.path.exists(target),
+                   f"localnet init --spare '{spare}' refused: {p.stderr.strip()[:100]}")
+        for timeout in ("30s", "-1", "0", "2.5", "99999999999999999999"):
+            p = run("localnet", "up", "--dir", scratch, "--timeout", timeout)
+            expect(p.returncode != 0 and "--timeout" in p.stderr,
+                   f"localnet up --timeout '{timeout}' refused naming it: {p.stderr.strip()[:100]}")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
 
 def rpc(k, method, params):
     with open(os.path.join(home(k), "config.json")) as f:
@@ -211,6 +248,55 @@ def paging_checks():
            f"limit 0 is refused naming it: {bad.get('error')}")
 
 
+def file_checks(h):
+    """Bad values and bad files against a running node: refused naming them, no document
+    stored; then one good anchor of a file larger than a read chunk."""
+    docs = os.path.join(h, "documents")
+    stored = lambda: sorted(os.listdir(docs)) if os.path.isdir(docs) else []
+    before = stored()
+    snapshot = ["bureau", "snapshot", "--borrower", "B1", "--institutions", "1", "--outstanding",
+                "1.00", "--limits", "1.00", "--overdue-count", "0", "--queries-90d", "0"]
+    for days in ("-5", "30d", "7.5", "0", "3651", "99999999999999999999"):
+        usage_error(run("--home", h, *snapshot, "--valid-days", days),
+                    f"bureau snapshot --valid-days '{days}'", "--valid-days")
+    for timeout in ("30s", "-1", "0", "nan", "1e300"):
+        p = run("--home", h, "evidence", "anchor", "--file", "/etc/hostname", "--timeout", timeout)
+        expect(p.returncode != 0 and "--timeout" in p.stderr,
+               f"evidence anchor --timeout '{timeout}' refused: {p.stderr.strip()[:100]}")
+    for timeout in ("99999", "30s", "-1"):
+        p = run("--home", h, "evidence", "attach", "--loan", "L1", "--file", "/etc/hostname",
+                "--kind", "contract", "--timeout", timeout)
+        expect(p.returncode == 2 and "--timeout" in p.stderr,
+               f"evidence attach --timeout '{timeout}' refused: {p.stderr.strip()[:100]}")
+    p = run("--home", h, "evidence", "anchor", "--file", "/etc")
+    expect(p.returncode == 1 and "directory" in p.stderr,
+           f"evidence anchor of a directory is refused: {p.stderr.strip()[:100]}")
+    p = run("--home", h, "evidence", "attach", "--loan", "L1", "--file", "/etc", "--kind", "contract")
+    expect(p.returncode == 1 and "directory" in p.stderr,
+           f"evidence attach of a directory is refused: {p.stderr.strip()[:100]}")
+    p = run("--home", h, "evidence", "attach", "--loan", "L1", "--file", "/dev/zero", "--kind",
+            "contract")
+    expect(p.returncode == 1 and "larger than 16777216 bytes" in p.stderr,
+           f"evidence attach of an endless file is refused at the limit: {p.stderr.strip()[:100]}")
+    p = run("--home", h, "evidence", "attach", "--loan", "L 1", "--file", "/etc/hostname", "--kind",
+            "contract")
+    expect(p.returncode == 2 and "--loan" in p.stderr,
+           f"evidence attach with a malformed loan id is refused naming --loan: {p.stderr.strip()[:100]}")
+    expect(stored() == before, f"no refused attach stored a document: {before} -> {stored()}")
+    # A file larger than one read chunk is hashed whole.
+    with tempfile.NamedTemporaryFile(prefix="colend-cli-", suffix=".bin", delete=False) as f:
+        f.write(os.urandom(2_500_000))
+        path = f.name
+    try:
+        with open(path, "rb") as f:
+            want = hashlib.sha256(f.read()).hexdigest()
+        p = run("--home", h, "evidence", "anchor", "--file", path, "--name", "big.bin", "--json")
+        got = json.loads(p.stdout).get("document_sha256") if p.returncode == 0 else None
+        expect(got == want, f"a 2.5 MB file's anchor is its sha256sum: {got} against {want}")
+    finally:
+        os.unlink(path)
+
+
 def online_checks():
     colend("localnet", "init", "--dir", netlib.DIR, "--nodes", "1", "--dev-clock")
     colend("localnet", "up", "--dir", netlib.DIR)
@@ -231,6 +317,7 @@ def online_checks():
         for argv in bad:
             usage_error(run("--home", h, *argv), " ".join(argv[:2]) + " (bad usage, running node)",
                         "")
+        file_checks(h)
         p = run("--home", h, "clock", "advance", "--days", "1")
         expect(p.returncode == 0, f"a good command still works on the same node: {p.stderr}")
         after = colend("--home", h, "status", "--json").stdout
