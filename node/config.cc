@@ -13,6 +13,8 @@
 #include <string_view>
 #include <nlohmann/json.hpp>
 
+#include "node/json_rpc.h"
+
 namespace colend::node {
 namespace {
 
@@ -232,13 +234,18 @@ std::string NodeConfig::MempoolText() const {
 Result<NodeConfig> LoadNodeConfig(const std::string& home) {
   NodeConfig config;
   config.home = home;
-  auto text = ReadFile(config.Path("config.json"));
-  if (!text.ok()) {
+  auto text = ReadFile(config.Path("config.json"), kConfigFileBytesMax);
+  if (!text.ok() && text.error().code == "file-not-found") {
     return Bad("no config.json in " + home + " (is --home a node directory made by "
                "'colend localnet init'?)");
   }
+  if (!text.ok()) return Bad(text.error().message);
   auto j = nlohmann::json::parse(*text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Bad(config.Path("config.json") + " is not a JSON object");
+  if (j.is_discarded()) {
+    return Bad(config.Path("config.json") + " is not valid JSON: " +
+               json_rpc::ParseErrorDetail(*text));
+  }
+  if (!j.is_object()) return Bad(config.Path("config.json") + " is not a JSON object");
   std::string where = "config";
   COLEND_RETURN_IF_ERROR(
       OnlyKeys(j, {"member_id", "p2p_host", "p2p_port", "rpc_host", "rpc_port", "rpc_remote", "peers",
@@ -297,6 +304,11 @@ Result<NodeConfig> LoadNodeConfig(const std::string& home) {
     if (!id.ok()) return id.error();
     if (!host.ok()) return host.error();
     if (!port.ok()) return port.error();
+    // A peer is dialled at its port: 0 (any free port, for a node's own p2p_port) never answers.
+    if (*port == 0) return Bad(at + ".port must be a port number 1-65535");
+    for (const PeerConfig& earlier : config.peers) {
+      if (earlier.id == *id) return Bad("config.peers lists " + *id + " twice");
+    }
     config.peers.push_back({*id, *host, *port});
   }
   return config;

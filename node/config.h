@@ -85,6 +85,12 @@ Result<NodeConfig> LoadNodeConfig(const std::string& home);
 // naming the limit) after reading one byte past it.
 Result<std::string> ReadFile(const std::string& path);
 Result<std::string> ReadFile(const std::string& path, std::uint64_t max_bytes);
+// The most a node's own files may hold, far above what they do (config.json a few hundred bytes,
+// genesis.json about 2 KiB a member, a key or certificate under 2 KiB): a path pointing at
+// /dev/zero or a huge file is refused naming the file, not read until memory runs out.
+inline constexpr std::uint64_t kConfigFileBytesMax = 1u << 20;
+inline constexpr std::uint64_t kGenesisFileBytesMax = 8u << 20;
+inline constexpr std::uint64_t kKeyFileBytesMax = 64u << 10;
 Status WriteFile(const std::string& path, const std::string& contents, bool private_file = false);
 
 }  // namespace colend::node

@@ -35,23 +35,6 @@ class ParseErrorCapture : public nlohmann::json_sax<json> {
   std::string message;
 };
 
-std::string ParseErrorDetail(const std::string& body) {
-  ParseErrorCapture capture;
-  try {
-    (void)json::sax_parse(body, &capture);
-  } catch (const std::exception& e) {
-    capture.message = e.what();
-  }
-  std::string detail = capture.message.empty() ? "malformed JSON" : capture.message;
-  // "[json.exception.parse_error.101] parse error at line 1, ..." → "at line 1, ..."
-  if (auto pos = detail.find("] "); detail.starts_with("[json.exception") && pos != detail.npos) {
-    detail.erase(0, pos + 2);
-  }
-  if (detail.starts_with("parse error ")) detail.erase(0, 12);
-  if (detail.size() > kParseDetailBytesMax) detail = detail.substr(0, kParseDetailBytesMax) + "...";
-  return detail;
-}
-
 // How deep arrays and objects nest in `body` (outside strings), scanned before any DOM is built:
 // a DOM of 100,000 nested arrays is destroyed and copied recursively and overflows the stack.
 std::size_t JsonNestingDepth(const std::string& body) {
@@ -78,6 +61,23 @@ std::size_t JsonNestingDepth(const std::string& body) {
 }
 
 }  // namespace
+
+std::string ParseErrorDetail(const std::string& body) {
+  ParseErrorCapture capture;
+  try {
+    (void)json::sax_parse(body, &capture);
+  } catch (const std::exception& e) {
+    capture.message = e.what();
+  }
+  std::string detail = capture.message.empty() ? "malformed JSON" : capture.message;
+  // "[json.exception.parse_error.101] parse error at line 1, ..." → "at line 1, ..."
+  if (auto pos = detail.find("] "); detail.starts_with("[json.exception") && pos != detail.npos) {
+    detail.erase(0, pos + 2);
+  }
+  if (detail.starts_with("parse error ")) detail.erase(0, 12);
+  if (detail.size() > kParseDetailBytesMax) detail = detail.substr(0, kParseDetailBytesMax) + "...";
+  return detail;
+}
 
 // dump() throws on invalid UTF-8 by default; replace it instead.
 std::string Dump(const json& value) {

@@ -27,6 +27,9 @@ inline constexpr std::size_t kParseDetailBytesMax = 200;
 
 // value.dump() that replaces invalid UTF-8 instead of throwing.
 std::string Dump(const nlohmann::json& value);
+// Where and why `text` is not valid JSON, from nlohmann's parser without its exception prefix
+// ("at line 1, column 19: syntax error ..."), cut at kParseDetailBytesMax.
+std::string ParseErrorDetail(const std::string& text);
 nlohmann::json ErrorReply(const nlohmann::json& id, int code, std::string message,
                           std::optional<std::string> data_code = std::nullopt);
 // The reply object for a handler's outcome (application errors carry the stable reason code).

@@ -1,7 +1,9 @@
 // colend-node: runs one member's ledger node in the foreground.
 #include <cstring>
 #include <iostream>
+#include <set>
 #include <string>
+#include <utility>
 
 #include "node/node.h"
 
@@ -27,28 +29,36 @@ constexpr const char* kUsage =
 
 int main(int argc, char** argv) {
   colend::node::NodeOptions options;
+  std::set<std::string> seen;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       std::cout << kUsage;
       return 0;
     }
-    if (arg == "--init") {
+    // --home, --log-level and --log-format take a value (as the next word or after '='), each
+    // at most once: a second --home never silently replaces the first.
+    std::string* valued = nullptr;
+    std::string name;
+    for (auto [flag, target] : {std::pair{"--home", &options.home},
+                                std::pair{"--log-level", &options.log_level},
+                                std::pair{"--log-format", &options.log_format}}) {
+      if (arg == flag || arg.rfind(std::string(flag) + "=", 0) == 0) valued = target, name = flag;
+    }
+    if (valued != nullptr) {
+      if (!seen.insert(name).second) {
+        std::cerr << "colend-node: " << name << " is given twice\n" << kUsage;
+        return 2;
+      }
+      if (arg == name && i + 1 >= argc) {
+        std::cerr << "colend-node: " << name << " needs a value\n" << kUsage;
+        return 2;
+      }
+      *valued = arg == name ? argv[++i] : arg.substr(name.size() + 1);
+    } else if (arg == "--init") {
       options.init = true;
     } else if (arg == "--check-config") {
       options.check_config = true;
-    } else if (arg == "--home" && i + 1 < argc) {
-      options.home = argv[++i];
-    } else if (arg.rfind("--home=", 0) == 0) {
-      options.home = arg.substr(7);
-    } else if (arg == "--log-level" && i + 1 < argc) {
-      options.log_level = argv[++i];
-    } else if (arg.rfind("--log-level=", 0) == 0) {
-      options.log_level = arg.substr(12);
-    } else if (arg == "--log-format" && i + 1 < argc) {
-      options.log_format = argv[++i];
-    } else if (arg.rfind("--log-format=", 0) == 0) {
-      options.log_format = arg.substr(13);
     } else {
       std::cerr << "colend-node: unknown argument '" << arg << "'\n" << kUsage;
       return 2;

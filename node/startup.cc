@@ -44,8 +44,13 @@ class AsioTimer : public detail::HostTimer {
 };
 
 Result<std::string> ReadHomeFile(const NodeConfig& config, const char* name) {
-  auto text = ReadFile(config.Path(name));
-  if (!text.ok()) return MakeError("missing-file", "cannot read " + config.Path(name));
+  const std::uint64_t limit =
+      std::string_view(name) == "genesis.json" ? kGenesisFileBytesMax : kKeyFileBytesMax;
+  auto text = ReadFile(config.Path(name), limit);
+  if (!text.ok() && text.error().code == "file-not-found") {
+    return MakeError("missing-file", "cannot read " + config.Path(name));
+  }
+  if (!text.ok()) return MakeError("missing-file", text.error().message);
   return text;
 }
 

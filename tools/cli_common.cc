@@ -50,9 +50,9 @@ Result<nlohmann::json> CallNode(const node::NodeConfig& config, const std::strin
   // from the consortium CA: the CLI presents the node home's TLS certificate.
   std::optional<node::RpcTlsConfig> tls;
   if (config.rpc_remote) {
-    auto ca = node::ReadFile(config.Path("ca.pem"));
-    auto cert = node::ReadFile(config.Path("tls.pem"));
-    auto key = node::ReadFile(config.Path("tls.key"));
+    auto ca = node::ReadFile(config.Path("ca.pem"), node::kKeyFileBytesMax);
+    auto cert = node::ReadFile(config.Path("tls.pem"), node::kKeyFileBytesMax);
+    auto key = node::ReadFile(config.Path("tls.key"), node::kKeyFileBytesMax);
     if (!ca.ok() || !cert.ok() || !key.ok()) {
       return MakeError("rpc-tls-failed", "rpc_remote is set: the CLI needs ca.pem, tls.pem and "
                                          "tls.key in " + config.home);

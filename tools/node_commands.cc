@@ -213,7 +213,7 @@ std::int64_t NowMs() {
 Result<Home> LoadHome(const std::string& home_dir) {
   auto config = node::LoadNodeConfig(home_dir);
   if (!config.ok()) return config.error();
-  auto text = node::ReadFile(config->Path("genesis.json"));
+  auto text = node::ReadFile(config->Path("genesis.json"), node::kGenesisFileBytesMax);
   if (!text.ok()) return text.error();
   auto genesis = genesis::ParseGenesis(*text);
   if (!genesis.ok()) return genesis.error();

@@ -63,6 +63,45 @@ def edit_json(path, change):
         json.dump(j, f, indent=2)
 
 
+def config_file_cases(h, restore):
+    """config.json and the files beside it as an operator can break them: each refused with exit
+    1, naming the file, the place or the value, and nothing written."""
+    config = os.path.join(h, "config.json")
+    with open(config) as f:
+        text = f.read()
+    with open(config, "w") as f:
+        f.write(text.rstrip().rstrip("}").rstrip() + ",\n}\n")  # a trailing comma
+    fails(2, "config.json with a syntax error", "config.json is not valid JSON: at line")
+    restore()
+    edit_json(config, lambda j: j["peers"].append(dict(j["peers"][0])))
+    fails(2, "a peer listed twice", f"config.peers lists")
+    restore()
+    edit_json(config, lambda j: j["peers"][0].update(port=0))
+    fails(2, "a peer at port 0", "config.peers[0].port must be a port number 1-65535")
+    restore()
+    for name, needle in (("config.json", "config.json is larger than 1048576 bytes"),
+                         ("genesis.json", "genesis.json is larger than 8388608 bytes"),
+                         ("tls.pem", "tls.pem is larger than 65536 bytes")):
+        os.remove(os.path.join(h, name))
+        os.symlink("/dev/zero", os.path.join(h, name))
+        fails(2, f"{name} pointing at /dev/zero", needle)
+        os.remove(os.path.join(h, name))
+        restore()
+    os.remove(config)
+    os.mkdir(config)
+    fails(2, "config.json that is a directory", "config.json: it is a directory")
+    os.rmdir(config)
+    restore()
+    node = os.path.join(netlib.BIN, "colend-node")
+    for argv, needle in ((["--home", h, "--home", home(3), "--check-config"], "--home is given twice"),
+                         (["--check-config", "--home"], "--home needs a value"),
+                         (["--home", h, "--log-level", "info", "--log-level=debug", "--check-config"],
+                          "--log-level is given twice")):
+        p = subprocess.run([node] + argv, capture_output=True, text=True, timeout=60)
+        expect(p.returncode == 2 and needle in p.stderr.splitlines()[0],
+               f"colend-node {' '.join(argv[-3:])}: exit {p.returncode}, says '{needle}'")
+
+
 def scenario():
     colend("localnet", "init", "--dir", netlib.DIR, "--nodes", "4")
     p = check(1)
@@ -102,6 +141,7 @@ def scenario():
     shutil.copy(os.path.join(h, "tls.pem"), os.path.join(h, "tls.next.pem"))
     fails(2, "a staged certificate without its key", "tls.next.key is missing")
     os.remove(os.path.join(h, "tls.next.pem"))
+    config_file_cases(h, restore)
     expect(check(2).returncode == 0, "restored: node2 passes again")
 
     # state_dir: node4's state moves out of its home, which becomes read-only.

@@ -125,6 +125,41 @@ def full_argv(path, opts, positionals, skip=None):
     return argv
 
 
+def verify_usage_checks():
+    """colend-verify's trust anchors are given once; a path that is no file is a usage error; a
+    path that is not UTF-8 is reported in --json, never an abort."""
+    verify = os.path.join(netlib.BIN, "colend-verify")
+    fp = "a" * 64
+    scratch = tempfile.mkdtemp(prefix="colend-verify-")
+    try:
+        junk = os.path.join(scratch.encode(), b"\xff-not-a-zip.zip")
+        with open(junk, "wb") as f:
+            f.write(b"not a zip")
+        for argv, needle in (([junk, "--root-sha256", fp, "--root-sha256=" + "b" * 64],
+                              "--root-sha256 is given twice"),
+                             ([junk, "--root-sha256", fp, "--genesis-sha256", fp,
+                               "--genesis-sha256=" + fp], "--genesis-sha256 is given twice"),
+                             ([junk, "--root-sha256"], "--root-sha256 needs a value"),
+                             ([os.path.join(scratch, "missing.zip"), "--root-sha256", fp],
+                              "is not an existing regular file"),
+                             ([scratch, "--root-sha256", fp], "is not an existing regular file")):
+            p = subprocess.run([verify] + argv, capture_output=True)
+            err = p.stderr.decode(errors="replace")
+            expect(p.returncode == 2 and needle in err.splitlines()[0] and p.stdout == b"",
+                   f"colend-verify {needle}: exit {p.returncode}: {err.splitlines()[0][:100]}")
+        p = subprocess.run([verify, junk, "--root-sha256", fp, "--json"], capture_output=True)
+        try:
+            report = json.loads(p.stdout)
+        except ValueError:
+            report = None
+        expect(p.returncode == 1 and report is not None and report["verified"] is False
+               and report["bundle"].endswith("-not-a-zip.zip"),
+               f"a bundle path that is not UTF-8, --json: exit {p.returncode} with a report: "
+               f"{p.stdout[:80]!r} {p.stderr[-80:]!r}")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def offline_checks():
     helps = tree()
     for c in COMMANDS:
@@ -186,6 +221,8 @@ def offline_checks():
         p = run(*argv)
         expect(p.returncode == 2 and "--home" in p.stderr and p.stdout == "",
                f"{' '.join(argv[:2])} without --home: exit {p.returncode}: {p.stderr.strip()[:100]}")
+
+    verify_usage_checks()
 
     # Numeric options: digits only, in range, refused naming the option; nothing written.
     scratch = tempfile.mkdtemp(prefix="colend-cli-")

@@ -3,8 +3,11 @@
 //
 //   colend-verify BUNDLE.zip --root-sha256 FP [--json]
 //
-// Prints every check with PASS or FAIL and exits 0 only when all pass (1 when any fails, 2 for
-// bad usage or an unreadable bundle).
+// Prints every check with PASS or FAIL and exits 0 only when all pass: 1 when any fails (a file
+// that is not a readable ZIP is a failed check), 2 for bad usage, an option given twice, or a
+// bundle path that is not an existing regular file.
+#include <sys/stat.h>
+
 #include <cctype>
 #include <iostream>
 #include <string>
@@ -44,12 +47,30 @@ int main(int argc, char** argv) {
     if (arg == "--help" || arg == "-h") return std::cout << kUsage, 0;
     if (arg == "--json") {
       as_json = true;
-    } else if (arg == "--root-sha256" && i + 1 < argc) {
-      root = argv[++i];
-    } else if (arg == "--genesis-sha256" && i + 1 < argc) {
-      genesis = argv[++i];
-    } else if (arg.starts_with("--root-sha256=")) {
-      root = arg.substr(14);
+    } else if (arg == "--root-sha256" || arg == "--genesis-sha256" ||
+               arg.starts_with("--root-sha256=") || arg.starts_with("--genesis-sha256=")) {
+      // The trust anchors: each once, so that a second value never silently replaces the first.
+      const bool is_root = arg.starts_with("--root-sha256");
+      const std::string name = is_root ? "--root-sha256" : "--genesis-sha256";
+      std::string value;
+      if (arg.size() > name.size()) {
+        value = arg.substr(name.size() + 1);
+      } else if (i + 1 < argc) {
+        value = argv[++i];
+      } else {
+        std::cerr << "colend-verify: " << name << " needs a value\n" << kUsage;
+        return 2;
+      }
+      std::string& target = is_root ? root : genesis;
+      if (!target.empty()) {
+        std::cerr << "colend-verify: " << name << " is given twice\n" << kUsage;
+        return 2;
+      }
+      target = value;
+      if (target.empty()) {
+        std::cerr << "colend-verify: " << name << " needs a value\n" << kUsage;
+        return 2;
+      }
     } else if (arg.starts_with("-") || !bundle.empty()) {
       std::cerr << "colend-verify: unexpected argument '" << arg << "'\n" << kUsage;
       return 2;
@@ -68,6 +89,12 @@ int main(int argc, char** argv) {
   }
   if (!IsFingerprint(root)) {
     std::cerr << "colend-verify: --root-sha256 must be 64 hex digits\n";
+    return 2;
+  }
+  struct stat info {};
+  if (::stat(bundle.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) {
+    std::cerr << "colend-verify: " << colend::evidence::Printable(bundle)
+              << " is not an existing regular file\n";
     return 2;
   }
   std::string first;
@@ -96,7 +123,7 @@ int main(int argc, char** argv) {
   }
   const bool ok = failed == 0 && !lines.empty();
   if (as_json) {
-    std::cout << nlohmann::json{{"bundle", bundle}, {"verified", ok}, {"checks", checks},
+    std::cout << nlohmann::json{{"bundle", colend::evidence::Printable(bundle)}, {"verified", ok}, {"checks", checks},
                                 {"failed", failed}}
                      .dump(2)
               << "\n";
