@@ -79,8 +79,8 @@ struct NodeConfig {
 
 // Reads home/config.json; errors ("bad-config") name the field.
 Result<NodeConfig> LoadNodeConfig(const std::string& home);
-// A file's bytes. A directory is refused ("not-a-file": std::ifstream opens one and reads it as
-// empty), as is a read that fails part way ("read-failed"). With `max_bytes`, at most that many
+// A file's bytes. A directory is refused by name ("not-a-file"), a read that fails part way as
+// "read-failed". With `max_bytes`, at most that many
 // are read: a longer file (or an endless one, such as /dev/zero) is refused ("file-too-large",
 // naming the limit) after reading one byte past it.
 Result<std::string> ReadFile(const std::string& path);

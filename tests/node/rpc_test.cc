@@ -85,7 +85,8 @@ TEST_F(RpcTest, WholeNumberIdsUpTo64BitsAreEchoedExactly) {
 // A body framed by a transfer coding other than chunked has no length the server can know
 // (RFC 9112 6.3): 400 and the connection closed, the call not executed.
 TEST_F(RpcTest, ATransferCodingOtherThanChunkedIsABadRequest) {
-  for (const std::string coding : {"gzip", "gzip, chunked, identity", "identity"}) {
+  for (const std::string coding :
+       {"gzip", "gzip, chunked, identity", "identity", "chunked\r\nTransfer-Encoding: gzip"}) {
     RawClient client(port_);
     const std::string body = R"({"jsonrpc":"2.0","id":1,"method":"echo"})";
     HttpReply reply = client.Exchange("POST / HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: " +
