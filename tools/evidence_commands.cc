@@ -30,7 +30,7 @@ int Attach(const Args& args) {
   auto timeout_s = WholeOption(args, "timeout", 30, 1, 86400);
   if (!timeout_s.ok()) return std::cerr << "colend: " << timeout_s.error().message << "\n", 2;
   // Everything that can refuse the command is checked before the document is stored: the loan
-  // id as the nodes check it, the home and its signing key, the file (a regular file of 1 to
+  // id as the nodes check it, the home and its signing key, the file (not a directory, 1 to
   // kDocumentBytesMax bytes, read no further than one byte past that).
   if (auto s = contracts::CheckField("evidence.attach", "loan", loan); !s.ok()) {
     return std::cerr << "colend: --loan: " << s.error().message << " [" << s.error().code
