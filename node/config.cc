@@ -10,7 +10,10 @@
 #include <initializer_list>
 #include <limits>
 #include <optional>
+#include <set>
+#include <string>
 #include <string_view>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "node/json_rpc.h"
@@ -240,11 +243,28 @@ Result<NodeConfig> LoadNodeConfig(const std::string& home) {
                "'colend localnet init'?)");
   }
   if (!text.ok()) return Bad(text.error().message);
-  auto j = nlohmann::json::parse(*text, nullptr, false);
+  // A key given twice in one object would silently take its last value: the first one found
+  // is refused by name.
+  std::vector<std::set<std::string>> keys_seen;
+  std::optional<std::string> twice;
+  const nlohmann::json::parser_callback_t note_keys =
+      [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+        if (event == nlohmann::json::parse_event_t::object_start) keys_seen.emplace_back();
+        if (event == nlohmann::json::parse_event_t::object_end && !keys_seen.empty()) {
+          keys_seen.pop_back();
+        }
+        if (event == nlohmann::json::parse_event_t::key && !keys_seen.empty() && !twice &&
+            parsed.is_string() && !keys_seen.back().insert(parsed.get<std::string>()).second) {
+          twice = parsed.get<std::string>();
+        }
+        return true;
+      };
+  auto j = nlohmann::json::parse(*text, note_keys, false);
   if (j.is_discarded()) {
     return Bad(config.Path("config.json") + " is not valid JSON: " +
                json_rpc::ParseErrorDetail(*text));
   }
+  if (twice) return Bad(config.Path("config.json") + " has the key '" + *twice + "' twice");
   if (!j.is_object()) return Bad(config.Path("config.json") + " is not a JSON object");
   std::string where = "config";
   COLEND_RETURN_IF_ERROR(

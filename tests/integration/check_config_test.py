@@ -73,6 +73,14 @@ def config_file_cases(h, restore):
         f.write(text.rstrip().rstrip("}").rstrip() + ",\n}\n")  # a trailing comma
     fails(2, "config.json with a syntax error", "config.json is not valid JSON: at line")
     restore()
+    with open(config, "w") as f:
+        f.write(text.replace('"p2p_port"', '"p2p_port": 1, "p2p_port"', 1))
+    fails(2, "config.json with a key twice", "config.json has the key 'p2p_port' twice")
+    restore()
+    with open(config, "w") as f:
+        f.write(text.replace('"port"', '"port": 1, "port"', 1))
+    fails(2, "a peer with a key twice", "config.json has the key 'port' twice")
+    restore()
     edit_json(config, lambda j: j["peers"].append(dict(j["peers"][0])))
     fails(2, "a peer listed twice", f"config.peers lists")
     restore()
