@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -32,17 +33,33 @@ int Fail(const Error& error) {
   return 1;
 }
 
-// A positive number from an option, within (0, max]; error text names the option.
+// Decimal digits with at most one '.' among them (no sign, space, exponent, hex or "inf").
+bool IsDecimal(const std::string& text) {
+  std::size_t digits = 0, points = 0;
+  for (char c : text) {
+    if (c >= '0' && c <= '9') {
+      ++digits;
+    } else if (c == '.') {
+      ++points;
+    } else {
+      return false;
+    }
+  }
+  return digits > 0 && points <= 1 && text.size() <= 32;
+}
+
+// A positive decimal number from an option, within (0, max]; error text names the option.
 Result<double> Number(const cli::Args& args, const std::string& name, double fallback, double max) {
   if (!args.Has(name)) return fallback;
   const std::string text = args.Get(name);
   try {
+    if (!IsDecimal(text)) throw std::invalid_argument("");
     std::size_t used = 0;
     const double v = std::stod(text, &used);
     if (used != text.size() || !std::isfinite(v) || v <= 0 || v > max) throw std::out_of_range("");
     return v;
   } catch (...) {
-    return MakeError("usage", "--" + name + " must be a number above 0 and at most " +
+    return MakeError("usage", "--" + name + " must be a decimal number above 0 and at most " +
                                   std::to_string(static_cast<long long>(max)) + ", not '" + text +
                                   "'");
   }
@@ -60,11 +77,13 @@ std::string Fixed(double v, int digits) {
   return buf;
 }
 
-std::uint64_t ChainHeight(const std::vector<Endpoint>& endpoints) {
-  std::uint64_t best = 0;
+// The highest height any node reports; none if no node answers.
+std::optional<std::uint64_t> ChainHeight(const std::vector<Endpoint>& endpoints) {
+  std::optional<std::uint64_t> best;
   for (const Endpoint& e : endpoints) {
     auto s = node::RpcCall(e.host, e.port, "status", json::object(), 3000);
-    if (s.ok()) best = std::max(best, (*s)["height"].get<std::uint64_t>());
+    if (!s.ok() || !s->contains("height") || !(*s)["height"].is_number_unsigned()) continue;
+    best = std::max(best.value_or(0), (*s)["height"].get<std::uint64_t>());
   }
   return best;
 }
@@ -162,7 +181,7 @@ int Run(const Options& o) {
   if (!streams.ok()) return Fail(streams.error());
   std::vector<NodeMemory> memory = FindNodeProcesses(net);
   SampleMemory(&memory);
-  const std::uint64_t height_before = ChainHeight(endpoints);
+  const std::optional<std::uint64_t> height_before = ChainHeight(endpoints);
   say("driving " + std::to_string(net.nodes.size()) + " nodes for " + Fixed(o.load.duration_s, 0) +
       " s...");
   std::atomic<bool> sampling{true};
@@ -176,7 +195,13 @@ int Run(const Options& o) {
   sampling = false;
   sampler.join();
   SampleMemory(&memory);
-  const std::uint64_t height_after = ChainHeight(endpoints);
+  const std::optional<std::uint64_t> height_after = ChainHeight(endpoints);
+  // Blocks committed during the run; unknown if no node answered before or after it (the
+  // table says so, the JSON has null) rather than a difference of heights never read.
+  std::optional<std::uint64_t> blocks;
+  if (height_before && height_after && *height_after >= *height_before) {
+    blocks = *height_after - *height_before;
+  }
 
   // ---- figures
   std::size_t submitted = 0, committed = 0, accepted = 0;
@@ -240,7 +265,7 @@ int Run(const Options& o) {
       {"verify_threads", bound->threads},
       {"verify_bound_tps", bound_tps},
       {"committed_over_bound", bound_tps > 0 ? committed_tps / bound_tps : 0},
-      {"blocks", height_after - height_before},
+      {"blocks", blocks ? json(*blocks) : json(nullptr)},
       {"rss_mib_max", rss_max},
       {"node_memory", nodes},
       {"streams_exhausted", load.streams_exhausted}};
@@ -253,7 +278,6 @@ int Run(const Options& o) {
     for (const auto& [code, n] : m) text += (text.empty() ? "" : ", ") + code + " " + std::to_string(n);
     return text.empty() ? std::string("none") : text;
   };
-  const std::uint64_t blocks = height_after - height_before;
   std::string text;
   text += "colend-bench: " + std::to_string(net.nodes.size()) + " nodes (suite " +
           std::string(crypto::SuiteName(suite)) + "), mix " + out["mix"].get<std::string>() +
@@ -263,7 +287,8 @@ int Run(const Options& o) {
   text += "  submitted           " + std::to_string(submitted) + " (" +
           Fixed(out["submit_tps"].get<double>(), 1) + " tx/s); refused at submit: " +
           codes(refused) + "\n";
-  text += "  committed           " + std::to_string(committed) + " in " + std::to_string(blocks) +
+  text += "  committed           " + std::to_string(committed) + " in " +
+          (blocks ? std::to_string(*blocks) : std::string("an unknown number of")) +
           " blocks (accepted " + std::to_string(accepted) + "; rejected: " + codes(rejected) +
           "); not committed " + std::to_string(submitted - committed) + "\n";
   text += "  committed tx/s      " + Fixed(committed_tps, 1) + " over " + Fixed(span_s, 1) +

@@ -28,7 +28,12 @@ def scenario():
                        (["--dir", netlib.DIR, "--mix", "swaps"], "an unknown mix"),
                        (["--dir", netlib.DIR, "--clients", "1.5"], "a fractional --clients"),
                        (["--dir", netlib.DIR, "--duration", "301"], "--duration above 300"),
-                       (["--dir", netlib.DIR, "--speed", "1"], "an unknown option")]:
+                       (["--dir", netlib.DIR, "--speed", "1"], "an unknown option"),
+                       (["--dir", netlib.DIR, "--duration", "0x10"], "a hex --duration"),
+                       (["--dir", netlib.DIR, "--duration", " 5"], "a --duration with a space"),
+                       (["--dir", netlib.DIR, "--rate", "1e2"], "a --rate with an exponent"),
+                       (["--dir", netlib.DIR, "--rate", "inf"], "an infinite --rate"),
+                       (["--dir", netlib.DIR, "--clients", "+3"], "a signed --clients")]:
         p = bench(*argv)
         expect(p.returncode == 2 and p.stderr.startswith("colend-bench: "),
                f"{what}: exit 2 with a message: {p.stderr.splitlines()[0] if p.stderr else ''}")
@@ -47,6 +52,8 @@ def scenario():
            f"every loans-mix step accepted in the order sent (rejected {r['rejected']})")
     expect(0 < r["latency_ms_p50"] <= r["latency_ms_p99"] <= r["latency_ms_max"] < 20000,
            f"latency p50 {r['latency_ms_p50']:.0f} <= p99 {r['latency_ms_p99']:.0f} ms")
+    expect(isinstance(r["blocks"], int) and 0 < r["blocks"] <= r["committed"],
+           f"blocks committed during the run: {r['blocks']}")
     expect(r["verify_bound_tps"] > 0 and r["rss_mib_max"] > 5 and
            all(n["pid"] > 0 for n in r["node_memory"]),
            f"verification bound {r['verify_bound_tps']:.0f} tx/s, node RSS {r['rss_mib_max']:.0f} MiB")
