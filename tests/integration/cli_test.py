@@ -156,6 +156,9 @@ def verify_usage_checks():
                and report["bundle"].endswith("-not-a-zip.zip"),
                f"a bundle path that is not UTF-8, --json: exit {p.returncode} with a report: "
                f"{p.stdout[:80]!r} {p.stderr[-80:]!r}")
+        detail = report["checks"][0]["detail"] if report and report.get("checks") else ""
+        expect("(Not a zip archive, libzip error 19)" in detail,
+               f"a file that is not a ZIP is named as such, not by a number alone: {detail[-60:]!r}")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

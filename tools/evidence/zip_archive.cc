@@ -139,6 +139,16 @@ Result<std::map<std::string, std::string>> ReadEntries(zip_t* archive, const std
   return files;
 }
 
+// libzip's words for a failure code, with the code ("Not a zip archive, libzip error 19"), so
+// an arbitrator reads what is wrong with the file without libzip's header at hand.
+std::string ZipErrorText(int code) {
+  zip_error_t error;
+  zip_error_init_with_code(&error, code);
+  std::string text = zip_error_strerror(&error);
+  zip_error_fini(&error);
+  return text + ", libzip error " + std::to_string(code);
+}
+
 }  // namespace
 
 Result<std::map<std::string, std::string>> ReadZip(const std::string& path,
@@ -146,8 +156,8 @@ Result<std::map<std::string, std::string>> ReadZip(const std::string& path,
   int error = 0;
   zip_t* archive = zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &error);
   if (archive == nullptr) {
-    return MakeError("bad-zip", path + " is not a readable ZIP archive (libzip error " +
-                                    std::to_string(error) + ")");
+    return MakeError("bad-zip",
+                     path + " is not a readable ZIP archive (" + ZipErrorText(error) + ")");
   }
   std::unique_ptr<zip_t, int (*)(zip_t*)> closer(archive, zip_close);
   return ReadEntries(archive, path, first_entry);
@@ -165,8 +175,8 @@ Result<std::map<std::string, std::string>> ReadZipFromMemory(std::string_view by
   zip_error_fini(&error);
   if (archive == nullptr) {
     if (source != nullptr) zip_source_free(source);
-    return MakeError("bad-zip", path + " is not a readable ZIP archive (libzip error " +
-                                    std::to_string(code) + ")");
+    return MakeError("bad-zip",
+                     path + " is not a readable ZIP archive (" + ZipErrorText(code) + ")");
   }
   std::unique_ptr<zip_t, int (*)(zip_t*)> closer(archive, zip_close);
   return ReadEntries(archive, path, first_entry);
