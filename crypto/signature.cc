@@ -8,6 +8,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <deque>
@@ -196,10 +197,13 @@ std::string PublicKey::ToDer() const { return impl_->der; }
 
 namespace {
 
-// Signatures already verified, by SHA-256 of (suite, key, message, signature): a vote is checked
+// Signatures already checked, by SHA-256 of (suite, key, message, signature): a vote is checked
 // when it arrives and again inside every commit certificate, and rebroadcasts repeat it; a
 // transaction is checked on the verification pool before admission and again in CheckEnvelope.
-// Only successes are remembered; bounded, oldest first out; safe from any thread. A hash table
+// Two of these: the signatures that verified, and those that did not (a peer's gossip of
+// transactions under bad signatures would otherwise be verified on the pool, then again on the
+// io thread when admitted; docs/consensus.md §4). Verification is a pure function of what is
+// hashed, so either answer stays true. Bounded, oldest first out; safe from any thread. A hash table
 // (the key is already a SHA-256, so its first 8 bytes are its hash): an ordered set of 65,536
 // cost about sixteen cache misses a lookup. Never iterated, so nothing depends on its order.
 class VerifiedSignatures {
@@ -237,6 +241,13 @@ VerifiedSignatures& VerifiedCache() {
   return cache;
 }
 
+VerifiedSignatures& RefusedCache() {
+  static VerifiedSignatures cache;
+  return cache;
+}
+
+std::atomic<std::uint64_t> g_verifications{0};
+
 Hash256 VerificationKey(Suite suite, const std::string& key_der, std::string_view message,
                         std::string_view signature) {
   std::string input;
@@ -251,27 +262,35 @@ Hash256 VerificationKey(Suite suite, const std::string& key_der, std::string_vie
 
 }  // namespace
 
+std::uint64_t SignatureVerificationsRun() {
+  return g_verifications.load(std::memory_order_relaxed);
+}
+
 Status PublicKey::Verify(std::string_view message, std::string_view der_signature) const {
   // A high-S signature is still checked, so that a signature by the wrong key is reported as
   // "bad-signature" and "non-canonical-signature" means: valid, but not in the accepted form.
   Status strict = CheckStrictSignature(der_signature, suite_);
   if (!strict.ok() && strict.error().code != "non-canonical-signature") return strict;
-  std::optional<Hash256> cache_key;
-  if (strict.ok()) {
-    cache_key = VerificationKey(suite_, impl_->der, message, der_signature);
-    if (VerifiedCache().Contains(*cache_key)) return strict;
-  }
+  const Hash256 cache_key = VerificationKey(suite_, impl_->der, message, der_signature);
+  auto bad = [&] {
+    return MakeError("bad-signature",
+                     std::string(SuiteName(suite_)) + " signature does not verify under this key");
+  };
+  // A valid high-S signature is not remembered (it is refused as non-canonical anyway).
+  if (strict.ok() && VerifiedCache().Contains(cache_key)) return strict;
+  if (RefusedCache().Contains(cache_key)) return bad();
   Result<DigestCtx> ctx = NewDigestCtx(impl_->pkey.get(), suite_, /*sign=*/false);
   if (!ctx.ok()) return ctx.error();
+  g_verifications.fetch_add(1, std::memory_order_relaxed);
   const int rc = EVP_DigestVerify(
       ctx->mctx.get(), reinterpret_cast<const unsigned char*>(der_signature.data()),
       der_signature.size(), reinterpret_cast<const unsigned char*>(message.data()), message.size());
   if (rc != 1) {
     internal::DrainOpenSslErrors();  // a failed verify queues errors; do not leak them
-    return MakeError("bad-signature",
-                     std::string(SuiteName(suite_)) + " signature does not verify under this key");
+    RefusedCache().Insert(cache_key);
+    return bad();
   }
-  if (cache_key) VerifiedCache().Insert(*cache_key);
+  if (strict.ok()) VerifiedCache().Insert(cache_key);
   return strict;
 }
 

@@ -8,6 +8,7 @@
 // called from several threads.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -33,6 +34,7 @@ class PublicKey {
   Suite suite() const { return suite_; }
   // Ok, or an error with code "bad-signature" (does not verify), "malformed-signature" (not
   // strict DER, trailing bytes, r or s out of range) or "non-canonical-signature" (std: high S).
+  // Remembers the answer (docs/consensus.md §4): the same signature is not verified twice.
   Status Verify(std::string_view message, std::string_view der_signature) const;
 
   struct Impl;
@@ -43,6 +45,10 @@ class PublicKey {
   std::shared_ptr<const Impl> impl_;
   Suite suite_;
 };
+
+// How many signature verifications this process has run through OpenSSL (not those answered
+// from memory), for tests and metrics.
+std::uint64_t SignatureVerificationsRun();
 
 class PrivateKey {
  public:

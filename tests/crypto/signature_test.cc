@@ -150,6 +150,30 @@ TEST(SignatureTest, EcdsaTamperRejected) {
             "bad-signature");
 }
 
+// A peer that gossips transactions under bad signatures must not make a node verify each one
+// twice (on the pool, then when admitting it): an answer either way is remembered.
+TEST(SignatureTest, EachSignatureIsVerifiedOnceWhateverTheAnswer) {
+  for (Suite suite : {Suite::kStd, Suite::kSm}) {
+    const PrivateKey key = NewKey(suite);
+    const PublicKey pub = key.Public();
+    const std::string sig = *key.Sign("repay 100");
+    std::uint64_t before = SignatureVerificationsRun();
+    EXPECT_TRUE(pub.Verify("repay 100", sig).ok());
+    EXPECT_TRUE(pub.Verify("repay 100", sig).ok());
+    EXPECT_EQ(SignatureVerificationsRun() - before, 1u) << SuiteName(suite) << ": a valid one";
+    before = SignatureVerificationsRun();
+    EXPECT_EQ(ErrorCode(pub.Verify("repay 900", sig)), "bad-signature");
+    EXPECT_EQ(ErrorCode(pub.Verify("repay 900", sig)), "bad-signature");
+    EXPECT_EQ(SignatureVerificationsRun() - before, 1u) << SuiteName(suite) << ": a bad one";
+    // The remembered refusal is of those exact bytes: the valid pair still verifies, and the
+    // same signature under another key is checked afresh.
+    EXPECT_TRUE(pub.Verify("repay 100", sig).ok());
+    before = SignatureVerificationsRun();
+    EXPECT_EQ(ErrorCode(NewKey(suite).Public().Verify("repay 100", sig)), "bad-signature");
+    EXPECT_EQ(SignatureVerificationsRun() - before, 1u);
+  }
+}
+
 TEST(SignatureTest, EcdsaHighSRejectedAsNonCanonical) {
   const PrivateKey key = NewKey(Suite::kStd);
   const PublicKey pub = key.Public();
