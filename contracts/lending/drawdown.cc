@@ -519,10 +519,13 @@ void UseAttest(const CallContext& call, StateOverlay* state, Receipt* receipt) {
   if (loan->status != "active" && loan->status != "written-off") {
     return c.Reject("", "wrong-state", "loan " + *id + " is " + loan->status + ": only the money of a disbursed, open loan can be attested");
   }
-  // Attested use never exceeds the money the borrower received.
-  if (*amount > loan->principal_fen - loan->va_balance_fen) {
-    return c.Reject("R-IN-07", "amount-above-disbursed", Fen(*amount) + " is more than the " + Fen(loan->principal_fen - loan->va_balance_fen) + " that left the virtual account");
+  // Attested use, over all attestations of the loan (allowed and misused), never exceeds the
+  // money that left the virtual account: a statement attested twice cannot double the misuse.
+  const std::int64_t left = loan->principal_fen - loan->va_balance_fen;
+  if (*amount > left - loan->attested_fen) {
+    return c.Reject("R-IN-07", "amount-above-disbursed", Fen(*amount) + " is more than the " + Fen(left - loan->attested_fen) + " not yet attested of the " + Fen(left) + " that left the virtual account (" + Fen(loan->attested_fen) + " attested)");
   }
+  loan->attested_fen += *amount;
   const std::string verdict = UseVerdict(c, *cp, *mcc, *channel);
   if (verdict.empty()) {
     LoanEvent(c, *loan, "R-IN-07", "USE_ATTESTED", {{"amount_fen", *amount}, {"mcc", *mcc}, {"channel", *channel}, {"ref", *ref}});

@@ -116,6 +116,7 @@ json Loan::ToJson() const {
   if (use_prompted_day != 0) j["use_prompted_day"] = use_prompted_day;
   if (misuse_day != 0) j["misuse_day"] = misuse_day;
   if (misused_fen != 0) j["misused_fen"] = misused_fen;
+  if (attested_fen != 0) j["attested_fen"] = attested_fen;
   if (misuse_from_day != 0) {
     j["misuse_from_day"] = misuse_from_day;
     j["misuse_surcharge_rate"] = RateJson(misuse_surcharge_rate);
@@ -211,6 +212,7 @@ Result<Loan> Loan::FromText(std::string_view text) {
     l.use_prompted_day = j.value("use_prompted_day", std::int64_t{0});
     l.misuse_day = j.value("misuse_day", std::int64_t{0});
     l.misused_fen = j.value("misused_fen", std::int64_t{0});
+    l.attested_fen = j.value("attested_fen", std::int64_t{0});
     l.misuse_from_day = j.value("misuse_from_day", std::int64_t{0});
     if (l.misuse_from_day != 0) {
       auto r = RateFrom(j.at("misuse_surcharge_rate"));
@@ -337,6 +339,7 @@ json Loan::View(std::int64_t day) const {
   v["virtual_account_balance_fen"] = va_balance_fen;
   v["credit_balance_fen"] = credit_balance_fen;
   v["received_fen"] = received_fen;
+  if (attested_fen != 0) v["attested_fen"] = attested_fen;  // use.attest's total (§6.5)
   if (misuse_day != 0) {  // R-IN-07 (docs/lending-rules.md §6.5)
     v["misuse_date"] = FormatDate(misuse_day);
     v["misused_fen"] = misused_fen;

@@ -108,6 +108,7 @@ struct Loan {
   std::int64_t use_prompted_day = 0;
   std::int64_t misuse_day = 0;    // first detection
   std::int64_t misused_fen = 0;   // total attested misuse
+  std::int64_t attested_fen = 0;  // total attested use, allowed and misused (at most what left)
   // The misuse surcharge (R-IN-07, docs/lending-rules.md §6.5): from detection, the misused
   // principal not yet due bears misuse_multiplier × the contract rate (within the annual cost
   // cap), i.e. the contract rate plus this surcharge, accrued per period and posted as penalty

@@ -266,6 +266,7 @@ std::string Loan::ToText() const {
   if (use_prompted_day != 0) root.Add("use_prompted_day", integer(use_prompted_day));
   if (misuse_day != 0) root.Add("misuse_day", integer(misuse_day));
   if (misused_fen != 0) root.Add("misused_fen", integer(misused_fen));
+  if (attested_fen != 0) root.Add("attested_fen", integer(attested_fen));
   if (misuse_from_day != 0) {
     root.Add("misuse_from_day", integer(misuse_from_day));
     root.Add("misuse_surcharge_rate", rate(misuse_surcharge_rate));

@@ -377,10 +377,22 @@ struct Round {
       ASSERT_TRUE(chain.Send("payee-bank", "va.spend", {{"loan", id}, {"amount-fen", std::to_string(spend)}, {"counterparty", "merchant"}, {"mcc", "5712"}, {"channel", "pos"}}).accepted);
     }
     const i64 left_account = o.principal - chain.Get("loan/" + id).at("va_balance_fen").get<i64>();
-    if (left_account <= 0) return;
-    const i64 amount = 1 + static_cast<i64>(rng() % left_account);
-    Receipt r = chain.Send("payee-bank", "use.attest", {{"loan", id}, {"amount-fen", std::to_string(amount)}, {"counterparty", "merchant"}, {"mcc", "4829"}, {"channel", "online"}, {"ref", "STMT-" + std::to_string(rng() % 100000)}});
+    const Fields attest = {{"loan", id}, {"counterparty", "merchant"}, {"mcc", "4829"}, {"channel", "online"}, {"ref", "STMT-" + std::to_string(rng() % 100000)}};
+    auto with = [&](i64 fen) {
+      Fields f = attest;
+      f["amount-fen"] = std::to_string(fen);
+      return f;
+    };
+    if (left_account - o.attested <= 0) {  // all of it attested already: one fen more is refused
+      if (left_account > 0) {
+        ASSERT_EQ(chain.Send("payee-bank", "use.attest", with(1)).code, "amount-above-disbursed");
+      }
+      return;
+    }
+    const i64 amount = 1 + static_cast<i64>(rng() % (left_account - o.attested));
+    Receipt r = chain.Send("payee-bank", "use.attest", with(amount));
     ASSERT_TRUE(r.accepted) << id << " " << r.code << " " << r.message;
+    o.attested += amount;
     const Frac cap{params.at("max_total_annual_cost_bps").get<i64>(), 10000 * params.at("day_basis").get<i64>()};
     const bool first = !o.misuse_seen;
     o.Misuse(chain.Today(), amount, RateOf(params.at("misuse_multiplier")), cap);

@@ -142,5 +142,37 @@ TEST(LendingUse, AnInstallmentWithAnUnpaidSurchargeStillGoesOverdue) {
   EXPECT_GT(l.UnpostedPenalty(l.installments[0], chain.Today()), 0);
 }
 
+// All of a loan's attestations together are at most the money that left its virtual account
+// (§6.5): a statement attested twice, or a retried submission, cannot count the same money as
+// misused twice and raise the surcharge's base above what the borrower spent.
+TEST(LendingUse, AttestationsTogetherAreAtMostWhatLeftTheAccount) {
+  Chain chain;
+  const std::string b = chain.Admit("attest-total");
+  chain.Originate("L1", b, 1000000, 5);
+  ASSERT_TRUE(chain.Send("payee-bank", "va.spend", {{"loan", "L1"}, {"amount-fen", "10000"}, {"counterparty", "merchant"}, {"mcc", "5712"}, {"channel", "pos"}}).accepted);
+  const Fields misused = {{"loan", "L1"}, {"amount-fen", "6000"}, {"counterparty", "merchant"}, {"mcc", "6011"}, {"channel", "pos"}, {"ref", "STMT-1"}};
+  ASSERT_TRUE(chain.Send("payee-bank", "use.attest", misused).accepted);
+  // The same statement again: 6,000 + 6,000 is more than the 10,000 that left.
+  Receipt again = chain.Send("payee-bank", "use.attest", misused);
+  EXPECT_EQ(again.code, "amount-above-disbursed") << again.message;
+  // An allowed attestation counts too: 4,001 more is refused, 4,000 takes the total to 10,000.
+  Fields allowed = {{"loan", "L1"}, {"amount-fen", "4001"}, {"counterparty", "merchant"}, {"mcc", "5712"}, {"channel", "pos"}, {"ref", "STMT-2"}};
+  EXPECT_EQ(chain.Send("payee-bank", "use.attest", allowed).code, "amount-above-disbursed");
+  allowed["amount-fen"] = "4000";
+  ASSERT_TRUE(chain.Send("payee-bank", "use.attest", allowed).accepted);
+  Fields one = misused;
+  one["amount-fen"] = "1";
+  one["ref"] = "STMT-3";
+  EXPECT_EQ(chain.Send("payee-bank", "use.attest", one).code, "amount-above-disbursed");
+  Loan loan = chain.GetLoan("L1");
+  EXPECT_EQ(loan.misused_fen, 6000);
+  EXPECT_EQ(loan.attested_fen, 10000);
+  // Money spent later can be attested.
+  ASSERT_TRUE(chain.Send("payee-bank", "va.spend", {{"loan", "L1"}, {"amount-fen", "5"}, {"counterparty", "merchant"}, {"mcc", "5712"}, {"channel", "pos"}}).accepted);
+  one["amount-fen"] = "5";
+  ASSERT_TRUE(chain.Send("payee-bank", "use.attest", one).accepted);
+  EXPECT_EQ(chain.GetLoan("L1").misused_fen, 6005);
+}
+
 }  // namespace
 }  // namespace colend::contracts::testing

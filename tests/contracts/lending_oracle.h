@@ -242,6 +242,7 @@ struct OLoan {
   // day from which the surcharge of each period is not yet posted (0: none).
   i64 misused = 0, misuse_from = 0;
   bool misuse_seen = false;
+  i64 attested = 0;  // all attestations together, at most what left the account (§6.5)
   Frac surcharge;
 
   bool Open() const { return status == "active" || status == "written-off"; }

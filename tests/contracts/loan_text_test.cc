@@ -113,6 +113,7 @@ class RandomLoans {
     l.use_prompted_day = Bool() ? 0 : Int();
     l.misuse_day = Bool() ? 0 : Int();
     l.misused_fen = Bool() ? 0 : Int();
+    l.attested_fen = Bool() ? 0 : Int();
     l.misuse_from_day = Bool() ? 0 : Int();
     l.misuse_surcharge_rate = Rate();
     return l;
