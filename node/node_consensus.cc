@@ -105,15 +105,16 @@ void Node::StartHeight() {
   } else {
     Handle(replica_->AdvanceTo(next, ClockNow()));
   }
-  std::deque<consensus::proto::ConsensusMessage> early;
+  std::deque<EarlyMessage> early;
   early.swap(early_messages_);
-  for (const auto& message : early) {
+  for (auto& kept : early) {
+    const consensus::proto::ConsensusMessage& message = kept.message;
     const std::uint64_t height =
         message.has_proposal() ? message.proposal().height() : message.vote().height();
     if (replica_ && height == next && active_height_ == next && ledger_.height() + 1 == next) {
       Handle(replica_->OnMessage(message, ClockNow()));
     } else if (height > ledger_.height() + 1) {
-      early_messages_.push_back(message);  // still ahead (kept in arrival order)
+      early_messages_.push_back(std::move(kept));  // still ahead (kept in arrival order)
     }
   }
 }
@@ -183,6 +184,38 @@ void Node::AfterCommit(const consensus::proto::Block& block, const std::string& 
   }
 }
 
+void Node::KeepEarly(const std::string& peer, const consensus::proto::ConsensusMessage& message) {
+  const std::size_t bytes = message.ByteSizeLong();
+  if (bytes > kEarlyBytesPerPeerMax) return;  // larger than any proposal a member may make
+  std::size_t count = 0, held = 0;
+  for (const EarlyMessage& e : early_messages_) {
+    if (e.peer == peer) ++count, held += e.bytes;
+  }
+  // The peer's oldest go first, then (all peers within theirs) the oldest of all.
+  for (auto it = early_messages_.begin();
+       it != early_messages_.end() &&
+       (count >= kEarlyMessagesPerPeerMax || held + bytes > kEarlyBytesPerPeerMax);) {
+    if (it->peer != peer) {
+      ++it;
+      continue;
+    }
+    --count;
+    held -= it->bytes;
+    it = early_messages_.erase(it);
+  }
+  if (early_messages_.size() >= kEarlyMessagesMax) early_messages_.pop_front();
+  early_messages_.push_back({peer, bytes, message});
+}
+
+std::map<std::string, std::pair<std::size_t, std::size_t>> Node::EarlyMessagesByPeer() const {
+  std::map<std::string, std::pair<std::size_t, std::size_t>> by_peer;
+  for (const EarlyMessage& e : early_messages_) {
+    ++by_peer[e.peer].first;
+    by_peer[e.peer].second += e.bytes;
+  }
+  return by_peer;
+}
+
 void Node::OnConsensus(const std::string& peer,
                        const consensus::proto::ConsensusMessage& message) {
   std::uint64_t height = message.has_proposal() ? message.proposal().height()
@@ -190,8 +223,7 @@ void Node::OnConsensus(const std::string& peer,
   if (height <= ledger_.height()) return;  // decided already; our status tells the peer
   if (height > ledger_.height() + 1) {
     if (height == ledger_.height() + 2 && !recovering_) {
-      if (early_messages_.size() >= kEarlyMessagesMax) early_messages_.pop_front();
-      early_messages_.push_back(message);
+      KeepEarly(peer, message);
     }
     // A hint only (never certified, never counted by a recovery): the peer saw height-1 decided.
     peers_.Claim(peer, height - 1, std::nullopt, false, SteadyMs());

@@ -65,8 +65,13 @@ inline constexpr std::size_t kForksExaminedMax = 64;
 // transport's frame limit, or a peer could never receive it. Checked at start-up.
 inline constexpr std::size_t kFrameOverheadBytes = 64 * 1024;
 static_assert(kSyncResponseBytesMax >= kBlockBytesMax, "a sync answer holds at least one block");
-// Consensus messages for the height after the one being decided, kept until it starts.
+// Consensus messages for the height after the one being decided, kept until it starts: at most
+// kEarlyMessagesMax in all, and from each peer at most kEarlyMessagesPerPeerMax and
+// kEarlyBytesPerPeerMax (a proposal with a full block, and votes), its oldest dropped first, so
+// that a member flooding them can neither hold gigabytes unchecked nor push out the others'.
 inline constexpr std::size_t kEarlyMessagesMax = 256;
+inline constexpr std::size_t kEarlyMessagesPerPeerMax = 64;
+inline constexpr std::size_t kEarlyBytesPerPeerMax = kBlockBytesMax + (1u << 20);
 // A proposer spends at most timeout_propose_ms / kBuildBudgetDivisor executing the transactions of
 // its block (Node::ProposeBlock); what does not fit waits for the next block.
 inline constexpr std::int64_t kBuildBudgetDivisor = 4;
@@ -196,6 +201,8 @@ class Node : public consensus::Application {
        crypto::PrivateKey signing_key, std::unique_ptr<Store> store);
   ~Node() override;
 
+  // Early consensus messages kept (above), by the peer that sent them: (count, bytes). For tests.
+  std::map<std::string, std::pair<std::size_t, std::size_t>> EarlyMessagesByPeer() const;
   // Keys staged for a rotation; before Start.
   void StageRotation(RotationKeys staged) { staged_ = std::move(staged); }
   Status Start(const std::string& tls_cert_pem, const std::string& tls_key_pem);
@@ -393,7 +400,14 @@ class Node : public consensus::Application {
   // A proposer that has just committed height h proposes h+1 at once, often before the last
   // precommit of h reaches us: its proposal is kept here and handed to the replica when h+1
   // starts, instead of being lost until the proposer's next rebroadcast (a second later).
-  std::deque<consensus::proto::ConsensusMessage> early_messages_;
+  struct EarlyMessage {
+    std::string peer;
+    std::size_t bytes = 0;
+    consensus::proto::ConsensusMessage message;
+  };
+  std::deque<EarlyMessage> early_messages_;
+  // Keeps `message` from `peer` within the limits above.
+  void KeepEarly(const std::string& peer, const consensus::proto::ConsensusMessage& message);
   std::string sync_peer_;
   std::string fork_probe_peer_;           // asked for its block at our height (ProbeFork)
   std::uint64_t fork_probe_height_ = 0;
