@@ -295,6 +295,11 @@ void LoanApprove(const CallContext& call, StateOverlay* state, Receipt* receipt)
   if (!loan.ok()) return c.Reject(loan.error());
   if (!loan->Lender(call.sender.id)) return c.Reject("", "not-a-lender", call.sender.id + " is not a lender of loan " + *id);
   if (loan->status != "approval") return c.Reject("", "wrong-state", "loan " + *id + " is " + loan->status + ", not waiting for approval");
+  if (CancelExpiredFunding(c, *loan)) {  // the funding window (§6.3) ran out before the answer
+    SaveLoan(c, *loan);
+    c.Out("loan-status", "cancelled");
+    return c.RejectStanding("R-IN-03", "funding-expired", "the funding window of " + std::to_string(c.Int("funding_timeout_minutes")) + " minutes has passed: the answer is not taken; loan " + *id + " is cancelled");
+  }
   if (*decision == "decline") {
     loan->status = "cancelled";
     auto s = AdjustUsed(c, loan->borrower, -loan->principal_fen);

@@ -302,6 +302,28 @@ TEST(LendingFunding, WrongLegAndTimeoutReverse) {
   EXPECT_EQ(chain.GetLoan("L1").status, "cancelled");
 }
 
+// The partner's answer after the funding window is not taken: the loan is cancelled then and its
+// limit released, not left "funding" until a leg or the next daily pass finds it (§6.3).
+TEST(LendingFunding, AnApprovalAfterTheFundingWindowCancelsTheLoan) {
+  Chain chain;
+  std::string b = chain.Admit("late-approve");
+  ASSERT_TRUE(chain.Send("lead-bank", "loan.draw", chain.Draw("L1", b, 1000000, 5)).accepted);
+  const Fields approve = {{"loan", "L1"}, {"decision", "approve"}, {"approval-sha256", std::string(64, 'b')}, {"model", "p"}};
+  chain.AddMs(60 * 60 * 1000 - 1000);  // within the 60 minutes (the block comes 1 s later)
+  Chain twin;  // the same, answered in time, is taken
+  std::string tb = twin.Admit("late-approve");
+  ASSERT_TRUE(twin.Send("lead-bank", "loan.draw", twin.Draw("L1", tb, 1000000, 5)).accepted);
+  twin.AddMs(60 * 60 * 1000 - 1000);
+  Receipt in_time = twin.Send("partner-bank", "loan.approve", approve);
+  EXPECT_TRUE(in_time.accepted) << in_time.message;
+  chain.AddMs(2 * 60 * 1000);
+  Receipt late = chain.Send("partner-bank", "loan.approve", approve);
+  EXPECT_FALSE(late.accepted);
+  EXPECT_EQ(late.code, "funding-expired") << late.message;
+  EXPECT_EQ(chain.GetLoan("L1").status, "cancelled");
+  EXPECT_EQ(chain.Borrower(b)["used_fen"], 0);
+}
+
 // A loan funded by both banks but never paid out used to stay "funded" for ever, its limit used.
 // It is cancelled, both legs reversed, at the end of the business day after its funding; a late
 // payout is refused and reverses it at once.
