@@ -297,8 +297,8 @@ void Node::Housekeeping() {
   AnnounceStatus();
   if (peers_.BestClaim() > ledger_.height() && SyncIdle()) {
     // A peer that did not answer in time is skipped while another peer is ahead of us too.
-    std::string slow = sync_peer_;
-    if (!slow.empty()) Log("sync: no answer from " + slow + " in time; asking another peer");
+    const std::string slow = sync_peer_;
+    ExpireSyncRequest();
     if (auto choice = peers_.SyncPeer(ledger_.height(), slow)) RequestBlocks(*choice);
   }
   if (recovering_) TryRecoverSigning();

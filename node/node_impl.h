@@ -58,6 +58,12 @@ inline constexpr std::int64_t kStatusIntervalMs = 1000;
 inline constexpr std::int64_t kClockTickRetryMs = 60000;
 inline constexpr std::size_t kStateScanMax = 10000;
 inline constexpr std::int64_t kSyncRequestTimeoutMs = 2000;
+// A peer that leaves this many sync requests in a row unanswered (kSyncRequestTimeoutMs each) is
+// marked unanswered until it answers one (PeerHeights::Unanswered): its claims no longer make
+// this node "syncing". A member claiming a height it never serves would otherwise keep the node
+// "syncing", and the lead bank's clock held, for as long as it stays connected
+// (docs/consensus.md §9).
+inline constexpr int kSyncUnansweredMax = 3;
 // Forks remembered as examined (peer, height, block), so a peer on the other branch is asked once.
 inline constexpr std::size_t kForksExaminedMax = 64;
 // Frames carry at most a proposal with one block, a sync answer (blocks up to
@@ -415,6 +421,10 @@ class Node : public consensus::Application {
   std::set<std::string> forks_examined_;  // "peer/height/hash", at most kForksExaminedMax
   std::int64_t sync_deadline_ms_ = 0;
   std::deque<proto::StoredBlock> sync_queue_;  // a batch being applied, one block per io event
+  std::map<std::string, int> sync_unanswered_;  // requests in a row each peer let time out
+  // Ends a sync request whose time ran out (none is applying): counts it against its peer, and
+  // marks the peer unanswered at kSyncUnansweredMax in a row.
+  void ExpireSyncRequest();
   std::uint64_t sync_applied_ = 0;
   // wait_tx calls not answered yet, by number, and the transactions they wait for.
   struct TxWaiter {

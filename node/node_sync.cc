@@ -40,7 +40,23 @@ void Node::AnnounceStatus() {
 
 bool Node::SyncIdle() const { return sync_peer_.empty() || SteadyMs() > sync_deadline_ms_; }
 
+void Node::ExpireSyncRequest() {
+  if (sync_peer_.empty() || SteadyMs() <= sync_deadline_ms_ || !sync_queue_.empty()) return;
+  const std::string slow = std::move(sync_peer_);
+  sync_peer_.clear();
+  if (++sync_unanswered_[slow] < kSyncUnansweredMax) {
+    Log("sync: no answer from " + slow + " in time; asking another peer");
+    return;
+  }
+  if (!peers_.IsUnanswered(slow)) {
+    Log("sync: " + slow + " left " + std::to_string(kSyncUnansweredMax) +
+        " requests in a row unanswered; its claims do not count as ahead until it answers one");
+  }
+  peers_.Unanswered(slow);
+}
+
 void Node::RequestBlocks(const std::string& peer) {
+  ExpireSyncRequest();  // a request replaced after its time counts as unanswered
   const std::uint64_t claim = peers_.ClaimOf(peer);
   if (claim <= ledger_.height()) return;
   const std::uint64_t from = ledger_.height() + 1;
@@ -137,6 +153,8 @@ bool Node::TakeServeBudget(const std::string& peer, const char* what) {
 void Node::OnBlockResponse(const std::string& peer, const proto::BlockResponse& response) {
   if (TakeForkProbeAnswer(peer, response)) return;
   if (peer != sync_peer_ || !sync_queue_.empty()) return;  // late or unasked: ignore
+  sync_unanswered_.erase(peer);  // it answered (an empty answer is judged below)
+  peers_.Answered(peer);
   for (const auto& stored : response.blocks()) sync_queue_.push_back(stored);
   if (sync_queue_.empty()) {
     sync_peer_.clear();

@@ -56,7 +56,9 @@ std::vector<std::pair<std::string, std::uint64_t>> PeerHeights::Verify(std::uint
 
 std::uint64_t PeerHeights::BestClaim() const {
   std::uint64_t best = 0;
-  for (const auto& [peer, p] : peers_) best = std::max(best, p.claim);
+  for (const auto& [peer, p] : peers_) {
+    if (!IsUnanswered(peer)) best = std::max(best, p.claim);
+  }
   return best;
 }
 
@@ -70,10 +72,13 @@ std::optional<std::string> PeerHeights::SyncPeer(std::uint64_t our_height,
   std::optional<std::string> choice;
   std::uint64_t choice_height = 0;
   for (const auto& [peer, p] : peers_) {
-    if (p.claim <= our_height || peer == avoid) continue;
+    if (p.claim <= our_height || peer == avoid || IsUnanswered(peer)) continue;
     if (p.claim > choice_height) choice = peer, choice_height = p.claim;
   }
-  if (!choice && !avoid.empty() && ClaimOf(avoid) > our_height) choice = avoid;
+  if (choice) return choice;
+  for (const auto& [peer, p] : peers_) {
+    if (p.claim > our_height && p.claim > choice_height) choice = peer, choice_height = p.claim;
+  }
   return choice;
 }
 

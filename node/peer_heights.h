@@ -7,7 +7,10 @@
 // choose a sync peer. A peer whose claim turns out false (another hash at that height, or no
 // block served when asked for one it claimed) is discredited for a while: its claims are
 // ignored, so a liar can neither keep a node "syncing" forever nor hold the lead bank's clock.
-// A peer that disconnects is forgotten.
+// A peer that leaves several block requests in a row unanswered is marked unanswered until it
+// answers one: its claims then do not make this node "syncing" (it may be slow, not lying, so it
+// is still asked when its announcement arrives). A peer that disconnects is forgotten, but an
+// unanswered mark stays.
 //
 // Pure and deterministic (no clock of its own: callers pass monotonic milliseconds), shared by
 // colend-node and colend-sim. docs/consensus.md §9–§10.
@@ -17,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -41,16 +45,22 @@ class PeerHeights {
   // The peer lied or failed to serve what it claimed: its claims are dropped and ignored for
   // kDiscreditMs.
   void Discredit(const std::string& peer, std::int64_t now_ms);
+  // The peer left kSyncUnansweredMax requests in a row unanswered (node_impl.h) / answered one.
+  void Unanswered(const std::string& peer) { unanswered_.insert(peer); }
+  void Answered(const std::string& peer) { unanswered_.erase(peer); }
+  bool IsUnanswered(const std::string& peer) const { return unanswered_.count(peer) != 0; }
   // Checks the claims at or below our tip against our chain: a match certifies the peer's
   // height, a mismatch discredits the peer. Call after each commit and each claim. Returns the
   // mismatches (peer, claimed height): a lie, or a peer on another branch of a fork.
   std::vector<std::pair<std::string, std::uint64_t>> Verify(std::uint64_t our_height, const HashAt& hash_at,
                                                             std::int64_t now_ms);
 
-  // The highest claim of a peer in good standing (0 if none): what "syncing" is measured by.
+  // The highest claim of a peer in good standing and not unanswered (0 if none): what "syncing"
+  // is measured by.
   std::uint64_t BestClaim() const;
   std::uint64_t ClaimOf(const std::string& peer) const;
-  // The best peer to sync from above `our_height`, other than `avoid` if another one will do.
+  // The best peer to sync from above `our_height`: one not unanswered and other than `avoid` if
+  // one will do, else the highest claim of any.
   std::optional<std::string> SyncPeer(std::uint64_t our_height, const std::string& avoid) const;
 
   struct Report {
@@ -71,6 +81,7 @@ class PeerHeights {
   };
   std::map<std::string, Peer> peers_;
   std::map<std::string, std::int64_t> discredited_until_;
+  std::set<std::string> unanswered_;  // members only: peers are authenticated members
 };
 
 }  // namespace colend::node
