@@ -102,8 +102,11 @@ void Replica::State::HandleVote(const proto::Vote& vote) {
       vote.signature());
   if (!verified.ok()) return Drop("vote", member, verified.error().ToString());
   if (known != nullptr) {
-    proto::ConsensusMessage second;
-    *second.mutable_vote() = vote;
+    // Rebuilt from the fields its signature covers, not copied: bytes it does not cover (unknown
+    // fields a member pads it with) would ride into the evidence and could make it too large to
+    // submit, so that the double vote counted here would never be committed as a fault.
+    proto::ConsensusMessage second =
+        VoteMessage(vote.round(), *phase, member, RecordedVote{*hash, vote.signature()});
     ReportEquivocation(member, vote.round(), *phase == Phase::kPrevote ? 1 : 2,
                        VoteMessage(vote.round(), *phase, member, *known), std::move(second));
     votes.AddConflicting(vote.round(), *phase, member, *hash, vote.signature());

@@ -603,6 +603,29 @@ TEST_F(ReplicaTest, ReportsEquivocationAndCountsOnlyTheFirstVote) {
       replica->OnMessage(Vote(0, 0, Phase::kPrevote, std::nullopt), kT0 + 4).equivocations.empty());
 }
 
+// A second vote padded with bytes its signature does not cover (an unknown field) is reported
+// as it was signed, without them: the evidence stays within a transaction's field limit.
+TEST_F(ReplicaTest, AReportedSecondVoteCarriesOnlyWhatItsSignatureCovers) {
+  auto replica = Make();
+  (void)replica->Start(1, kT0);
+  const Hash256 b = BlockHash(BlockBy(1, kT0).header());
+  (void)replica->OnMessage(Vote(0, 0, Phase::kPrevote, b), kT0 + 1);
+  proto::ConsensusMessage padded = Vote(0, 0, Phase::kPrevote, std::nullopt);
+  const proto::ConsensusMessage clean = padded;
+  std::string unknown;  // field 15, length-delimited, 2,000 bytes
+  unknown += static_cast<char>((15 << 3) | 2);
+  unknown += static_cast<char>(0xd0);
+  unknown += static_cast<char>(0x0f);
+  unknown += std::string(2000, 'p');
+  proto::Vote vote;
+  ASSERT_TRUE(vote.ParseFromString(padded.vote().SerializeAsString() + unknown));
+  *padded.mutable_vote() = vote;
+  ASSERT_GT(padded.ByteSizeLong(), clean.ByteSizeLong() + 2000) << "the padding is kept on parse";
+  Actions second = replica->OnMessage(padded, kT0 + 2);
+  ASSERT_EQ(second.equivocations.size(), 1u);
+  EXPECT_EQ(second.equivocations[0].second.SerializeAsString(), clean.SerializeAsString());
+}
+
 TEST_F(ReplicaTest, ObserverNeverSigns) {
   Replica observer(validators_, "observer", ReplicaTimeouts{}, &app_, &signer_);
   Actions start = observer.Start(1, kT0);
