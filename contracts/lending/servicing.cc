@@ -148,6 +148,7 @@ void LoanWriteoff(const CallContext& call, StateOverlay* state, Receipt* receipt
   if (!loan.ok()) return c.Reject(loan.error());
   LenderShare* me = loan->Lender(call.sender.id);
   if (!me) return c.Reject("", "not-a-lender", call.sender.id + " is not a lender of loan " + *id);
+  if (me->funded_fen == 0) return c.Reject("", "not-a-lender", call.sender.id + " holds no share of loan " + *id + " (the lead funded it alone)");
   if (loan->status != "active" && loan->status != "written-off") return c.Reject("", "wrong-state", "loan " + *id + " is " + loan->status);
   if (me->written_off) return c.Reject("", "already-written-off", "already written off by " + call.sender.id);
   auto min_class = ParseClass(c.Text("writeoff_min_class"));
@@ -156,7 +157,8 @@ void LoanWriteoff(const CallContext& call, StateOverlay* state, Receipt* receipt
     return c.Reject("R-POST-07", "class-too-high", call.sender.id + "'s share is " + std::string(ClassName(me->classification)) + "; write-off needs " + std::string(ClassName(*min_class)));
   }
   me->written_off = true;
-  bool all = std::all_of(loan->lenders.begin(), loan->lenders.end(), [](const LenderShare& l) { return l.written_off; });
+  // Every share written off: a lender without a share (a loan the lead funded alone) has none.
+  bool all = std::all_of(loan->lenders.begin(), loan->lenders.end(), [](const LenderShare& l) { return l.written_off || l.funded_fen == 0; });
   if (all) loan->status = "written-off";
   LoanEvent(c, *loan, "R-POST-07", "LOAN_WRITTEN_OFF", {{"lender", call.sender.id}, {"principal_outstanding_fen", loan->PrincipalOutstanding()}});
   SaveLoan(c, *loan);

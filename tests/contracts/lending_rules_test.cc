@@ -173,6 +173,13 @@ TEST(LendingAllocation, AnOutOfRegionPartnerIsReroutedToTheLead) {
   EXPECT_EQ(pay.outputs.at("lender.partner-bank.principal-fen"), "0");
   EXPECT_EQ(pay.outputs.at("lender.partner-bank.interest-fen"), "0");
   EXPECT_EQ(pay.outputs.at("lender.lead-bank.principal-fen"), std::to_string(loan.installments[0].principal_fen));
+  // Written off at loss: the lead's share is the whole loan, so the loan is written off with it;
+  // the partner holds no share to write off.
+  chain.AdvanceTo(loan.installments[1].due_day + 361);
+  EXPECT_EQ(chain.Send("partner-bank", "loan.writeoff", {{"loan", "LOUT"}}).code, "not-a-lender");
+  Receipt lead_off = chain.Send("lead-bank", "loan.writeoff", {{"loan", "LOUT"}});
+  ASSERT_TRUE(lead_off.accepted) << lead_off.message;
+  EXPECT_EQ(chain.GetLoan("LOUT").status, "written-off");
 }
 
 // With several partner banks the loan goes to the first (by member id) that may lend in the
