@@ -97,6 +97,9 @@ void Replica::State::HandleVote(const proto::Vote& vote) {
     HelpLaggard(member, vote.round());  // a duplicate (or a re-signed copy): harmless
     return;
   }
+  // A member past its conflicting votes at this slot (already reported) is not heard further:
+  // dropped without a signature check or a note, so a flood costs neither.
+  if (known != nullptr && votes.ConflictingFull(vote.round(), *phase, member)) return;
   const Status verified = signer_member->key.Verify(
       VoteText(validators.chain_id(), validators.epoch(), height, vote.round(), *phase, *hash),
       vote.signature());
@@ -153,7 +156,7 @@ void Replica::State::Drop(std::string_view kind, std::string_view member,
 void Replica::State::ReportEquivocation(const std::string& member, std::uint32_t r, int kind,
                                         proto::ConsensusMessage first,
                                         proto::ConsensusMessage second) {
-  if (!reported.emplace(member, r, kind).second) return;
+  if (!reported.emplace(member, kind).second) return;
   static constexpr std::string_view kKinds[] = {"proposals", "prevotes", "precommits"};
   Note("equivocation: " + member + " signed two different " + std::string(kKinds[kind]) +
        " in round " + std::to_string(r));

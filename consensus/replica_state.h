@@ -212,7 +212,10 @@ struct Replica::State {
   std::map<Hash256, proto::Block> blocks;             // by header hash, from any proposal
   std::map<Hash256, Validation> validations;          // by BlockContentDigest
   VoteBook votes;
-  std::set<std::tuple<std::string, std::uint32_t, int>> reported;        // equivocations, once each
+  // Equivocations reported at this height, by (member, kind): one of each kind proves the fault,
+  // and a member double-signing in every round up to kRoundsAheadMax would otherwise make each
+  // member sign, store and gossip thousands of evidence transactions a height.
+  std::set<std::pair<std::string, int>> reported;
   // member -> (highest round of theirs seen at this height, when we last helped them)
   std::map<std::string, std::pair<std::uint32_t, std::int64_t>> helped;
 

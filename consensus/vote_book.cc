@@ -18,7 +18,15 @@ VoteBook::AddResult VoteBook::Add(std::uint32_t round, Phase phase, const std::s
 void VoteBook::AddConflicting(std::uint32_t round, Phase phase, const std::string& member,
                               const std::optional<Hash256>& block_hash, std::string signature) {
   if (VoteOfMemberFor({round, phase}, member, block_hash) != nullptr) return;
+  if (ConflictingFull(round, phase, member)) return;
   conflicting_[{round, phase}][member].push_back(RecordedVote{block_hash, std::move(signature)});
+}
+
+bool VoteBook::ConflictingFull(std::uint32_t round, Phase phase, const std::string& member) const {
+  auto slot = conflicting_.find({round, phase});
+  if (slot == conflicting_.end()) return false;
+  auto it = slot->second.find(member);
+  return it != slot->second.end() && it->second.size() >= kConflictingVotesPerSlotMax;
 }
 
 const RecordedVote* VoteBook::VoteOfMemberFor(const Key& key, const std::string& member,

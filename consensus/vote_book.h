@@ -21,6 +21,10 @@
 
 namespace colend::consensus {
 
+// A member's conflicting votes kept at one (round, phase) besides its first: one proves the
+// equivocation, and each is a signature to check and a vote to count on every later message.
+inline constexpr std::size_t kConflictingVotesPerSlotMax = 4;
+
 struct RecordedVote {
   std::optional<Hash256> block_hash;  // nullopt: a vote for nil
   std::string signature;              // over VoteText(...)
@@ -38,9 +42,11 @@ class VoteBook {
   // Records a second, different, validly signed vote of `member` at (round, phase) (an
   // equivocation, already reported by the caller). It counts for its block as well: a member
   // who signed both sides is on both sides, and a peer that saw the other vote first can still
-  // check a proof of lock that contains this one. Find still returns the first vote.
+  // check a proof of lock that contains this one. Find still returns the first vote. Beyond
+  // kConflictingVotesPerSlotMax of them (ConflictingFull), further ones are not kept.
   void AddConflicting(std::uint32_t round, Phase phase, const std::string& member,
                       const std::optional<Hash256>& block_hash, std::string signature);
+  bool ConflictingFull(std::uint32_t round, Phase phase, const std::string& member) const;
   // Notes that `member` sent a valid message (e.g. a proposal) in `round`.
   void NoteSender(std::uint32_t round, const std::string& member);
 

@@ -603,6 +603,24 @@ TEST_F(ReplicaTest, ReportsEquivocationAndCountsOnlyTheFirstVote) {
       replica->OnMessage(Vote(0, 0, Phase::kPrevote, std::nullopt), kT0 + 4).equivocations.empty());
 }
 
+// A member that double-signs in many rounds of one height is reported once per kind: one pair
+// proves the fault, and a report costs every member a signed, stored and gossiped transaction.
+TEST_F(ReplicaTest, AnEquivocatorIsReportedOncePerKindAHeightWhateverTheRounds) {
+  auto replica = Make();
+  (void)replica->Start(1, kT0);
+  const Hash256 b = BlockHash(BlockBy(1, kT0).header());
+  std::size_t prevote_reports = 0, precommit_reports = 0;
+  for (std::uint32_t r = 0; r < 50; ++r) {
+    for (Phase phase : {Phase::kPrevote, Phase::kPrecommit}) {
+      (void)replica->OnMessage(Vote(0, r, phase, b), kT0 + 1);
+      Actions second = replica->OnMessage(Vote(0, r, phase, std::nullopt), kT0 + 2);
+      (phase == Phase::kPrevote ? prevote_reports : precommit_reports) += second.equivocations.size();
+    }
+  }
+  EXPECT_EQ(prevote_reports, 1u);
+  EXPECT_EQ(precommit_reports, 1u);
+}
+
 // A second vote padded with bytes its signature does not cover (an unknown field) is reported
 // as it was signed, without them: the evidence stays within a transaction's field limit.
 TEST_F(ReplicaTest, AReportedSecondVoteCarriesOnlyWhatItsSignatureCovers) {

@@ -32,6 +32,23 @@ TEST(VoteBookTest, CountsDistinctMembersAndFlagsConflicts) {
   EXPECT_EQ(book.Find(0, Phase::kPrevote, "m1")->signature, "s1");
 }
 
+// A member flooding conflicting votes at one slot has at most kConflictingVotesPerSlotMax of them
+// kept and counted; others' slots are not affected.
+TEST(VoteBookTest, AMembersConflictingVotesAtOneSlotAreBounded) {
+  VoteBook book;
+  ASSERT_EQ(book.Add(0, Phase::kPrecommit, "m1", Filled(0), "first"), VoteBook::AddResult::kAdded);
+  for (int i = 1; i <= 100; ++i) {
+    book.AddConflicting(0, Phase::kPrecommit, "m1", Filled(static_cast<std::uint8_t>(i)), "s");
+  }
+  EXPECT_TRUE(book.ConflictingFull(0, Phase::kPrecommit, "m1"));
+  EXPECT_FALSE(book.ConflictingFull(1, Phase::kPrecommit, "m1"));
+  EXPECT_FALSE(book.ConflictingFull(0, Phase::kPrecommit, "m2"));
+  std::size_t counted = 0;
+  for (int i = 1; i <= 100; ++i) counted += book.Count(0, Phase::kPrecommit, Filled(static_cast<std::uint8_t>(i)));
+  EXPECT_EQ(counted, kConflictingVotesPerSlotMax);
+  EXPECT_EQ(book.Count(0, Phase::kPrecommit, Filled(1)), 1u) << "the first ones are kept";
+}
+
 TEST(VoteBookTest, PrecommitQuorumsAndSortedEndorsements) {
   VoteBook book;
   const Hash256 a = Filled(1);
