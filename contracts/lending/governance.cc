@@ -218,13 +218,21 @@ Status ValidateParameters(const nlohmann::json& params) {
     if (!params.contains(k) || !params[k].is_number_integer() || params[k].get<std::int64_t>() < 0) {
       return bad(std::string(k) + " must be a non-negative integer");
     }
+    // A basis-point figure multiplies amounts of up to kAmountFenMax: bounded so that the
+    // product fits 64 bits (docs/lending-rules.md §3).
+    if (std::string_view(k).ends_with("_bps") && params[k].get<std::int64_t>() > kBpsParameterMax) {
+      return bad(std::string(k) + " must be at most " + std::to_string(kBpsParameterMax));
+    }
   }
   for (const char* k : {"daily_rate_min", "daily_rate_max", "default_daily_rate", "penalty_multiplier"}) {
     const json* r = params.contains(k) ? &params[k] : nullptr;
     if (!r || !r->is_object() || !r->contains("num") || !r->contains("den") ||
         !(*r)["num"].is_number_integer() || !(*r)["den"].is_number_integer() ||
-        (*r)["num"].get<std::int64_t>() < 0 || (*r)["den"].get<std::int64_t>() <= 0) {
-      return bad(std::string(k) + " must be {\"num\": n, \"den\": d} with n >= 0, d > 0");
+        (*r)["num"].get<std::int64_t>() < 0 || (*r)["den"].get<std::int64_t>() <= 0 ||
+        (*r)["num"].get<std::int64_t>() > kRationalPartMax ||
+        (*r)["den"].get<std::int64_t>() > kRationalPartMax) {
+      return bad(std::string(k) + " must be {\"num\": n, \"den\": d} with 0 <= n, 0 < d, both at most " +
+                 std::to_string(kRationalPartMax));
     }
   }
   auto one_of = [&](const char* k, std::initializer_list<std::string_view> allowed) -> Status {
@@ -298,9 +306,11 @@ Status ValidateParameters(const nlohmann::json& params) {
     const json& r = params["misuse_multiplier"];
     if (!r.is_object() || !r.contains("num") || !r.contains("den") || !r["num"].is_number_integer() ||
         !r["den"].is_number_integer() || r["den"].get<std::int64_t>() <= 0 ||
+        r["den"].get<std::int64_t>() > kRationalPartMax ||
         r["num"].get<std::int64_t>() < r["den"].get<std::int64_t>() ||
         r["num"].get<std::int64_t>() > 2 * r["den"].get<std::int64_t>()) {
-      return bad("misuse_multiplier must be {\"num\": n, \"den\": d} between 1 and 2");
+      return bad("misuse_multiplier must be {\"num\": n, \"den\": d} between 1 and 2, d at most " +
+                 std::to_string(kRationalPartMax));
     }
   }
   if (params.contains("partner_registry")) {

@@ -48,6 +48,11 @@ std::shared_ptr<const nlohmann::json> SharedParameters(const StateReader& state)
 // Checks a complete parameter set: every parameter the contracts read is present with its type,
 // and every value is within the hard bounds in its "bounds" table. Error "invalid-parameter"
 // naming the parameter. Genesis and every governance change go through it.
+// Also: every basis-point figure ("..._bps") at most kBpsParameterMax (10x), so that one times an
+// amount of up to kAmountFenMax fits 64 bits; every {num, den} parameter with num and den at most
+// kRationalPartMax, so that a product of two fits (docs/lending-rules.md §3).
+inline constexpr std::int64_t kBpsParameterMax = 100000;
+inline constexpr std::int64_t kRationalPartMax = 1000000000;
 Status ValidateParameters(const nlohmann::json& params);
 
 }  // namespace colend::contracts

@@ -4,6 +4,8 @@
 // lending_collection_test.cc.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "contracts/contract.h"
 #include "contracts/lending/lending.h"
 #include "contracts/lending/loan_model.h"
@@ -462,6 +464,17 @@ TEST(LendingGovernance, ParametersMustHoldTogether) {
   EXPECT_EQ(r.code, "out-of-bounds") << r.message;
   r = chain.Send("lead-bank", "param.propose", {{"proposal", "P2"}, {"changes", R"({"min_draw_fen":3000000,"max_single_draw_fen":2000000})"}, {"effective-date", eff}});
   EXPECT_EQ(r.code, "out-of-bounds") << r.message;
+  // Values whose products with amounts or rates would not fit 64 bits (and would stop every node
+  // at the next transaction that uses them) are refused at the proposal.
+  for (const char* changes : {R"({"misuse_multiplier":{"num":3000000000000000000,"den":2000000000000000000}})",
+                              R"({"leverage_max_bps":1000000})", R"({"multi_lender_utilisation_max_bps":100001})",
+                              R"({"penalty_multiplier":{"num":3000000000,"den":2000000000}})"}) {
+    const std::string id = "PX" + std::to_string(std::strlen(changes));
+    r = chain.Send("lead-bank", "param.propose", {{"proposal", id}, {"changes", changes}, {"effective-date", eff}});
+    EXPECT_EQ(r.code, "out-of-bounds") << changes << ": " << r.message;
+  }
+  r = chain.Send("lead-bank", "param.propose", {{"proposal", "PY"}, {"changes", R"({"leverage_max_bps":100000})"}, {"effective-date", eff}});
+  EXPECT_TRUE(r.accepted) << r.message;
   // Each valid alone: the single cap down to 20,000 fen, the minimum up to 30,000 fen.
   auto approve_all = [&](const std::string& id) {
     for (const char* m : {"partner-bank", "payee-bank", "credit-bureau"}) chain.Send(m, "param.approve", {{"proposal", id}});
