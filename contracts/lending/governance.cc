@@ -137,8 +137,15 @@ void ParamPropose(const CallContext& call, StateOverlay* state, Receipt* receipt
   bool money = false;
   for (auto& [key, value] : changes.items()) {
     if (key == "version" || key == "bounds") return c.Reject("R-GOV-01", "not-changeable", "'" + key + "' cannot be changed by a proposal");
-    if (!next.contains(key)) return c.Reject("R-GOV-01", "unknown-parameter", "'" + key + "' is not a parameter");
-    if (next.at(key).type() != value.type() && !(next.at(key).is_number_integer() && value.is_number_integer())) {
+    // Parameters introduced after the first chains may be absent from an older genesis: a
+    // proposal may add them (docs/lending-rules.md §3); ValidateParameters checks their form.
+    static constexpr std::string_view kAddable[] = {"review_sla_hours", "partner_registry", "use_deadline_days",
+                                                   "misuse_multiplier", "accelerate_on_misuse", "clock_loans_per_tx"};
+    const bool absent = !next.contains(key);
+    if (absent && std::find(std::begin(kAddable), std::end(kAddable), key) == std::end(kAddable)) {
+      return c.Reject("R-GOV-01", "unknown-parameter", "'" + key + "' is not a parameter");
+    }
+    if (!absent && next.at(key).type() != value.type() && !(next.at(key).is_number_integer() && value.is_number_integer())) {
       return c.Reject("R-GOV-01", "invalid-parameter", "'" + key + "' must keep its type (" + std::string(next.at(key).type_name()) + ")");
     }
     if (value.is_number_float()) return c.Reject("R-GOV-01", "invalid-parameter", "no floating point: use integers or {num, den}");

@@ -453,6 +453,23 @@ TEST(LendingGovernance, ParametersAreAlwaysThoseOfTheStateRead) {
   EXPECT_TRUE(SharedParameters(none)->empty());
 }
 
+// A chain whose genesis predates a parameter uses its default, and a proposal may add it; a name
+// that is no parameter is still refused.
+TEST(LendingGovernance, AParameterAbsentFromAnOlderGenesisCanBeAdded) {
+  Chain chain;
+  json params = CurrentParameters(chain.tree());
+  for (const char* k : {"use_deadline_days", "partner_registry", "misuse_multiplier"}) params.erase(k);
+  chain.tree().Apply({{"params/v1", params.dump()}});
+  ASSERT_FALSE(CurrentParameters(chain.tree()).contains("use_deadline_days"));
+  const std::string eff = FormatDate(chain.Today() + 2);
+  Receipt r = chain.Send("lead-bank", "param.propose", {{"proposal", "ADD"}, {"changes", R"({"use_deadline_days":20,"partner_registry":{"partner-bank":{"type":"city","regions":["31"]}}})"}, {"effective-date", eff}});
+  EXPECT_TRUE(r.accepted) << r.message;
+  r = chain.Send("lead-bank", "param.propose", {{"proposal", "BAD"}, {"changes", R"({"misuse_multiplier":{"num":5,"den":1}})"}, {"effective-date", eff}});
+  EXPECT_EQ(r.code, "out-of-bounds") << "an added parameter is checked: " << r.message;
+  r = chain.Send("lead-bank", "param.propose", {{"proposal", "NOPE"}, {"changes", R"({"use_deadline_dayz":20})"}, {"effective-date", eff}});
+  EXPECT_EQ(r.code, "unknown-parameter") << r.message;
+}
+
 // Bounds that hold one by one but not together are refused at the proposal, and a merged set that
 // stops holding together because of another change is not activated.
 TEST(LendingGovernance, ParametersMustHoldTogether) {
