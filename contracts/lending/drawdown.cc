@@ -403,7 +403,7 @@ void LoanPayout(const CallContext& call, StateOverlay* state, Receipt* receipt) 
   loan->status = "active";
   loan->virtual_account = *account;
   loan->va_balance_fen = *amount;
-  loan->use_deadline_day = c.today() + c.params().value("use_deadline_days", kUseDeadlineDaysDefault);
+  loan->use_deadline_day = loan->value_day + c.params().value("use_deadline_days", kUseDeadlineDaysDefault);  // §6.5: from the value date
   LoanEvent(c, *loan, "R-IN-03", "LOAN_DISBURSED", {{"amount_fen", *amount}, {"virtual_account", *account}, {"value_date", FormatDate(loan->value_day)}, {"payee", call.sender.id}});
   SaveLoan(c, *loan);
   c.Out("loan-status", "active");

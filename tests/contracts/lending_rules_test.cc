@@ -483,6 +483,18 @@ TEST(LendingUse, UnusedMoneyIsPromptedAtTheUseDeadline) {
   ASSERT_TRUE(chain.Send("payee-bank", "va.spend", {{"loan", "L2"}, {"amount-fen", "1000000"}, {"counterparty", "merchant"}, {"mcc", "5712"}, {"channel", "pos"}}).accepted);
   chain.Advance(40);
   EXPECT_EQ(Count(Events(chain, "loan-event/L2/"), "USE_DEADLINE_PASSED"), 0);
+  // Paid out the business day after its funding: the deadline still counts from the value date.
+  const std::string d = chain.Admit("paid-next-day");
+  chain.Auth(d);
+  ASSERT_TRUE(chain.Send("lead-bank", "loan.draw", chain.Draw("L3", d, 1000000, 20)).accepted);
+  ASSERT_TRUE(chain.Send("partner-bank", "loan.approve", {{"loan", "L3"}, {"decision", "approve"}, {"approval-sha256", std::string(64, 'b')}, {"model", "p-1"}}).accepted);
+  const Loan legs = chain.GetLoan("L3");
+  ASSERT_TRUE(chain.Send("lead-bank", "loan.fund", {{"loan", "L3"}, {"amount-fen", std::to_string(legs.lenders[0].funded_fen)}, {"ref", "a"}}).accepted);
+  ASSERT_TRUE(chain.Send("partner-bank", "loan.fund", {{"loan", "L3"}, {"amount-fen", std::to_string(legs.lenders[1].funded_fen)}, {"ref", "b"}}).accepted);
+  const std::int64_t value_day = chain.GetLoan("L3").value_day;
+  chain.Advance(1);
+  ASSERT_TRUE(chain.Send("payee-bank", "loan.payout", {{"loan", "L3"}, {"amount-fen", "1000000"}, {"account", "VA-L3"}}).accepted);
+  EXPECT_EQ(chain.GetLoan("L3").use_deadline_day, value_day + 30);
 }
 
 // R-PRE-02 judges borrowing at several institutions on the overdue loans of the last
