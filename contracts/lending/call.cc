@@ -17,6 +17,9 @@ Call::Call(const CallContext& call, StateOverlay* state, Receipt* receipt, std::
 void Call::ReloadParams() {
   params_ = SharedParameters(*state());
   version_ = params_->value("version", 0);
+  // A clock.tick that activates a version runs the day's rules under it: its receipt names the
+  // version in force when it ended, as its business-date names the day it reached.
+  Out("param-version", std::to_string(version_));
 }
 
 void Call::Event(const std::string& prefix, const std::string& rule, const std::string& name,
