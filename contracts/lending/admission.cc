@@ -12,6 +12,12 @@ std::int64_t ReviewSlaDays(const Call& c) {
 }
 
 void StartReview(Call& c, json& rec, const std::string& reason, std::int64_t since) {
+  // A review already under way keeps its start: another trigger during it does not move the
+  // deadline back (docs/lending-rules.md §5.5).
+  if (rec.value("status", "") == "review" && rec.contains("review_since_day") &&
+      rec.at("review_since_day").is_number_integer()) {
+    since = std::min(since, rec.at("review_since_day").get<std::int64_t>());
+  }
   rec["status"] = "review";
   rec["review_reason"] = reason;
   rec["review_since_day"] = since;

@@ -68,6 +68,18 @@ TEST(LendingReview, AReviewNotCompletedInTimeSuspendsTheBorrower) {
   EXPECT_TRUE(again.accepted) << again.code << " " << again.message;
 }
 
+// A second trigger during a review does not move its deadline back: the SLA runs from the first.
+TEST(LendingReview, ASecondTriggerDoesNotRestartTheReviewDeadline) {
+  Chain chain;
+  const std::string b = chain.Admit("sla-twice");
+  ASSERT_TRUE(chain.Send("payee-bank", "borrower.change", {{"borrower", b}, {"change", "phone"}}).accepted);
+  chain.Advance(3);
+  ASSERT_TRUE(chain.Send("payee-bank", "borrower.change", {{"borrower", b}, {"change", "device"}}).accepted);
+  chain.Advance(1);
+  Receipt late = chain.Send("lead-bank", "loan.draw", chain.Draw("L1", b, 10000));
+  EXPECT_EQ(late.code, "review-suspended") << late.message;
+}
+
 // A borrower under review who fails it (here the score dropped below the model's threshold) is
 // revoked: the refusal stands, the unused limit is frozen, and drawdowns name the revocation.
 TEST(LendingReview, AFailedReviewRevokesTheWhitelist) {
