@@ -100,10 +100,15 @@ void Connection::Handshake(ssl::stream_base::handshake_type type) {
   stream_.async_handshake(type, [self = shared_from_this()](const error_code& handshake_error) {
     if (self->closed_) return;
     if (handshake_error) {
-      if (!self->reject_reason_.empty()) {
-        return self->Close(self->Describe() + " rejected: " + self->reject_reason_);
-      }
-      return self->Close(self->Describe() + ": TLS handshake failed: " + handshake_error.message());
+      const std::string what = self->reject_reason_.empty()
+                                   ? ": TLS handshake failed: " + handshake_error.message()
+                                   : " rejected: " + self->reject_reason_;
+      if (self->direction_ == Direction::kOutbound) return self->Close(self->Describe() + what);
+      // An outsider may fail handshakes as fast as it connects: one line a minute per address
+      // and reason, not one each.
+      const std::string line = "inbound from " + self->remote_address_ + what;
+      return self->Close(self->impl_->FirstRejectionInAWhile(line) ? line + " (one line a minute)"
+                                                                   : "");
     }
     self->OnTlsUp();
   });

@@ -39,6 +39,16 @@ struct TransportConfig {
   std::int64_t first_byte_timeout_ms = 1000;
   std::uint32_t pending_handshakes_max = 64;
   std::uint32_t pending_handshakes_per_source_max = 16;
+  // New inbound connections a source address may open: a burst, then a rate a second. Checked
+  // as each is accepted, before any TLS work; one over is closed at once. Then the same for all
+  // sources together, so that many addresses cannot keep the io thread in handshakes either.
+  // Sources remembered: at most connection_sources_max (a source whose bucket is full again is
+  // forgotten first; a new source past the bound is refused).
+  std::uint32_t connections_per_source_burst = 40;
+  std::uint32_t connections_per_source_per_s = 10;
+  std::uint32_t connections_burst = 400;
+  std::uint32_t connections_per_s = 200;
+  std::uint32_t connection_sources_max = 4096;
   // Test builds only (CMake option COLEND_TEST_HOOKS): a file naming peers whose frames are
   // dropped, to simulate partitions. One entry per line: "<id>" drops frames both ways, "out <id>"
   // only frames to the peer, "in <id>" only frames from it. Re-read at most every 100 ms; a

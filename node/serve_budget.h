@@ -7,10 +7,11 @@
 // node's io thread).
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <string>
+
+#include "node/token_bucket.h"
 
 namespace colend::node {
 
@@ -27,44 +28,33 @@ class ServeBudget {
 
   // Whether `peer` may make one more request now (and takes it from the budget).
   bool TakeRequest(const std::string& peer, std::int64_t now_ms) {
-    Bucket& bucket = Refill(peer, now_ms);
-    if (bucket.requests_milli < 1000 || bucket.bytes_milli <= 0) return false;
-    bucket.requests_milli -= 1000;
-    return true;
+    auto it = buckets_.find(peer);
+    if (it == buckets_.end()) {
+      it = buckets_
+               .try_emplace(peer, Buckets{{{limits_.requests_per_second, limits_.requests_burst}, now_ms},
+                                          {{limits_.bytes_per_second, limits_.bytes_burst}, now_ms}})
+               .first;
+    }
+    Buckets& buckets = it->second;
+    buckets.bytes.Refill(now_ms);
+    if (!buckets.bytes.Positive()) return false;
+    return buckets.requests.Take(now_ms);
   }
   // Charges the bytes of an answer sent to `peer` (the balance may go negative: the next requests
   // wait until it has refilled).
   void ChargeBytes(const std::string& peer, std::int64_t bytes) {
     auto it = buckets_.find(peer);
-    if (it != buckets_.end()) it->second.bytes_milli -= std::min(bytes, kBytesCap) * 1000;
+    if (it != buckets_.end()) it->second.bytes.Charge(bytes);
   }
   void Forget(const std::string& peer) { buckets_.erase(peer); }
 
  private:
-  static constexpr std::int64_t kBytesCap = 1ll << 40;  // keeps the milli-units far from overflow
-  struct Bucket {
-    std::int64_t requests_milli = 0;
-    std::int64_t bytes_milli = 0;
-    std::int64_t refilled_ms = 0;
+  struct Buckets {
+    TokenBucket requests;
+    TokenBucket bytes;
   };
-  Bucket& Refill(const std::string& peer, std::int64_t now_ms) {
-    auto [it, fresh] = buckets_.try_emplace(peer);
-    Bucket& bucket = it->second;
-    if (fresh) {
-      bucket = {limits_.requests_burst * 1000, limits_.bytes_burst * 1000, now_ms};
-      return bucket;
-    }
-    const std::int64_t elapsed = std::clamp<std::int64_t>(now_ms - bucket.refilled_ms, 0, 60000);
-    bucket.refilled_ms = std::max(bucket.refilled_ms, now_ms);  // never refill twice
-    bucket.requests_milli = std::min(limits_.requests_burst * 1000,
-                                     bucket.requests_milli + elapsed * limits_.requests_per_second);
-    bucket.bytes_milli =
-        std::min(limits_.bytes_burst * 1000, bucket.bytes_milli + elapsed * limits_.bytes_per_second);
-    return bucket;
-  }
-
   ServeLimits limits_;
-  std::map<std::string, Bucket> buckets_;
+  std::map<std::string, Buckets> buckets_;
 };
 
 }  // namespace colend::node

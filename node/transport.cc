@@ -70,6 +70,14 @@ bool Transport::Impl::CheckConfig(std::string* error) const {
       config.pending_handshakes_per_source_max > config.pending_handshakes_max) {
     return fail("transport: need 0 < pending_handshakes_per_source_max <= pending_handshakes_max");
   }
+  if (config.connections_per_source_burst == 0 || config.connections_per_source_per_s == 0 ||
+      config.connections_burst < config.connections_per_source_burst ||
+      config.connections_per_s < config.connections_per_source_per_s ||
+      config.connection_sources_max == 0) {
+    return fail(
+        "transport: need 0 < connections_per_source_burst <= connections_burst, 0 < "
+        "connections_per_source_per_s <= connections_per_s and connection_sources_max > 0");
+  }
   const std::uint64_t two_frames = 2 * (std::uint64_t{config.frame_bytes_max} + kFrameHeaderBytes);
   if (config.send_queue_bytes_max < two_frames) {
     return fail("transport: send_queue_bytes_max " + std::to_string(config.send_queue_bytes_max) +
@@ -185,6 +193,40 @@ void Transport::Impl::MakePendingRoom(const std::string& address) {
   if (pending_inbound.size() >= config.pending_handshakes_max) EvictPending("");
 }
 
+bool Transport::Impl::AdmitConnection(const std::string& address, std::string* reason) {
+  const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::steady_clock::now().time_since_epoch())
+                                  .count();
+  auto it = connections_by_source.find(address);
+  if (it == connections_by_source.end()) {
+    if (connections_by_source.size() >= config.connection_sources_max) {
+      std::erase_if(connections_by_source,
+                    [now_ms](const auto& entry) { return entry.second.FullAt(now_ms); });
+    }
+    if (connections_by_source.size() >= config.connection_sources_max) {
+      *reason = "more than " + std::to_string(config.connection_sources_max) +
+                " source addresses are opening connections";
+      return false;
+    }
+    const TokenRate rate{config.connections_per_source_per_s, config.connections_per_source_burst};
+    it = connections_by_source.try_emplace(address, rate, now_ms).first;
+  }
+  if (!it->second.Take(now_ms)) {
+    *reason = "over " + std::to_string(config.connections_per_source_per_s) +
+              " new connections a second from one address (burst " +
+              std::to_string(config.connections_per_source_burst) + ")";
+    return false;
+  }
+  if (!connections_all) connections_all.emplace(TokenRate{config.connections_per_s, config.connections_burst}, now_ms);
+  if (!connections_all->Take(now_ms)) {
+    *reason = "over " + std::to_string(config.connections_per_s) +
+              " new connections a second from all addresses (burst " +
+              std::to_string(config.connections_burst) + ")";
+    return false;
+  }
+  return true;
+}
+
 void Transport::Impl::Accept() {
   auto connection = std::make_shared<Connection>(
       shared_from_this(), Connection::Direction::kInbound, "", next_inbound_sequence++);
@@ -203,7 +245,15 @@ void Transport::Impl::Accept() {
         }
         error_code endpoint_error;
         const tcp::endpoint remote = connection->socket().remote_endpoint(endpoint_error);
-        self->MakePendingRoom(endpoint_error ? "unknown" : remote.address().to_string());
+        const std::string address = endpoint_error ? "unknown" : remote.address().to_string();
+        std::string refused;
+        if (!self->AdmitConnection(address, &refused)) {
+          // Closed before any TLS work: a flood costs the io thread an accept and a close.
+          const std::string line = "refusing connections from " + address + ": " + refused;
+          connection->Close(self->FirstRejectionInAWhile(line) ? line + " (one line a minute)" : "");
+          return self->Accept();
+        }
+        self->MakePendingRoom(address);
         self->pending_inbound.emplace(connection->sequence(), connection);
         connection->StartInbound();
         self->Accept();

@@ -18,7 +18,10 @@
 // connection beyond either bound evicts the oldest pending one (of that source first), preferring
 // connections that have not sent a byte; a connection that sends nothing within
 // first_byte_timeout_ms is closed, and one that has not finished within handshake_timeout_ms too.
-// So raw TCP connections that never speak TLS cannot keep a restarting member out.
+// So raw TCP connections that never speak TLS cannot keep a restarting member out. How fast new
+// connections are accepted is bounded too, per source address and for all together
+// (connections_per_source_* and connections_*): one over a rate is closed before any TLS work.
+// Refused inbound handshakes are logged once a minute per address and reason.
 //
 // Thread safety: all calls and callbacks happen on the io_context's thread.
 #pragma once

@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "crypto/hash.h"
+#include "node/token_bucket.h"
 #include "node/transport.h"
 
 namespace colend::node::transport_detail {
@@ -151,6 +152,11 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
   // Inbound connections not yet authenticated, by acceptance order.
   std::map<std::uint64_t, std::shared_ptr<Connection>> pending_inbound;
   std::uint64_t next_inbound_sequence = 0;
+  // Whether a new connection from `address` is within the connection rates (peer_network.h);
+  // when not, `reason` says which one it is over.
+  bool AdmitConnection(const std::string& address, std::string* reason);
+  std::map<std::string, TokenBucket> connections_by_source;
+  std::optional<TokenBucket> connections_all;
   // Makes room for one more pending connection from `address` (evicting if needed).
   void MakePendingRoom(const std::string& address);
   // Closes the oldest pending connection (of `address`, or of any when empty), silent ones first.

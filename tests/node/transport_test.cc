@@ -143,6 +143,17 @@ class Node {
     }
     return false;
   }
+  // How many log lines contain every one of `parts`.
+  int Count(const std::vector<std::string>& parts) const {
+    std::lock_guard lock(mutex_);
+    int count = 0;
+    for (const std::string& line : log_) {
+      bool all = true;
+      for (const std::string& part : parts) all = all && line.find(part) != std::string::npos;
+      count += all ? 1 : 0;
+    }
+    return count;
+  }
   void PrintLog() const {
     std::lock_guard lock(mutex_);
     for (const std::string& line : log_) std::cerr << "  [" << name_ << "] " << line << "\n";
@@ -265,6 +276,10 @@ TEST_F(TransportTest, NonMemberCertificateFromTheConsortiumCaIsRefused) {
   ASSERT_TRUE(WaitFor([&] { return Connected("m1") == std::vector<std::string>{"m2"}; }));
   EXPECT_EQ(Connected("m2"), std::vector<std::string>{"m1"});
   EXPECT_TRUE(Connected("outsider").empty());
+  // The outsider keeps dialing (every 200 ms at most, so 7 times or more in 1.5 s); m1 names the
+  // refusal of its dials once a minute, not once each.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(nodes_["m1"]->Count({"inbound from", "certificate fingerprint not a member"}), 1);
   io_.Run([&] { intruder.transport().Broadcast("forged"); });
   EXPECT_TRUE(nodes_["m1"]->Frames("m3").empty());
   EXPECT_EQ(nodes_["m1"]->Ups("m3"), 0);
@@ -390,7 +405,12 @@ TEST_F(TransportTest, RestartedMemberIsReconnected) {
 // pending-handshake slots, all from the same address as the members): m3 restarts meanwhile and
 // must be admitted by m1 within seconds, while the flood is still held.
 TEST_F(TransportTest, SilentConnectionFloodDoesNotKeepARestartedMemberOut) {
-  for (int i = 0; i < 3; ++i) StartNode("m" + std::to_string(i + 1), MemberConfig(i));
+  for (int i = 0; i < 3; ++i) {
+    TransportConfig config = MemberConfig(i);
+    // The pending slots are what this test is about: no connection over a rate is refused.
+    config.connections_per_source_burst = config.connections_burst = 1000;
+    StartNode("m" + std::to_string(i + 1), config);
+  }
   ASSERT_TRUE(WaitFor([&] { return AllMembersConnected(); }));
   io_.Run([&] { nodes_["m3"]->Kill(); });
   ASSERT_TRUE(WaitFor([&] { return Connected("m1") == std::vector<std::string>{"m2"}; }));
@@ -414,6 +434,61 @@ TEST_F(TransportTest, SilentConnectionFloodDoesNotKeepARestartedMemberOut) {
   }));
   EXPECT_LT(std::chrono::steady_clock::now() - restarted, std::chrono::seconds(5));
   EXPECT_TRUE(nodes_["m1"]->Logged({"evicting the oldest pending inbound connection"}));
+}
+
+// A raw TCP connection from `source` (a loopback address) to `port`.
+std::unique_ptr<tcp::socket> ConnectFrom(asio::io_context& io, const std::string& source,
+                                         std::uint16_t port) {
+  auto socket = std::make_unique<tcp::socket>(io, tcp::endpoint(asio::ip::make_address(source), 0));
+  socket->connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  return socket;
+}
+
+// Whether the node has closed `socket` (end of stream within `wait`), rather than holding it open.
+bool ClosedByTheNode(tcp::socket& socket, std::chrono::milliseconds wait) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  socket.non_blocking(true);
+  while (std::chrono::steady_clock::now() < deadline) {
+    char byte = 0;
+    boost::system::error_code error;
+    socket.read_some(asio::buffer(&byte, 1), error);
+    if (error && error != asio::error::would_block) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
+// New connections over a source's burst are closed at once, before any TLS work, then those over
+// the burst of all sources together, then those of a source past the sources remembered; each
+// refusal is named in the log. The ones admitted wait for their handshake as before.
+TEST_F(TransportTest, ConnectionsOverTheRatesAreClosedBeforeTls) {
+  TransportConfig config = MemberConfig(0);
+  config.first_byte_timeout_ms = config.handshake_timeout_ms;  // admitted ones stay open 3 s
+  config.connections_per_source_burst = 3;
+  config.connections_per_source_per_s = 1;
+  config.connections_burst = 5;
+  config.connections_per_s = 1;
+  config.connection_sources_max = 2;
+  StartNode("m1", config);
+  asio::io_context client_io;
+  const auto within = std::chrono::milliseconds(1000);
+  std::vector<std::unique_ptr<tcp::socket>> admitted;
+  for (int i = 0; i < 3; ++i) admitted.push_back(ConnectFrom(client_io, "127.0.0.1", ports_[0]));
+  auto fourth = ConnectFrom(client_io, "127.0.0.1", ports_[0]);
+  EXPECT_TRUE(ClosedByTheNode(*fourth, within)) << "over the source's burst, yet held open";
+  EXPECT_TRUE(nodes_["m1"]->Logged(
+      {"refusing connections from 127.0.0.1", "over 1 new connections a second from one address"}));
+  // Another source has a burst of its own, but all sources together only 5.
+  for (int i = 0; i < 2; ++i) admitted.push_back(ConnectFrom(client_io, "127.0.0.2", ports_[0]));
+  auto sixth = ConnectFrom(client_io, "127.0.0.2", ports_[0]);
+  EXPECT_TRUE(ClosedByTheNode(*sixth, within)) << "over the burst of all sources, yet held open";
+  EXPECT_TRUE(nodes_["m1"]->Logged(
+      {"refusing connections from 127.0.0.2", "over 1 new connections a second from all addresses"}));
+  // A third source, while the two remembered are not full again.
+  auto third_source = ConnectFrom(client_io, "127.0.0.3", ports_[0]);
+  EXPECT_TRUE(ClosedByTheNode(*third_source, within));
+  EXPECT_TRUE(nodes_["m1"]->Logged({"refusing connections from 127.0.0.3", "more than 2 source addresses"}));
+  for (auto& socket : admitted) EXPECT_FALSE(ClosedByTheNode(*socket, std::chrono::milliseconds(20)));
 }
 
 TEST_F(TransportTest, SilentConnectionIsClosedAfterTheFirstByteDeadline) {
@@ -448,6 +523,12 @@ TEST_F(TransportTest, StartRefusesLimitsThatDoNotFitTogether) {
   TransportConfig first_byte = MemberConfig(0);
   first_byte.first_byte_timeout_ms = first_byte.handshake_timeout_ms + 1;
   EXPECT_NE(start_error(first_byte).find("first_byte_timeout_ms"), std::string::npos);
+  TransportConfig rates = MemberConfig(0);
+  rates.connections_per_source_burst = rates.connections_burst + 1;  // one source over all
+  EXPECT_NE(start_error(rates).find("connections_per_source_burst"), std::string::npos);
+  rates = MemberConfig(0);
+  rates.connections_per_source_per_s = 0;  // no connection ever
+  EXPECT_NE(start_error(rates).find("connections_per_source_per_s"), std::string::npos);
 }
 
 TEST_F(TransportTest, StartFailsWhenThePortIsTaken) {
