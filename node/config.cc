@@ -1,5 +1,6 @@
 #include "node/config.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -293,6 +294,16 @@ Result<NodeConfig> LoadNodeConfig(const std::string& home) {
                "' is not a loopback address: the JSON-RPC accepts transactions and exports "
                "evidence; serve it beyond loopback only with \"rpc_remote\": true, which "
                "requires TLS with client certificates from the consortium CA");
+  }
+  // The node listens on these: an IP address, or "localhost" for 127.0.0.1 (no name lookup).
+  for (auto [key, host] : {std::pair{"p2p_host", &config.p2p_host}, std::pair{"rpc_host", &config.rpc_host}}) {
+    if (*host == "localhost") *host = "127.0.0.1";
+    unsigned char address[16];
+    if (inet_pton(AF_INET, host->c_str(), address) != 1 &&
+        inet_pton(AF_INET6, host->c_str(), address) != 1) {
+      return Bad(where + "." + key + " must be an IP address to listen on, or localhost; got '" +
+                 host->substr(0, 64) + "'");
+    }
   }
   config.p2p_port = *p2p_port;
   config.rpc_port = *rpc_port;

@@ -92,8 +92,29 @@ std::string ConfigJson(const std::string& rpc_host, const std::string& extra = "
 TEST(NodeConfig, LoopbackRpcHostsAreAccepted) {
   for (const std::string host : {"127.0.0.1", "127.1.2.3", "::1", "localhost"}) {
     auto config = LoadConfigText("loopback", ConfigJson(host));
-    EXPECT_TRUE(config.ok()) << host << ": " << config.error().ToString();
+    ASSERT_TRUE(config.ok()) << host << ": " << config.error().ToString();
+    // The node listens on an address: localhost is 127.0.0.1 (the RPC server looks up no names).
+    EXPECT_EQ(config->rpc_host, host == "localhost" ? "127.0.0.1" : host);
   }
+}
+
+TEST(NodeConfig, AListenHostThatIsNotAnAddressIsRefused) {
+  const std::string base = ConfigJson("127.0.0.1");
+  for (const std::string host : {"node1.bank.example", "127.0.0.1 ", "fe80::1%nosuchif"}) {
+    std::string text = base;
+    text.replace(text.find(R"("p2p_host": "127.0.0.1")"), 23, R"("p2p_host": ")" + host + "\"");
+    auto config = LoadConfigText("p2p-name", text);
+    ASSERT_FALSE(config.ok()) << host;
+    EXPECT_NE(config.error().message.find("config.p2p_host must be an IP address"), std::string::npos)
+        << config.error().message;
+  }
+  auto local = LoadConfigText("p2p-localhost", [&] {
+    std::string text = base;
+    text.replace(text.find(R"("p2p_host": "127.0.0.1")"), 23, R"("p2p_host": "localhost")");
+    return text;
+  }());
+  ASSERT_TRUE(local.ok()) << local.error().ToString();
+  EXPECT_EQ(local->p2p_host, "127.0.0.1");
 }
 
 TEST(NodeConfig, ANonLoopbackRpcHostIsRefused) {
