@@ -35,10 +35,17 @@ class ParseErrorCapture : public nlohmann::json_sax<json> {
   std::string message;
 };
 
-// How deep arrays and objects nest in `body` (outside strings), scanned before any DOM is built:
-// a DOM of 100,000 nested arrays is destroyed and copied recursively and overflows the stack.
-std::size_t JsonNestingDepth(const std::string& body) {
-  std::size_t depth = 0, deepest = 0;
+// How deep arrays and objects nest in `body`, and about how many values it holds (containers
+// plus commas plus one: at least the count of values), outside strings, scanned before any DOM is
+// built: a DOM of 100,000 nested arrays is destroyed and copied recursively and overflows the
+// stack, and 8 MiB of "[{},{},...]" is 2.8 million objects, some 200 MB of DOM.
+struct JsonShape {
+  std::size_t depth = 0;
+  std::size_t values = 1;
+};
+JsonShape ShapeOf(const std::string& body) {
+  JsonShape shape;
+  std::size_t depth = 0;
   bool in_string = false, escaped = false;
   for (char c : body) {
     if (in_string) {
@@ -52,12 +59,15 @@ std::size_t JsonNestingDepth(const std::string& body) {
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++depth);
+      shape.depth = std::max(shape.depth, ++depth);
+      ++shape.values;
+    } else if (c == ',') {
+      ++shape.values;
     } else if ((c == ']' || c == '}') && depth > 0) {
       --depth;
     }
   }
-  return deepest;
+  return shape;
 }
 
 }  // namespace
@@ -116,9 +126,14 @@ json CallHandler(const RpcHandler& handler, const json& id, const std::string& m
 
 // The request in `body`, or the error reply that answers it.
 std::variant<ParsedRequest, json> ParseRequest(const std::string& body) {
-  if (JsonNestingDepth(body) > kJsonDepthMax) {
+  const JsonShape shape = ShapeOf(body);
+  if (shape.depth > kJsonDepthMax) {
     return ErrorReply(nullptr, kInvalidRequest,
                       "JSON nests deeper than " + std::to_string(kJsonDepthMax) + " levels");
+  }
+  if (shape.values > kJsonValuesMax) {
+    return ErrorReply(nullptr, kInvalidRequest,
+                      "JSON holds more than " + std::to_string(kJsonValuesMax) + " values");
   }
   json request = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (request.is_discarded()) {

@@ -22,6 +22,9 @@ inline constexpr int kInternalError = -32603;
 inline constexpr int kApplicationError = -32000;
 // Arrays and objects nest at most this deep in a request (checked before parsing).
 inline constexpr std::size_t kJsonDepthMax = 32;
+// And hold at most this many values (counted before parsing: each costs a DOM node of ~70 bytes;
+// the largest request a client sends, a submit, holds a handful).
+inline constexpr std::size_t kJsonValuesMax = 100000;
 // Parser messages quote the input; keep them short in responses.
 inline constexpr std::size_t kParseDetailBytesMax = 200;
 

@@ -218,10 +218,12 @@ std::string NodeMetrics::Render(const MetricsGauges& g) const {
   Sample(&out, "colend_equivocations_seen_total", equivocations_);
   Head(&out, "colend_rpc_connections_closed_total", "counter",
        "JSON-RPC connections the node closed at its connection limits: evicted (waiting for a "
-       "request, closed for a newcomer; no request left unanswered was executed) or refused "
-       "(newcomers).");
+       "request, closed for a newcomer; no request left unanswered was executed), refused "
+       "(newcomers) or busy (answered 503: the request's body would have gone over the bodies "
+       "being read).");
   Sample(&out, "colend_rpc_connections_closed_total", g.rpc_connections_evicted, "reason=\"evicted\"");
   Sample(&out, "colend_rpc_connections_closed_total", g.rpc_connections_refused, "reason=\"refused\"");
+  Sample(&out, "colend_rpc_connections_closed_total", g.rpc_connections_busy, "reason=\"busy\"");
   Head(&out, "colend_data_bytes", "gauge", "Size of the node's LevelDB directory.");
   Sample(&out, "colend_data_bytes", g.data_bytes);
   Head(&out, "colend_process_resident_memory_bytes", "gauge", "Resident set size of the node.");

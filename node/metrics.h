@@ -62,6 +62,7 @@ struct MetricsGauges {
   // JSON-RPC connections closed at its limits since start (RpcServer::Stats).
   std::uint64_t rpc_connections_evicted = 0;
   std::uint64_t rpc_connections_refused = 0;
+  std::uint64_t rpc_connections_busy = 0;
 };
 
 class NodeMetrics {

@@ -55,6 +55,7 @@ MetricsGauges Node::Gauges(GaugeScope scope) {
     const RpcServer::Stats rpc = rpc_->stats();
     g.rpc_connections_evicted = rpc.evicted;
     g.rpc_connections_refused = rpc.refused;
+    g.rpc_connections_busy = rpc.busy;
   }
   g.rss_bytes = ProcessRssBytes();
   // The certificates peers and verifiers check now: the epoch in force's (after a rotation, the

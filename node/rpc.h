@@ -49,6 +49,10 @@ struct RpcServerConfig {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
   std::uint32_t body_bytes_max = 8u << 20;
+  // Bodies being read, all connections together, by their Content-Length (a chunked body counts
+  // as body_bytes_max): a request that would go over is answered 503 and not read. At least
+  // body_bytes_max.
+  std::uint64_t body_bytes_in_flight_max = 32u << 20;
   std::uint32_t connections_max = 256;
   std::uint32_t connections_per_client_max = kRpcConnectionsPerClientDefault;
   std::uint32_t fresh_connections_max = 256;
@@ -97,6 +101,7 @@ class RpcServer {
   struct Stats {
     std::uint64_t evicted = 0;  // waiting for a request, closed to make room for a newcomer
     std::uint64_t refused = 0;  // newcomers closed at once: every slot busy or in its grace period
+    std::uint64_t busy = 0;     // requests answered 503: their body would go over body_bytes_in_flight_max
   };
   Stats stats() const;
 

@@ -196,6 +196,7 @@ struct RpcServer::Impl : std::enable_shared_from_this<RpcServer::Impl> {
   asio::steady_timer accept_retry_timer;
   std::map<std::uint64_t, SessionEntry> sessions;  // by id: ascending id = oldest first
   std::uint64_t next_session_id = 0;
+  std::uint64_t body_bytes_reading = 0;  // claimed by sessions reading a body (rpc.h)
   bool started = false;
   bool stopped = false;
   std::uint16_t bound_port = 0;
@@ -214,7 +215,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   Session(tcp::socket socket, std::shared_ptr<RpcServer::Impl> server, std::uint64_t id,
           TlsContext&... tls)
       : stream_(std::move(socket), tls...), server_(std::move(server)), id_(id) {}
-  ~Session() override { server_->sessions.erase(id_); }
+  ~Session() override {
+    ReleaseBodyClaim();
+    server_->sessions.erase(id_);
+  }
 
   void Start() {
     if constexpr (kTls) {
@@ -264,6 +268,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
                                 return self->RefuseTransferCoding();
                               }
                               if (error || self->parser_->is_done()) return self->OnRead(error);
+                              if (!self->ClaimBody()) return self->RefuseBusy();
                               self->Lowest().expires_after(self->IdleTimeout());
                               http::async_read(self->stream_, self->buffer_, *self->parser_,
                                                [self](const error_code& body_error, std::size_t) {
@@ -281,6 +286,34 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     return beast::iequals(coding->value(), "chunked");
   }
 
+  // Claims the body about to be read against body_bytes_in_flight_max; false when it would go
+  // over.
+  bool ClaimBody() {
+    const auto length = parser_->content_length();
+    const std::uint64_t claim = std::min<std::uint64_t>(length.value_or(server_->config.body_bytes_max),
+                                                        server_->config.body_bytes_max);
+    if (server_->body_bytes_reading + claim > server_->config.body_bytes_in_flight_max) return false;
+    server_->body_bytes_reading += claim;
+    body_claim_ = claim;
+    return true;
+  }
+  void ReleaseBodyClaim() {
+    server_->body_bytes_reading -= body_claim_;
+    body_claim_ = 0;
+  }
+
+  void RefuseBusy() {
+    SetWaiting(false);
+    if (server_->stopped) return Close();
+    ++server_->counts.busy;
+    json reply = ErrorReply(nullptr, kInvalidRequest,
+                            "server busy: " + std::to_string(server_->body_bytes_reading) +
+                                " bytes of request bodies are being read (limit " +
+                                std::to_string(server_->config.body_bytes_in_flight_max) +
+                                "); try again");
+    Write(JsonResponse(http::status::service_unavailable, 11, reply), Then::kLinger);
+  }
+
   void RefuseTransferCoding() {
     SetWaiting(false);
     if (server_->stopped) return Close();
@@ -290,6 +323,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   void OnRead(const error_code& error) {
+    ReleaseBodyClaim();  // read (or failed): what it holds now is the request being answered
     SetWaiting(false);
     // Closed while the read's completion was queued (evicted to make room: a session whose
     // request sits read but not yet handled still counts as waiting): its client gets no answer,
@@ -386,6 +420,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   // Half-close, then discard what the client is still sending until it closes or a bound hits.
   void Linger() {
+    // Its answer is sent: like a session still reading, it may be evicted to make room.
+    SetWaiting(true);
     error_code ignored;
     Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
     discard_.resize(kLingerChunkBytes);
@@ -410,6 +446,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   Response response_;  // alive until its write completes
   std::vector<char> discard_;
   std::size_t discarded_bytes_ = 0;
+  std::uint64_t body_claim_ = 0;  // of server_->body_bytes_reading
   std::uint64_t answered_ = 0;
   bool closed_ = false;  // Close() was called: no request read on it is executed any more
   const std::shared_ptr<RpcServer::Impl> server_;
@@ -434,6 +471,10 @@ bool RpcServer::Impl::Start(std::string* error) {
         "rpc: body_bytes_max, connections_max, connections_per_client_max, fresh_connections_max, "
         "header_timeout_ms and "
         "idle_timeout_ms must be positive");
+  }
+  if (config.body_bytes_in_flight_max < config.body_bytes_max) {
+    return fail("rpc: body_bytes_in_flight_max (" + std::to_string(config.body_bytes_in_flight_max) +
+                ") is below body_bytes_max (" + std::to_string(config.body_bytes_max) + ")");
   }
   if (config.connections_per_client_max > config.connections_max) {
     return fail("rpc: connections_per_client_max (" +

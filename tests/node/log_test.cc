@@ -70,9 +70,11 @@ TEST(Metrics, HistogramBucketsAreCumulativeAndLabelsEscaped) {
   g.signing_state = "recovering";
   g.rpc_connections_evicted = 7;
   g.rpc_connections_refused = 2;
+  g.rpc_connections_busy = 3;
   const std::string text = m.Render(g);
   EXPECT_NE(text.find("colend_rpc_connections_closed_total{reason=\"evicted\"} 7\n"), std::string::npos);
   EXPECT_NE(text.find("colend_rpc_connections_closed_total{reason=\"refused\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("colend_rpc_connections_closed_total{reason=\"busy\"} 3\n"), std::string::npos);
   EXPECT_NE(text.find("colend_commit_latency_seconds_bucket{le=\"0.025\"} 1\n"), std::string::npos);
   EXPECT_NE(text.find("colend_commit_latency_seconds_bucket{le=\"0.5\"} 2\n"), std::string::npos);
   EXPECT_NE(text.find("colend_commit_latency_seconds_bucket{le=\"+Inf\"} 2\n"), std::string::npos);

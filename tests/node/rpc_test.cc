@@ -9,6 +9,8 @@
 // Asio client so the server is tested independently of RpcCall.
 #include "rpc_test_server.h"
 
+#include "node/json_rpc.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -157,6 +159,54 @@ TEST_F(RpcTest, DeeplyNestedJsonIsRefusedWithoutADom) {
   EXPECT_FALSE(json::parse(ok.body).contains("error")) << ok.body.substr(0, 200);
   auto after = RpcCall("127.0.0.1", port_, "echo", json::array({"still here"}), kCallTimeoutMs);
   ASSERT_TRUE(after.ok()) << after.error().ToString();
+}
+
+// 8 MiB of "[{},{},...]" would be millions of objects: refused, counted before any DOM is built.
+// One value under the limit is still echoed.
+TEST_F(RpcTest, AJsonRequestWithTooManyValuesIsRefusedWithoutADom) {
+  RawClient client(port_);
+  auto with_params = [](std::size_t count) {
+    std::string params = "[0";
+    for (std::size_t i = 1; i < count; ++i) params += ",0";
+    return R"({"jsonrpc":"2.0","id":1,"method":"echo","params":)" + params + "]}";
+  };
+  // The request itself holds 4 values besides its params' elements and the params array.
+  const json error = ErrorOf(client.Exchange(Post(with_params(json_rpc::kJsonValuesMax))));
+  EXPECT_EQ(error["code"], -32600);
+  EXPECT_NE(error["message"].get<std::string>().find("more than 100000 values"), std::string::npos)
+      << error;
+  const json ok = json::parse(client.Exchange(Post(with_params(json_rpc::kJsonValuesMax - 10))).body);
+  ASSERT_TRUE(ok.contains("result")) << ok.dump().substr(0, 200);
+  EXPECT_EQ(ok["result"].size(), json_rpc::kJsonValuesMax - 10);
+}
+
+// Bodies being read by all connections together are bounded: once two 1 MB bodies are half sent
+// with a 2 MiB bound, a third announced body is answered 503 without being read; a small call
+// still fits, and the server keeps serving.
+TEST_F(RpcTest, RequestBodiesBeingReadAreBoundedInAll) {
+  RpcServerConfig config;
+  config.body_bytes_max = 1u << 20;
+  config.body_bytes_in_flight_max = 2u << 20;
+  std::optional<RpcServer> bounded;
+  const std::uint16_t port = StartServer(&bounded, config);
+  ASSERT_NE(port, 0);
+  const std::string header =
+      "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n";
+  RawClient first(port), second(port), third(port);
+  first.Send(header + std::string(500000, ' '));
+  second.Send(header + std::string(500000, ' '));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // both bodies being read
+  third.Send(header);
+  HttpReply busy = third.ReadReply();
+  EXPECT_EQ(busy.status, 503);
+  EXPECT_NE(ErrorOf(busy)["message"].get<std::string>().find("server busy: 2000000 bytes of request "
+                                                              "bodies are being read (limit 2097152)"),
+            std::string::npos)
+      << busy.body;
+  auto small = RpcCall("127.0.0.1", port, "echo", json::array({9}), kCallTimeoutMs);
+  ASSERT_TRUE(small.ok()) << small.error().ToString();
+  EXPECT_EQ(OnIo([&] { return bounded->stats().busy; }), 1u);
+  OnIo([&] { bounded.reset(); });
 }
 
 TEST_F(RpcTest, OversizedBodyGets413AndTheServerKeepsServing) {
@@ -379,6 +429,22 @@ TEST_F(RpcTest, HalfSentRequestsDoNotLockOutAClient) {
   ASSERT_TRUE(result.ok()) << result.error().ToString();
   EXPECT_EQ(*result, json::array({7}));
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+}
+
+// A request whose announced body is over the limit is answered 413, then its connection lingers
+// (up to 2 s) to drain what the client still sends. Such lingering connections, more than the
+// per-client limit (64), must not keep a client's next call out.
+TEST_F(RpcTest, OversizedRequestsDoNotLockOutAClient) {
+  const std::uint16_t port = OnIo([&] { return server_->port(); });
+  std::vector<std::unique_ptr<RawClient>> oversized;
+  for (int i = 0; i < 70; ++i) {
+    oversized.push_back(std::make_unique<RawClient>(port));
+    oversized.back()->Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n");
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // answered 413, now lingering
+  auto result = RpcCall("127.0.0.1", port, "echo", json::array({8}), kCallTimeoutMs);
+  ASSERT_TRUE(result.ok()) << result.error().ToString();
+  EXPECT_EQ(*result, json::array({8}));
 }
 
 TEST_F(RpcTest, AHalfSentHeaderTimesOut) {
