@@ -44,8 +44,8 @@ void RouteCollection(Call& c, Loan& loan, std::int64_t day) {
     loan.no_contact_days = 0;
   } else {
     std::int64_t overdue = loan.OverdueTotal(day);
-    bool ai_failed = loan.ptp_broken >= p.at("ai_fail_ptp_broken").get<int>() ||
-                     loan.no_contact_days >= p.at("ai_fail_no_contact_days").get<int>();
+    bool ai_failed = loan.ptp_broken >= p.at("ai_fail_ptp_broken").get<std::int64_t>() ||
+                     loan.no_contact_days >= p.at("ai_fail_no_contact_days").get<std::int64_t>();
     if (stage == "outsourced" &&
         (dpd > p.at("litigation_min_dpd").get<std::int64_t>() ||
          day - loan.collection_since_day >= p.at("litigation_after_days").get<std::int64_t>()) &&

@@ -230,6 +230,10 @@ Status ValidateParameters(const nlohmann::json& params) {
     if (std::string_view(k).ends_with("_bps") && params[k].get<std::int64_t>() > kBpsParameterMax) {
       return bad(std::string(k) + " must be at most " + std::to_string(kBpsParameterMax));
     }
+    // An amount at most what any amount may be; a count, day, hour, minute, score or weight at
+    // most kCountParameterMax, so that a product of two fits 64 bits and none is read narrowed.
+    const std::int64_t most = std::string_view(k).ends_with("_fen") ? kAmountFenMax : kCountParameterMax;
+    if (params[k].get<std::int64_t>() > most) return bad(std::string(k) + " must be at most " + std::to_string(most));
   }
   for (const char* k : {"daily_rate_min", "daily_rate_max", "default_daily_rate", "penalty_multiplier"}) {
     const json* r = params.contains(k) ? &params[k] : nullptr;
@@ -271,8 +275,10 @@ Status ValidateParameters(const nlohmann::json& params) {
   if (!params.contains("limit_bands") || !params["limit_bands"].is_array()) return bad("limit_bands must be an array");
   for (const json& b : params["limit_bands"]) {
     if (!b.is_object() || !b.contains("min_score") || !b["min_score"].is_number_integer() ||
-        !b.contains("limit_fen") || !b["limit_fen"].is_number_integer()) {
-      return bad("limit_bands entries must be {min_score, limit_fen}");
+        !b.contains("limit_fen") || !b["limit_fen"].is_number_integer() ||
+        b["limit_fen"].get<std::int64_t>() < 0 || b["limit_fen"].get<std::int64_t>() > kAmountFenMax) {
+      return bad("limit_bands entries must be {min_score, limit_fen} with 0 <= limit_fen <= " +
+                 std::to_string(kAmountFenMax));
     }
   }
   if (!params.contains("prohibited_mcc") || !params["prohibited_mcc"].is_array()) return bad("prohibited_mcc must be an array");

@@ -53,6 +53,9 @@ std::shared_ptr<const nlohmann::json> SharedParameters(const StateReader& state)
 // kRationalPartMax, so that a product of two fits (docs/lending-rules.md §3).
 inline constexpr std::int64_t kBpsParameterMax = 100000;
 inline constexpr std::int64_t kRationalPartMax = 1000000000;
+// Every other integer parameter: an amount ("..._fen") at most kAmountFenMax, any other (counts,
+// days, hours, minutes, scores, weights) at most kCountParameterMax.
+inline constexpr std::int64_t kCountParameterMax = 1000000000;
 Status ValidateParameters(const nlohmann::json& params);
 
 }  // namespace colend::contracts

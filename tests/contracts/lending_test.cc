@@ -489,12 +489,17 @@ TEST(LendingGovernance, ParametersMustHoldTogether) {
   // at the next transaction that uses them) are refused at the proposal.
   for (const char* changes : {R"({"misuse_multiplier":{"num":3000000000000000000,"den":2000000000000000000}})",
                               R"({"leverage_max_bps":1000000})", R"({"multi_lender_utilisation_max_bps":100001})",
-                              R"({"penalty_multiplier":{"num":3000000000,"den":2000000000}})"}) {
+                              R"({"penalty_multiplier":{"num":3000000000,"den":2000000000}})",
+                              // Read as an int, 2^32 days would be 0: "never" would become "always".
+                              R"({"ai_fail_no_contact_days":4294967296})", R"({"ai_fail_ptp_broken":1000000001})",
+                              R"({"limit_bands":[{"min_score":600,"limit_fen":10000000000001}]})"}) {
     const std::string id = "PX" + std::to_string(std::strlen(changes));
     r = chain.Send("lead-bank", "param.propose", {{"proposal", id}, {"changes", changes}, {"effective-date", eff}});
     EXPECT_EQ(r.code, "out-of-bounds") << changes << ": " << r.message;
   }
   r = chain.Send("lead-bank", "param.propose", {{"proposal", "PY"}, {"changes", R"({"leverage_max_bps":100000})"}, {"effective-date", eff}});
+  EXPECT_TRUE(r.accepted) << r.message;
+  r = chain.Send("lead-bank", "param.propose", {{"proposal", "PZ"}, {"changes", R"({"ai_fail_no_contact_days":1000000000})"}, {"effective-date", eff}});
   EXPECT_TRUE(r.accepted) << r.message;
   // Each valid alone: the single cap down to 20,000 fen, the minimum up to 30,000 fen.
   auto approve_all = [&](const std::string& id) {
