@@ -114,14 +114,9 @@ Status Node::StartChecked(const std::string& tls_cert_pem, const std::string& tl
   epoch_ = ledger_.membership().epoch;
   COLEND_RETURN_IF_ERROR(ApplyMembership());
   COLEND_RETURN_IF_ERROR(JudgeHistory());
-  auto wanted = store_->ScanAux("doc-wanted/");
+  auto wanted = WantedOnDisk();
   if (!wanted.ok()) return wanted.error();
-  for (const auto& [key, unused] : *wanted) {
-    auto sha = crypto::Hash256FromHex(key.substr(std::string("doc-wanted/").size()));
-    if (sha.ok() && !documents_.Has(*sha) && wanted_documents_.size() < kWantedDocumentsMax) {
-      wanted_documents_.insert(*sha);
-    }
-  }
+  wanted_documents_.Refill(*wanted);
   TransportConfig tc;
   tc.self_id = config_.member_id;
   tc.listen_host = config_.p2p_host;

@@ -102,25 +102,39 @@ void Node::WantDocuments() {
     const std::string* digest = tx.body.Field("document-sha256");
     if (!receipt.ok() || !receipt->accepted || digest == nullptr) continue;
     auto sha = crypto::Hash256FromHex(*digest);
-    if (!sha.ok() || documents_.Has(*sha) || wanted_documents_.size() >= kWantedDocumentsMax) {
-      continue;
-    }
-    wanted_documents_.insert(*sha);
-    (void)store_->PutAux("doc-wanted/" + *digest, "");  // lost on failure: asked again at export
+    if (!sha.ok() || documents_.Has(*sha)) continue;
+    // On disk, every one; in memory, what fits (the rest is read back when there is room).
+    Status kept = store_->PutAux("doc-wanted/" + crypto::ToHex(*sha), "");
+    if (!kept.ok()) Log("warning: cannot note document " + *digest + " as wanted: " + kept.ToString());
+    wanted_documents_.Want(*sha);
   }
 }
 
+Result<std::vector<crypto::Hash256>> Node::WantedOnDisk() {
+  auto wanted = store_->ScanAux("doc-wanted/");
+  if (!wanted.ok()) return wanted.error();
+  std::vector<crypto::Hash256> list;
+  for (const auto& [key, unused] : *wanted) {
+    auto sha = crypto::Hash256FromHex(key.substr(std::string("doc-wanted/").size()));
+    if (sha.ok() && !documents_.Has(*sha)) list.push_back(*sha);
+  }
+  return list;
+}
+
 void Node::AskForDocuments() {
+  if (wanted_documents_.NeedsRefill()) {
+    auto wanted = WantedOnDisk();
+    if (wanted.ok()) wanted_documents_.Refill(*wanted);
+  }
   const std::map<std::string, std::uint64_t> claims = peers_.Claims();
   if (wanted_documents_.empty() || claims.empty()) return;
   std::vector<std::string> peers;
   for (const auto& [peer, height] : claims) peers.push_back(peer);
   std::size_t asked = 0;
-  for (const auto& sha : wanted_documents_) {
-    if (asked++ >= kDocumentRequestsPerTick) break;
+  for (const auto& sha : wanted_documents_.NextToAsk(kDocumentRequestsPerTick)) {
     proto::PeerMessage message;
     message.mutable_document_request()->set_sha256(std::string(crypto::AsBytes(sha)));
-    SendTo(peers[(document_ask_round_ + asked) % peers.size()], message);
+    SendTo(peers[(document_ask_round_ + ++asked) % peers.size()], message);
   }
   ++document_ask_round_;
 }
@@ -143,7 +157,7 @@ void Node::OnDocumentResponse(const std::string& peer, const proto::DocumentResp
   if (response.sha256().size() != 32) return;
   crypto::Hash256 sha;
   std::copy(response.sha256().begin(), response.sha256().end(), sha.begin());
-  if (!wanted_documents_.count(sha)) return;  // unasked: dropped
+  if (!wanted_documents_.Has(sha)) return;  // unasked: dropped
   if (crypto::Sha256(response.content()) != sha) {
     Log("document " + crypto::ToHex(sha) + " from " + peer + " does not match its hash; dropped");
     return;
@@ -153,7 +167,7 @@ void Node::OnDocumentResponse(const std::string& peer, const proto::DocumentResp
     Log("cannot store document " + crypto::ToHex(sha) + ": " + stored.error().ToString());
     return;
   }
-  wanted_documents_.erase(sha);
+  wanted_documents_.Got(sha);
   (void)store_->DeleteAux("doc-wanted/" + crypto::ToHex(sha));
   Log("document " + crypto::ToHex(sha) + " (" + std::to_string(response.content().size()) +
       " bytes) fetched from " + peer);

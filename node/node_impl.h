@@ -36,6 +36,7 @@
 #include "node/peer_network.h"
 #include "node/rpc.h"
 #include "node/serve_budget.h"
+#include "node/wanted_documents.h"
 #include "node/signing_lease.h"
 #include "node/signing_recovery.h"
 #include "node/store.h"
@@ -105,8 +106,8 @@ inline constexpr std::size_t kAdmitQueueMax = 4096;
 inline constexpr std::size_t kAdmitQueueBytesMax = 16u << 20;
 // colend-node's signature-checking threads: one per core, at most this many.
 inline constexpr unsigned kVerifyThreadsMax = 16;
-// Documents of committed evidence.attach records this node still lacks, and how many it asks
-// peers for per housekeeping tick.
+// Documents of committed evidence.attach records this node still lacks, held in memory (all are
+// on disk; node/wanted_documents.h), and how many it asks peers for per housekeeping tick.
 inline constexpr std::size_t kWantedDocumentsMax = 10000;
 inline constexpr std::size_t kDocumentRequestsPerTick = 4;
 // wait_tx (node_rpc.cc): at most this many calls wait at once (half of the RPC server's default
@@ -262,6 +263,8 @@ class Node : public consensus::Application {
   // Documents (node/document_store.h): wanted after an attach commits (WantDocuments reads the
   // block just committed: ledger_.last_txs()), fetched from peers.
   void WantDocuments();
+  // The wanted digests on disk whose documents are not held.
+  Result<std::vector<crypto::Hash256>> WantedOnDisk();
   void AskForDocuments();
   void OnDocumentRequest(const std::string& peer, const proto::DocumentRequest& request);
   void OnDocumentResponse(const std::string& peer, const proto::DocumentResponse& response);
@@ -374,7 +377,7 @@ class Node : public consensus::Application {
   std::optional<std::int64_t> last_clock_tick_mono_;  // MonoMs() of the last clock.tick sent
   std::int64_t last_clock_tick_day_ = 0;  // the business day when it was sent
   DocumentStore documents_;
-  std::set<crypto::Hash256> wanted_documents_;
+  WantedDocuments wanted_documents_{kWantedDocumentsMax};
   std::uint64_t document_ask_round_ = 0;
   KeySigner signer_;
   Mempool mempool_;
