@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "contracts/lending/lending.h"
+#include "genesis/json_keys.h"
 #include "crypto/merkle.h"
 
 namespace colend::genesis {
@@ -135,8 +136,11 @@ Result<GenesisMember> ParseMember(const nlohmann::json& m, const std::string& wh
 }
 
 Result<Genesis> ParseGenesis(std::string raw) {
-  auto json = nlohmann::json::parse(raw, nullptr, /*allow_exceptions=*/false);
+  std::optional<std::string> twice;
+  auto json = ParseJsonNoDuplicateKeys(raw, &twice);
   if (json.is_discarded()) return Bad("the genesis file is not valid JSON");
+  // A reviewer reading the first of two values would see another than every node uses.
+  if (twice) return Bad("the genesis file has the key '" + *twice + "' twice in one object");
   if (!json.is_object()) return Bad("the genesis file must be a JSON object");
   auto format = Required<std::string>(json, "format", "genesis");
   if (!format.ok()) return format.error();

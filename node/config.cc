@@ -17,6 +17,7 @@
 #include <vector>
 #include <nlohmann/json.hpp>
 
+#include "genesis/json_keys.h"
 #include "node/json_rpc.h"
 
 namespace colend::node {
@@ -246,21 +247,8 @@ Result<NodeConfig> LoadNodeConfig(const std::string& home) {
   if (!text.ok()) return Bad(text.error().message);
   // A key given twice in one object would silently take its last value: the first one found
   // is refused by name.
-  std::vector<std::set<std::string>> keys_seen;
   std::optional<std::string> twice;
-  const nlohmann::json::parser_callback_t note_keys =
-      [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-        if (event == nlohmann::json::parse_event_t::object_start) keys_seen.emplace_back();
-        if (event == nlohmann::json::parse_event_t::object_end && !keys_seen.empty()) {
-          keys_seen.pop_back();
-        }
-        if (event == nlohmann::json::parse_event_t::key && !keys_seen.empty() && !twice &&
-            parsed.is_string() && !keys_seen.back().insert(parsed.get<std::string>()).second) {
-          twice = parsed.get<std::string>();
-        }
-        return true;
-      };
-  auto j = nlohmann::json::parse(*text, note_keys, false);
+  auto j = genesis::ParseJsonNoDuplicateKeys(*text, &twice);
   if (j.is_discarded()) {
     return Bad(config.Path("config.json") + " is not valid JSON: " +
                json_rpc::ParseErrorDetail(*text));

@@ -69,5 +69,29 @@ TEST(GenesisKeys, UnknownKeysAreRefusedAtEveryLevel) {
   EXPECT_TRUE(genesis::ParseGenesis(golden.dump(2)).ok()) << "the unchanged file still parses";
 }
 
+// A key given twice would be read as its last value while a reviewer reads the first: refused by
+// name, at the top level and inside the parameters.
+TEST(GenesisKeys, AKeyGivenTwiceIsRefused) {
+  std::ifstream in(std::string(COLEND_SOURCE_DIR) + "/tests/golden/genesis.json",
+                   std::ios::binary);
+  ASSERT_TRUE(in);
+  std::ostringstream raw;
+  raw << in.rdbuf();
+  const std::string text = raw.str();
+  ASSERT_TRUE(genesis::ParseGenesis(text).ok());
+  for (const std::string key : {"\"dev_clock\": ", "\"day_basis\": "}) {
+    const std::size_t at = text.find(key);
+    ASSERT_NE(at, std::string::npos) << key;
+    const std::size_t end = text.find_first_of(",\n}", at);
+    std::string doubled = text;
+    doubled.insert(end, ", " + text.substr(at, end - at));  // the same key and value again
+    auto parsed = genesis::ParseGenesis(doubled);
+    ASSERT_FALSE(parsed.ok()) << key;
+    EXPECT_NE(parsed.error().message.find("the key '" + key.substr(1, key.size() - 4) + "' twice"),
+              std::string::npos)
+        << parsed.error().message;
+  }
+}
+
 }  // namespace
 }  // namespace colend::node
