@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 sanitize="${1:-address,undefined}"
 filter="${2:-*}"
-units=(crypto_test consensus_test contracts_test lending_test node_test node_net_test tools_test)
+units=(crypto_test consensus_test contracts_test lending_test node_test node_net_test tools_test cli_wait_test)
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 case "$sanitize" in

@@ -95,7 +95,8 @@ Result<contracts::Tx> SignTxAs(const Home& home, const crypto::PrivateKey& key,
 // The node's wait_tx limit on one call (node/node_impl.h, kWaitTimeoutMsMax).
 inline constexpr std::int64_t kWaitTxTimeoutMsMax = 60000;
 // Waits (wait_tx on the node: no polling) up to `timeout_ms` for transaction `id` (hex) to be
-// committed; its "tx" answer, or error "not-committed" naming the peers connected.
+// committed; its "tx" answer, or error "not-committed" saying what the node last said: still
+// pending (naming the peers connected), unknown to it (lost from its pool), or no answer.
 Result<nlohmann::json> WaitForCommit(const node::NodeConfig& config, const std::string& id,
                                      std::int64_t timeout_ms);
 // Signs a transaction of `type` with `fields` as the home node's institution, submits it and

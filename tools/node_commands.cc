@@ -274,6 +274,8 @@ Result<contracts::Tx> SignTxAs(const Home& home, const crypto::PrivateKey& key,
 Result<json> WaitForCommit(const node::NodeConfig& config, const std::string& id,
                            std::int64_t timeout_ms) {
   const std::int64_t deadline = NowMs() + timeout_ms;
+  std::string last_status;  // what the node last said of the transaction ("pending", "unknown")
+  std::string last_error;   // or why it last did not answer
   while (true) {
     // The node answers as soon as the transaction is committed (wait_tx, docs/operations.md);
     // a wait longer than the node's limit is several waits.
@@ -284,6 +286,12 @@ Result<json> WaitForCommit(const node::NodeConfig& config, const std::string& id
     if (status.ok() && (*status)["status"] == "committed") {
       status->erase("timed_out");  // the answer as `tx` gives it: the CLI's output is unchanged
       return *status;
+    }
+    if (status.ok()) {
+      last_status = status->value("status", "");
+      last_error.clear();
+    } else {
+      last_error = status.error().ToString();
     }
     if (!status.ok()) {
       const std::string& code = status.error().code;
@@ -299,15 +307,28 @@ Result<json> WaitForCommit(const node::NodeConfig& config, const std::string& id
     }
     if (NowMs() >= deadline) break;
   }
+  const std::string waited = "transaction " + id + " was not committed within " +
+                             std::to_string(timeout_ms / 1000) + " s";
+  const std::string check = "check with 'colend tx " + id + "' before sending it again";
+  if (!last_error.empty()) {
+    return MakeError("not-committed", waited + ", and the node did not answer at the end (" +
+                                          last_error + "): whether it is committed is not known; " +
+                                          check + " when the node answers");
+  }
+  if (last_status == "unknown") {
+    return MakeError("not-committed",
+                     waited + ", and node " + config.member_id +
+                         " no longer holds it (status unknown: its pool lost it, e.g. in a "
+                         "restart, or dropped it). Another member may still commit it: " +
+                         check + "; if it stays unknown, send it again");
+  }
   std::string peers = "unknown";
   auto s = CallNode(config, "status", json::object(), 2000);
   if (s.ok()) {
     peers = std::to_string((*s)["peers"].size()) + " of " + (*s)["members"].dump() +
             " members connected, quorum " + (*s)["quorum"].dump();
   }
-  return MakeError("not-committed", "transaction " + id + " was not committed within " +
-                                        std::to_string(timeout_ms / 1000) +
-                                        " s; it is still pending (" + peers +
+  return MakeError("not-committed", waited + "; it is still pending (" + peers +
                                         "). Is a quorum of members running?");
 }
 
