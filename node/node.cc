@@ -181,7 +181,7 @@ Status Node::StartRpc() {
     // Beyond loopback (config.json "rpc_remote": true, docs/operations.md): TLS 1.3 with a client
     // certificate the consortium CA issued, our TLS certificate as the server's.
     rc.tls = RpcTlsConfig{genesis_.ca_certificate.ToPem(), tls_cert_pem_, tls_key_pem_};
-    Log("WARNING: rpc_remote is set: the JSON-RPC on " + config_.rpc_host + ":" +
+    Warn("WARNING: rpc_remote is set: the JSON-RPC on " + config_.rpc_host + ":" +
         std::to_string(config_.rpc_port) +
         " is reachable beyond this host; it requires TLS with a client certificate issued by "
         "the consortium CA");

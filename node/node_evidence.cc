@@ -16,12 +16,12 @@ void Node::ReportEquivocations(const std::vector<consensus::Equivocation>& found
       continue;
     }
     const std::string key = facts->Key();
-    Log("EQUIVOCATION: " + facts->member + " signed two different " + facts->kind +
+    Warn("EQUIVOCATION: " + facts->member + " signed two different " + facts->kind +
         "s at height " + std::to_string(facts->height) + " round " +
         std::to_string(facts->round) + "; submitting evidence");
     auto pending = store_->GetAux("evidence/" + key);
     if (!pending.ok()) {
-      Log("warning: " + pending.error().ToString());
+      Warn("warning: " + pending.error().ToString());
       continue;
     }
     if (ledger_.state().Get("fault/" + key) || pending->has_value()) continue;
@@ -44,7 +44,7 @@ void Node::ReportEquivocations(const std::vector<consensus::Equivocation>& found
     }
     const std::string wire = tx->Encode();
     Status saved = store_->PutAux("evidence/" + key, wire);  // survives a crash until committed
-    if (!saved.ok()) Log("warning: evidence not saved: " + saved.ToString());
+    if (!saved.ok()) Warn("warning: evidence not saved: " + saved.ToString());
     crypto::Hash256 id{};
     Status admitted = AdmitTx(wire, &id);
     if (!admitted.ok()) {
@@ -62,12 +62,12 @@ void Node::ReportEquivocations(const std::vector<consensus::Equivocation>& found
 // whose transaction expired) is signed afresh and submitted again.
 void Node::ResubmitPendingEvidence() {
   auto pending = store_->ScanAux("evidence/");
-  if (!pending.ok()) return Log("warning: pending evidence unreadable: " + pending.error().ToString());
+  if (!pending.ok()) return Warn("warning: pending evidence unreadable: " + pending.error().ToString());
   for (const auto& [aux_key, wire] : *pending) {
     const std::string key = aux_key.substr(std::string("evidence/").size());
     if (ledger_.state().Get("fault/" + key)) {
       Status dropped = store_->DeleteAux(aux_key);
-      if (!dropped.ok()) Log("warning: " + dropped.ToString());
+      if (!dropped.ok()) Warn("warning: " + dropped.ToString());
       continue;
     }
     auto tx = contracts::DecodeTx(wire);
@@ -89,7 +89,7 @@ void Node::ResubmitPendingEvidence() {
       continue;
     }
     Status dropped = store_->DeleteAux(aux_key);  // too old: sign a fresh one
-    if (!dropped.ok()) Log("warning: " + dropped.ToString());
+    if (!dropped.ok()) Warn("warning: " + dropped.ToString());
     ReportEquivocations({e});
   }
 }
@@ -105,7 +105,7 @@ void Node::WantDocuments() {
     if (!sha.ok() || documents_.Has(*sha)) continue;
     // On disk, every one; in memory, what fits (the rest is read back when there is room).
     Status kept = store_->PutAux("doc-wanted/" + crypto::ToHex(*sha), "");
-    if (!kept.ok()) Log("warning: cannot note document " + *digest + " as wanted: " + kept.ToString());
+    if (!kept.ok()) Warn("warning: cannot note document " + *digest + " as wanted: " + kept.ToString());
     wanted_documents_.Want(*sha);
   }
 }

@@ -99,7 +99,7 @@ void Node::TryRecoverSigning() {
                                                          std::to_string(floor));
   if (!marked.ok()) return Fatal("cannot record the end of the recovery: " + marked.ToString());
   if (Status cleared = store_->DeleteAux("recovering"); !cleared.ok()) {
-    Log("warning: " + cleared.ToString());
+    Warn("warning: " + cleared.ToString());
   }
   recovering_ = false;
   Log("signing floor recovered: " + std::to_string(progress.counted) + " of the " +

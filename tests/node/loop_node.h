@@ -128,7 +128,7 @@ class LoopNodeTest : public ::testing::Test {
     NodeConfig config;
     config.home = (dir_ / "home").string();
     config.member_id = built_->members[0].id;
-    config.log_level = "error";
+    config.log_level = log_level_;
     for (std::size_t i = 1; i < built_->members.size(); ++i) {
       config.peers.push_back({built_->members[i].id, "127.0.0.1", 1});
     }
@@ -160,6 +160,7 @@ class LoopNodeTest : public ::testing::Test {
     ASSERT_TRUE(answer.ok()) << answer.error().ToString();
   }
 
+  std::string log_level_ = "error";  // a test may lower it in its constructor
   Loop loop_;
   std::vector<std::pair<std::int64_t, int>> frames_;  // (sent at, transactions)
   PeerNetwork::FrameHandler on_frame_;                 // delivers a frame as from a peer
