@@ -57,7 +57,16 @@ inline constexpr std::uint32_t kSyncBlocksPerRequestMax = 64;
 inline constexpr std::size_t kSyncResponseBytesMax = 16u << 20;
 inline constexpr std::int64_t kStatusIntervalMs = 1000;
 inline constexpr std::int64_t kClockTickRetryMs = 60000;
+// A page of the RPC `state` listing: at most kStateScanMax entries, and it ends after the entry
+// that takes its keys and values past kStatePageBytesMax (its "more" then says so), so that a
+// page of large records (a loan of 360 periods is ~19 KB) stays well within what a client reads
+// in one answer (64 MiB, node/rpc_client.cc).
 inline constexpr std::size_t kStateScanMax = 10000;
+inline constexpr std::size_t kStatePageBytesMax = 16u << 20;
+// The page of `scanned` (key, value) entries, in order: {"entries": [...], "more": bool}. `scanned`
+// holds one more than `limit` when more follow.
+nlohmann::json StatePage(const std::vector<std::pair<std::string, std::string>>& scanned,
+                         std::size_t limit, std::size_t bytes_max);
 inline constexpr std::int64_t kSyncRequestTimeoutMs = 2000;
 // A peer that leaves this many sync requests in a row unanswered (kSyncRequestTimeoutMs each) is
 // marked unanswered until it answers one (PeerHeights::Unanswered): its claims no longer make

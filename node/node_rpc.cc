@@ -313,6 +313,18 @@ Result<json> Node::RpcEvidenceExport(const json& params) {
 // entries under P in key order, after key A when given, at most N (kStateScanMax), with "more":
 // whether entries under P follow, so a client pages through them all (the CLI builds loan views
 // from these with the contracts' own code).
+json StatePage(const std::vector<std::pair<std::string, std::string>>& scanned, std::size_t limit,
+               std::size_t bytes_max) {
+  json entries = json::array();
+  std::size_t bytes = 0;
+  std::size_t i = 0;
+  for (; i < scanned.size() && i < limit && bytes <= bytes_max; ++i) {
+    bytes += scanned[i].first.size() + scanned[i].second.size();
+    entries.push_back({{"key", scanned[i].first}, {"value", scanned[i].second}});
+  }
+  return json{{"entries", std::move(entries)}, {"more", i < scanned.size()}};
+}
+
 Result<json> Node::RpcState(const json& params) {
   if (!params.is_object()) return MakeError("invalid-params", "state needs {\"key\"} or {\"prefix\"}");
   json out;
@@ -341,13 +353,10 @@ Result<json> Node::RpcState(const json& params) {
       after = params["after"].get<std::string>();
     }
     // One more than asked, to tell whether more follow.
-    auto page = ledger_.state().ScanAfter(prefix, after, limit + 1);
-    json entries = json::array();
-    for (std::size_t i = 0; i < page.size() && i < limit; ++i) {
-      entries.push_back({{"key", page[i].first}, {"value", page[i].second}});
-    }
-    out["entries"] = std::move(entries);
-    out["more"] = page.size() > limit;
+    json page = StatePage(ledger_.state().ScanAfter(prefix, after, limit + 1), limit,
+                          kStatePageBytesMax);
+    out["entries"] = std::move(page["entries"]);
+    out["more"] = page["more"];
     return out;
   }
   return MakeError("invalid-params", "state needs {\"key\": K} or {\"prefix\": P, \"limit\": N}");
