@@ -242,8 +242,19 @@ std::string StoreWriteBufferText(std::size_t bytes, const NodeConfig& config) {
 }  // namespace detail
 
 int RunNode(const NodeOptions& options) {
-  auto fail = [](const std::string& what) {
-    std::cerr << "colend-node: " << what << std::endl;
+  // With --log-format json every line on stderr is a JSON object (docs/operations.md, "Logs"):
+  // a failure to start, or a stop after a fatal error, is then an `error` line saying FATAL.
+  const auto format = ParseLogFormat(options.log_format);
+  const bool json_lines = !options.check_config && format.ok() && *format == LogFormat::kJson;
+  auto say = [json_lines](LogLevel level, const std::string& what) {
+    if (json_lines) {
+      Logger("", level, LogFormat::kJson, &std::cerr).Write(detail::NowMs(), level, what);
+    } else {
+      std::cerr << "colend-node: " << what << std::endl;
+    }
+  };
+  auto fail = [&say, json_lines](const std::string& what) {
+    say(LogLevel::kError, json_lines ? "FATAL: " + what + "; stopping" : what);
     return 1;
   };
   std::vector<std::string> notes;
@@ -330,7 +341,7 @@ int RunNode(const NodeOptions& options) {
   }
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int signal) {
-    std::cerr << "colend-node: signal " << signal << ", stopping" << std::endl;
+    say(LogLevel::kInfo, "signal " + std::to_string(signal) + ", stopping");
     node.Shutdown();
     io.stop();
   });

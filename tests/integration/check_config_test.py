@@ -108,6 +108,21 @@ def config_file_cases(h, restore):
         p = subprocess.run([node] + argv, capture_output=True, text=True, timeout=60)
         expect(p.returncode == 2 and needle in p.stderr.splitlines()[0],
                f"colend-node {' '.join(argv[-3:])}: exit {p.returncode}, says '{needle}'")
+    # With --log-format json, a node that cannot start says so in a JSON line (level error, FATAL),
+    # like every other line of its log: a JSON log pipeline does not miss why it stopped.
+    edit_json(os.path.join(h, "config.json"), lambda j: j.update(rpc_hots="0.0.0.0"))
+    p = subprocess.run([node, "--home", h, "--log-format", "json"], capture_output=True, text=True,
+                       timeout=60)
+    restore()
+    try:
+        lines = [json.loads(line) for line in p.stderr.splitlines()]
+    except ValueError:
+        lines = None
+    expect(p.returncode == 1 and lines and all(isinstance(line, dict) for line in lines) and
+           any(line.get("level") == "error" and line.get("msg", "").startswith("FATAL: ") and
+               "unknown key 'rpc_hots'" in line["msg"] for line in lines),
+           f"a node that cannot start, with --log-format json: exit {p.returncode}, every stderr "
+           f"line JSON, one an error saying FATAL: {p.stderr.strip()[:200]}")
 
 
 def scenario():
