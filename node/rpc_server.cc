@@ -18,6 +18,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <openssl/bio.h>
+#include <openssl/ssl.h>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -238,6 +240,14 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (it != server_->sessions.end()) it->second.waiting = waiting;
   }
   bool Stalled() const override {
+    // Over TLS, a client in its handshake that has sent any of it (its ClientHello goes at once)
+    // is not fresh: a flood of silent connections cannot evict it after the 100 ms grace.
+    if constexpr (kTls) {
+      if (!parser_) {
+        SSL* ssl = const_cast<Stream&>(stream_).native_handle();
+        return ssl != nullptr && BIO_number_read(SSL_get_rbio(ssl)) > 0;
+      }
+    }
     return parser_ && (buffer_.size() > 0 || parser_->is_header_done());
   }
   bool Fresh() const override { return answered_ == 0 && !Stalled(); }

@@ -71,6 +71,38 @@ TEST_F(RpcTlsTest, PlainHttpAndForeignCertificatesAreRefused) {
   EXPECT_TRUE(RpcCall("127.0.0.1", tls_port_, "add", json::array({1, 1}), kCallTimeoutMs, &client).ok());
 }
 
+// A TLS client that has sent the start of its handshake is no longer fresh: silent connections
+// opened after its 100 ms grace cannot evict it (fresh_connections_max 4 here).
+TEST_F(RpcTlsTest, AClientInItsHandshakeIsNotEvictedBySilentConnections) {
+  const testing::Pki& pki = testing::TestPki();
+  RpcServerConfig config;
+  config.tls = RpcTlsConfig{pki.ca_pem, pki.members[0].cert_pem, pki.members[0].key_pem};
+  config.fresh_connections_max = 4;
+  std::optional<RpcServer> server;
+  const std::uint16_t port = StartServer(&server, config);
+  ASSERT_NE(port, 0);
+  asio::io_context client_io;
+  tcp::socket handshaking(client_io);
+  handshaking.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  // The first bytes of a ClientHello record (a handshake record of 512 bytes), then a stall.
+  const std::string start("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11);
+  asio::write(handshaking, asio::buffer(start));
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));  // past its grace
+  std::vector<std::unique_ptr<tcp::socket>> silent;
+  for (int i = 0; i < 6; ++i) {
+    silent.push_back(std::make_unique<tcp::socket>(client_io));
+    silent.back()->connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the server has accepted them
+  handshaking.non_blocking(true);
+  char byte = 0;
+  boost::system::error_code error;
+  handshaking.read_some(asio::buffer(&byte, 1), error);
+  EXPECT_EQ(error, asio::error::would_block) << "the handshaking client was closed: " << error.message();
+  EXPECT_EQ(OnIo([&] { return server->stats().evicted; }), 0u);
+  OnIo([&] { server.reset(); });
+}
+
 TEST_F(RpcTlsTest, TheClientRefusesAServerOutsideItsCa) {
   StartTlsServer();
   const testing::Pki& pki = testing::TestPki();
