@@ -118,6 +118,13 @@ Result<MemberFiles> LoadMemberFiles(const NodeOptions& options, std::vector<std:
   // A genesis member's key should match its certificate, unless a rotation replaced it since.
   // A member_id the genesis file does not list is an institution that joins by a membership
   // change. Either way the node signs only when the epoch in force lists the key it holds.
+  // Another genesis member's signing key, though, means a misspelt member_id or a wrong key file.
+  for (const auto& other : genesis->members) {
+    if (other.id != config->member_id && signing_key->Public().ToDer() == other.signing_key.ToDer()) {
+      return bad("signing.key is the genesis signing key of '" + other.id + "', but member_id is '" +
+                 config->member_id + "': is member_id misspelt, or the key another member's?");
+    }
+  }
   if (const auto* member = genesis->FindMember(config->member_id)) {
     notes->push_back("member " + config->member_id + " (" + member->role + ") of the genesis");
     const bool genesis_key = signing_key->Public().ToDer() == member->signing_key.ToDer();
@@ -146,6 +153,11 @@ Result<MemberFiles> LoadMemberFiles(const NodeOptions& options, std::vector<std:
       "tls.pem expires in " + std::to_string(days_left) + " days");
   for (const auto& peer : config->peers) {
     if (peer.id == config->member_id) return bad("config.peers lists this member itself");
+    if (genesis->FindMember(peer.id) == nullptr) {
+      notes->push_back(std::string(kWarningNote) + "config.peers lists '" + peer.id +
+                       "', which is not a member of the genesis: it is dialled only once a "
+                       "membership epoch lists it (is the id misspelt?)");
+    }
   }
   // The defaults fit a node into 200 MiB (docs/operations.md, Transactions, mempool and blocks);
   // a larger pool is allowed, for a node with memory to spare, and said once here.

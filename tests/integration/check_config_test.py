@@ -161,6 +161,20 @@ def scenario():
     edit_json(os.path.join(h, "config.json"), lambda j: j.update(state_dir="relative/dir"))
     fails(2, "a relative state_dir", "state_dir must be an absolute path")
     restore()
+    # A misspelt member_id with the member's own keys: refused naming the member the key is of.
+    edit_json(os.path.join(h, "config.json"),
+              lambda j: j.update(member_id=j["member_id"].replace("-", "_")))
+    fails(2, "a misspelt member_id", "is member_id misspelt")
+    restore()
+    # A misspelt peer id passes (a later epoch may list it) but is warned of, by name.
+    edit_json(os.path.join(h, "config.json"),
+              lambda j: j["peers"][0].update(id=j["peers"][0]["id"] + "x"))
+    p = check(2)
+    expect(p.returncode == 0 and "WARNING: config.peers lists '" in p.stdout and
+           "not a member of the genesis" in p.stdout,
+           f"a peer id that is no genesis member: exit {p.returncode}, warned of: "
+           f"{[l for l in p.stdout.splitlines() if 'peers' in l]}")
+    restore()
     shutil.copy(os.path.join(h, "tls.pem"), os.path.join(h, "tls.next.pem"))
     fails(2, "a staged certificate without its key", "tls.next.key is missing")
     os.remove(os.path.join(h, "tls.next.pem"))
