@@ -208,8 +208,9 @@ std::string NodeMetrics::Render(const MetricsGauges& g) const {
          g.best_peer_height > g.height ? g.best_peer_height - g.height : 0);
   Head(&out, "colend_signing_state", "gauge",
        "1 for the node's signing state: signing, recovering (waiting for its signing floor after "
-       "a data loss) or not-a-member.");
-  for (const char* state : {"signing", "recovering", "not-a-member"}) {
+       "a data loss), not-a-member, or wrong-key (the epoch in force lists this member with "
+       "another signing key than signing.key).");
+  for (const char* state : {"signing", "recovering", "not-a-member", "wrong-key"}) {
     Sample(&out, "colend_signing_state", g.signing_state == state ? 1 : 0,
            std::string("state=\"") + state + "\"");
   }

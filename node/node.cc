@@ -257,9 +257,10 @@ Status Node::ApplyMembership() {
   const genesis::GenesisMember* me = membership.Find(config_.member_id);
   if (me != nullptr) AdoptRotatedKeys(*me);
   const bool member = me != nullptr && me->signing_key.ToDer() == signing_key_.Public().ToDer();
-  if (me != nullptr && !member) {
-    Log("membership epoch " + std::to_string(membership.epoch) + " lists " + config_.member_id +
-        " with another signing key than signing.key: not signing");
+  listed_with_other_key_ = me != nullptr && !member;
+  if (listed_with_other_key_) {
+    Warn("membership epoch " + std::to_string(membership.epoch) + " lists " + config_.member_id +
+         " with another signing key than signing.key: not signing");
   }
   replica_timer_->Cancel();
   active_height_ = 0;

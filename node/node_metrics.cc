@@ -48,7 +48,10 @@ MetricsGauges Node::Gauges(GaugeScope scope) {
   for (const auto& [peer, report] : peers_.CertifiedReports()) {
     g.peer_heights[peer] = report.certified_height;
   }
-  g.signing_state = recovering_ ? "recovering" : replica_ ? "signing" : "not-a-member";
+  g.signing_state = recovering_               ? "recovering"
+                    : replica_                  ? "signing"
+                    : listed_with_other_key_    ? "wrong-key"
+                                                : "not-a-member";
   if (scope == GaugeScope::kChain) return g;
   g.data_bytes = DirectoryBytes(config_.StatePath("data"));
   if (rpc_) {

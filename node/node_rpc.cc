@@ -426,7 +426,12 @@ json Node::RpcStatus() {
   } else {
     out["consensus"] = {{"active_height", 0},
                         {"round", 0},
-                        {"signing", "no: not a member of epoch " + std::to_string(m.epoch)},
+                        {"signing", listed_with_other_key_
+                                        ? "no: epoch " + std::to_string(m.epoch) + " lists " +
+                                              config_.member_id +
+                                              " with another signing key than signing.key (is "
+                                              "the rotated key in place?)"
+                                        : "no: not a member of epoch " + std::to_string(m.epoch)},
                         {"sign_floor", 0}};
   }
   out["blocks_to_sync"] = best > ledger_.height() ? best - ledger_.height() : 0;

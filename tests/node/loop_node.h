@@ -5,6 +5,8 @@
 #pragma once
 
 #include <gtest/gtest.h>
+
+#include <optional>
 #include <unistd.h>
 
 #include <filesystem>
@@ -133,7 +135,8 @@ class LoopNodeTest : public ::testing::Test {
       config.peers.push_back({built_->members[i].id, "127.0.0.1", 1});
     }
     node_ = std::make_unique<detail::Node>(std::move(host), config, *genesis_,
-                                           built_->members[0].signing_key, std::move(store).value());
+                                           signing_key_ ? *signing_key_ : built_->members[0].signing_key,
+                                           std::move(store).value());
     Status started = node_->Start(built_->members[0].tls_certificate.ToPem(),
                                   built_->members[0].tls_key.ToPem());
     ASSERT_TRUE(started.ok()) << started.ToString();
@@ -161,6 +164,7 @@ class LoopNodeTest : public ::testing::Test {
   }
 
   std::string log_level_ = "error";  // a test may lower it in its constructor
+  std::optional<crypto::PrivateKey> signing_key_;  // set: the node holds it instead of its own
   Loop loop_;
   std::vector<std::pair<std::int64_t, int>> frames_;  // (sent at, transactions)
   PeerNetwork::FrameHandler on_frame_;                 // delivers a frame as from a peer
