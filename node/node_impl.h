@@ -267,7 +267,9 @@ class Node : public consensus::Application {
   // A member whose signing history is unknown: raises the signing floor once enough certified
   // reports are in (node/signing_recovery.h).
   void TryRecoverSigning();
-  Result<json> RpcFaults();
+  // faults [{"after": KEY}]: a page of the equivocations on chain, as `state` pages are
+  // (kStateScanMax entries, kStatePageBytesMax); "more" and "after" (the last key) for the next.
+  Result<json> RpcFaults(const json& params);
   Result<json> RpcEvidenceExport(const json& params);
   // Documents (node/document_store.h): wanted after an attach commits (WantDocuments reads the
   // block just committed: ledger_.last_txs()), fetched from peers.

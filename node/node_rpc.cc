@@ -31,7 +31,7 @@ Result<json> Node::Dispatch(const std::string& method, const json& params) {
   if (method == "metrics") return RpcMetrics();
   if (method == "health") return RpcHealth();
   if (method == "dashboard") return RpcDashboard();
-  if (method == "faults") return RpcFaults();
+  if (method == "faults") return RpcFaults(params);
   if (method == "state") return RpcState(params);
   if (method == "evidence_export") return RpcEvidenceExport(params);
   return MakeError(
@@ -362,9 +362,18 @@ Result<json> Node::RpcState(const json& params) {
   return MakeError("invalid-params", "state needs {\"key\": K} or {\"prefix\": P, \"limit\": N}");
 }
 
-Result<json> Node::RpcFaults() {
+Result<json> Node::RpcFaults(const json& params) {
+  std::string after;
+  if (params.is_object() && params.contains("after")) {
+    if (!params["after"].is_string()) return MakeError("invalid-params", "after must be a key");
+    after = params["after"].get<std::string>();
+  }
+  const auto scanned = ledger_.state().ScanAfter("fault/", after, kStateScanMax + 1);
+  const json page = StatePage(scanned, kStateScanMax, kStatePageBytesMax);
   json list = json::array();
-  for (const auto& [key, value] : ledger_.state().Scan("fault/", ~std::size_t{0})) {
+  for (const json& e : page["entries"]) {
+    const std::string key = e["key"];
+    const std::string value = e["value"];
     // key: fault/<member>/<height>/<round>/<kind>; value: tx <id> height <h> reporter <m> time-ms <t>
     std::vector<std::string> parts;
     std::string rest = key.substr(6);
@@ -387,7 +396,9 @@ Result<json> Node::RpcFaults() {
     }
     list.push_back(entry);
   }
-  return json{{"faults", list}};
+  json out = {{"faults", std::move(list)}, {"more", page["more"]}};
+  if (page["more"]) out["after"] = page["entries"].back()["key"];
+  return out;
 }
 
 json Node::RpcStatus() {

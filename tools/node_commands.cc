@@ -53,8 +53,20 @@ int Faults(const Args& args) {
   if (args.words.size() != 1) return std::cerr << "colend: faults takes no arguments\n" << args.usage, 2;
   auto home = LoadHome(args);
   if (!home.ok()) return Fail(home.error());
-  auto faults = CallNode(home->config, "faults", json::object());
-  if (!faults.ok()) return Fail(faults.error());
+  // A page at a time (the node's pages are bounded), all of them.
+  json all = json::array();
+  json params = json::object();
+  Result<json> faults = MakeError("rpc-unreachable", "no answer");
+  for (;;) {
+    faults = CallNode(home->config, "faults", params);
+    if (!faults.ok()) return Fail(faults.error());
+    for (json& f : (*faults)["faults"]) all.push_back(std::move(f));
+    if (!faults->value("more", false) || !faults->contains("after")) break;
+    params["after"] = (*faults)["after"];
+  }
+  (*faults)["faults"] = std::move(all);
+  faults->erase("more");
+  faults->erase("after");
   std::string text;
   for (const json& f : (*faults)["faults"]) {
     text += f["member"].get<std::string>() + " signed two different " +
