@@ -140,11 +140,13 @@ class RpcTest : public ::testing::Test {
     thread_.join();
   }
 
-  // Starts a second server with `config` on the io thread into `server`; its port (0 on failure).
-  std::uint16_t StartServer(std::optional<RpcServer>* server, const RpcServerConfig& config) {
+  // Starts a second server with `config` (and `handler`) on the io thread into `server`; its port
+  // (0 on failure).
+  std::uint16_t StartServer(std::optional<RpcServer>* server, const RpcServerConfig& config,
+                            RpcHandler handler = TestHandler) {
     std::string error;
     const bool started = OnIo([&] {
-      server->emplace(io_, config, TestHandler);
+      server->emplace(io_, config, std::move(handler));
       return (*server)->Start(&error);
     });
     EXPECT_TRUE(started) << error;

@@ -3,67 +3,45 @@
 // whose answers the test sets: still pending, unknown to the node (its pool lost it), or no answer.
 #include <gtest/gtest.h>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <future>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "node/config.h"
-#include "node/rpc.h"
+#include "tests/node/rpc_test_server.h"
 #include "tools/cli.h"
 
 namespace colend::cli {
 namespace {
 
-namespace asio = boost::asio;
 using json = nlohmann::json;
 
 const std::string kId(64, 'a');
 
-class WaitForCommitTest : public ::testing::Test {
+class WaitForCommitTest : public node::rpc_testing::RpcTest {
  protected:
-  void SetUp() override { thread_ = std::thread([this] { io_.run(); }); }
   void TearDown() override {
-    OnIo([&] {
-      server_.reset();
-      return 0;
-    });
-    guard_.reset();
-    io_.stop();
-    thread_.join();
-  }
-  template <typename F>
-  auto OnIo(F function) -> decltype(function()) {
-    std::packaged_task<decltype(function())()> task(std::move(function));
-    auto result = task.get_future();
-    asio::post(io_, [&task] { task(); });
-    return result.get();
+    OnIo([&] { stub_.reset(); });
+    RpcTest::TearDown();
   }
   // A node whose wait_tx answers at once that the transaction is `status` (and timed out).
   node::NodeConfig StubNode(const std::string& status) {
-    const std::uint16_t port = OnIo([&] {
-      server_.emplace(io_, node::RpcServerConfig{}, [status](const std::string& method, const json&) -> Result<json> {
-        if (method == "wait_tx") return json{{"tx", kId}, {"status", status}, {"timed_out", true}};
-        if (method == "status") return json{{"peers", json::array({"m2"})}, {"members", 5}, {"quorum", 3}};
-        return MakeError("method-not-found", method);
-      });
-      std::string error;
-      return server_->Start(&error) ? server_->port() : std::uint16_t{0};
-    });
     node::NodeConfig config;
     config.member_id = "lead-bank";
     config.rpc_host = "127.0.0.1";
-    config.rpc_port = port;
+    config.rpc_port = StartServer(&stub_, node::RpcServerConfig{},
+                                  [status](const std::string& method, const json&) -> Result<json> {
+                                    if (method == "wait_tx") {
+                                      return json{{"tx", kId}, {"status", status}, {"timed_out", true}};
+                                    }
+                                    if (method == "status") {
+                                      return json{{"peers", json::array({"m2"})}, {"members", 5}, {"quorum", 3}};
+                                    }
+                                    return MakeError("method-not-found", method);
+                                  });
     return config;
   }
 
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> guard_ = asio::make_work_guard(io_);
-  std::thread thread_;
-  std::optional<node::RpcServer> server_;
+  std::optional<node::RpcServer> stub_;
 };
 
 TEST_F(WaitForCommitTest, APendingTransactionIsSaidToBePending) {
@@ -87,10 +65,7 @@ TEST_F(WaitForCommitTest, ATransactionTheNodeNoLongerHoldsIsNotSaidToBePending) 
 
 TEST_F(WaitForCommitTest, ANodeThatDoesNotAnswerIsNotSaidToHoldItPending) {
   node::NodeConfig config = StubNode("pending");
-  OnIo([&] {
-    server_.reset();  // the port no longer answers
-    return 0;
-  });
+  OnIo([&] { stub_.reset(); });  // the port no longer answers
   auto result = WaitForCommit(config, kId, 600);
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().code, "not-committed");
