@@ -42,6 +42,7 @@ struct TransportConfig {
   // New inbound connections a source address may open: a burst, then a rate a second. Checked
   // as each is accepted, before any TLS work; one over is closed at once. Then the same for all
   // sources together, so that many addresses cannot keep the io thread in handshakes either.
+  // Members' addresses (peers' hosts, and where authenticated members connected from) are exempt.
   // Sources remembered: at most connection_sources_max (a source whose bucket is full again is
   // forgotten first; a new source past the bound is refused).
   std::uint32_t connections_per_source_burst = 40;

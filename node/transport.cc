@@ -143,6 +143,7 @@ bool Transport::Impl::Start(std::string* error) {
   for (const PeerAddress& peer : config.peers) {
     peers.emplace(peer.id, std::make_unique<PeerState>(io, peer, config.reconnect_ms_min));
     member_by_fingerprint.emplace(peer.tls_fingerprint, peer.id);
+    RememberMemberAddress(peer.host);
   }
   if (!Listen(error)) return false;
   Log("listening on " + config.listen_host + ":" + std::to_string(bound_port) + " as " +
@@ -194,6 +195,7 @@ void Transport::Impl::MakePendingRoom(const std::string& address) {
 }
 
 bool Transport::Impl::AdmitConnection(const std::string& address, std::string* reason) {
+  if (member_addresses.count(address)) return true;
   const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                   std::chrono::steady_clock::now().time_since_epoch())
                                   .count();
@@ -317,6 +319,7 @@ void Transport::Impl::OnAuthenticated(const std::shared_ptr<Connection>& connect
   PeerState& peer = *it->second;
   if (connection->direction() == Connection::Direction::kInbound) {
     pending_inbound.erase(connection->sequence());
+    RememberMemberAddress(connection->remote_address());
     // The newest inbound wins: the old one is likely half-open after the peer restarted.
     std::shared_ptr<Connection> old = std::exchange(peer.inbound, connection);
     Log("accepted " + connection->peer_id());
@@ -487,6 +490,7 @@ void Transport::SetPeers(const std::vector<PeerAddress>& peers) {
     PeerState& peer = *state;
     impl.peers.emplace(id, std::move(state));
     impl.member_by_fingerprint[address->tls_fingerprint] = id;
+    impl.RememberMemberAddress(address->host);
     impl.Log("peer " + id + " is a member: admitted");
     if (impl.started) impl.Dial(peer);
   }

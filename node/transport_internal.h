@@ -31,6 +31,7 @@ using tcp = boost::asio::ip::tcp;
 using boost::system::error_code;
 
 constexpr std::int64_t kAcceptRetryMs = 100;
+constexpr std::size_t kMemberAddressesMax = 1024;
 // Peer-controlled text (hello fields) is truncated and made printable before it is logged.
 constexpr std::size_t kLogFieldBytesMax = 80;
 constexpr std::size_t kFrameHeaderBytes = 4;
@@ -157,6 +158,13 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
   bool AdmitConnection(const std::string& address, std::string* reason);
   std::map<std::string, TokenBucket> connections_by_source;
   std::optional<TokenBucket> connections_all;
+  // Members' addresses (the peers' configured hosts, and the source of every authenticated inbound
+  // connection, at most kMemberAddressesMax): never held to the connection rates, so a flood from
+  // elsewhere (or from a shared host: localnet) cannot keep a reconnecting member out.
+  std::set<std::string> member_addresses;
+  void RememberMemberAddress(const std::string& address) {
+    if (member_addresses.size() < transport_detail::kMemberAddressesMax) member_addresses.insert(address);
+  }
   // Makes room for one more pending connection from `address` (evicting if needed).
   void MakePendingRoom(const std::string& address);
   // Closes the oldest pending connection (of `address`, or of any when empty), silent ones first.
