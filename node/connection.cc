@@ -72,7 +72,7 @@ void Connection::StartInbound() {
   error_code error;
   const tcp::endpoint remote = socket().remote_endpoint(error);
   remote_ = error ? "unknown" : EndpointText(remote);
-  remote_address_ = error ? "unknown" : remote.address().to_string();
+  remote_address_ = error ? "unknown" : AddressText(remote.address());
   tcp_connected_ = true;
   // A dialer that speaks TLS sends its ClientHello at once: wait a short while for the first
   // byte, then give the handshake its full time.

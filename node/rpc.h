@@ -44,6 +44,7 @@ struct RpcTlsConfig {
 };
 
 inline constexpr std::uint32_t kRpcConnectionsPerClientDefault = 64;
+inline constexpr std::uint64_t kRpcSmallBodyBytes = 64u << 10;
 
 struct RpcServerConfig {
   std::string host = "127.0.0.1";
@@ -51,7 +52,9 @@ struct RpcServerConfig {
   std::uint32_t body_bytes_max = 8u << 20;
   // Bodies being read, all connections together, by their Content-Length (a chunked body counts
   // as body_bytes_max): a request that would go over is answered 503 and not read. At least
-  // body_bytes_max.
+  // body_bytes_max. Bodies of at most kRpcSmallBodyBytes are not counted (every call but a large
+  // upload: a few stalled large bodies cannot keep `status`, `submit` or the CLI out; the
+  // connection limits bound them, 256 x 64 KiB).
   std::uint64_t body_bytes_in_flight_max = 32u << 20;
   std::uint32_t connections_max = 256;
   std::uint32_t connections_per_client_max = kRpcConnectionsPerClientDefault;
@@ -102,6 +105,7 @@ class RpcServer {
     std::uint64_t evicted = 0;  // waiting for a request, closed to make room for a newcomer
     std::uint64_t refused = 0;  // newcomers closed at once: every slot busy or in its grace period
     std::uint64_t busy = 0;     // requests answered 503: their body would go over body_bytes_in_flight_max
+    std::uint64_t body_bytes_reading = 0;  // counted bodies being read now
   };
   Stats stats() const;
 

@@ -240,13 +240,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (it != server_->sessions.end()) it->second.waiting = waiting;
   }
   bool Stalled() const override {
-    // Over TLS, a client in its handshake that has sent any of it (its ClientHello goes at once)
-    // is not fresh: a flood of silent connections cannot evict it after the 100 ms grace.
+    // Over TLS, a client that has sent any of its handshake (its ClientHello goes at once) is not
+    // fresh, during the handshake or after it: a flood of silent connections cannot evict it
+    // after the 100 ms grace.
     if constexpr (kTls) {
-      if (!parser_) {
-        SSL* ssl = const_cast<Stream&>(stream_).native_handle();
-        return ssl != nullptr && BIO_number_read(SSL_get_rbio(ssl)) > 0;
-      }
+      SSL* ssl = const_cast<Stream&>(stream_).native_handle();
+      if (ssl != nullptr && BIO_number_read(SSL_get_rbio(ssl)) > 0) return true;
     }
     return parser_ && (buffer_.size() > 0 || parser_->is_header_done());
   }
@@ -302,6 +301,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     const auto length = parser_->content_length();
     const std::uint64_t claim = std::min<std::uint64_t>(length.value_or(server_->config.body_bytes_max),
                                                         server_->config.body_bytes_max);
+    if (claim <= kRpcSmallBodyBytes) return true;  // not counted (rpc.h)
     if (server_->body_bytes_reading + claim > server_->config.body_bytes_in_flight_max) return false;
     server_->body_bytes_reading += claim;
     body_claim_ = claim;
@@ -620,6 +620,10 @@ void RpcServer::Stop() { impl_->Stop(); }
 
 std::uint16_t RpcServer::port() const { return impl_->bound_port; }
 
-RpcServer::Stats RpcServer::stats() const { return impl_->counts; }
+RpcServer::Stats RpcServer::stats() const {
+  Stats stats = impl_->counts;
+  stats.body_bytes_reading = impl_->body_bytes_reading;
+  return stats;
+}
 
 }  // namespace colend::node

@@ -143,7 +143,7 @@ bool Transport::Impl::Start(std::string* error) {
   for (const PeerAddress& peer : config.peers) {
     peers.emplace(peer.id, std::make_unique<PeerState>(io, peer, config.reconnect_ms_min));
     member_by_fingerprint.emplace(peer.tls_fingerprint, peer.id);
-    RememberMemberAddress(peer.host);
+    RememberMemberAddress(peer.host, peer.id);
   }
   if (!Listen(error)) return false;
   Log("listening on " + config.listen_host + ":" + std::to_string(bound_port) + " as " +
@@ -247,12 +247,16 @@ void Transport::Impl::Accept() {
         }
         error_code endpoint_error;
         const tcp::endpoint remote = connection->socket().remote_endpoint(endpoint_error);
-        const std::string address = endpoint_error ? "unknown" : remote.address().to_string();
+        const std::string address = endpoint_error ? "unknown" : transport_detail::AddressText(remote.address());
         std::string refused;
         if (!self->AdmitConnection(address, &refused)) {
-          // Closed before any TLS work: a flood costs the io thread an accept and a close.
+          // Closed before any TLS work: a flood costs the io thread an accept and a close. One
+          // line a minute per address over its own rate; per reason for the bounds of all
+          // sources (a flood from many addresses is one line, not one each).
           const std::string line = "refusing connections from " + address + ": " + refused;
-          connection->Close(self->FirstRejectionInAWhile(line) ? line + " (one line a minute)" : "");
+          const bool own_rate = refused.find("from one address") != std::string::npos;
+          const bool first = self->FirstRejectionInAWhile(own_rate ? line : "refusing: " + refused);
+          connection->Close(first ? line + " (one line a minute)" : "");
           return self->Accept();
         }
         self->MakePendingRoom(address);
@@ -319,7 +323,7 @@ void Transport::Impl::OnAuthenticated(const std::shared_ptr<Connection>& connect
   PeerState& peer = *it->second;
   if (connection->direction() == Connection::Direction::kInbound) {
     pending_inbound.erase(connection->sequence());
-    RememberMemberAddress(connection->remote_address());
+    RememberMemberAddress(connection->remote_address(), connection->peer_id());
     // The newest inbound wins: the old one is likely half-open after the peer restarted.
     std::shared_ptr<Connection> old = std::exchange(peer.inbound, connection);
     Log("accepted " + connection->peer_id());
@@ -328,6 +332,10 @@ void Transport::Impl::OnAuthenticated(const std::shared_ptr<Connection>& connect
   }
   peer.outbound_up = true;
   peer.backoff_ms = config.reconnect_ms_min;
+  // Where the member answered from (its host name resolved) is a member's address too.
+  error_code endpoint_error;
+  const tcp::endpoint remote = connection->socket().remote_endpoint(endpoint_error);
+  if (!endpoint_error) RememberMemberAddress(transport_detail::AddressText(remote.address()), connection->peer_id());
   peer.dial_failure_logged = false;
   Log("connected to " + connection->peer_id());
   if (on_peer) on_peer(connection->peer_id(), true);
@@ -490,10 +498,10 @@ void Transport::SetPeers(const std::vector<PeerAddress>& peers) {
     PeerState& peer = *state;
     impl.peers.emplace(id, std::move(state));
     impl.member_by_fingerprint[address->tls_fingerprint] = id;
-    impl.RememberMemberAddress(address->host);
     impl.Log("peer " + id + " is a member: admitted");
     if (impl.started) impl.Dial(peer);
   }
+  impl.ForgetFormerMembersAddresses();
 }
 
 bool Transport::SetIdentity(const std::string& cert_pem, const std::string& key_pem,

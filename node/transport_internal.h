@@ -32,6 +32,15 @@ using boost::system::error_code;
 
 constexpr std::int64_t kAcceptRetryMs = 100;
 constexpr std::size_t kMemberAddressesMax = 1024;
+
+// An address as text, an IPv4 address mapped into IPv6 (a dual-stack listener's view) as IPv4,
+// so that one host is one source whichever way it arrives.
+inline std::string AddressText(const boost::asio::ip::address& address) {
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6()).to_string();
+  }
+  return address.to_string();
+}
 // Peer-controlled text (hello fields) is truncated and made printable before it is logged.
 constexpr std::size_t kLogFieldBytesMax = 80;
 constexpr std::size_t kFrameHeaderBytes = 4;
@@ -161,9 +170,14 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
   // Members' addresses (the peers' configured hosts, and the source of every authenticated inbound
   // connection, at most kMemberAddressesMax): never held to the connection rates, so a flood from
   // elsewhere (or from a shared host: localnet) cannot keep a reconnecting member out.
-  std::set<std::string> member_addresses;
-  void RememberMemberAddress(const std::string& address) {
-    if (member_addresses.size() < transport_detail::kMemberAddressesMax) member_addresses.insert(address);
+  std::map<std::string, std::string> member_addresses;  // address -> a member seen there
+  void RememberMemberAddress(const std::string& address, const std::string& member) {
+    if (member_addresses.size() < transport_detail::kMemberAddressesMax) member_addresses.emplace(address, member);
+  }
+  // After the peers changed: the addresses of members that left are forgotten.
+  void ForgetFormerMembersAddresses() {
+    std::erase_if(member_addresses, [this](const auto& entry) { return !peers.count(entry.second); });
+    for (const auto& [id, peer] : peers) RememberMemberAddress(peer->address.host, id);
   }
   // Makes room for one more pending connection from `address` (evicting if needed).
   void MakePendingRoom(const std::string& address);

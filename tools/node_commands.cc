@@ -302,6 +302,8 @@ Result<json> WaitForCommit(const node::NodeConfig& config, const std::string& id
     if (status.ok()) {
       last_status = status->value("status", "");
       last_error.clear();
+    } else if (status.error().code == "too-many-waiters") {
+      last_error.clear();  // the node answered (its waiting calls were at their limit)
     } else {
       last_error = status.error().ToString();
     }

@@ -87,13 +87,19 @@ TEST_F(RpcTlsTest, AClientInItsHandshakeIsNotEvictedBySilentConnections) {
   // The first bytes of a ClientHello record (a handshake record of 512 bytes), then a stall.
   const std::string start("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11);
   asio::write(handshaking, asio::buffer(start));
-  std::this_thread::sleep_for(std::chrono::milliseconds(150));  // past its grace
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // read by the server, past its grace
   std::vector<std::unique_ptr<tcp::socket>> silent;
   for (int i = 0; i < 6; ++i) {
     silent.push_back(std::make_unique<tcp::socket>(client_io));
     silent.back()->connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the server has accepted them
+  // The server has taken all six: four fill the fresh pool, two more are refused (or evict).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  auto closed = [&] { return OnIo([&] { return server->stats().refused + server->stats().evicted; }); };
+  while (closed() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_GE(closed(), 2u);
   handshaking.non_blocking(true);
   char byte = 0;
   boost::system::error_code error;
