@@ -256,9 +256,9 @@ Status Node::ApplyMembership() {
   const genesis::Membership& membership = ledger_.membership();
   const genesis::GenesisMember* me = membership.Find(config_.member_id);
   if (me != nullptr) AdoptRotatedKeys(*me);
-  const bool member = me != nullptr && me->signing_key.ToDer() == signing_key_.Public().ToDer();
-  listed_with_other_key_ = me != nullptr && !member;
-  if (listed_with_other_key_) {
+  const bool other_key = ListedWithOtherKey();
+  const bool member = me != nullptr && !other_key;
+  if (other_key) {
     Warn("membership epoch " + std::to_string(membership.epoch) + " lists " + config_.member_id +
          " with another signing key than signing.key: not signing");
   }

@@ -383,7 +383,10 @@ class Node : public consensus::Application {
   bool recovering_ = false;  // signing history unknown: sync only, sign nothing
   // The epoch in force lists this member with another signing key than signing.key (a rotation
   // whose new key is not in place): it does not sign, and says why (status, metrics).
-  bool listed_with_other_key_ = false;
+  bool ListedWithOtherKey() const {
+    const genesis::GenesisMember* me = ledger_.membership().Find(config_.member_id);
+    return me != nullptr && me->signing_key.ToDer() != signing_key_.Public().ToDer();
+  }
   std::string recovering_why_;
   std::uint64_t lease_floor_ = 0;  // from a signing lease ahead of the data directory
   LeaseMark lease_;                // the lease on file

@@ -50,7 +50,7 @@ MetricsGauges Node::Gauges(GaugeScope scope) {
   }
   g.signing_state = recovering_               ? "recovering"
                     : replica_                  ? "signing"
-                    : listed_with_other_key_    ? "wrong-key"
+                    : ListedWithOtherKey()      ? "wrong-key"
                                                 : "not-a-member";
   if (scope == GaugeScope::kChain) return g;
   g.data_bytes = DirectoryBytes(config_.StatePath("data"));

@@ -437,7 +437,7 @@ json Node::RpcStatus() {
   } else {
     out["consensus"] = {{"active_height", 0},
                         {"round", 0},
-                        {"signing", listed_with_other_key_
+                        {"signing", ListedWithOtherKey()
                                         ? "no: epoch " + std::to_string(m.epoch) + " lists " +
                                               config_.member_id +
                                               " with another signing key than signing.key (is "
